@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  CardFactory,
+  type ConversationReference,
+  MessageFactory,
+  TeamsActivityHandler,
+  TurnContext,
+} from 'botbuilder';
+import { type Card, noticeCard, welcomeCard } from '../cards';
+import { type Locale, localeOf, t } from '../i18n';
+import { rolesFor } from '../services/roles';
+import { StoreUnavailableError } from '../services/store';
+import type { Router } from './router';
+import type { Deps, Handler, Reply, TurnRequest } from './turn';
+
+const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+/** Text of a message with any @mention of the bot (and stray `<at>` tags) removed. */
+export function commandText(activity: TurnContext['activity']): string {
+  const withoutBot = TurnContext.removeRecipientMention(activity) ?? activity.text ?? '';
+  return withoutBot
+    .replace(/<at>[^<]*<\/at>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .trim();
+}
+
+function conversationType(activity: TurnContext['activity']): TurnRequest['conversation']['type'] {
+  const type = activity.conversation?.conversationType;
+  return type === 'channel' || type === 'groupChat' ? type : 'personal';
+}
+
+/**
+ * The edge between Teams and the workflow: it turns each activity into a TurnRequest with the identity
+ * and roles taken from the authenticated activity (never from card data), runs the routed handler,
+ * and turns its Reply back into Teams messages or invoke responses.
+ */
+export class MicroacqBot extends TeamsActivityHandler {
+  constructor(
+    private readonly router: Router,
+    private readonly deps: Deps,
+  ) {
+    super();
+    this.onMessage(async (context, next) => {
+      await this.rememberConversation(context);
+      await this.handleMessage(context);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      await this.welcome(context);
+      await next();
+    });
+  }
+
+  private request(context: TurnContext, args: string, data: Record<string, unknown>): TurnRequest {
+    const { activity } = context;
+    const id = activity.from?.aadObjectId ?? '';
+    return {
+      actor: {
+        id,
+        name: activity.from?.name ?? '',
+        roles: id ? rolesFor(this.deps.config.roles, id) : new Set(),
+      },
+      locale: this.localeOf(context),
+      conversation: { id: activity.conversation?.id ?? '', type: conversationType(activity) },
+      args,
+      data,
+      correlationId: activity.id ?? randomUUID(),
+    };
+  }
+
+  private localeOf(context: TurnContext): Locale {
+    return localeOf(context.activity.locale, this.deps.config.defaultLocale);
+  }
+
+  /** Runs a handler; a fault becomes a clear answer in the person's language, never silence. */
+  private async runHandler(handler: Handler, req: TurnRequest): Promise<Reply> {
+    const log = this.deps.log.child({ correlationId: req.correlationId });
+    try {
+      return await handler(req, this.deps);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) {
+        log.warn({ err }, 'store unavailable');
+        return notice(req.locale, 'errors.storeUnavailable', 'warning');
+      }
+      log.error({ err }, 'handler failed');
+      return {
+        card: noticeCard({
+          title: t(req.locale, 'errors.title'),
+          lines: [t(req.locale, 'errors.unexpected', { correlationId: req.correlationId })],
+          style: 'attention',
+        }),
+      };
+    }
+  }
+
+  private async handleMessage(context: TurnContext): Promise<void> {
+    const value = context.activity.value as Record<string, unknown> | undefined;
+    // Action.Submit (the fallback of every Action.Execute on clients without Universal Actions) arrives here.
+    if (value && typeof value.verb === 'string') {
+      const reply = await this.dispatchVerb(context, value.verb, value);
+      await send(context, reply);
+      return;
+    }
+    const text = commandText(context.activity);
+    const match = this.router.matchCommand(text);
+    const req = this.request(context, match?.args ?? text, {});
+    const reply = match
+      ? await this.runHandler(match.route.handler, req)
+      : this.unknownCommand(req.locale, text);
+    await send(context, reply);
+  }
+
+  private async dispatchVerb(
+    context: TurnContext,
+    verb: string,
+    data: Record<string, unknown>,
+  ): Promise<Reply> {
+    const handler = this.router.matchVerb(verb);
+    const req = this.request(context, '', data);
+    if (!handler) return notice(req.locale, 'unknownAction.text', 'warning');
+    return this.runHandler(handler, req);
+  }
+
+  protected override async onAdaptiveCardInvoke(
+    context: TurnContext,
+    value: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    await this.rememberConversation(context);
+    const action = value?.action;
+    const reply = await this.dispatchVerb(
+      context,
+      action?.verb ?? '',
+      (action?.data as Record<string, unknown>) ?? {},
+    );
+    const card = 'card' in reply ? reply.card : noticeCard({ title: reply.text, lines: [] });
+    return { statusCode: 200, type: CARD_CONTENT_TYPE, value: card as Record<string, unknown> };
+  }
+
+  private unknownCommand(locale: Locale, text: string): Reply {
+    const suggestion = this.router.suggest(text);
+    return {
+      card: noticeCard({
+        title: t(locale, 'unknown.title'),
+        quote: text.slice(0, 200),
+        lines: [
+          ...(suggestion ? [t(locale, 'unknown.suggestion', { command: suggestion })] : []),
+          t(locale, 'unknown.hint'),
+        ],
+        style: 'warning',
+      }),
+    };
+  }
+
+  /** Greets the people or the channel the bot was just added to, in their language and the other. */
+  private async welcome(context: TurnContext): Promise<void> {
+    const added = context.activity.membersAdded ?? [];
+    const botId = context.activity.recipient?.id;
+    const botAdded = added.some((m) => m.id === botId);
+    const personAdded = added.some((m) => m.id !== botId);
+    const isPersonal = conversationType(context.activity) === 'personal';
+    if (!botAdded && !(isPersonal && personAdded)) return;
+    await this.rememberConversation(context);
+    await context.sendActivity(
+      MessageFactory.attachment(CardFactory.adaptiveCard(welcomeCard(this.localeOf(context)))),
+    );
+  }
+
+  /**
+   * Keeps the latest conversation reference for later proactive messages. A failure here must not stop
+   * the person's request, so it is logged and the turn goes on.
+   */
+  private async rememberConversation(context: TurnContext): Promise<void> {
+    const ref: Partial<ConversationReference> = TurnContext.getConversationReference(context.activity);
+    const key =
+      conversationType(context.activity) === 'personal' && context.activity.from?.aadObjectId
+        ? `user:${context.activity.from.aadObjectId}`
+        : `conversation:${ref.conversation?.id ?? ''}`;
+    try {
+      await this.deps.store.saveConversation(key, { ...ref });
+    } catch (err) {
+      this.deps.log.warn({ err, key }, 'could not store the conversation reference');
+    }
+  }
+}
+
+function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' | 'attention'): Reply {
+  return { card: noticeCard({ title: t(locale, key), lines: [], style }) };
+}
+
+async function send(context: TurnContext, reply: Reply): Promise<void> {
+  if ('text' in reply) {
+    await context.sendActivity(MessageFactory.text(reply.text));
+    return;
+  }
+  await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card)));
+}

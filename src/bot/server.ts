@@ -1,0 +1,116 @@
+import type { AddressInfo } from 'node:net';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
+import * as restify from 'restify';
+import type { Config } from '../config';
+import { localeOf, t } from '../i18n';
+import type { Logger } from '../log';
+import type { OpportunityStore } from '../services/store';
+import { MicroacqBot } from './bot';
+import { createRoutes } from './routes';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets turns in flight finish (up to the grace period), then closes the store. */
+  stop(): Promise<void>;
+}
+
+export function createAdapter(config: Config, log: Logger): CloudAdapter {
+  // Local mode: no credentials at all, which botbuilder takes as "authentication disabled".
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    config.localMode
+      ? {}
+      : {
+          MicrosoftAppId: config.bot.appId,
+          MicrosoftAppPassword: config.bot.appPassword,
+          MicrosoftAppType: config.bot.appType,
+          MicrosoftAppTenantId: config.bot.tenantId,
+        },
+  );
+  const adapter = new CloudAdapter(auth);
+  // The last resort: handlers already turn their own faults into answers, so this means a send failed.
+  adapter.onTurnError = async (context: TurnContext, err: Error) => {
+    log.error({ err, activityId: context.activity.id }, 'turn failed');
+    if (context.activity.type !== 'message') return;
+    const locale = localeOf(context.activity.locale, config.defaultLocale);
+    try {
+      await context.sendActivity(
+        t(locale, 'errors.unexpected', { correlationId: context.activity.id ?? '-' }),
+      );
+    } catch (sendErr) {
+      log.error({ err: sendErr }, 'could not report the failure to the person');
+    }
+  };
+  return adapter;
+}
+
+export async function startServer(
+  config: Config,
+  store: OpportunityStore,
+  log: Logger,
+): Promise<RunningServer> {
+  const adapter = createAdapter(config, log);
+  const bot = new MicroacqBot(createRoutes(), { store, config, log, now: () => new Date() });
+  const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
+  server.use(restify.plugins.bodyParser({ maxBodySize: config.http.maxBodyBytes, mapParams: false }));
+
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  server.post('/api/messages', async (req, res) => {
+    if (draining) {
+      res.header('Retry-After', '5');
+      res.send(503, { error: 'shutting down' });
+      return;
+    }
+    inFlight++;
+    try {
+      await adapter.process(req, res, (context) => bot.run(context));
+    } finally {
+      inFlight--;
+      if (draining && inFlight === 0) drained?.();
+    }
+  });
+
+  server.get('/healthz', async (_req, res) => {
+    try {
+      await store.ping();
+      res.send(200, {
+        status: 'ok',
+        store: config.store.kind,
+        mode: config.localMode ? 'local' : 'authenticated',
+      });
+    } catch (err) {
+      res.send(503, { status: 'unavailable', store: config.store.kind, reason: (err as Error).message });
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  log.info({ port, host: config.http.host, localMode: config.localMode }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref()),
+        ]);
+      }
+      // Keep-alive connections would hold `close` open; nothing more is accepted at this point.
+      server.server.closeAllConnections();
+      await closed;
+      await store.close();
+      log.info({ unfinished: inFlight }, 'stopped');
+    })());
+
+  return { url: `http://${host}:${port}`, port, stop };
+}

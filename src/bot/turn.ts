@@ -1,0 +1,33 @@
+import type { Card } from '../cards';
+import type { Config } from '../config';
+import type { Locale } from '../i18n';
+import type { Actor } from '../services/roles';
+import type { OpportunityStore } from '../services/store';
+import type { Logger } from '../log';
+
+/** What a handler needs to know about one turn; built once at the edge from the authenticated activity. */
+export interface TurnRequest {
+  readonly actor: Actor;
+  readonly locale: Locale;
+  readonly conversation: { readonly id: string; readonly type: 'personal' | 'groupChat' | 'channel' };
+  /** The words after the command word, for commands. */
+  readonly args: string;
+  /** The card's data, for verbs; untrusted: each handler validates what it reads. */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly correlationId: string;
+}
+
+/** The ports every handler may use. */
+export interface Deps {
+  readonly store: OpportunityStore;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+/**
+ * How a handler answers: a card (posted for a command; replacing the clicked card for a verb), or plain text.
+ */
+export type Reply = { readonly card: Card } | { readonly text: string };
+
+export type Handler = (req: TurnRequest, deps: Deps) => Promise<Reply>;

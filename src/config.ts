@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { CONFIGURED_ROLES, type RoleMapping } from './services/roles';
+
+/**
+ * Configuration from environment variables (and `.env` when present), validated once at start-up.
+ * Every variable is documented in `.env.example`; an invalid one stops start-up with its name.
+ */
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const idList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[0-9a-zA-Z-]{1,64}$/, 'must be comma-separated object or group ids')));
+
+const optionalText = z
+  .string()
+  .default('')
+  .transform((v) => v.trim());
+
+const Env = z.object({
+  MICROSOFT_APP_ID: optionalText,
+  MICROSOFT_APP_PASSWORD: optionalText,
+  MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant'),
+  MICROSOFT_APP_TENANT_ID: optionalText,
+  STORE: z.enum(['sqlite']).default('sqlite'),
+  SQLITE_PATH: z.string().min(1).default('./data/microacq.db'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3978),
+  ALLOW_REMOTE_LOCAL_MODE: flag,
+  MAX_BODY_KB: z.coerce.number().int().min(16).max(4096).default(256),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ROLE_PROCUREMENT: idList,
+  ROLE_FINANCE: idList,
+  ROLE_UNION: idList,
+  ROLE_MANAGER: idList,
+  CONSULTATION_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(5),
+  DEFAULT_LOCALE: z.enum(['en', 'fr']).default('en'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+export interface Config {
+  readonly bot: {
+    readonly appId: string;
+    readonly appPassword: string;
+    readonly appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+    readonly tenantId: string;
+  };
+  /** No app id: inbound requests are not authenticated, so the bot must stay on this machine. */
+  readonly localMode: boolean;
+  readonly store: { readonly kind: 'sqlite'; readonly sqlitePath: string };
+  readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number };
+  readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  readonly roles: RoleMapping;
+  readonly consultationBusinessDays: number;
+  readonly defaultLocale: 'en' | 'fr';
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** Validates `env` into a Config, or throws ConfigError naming each faulty variable. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // Empty strings mean "not set", as in a .env file with `NAME=`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0]);
+        const value = present[name];
+        return `${name}: ${i.message}${value !== undefined ? ` (got "${value}")` : ''}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const localMode = e.MICROSOFT_APP_ID === '';
+  const problems: string[] = [];
+  if (localMode && !isLoopback(e.HOST) && !e.ALLOW_REMOTE_LOCAL_MODE) {
+    problems.push(
+      `HOST: without MICROSOFT_APP_ID requests are not authenticated, so the bot listens only on loopback (got "${e.HOST}"); set ALLOW_REMOTE_LOCAL_MODE=true to override`,
+    );
+  }
+  if (!localMode && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI' && e.MICROSOFT_APP_PASSWORD === '') {
+    problems.push('MICROSOFT_APP_PASSWORD: required when MICROSOFT_APP_ID is set');
+  }
+  if (!localMode && e.MICROSOFT_APP_TYPE !== 'MultiTenant' && e.MICROSOFT_APP_TENANT_ID === '') {
+    problems.push(`MICROSOFT_APP_TENANT_ID: required for MICROSOFT_APP_TYPE=${e.MICROSOFT_APP_TYPE}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const roles = Object.fromEntries(
+    CONFIGURED_ROLES.map((role) => [role, e[`ROLE_${role.toUpperCase()}` as keyof typeof e]]),
+  ) as unknown as RoleMapping;
+  return {
+    bot: {
+      appId: e.MICROSOFT_APP_ID,
+      appPassword: e.MICROSOFT_APP_PASSWORD,
+      appType: e.MICROSOFT_APP_TYPE,
+      tenantId: e.MICROSOFT_APP_TENANT_ID,
+    },
+    localMode,
+    store: { kind: e.STORE, sqlitePath: e.SQLITE_PATH },
+    http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_KB * 1024 },
+    logLevel: e.LOG_LEVEL,
+    roles,
+    consultationBusinessDays: e.CONSULTATION_BUSINESS_DAYS,
+    defaultLocale: e.DEFAULT_LOCALE,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** Reads `.env` when present (a variable already in the environment wins), then validates. */
+export function loadConfig(envFile = '.env'): Config {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseConfig(process.env);
+}

@@ -1,0 +1,45 @@
+import i18next from 'i18next';
+import en from './en.json';
+import fr from './fr.json';
+
+/** Every string a person reads comes from these two resources; French is chosen for any fr-* locale. */
+
+export const LOCALES = ['en', 'fr'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** The English resource is the reference: a key missing there is a compile error, and a test keeps French in step. */
+type Leaves<T, P extends string = ''> = {
+  [K in keyof T & string]: T[K] extends string ? `${P}${K}` : Leaves<T[K], `${P}${K}.`>;
+}[keyof T & string];
+export type MessageKey = Leaves<typeof en>;
+
+const i18n = i18next.createInstance();
+void i18n.init({
+  initAsync: false,
+  showSupportNotice: false,
+  resources: { en: { translation: en }, fr: { translation: fr } },
+  fallbackLng: false,
+  // Cards are JSON, not HTML: escaping happens where text is placed, never here.
+  interpolation: { escapeValue: false },
+  returnNull: false,
+});
+
+export type Params = Readonly<Record<string, string | number>>;
+
+export function t(locale: Locale, key: MessageKey, params: Params = {}): string {
+  // Typed keys are checked above; i18next's own key typing is not wired to these resources.
+  return i18n.t(key as string, { ...params, lng: locale }) as string;
+}
+
+/** Teams sends BCP-47 tags such as `fr-CA`; anything French is French, anything else falls back. */
+export function localeOf(tag: string | undefined, fallback: Locale): Locale {
+  if (!tag) return fallback;
+  const lang = tag.toLowerCase().split(/[-_]/)[0];
+  return lang === 'fr' ? 'fr' : lang === 'en' ? 'en' : fallback;
+}
+
+export function otherLocale(locale: Locale): Locale {
+  return locale === 'en' ? 'fr' : 'en';
+}
+
+export const RESOURCES: Readonly<Record<Locale, unknown>> = { en, fr };

@@ -1,0 +1,599 @@
+import { z } from 'zod';
+import { addBusinessDays } from './business-days';
+import { drawIndex } from './draw';
+import {
+  deliveryDueOn,
+  type NewOpportunity,
+  type Opportunity,
+  OpportunityContent,
+  type Person,
+  type Status,
+  TERMINAL_STATUSES,
+} from './opportunity';
+import type { ActingRole, Actor } from './roles';
+import { checkContent, type Problem } from './rules';
+
+/**
+ * The opportunity lifecycle as a pure state machine: (record, action, actor, clock) → new record and
+ * events, or a refusal with a reason. Every rule of who may do what, and when, lives here.
+ */
+
+export interface Clock {
+  /** The moment of the decision, ISO 8601 with offset. */
+  readonly now: string;
+  /** Length of the union consultation, in business days. */
+  readonly consultationDays: number;
+  readonly holidays?: ReadonlySet<string>;
+}
+
+export type EventType =
+  | 'submitted'
+  | 'resubmitted'
+  | 'vetted'
+  | 'edits_requested'
+  | 'rejected'
+  | 'funds_approved'
+  | 'consultation_opened'
+  | 'consultation_acknowledged'
+  | 'concern_raised'
+  | 'concern_answered'
+  | 'consultation_closed'
+  | 'translation_confirmed'
+  | 'ready_to_post'
+  | 'posted'
+  | 'question_recorded'
+  | 'applications_closed'
+  | 'supplier_selected'
+  | 'supplier_declined'
+  | 'terms_signed'
+  | 'delivered'
+  | 'accepted'
+  | 'revisions_requested'
+  | 'extended'
+  | 'terminated'
+  | 'certified'
+  | 'paid'
+  | 'cancelled';
+
+export interface WorkflowEvent {
+  readonly type: EventType;
+  readonly reference: string;
+  readonly at: string;
+  readonly actor: Person;
+  readonly from: Status;
+  readonly to: Status;
+  readonly comment?: string;
+}
+
+export type RefusalCode = 'wrong_state' | 'role' | 'own_request' | 'invalid_input' | 'guard';
+
+export interface Refusal {
+  readonly code: RefusalCode;
+  /** For guards: which rule; for invalid input: the fields. */
+  readonly problems?: readonly Problem[];
+  readonly guard?: Guard;
+  readonly fields?: readonly string[];
+}
+
+export type Guard =
+  | 'funds_not_approved'
+  | 'funds_already_approved'
+  | 'consultation_not_closed'
+  | 'translation_not_confirmed'
+  | 'consultation_period_running'
+  | 'deadline_passed'
+  | 'passed_exceeds_applications'
+  | 'no_passing_applicant'
+  | 'passing_applicant_exists'
+  | 'draw_mismatch'
+  | 'extension_not_later'
+  | 'content_rules';
+
+export type Outcome =
+  | { readonly ok: true; readonly next: Opportunity; readonly events: readonly WorkflowEvent[] }
+  | { readonly ok: false; readonly refusal: Refusal };
+
+const Reason = z.string().trim().min(1).max(4000);
+const HttpUrl = z.url({ protocol: /^https?$/ });
+
+/** Payload schemas, one per action: what a card or command must supply. */
+export const PAYLOADS = {
+  resubmit: z.object({ content: OpportunityContent }),
+  vet_go: z.object({}),
+  vet_no_go: z.object({ reason: Reason }),
+  request_edits: z.object({ comment: Reason }),
+  approve_funds: z.object({
+    fundReservationNumber: z.string().trim().min(1).max(255),
+    costCentre: z.string().trim().max(255).optional(),
+  }),
+  reject_funds: z.object({ reason: Reason }),
+  request_funds_changes: z.object({ comment: Reason }),
+  acknowledge: z.object({}),
+  raise_concern: z.object({ comment: Reason }),
+  answer_concern: z.object({ comment: Reason }),
+  close_consultation: z.object({}),
+  confirm_translation: z.object({}),
+  post: z.object({}),
+  record_question: z.object({}),
+  close_applications: z.object({
+    applications: z.number().int().nonnegative().max(100_000),
+    passed: z.number().int().nonnegative().max(100_000),
+  }),
+  select_supplier: z.object({
+    seed: z.string().min(1).max(255),
+    candidates: z.array(z.string().trim().min(1).max(255)).min(1).max(1000),
+    supplierLink: HttpUrl,
+  }),
+  no_award: z.object({}),
+  supplier_declined: z.object({ comment: Reason.optional() }),
+  sign_terms: z.object({}),
+  deliver: z.object({ link: HttpUrl }),
+  accept: z.object({}),
+  request_revisions: z.object({ comment: Reason }),
+  extend: z.object({ newDeliveryDate: z.iso.date(), comment: Reason.optional() }),
+  terminate: z.object({ reason: Reason }),
+  certify: z.object({}),
+  pay: z.object({ method: z.enum(['credit_card', 'paypal']), paymentDate: z.iso.date() }),
+  cancel: z.object({ reason: Reason }),
+} as const;
+
+export type ActionName = keyof typeof PAYLOADS;
+export type Payload<A extends ActionName> = z.infer<(typeof PAYLOADS)[A]>;
+export const ACTIONS = Object.keys(PAYLOADS) as ActionName[];
+
+interface Step {
+  readonly to: Status;
+  readonly patch?: (o: Opportunity) => Partial<Opportunity>;
+  readonly events: readonly EventType[];
+  readonly comment?: string;
+}
+
+interface ActionSpec<A extends ActionName> {
+  readonly from: readonly Status[];
+  readonly roles: readonly ActingRole[];
+  /** A broken rule refuses the action; otherwise the step says where the record goes. */
+  readonly guard?: (o: Opportunity, p: Payload<A>, clock: Clock) => Guard | Problem[] | undefined;
+  readonly step: (o: Opportunity, p: Payload<A>, actor: Person, clock: Clock) => Step;
+}
+
+const BEFORE_AWARD: readonly Status[] = ['submitted', 'changes_requested', 'in_approval', 'posted', 'closed'];
+
+const today = (clock: Clock) => clock.now.slice(0, 10);
+
+/** A resubmission restarts the review: funds and consultation are asked again from scratch. */
+const freshReview = (): Pick<Opportunity, 'finance' | 'consultation' | 'translationConfirmed'> => ({
+  finance: { fundsStatus: 'pending' },
+  consultation: { status: 'pending' },
+  translationConfirmed: false,
+});
+
+/** Funds approved and consultation closed without an open concern: what posting waits for. */
+export function readyToPost(
+  o: Pick<Opportunity, 'finance' | 'consultation' | 'translationConfirmed'>,
+): boolean {
+  return (
+    o.finance.fundsStatus === 'approved' &&
+    (o.consultation.status === 'acknowledged' || o.consultation.status === 'closed') &&
+    o.translationConfirmed
+  );
+}
+
+/** Adds `ready_to_post` when a step inside the approval stage completes the last condition. */
+function approvalStep(o: Opportunity, patch: Partial<Opportunity>, event: EventType, comment?: string): Step {
+  const after = { ...o, ...patch };
+  const events: EventType[] = [event];
+  if (!readyToPost(o) && readyToPost(after)) events.push('ready_to_post');
+  return { to: 'in_approval', patch: () => patch, events, ...(comment ? { comment } : {}) };
+}
+
+const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
+  resubmit: {
+    from: ['changes_requested'],
+    roles: ['requester'],
+    guard: (_o, p, clock) => nonEmpty(checkContent(p.content, today(clock))),
+    step: (_o, p) => ({
+      to: 'submitted',
+      patch: () => ({ ...p.content, ...freshReview(), decisionNote: undefined }),
+      events: ['resubmitted'],
+    }),
+  },
+  vet_go: {
+    from: ['submitted'],
+    roles: ['procurement'],
+    step: (_o, _p, _a, clock) => ({
+      to: 'in_approval',
+      patch: () => ({
+        consultation: {
+          status: 'open',
+          opensAt: clock.now,
+          closesOn: addBusinessDays(today(clock), clock.consultationDays, clock.holidays),
+        },
+      }),
+      events: ['vetted', 'consultation_opened'],
+    }),
+  },
+  vet_no_go: {
+    from: ['submitted'],
+    roles: ['procurement'],
+    step: (_o, p) => ({
+      to: 'rejected',
+      patch: () => ({ decisionNote: p.reason }),
+      events: ['rejected'],
+      comment: p.reason,
+    }),
+  },
+  request_edits: {
+    from: ['submitted'],
+    roles: ['procurement'],
+    step: (_o, p) => ({
+      to: 'changes_requested',
+      patch: () => ({ decisionNote: p.comment }),
+      events: ['edits_requested'],
+      comment: p.comment,
+    }),
+  },
+  approve_funds: {
+    from: ['in_approval'],
+    roles: ['finance'],
+    guard: (o) => (o.finance.fundsStatus === 'approved' ? 'funds_already_approved' : undefined),
+    step: (o, p, actor, clock) =>
+      approvalStep(
+        o,
+        {
+          finance: {
+            ...o.finance,
+            fundsStatus: 'approved',
+            fundReservationNumber: p.fundReservationNumber,
+            ...(p.costCentre ? { costCentre: p.costCentre } : {}),
+            section32Approver: actor,
+            section32At: clock.now,
+          },
+        },
+        'funds_approved',
+      ),
+  },
+  reject_funds: {
+    from: ['in_approval'],
+    roles: ['finance'],
+    step: (_o, p) => ({
+      to: 'rejected',
+      patch: () => ({ decisionNote: p.reason }),
+      events: ['rejected'],
+      comment: p.reason,
+    }),
+  },
+  request_funds_changes: {
+    from: ['in_approval'],
+    roles: ['finance'],
+    step: (_o, p) => ({
+      to: 'changes_requested',
+      patch: () => ({ decisionNote: p.comment }),
+      events: ['edits_requested'],
+      comment: p.comment,
+    }),
+  },
+  acknowledge: {
+    from: ['in_approval'],
+    roles: ['union'],
+    guard: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_closed'),
+    step: (o) =>
+      approvalStep(
+        o,
+        { consultation: { ...o.consultation, status: 'acknowledged' } },
+        'consultation_acknowledged',
+      ),
+  },
+  raise_concern: {
+    from: ['in_approval'],
+    roles: ['union'],
+    guard: (o) =>
+      o.consultation.status === 'open' || o.consultation.status === 'acknowledged'
+        ? undefined
+        : 'consultation_not_closed',
+    step: (o, p) => ({
+      to: 'in_approval',
+      patch: () => ({ consultation: { ...o.consultation, status: 'concern_raised', concern: p.comment } }),
+      events: ['concern_raised'],
+      comment: p.comment,
+    }),
+  },
+  answer_concern: {
+    from: ['in_approval'],
+    roles: ['procurement'],
+    guard: (o) => (o.consultation.status === 'concern_raised' ? undefined : 'consultation_not_closed'),
+    step: (o, p) =>
+      approvalStep(
+        o,
+        { consultation: { ...o.consultation, status: 'closed', answer: p.comment } },
+        'concern_answered',
+        p.comment,
+      ),
+  },
+  close_consultation: {
+    from: ['in_approval'],
+    roles: ['system'],
+    guard: (o, _p, clock) =>
+      o.consultation.status !== 'open'
+        ? 'consultation_not_closed'
+        : o.consultation.closesOn && today(clock) < o.consultation.closesOn
+          ? 'consultation_period_running'
+          : undefined,
+    step: (o) =>
+      approvalStep(o, { consultation: { ...o.consultation, status: 'closed' } }, 'consultation_closed'),
+  },
+  confirm_translation: {
+    from: ['in_approval'],
+    roles: ['requester', 'procurement'],
+    step: (o) => approvalStep(o, { translationConfirmed: true }, 'translation_confirmed'),
+  },
+  post: {
+    from: ['in_approval'],
+    roles: ['procurement'],
+    guard: (o, _p, clock) => {
+      if (o.finance.fundsStatus !== 'approved') return 'funds_not_approved';
+      if (!readyToPost({ ...o, translationConfirmed: true })) return 'consultation_not_closed';
+      if (!o.translationConfirmed) return 'translation_not_confirmed';
+      if (o.dates.applicationDeadline <= today(clock)) return 'deadline_passed';
+      return undefined;
+    },
+    step: () => ({ to: 'posted', events: ['posted'] }),
+  },
+  record_question: {
+    from: ['posted'],
+    roles: ['procurement'],
+    step: (o) => ({
+      to: 'posted',
+      patch: () => ({ selection: { ...o.selection, questions: o.selection.questions + 1 } }),
+      events: ['question_recorded'],
+    }),
+  },
+  close_applications: {
+    from: ['posted'],
+    roles: ['procurement'],
+    guard: (_o, p) => (p.passed > p.applications ? 'passed_exceeds_applications' : undefined),
+    step: (o, p) => ({
+      to: 'closed',
+      patch: () => ({ selection: { ...o.selection, applications: p.applications, passed: p.passed } }),
+      events: ['applications_closed'],
+    }),
+  },
+  select_supplier: {
+    from: ['closed'],
+    roles: ['procurement'],
+    guard: (o, p) => {
+      const remaining = (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
+      if (remaining < 1) return 'no_passing_applicant';
+      if (p.candidates.length !== remaining) return 'draw_mismatch';
+      if (p.candidates.some((c) => o.selection.declinedSuppliers.includes(c))) return 'draw_mismatch';
+      return undefined;
+    },
+    step: (o, p) => {
+      const selectedIndex = drawIndex(p.seed, p.candidates.length);
+      const supplierName = p.candidates[selectedIndex] as string;
+      return {
+        to: 'supplier_selected',
+        patch: () => ({
+          selection: {
+            ...o.selection,
+            draw: { seed: p.seed, candidates: p.candidates, selectedIndex },
+            supplierName,
+            supplierLink: p.supplierLink,
+          },
+        }),
+        events: ['supplier_selected'],
+      };
+    },
+  },
+  no_award: {
+    from: ['closed'],
+    roles: ['procurement'],
+    guard: (o) =>
+      (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length > 0
+        ? 'passing_applicant_exists'
+        : undefined,
+    step: () => ({ to: 'cancelled', patch: () => ({ decisionNote: 'no_award' }), events: ['cancelled'] }),
+  },
+  supplier_declined: {
+    from: ['supplier_selected'],
+    roles: ['procurement'],
+    step: (o, p) => ({
+      to: 'closed',
+      patch: () => ({
+        selection: {
+          ...o.selection,
+          declinedSuppliers: [...o.selection.declinedSuppliers, o.selection.supplierName ?? ''],
+          draw: undefined,
+          supplierName: undefined,
+          supplierLink: undefined,
+        },
+      }),
+      events: ['supplier_declined'],
+      ...(p.comment ? { comment: p.comment } : {}),
+    }),
+  },
+  sign_terms: {
+    from: ['supplier_selected'],
+    roles: ['procurement'],
+    step: () => ({ to: 'in_progress', events: ['terms_signed'] }),
+  },
+  deliver: {
+    from: ['in_progress'],
+    roles: ['requester', 'procurement'],
+    step: (o, p) => ({
+      to: 'delivered',
+      patch: () => ({ delivery: { ...o.delivery, deliveredLink: p.link } }),
+      events: ['delivered'],
+    }),
+  },
+  accept: {
+    from: ['delivered'],
+    roles: ['requester'],
+    step: () => ({ to: 'accepted', events: ['accepted'] }),
+  },
+  request_revisions: {
+    from: ['delivered'],
+    roles: ['requester'],
+    step: (o, p) => ({
+      to: 'in_progress',
+      patch: () => ({ delivery: { ...o.delivery, revisionsRequested: o.delivery.revisionsRequested + 1 } }),
+      events: ['revisions_requested'],
+      comment: p.comment,
+    }),
+  },
+  extend: {
+    from: ['in_progress'],
+    roles: ['procurement'],
+    guard: (o, p) => (p.newDeliveryDate <= deliveryDueOn(o) ? 'extension_not_later' : undefined),
+    step: (o, p) => ({
+      to: 'in_progress',
+      patch: () => ({ dates: { ...o.dates, extendedDeliveryDate: p.newDeliveryDate } }),
+      events: ['extended'],
+      ...(p.comment ? { comment: p.comment } : {}),
+    }),
+  },
+  terminate: {
+    from: ['in_progress', 'delivered'],
+    roles: ['procurement'],
+    step: (o, p) => ({
+      to: 'terminated',
+      patch: () => ({ delivery: { ...o.delivery, terminationReason: p.reason } }),
+      events: ['terminated'],
+      comment: p.reason,
+    }),
+  },
+  certify: {
+    from: ['accepted'],
+    roles: ['finance'],
+    step: (o, _p, actor, clock) => ({
+      to: 'certified',
+      patch: () => ({ finance: { ...o.finance, section34Certifier: actor, section34At: clock.now } }),
+      events: ['certified'],
+    }),
+  },
+  pay: {
+    from: ['certified'],
+    roles: ['finance'],
+    step: (o, p) => ({
+      to: 'paid',
+      patch: () => ({ finance: { ...o.finance, paymentMethod: p.method, paymentDate: p.paymentDate } }),
+      events: ['paid'],
+    }),
+  },
+  cancel: {
+    from: BEFORE_AWARD,
+    roles: ['requester', 'procurement'],
+    step: (_o, p) => ({
+      to: 'cancelled',
+      patch: () => ({ decisionNote: p.reason }),
+      events: ['cancelled'],
+      comment: p.reason,
+    }),
+  },
+};
+
+function nonEmpty(problems: Problem[]): Problem[] | undefined {
+  return problems.length > 0 ? problems : undefined;
+}
+
+/** The roles `actor` holds toward `o`: their configured roles, plus "requester" on their own record. */
+export function actingRoles(o: Pick<Opportunity, 'requester'>, actor: Actor): Set<ActingRole> {
+  const roles = new Set<ActingRole>(actor.roles);
+  if (actor.id === o.requester.aadObjectId) roles.add('requester');
+  return roles;
+}
+
+export function specOf(action: ActionName): { from: readonly Status[]; roles: readonly ActingRole[] } {
+  return SPECS[action];
+}
+
+/** The actions `actor` may attempt on `o` now (state and role allow them; guards are checked on the attempt). */
+export function availableActions(o: Opportunity, actor: Actor): ActionName[] {
+  return ACTIONS.filter((a) => authorize(o, a, actor) === undefined);
+}
+
+function authorize(o: Opportunity, action: ActionName, actor: Actor): RefusalCode | undefined {
+  const spec = SPECS[action];
+  if (TERMINAL_STATUSES.includes(o.status) || !spec.from.includes(o.status)) return 'wrong_state';
+  const held = actingRoles(o, actor);
+  if (!spec.roles.some((r) => held.has(r))) return 'role';
+  // Separation of duties: on their own record a person acts only as its requester.
+  const isOwn = held.has('requester');
+  if (isOwn && !spec.roles.includes('requester')) return 'own_request';
+  return undefined;
+}
+
+/** Applies `action` by `actor` to `o`. Pure: the same inputs always give the same outcome. */
+export function decide(
+  o: Opportunity,
+  action: ActionName,
+  rawPayload: unknown,
+  actor: Actor,
+  clock: Clock,
+): Outcome {
+  const denied = authorize(o, action, actor);
+  if (denied) return { ok: false, refusal: { code: denied } };
+
+  const parsed = PAYLOADS[action].safeParse(rawPayload ?? {});
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))];
+    return { ok: false, refusal: { code: 'invalid_input', fields } };
+  }
+  // The table is keyed by action, so the spec and the payload always agree.
+  const spec = SPECS[action] as ActionSpec<ActionName>;
+  const payload = parsed.data as Payload<ActionName>;
+  const broken = spec.guard?.(o, payload, clock);
+  if (typeof broken === 'string') return { ok: false, refusal: { code: 'guard', guard: broken } };
+  if (broken) return { ok: false, refusal: { code: 'guard', guard: 'content_rules', problems: broken } };
+
+  const who: Person = { aadObjectId: actor.id, name: actor.name };
+  const step = spec.step(o, payload, who, clock);
+  const next: Opportunity = {
+    ...o,
+    ...(step.patch?.(o) ?? {}),
+    status: step.to,
+    version: o.version + 1,
+    updatedAt: clock.now,
+    timeline: step.to === o.status ? o.timeline : { ...o.timeline, [step.to]: clock.now },
+  };
+  const events = step.events.map((type): WorkflowEvent => ({
+    type,
+    reference: o.reference,
+    at: clock.now,
+    actor: who,
+    from: o.status,
+    to: step.to,
+    ...(step.comment ? { comment: step.comment } : {}),
+  }));
+  return { ok: true, next, events };
+}
+
+/** Turns complete intake content into a new record, or refuses it with the rules it breaks. */
+export function submit(
+  rawContent: unknown,
+  requester: Actor,
+  locale: 'en' | 'fr',
+  clock: Clock,
+): { ok: true; record: NewOpportunity } | { ok: false; refusal: Refusal } {
+  const parsed = OpportunityContent.safeParse(rawContent);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))];
+    return { ok: false, refusal: { code: 'invalid_input', fields } };
+  }
+  const problems = checkContent(parsed.data, today(clock));
+  if (problems.length > 0) return { ok: false, refusal: { code: 'guard', guard: 'content_rules', problems } };
+  return {
+    ok: true,
+    record: {
+      ...parsed.data,
+      status: 'submitted',
+      requester: { aadObjectId: requester.id, name: requester.name },
+      locale,
+      createdAt: clock.now,
+      updatedAt: clock.now,
+      timeline: { submitted: clock.now },
+      ...freshReview(),
+      selection: { questions: 0, declinedSuppliers: [] },
+      delivery: { revisionsRequested: 0 },
+    },
+  };
+}

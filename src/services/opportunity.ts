@@ -1,0 +1,196 @@
+import { z } from 'zod';
+
+/** Every state an opportunity can be in, in process order (DOMAIN.md, processes 1–4). */
+export const STATUSES = [
+  'draft',
+  'submitted',
+  'changes_requested',
+  'in_approval',
+  'posted',
+  'closed',
+  'supplier_selected',
+  'in_progress',
+  'delivered',
+  'accepted',
+  'certified',
+  'paid',
+  'terminated',
+  'rejected',
+  'cancelled',
+] as const;
+export const Status = z.enum(STATUSES);
+export type Status = z.infer<typeof Status>;
+
+export const TERMINAL_STATUSES: readonly Status[] = ['paid', 'terminated', 'rejected', 'cancelled'];
+
+export const REFERENCE_PATTERN = /^MA-(\d{4})-(\d{4,})$/;
+export const Reference = z.string().regex(REFERENCE_PATTERN);
+
+/** Money is held in integer cents so tax and ceiling checks never suffer float rounding. */
+export const Cents = z.number().int().nonnegative();
+const IsoDate = z.iso.date();
+const IsoDateTime = z.iso.datetime({ offset: true });
+const HttpUrl = z.url({ protocol: /^https?$/ });
+const Text = (max: number) => z.string().trim().min(1).max(max);
+
+export const Person = z.object({
+  aadObjectId: z.string().min(1),
+  name: z.string().max(255),
+});
+export type Person = z.infer<typeof Person>;
+
+export const Client = z.object({
+  department: Text(255),
+  branch: Text(255),
+  team: Text(255),
+  contactName: Text(255),
+  contactEmail: z.email().max(255),
+});
+
+export const Attestations = z.object({
+  unclassified: z.boolean(),
+  standalone: z.boolean(),
+  noInternalCapacity: z.boolean(),
+  notContractSplitting: z.boolean(),
+});
+export type Attestations = z.infer<typeof Attestations>;
+
+export const Pricing = z.object({
+  hourlyRateCents: Cents,
+  estimatedHours: z.number().positive().max(10_000),
+  adminHours: z.number().nonnegative(),
+  fixedPriceCents: Cents,
+});
+export type Pricing = z.infer<typeof Pricing>;
+
+export const Dates = z.object({
+  applicationDeadline: IsoDate,
+  supplierSelectionDate: IsoDate,
+  deliveryDate: IsoDate,
+  /** Set by an extension for non-delivery; the original date stays for the record. */
+  extendedDeliveryDate: IsoDate.optional(),
+});
+export type Dates = z.infer<typeof Dates>;
+
+export const FundsStatus = z.enum(['pending', 'approved']);
+export const Finance = z.object({
+  fundsStatus: FundsStatus,
+  costCentre: z.string().max(255).optional(),
+  fundReservationNumber: z.string().max(255).optional(),
+  section32Approver: Person.optional(),
+  section32At: IsoDateTime.optional(),
+  section34Certifier: Person.optional(),
+  section34At: IsoDateTime.optional(),
+  paymentMethod: z.enum(['credit_card', 'paypal']).optional(),
+  paymentDate: IsoDate.optional(),
+});
+export type Finance = z.infer<typeof Finance>;
+
+/** The union consultation runs beside the funds approval; posting waits for it to be closed. */
+export const ConsultationStatus = z.enum(['pending', 'open', 'acknowledged', 'concern_raised', 'closed']);
+export type ConsultationStatus = z.infer<typeof ConsultationStatus>;
+export const Consultation = z.object({
+  status: ConsultationStatus,
+  opensAt: IsoDateTime.optional(),
+  closesOn: IsoDate.optional(),
+  concern: z.string().max(4000).optional(),
+  answer: z.string().max(4000).optional(),
+});
+export type Consultation = z.infer<typeof Consultation>;
+
+export const Draw = z.object({
+  seed: z.string().min(1),
+  candidates: z.array(z.string().min(1)).min(1),
+  selectedIndex: z.number().int().nonnegative(),
+});
+export type Draw = z.infer<typeof Draw>;
+
+export const Selection = z.object({
+  questions: z.number().int().nonnegative(),
+  applications: z.number().int().nonnegative().optional(),
+  passed: z.number().int().nonnegative().optional(),
+  draw: Draw.optional(),
+  supplierName: z.string().max(255).optional(),
+  supplierLink: HttpUrl.optional(),
+  declinedSuppliers: z.array(z.string()),
+});
+export type Selection = z.infer<typeof Selection>;
+
+export const Delivery = z.object({
+  deliveredLink: HttpUrl.optional(),
+  revisionsRequested: z.number().int().nonnegative(),
+  terminationReason: z.string().max(4000).optional(),
+});
+export type Delivery = z.infer<typeof Delivery>;
+
+/** What a requester fills in during intake: the opportunity template's fields. */
+export const OpportunityContent = z.object({
+  title: Text(100),
+  shortDescription: Text(500),
+  background: Text(10_000),
+  deliverables: Text(10_000),
+  requiredSkills: z.array(Text(100)).min(1).max(30),
+  evaluationCriterion: Text(2_000),
+  acceptanceCriteria: Text(10_000),
+  licence: Text(100),
+  repositoryUrl: HttpUrl.optional(),
+  client: Client,
+  pricing: Pricing,
+  dates: Dates,
+  attestations: Attestations,
+});
+export type OpportunityContent = z.infer<typeof OpportunityContent>;
+
+export const Opportunity = OpportunityContent.extend({
+  reference: Reference,
+  version: z.number().int().positive(),
+  status: Status,
+  requester: Person,
+  locale: z.enum(['en', 'fr']),
+  createdAt: IsoDateTime,
+  updatedAt: IsoDateTime,
+  /** When the record entered each status: the tracker's step dates, for elapsed-time measures. */
+  timeline: z.partialRecord(Status, IsoDateTime),
+  finance: Finance,
+  consultation: Consultation,
+  translationConfirmed: z.boolean(),
+  selection: Selection,
+  delivery: Delivery,
+  /** Why it was rejected or cancelled, or what changes were asked for. */
+  decisionNote: z.string().max(4000).optional(),
+});
+export type Opportunity = z.infer<typeof Opportunity>;
+
+/** The record before the store gives it a reference and a version. */
+export type NewOpportunity = Omit<Opportunity, 'reference' | 'version'>;
+
+/** The pilot tracker's stage column (1–5). */
+export function stageOf(status: Status): 1 | 2 | 3 | 4 | 5 {
+  switch (status) {
+    case 'draft':
+    case 'submitted':
+    case 'changes_requested':
+    case 'in_approval':
+    case 'rejected':
+    case 'cancelled':
+      return 1;
+    case 'supplier_selected':
+      return 2;
+    case 'posted':
+    case 'closed':
+      return 3;
+    case 'in_progress':
+    case 'delivered':
+    case 'terminated':
+      return 4;
+    case 'accepted':
+    case 'certified':
+    case 'paid':
+      return 5;
+  }
+}
+
+/** The delivery date in force: the extended one once an extension was granted. */
+export function deliveryDueOn(o: Pick<Opportunity, 'dates'>): string {
+  return o.dates.extendedDeliveryDate ?? o.dates.deliveryDate;
+}

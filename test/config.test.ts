@@ -1,0 +1,69 @@
+import { strict as assert } from 'node:assert';
+import { ConfigError, parseConfig } from '../src/config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('runs in local mode on loopback with the embedded store when nothing is set', () => {
+    const c = parseConfig({});
+    assert.equal(c.localMode, true);
+    assert.deepEqual(c.http, { host: '127.0.0.1', port: 3978, maxBodyBytes: 256 * 1024 });
+    assert.deepEqual(c.store, { kind: 'sqlite', sqlitePath: './data/microacq.db' });
+    assert.equal(c.consultationBusinessDays, 5);
+    assert.equal(c.defaultLocale, 'en');
+  });
+
+  it('reads the role mapping as comma-separated ids', () => {
+    const c = parseConfig({ ROLE_FINANCE: ' a-1, b-2 ,', ROLE_UNION: 'c-3' });
+    assert.deepEqual(c.roles, { procurement: [], finance: ['a-1', 'b-2'], union: ['c-3'], manager: [] });
+  });
+
+  it('names the variable and the value when one is invalid', () => {
+    assert.deepEqual(
+      problemsOf({ PORT: 'eighty' }).map((p) => p.startsWith('PORT:') && p.includes('"eighty"')),
+      [true],
+    );
+    assert.match(problemsOf({ STORE: 'oracle' })[0] ?? '', /^STORE: .*"oracle"/);
+    assert.match(problemsOf({ CONSULTATION_BUSINESS_DAYS: '0' })[0] ?? '', /^CONSULTATION_BUSINESS_DAYS:/);
+    assert.match(problemsOf({ ROLE_FINANCE: 'ok-1,bad id' })[0] ?? '', /^ROLE_FINANCE: /);
+    assert.match(problemsOf({ DEFAULT_LOCALE: 'de' })[0] ?? '', /^DEFAULT_LOCALE: /);
+  });
+
+  it('lists every invalid variable at once', () => {
+    assert.equal(problemsOf({ PORT: '-1', LOG_LEVEL: 'loud' }).length, 2);
+  });
+
+  it('refuses to listen beyond loopback without authentication unless told to', () => {
+    assert.match(problemsOf({ HOST: '0.0.0.0' })[0] ?? '', /^HOST: .*ALLOW_REMOTE_LOCAL_MODE/);
+    assert.equal(parseConfig({ HOST: '0.0.0.0', ALLOW_REMOTE_LOCAL_MODE: 'true' }).http.host, '0.0.0.0');
+    assert.equal(parseConfig({ HOST: '::1' }).http.host, '::1');
+  });
+
+  it('requires a password and a tenant with an app id', () => {
+    const problems = problemsOf({ MICROSOFT_APP_ID: '11111111-2222-3333-4444-555555555555' });
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['MICROSOFT_APP_PASSWORD', 'MICROSOFT_APP_TENANT_ID'],
+    );
+    const c = parseConfig({
+      MICROSOFT_APP_ID: '11111111-2222-3333-4444-555555555555',
+      MICROSOFT_APP_PASSWORD: 'secret',
+      MICROSOFT_APP_TENANT_ID: 'tenant',
+      HOST: '0.0.0.0',
+    });
+    assert.equal(c.localMode, false);
+    assert.equal(c.http.host, '0.0.0.0');
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.equal(parseConfig({ PORT: '', MICROSOFT_APP_ID: '' }).http.port, 3978);
+  });
+});

@@ -1,0 +1,178 @@
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Config, parseConfig } from '../../src/config';
+import { type RunningServer, startServer } from '../../src/bot/server';
+import { createLogger } from '../../src/log';
+import type { OpportunityStore } from '../../src/services/store';
+import { openStore } from '../../src/stores';
+
+/** What the bot sent to Teams, as the connector service received it. */
+export interface Sent {
+  readonly method: string;
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * A loopback stand-in for the Bot Connector service (the activity's serviceUrl): it records every
+ * activity the bot sends and answers as the service does, so replies travel over real HTTP.
+ */
+export class Connector {
+  readonly sent: Sent[] = [];
+  url = '';
+  private waiters: (() => void)[] = [];
+  private readonly server: Server = createServer((req, res) => void this.answer(req, res));
+
+  private constructor(private readonly delayMs: number) {}
+
+  /** `delayMs` makes every answer slow, to keep a turn in flight. */
+  static async start(delayMs = 0): Promise<Connector> {
+    const connector = new Connector(delayMs);
+    connector.server.listen(0, '127.0.0.1');
+    await once(connector.server, 'listening');
+    connector.url = `http://127.0.0.1:${(connector.server.address() as AddressInfo).port}`;
+    return connector;
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.record({ method: req.method ?? '', path: req.url ?? '', body });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: `sent-${this.sent.length}` }));
+  }
+
+  private record(s: Sent): void {
+    this.sent.push(s);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Waits until at least `count` activities were sent, or fails after `ms`. */
+  async waitFor(count: number, ms = 5_000): Promise<Sent[]> {
+    const deadline = Date.now() + ms;
+    while (this.sent.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`expected ${count} sent activities, got ${this.sent.length}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.sent;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+/** The people of the tests, with Entra object ids as Teams sends them. */
+export const PEOPLE = {
+  requester: { id: '29:requester', aadObjectId: 'aad-requester', name: 'Riley Tremblay' },
+  finance: { id: '29:finance', aadObjectId: 'aad-finance', name: 'Farah Haddad' },
+} as const;
+
+export const ROLE_ENV = { ROLE_FINANCE: PEOPLE.finance.aadObjectId };
+
+export interface TestBot {
+  readonly server: RunningServer;
+  readonly store: OpportunityStore;
+  readonly config: Config;
+}
+
+export async function startTestBot(env: Record<string, string> = {}): Promise<TestBot> {
+  const dir = mkdtempSync(join(tmpdir(), 'microacq-bot-'));
+  const config = parseConfig({
+    PORT: '0',
+    SQLITE_PATH: join(dir, 'bot.db'),
+    LOG_LEVEL: 'silent',
+    ...ROLE_ENV,
+    ...env,
+  });
+  const store = openStore(config);
+  const server = await startServer(config, store, createLogger(config.logLevel));
+  return { server, store, config };
+}
+
+type Person = { id: string; aadObjectId: string; name: string };
+
+export interface ActivityOptions {
+  readonly serviceUrl: string;
+  readonly from?: Person;
+  readonly locale?: string;
+  readonly conversationType?: 'personal' | 'groupChat' | 'channel';
+}
+
+let counter = 0;
+
+/** An activity as Teams sends it, with the fields the bot reads. */
+export function activity(
+  type: string,
+  o: ActivityOptions,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const conversationType = o.conversationType ?? 'personal';
+  return {
+    type,
+    id: `activity-${++counter}`,
+    channelId: 'msteams',
+    serviceUrl: o.serviceUrl,
+    timestamp: new Date().toISOString(),
+    locale: o.locale ?? 'en-US',
+    from: o.from ?? PEOPLE.requester,
+    recipient: { id: '28:bot', name: 'Microacq' },
+    conversation: {
+      id:
+        conversationType === 'channel' ? '19:finance@thread.tacv2;messageid=1' : `a:chat-${conversationType}`,
+      conversationType,
+      tenantId: 'tenant-1',
+    },
+    channelData: { tenant: { id: 'tenant-1' } },
+    ...extra,
+  };
+}
+
+export async function post(bot: TestBot, body: unknown, contentType = 'application/json'): Promise<Response> {
+  return fetch(`${bot.server.url}/api/messages`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The first Adaptive Card attached to a sent activity. */
+export function cardOf(sent: Sent | undefined): Record<string, unknown> {
+  const attachments = sent?.body.attachments as
+    { contentType: string; content: Record<string, unknown> }[] | undefined;
+  const card = attachments?.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive')?.content;
+  if (!card) throw new Error(`no Adaptive Card in ${JSON.stringify(sent?.body)}`);
+  return card;
+}
+
+/** Every text a person can read on a card, in order. */
+export function textOf(card: unknown): string {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const n = node as Record<string, unknown>;
+      if (typeof n.text === 'string') out.push(n.text);
+      if (typeof n.title === 'string') out.push(n.title);
+      Object.values(n).forEach(walk);
+    }
+  };
+  walk(card);
+  return out.join('\n');
+}
