@@ -24,8 +24,15 @@ interface PlaygroundUser {
 interface PlaygroundConfig {
   currentUser: PlaygroundUser;
   users: PlaygroundUser[];
+  team: { channels: { id: string; name: string }[]; [key: string]: unknown };
   [key: string]: unknown;
 }
+
+/** The Playground shows a single channel besides General, so each persona gets the one it works in. */
+const CHANNELS: Partial<Record<Persona, { id: string; name: string }>> = {
+  finance: { id: '19:microacq-finance@thread.tacv2', name: 'Finance' },
+  union: { id: '19:microacq-union@thread.tacv2', name: 'Union consultation' },
+};
 
 export interface PlaygroundOptions {
   readonly as?: Persona;
@@ -64,7 +71,13 @@ export function configFor(
   };
   const user = pick[persona]();
   if (!user) throw new Error(`no one in .m365agentsplayground.yml plays ${persona} (see playground.env)`);
-  return { ...yml, currentUser: user, users: everyone.filter((u) => u !== user) };
+  const channel = CHANNELS[persona];
+  return {
+    ...yml,
+    currentUser: user,
+    users: everyone.filter((u) => u !== user),
+    team: channel ? { ...yml.team, channels: [channel] } : yml.team,
+  };
 }
 
 async function waitUntilUp(url: string, child: ChildProcess, what: string, ms = 60_000): Promise<void> {

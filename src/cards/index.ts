@@ -26,7 +26,7 @@ export function welcomeCard(locale: Locale): Card {
     intro: t(locale, 'welcome.intro'),
     how: t(locale, 'welcome.how'),
     start: t(locale, 'welcome.start'),
-    helpLabel: t(locale, 'help.title'),
+    helpLabel: t(locale, 'welcome.helpButton'),
     other: {
       title: t(other, 'welcome.title'),
       intro: t(other, 'welcome.intro'),
