@@ -4,9 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { decide } from '../src/services/lifecycle';
 import type { Opportunity } from '../src/services/opportunity';
-import { SqliteStore } from '../src/stores/sqlite';
+import { SqliteStore } from '../src/stores/sqlite-store';
+import { newOpportunity } from '../test/contract/fixtures';
 import { clock, person } from '../test/support/opportunities';
-import { newRecord } from '../test/support/store-contract';
 
 /**
  * `npm run bench`: the embedded store's cost per operation, against a baseline measured in the same run —
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     action: 'bench',
     outcome: 'applied' as const,
   };
-  const record = newRecord();
+  const record = newOpportunity();
   const json = JSON.stringify(record);
 
   const created: Opportunity[] = [];
@@ -65,7 +65,8 @@ async function main(): Promise<void> {
       await measure(async (i) => {
         const o = created[i] as Opportunity;
         const outcome = decide(o, 'vet_go', {}, PROCUREMENT, clock());
-        if (outcome.ok) await store.transition(outcome.next, o.version, audit);
+        if (!outcome.ok) throw new Error(`bench record refused: ${outcome.refusal.code}`);
+        await store.transition(outcome.next, o.version, audit);
       }),
       await measure((i) => update.run(json, `R${i}`)),
     ],

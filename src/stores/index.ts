@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { OpportunityStore } from '../services/store';
-import { SqliteStore } from './sqlite';
+import { SqliteStore } from './sqlite-store';
 
 /**
  * The configured store, opened on first use and again after a failed open: a store that cannot be

@@ -1,0 +1,642 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { type NewOpportunity, Opportunity, Reference, Status } from '../services/opportunity';
+import {
+  type AuditEntry,
+  ConcurrencyError,
+  type ConversationReferenceJson,
+  type Draft,
+  type NewAuditEntry,
+  type OpportunityFilter,
+  type OpportunityStore,
+  type Page,
+  type PageRequest,
+  StoreUnavailableError,
+} from '../services/store';
+
+/**
+ * The embedded store: one SQLite file, written through better-sqlite3. Every write that must be atomic
+ * (record + counter + idempotency key + audit entry) is one IMMEDIATE transaction, so a second process
+ * on the same file waits for the write lock up front instead of failing halfway through a transaction.
+ */
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Append only: a released migration never changes; a new schema change is a new entry. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE opportunities (
+        reference TEXT PRIMARY KEY,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        status TEXT NOT NULL,
+        requester_id TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        data TEXT NOT NULL CHECK (json_valid(data)),
+        UNIQUE (year, seq)
+      ) STRICT;
+      CREATE INDEX opportunities_created ON opportunities (created_at DESC, reference DESC);
+      CREATE INDEX opportunities_status ON opportunities (status, created_at DESC, reference DESC);
+      CREATE INDEX opportunities_requester ON opportunities (requester_id, created_at DESC, reference DESC);
+      CREATE INDEX opportunities_branch ON opportunities (branch, created_at DESC, reference DESC);
+
+      CREATE TABLE reference_counters (
+        year INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL CHECK (last_seq >= 1)
+      ) STRICT;
+
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        reference TEXT NOT NULL REFERENCES opportunities (reference)
+      ) STRICT;
+
+      -- seq keeps insertion order, which is the trail's order whatever clock wrote "at".
+      CREATE TABLE audit_entries (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        reference TEXT NOT NULL REFERENCES opportunities (reference),
+        at TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'refused')),
+        comment TEXT,
+        reason TEXT
+      ) STRICT;
+      CREATE INDEX audit_entries_reference ON audit_entries (reference, seq);
+
+      CREATE TABLE drafts (
+        owner_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        data TEXT NOT NULL CHECK (json_valid(data)),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (owner_id, id)
+      ) STRICT;
+      CREATE INDEX drafts_owner_updated ON drafts (owner_id, updated_at DESC, id DESC);
+
+      CREATE TABLE conversations (
+        key TEXT PRIMARY KEY,
+        data TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const DEFAULT_BUSY_TIMEOUT_MS = 3_000;
+const MAX_PAGE = 100;
+
+/** The file was written by a newer release: opening it with older code could corrupt it. */
+export class SchemaTooNewError extends StoreUnavailableError {
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `the store at ${path} has schema version ${found}, newer than the ${supported} this release ` +
+        'understands; run a newer release or restore a backup made by this one',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's lock; it blocks the event loop meanwhile. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Failures of the file or the lock, not of our data: the caller may retry later. */
+const UNAVAILABLE_CODES =
+  /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL|NOMEM|INTERRUPT|CORRUPT|NOTADB)/;
+
+function asUnavailable(err: unknown, what: string): StoreUnavailableError | undefined {
+  if (err instanceof StoreUnavailableError) return err;
+  if (err instanceof Database.SqliteError && UNAVAILABLE_CODES.test(err.code)) {
+    return new StoreUnavailableError(`${what} failed: ${err.message}`, { cause: err });
+  }
+  return undefined;
+}
+
+interface RecordRow {
+  readonly reference: string;
+  readonly version: number;
+  readonly created_at: string;
+  readonly data: string;
+}
+
+const AuditRow = z.object({
+  id: z.string(),
+  reference: z.string(),
+  at: z.string(),
+  actor_id: z.string(),
+  actor_name: z.string(),
+  action: z.string(),
+  from_status: Status.nullable(),
+  to_status: Status.nullable(),
+  outcome: z.enum(['applied', 'refused']),
+  comment: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+
+const DraftRow = z.object({
+  id: z.string(),
+  owner_id: z.string(),
+  step: z.string(),
+  data: z.string(),
+  version: z.number().int().positive(),
+  updated_at: z.string(),
+});
+
+const JsonObject = z.record(z.string(), z.unknown());
+const Cursor = z.tuple([z.iso.datetime(), Reference]);
+
+/**
+ * Timestamps may carry any offset; columns hold them as UTC so that text order is time order for
+ * sorting, paging and the createdSince bound.
+ */
+function utc(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new RangeError(`not an ISO timestamp: ${iso}`);
+  return new Date(ms).toISOString();
+}
+
+/** The reference year is the calendar year written in createdAt, as the requester saw it. */
+function yearOf(createdAt: string): number {
+  return Number(createdAt.slice(0, 4));
+}
+
+function formatReference(year: number, seq: number): string {
+  return `MA-${year}-${String(seq).padStart(4, '0')}`;
+}
+
+function encodeCursor(row: RecordRow): string {
+  return Buffer.from(JSON.stringify([row.created_at, row.reference]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): readonly [string, string] {
+  try {
+    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch (cause) {
+    throw new RangeError('not a page cursor this store issued', { cause });
+  }
+}
+
+function clampLimit(limit: number): number {
+  if (Number.isNaN(limit)) return 1;
+  return Math.min(MAX_PAGE, Math.max(1, Math.trunc(limit)));
+}
+
+/** Corrupt rows fail loudly, naming the record, rather than reaching the workflow half-valid. */
+function toRecord(row: RecordRow): Opportunity {
+  let record: Opportunity;
+  try {
+    record = Opportunity.parse(JSON.parse(row.data));
+  } catch (cause) {
+    throw new Error(`stored record ${row.reference} is unreadable`, { cause });
+  }
+  if (record.reference !== row.reference || record.version !== row.version) {
+    throw new Error(`stored record ${row.reference} disagrees with its columns`);
+  }
+  return record;
+}
+
+function toAudit(raw: unknown): AuditEntry {
+  const row = AuditRow.parse(raw);
+  return {
+    id: row.id,
+    reference: row.reference,
+    at: row.at,
+    actor: { aadObjectId: row.actor_id, name: row.actor_name },
+    action: row.action,
+    ...(row.from_status !== null ? { from: row.from_status } : {}),
+    ...(row.to_status !== null ? { to: row.to_status } : {}),
+    outcome: row.outcome,
+    ...(row.comment !== null ? { comment: row.comment } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+  };
+}
+
+function toDraft(raw: unknown): Draft {
+  const row = DraftRow.parse(raw);
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    step: row.step,
+    data: JsonObject.parse(JSON.parse(row.data)),
+    version: row.version,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The filter as SQL: fragments are constants, every value goes through a placeholder. */
+function whereOf(filter: OpportunityFilter, after?: readonly [string, string]) {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.statuses) {
+    // An empty list matches nothing, as "status IN ()" would.
+    clauses.push(
+      filter.statuses.length === 0 ? '0' : `status IN (${filter.statuses.map(() => '?').join(', ')})`,
+    );
+    params.push(...filter.statuses);
+  }
+  if (filter.requesterId !== undefined) {
+    clauses.push('requester_id = ?');
+    params.push(filter.requesterId);
+  }
+  if (filter.branch !== undefined) {
+    clauses.push('branch = ?');
+    params.push(filter.branch);
+  }
+  if (filter.createdSince !== undefined) {
+    clauses.push('created_at >= ?');
+    params.push(utc(filter.createdSince));
+  }
+  if (after) {
+    clauses.push('(created_at, reference) < (?, ?)');
+    params.push(after[0], after[1]);
+  }
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+function userVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the file up to SCHEMA_VERSION; a file already there is left untouched, without a write lock. */
+function migrate(db: Database.Database, path: string): void {
+  const check = (found: number) => {
+    if (found > SCHEMA_VERSION) throw new SchemaTooNewError(path, found, SCHEMA_VERSION);
+  };
+  const before = userVersion(db);
+  check(before);
+  if (before === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const found = userVersion(db);
+    check(found);
+    for (const m of MIGRATIONS.filter((m) => m.version > found)) {
+      db.exec(m.sql);
+      // Prepared after the first migration has created the table.
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+    }
+    // PRAGMA takes no bound parameters; the value is this file's own integer constant.
+    db.pragma(`user_version = ${Math.trunc(SCHEMA_VERSION)}`);
+  }).immediate();
+}
+
+function connect(path: string, options: SqliteStoreOptions): Database.Database {
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // Safe under WAL: a power cut may lose the last commits but never corrupts the file.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+    migrate(db, path);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export class SqliteStore implements OpportunityStore {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  /** Opens (creating it and its directory if needed) and migrates the file; ':memory:' for a throwaway. */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    try {
+      return new SqliteStore(connect(path, options), path);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new StoreUnavailableError(`cannot open the store at ${path}: ${reason}`, { cause: err });
+    }
+  }
+
+  async create(record: NewOpportunity, audit: NewAuditEntry, idempotencyKey: string): Promise<Opportunity> {
+    return this.guard('create', () =>
+      this.db
+        .transaction(() => {
+          const seen = this.row<{ reference: string }>(
+            'SELECT reference FROM idempotency_keys WHERE key = ?',
+            idempotencyKey,
+          );
+          if (seen) return this.mustGet(seen.reference);
+          const created = this.insertRecord(record);
+          this.sql('INSERT INTO idempotency_keys (key, reference) VALUES (?, ?)').run(
+            idempotencyKey,
+            created.reference,
+          );
+          this.insertAudit(created.reference, audit);
+          return this.mustGet(created.reference);
+        })
+        .immediate(),
+    );
+  }
+
+  async get(reference: string): Promise<Opportunity | undefined> {
+    return this.guard('get', () => {
+      const row = this.row<RecordRow>(
+        'SELECT reference, version, created_at, data FROM opportunities WHERE reference = ?',
+        reference,
+      );
+      return row && toRecord(row);
+    });
+  }
+
+  async query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
+    const limit = clampLimit(page.limit);
+    const where = whereOf(filter, page.cursor === undefined ? undefined : decodeCursor(page.cursor));
+    return this.guard('query', () => {
+      // One row more than asked tells whether another page follows.
+      const rows = this.sql(
+        `SELECT reference, version, created_at, data FROM opportunities ${where.sql}
+         ORDER BY created_at DESC, reference DESC LIMIT ?`,
+      ).all(...where.params, limit + 1) as RecordRow[];
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        items: items.map(toRecord),
+        ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
+      };
+    });
+  }
+
+  async transition(next: Opportunity, expectedVersion: number, audit: NewAuditEntry): Promise<Opportunity> {
+    if (next.version !== expectedVersion + 1) {
+      throw new RangeError(
+        `${next.reference}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
+      );
+    }
+    const record = Opportunity.parse(next);
+    return this.guard('transition', () =>
+      this.db
+        .transaction(() => {
+          // created_at, year and seq belong to the reference and never change after create.
+          const { changes } = this.sql(
+            `UPDATE opportunities
+             SET version = @version, status = @status, requester_id = @requester_id, branch = @branch,
+                 updated_at = @updated_at, title = @title, data = @data
+             WHERE reference = @reference AND version = @expected`,
+          ).run({ ...this.columns(record), expected: expectedVersion });
+          if (changes === 0) {
+            const actual = this.row<{ version: number }>(
+              'SELECT version FROM opportunities WHERE reference = ?',
+              record.reference,
+            );
+            throw new ConcurrencyError(record.reference, expectedVersion, actual?.version);
+          }
+          this.insertAudit(record.reference, audit);
+          // Read back so the caller holds exactly what get() will return.
+          return this.mustGet(record.reference);
+        })
+        .immediate(),
+    );
+  }
+
+  async appendAudit(reference: string, entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.guard('appendAudit', () => {
+      const exists = this.row('SELECT 1 FROM opportunities WHERE reference = ?', reference);
+      if (!exists) throw new RangeError(`no opportunity ${reference} to audit`);
+      return this.insertAudit(reference, entry);
+    });
+  }
+
+  async auditTrail(reference: string): Promise<readonly AuditEntry[]> {
+    return this.guard('auditTrail', () =>
+      this.sql('SELECT * FROM audit_entries WHERE reference = ? ORDER BY seq').all(reference).map(toAudit),
+    );
+  }
+
+  async saveDraft(draft: Omit<Draft, 'version'>, expectedVersion?: number): Promise<Draft> {
+    const values = {
+      owner_id: draft.ownerId,
+      id: draft.id,
+      step: draft.step,
+      data: JSON.stringify(JsonObject.parse(draft.data)),
+      updated_at: draft.updatedAt,
+    };
+    return this.guard('saveDraft', () =>
+      this.db
+        .transaction(() => {
+          if (expectedVersion === undefined) {
+            this.sql(
+              `INSERT INTO drafts (owner_id, id, step, data, version, updated_at)
+               VALUES (@owner_id, @id, @step, @data, 1, @updated_at)
+               ON CONFLICT (owner_id, id) DO UPDATE
+               SET step = excluded.step, data = excluded.data, version = drafts.version + 1,
+                   updated_at = excluded.updated_at`,
+            ).run(values);
+          } else {
+            const { changes } = this.sql(
+              `UPDATE drafts SET step = @step, data = @data, version = version + 1, updated_at = @updated_at
+               WHERE owner_id = @owner_id AND id = @id AND version = @expected`,
+            ).run({ ...values, expected: expectedVersion });
+            if (changes === 0) {
+              throw new ConcurrencyError(
+                draft.id,
+                expectedVersion,
+                this.draft(draft.ownerId, draft.id)?.version,
+              );
+            }
+          }
+          const saved = this.draft(draft.ownerId, draft.id);
+          if (!saved) throw new Error(`draft ${draft.id} vanished while being saved`);
+          return saved;
+        })
+        .immediate(),
+    );
+  }
+
+  async getDraft(ownerId: string, id: string): Promise<Draft | undefined> {
+    return this.guard('getDraft', () => this.draft(ownerId, id));
+  }
+
+  async listDrafts(ownerId: string): Promise<readonly Draft[]> {
+    return this.guard('listDrafts', () =>
+      this.sql('SELECT * FROM drafts WHERE owner_id = ? ORDER BY updated_at DESC, id DESC')
+        .all(ownerId)
+        .map(toDraft),
+    );
+  }
+
+  async deleteDraft(ownerId: string, id: string): Promise<boolean> {
+    return this.guard(
+      'deleteDraft',
+      () => this.sql('DELETE FROM drafts WHERE owner_id = ? AND id = ?').run(ownerId, id).changes > 0,
+    );
+  }
+
+  async saveConversation(key: string, reference: ConversationReferenceJson): Promise<void> {
+    const data = JSON.stringify(JsonObject.parse(reference));
+    this.guard('saveConversation', () =>
+      this.sql(
+        'INSERT INTO conversations (key, data) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET data = excluded.data',
+      ).run(key, data),
+    );
+  }
+
+  async getConversation(key: string): Promise<ConversationReferenceJson | undefined> {
+    return this.guard('getConversation', () => {
+      const row = this.row<{ data: string }>('SELECT data FROM conversations WHERE key = ?', key);
+      return row && JsonObject.parse(JSON.parse(row.data));
+    });
+  }
+
+  async deleteConversation(key: string): Promise<boolean> {
+    return this.guard(
+      'deleteConversation',
+      () => this.sql('DELETE FROM conversations WHERE key = ?').run(key).changes > 0,
+    );
+  }
+
+  async ping(): Promise<void> {
+    try {
+      this.guard('ping', () => this.db.prepare('SELECT 1').get());
+    } catch (err) {
+      // Whatever stops the store answering means the same to a health check.
+      throw (
+        asUnavailable(err, `ping of ${this.path}`) ??
+        new StoreUnavailableError(`ping of ${this.path} failed`, { cause: err })
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `fn`, turning lock and I/O failures (and use after close) into StoreUnavailableError. */
+  private guard<T>(what: string, fn: () => T): T {
+    if (!this.db.open) throw new StoreUnavailableError(`the store at ${this.path} is closed`);
+    try {
+      return fn();
+    } catch (err) {
+      throw asUnavailable(err, `${what} on ${this.path}`) ?? err;
+    }
+  }
+
+  /** Prepared once per SQL text: preparing costs more than running. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private row<T>(text: string, ...params: unknown[]): T | undefined {
+    return this.sql(text).get(...params) as T | undefined;
+  }
+
+  private mustGet(reference: string): Opportunity {
+    const row = this.row<RecordRow>(
+      'SELECT reference, version, created_at, data FROM opportunities WHERE reference = ?',
+      reference,
+    );
+    if (!row) throw new Error(`record ${reference} is missing`);
+    return toRecord(row);
+  }
+
+  private draft(ownerId: string, id: string): Draft | undefined {
+    const row: unknown = this.sql('SELECT * FROM drafts WHERE owner_id = ? AND id = ?').get(ownerId, id);
+    return row === undefined ? undefined : toDraft(row);
+  }
+
+  private columns(o: Opportunity) {
+    return {
+      reference: o.reference,
+      version: o.version,
+      status: o.status,
+      requester_id: o.requester.aadObjectId,
+      branch: o.client.branch,
+      created_at: utc(o.createdAt),
+      updated_at: utc(o.updatedAt),
+      title: o.title,
+      data: JSON.stringify(o),
+    };
+  }
+
+  /** Takes the year's next sequence number and inserts the record; call inside a write transaction. */
+  private insertRecord(fresh: NewOpportunity): Opportunity {
+    const year = yearOf(Opportunity.shape.createdAt.parse(fresh.createdAt));
+    const counter = this.row<{ last_seq: number }>(
+      `INSERT INTO reference_counters (year, last_seq) VALUES (?, 1)
+       ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1
+       RETURNING last_seq`,
+      year,
+    );
+    if (!counter) throw new Error(`no sequence number for ${year}`);
+    const seq = counter.last_seq;
+    const record = Opportunity.parse({ ...fresh, reference: formatReference(year, seq), version: 1 });
+    this.sql(
+      `INSERT INTO opportunities
+         (reference, year, seq, version, status, requester_id, branch, created_at, updated_at, title, data)
+       VALUES (@reference, @year, @seq, @version, @status, @requester_id, @branch, @created_at, @updated_at,
+               @title, @data)`,
+    ).run({ ...this.columns(record), year, seq });
+    return record;
+  }
+
+  private insertAudit(reference: string, entry: NewAuditEntry): AuditEntry {
+    const id = randomUUID();
+    this.sql(
+      `INSERT INTO audit_entries
+         (id, reference, at, actor_id, actor_name, action, from_status, to_status, outcome, comment, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      reference,
+      entry.at,
+      entry.actor.aadObjectId,
+      entry.actor.name,
+      entry.action,
+      entry.from ?? null,
+      entry.to ?? null,
+      entry.outcome,
+      entry.comment ?? null,
+      entry.reason ?? null,
+    );
+    // Read back so the caller gets exactly what auditTrail will show.
+    return toAudit(this.sql('SELECT * FROM audit_entries WHERE id = ?').get(id));
+  }
+}

@@ -1,0 +1,531 @@
+import assert from 'node:assert/strict';
+import type { Opportunity } from '../../src/services/opportunity';
+import {
+  ConcurrencyError,
+  type NewAuditEntry,
+  type OpportunityFilter,
+  type OpportunityStore,
+} from '../../src/services/store';
+import { actor, type FixtureOptions, newOpportunity, NOW, plain, step, submittedAudit } from './fixtures';
+
+/**
+ * What every OpportunityStore adapter must do, stated through the interface alone. A new adapter
+ * passes by calling describeStoreContract with a factory that gives a fresh, empty store per test.
+ */
+export function describeStoreContract(
+  name: string,
+  makeStore: () => Promise<OpportunityStore>,
+  cleanup?: () => Promise<void>,
+): void {
+  describe(`${name} (store contract)`, function () {
+    let store: OpportunityStore;
+    let keys = 0;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+      await cleanup?.();
+    });
+
+    const create = (options: FixtureOptions = {}, key = `submission-${++keys}`): Promise<Opportunity> => {
+      const record = newOpportunity(options);
+      return store.create(record, submittedAudit(record), key);
+    };
+
+    /** Every record the filter matches, following cursors page by page. */
+    async function everything(filter: OpportunityFilter, limit: number): Promise<Opportunity[][]> {
+      const pages: Opportunity[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.query(filter, { limit, ...(cursor ? { cursor } : {}) });
+        pages.push([...page.items]);
+        cursor = page.nextCursor;
+      } while (cursor && pages.length < 1_000);
+      return pages;
+    }
+    const refs = (records: readonly Opportunity[]) => records.map((r) => r.reference);
+    const newestFirst = (records: readonly Opportunity[]) =>
+      [...records]
+        .sort((a, b) =>
+          a.createdAt === b.createdAt
+            ? b.reference.localeCompare(a.reference)
+            : b.createdAt.localeCompare(a.createdAt),
+        )
+        .map((r) => r.reference);
+
+    describe('creating records', () => {
+      it('gives each new record the next reference of its year, at version 1', async () => {
+        const input = newOpportunity();
+        const first = await store.create(input, submittedAudit(input), 'a');
+        const second = await create();
+        const third = await create();
+        assert.deepEqual(plain(first), plain({ ...input, reference: 'MA-2026-0001', version: 1 }));
+        assert.deepEqual([second.reference, third.reference], ['MA-2026-0002', 'MA-2026-0003']);
+        assert.deepEqual(await store.get('MA-2026-0001'), first);
+      });
+
+      it('starts a new sequence each year, taking the year from the creation date', async () => {
+        const a = await create({ at: '2026-12-31T10:00:00.000Z' });
+        const b = await create({ at: '2027-01-04T10:00:00.000Z' });
+        const c = await create({ at: '2026-12-31T11:00:00.000Z' });
+        const d = await create({ at: '2027-01-05T10:00:00.000Z' });
+        assert.deepEqual(refs([a, b, c, d]), [
+          'MA-2026-0001',
+          'MA-2027-0001',
+          'MA-2026-0002',
+          'MA-2027-0002',
+        ]);
+      });
+
+      it('returns the first record when the same submission arrives twice', async () => {
+        const first = await create({ title: 'First arrival' }, 'same-key');
+        const again = await create({ title: 'Second arrival' }, 'same-key');
+        assert.deepEqual(again, first);
+        assert.equal((await store.get(first.reference))?.title, 'First arrival');
+        assert.equal((await store.auditTrail(first.reference)).length, 1);
+        assert.deepEqual(refs((await store.query({}, { limit: 100 })).items), [first.reference]);
+        // The repeat used no number: the next submission takes the one after the first.
+        assert.equal((await create()).reference, 'MA-2026-0002');
+      });
+
+      it('writes the first audit entry with the new record', async () => {
+        const record = await create();
+        const trail = await store.auditTrail(record.reference);
+        assert.equal(trail.length, 1);
+        const [entry] = trail;
+        assert.ok(entry && entry.id.length > 0);
+        assert.deepEqual(
+          plain({ ...entry, id: undefined }),
+          plain({ ...submittedAudit(record), reference: record.reference }),
+        );
+      });
+
+      it('knows nothing of a reference it never issued', async () => {
+        await create();
+        assert.equal(await store.get('MA-2026-0999'), undefined);
+        assert.deepEqual(await store.auditTrail('MA-2026-0999'), []);
+      });
+    });
+
+    describe('transitions', () => {
+      it('replaces the record and appends its audit entry', async () => {
+        const record = await create();
+        const { next, audit } = step(record, 'vet_go', {}, undefined, '2026-03-03T09:00:00.000Z');
+        const saved = await store.transition(next, 1, audit);
+        assert.deepEqual(plain(saved), plain(next));
+        assert.deepEqual(await store.get(record.reference), saved);
+        const trail = await store.auditTrail(record.reference);
+        assert.deepEqual(
+          trail.map((e) => [e.action, e.from, e.to]),
+          [
+            ['submit', undefined, 'submitted'],
+            ['vet_go', 'submitted', 'in_approval'],
+          ],
+        );
+      });
+
+      it("refuses a transition from a stale version and keeps the winner's record", async () => {
+        const record = await create();
+        const winner = step(record, 'request_edits', { comment: 'Winner: add a budget line.' });
+        const loser = step(record, 'vet_no_go', { reason: 'Loser: out of scope.' });
+        const saved = await store.transition(winner.next, 1, winner.audit);
+        await assert.rejects(store.transition(loser.next, 1, loser.audit), (err: unknown) => {
+          assert.ok(err instanceof ConcurrencyError);
+          assert.equal(err.reference, record.reference);
+          assert.equal(err.expectedVersion, 1);
+          assert.equal(err.actualVersion, 2);
+          return true;
+        });
+        assert.deepEqual(await store.get(record.reference), saved);
+        assert.equal(saved.status, 'changes_requested');
+      });
+
+      it('writes the audit entry with the transition, or neither', async () => {
+        const record = await create();
+        const first = step(record, 'vet_go');
+        await store.transition(first.next, 1, first.audit);
+        const stale = step(record, 'request_edits', { comment: 'Too late.' });
+        await assert.rejects(store.transition(stale.next, 1, stale.audit), ConcurrencyError);
+        const trail = await store.auditTrail(record.reference);
+        assert.deepEqual(
+          trail.map((e) => e.action),
+          ['submit', 'vet_go'],
+        );
+        assert.equal(
+          trail.some((e) => e.comment === 'Too late.'),
+          false,
+        );
+      });
+
+      it('refuses a next version that does not follow the expected one, writing nothing', async () => {
+        const record = await create();
+        const { next, audit } = step(record, 'vet_go');
+        await assert.rejects(store.transition({ ...next, version: 3 }, 1, audit));
+        await assert.rejects(store.transition(next, 2, audit));
+        assert.deepEqual(await store.get(record.reference), record);
+        assert.equal((await store.auditTrail(record.reference)).length, 1);
+      });
+
+      it('refuses a transition of a record that does not exist', async () => {
+        const record = await create();
+        const { next, audit } = step(record, 'vet_go');
+        const ghost = { ...next, reference: 'MA-2026-0777' };
+        await assert.rejects(store.transition(ghost, 1, audit), (err: unknown) => {
+          assert.ok(err instanceof ConcurrencyError);
+          assert.equal(err.actualVersion, undefined);
+          return true;
+        });
+        assert.equal(await store.get('MA-2026-0777'), undefined);
+      });
+
+      it('lets exactly one of 20 concurrent transitions from the same version win', async () => {
+        const record = await create();
+        const attempts = Array.from({ length: 20 }, (_, i) =>
+          step(record, 'request_edits', { comment: `Attempt ${i}` }),
+        );
+        const results = await Promise.allSettled(attempts.map((a) => store.transition(a.next, 1, a.audit)));
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r) => r.status === 'rejected');
+        assert.equal(won.length, 1);
+        assert.equal(lost.length, 19);
+        for (const r of lost) assert.ok(r.reason instanceof ConcurrencyError, String(r.reason));
+        const stored = await store.get(record.reference);
+        assert.deepEqual(stored, won[0]?.value);
+        const trail = await store.auditTrail(record.reference);
+        assert.equal(trail.length, 2);
+        assert.equal(trail[1]?.comment, stored?.decisionNote);
+      });
+
+      it('carries a record through successive versions', async () => {
+        let record = await create();
+        for (const [action, payload] of [
+          ['vet_go', {}],
+          ['confirm_translation', {}],
+          ['approve_funds', { fundReservationNumber: 'FR-1' }],
+        ] as const) {
+          const { next, audit } = step(
+            record,
+            action,
+            payload,
+            actor('finance-1', 'Finance', 'finance', 'procurement'),
+          );
+          record = await store.transition(next, record.version, audit);
+        }
+        assert.equal(record.version, 4);
+        assert.deepEqual(await store.get(record.reference), record);
+        assert.equal((await store.auditTrail(record.reference)).length, 4);
+      });
+    });
+
+    describe('audit trail', () => {
+      it('appends entries on their own, oldest first', async () => {
+        const record = await create();
+        const refused: NewAuditEntry = {
+          at: '2026-03-02T15:00:00.000Z',
+          actor: { aadObjectId: 'someone', name: 'Someone' },
+          action: 'approve_funds',
+          outcome: 'refused',
+          reason: 'role',
+        };
+        const noted: NewAuditEntry = {
+          ...refused,
+          at: '2026-03-02T16:00:00.000Z',
+          reason: 'guard',
+          comment: 'Tried again.',
+        };
+        const a = await store.appendAudit(record.reference, refused);
+        const b = await store.appendAudit(record.reference, noted);
+        assert.deepEqual(plain({ ...a, id: undefined }), plain({ ...refused, reference: record.reference }));
+        assert.notEqual(a.id, b.id);
+        const trail = await store.auditTrail(record.reference);
+        assert.deepEqual(trail.slice(1), [a, b]);
+        assert.equal(new Set(trail.map((e) => e.id)).size, 3);
+      });
+
+      it("keeps each record's trail apart", async () => {
+        const one = await create();
+        const two = await create();
+        const { next, audit } = step(two, 'vet_go');
+        await store.transition(next, 1, audit);
+        assert.equal((await store.auditTrail(one.reference)).length, 1);
+        assert.ok((await store.auditTrail(two.reference)).every((e) => e.reference === two.reference));
+      });
+
+      it('refuses an audit entry for a record that does not exist', async () => {
+        const record = await create();
+        await assert.rejects(store.appendAudit('MA-2026-0555', submittedAudit(record)));
+        assert.deepEqual(await store.auditTrail('MA-2026-0555'), []);
+      });
+    });
+
+    describe('queries', () => {
+      it('pages through every record exactly once, newest first', async () => {
+        const times = [
+          '2026-03-05T10:00:00.000Z',
+          '2026-01-15T10:00:00.000Z',
+          '2026-03-05T10:00:00.000Z',
+          '2025-11-20T10:00:00.000Z',
+          '2026-02-01T10:00:00.000Z',
+          '2026-03-05T10:00:00.000Z',
+          '2026-02-28T23:59:59.999Z',
+          '2026-01-15T10:00:00.001Z',
+          '2026-04-01T08:00:00.000Z',
+          '2025-12-31T10:00:00.000Z',
+        ];
+        const created: Opportunity[] = [];
+        for (const at of times) created.push(await create({ at }));
+        const pages = await everything({}, 3);
+        assert.deepEqual(
+          pages.map((p) => p.length),
+          [3, 3, 3, 1],
+        );
+        const seen = refs(pages.flat());
+        assert.deepEqual(seen, newestFirst(created));
+        assert.equal(new Set(seen).size, created.length);
+      });
+
+      it('ends without a cursor when the last page is exactly full', async () => {
+        for (let i = 0; i < 4; i++) await create({ at: `2026-03-0${i + 1}T10:00:00.000Z` });
+        const pages = await everything({}, 2);
+        assert.deepEqual(
+          pages.map((p) => p.length),
+          [2, 2],
+        );
+        const empty = await store.query({}, { limit: 10 });
+        assert.equal(empty.items.length, 4);
+        assert.equal(empty.nextCursor, undefined);
+      });
+
+      it('keeps its place when newer records arrive between pages', async () => {
+        for (let i = 1; i <= 4; i++) await create({ at: `2026-03-0${i}T10:00:00.000Z` });
+        const first = await store.query({}, { limit: 2 });
+        await create({ at: '2026-03-09T10:00:00.000Z' });
+        assert.ok(first.nextCursor);
+        const second = await store.query({}, { limit: 2, cursor: first.nextCursor });
+        assert.deepEqual(refs([...first.items, ...second.items]), [
+          'MA-2026-0004',
+          'MA-2026-0003',
+          'MA-2026-0002',
+          'MA-2026-0001',
+        ]);
+        assert.equal(second.nextCursor, undefined);
+      });
+
+      it('keeps the page size between 1 and 100', async () => {
+        for (let i = 0; i < 101; i++) await create();
+        const tiny = await store.query({}, { limit: 0 });
+        assert.equal(tiny.items.length, 1);
+        assert.equal((await store.query({}, { limit: -5 })).items.length, 1);
+        const huge = await store.query({}, { limit: 1_000 });
+        assert.equal(huge.items.length, 100);
+        assert.ok(huge.nextCursor);
+        const rest = await store.query({}, { limit: 1_000, cursor: huge.nextCursor });
+        assert.equal(rest.items.length, 1);
+        assert.equal(rest.nextCursor, undefined);
+      });
+
+      it('filters by status, requester, branch and creation date', async () => {
+        const alice = actor('alice');
+        const bob = actor('bob');
+        const a = await create({ at: '2026-01-10T10:00:00.000Z', requester: alice, branch: 'Policy' });
+        const bRecord = await create({ at: '2026-02-10T10:00:00.000Z', requester: bob, branch: 'Policy' });
+        const c = await create({ at: '2026-05-10T10:00:00.000Z', requester: alice, branch: 'Service' });
+        const d = await create({ at: '2026-07-10T10:00:00.000Z', requester: bob, branch: 'Service' });
+        const e = await create({ at: '2025-12-01T10:00:00.000Z', requester: alice, branch: 'Policy' });
+        const edits = step(bRecord, 'request_edits', { comment: 'Split the deliverables.' });
+        await store.transition(edits.next, 1, edits.audit);
+        const vetted = step(c, 'vet_go');
+        await store.transition(vetted.next, 1, vetted.audit);
+
+        const matching = async (filter: OpportunityFilter) => refs((await everything(filter, 2)).flat());
+        assert.deepEqual(await matching({ statuses: ['submitted'] }), refs([d, a, e]));
+        assert.deepEqual(
+          await matching({ statuses: ['changes_requested', 'in_approval'] }),
+          refs([c, bRecord]),
+        );
+        assert.deepEqual(await matching({ requesterId: 'alice' }), refs([c, a, e]));
+        assert.deepEqual(await matching({ branch: 'Service' }), refs([d, c]));
+        assert.deepEqual(await matching({ createdSince: '2026-02-10T10:00:00.000Z' }), refs([d, c, bRecord]));
+        assert.deepEqual(
+          await matching({
+            requesterId: 'alice',
+            branch: 'Policy',
+            createdSince: '2026-01-01T00:00:00.000Z',
+          }),
+          refs([a]),
+        );
+        assert.deepEqual(await matching({ statuses: ['paid'] }), []);
+        assert.deepEqual(await matching({ requesterId: 'nobody' }), []);
+        // Filtered results come back as the current version.
+        const [changed] = (await store.query({ statuses: ['changes_requested'] }, { limit: 10 })).items;
+        assert.equal(changed?.version, 2);
+      });
+
+      it('matches nothing for an empty status list', async () => {
+        await create();
+        const page = await store.query({ statuses: [] }, { limit: 10 });
+        assert.deepEqual(page.items, []);
+        assert.equal(page.nextCursor, undefined);
+      });
+
+      it('rejects a cursor it did not issue', async () => {
+        await create();
+        await assert.rejects(store.query({}, { limit: 10, cursor: 'not-a-cursor' }));
+      });
+    });
+
+    describe('drafts', () => {
+      const draft = (ownerId: string, id: string, updatedAt: string, data: Record<string, unknown> = {}) => ({
+        ownerId,
+        id,
+        step: 'title',
+        data,
+        updatedAt,
+      });
+
+      it("keeps drafts per person, newest first, and never shows one person's draft to another", async () => {
+        await store.saveDraft(draft('alice', 'd1', '2026-03-02T10:00:00.000Z', { title: 'Alice one' }));
+        await store.saveDraft(draft('alice', 'd2', '2026-03-02T11:00:00.000Z', { title: 'Alice two' }));
+        await store.saveDraft(draft('bob', 'd1', '2026-03-02T12:00:00.000Z', { title: 'Bob one' }));
+
+        const ids = async (owner: string) =>
+          (await store.listDrafts(owner)).map((d) => `${d.ownerId}/${d.id}`);
+        assert.deepEqual(await ids('alice'), ['alice/d2', 'alice/d1']);
+        assert.deepEqual(await ids('bob'), ['bob/d1']);
+        assert.deepEqual(await ids('carol'), []);
+        assert.equal((await store.getDraft('alice', 'd1'))?.data['title'], 'Alice one');
+        assert.equal((await store.getDraft('bob', 'd1'))?.data['title'], 'Bob one');
+        assert.equal(await store.getDraft('bob', 'd2'), undefined);
+
+        await store.saveDraft(
+          draft('alice', 'd1', '2026-03-02T13:00:00.000Z', { title: 'Alice one, edited' }),
+        );
+        assert.deepEqual(await ids('alice'), ['alice/d1', 'alice/d2']);
+        assert.equal((await store.getDraft('bob', 'd1'))?.data['title'], 'Bob one');
+      });
+
+      it('numbers draft versions from 1 upward and returns what it stored', async () => {
+        const input = draft('alice', 'd1', NOW, { title: 'T', skills: ['a', 'b'], nested: { n: 1 } });
+        const first = await store.saveDraft(input);
+        assert.deepEqual(first, { ...input, version: 1 });
+        assert.equal((await store.saveDraft(input)).version, 2);
+        const third = await store.saveDraft({ ...input, step: 'pricing' }, 2);
+        assert.equal(third.version, 3);
+        assert.deepEqual(await store.getDraft('alice', 'd1'), third);
+      });
+
+      it('refuses a draft save from a stale version', async () => {
+        const input = draft('alice', 'd1', NOW, { title: 'Kept' });
+        await store.saveDraft(input);
+        await store.saveDraft(input, 1);
+        await assert.rejects(store.saveDraft({ ...input, data: { title: 'Lost' } }, 1), (err: unknown) => {
+          assert.ok(err instanceof ConcurrencyError);
+          assert.equal(err.reference, 'd1');
+          assert.equal(err.expectedVersion, 1);
+          assert.equal(err.actualVersion, 2);
+          return true;
+        });
+        const stored = await store.getDraft('alice', 'd1');
+        assert.equal(stored?.version, 2);
+        assert.equal(stored?.data['title'], 'Kept');
+        await assert.rejects(store.saveDraft(draft('alice', 'missing', NOW), 1), ConcurrencyError);
+        assert.equal(await store.getDraft('alice', 'missing'), undefined);
+      });
+
+      it('deletes a draft only for its owner', async () => {
+        await store.saveDraft(draft('alice', 'd1', NOW));
+        assert.equal(await store.deleteDraft('bob', 'd1'), false);
+        assert.ok(await store.getDraft('alice', 'd1'));
+        assert.equal(await store.deleteDraft('alice', 'd1'), true);
+        assert.equal(await store.getDraft('alice', 'd1'), undefined);
+        assert.equal(await store.deleteDraft('alice', 'd1'), false);
+      });
+    });
+
+    describe('conversations', () => {
+      it('stores, replaces and forgets conversation references', async () => {
+        const reference = {
+          conversation: { id: 'a:1', tenantId: 't' },
+          serviceUrl: 'https://smba.trafficmanager.net/amer/',
+          user: { id: '29:1', aadObjectId: 'alice' },
+        };
+        assert.equal(await store.getConversation('alice'), undefined);
+        await store.saveConversation('alice', reference);
+        assert.deepEqual(await store.getConversation('alice'), reference);
+        const moved = { ...reference, serviceUrl: 'https://smba.trafficmanager.net/emea/' };
+        await store.saveConversation('alice', moved);
+        assert.deepEqual(await store.getConversation('alice'), moved);
+        assert.equal(await store.getConversation('bob'), undefined);
+        assert.equal(await store.deleteConversation('alice'), true);
+        assert.equal(await store.getConversation('alice'), undefined);
+        assert.equal(await store.deleteConversation('alice'), false);
+      });
+    });
+
+    describe('text', () => {
+      const title = `"Quoted" l'été 100% & #1 — café ñ ü 🎉👩🏽‍💻`;
+      const tricky = `${title} '); DROP TABLE x; -- \\ _ % end`;
+
+      it('keeps text with quotes, percent signs, ampersands, hashes, emoji and accents exactly', async () => {
+        const requester = actor(`id-'%"&#é`, `Zoë Lévesque-Núñez 🎉 "Z" 100%`);
+        const record = await create({
+          title: title,
+          branch: `Branch & "Co" 100% #1 ✓`,
+          requester,
+          content: { background: `${tricky}\nSecond line\twith a tab.` },
+        });
+        const stored = await store.get(record.reference);
+        assert.equal(stored?.title, title);
+        assert.equal(stored?.background, `${tricky}\nSecond line\twith a tab.`);
+        assert.equal(stored?.requester.name, `Zoë Lévesque-Núñez 🎉 "Z" 100%`);
+        assert.deepEqual(
+          refs((await store.query({ branch: `Branch & "Co" 100% #1 ✓` }, { limit: 10 })).items),
+          [record.reference],
+        );
+        assert.deepEqual(refs((await store.query({ requesterId: `id-'%"&#é` }, { limit: 10 })).items), [
+          record.reference,
+        ]);
+
+        const { next, audit } = step(record, 'request_edits', { comment: tricky });
+        await store.transition(next, 1, audit);
+        assert.equal((await store.auditTrail(record.reference))[1]?.comment, tricky);
+
+        const saved = await store.saveDraft({
+          ownerId: tricky,
+          id: tricky,
+          step: tricky,
+          data: { tricky },
+          updatedAt: NOW,
+        });
+        assert.deepEqual(await store.getDraft(tricky, tricky), saved);
+        assert.equal(saved.data['tricky'], tricky);
+        await store.saveConversation(tricky, { tricky });
+        assert.deepEqual(await store.getConversation(tricky), { tricky });
+      });
+
+      it('treats filter values literally, not as patterns', async () => {
+        await create({ requester: actor('a%b'), branch: 'Ops_1' });
+        const count = async (filter: OpportunityFilter) =>
+          (await store.query(filter, { limit: 10 })).items.length;
+        assert.equal(await count({ requesterId: '%' }), 0);
+        assert.equal(await count({ requesterId: 'a_b' }), 0);
+        assert.equal(await count({ branch: 'Ops%' }), 0);
+        assert.equal(await count({ branch: "Ops_1' OR '1'='1" }), 0);
+        assert.equal(await count({ requesterId: 'a%b' }), 1);
+      });
+    });
+
+    describe('health', () => {
+      it('answers a ping', async () => {
+        await store.ping();
+      });
+
+      it('can be closed more than once', async () => {
+        await store.close();
+        await store.close();
+      });
+    });
+  });
+}

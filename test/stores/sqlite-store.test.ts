@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConcurrencyError, StoreUnavailableError } from '../../src/services/store';
+import { SCHEMA_VERSION, SchemaTooNewError, SqliteStore } from '../../src/stores/sqlite-store';
+import { type FixtureOptions, newOpportunity, NOW, step, submittedAudit } from '../contract/fixtures';
+import { describeStoreContract } from '../contract/store-contract';
+
+let dir: string | undefined;
+const freshDir = (): string => (dir = mkdtempSync(join(tmpdir(), 'microacq-sqlite-')));
+const removeDir = async (): Promise<void> => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+};
+
+// A fresh file per test, under a directory the store must create itself.
+describeStoreContract(
+  'SqliteStore on a file',
+  async () => SqliteStore.open(join(freshDir(), 'data', 'store.db')),
+  removeDir,
+);
+describeStoreContract('SqliteStore in memory', async () => SqliteStore.open(':memory:'));
+
+describe('SqliteStore (SQLite specifics)', () => {
+  let file: string;
+  const opened: SqliteStore[] = [];
+  const open = (options = {}) => {
+    const store = SqliteStore.open(file, options);
+    opened.push(store);
+    return store;
+  };
+  /** A second, plain connection to the same file, as another process or an operator would have. */
+  const raw = () => new Database(file);
+  const create = (store: SqliteStore, options: FixtureOptions = {}, key = `k-${Math.random()}`) => {
+    const record = newOpportunity(options);
+    return store.create(record, submittedAudit(record), key);
+  };
+  const unavailable = (path?: string) => (err: unknown) => {
+    assert.ok(err instanceof StoreUnavailableError, String(err));
+    if (path) assert.ok(err.message.includes(path), err.message);
+    return true;
+  };
+
+  beforeEach(() => {
+    file = join(freshDir(), 'store.db');
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await removeDir();
+  });
+
+  it('keeps records, drafts, audit entries and counters across close and reopen', async () => {
+    const first = open();
+    const record = await create(first, { at: '2026-03-02T10:00:00.000Z' }, 'once');
+    const { next, audit } = step(record, 'vet_go');
+    const moved = await first.transition(next, 1, audit);
+    const draft = await first.saveDraft({
+      ownerId: 'alice',
+      id: 'd1',
+      step: 'pricing',
+      data: { a: 1 },
+      updatedAt: NOW,
+    });
+    await first.saveConversation('alice', { serviceUrl: 'https://example.test/' });
+    await first.close();
+
+    const second = open();
+    assert.deepEqual(await second.get(record.reference), moved);
+    assert.deepEqual(
+      (await second.auditTrail(record.reference)).map((e) => e.action),
+      ['submit', 'vet_go'],
+    );
+    assert.deepEqual(await second.getDraft('alice', 'd1'), draft);
+    assert.deepEqual(await second.getConversation('alice'), { serviceUrl: 'https://example.test/' });
+    assert.deepEqual(await create(second, {}, 'once'), moved);
+    assert.equal((await create(second)).reference, 'MA-2026-0002');
+  });
+
+  it('runs each migration once however often the file is opened', async () => {
+    await open().close();
+    const db = raw();
+    const before = db
+      .prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+      .all();
+    db.close();
+    await open().close();
+    await open().close();
+    const again = raw();
+    try {
+      assert.equal(before.length, SCHEMA_VERSION);
+      assert.deepEqual(
+        again.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all(),
+        before,
+      );
+      assert.equal(again.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('writes ahead (WAL journal mode)', async () => {
+    await open().close();
+    const db = raw();
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a path it cannot create, naming the path', () => {
+    const blocker = join(dir as string, 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const path = join(blocker, 'store.db');
+    assert.throws(() => SqliteStore.open(path), unavailable(path));
+  });
+
+  it('refuses a file that is not a database, naming the path', () => {
+    writeFileSync(file, 'this is not an SQLite database, just some text that is long enough '.repeat(20));
+    assert.throws(() => SqliteStore.open(file), unavailable(file));
+  });
+
+  it('refuses a database written by a newer release', () => {
+    const db = raw();
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(
+      () => SqliteStore.open(file),
+      (err: unknown) => {
+        assert.ok(err instanceof SchemaTooNewError);
+        assert.ok(err instanceof StoreUnavailableError);
+        assert.match(err.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}`));
+        assert.ok(err.message.includes(file));
+        return true;
+      },
+    );
+  });
+
+  it('rejects a ping, and every other call, once closed', async () => {
+    const store = open();
+    await store.ping();
+    await store.close();
+    await assert.rejects(store.ping(), unavailable());
+    await assert.rejects(store.get('MA-2026-0001'), unavailable());
+    await assert.rejects(create(store), unavailable());
+  });
+
+  it('reports a database locked by another writer as unavailable, then recovers', async () => {
+    const store = open({ busyTimeoutMs: 20 });
+    const other = raw();
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await assert.rejects(create(store), (err: unknown) => {
+        assert.ok(err instanceof StoreUnavailableError);
+        assert.ok(err.cause instanceof Database.SqliteError);
+        assert.match(err.cause.code, /^SQLITE_BUSY/);
+        return true;
+      });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    assert.equal((await create(store)).reference, 'MA-2026-0001');
+  });
+
+  it('rolls back the record, and its number, when the audit entry cannot be written', async () => {
+    const store = open();
+    const record = await create(store);
+    const db = raw();
+    db.exec(
+      `CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit refused'); END`,
+    );
+    const { next, audit } = step(record, 'vet_go');
+    await assert.rejects(store.transition(next, 1, audit), /audit refused/);
+    await assert.rejects(create(store), /audit refused/);
+    db.exec('DROP TRIGGER no_audit');
+    db.close();
+    assert.deepEqual(await store.get(record.reference), record);
+    assert.equal((await store.auditTrail(record.reference)).length, 1);
+    assert.equal((await create(store)).reference, 'MA-2026-0002');
+  });
+
+  it('keeps numbering past 9999 with more digits', async () => {
+    const store = open();
+    await create(store);
+    const db = raw();
+    db.prepare('UPDATE reference_counters SET last_seq = ? WHERE year = ?').run(9_999, 2026);
+    db.close();
+    const big = await create(store);
+    assert.equal(big.reference, 'MA-2026-10000');
+    assert.deepEqual(await store.get('MA-2026-10000'), big);
+  });
+
+  it('fails loudly, naming the record, when a stored record is corrupt', async () => {
+    const store = open();
+    const record = await create(store);
+    const db = raw();
+    db.prepare(`UPDATE opportunities SET data = json_set(data, '$.status', 'bogus') WHERE reference = ?`).run(
+      record.reference,
+    );
+    db.close();
+    await assert.rejects(store.get(record.reference), (err: unknown) => {
+      assert.ok(!(err instanceof StoreUnavailableError));
+      assert.ok(err instanceof Error && err.message.includes(record.reference), String(err));
+      return true;
+    });
+    await assert.rejects(store.query({}, { limit: 10 }));
+  });
+
+  it('sees a write made through another connection to the same file', async () => {
+    const one = open();
+    const two = open();
+    const record = await create(one);
+    const first = step(record, 'vet_go');
+    const second = step(record, 'request_edits', { comment: 'Too late.' });
+    await one.transition(first.next, 1, first.audit);
+    await assert.rejects(two.transition(second.next, 1, second.audit), ConcurrencyError);
+    assert.equal((await two.get(record.reference))?.status, 'in_approval');
+  });
+
+  it('takes the reference year as written in createdAt and orders by the instant', async () => {
+    const store = open();
+    // 00:30 on New Year's Day in Paris is still the old year in UTC.
+    const paris = await create(store, { at: '2027-01-01T00:30:00.000+01:00' });
+    const utcLater = await create(store, { at: '2026-12-31T23:45:00.000Z' });
+    assert.equal(paris.reference, 'MA-2027-0001');
+    assert.equal(utcLater.reference, 'MA-2026-0001');
+    const page = await store.query({}, { limit: 10 });
+    assert.deepEqual(
+      page.items.map((r) => r.reference),
+      ['MA-2026-0001', 'MA-2027-0001'],
+    );
+    const since = await store.query({ createdSince: '2027-01-01T00:00:00.000+01:00' }, { limit: 10 });
+    assert.deepEqual(
+      since.items.map((r) => r.reference),
+      ['MA-2026-0001', 'MA-2027-0001'],
+    );
+    const later = await store.query({ createdSince: '2026-12-31T23:40:00.000Z' }, { limit: 10 });
+    assert.deepEqual(
+      later.items.map((r) => r.reference),
+      ['MA-2026-0001'],
+    );
+  });
+});
