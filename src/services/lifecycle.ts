@@ -167,15 +167,16 @@ const freshReview = (): Pick<Opportunity, 'finance' | 'consultation' | 'translat
   translationConfirmed: false,
 });
 
-/** Funds approved and consultation closed without an open concern: what posting waits for. */
+/** Acknowledged by the union, or closed by the clock or by an answered concern. */
+function consultationClosed(o: Pick<Opportunity, 'consultation'>): boolean {
+  return o.consultation.status === 'acknowledged' || o.consultation.status === 'closed';
+}
+
+/** Funds approved, consultation closed without an open concern, translation confirmed: what posting waits for. */
 export function readyToPost(
   o: Pick<Opportunity, 'finance' | 'consultation' | 'translationConfirmed'>,
 ): boolean {
-  return (
-    o.finance.fundsStatus === 'approved' &&
-    (o.consultation.status === 'acknowledged' || o.consultation.status === 'closed') &&
-    o.translationConfirmed
-  );
+  return o.finance.fundsStatus === 'approved' && consultationClosed(o) && o.translationConfirmed;
 }
 
 /** Adds `ready_to_post` when a step inside the approval stage completes the last condition. */
@@ -331,7 +332,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     roles: ['procurement'],
     guard: (o, _p, clock) => {
       if (o.finance.fundsStatus !== 'approved') return 'funds_not_approved';
-      if (!readyToPost({ ...o, translationConfirmed: true })) return 'consultation_not_closed';
+      if (!consultationClosed(o)) return 'consultation_not_closed';
       if (!o.translationConfirmed) return 'translation_not_confirmed';
       if (o.dates.applicationDeadline <= today(clock)) return 'deadline_passed';
       return undefined;

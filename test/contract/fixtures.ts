@@ -2,6 +2,7 @@ import { type ActionName, type Clock, decide, submit } from '../../src/services/
 import type { NewOpportunity, Opportunity, OpportunityContent } from '../../src/services/opportunity';
 import type { Actor } from '../../src/services/roles';
 import type { NewAuditEntry } from '../../src/services/store';
+import { content } from '../support/opportunities';
 
 /** Records for the store contract, built by the real workflow so they are always valid ones. */
 
@@ -24,38 +25,16 @@ function daysAfter(iso: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** Intake content that meets every rule on the day `at`: $4,000 over about six weeks. */
+/** Intake content that meets every rule on the day `at`: the shared fixture, with dates counted from `at`. */
 export function contentAt(at: string, overrides: Partial<OpportunityContent> = {}): OpportunityContent {
-  return {
-    title: 'Accessible date picker for the benefits form',
-    shortDescription: 'Make the date picker keyboard and screen-reader accessible.',
-    background: 'Users report that the date picker on the application form traps keyboard focus.',
-    deliverables: 'A pull request fixing focus handling, with automated accessibility tests.',
-    requiredSkills: ['TypeScript', 'WCAG 2.1'],
-    evaluationCriterion: 'Has shipped an accessible web component.',
-    acceptanceCriteria: 'MIT licence; tests pass in CI; WCAG 2.1 AA.',
-    licence: 'MIT',
-    client: {
-      department: 'Employment and Social Development Canada',
-      branch: 'Benefits Delivery',
-      team: 'Online services',
-      contactName: 'Riley Tremblay',
-      contactEmail: 'riley.tremblay@example.gc.ca',
-    },
-    pricing: { hourlyRateCents: 8_000, estimatedHours: 40, adminHours: 10, fixedPriceCents: 400_000 },
+  return content({
     dates: {
       applicationDeadline: daysAfter(at, 14),
       supplierSelectionDate: daysAfter(at, 16),
       deliveryDate: daysAfter(at, 60),
     },
-    attestations: {
-      unclassified: true,
-      standalone: true,
-      noInternalCapacity: true,
-      notContractSplitting: true,
-    },
     ...overrides,
-  };
+  });
 }
 
 export interface FixtureOptions {
