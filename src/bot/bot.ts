@@ -53,21 +53,39 @@ export class MicroacqBot extends TeamsActivityHandler {
     });
   }
 
-  private request(context: TurnContext, args: string, data: Record<string, unknown>): TurnRequest {
+  private async request(
+    context: TurnContext,
+    args: string,
+    data: Record<string, unknown>,
+  ): Promise<TurnRequest> {
     const { activity } = context;
     const id = activity.from?.aadObjectId ?? '';
+    const teamsLocale = this.localeOf(context);
     return {
       actor: {
         id,
         name: activity.from?.name ?? '',
         roles: id ? rolesFor(this.deps.config.roles, id) : new Set(),
       },
-      locale: this.localeOf(context),
+      locale: (await this.chosenLocale(id)) ?? teamsLocale,
+      teamsLocale,
       conversation: { id: activity.conversation?.id ?? '', type: conversationType(activity) },
       args,
       data,
       correlationId: activity.id ?? randomUUID(),
+      conversationReference: { ...TurnContext.getConversationReference(activity) },
     };
+  }
+
+  /** The language the person chose with `language`; unknown when the store cannot say, so Teams' wins. */
+  private async chosenLocale(userId: string): Promise<Locale | undefined> {
+    if (!userId) return undefined;
+    try {
+      return (await this.deps.store.getPreferences(userId)).locale;
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not read the language preference');
+      return undefined;
+    }
   }
 
   private localeOf(context: TurnContext): Locale {
@@ -100,12 +118,12 @@ export class MicroacqBot extends TeamsActivityHandler {
     // Action.Submit (the fallback of every Action.Execute on clients without Universal Actions) arrives here.
     if (value && typeof value.verb === 'string') {
       const reply = await this.dispatchVerb(context, value.verb, value);
-      await send(context, reply);
+      await replaceOrSend(context, reply, this.deps.log);
       return;
     }
     const text = commandText(context.activity);
     const match = this.router.matchCommand(text);
-    const req = this.request(context, match?.args ?? text, {});
+    const req = await this.request(context, match?.args ?? text, {});
     const reply = match
       ? await this.runHandler(match.route.handler, req)
       : this.unknownCommand(req.locale, text);
@@ -118,7 +136,7 @@ export class MicroacqBot extends TeamsActivityHandler {
     data: Record<string, unknown>,
   ): Promise<Reply> {
     const handler = this.router.matchVerb(verb);
-    const req = this.request(context, '', data);
+    const req = await this.request(context, '', data);
     if (!handler) return notice(req.locale, 'unknownAction.text', 'warning');
     return this.runHandler(handler, req);
   }
@@ -187,6 +205,26 @@ export class MicroacqBot extends TeamsActivityHandler {
 
 function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' | 'attention'): Reply {
   return { card: noticeCard({ title: t(locale, key), lines: [], style }) };
+}
+
+/**
+ * An Action.Submit fallback replaces the card it came from, as Action.Execute does, so steps never pile up
+ * in the chat; if the message cannot be updated (deleted, too old) the answer is posted instead.
+ */
+async function replaceOrSend(context: TurnContext, reply: Reply, log: Deps['log']): Promise<void> {
+  const replyToId = context.activity.replyToId;
+  if (replyToId && 'card' in reply) {
+    try {
+      await context.updateActivity({
+        ...MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card)),
+        id: replyToId,
+      });
+      return;
+    } catch (err) {
+      log.info({ err }, 'could not update the card in place; posting it');
+    }
+  }
+  await send(context, reply);
 }
 
 async function send(context: TurnContext, reply: Reply): Promise<void> {

@@ -1,4 +1,15 @@
 import { helpHandler } from './handlers/help';
+import {
+  discardDraft,
+  editIntakeStep,
+  listDrafts,
+  nextIntakeStep,
+  previousIntakeStep,
+  resumeDraft,
+  startIntake,
+  submitIntake,
+} from './handlers/intake';
+import { languageCommand, setLanguage } from './handlers/language';
 import { Router } from './router';
 
 /** Every command word and card verb the bot answers, in one place. */
@@ -11,6 +22,27 @@ export function createRoutes(): Router {
     'bonjour',
     'salut',
   ]);
+  router.command('new', { en: 'new', fr: 'nouveau' }, 'commands.new', startIntake, [
+    'nouvelle',
+    'request',
+    'demande',
+  ]);
+  router.command('drafts', { en: 'drafts', fr: 'brouillons' }, 'commands.drafts', listDrafts, [
+    'draft',
+    'brouillon',
+  ]);
+  router.command('language', { en: 'language', fr: 'langue' }, 'commands.language', languageCommand, [
+    'lang',
+  ]);
   router.action('help.show', help);
+  router.action('intake.new', startIntake);
+  router.action('intake.drafts', listDrafts);
+  router.action('intake.resume', resumeDraft);
+  router.action('intake.next', nextIntakeStep);
+  router.action('intake.back', previousIntakeStep);
+  router.action('intake.edit', editIntakeStep);
+  router.action('intake.discard', discardDraft);
+  router.action('intake.submit', submitIntake);
+  router.action('language.set', setLanguage);
   return router;
 }

@@ -6,6 +6,7 @@ import { localeOf, t } from '../i18n';
 import type { Logger } from '../log';
 import type { OpportunityStore } from '../services/store';
 import { MicroacqBot } from './bot';
+import { InProcessEvents } from './events';
 import { createRoutes } from './routes';
 
 export interface RunningServer {
@@ -44,13 +45,22 @@ export function createAdapter(config: Config, log: Logger): CloudAdapter {
   return adapter;
 }
 
+export interface ServerOptions {
+  /** The clock handlers read; tests fix it to a known day. */
+  readonly now?: () => Date;
+  readonly events?: InProcessEvents;
+}
+
 export async function startServer(
   config: Config,
   store: OpportunityStore,
   log: Logger,
+  options: ServerOptions = {},
 ): Promise<RunningServer> {
   const adapter = createAdapter(config, log);
-  const bot = new MicroacqBot(createRoutes(), { store, config, log, now: () => new Date() });
+  const events = options.events ?? new InProcessEvents(log);
+  const now = options.now ?? (() => new Date());
+  const bot = new MicroacqBot(createRoutes(), { store, config, log, now, events });
   const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: config.http.maxBodyBytes, mapParams: false }));
 

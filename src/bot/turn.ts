@@ -2,19 +2,25 @@ import type { Card } from '../cards';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
-import type { OpportunityStore } from '../services/store';
+import type { ConversationReferenceJson, OpportunityStore } from '../services/store';
+import type { EventSink } from './events';
 import type { Logger } from '../log';
 
 /** What a handler needs to know about one turn; built once at the edge from the authenticated activity. */
 export interface TurnRequest {
   readonly actor: Actor;
+  /** The language to answer in: the person's choice (`language`), else their Teams language. */
   readonly locale: Locale;
+  /** The language Teams reports for the person, whatever they chose. */
+  readonly teamsLocale: Locale;
   readonly conversation: { readonly id: string; readonly type: 'personal' | 'groupChat' | 'channel' };
   /** The words after the command word, for commands. */
   readonly args: string;
   /** The card's data, for verbs; untrusted: each handler validates what it reads. */
   readonly data: Readonly<Record<string, unknown>>;
   readonly correlationId: string;
+  /** Where this turn happened, for messages sent later (status updates to the requester). */
+  readonly conversationReference: ConversationReferenceJson;
 }
 
 /** The ports every handler may use. */
@@ -23,6 +29,7 @@ export interface Deps {
   readonly config: Config;
   readonly log: Logger;
   readonly now: () => Date;
+  readonly events: EventSink;
 }
 
 /**

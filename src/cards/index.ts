@@ -1,21 +1,15 @@
-import * as ACData from 'adaptivecards-templating';
 import { type Locale, otherLocale, t } from '../i18n';
-import help from './help.json';
-import notice from './notice.json';
-import welcome from './welcome.json';
+import { type CardAction, cardAction } from './actions';
+import { type Card, expand } from './template';
 
-/**
- * Cards are JSON templates in this folder, filled by typed builders. Data is bound, never spliced into
- * the template, so text a person typed is shown as text and can never become card structure.
- */
+export { type ActionSpec, type CardAction, cardAction } from './actions';
+export { type DraftSummary, draftsCard } from './drafts';
+export { intakeCard, type IntakeView, submittedCard } from './intake';
+export { type Card, TEMPLATES, type TemplateName } from './template';
 
-export type Card = Readonly<Record<string, unknown>>;
-
-export const TEMPLATES = { help, notice, welcome } as const;
-export type TemplateName = keyof typeof TEMPLATES;
-
-function expand(name: TemplateName, data: object): Card {
-  return new ACData.Template(TEMPLATES[name]).expand({ $root: data }) as Card;
+/** The button that starts a request, offered wherever a person may want to begin. */
+export function newRequestAction(locale: Locale): CardAction {
+  return cardAction({ title: t(locale, 'intake.buttons.newRequest'), verb: 'intake.new', style: 'positive' });
 }
 
 export function welcomeCard(locale: Locale): Card {
@@ -26,7 +20,10 @@ export function welcomeCard(locale: Locale): Card {
     intro: t(locale, 'welcome.intro'),
     how: t(locale, 'welcome.how'),
     start: t(locale, 'welcome.start'),
-    helpLabel: t(locale, 'welcome.helpButton'),
+    actions: [
+      newRequestAction(locale),
+      cardAction({ title: t(locale, 'welcome.helpButton'), verb: 'help.show' }),
+    ],
     other: {
       title: t(other, 'welcome.title'),
       intro: t(other, 'welcome.intro'),
@@ -54,6 +51,10 @@ export function helpCard(
       roleNames.length > 0
         ? t(locale, 'help.role', { roles: roleNames.join(', ') })
         : t(locale, 'help.noRole'),
+    actions: [
+      newRequestAction(locale),
+      cardAction({ title: t(locale, 'intake.buttons.drafts'), verb: 'intake.drafts' }),
+    ],
   });
 }
 
@@ -66,6 +67,7 @@ export interface Notice {
   /** Text a person typed, echoed back in a TextRun where Markdown is never interpreted. */
   readonly quote?: string;
   readonly style?: NoticeStyle;
+  readonly actions?: readonly CardAction[];
 }
 
 export function noticeCard(n: Notice): Card {
@@ -74,5 +76,6 @@ export function noticeCard(n: Notice): Card {
     lines: n.lines,
     quote: n.quote ?? '',
     style: n.style ?? 'default',
+    actions: n.actions ?? [],
   });
 }

@@ -8,8 +8,13 @@ export const LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 /** The English resource is the reference: a key missing there is a compile error, and a test keeps French in step. */
+/** Plural forms (`key_one`, `key_other`) are one key to callers: i18next picks the form from `count`. */
 type Leaves<T, P extends string = ''> = {
-  [K in keyof T & string]: T[K] extends string ? `${P}${K}` : Leaves<T[K], `${P}${K}.`>;
+  [K in keyof T & string]: T[K] extends string
+    ? K extends `${infer Base}_${'one' | 'other'}`
+      ? `${P}${Base}`
+      : `${P}${K}`
+    : Leaves<T[K], `${P}${K}.`>;
 }[keyof T & string];
 export type MessageKey = Leaves<typeof en>;
 

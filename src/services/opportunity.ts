@@ -33,6 +33,23 @@ const IsoDateTime = z.iso.datetime({ offset: true });
 const HttpUrl = z.url({ protocol: /^https?$/ });
 const Text = (max: number) => z.string().trim().min(1).max(max);
 
+/**
+ * Longest text per intake field. A micro-acquisition is a small, well-defined job; these bounds also keep
+ * the step that shows the longest fields under the 28 KB card size, even in accented French.
+ */
+export const TEXT_LIMITS = {
+  title: 100,
+  shortDescription: 500,
+  background: 2_000,
+  deliverables: 2_000,
+  evaluationCriterion: 1_000,
+  acceptanceCriteria: 2_000,
+  licence: 100,
+  skill: 100,
+  client: 255,
+} as const;
+export const MAX_SKILLS = 15;
+
 export const Person = z.object({
   aadObjectId: z.string().min(1),
   name: z.string().max(255),
@@ -40,11 +57,11 @@ export const Person = z.object({
 export type Person = z.infer<typeof Person>;
 
 export const Client = z.object({
-  department: Text(255),
-  branch: Text(255),
-  team: Text(255),
-  contactName: Text(255),
-  contactEmail: z.email().max(255),
+  department: Text(TEXT_LIMITS.client),
+  branch: Text(TEXT_LIMITS.client),
+  team: Text(TEXT_LIMITS.client),
+  contactName: Text(TEXT_LIMITS.client),
+  contactEmail: z.email().max(TEXT_LIMITS.client),
 });
 
 export const Attestations = z.object({
@@ -125,14 +142,14 @@ export type Delivery = z.infer<typeof Delivery>;
 
 /** What a requester fills in during intake: the opportunity template's fields. */
 export const OpportunityContent = z.object({
-  title: Text(100),
-  shortDescription: Text(500),
-  background: Text(10_000),
-  deliverables: Text(10_000),
-  requiredSkills: z.array(Text(100)).min(1).max(30),
-  evaluationCriterion: Text(2_000),
-  acceptanceCriteria: Text(10_000),
-  licence: Text(100),
+  title: Text(TEXT_LIMITS.title),
+  shortDescription: Text(TEXT_LIMITS.shortDescription),
+  background: Text(TEXT_LIMITS.background),
+  deliverables: Text(TEXT_LIMITS.deliverables),
+  requiredSkills: z.array(Text(TEXT_LIMITS.skill)).min(1).max(MAX_SKILLS),
+  evaluationCriterion: Text(TEXT_LIMITS.evaluationCriterion),
+  acceptanceCriteria: Text(TEXT_LIMITS.acceptanceCriteria),
+  licence: Text(TEXT_LIMITS.licence),
   repositoryUrl: HttpUrl.optional(),
   client: Client,
   pricing: Pricing,

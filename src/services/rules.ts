@@ -6,6 +6,19 @@ import { fixedPriceCents, MAX_HOURS_PER_WEEK, totalWithHighestTaxCents, withinCe
 export interface Problem {
   readonly field: string;
   readonly code:
+    // What a person typed that cannot be read as the field's value.
+    | 'required'
+    | 'too_long'
+    | 'truncated'
+    | 'wrong_type'
+    | 'invalid_email'
+    | 'invalid_url'
+    | 'not_a_number'
+    | 'not_positive'
+    | 'too_large'
+    | 'invalid_date'
+    | 'too_many_items'
+    // Rules a well-formed opportunity must still meet.
     | 'over_ceiling'
     | 'price_mismatch'
     | 'date_not_future'

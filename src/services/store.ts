@@ -49,6 +49,11 @@ export interface Draft {
   readonly updatedAt: string;
 }
 
+/** What a person chose for themselves; each setting left out follows Teams (or the default) instead. */
+export interface Preferences {
+  readonly locale?: 'en' | 'fr';
+}
+
 /** A stored Bot Framework conversation reference, kept opaque so the store never imports botbuilder. */
 export type ConversationReferenceJson = Readonly<Record<string, unknown>>;
 
@@ -101,6 +106,14 @@ export interface OpportunityStore {
   saveConversation(key: string, reference: ConversationReferenceJson): Promise<void>;
   getConversation(key: string): Promise<ConversationReferenceJson | undefined>;
   deleteConversation(key: string): Promise<boolean>;
+
+  /**
+   * Kept by the store, not the conversation, so a choice survives restarts and follows the person into
+   * every chat. `{}` when nothing is stored. A save replaces everything stored for the person (leaving
+   * `locale` out clears it) and returns what is now stored.
+   */
+  getPreferences(userId: string): Promise<Preferences>;
+  savePreferences(userId: string, preferences: Preferences): Promise<Preferences>;
 
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

@@ -14,6 +14,7 @@ import {
   type OpportunityStore,
   type Page,
   type PageRequest,
+  type Preferences,
   StoreUnavailableError,
 } from '../services/store';
 
@@ -104,6 +105,17 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'preferences',
+    sql: `
+      CREATE TABLE preferences (
+        user_id TEXT PRIMARY KEY,
+        data TEXT NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object'),
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -174,6 +186,14 @@ const DraftRow = z.object({
 });
 
 const JsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * Stored preferences are read leniently (a setting this release does not know is dropped, so a file
+ * written by a later release still opens) but saved strictly: an unknown setting is a caller's mistake.
+ */
+const StoredPreferences = z.object({ locale: z.enum(['en', 'fr']).optional() });
+const NewPreferences = z.strictObject(StoredPreferences.shape);
+
 const Cursor = z.tuple([z.iso.datetime(), Reference]);
 
 /**
@@ -240,6 +260,32 @@ function toAudit(raw: unknown): AuditEntry {
     ...(row.comment !== null ? { comment: row.comment } : {}),
     ...(row.reason !== null ? { reason: row.reason } : {}),
   };
+}
+
+function userIdOf(userId: string): string {
+  if (typeof userId !== 'string' || userId.trim() === '') {
+    throw new RangeError('preferences need the id of the person they belong to');
+  }
+  return userId;
+}
+
+function preferencesJson(preferences: Preferences): string {
+  const parsed = NewPreferences.safeParse(preferences);
+  if (!parsed.success) {
+    throw new RangeError(`not valid preferences: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return JSON.stringify(parsed.data);
+}
+
+/** Like records, unreadable preferences fail loudly, naming the person, rather than being guessed at. */
+function toPreferences(userId: string, data: string): Preferences {
+  let stored: z.infer<typeof StoredPreferences>;
+  try {
+    stored = StoredPreferences.parse(JSON.parse(data));
+  } catch (cause) {
+    throw new Error(`stored preferences of ${userId} are unreadable`, { cause });
+  }
+  return stored.locale === undefined ? {} : { locale: stored.locale };
 }
 
 function toDraft(raw: unknown): Draft {
@@ -525,6 +571,32 @@ export class SqliteStore implements OpportunityStore {
       'deleteConversation',
       () => this.sql('DELETE FROM conversations WHERE key = ?').run(key).changes > 0,
     );
+  }
+
+  async getPreferences(userId: string): Promise<Preferences> {
+    const id = userIdOf(userId);
+    return this.guard('getPreferences', () => {
+      const row = this.row<{ data: string }>('SELECT data FROM preferences WHERE user_id = ?', id);
+      return row ? toPreferences(id, row.data) : {};
+    });
+  }
+
+  async savePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
+    const id = userIdOf(userId);
+    const data = preferencesJson(preferences);
+    return this.guard('savePreferences', () => {
+      // One statement, so the write and what it returns cannot be split by another writer.
+      const row = this.row<{ data: string }>(
+        `INSERT INTO preferences (user_id, data, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+         RETURNING data`,
+        id,
+        data,
+        new Date().toISOString(),
+      );
+      if (!row) throw new Error(`preferences of ${id} vanished while being saved`);
+      return toPreferences(id, row.data);
+    });
   }
 
   async ping(): Promise<void> {

@@ -5,6 +5,7 @@ import {
   type NewAuditEntry,
   type OpportunityFilter,
   type OpportunityStore,
+  type Preferences,
 } from '../../src/services/store';
 import { actor, type FixtureOptions, newOpportunity, NOW, plain, step, submittedAudit } from './fixtures';
 
@@ -464,6 +465,64 @@ export function describeStoreContract(
       });
     });
 
+    describe('preferences', () => {
+      it('has no preferences for someone who never chose any', async () => {
+        assert.deepEqual(await store.getPreferences('alice'), {});
+      });
+
+      it('returns the saved locale, and what it stored', async () => {
+        assert.deepEqual(await store.savePreferences('alice', { locale: 'fr' }), { locale: 'fr' });
+        assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+      });
+
+      it('replaces the preferences on a second save', async () => {
+        await store.savePreferences('alice', { locale: 'fr' });
+        assert.deepEqual(await store.savePreferences('alice', { locale: 'en' }), { locale: 'en' });
+        assert.deepEqual(await store.getPreferences('alice'), { locale: 'en' });
+      });
+
+      it('forgets a cleared locale, so the person follows Teams again', async () => {
+        await store.savePreferences('alice', { locale: 'fr' });
+        assert.deepEqual(await store.savePreferences('alice', {}), {});
+        assert.deepEqual(await store.getPreferences('alice'), {});
+        await store.savePreferences('alice', { locale: 'fr' });
+        assert.deepEqual(await store.savePreferences('alice', { locale: undefined }), {});
+        assert.deepEqual(await store.getPreferences('alice'), {});
+      });
+
+      it("never shows one person's preferences to another", async () => {
+        await store.savePreferences('alice', { locale: 'fr' });
+        await store.savePreferences('bob', { locale: 'en' });
+        assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+        assert.deepEqual(await store.getPreferences('bob'), { locale: 'en' });
+        assert.deepEqual(await store.getPreferences('carol'), {});
+        await store.savePreferences('bob', {});
+        assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+      });
+
+      it('rejects a missing person or an unknown setting with RangeError, writing nothing', async () => {
+        await store.savePreferences('alice', { locale: 'fr' });
+        await assert.rejects(store.getPreferences(''), RangeError);
+        await assert.rejects(store.savePreferences('', { locale: 'en' }), RangeError);
+        await assert.rejects(store.savePreferences('  ', { locale: 'en' }), RangeError);
+        const invalid: unknown[] = [
+          { locale: 'de' },
+          { locale: 'EN' },
+          { locale: 1 },
+          { colour: 'blue' },
+          null,
+        ];
+        for (const preferences of invalid) {
+          await assert.rejects(
+            store.savePreferences('alice', preferences as Preferences),
+            RangeError,
+            JSON.stringify(preferences),
+          );
+        }
+        assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+      });
+    });
+
     describe('text', () => {
       const title = `"Quoted" l'été 100% & #1 — café ñ ü 🎉👩🏽‍💻`;
       const tricky = `${title} '); DROP TABLE x; -- \\ _ % end`;
@@ -503,6 +562,8 @@ export function describeStoreContract(
         assert.equal(saved.data['tricky'], tricky);
         await store.saveConversation(tricky, { tricky });
         assert.deepEqual(await store.getConversation(tricky), { tricky });
+        await store.savePreferences(tricky, { locale: 'fr' });
+        assert.deepEqual(await store.getPreferences(tricky), { locale: 'fr' });
       });
 
       it('treats filter values literally, not as patterns', async () => {

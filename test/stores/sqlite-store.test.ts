@@ -78,6 +78,67 @@ describe('SqliteStore (SQLite specifics)', () => {
     assert.equal((await create(second)).reference, 'MA-2026-0002');
   });
 
+  it('keeps preferences across close and reopen', async () => {
+    const first = open();
+    await first.savePreferences('alice', { locale: 'fr' });
+    await first.savePreferences('bob', { locale: 'en' });
+    await first.savePreferences('bob', {});
+    await first.close();
+
+    const second = open();
+    assert.deepEqual(await second.getPreferences('alice'), { locale: 'fr' });
+    assert.deepEqual(await second.getPreferences('bob'), {});
+  });
+
+  it('migrates a file written at schema version 1 forward, keeping its data', async () => {
+    const old = open();
+    const record = await create(old, {}, 'once');
+    const draft = await old.saveDraft({
+      ownerId: 'alice',
+      id: 'd1',
+      step: 'title',
+      data: { a: 1 },
+      updatedAt: NOW,
+    });
+    await old.saveConversation('alice', { serviceUrl: 'https://example.test/' });
+    await old.close();
+    // Take the file back to what version 1 left: everything but the preferences table.
+    const db = raw();
+    db.exec(
+      'DROP TABLE preferences; DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1',
+    );
+    const [initial] = db.prepare('SELECT version, name, applied_at FROM schema_migrations').all();
+    db.close();
+
+    const store = open();
+    assert.deepEqual(await store.get(record.reference), record);
+    assert.equal((await store.auditTrail(record.reference)).length, 1);
+    assert.deepEqual(await store.getDraft('alice', 'd1'), draft);
+    assert.deepEqual(await store.getConversation('alice'), { serviceUrl: 'https://example.test/' });
+    assert.deepEqual(await create(store, {}, 'once'), record);
+    assert.equal((await create(store)).reference, 'MA-2026-0002');
+    assert.deepEqual(await store.getPreferences('alice'), {});
+    assert.deepEqual(await store.savePreferences('alice', { locale: 'fr' }), { locale: 'fr' });
+
+    const after = raw();
+    try {
+      assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      const applied = after
+        .prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+        .all() as { version: number; name: string }[];
+      assert.deepEqual(applied[0], initial);
+      assert.deepEqual(
+        applied.map((m) => [m.version, m.name]),
+        [
+          [1, 'initial schema'],
+          [2, 'preferences'],
+        ],
+      );
+    } finally {
+      after.close();
+    }
+  });
+
   it('runs each migration once however often the file is opened', async () => {
     await open().close();
     const db = raw();
@@ -145,6 +206,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     await assert.rejects(store.ping(), unavailable());
     await assert.rejects(store.get('MA-2026-0001'), unavailable());
     await assert.rejects(create(store), unavailable());
+    await assert.rejects(store.getPreferences('alice'), unavailable());
+    await assert.rejects(store.savePreferences('alice', { locale: 'fr' }), unavailable());
   });
 
   it('reports a database locked by another writer as unavailable, then recovers', async () => {
@@ -207,6 +270,39 @@ describe('SqliteStore (SQLite specifics)', () => {
       return true;
     });
     await assert.rejects(store.query({}, { limit: 10 }));
+  });
+
+  it('fails loudly, naming the person, when stored preferences are corrupt', async () => {
+    const store = open();
+    await store.savePreferences('alice', { locale: 'fr' });
+    await store.savePreferences('bob', { locale: 'en' });
+    const db = raw();
+    db.prepare(`UPDATE preferences SET data = json_set(data, '$.locale', 'xx') WHERE user_id = ?`).run(
+      'alice',
+    );
+    db.close();
+    await assert.rejects(store.getPreferences('alice'), (err: unknown) => {
+      assert.ok(!(err instanceof StoreUnavailableError));
+      assert.ok(!(err instanceof RangeError));
+      assert.ok(err instanceof Error && err.message.includes('alice'), String(err));
+      return true;
+    });
+    assert.deepEqual(await store.getPreferences('bob'), { locale: 'en' });
+    // A save replaces the unreadable row rather than reading it.
+    assert.deepEqual(await store.savePreferences('alice', {}), {});
+  });
+
+  it('reports a locked database as unavailable when saving preferences', async () => {
+    const store = open({ busyTimeoutMs: 20 });
+    const other = raw();
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await assert.rejects(store.savePreferences('alice', { locale: 'fr' }), unavailable(file));
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    assert.deepEqual(await store.savePreferences('alice', { locale: 'fr' }), { locale: 'fr' });
   });
 
   it('sees a write made through another connection to the same file', async () => {

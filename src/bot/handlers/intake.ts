@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { cardAction, draftsCard, intakeCard, newRequestAction, noticeCard, submittedCard } from '../../cards';
+import { t } from '../../i18n';
+import {
+  checkStep,
+  fieldsFromContent,
+  firstIncompleteStep,
+  FORM_STEPS,
+  type FormStep,
+  initialFields,
+  type IntakeFields,
+  isStep,
+  mergeStep,
+  nextStep,
+  previousStep,
+  type Step,
+  toContent,
+} from '../../services/intake';
+import { submit } from '../../services/lifecycle';
+import { lookback, lookbackSince } from '../../services/lookback';
+import type { Opportunity } from '../../services/opportunity';
+import type { Problem } from '../../services/rules';
+import type { Draft } from '../../services/store';
+import { KeyedLock } from '../keyed-lock';
+import type { Deps, Handler, Reply, TurnRequest } from '../turn';
+
+/**
+ * The intake conversation: each button saves the draft and answers with the card for the next step, in
+ * place. Drafts belong to the person who started them (the store keys them by their Entra id), so a
+ * colleague clicking someone else's card reaches nothing.
+ */
+
+/** Drafts in progress per person: enough for real parallel work, few enough to list on one card. */
+export const MAX_DRAFTS = 20;
+/** How many of the branch's records the look-back reads at most. */
+const LOOKBACK_LIMIT = 500;
+const SUBMITTED = 'submitted';
+
+const DraftData = z.object({
+  fields: z.record(z.string(), z.string()).default({}),
+  reference: z.string().optional(),
+});
+type DraftData = z.infer<typeof DraftData>;
+
+const DraftRef = z.object({ draftId: z.uuid() });
+
+const locks = new KeyedLock();
+const today = (deps: Deps) => deps.now().toISOString().slice(0, 10);
+
+function notice(
+  req: TurnRequest,
+  key: Parameters<typeof t>[1],
+  extra: { style?: 'warning' | 'good' } = {},
+): Reply {
+  return {
+    card: noticeCard({
+      title: t(req.locale, key, { max: MAX_DRAFTS }),
+      lines: [],
+      style: extra.style ?? 'default',
+      actions: [
+        newRequestAction(req.locale),
+        cardAction({ title: t(req.locale, 'intake.buttons.drafts'), verb: 'intake.drafts' }),
+      ],
+    }),
+  };
+}
+
+function dataOf(draft: Draft): DraftData {
+  const parsed = DraftData.safeParse(draft.data);
+  return parsed.success ? parsed.data : { fields: {} };
+}
+
+async function inProgress(req: TurnRequest, deps: Deps): Promise<Draft[]> {
+  return (await deps.store.listDrafts(req.actor.id)).filter((d) => d.step !== SUBMITTED);
+}
+
+async function saveDraft(
+  req: TurnRequest,
+  deps: Deps,
+  id: string,
+  step: Step | typeof SUBMITTED,
+  data: DraftData,
+): Promise<void> {
+  await deps.store.saveDraft({
+    id,
+    ownerId: req.actor.id,
+    step,
+    data: { ...data },
+    updatedAt: deps.now().toISOString(),
+  });
+}
+
+/** The card for a step; the attestations step also reads the branch's recent requests. */
+async function stepCard(
+  req: TurnRequest,
+  deps: Deps,
+  draftId: string,
+  step: Step,
+  fields: IntakeFields,
+  problems: readonly Problem[] = [],
+): Promise<Reply> {
+  const branch = fields.branch?.trim() ?? '';
+  const title = fields.title?.trim() ?? '';
+  let lb: Parameters<typeof intakeCard>[0]['lookback'];
+  if (step === 'attestations' && branch !== '') {
+    const now = deps.now().toISOString();
+    const page = await deps.store.query(
+      { branch, createdSince: lookbackSince(now) },
+      { limit: LOOKBACK_LIMIT },
+    );
+    lb = { branch, result: lookback(title, page.items, now) };
+  }
+  return { card: intakeCard({ locale: req.locale, draftId, step, fields, problems, lookback: lb }) };
+}
+
+/** Runs `work` on the person's draft named by the card, one click at a time per draft. */
+function withDraft(
+  work: (req: TurnRequest, deps: Deps, draft: Draft, data: DraftData) => Promise<Reply>,
+): Handler {
+  return async (req, deps) => {
+    const ref = DraftRef.safeParse(req.data);
+    if (!ref.success || !req.actor.id) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
+    const { draftId } = ref.data;
+    return locks.run(`${req.actor.id}:${draftId}`, async () => {
+      const draft = await deps.store.getDraft(req.actor.id, draftId);
+      if (!draft) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
+      const data = dataOf(draft);
+      if (draft.step === SUBMITTED) return showSubmitted(req, deps, data.reference);
+      return work(req, deps, draft, data);
+    });
+  };
+}
+
+/** A click on a card of a request already submitted shows the confirmation again: never a second record. */
+async function showSubmitted(req: TurnRequest, deps: Deps, reference: string | undefined): Promise<Reply> {
+  const record = reference ? await deps.store.get(reference) : undefined;
+  if (!record) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
+  return confirmation(req, deps, record);
+}
+
+function confirmation(req: TurnRequest, deps: Deps, record: Opportunity): Reply {
+  return {
+    card: submittedCard(req.locale, record, fieldsFromContent(record), deps.config.consultationBusinessDays),
+  };
+}
+
+/** The step whose inputs the clicked card carried; the draft's own step if the card says nothing valid. */
+function stepOfCard(req: TurnRequest, draft: Draft): Step {
+  const step = req.data.step;
+  if (isStep(step)) return step;
+  return isStep(draft.step) ? draft.step : 'basics';
+}
+
+const isFormStep = (step: Step): step is FormStep => step !== 'review';
+
+/** What the person last gave as their client details, so a second request starts half filled in. */
+async function seedFields(req: TurnRequest, deps: Deps): Promise<IntakeFields> {
+  const last = (await deps.store.query({ requesterId: req.actor.id }, { limit: 1 })).items[0];
+  const title = [...req.args.trim()].slice(0, 100).join('');
+  return initialFields({
+    contactName: req.actor.name,
+    ...(last
+      ? {
+          department: last.client.department,
+          branch: last.client.branch,
+          team: last.client.team,
+          contactName: last.client.contactName,
+          contactEmail: last.client.contactEmail,
+        }
+      : {}),
+    ...(title ? { title } : {}),
+  });
+}
+
+export const startIntake: Handler = async (req, deps) => {
+  if (!req.actor.id) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
+  if ((await inProgress(req, deps)).length >= MAX_DRAFTS) {
+    return notice(req, 'intake.drafts.tooMany', { style: 'warning' });
+  }
+  const id = randomUUID();
+  const fields = await seedFields(req, deps);
+  await saveDraft(req, deps, id, 'basics', { fields });
+  return stepCard(req, deps, id, 'basics', fields);
+};
+
+export const listDrafts: Handler = async (req, deps) => {
+  const drafts = await inProgress(req, deps);
+  return {
+    card: draftsCard(
+      req.locale,
+      drafts.map((d) => ({
+        id: d.id,
+        title: dataOf(d).fields.title ?? '',
+        step: isStep(d.step) ? d.step : 'basics',
+        updatedAt: d.updatedAt,
+      })),
+    ),
+  };
+};
+
+export const resumeDraft = withDraft(async (req, deps, draft, data) =>
+  stepCard(req, deps, draft.id, isStep(draft.step) ? draft.step : 'basics', data.fields),
+);
+
+/** Next: keep what was typed, whatever it is; move on only when the step has no problem left. */
+export const nextIntakeStep = withDraft(async (req, deps, draft, data) => {
+  const step = stepOfCard(req, draft);
+  if (!isFormStep(step)) return stepCard(req, deps, draft.id, step, data.fields);
+  const merged = mergeStep(data.fields, step, req.data);
+  const problems = firstPerField([...merged.problems, ...checkStep(step, merged.fields, today(deps))]);
+  const goTo = problems.length > 0 ? step : nextStep(step);
+  await saveDraft(req, deps, draft.id, goTo, { fields: merged.fields });
+  return stepCard(req, deps, draft.id, goTo, merged.fields, problems);
+});
+
+/** Back: keep what was typed on this step without judging it yet. */
+export const previousIntakeStep = withDraft(async (req, deps, draft, data) => {
+  const step = stepOfCard(req, draft);
+  const merged = isFormStep(step)
+    ? mergeStep(data.fields, step, req.data)
+    : { fields: data.fields, problems: [] };
+  const goTo = previousStep(step);
+  await saveDraft(req, deps, draft.id, goTo, { fields: merged.fields });
+  return stepCard(req, deps, draft.id, goTo, merged.fields);
+});
+
+/** Edit, from the review: open the chosen step with its values. */
+export const editIntakeStep = withDraft(async (req, deps, draft, data) => {
+  const target = FORM_STEPS.find((s) => s === req.data.target) ?? 'basics';
+  await saveDraft(req, deps, draft.id, target, data);
+  return stepCard(req, deps, draft.id, target, data.fields, checkStep(target, data.fields, today(deps)));
+});
+
+export const discardDraft: Handler = async (req, deps) => {
+  const ref = DraftRef.safeParse(req.data);
+  if (!ref.success || !req.actor.id) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
+  return locks.run(`${req.actor.id}:${ref.data.draftId}`, async () => {
+    const draft = await deps.store.getDraft(req.actor.id, ref.data.draftId);
+    // A submitted request is on record: discarding its draft would only lose the way back to it.
+    if (draft?.step === SUBMITTED) return showSubmitted(req, deps, dataOf(draft).reference);
+    const deleted = await deps.store.deleteDraft(req.actor.id, ref.data.draftId);
+    return notice(req, deleted ? 'intake.drafts.discarded' : 'intake.drafts.notFound');
+  });
+};
+
+/**
+ * Submit: every step is checked again (dates move on; rules may have changed), the record is created with
+ * the draft as its idempotency key, and the draft becomes a marker pointing at the record, so any later
+ * click on this card shows the confirmation instead of creating anything.
+ */
+export const submitIntake = withDraft(async (req, deps, draft, data) => {
+  const day = today(deps);
+  const incomplete = firstIncompleteStep(data.fields, day);
+  if (incomplete) {
+    await saveDraft(req, deps, draft.id, incomplete.step, data);
+    return stepCard(req, deps, draft.id, incomplete.step, data.fields, incomplete.problems);
+  }
+  const content = toContent(data.fields, day);
+  const now = deps.now().toISOString();
+  const result = submit(content, req.actor, req.locale, {
+    now,
+    consultationDays: deps.config.consultationBusinessDays,
+  });
+  if (!result.ok) {
+    // The step checks mirror the lifecycle's rules; this is reached only if the two ever disagree.
+    deps.log.error({ refusal: result.refusal, draftId: draft.id }, 'a complete draft was refused on submit');
+    return stepCard(req, deps, draft.id, 'review', data.fields);
+  }
+  const actor = { aadObjectId: req.actor.id, name: req.actor.name };
+  const record = await deps.store.create(
+    result.record,
+    { at: now, actor, action: 'submit', from: 'draft', to: 'submitted', outcome: 'applied' },
+    `draft:${req.actor.id}:${draft.id}`,
+  );
+  await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference: record.reference });
+  await deps.store.saveConversation(`request:${record.reference}`, req.conversationReference);
+  deps.events.publish({
+    type: 'submitted',
+    reference: record.reference,
+    at: record.createdAt,
+    actor,
+    from: 'draft',
+    to: 'submitted',
+  });
+  return confirmation(req, deps, record);
+});
+
+function firstPerField(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => (seen.has(p.field) ? false : (seen.add(p.field), true)));
+}

@@ -1,0 +1,20 @@
+import * as ACData from 'adaptivecards-templating';
+import drafts from './drafts.json';
+import help from './help.json';
+import intake from './intake.json';
+import notice from './notice.json';
+import welcome from './welcome.json';
+
+/**
+ * Cards are JSON templates in this folder, filled by typed builders. Data is bound, never spliced into
+ * the template, so text a person typed is shown as text and can never become card structure.
+ */
+
+export type Card = Readonly<Record<string, unknown>>;
+
+export const TEMPLATES = { drafts, help, intake, notice, welcome } as const;
+export type TemplateName = keyof typeof TEMPLATES;
+
+export function expand(name: TemplateName, data: object): Card {
+  return new ACData.Template(TEMPLATES[name]).expand({ $root: data }) as Card;
+}

@@ -1,0 +1,437 @@
+import { z } from 'zod';
+import { isWeekend } from './business-days';
+import { MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
+import { ADMIN_HOURS, fixedPriceCents, SUGGESTED_RATE_CENTS, totalWithHighestTaxCents } from './pricing';
+import { checkAttestations, checkDates, checkPricing, type Problem } from './rules';
+
+/**
+ * The intake conversation as pure functions: which fields each step asks for, how what a person typed
+ * becomes an opportunity, and which problems to show next to which field. Drafts keep the text as typed,
+ * so a mistake never costs the person what they wrote.
+ */
+
+export const STEPS = ['basics', 'work', 'pricing', 'attestations', 'review'] as const;
+export type Step = (typeof STEPS)[number];
+export type FormStep = Exclude<Step, 'review'>;
+export const FORM_STEPS: readonly FormStep[] = ['basics', 'work', 'pricing', 'attestations'];
+
+export type FieldKind =
+  'text' | 'longText' | 'email' | 'url' | 'list' | 'money' | 'number' | 'date' | 'toggle';
+
+interface FieldSpec {
+  readonly step: FormStep;
+  readonly kind: FieldKind;
+  /** The longest value kept; also the card input's maxLength. */
+  readonly max: number;
+  readonly optional?: boolean;
+}
+
+const NUMBER_MAX = 20;
+const DATE_MAX = 10;
+/** The skills list is typed as one text, comma or line separated. */
+const SKILLS_TEXT_MAX = MAX_SKILLS * (TEXT_LIMITS.skill + 2);
+
+export const FIELDS = {
+  title: { step: 'basics', kind: 'text', max: TEXT_LIMITS.title },
+  shortDescription: { step: 'basics', kind: 'longText', max: TEXT_LIMITS.shortDescription },
+  department: { step: 'basics', kind: 'text', max: TEXT_LIMITS.client },
+  branch: { step: 'basics', kind: 'text', max: TEXT_LIMITS.client },
+  team: { step: 'basics', kind: 'text', max: TEXT_LIMITS.client },
+  contactName: { step: 'basics', kind: 'text', max: TEXT_LIMITS.client },
+  contactEmail: { step: 'basics', kind: 'email', max: TEXT_LIMITS.client },
+  background: { step: 'work', kind: 'longText', max: TEXT_LIMITS.background },
+  deliverables: { step: 'work', kind: 'longText', max: TEXT_LIMITS.deliverables },
+  requiredSkills: { step: 'work', kind: 'list', max: SKILLS_TEXT_MAX },
+  evaluationCriterion: { step: 'work', kind: 'longText', max: TEXT_LIMITS.evaluationCriterion },
+  acceptanceCriteria: { step: 'work', kind: 'longText', max: TEXT_LIMITS.acceptanceCriteria },
+  licence: { step: 'work', kind: 'text', max: TEXT_LIMITS.licence },
+  repositoryUrl: { step: 'work', kind: 'url', max: 500, optional: true },
+  hourlyRate: { step: 'pricing', kind: 'money', max: NUMBER_MAX },
+  estimatedHours: { step: 'pricing', kind: 'number', max: NUMBER_MAX },
+  applicationDeadline: { step: 'pricing', kind: 'date', max: DATE_MAX },
+  supplierSelectionDate: { step: 'pricing', kind: 'date', max: DATE_MAX },
+  deliveryDate: { step: 'pricing', kind: 'date', max: DATE_MAX },
+  unclassified: { step: 'attestations', kind: 'toggle', max: 5 },
+  standalone: { step: 'attestations', kind: 'toggle', max: 5 },
+  noInternalCapacity: { step: 'attestations', kind: 'toggle', max: 5 },
+  notContractSplitting: { step: 'attestations', kind: 'toggle', max: 5 },
+} as const satisfies Record<string, FieldSpec>;
+export type FieldName = keyof typeof FIELDS;
+export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
+
+/** What the person typed, field by field, exactly as typed (toggles as "true" / "false"). */
+export type IntakeFields = Partial<Record<FieldName, string>>;
+
+export function fieldsOf(step: FormStep): FieldName[] {
+  return FIELD_NAMES.filter((f) => FIELDS[f].step === step);
+}
+
+export function stepNumber(step: Step): number {
+  return STEPS.indexOf(step) + 1;
+}
+
+export function nextStep(step: Step): Step {
+  return STEPS[Math.min(STEPS.indexOf(step) + 1, STEPS.length - 1)] ?? 'review';
+}
+
+export function previousStep(step: Step): Step {
+  return STEPS[Math.max(STEPS.indexOf(step) - 1, 0)] ?? 'basics';
+}
+
+export function isStep(value: unknown): value is Step {
+  return typeof value === 'string' && (STEPS as readonly string[]).includes(value);
+}
+
+/** A new draft: the licence defaults to MIT (a new repository), the contact to the person themselves. */
+export function initialFields(seed: IntakeFields = {}): IntakeFields {
+  return { licence: 'MIT', ...seed };
+}
+
+/**
+ * Takes this step's inputs from card data into the draft. Card data is untrusted: fields of other steps
+ * and unknown keys are ignored, anything that is not text is refused, and text longer than a field holds
+ * is cut to fit (the card must stay small) with a problem saying so, so the person checks what was kept.
+ */
+export function mergeStep(
+  fields: IntakeFields,
+  step: FormStep,
+  data: Readonly<Record<string, unknown>>,
+): { fields: IntakeFields; problems: Problem[] } {
+  const merged: IntakeFields = { ...fields };
+  const problems: Problem[] = [];
+  for (const name of fieldsOf(step)) {
+    const raw = data[name];
+    const spec: FieldSpec = FIELDS[name];
+    if (raw === undefined || raw === null) {
+      // An unticked toggle may be absent from the data; a text input sends "" when cleared.
+      if (spec.kind === 'toggle') merged[name] = 'false';
+      continue;
+    }
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      problems.push({ field: name, code: 'wrong_type' });
+      continue;
+    }
+    const text = String(raw);
+    const chars = [...text];
+    if (chars.length > spec.max) {
+      merged[name] = chars.slice(0, spec.max).join('');
+      problems.push({ field: name, code: 'truncated', params: { length: chars.length, max: spec.max } });
+    } else {
+      merged[name] = text;
+    }
+  }
+  return { fields: merged, problems };
+}
+
+/** Reads "80", "80.50", "80,50", "$1,200.00" or "1 200,50 $" as a number; undefined if it is not one. */
+export function parseDecimal(input: string): number | undefined {
+  let s = input.replace(/[\s\u00a0\u202f$]/g, '');
+  if (s === '') return undefined;
+  const lastComma = s.lastIndexOf(',');
+  const lastDot = s.lastIndexOf('.');
+  if (lastComma >= 0 && lastDot >= 0) {
+    // Both present: the later one is the decimal separator, the other groups thousands.
+    const decimal = lastComma > lastDot ? ',' : '.';
+    s = s
+      .split(decimal === ',' ? '.' : ',')
+      .join('')
+      .replace(',', '.');
+  } else if (lastComma >= 0) {
+    const decimals = s.length - lastComma - 1;
+    const oneComma = s.indexOf(',') === lastComma;
+    s = oneComma && decimals <= 2 ? s.replace(',', '.') : s.split(',').join('');
+  }
+  if (!/^-?\d+(\.\d+)?$/.test(s)) return undefined;
+  return Number(s);
+}
+
+const text = (max: number) =>
+  z.string({ error: 'required' }).trim().min(1, { error: 'required' }).max(max, { error: 'too_long' });
+
+const decimal = (max: number) =>
+  z
+    .string({ error: 'required' })
+    .trim()
+    .min(1, { error: 'required' })
+    .transform((s, ctx) => {
+      const n = parseDecimal(s);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'not_a_number' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .pipe(z.number().positive({ error: 'not_positive' }).max(max, { error: 'too_large' }));
+
+const date = z
+  .string({ error: 'required' })
+  .trim()
+  .min(1, { error: 'required' })
+  .pipe(z.iso.date({ error: 'invalid_date' }));
+
+const toggle = z
+  .string()
+  .optional()
+  .transform((s) => s === 'true');
+
+const skills = text(SKILLS_TEXT_MAX)
+  .transform((s) =>
+    s
+      .split(/[,;\n]/)
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  )
+  .pipe(
+    z
+      .array(z.string().max(TEXT_LIMITS.skill, { error: 'too_long' }))
+      .min(1, { error: 'required' })
+      .max(MAX_SKILLS, { error: 'too_many_items' }),
+  );
+
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((s) => s?.trim() ?? '')
+  .pipe(
+    z.union(
+      [z.literal(''), z.url({ protocol: /^https?$/, hostname: z.regexes.domain, error: 'invalid_url' })],
+      {
+        error: 'invalid_url',
+      },
+    ),
+  )
+  .transform((s) => (s === '' ? undefined : s));
+
+/** Largest hourly rate and hours worth reading: anything above is a typing slip, and over the ceiling anyway. */
+const MAX_RATE_DOLLARS = 10_000;
+const MAX_HOURS = 10_000;
+
+const STEP_SCHEMAS = {
+  basics: z.object({
+    title: text(FIELDS.title.max),
+    shortDescription: text(FIELDS.shortDescription.max),
+    department: text(FIELDS.department.max),
+    branch: text(FIELDS.branch.max),
+    team: text(FIELDS.team.max),
+    contactName: text(FIELDS.contactName.max),
+    contactEmail: text(FIELDS.contactEmail.max).pipe(z.email({ error: 'invalid_email' })),
+  }),
+  work: z.object({
+    background: text(FIELDS.background.max),
+    deliverables: text(FIELDS.deliverables.max),
+    requiredSkills: skills,
+    evaluationCriterion: text(FIELDS.evaluationCriterion.max),
+    acceptanceCriteria: text(FIELDS.acceptanceCriteria.max),
+    licence: text(FIELDS.licence.max),
+    repositoryUrl: optionalUrl,
+  }),
+  pricing: z.object({
+    hourlyRate: decimal(MAX_RATE_DOLLARS),
+    estimatedHours: decimal(MAX_HOURS),
+    applicationDeadline: date,
+    supplierSelectionDate: date,
+    deliveryDate: date,
+  }),
+  attestations: z.object({
+    unclassified: toggle,
+    standalone: toggle,
+    noInternalCapacity: toggle,
+    notContractSplitting: toggle,
+  }),
+} as const;
+
+type Parsed<S extends FormStep> = z.infer<(typeof STEP_SCHEMAS)[S]>;
+
+function parseStep<S extends FormStep>(
+  step: S,
+  fields: IntakeFields,
+): { ok: true; value: Parsed<S> } | { ok: false; problems: Problem[] } {
+  const result = STEP_SCHEMAS[step].safeParse(fields);
+  if (result.success) return { ok: true, value: result.data as Parsed<S> };
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const issue of result.error.issues) {
+    const field = String(issue.path[0] ?? '');
+    // One problem per field: the first is what the person must fix first.
+    if (seen.has(field)) continue;
+    seen.add(field);
+    const code = (PROBLEM_CODES as readonly string[]).includes(issue.message)
+      ? (issue.message as Problem['code'])
+      : 'required';
+    const max = field in FIELDS ? FIELDS[field as FieldName].max : undefined;
+    const limit =
+      field === 'requiredSkills' && code === 'too_long'
+        ? TEXT_LIMITS.skill
+        : field === 'requiredSkills' && code === 'too_many_items'
+          ? MAX_SKILLS
+          : max;
+    problems.push({ field, code, ...(limit !== undefined ? { params: { max: limit } } : {}) });
+  }
+  return { ok: false, problems };
+}
+
+const PROBLEM_CODES = [
+  'required',
+  'too_long',
+  'invalid_email',
+  'invalid_url',
+  'not_a_number',
+  'not_positive',
+  'too_large',
+  'invalid_date',
+  'too_many_items',
+] as const;
+
+/** The price the figures typed so far give, for the card to show before anything is submitted. */
+export interface PriceQuote {
+  readonly hourlyRateCents: number;
+  readonly estimatedHours: number;
+  readonly adminHours: number;
+  readonly fixedPriceCents: number;
+  readonly totalWithTaxCents: number;
+  readonly rateOutsideSuggestion: boolean;
+}
+
+export function priceQuote(fields: IntakeFields): PriceQuote | undefined {
+  const rate = parseDecimal(fields.hourlyRate ?? '');
+  const hours = parseDecimal(fields.estimatedHours ?? '');
+  if (rate === undefined || hours === undefined || rate <= 0 || hours <= 0) return undefined;
+  if (rate > MAX_RATE_DOLLARS || hours > MAX_HOURS) return undefined;
+  const hourlyRateCents = Math.round(rate * 100);
+  const fixed = fixedPriceCents(hourlyRateCents, hours, ADMIN_HOURS);
+  return {
+    hourlyRateCents,
+    estimatedHours: hours,
+    adminHours: ADMIN_HOURS,
+    fixedPriceCents: fixed,
+    totalWithTaxCents: totalWithHighestTaxCents(fixed),
+    rateOutsideSuggestion:
+      hourlyRateCents < SUGGESTED_RATE_CENTS.min || hourlyRateCents > SUGGESTED_RATE_CENTS.max,
+  };
+}
+
+/**
+ * Every problem on one step, in field order: what cannot be read first, then the rules (price ceiling,
+ * dates in order and in the future, hours per week, attestations). `today` is an ISO date.
+ */
+export function checkStep(step: Step, fields: IntakeFields, today: string): Problem[] {
+  if (step === 'review') return [];
+  const parsed = parseStep(step, fields);
+  if (!parsed.ok) return parsed.problems;
+  if (step === 'pricing') {
+    const p = parsed.value as Parsed<'pricing'>;
+    const hourlyRateCents = Math.round(p.hourlyRate * 100);
+    const pricing = {
+      hourlyRateCents,
+      estimatedHours: p.estimatedHours,
+      adminHours: ADMIN_HOURS,
+      fixedPriceCents: fixedPriceCents(hourlyRateCents, p.estimatedHours, ADMIN_HOURS),
+    };
+    return [
+      ...checkPricing(pricing).map((problem) => ({ ...problem, field: 'estimatedHours' })),
+      ...checkDates(
+        {
+          applicationDeadline: p.applicationDeadline,
+          supplierSelectionDate: p.supplierSelectionDate,
+          deliveryDate: p.deliveryDate,
+        },
+        p.estimatedHours,
+        ADMIN_HOURS,
+        today,
+      ),
+    ];
+  }
+  if (step === 'attestations') {
+    return checkAttestations(parsed.value as Parsed<'attestations'>).map((problem) => ({
+      ...problem,
+      field: problem.field.replace(/^attestations\./, ''),
+    }));
+  }
+  return [];
+}
+
+/** The first step that still has a problem, with its problems; undefined when the draft is complete. */
+export function firstIncompleteStep(
+  fields: IntakeFields,
+  today: string,
+): { step: FormStep; problems: Problem[] } | undefined {
+  for (const step of FORM_STEPS) {
+    const problems = checkStep(step, fields, today);
+    if (problems.length > 0) return { step, problems };
+  }
+  return undefined;
+}
+
+/** The opportunity a complete draft describes; undefined while any step has a problem. */
+export function toContent(fields: IntakeFields, today: string): OpportunityContent | undefined {
+  if (firstIncompleteStep(fields, today)) return undefined;
+  const basics = parseStep('basics', fields);
+  const work = parseStep('work', fields);
+  const pricing = parseStep('pricing', fields);
+  const attestations = parseStep('attestations', fields);
+  if (!basics.ok || !work.ok || !pricing.ok || !attestations.ok) return undefined;
+  const hourlyRateCents = Math.round(pricing.value.hourlyRate * 100);
+  const { repositoryUrl, ...work_ } = work.value;
+  return {
+    title: basics.value.title,
+    shortDescription: basics.value.shortDescription,
+    ...work_,
+    ...(repositoryUrl ? { repositoryUrl } : {}),
+    client: {
+      department: basics.value.department,
+      branch: basics.value.branch,
+      team: basics.value.team,
+      contactName: basics.value.contactName,
+      contactEmail: basics.value.contactEmail,
+    },
+    pricing: {
+      hourlyRateCents,
+      estimatedHours: pricing.value.estimatedHours,
+      adminHours: ADMIN_HOURS,
+      fixedPriceCents: fixedPriceCents(hourlyRateCents, pricing.value.estimatedHours, ADMIN_HOURS),
+    },
+    dates: {
+      applicationDeadline: pricing.value.applicationDeadline,
+      supplierSelectionDate: pricing.value.supplierSelectionDate,
+      deliveryDate: pricing.value.deliveryDate,
+    },
+    attestations: attestations.value,
+  };
+}
+
+/** Dates typed that fall on a Saturday or Sunday: allowed, but worth a second look. */
+export function weekendDates(fields: IntakeFields): FieldName[] {
+  return (['applicationDeadline', 'supplierSelectionDate', 'deliveryDate'] as const).filter((f) => {
+    const value = fields[f];
+    return value !== undefined && z.iso.date().safeParse(value).success && isWeekend(value);
+  });
+}
+
+/** The fields of a draft that would give this content: how a submitted record is shown like its review. */
+export function fieldsFromContent(c: OpportunityContent): IntakeFields {
+  return {
+    title: c.title,
+    shortDescription: c.shortDescription,
+    department: c.client.department,
+    branch: c.client.branch,
+    team: c.client.team,
+    contactName: c.client.contactName,
+    contactEmail: c.client.contactEmail,
+    background: c.background,
+    deliverables: c.deliverables,
+    requiredSkills: c.requiredSkills.join(', '),
+    evaluationCriterion: c.evaluationCriterion,
+    acceptanceCriteria: c.acceptanceCriteria,
+    licence: c.licence,
+    repositoryUrl: c.repositoryUrl ?? '',
+    hourlyRate: String(c.pricing.hourlyRateCents / 100),
+    estimatedHours: String(c.pricing.estimatedHours),
+    applicationDeadline: c.dates.applicationDeadline,
+    supplierSelectionDate: c.dates.supplierSelectionDate,
+    deliveryDate: c.dates.deliveryDate,
+    unclassified: String(c.attestations.unclassified),
+    standalone: String(c.attestations.standalone),
+    noInternalCapacity: String(c.attestations.noInternalCapacity),
+    notContractSplitting: String(c.attestations.notContractSplitting),
+  };
+}
