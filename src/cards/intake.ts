@@ -7,6 +7,7 @@ import {
   FORM_STEPS,
   type FormStep,
   type IntakeFields,
+  parseDecimal,
   priceQuote,
   type Step,
   STEPS,
@@ -33,6 +34,8 @@ export interface IntakeView {
 
 /** Long texts are shortened on the review so the card stays small; each step's own card shows them whole. */
 const REVIEW_EXCERPT = 280;
+/** Look-back lines of each kind on the card: the closest matches; the rest are counted. */
+const LOOKBACK_SHOWN = 10;
 
 const INPUT_STYLE: Partial<Record<string, string>> = { email: 'email', url: 'url' };
 
@@ -137,7 +140,7 @@ function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
   if (!lb) return { heading: '', intro: '', items: [] };
   const { similar, suppliers } = lb.result;
   const items = [
-    ...similar.map((s) =>
+    ...similar.slice(0, LOOKBACK_SHOWN).map((s) =>
       t(locale, 'intake.lookback.similar', {
         reference: s.reference,
         title: s.title,
@@ -146,7 +149,7 @@ function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
         date: formatDate(s.createdAt.slice(0, 10), locale),
       }),
     ),
-    ...suppliers.map((s) =>
+    ...suppliers.slice(0, LOOKBACK_SHOWN).map((s) =>
       t(locale, 'intake.lookback.supplier', {
         supplier: s.supplier,
         count: s.contracts,
@@ -154,6 +157,9 @@ function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
       }),
     ),
   ];
+  const hidden =
+    Math.max(0, similar.length - LOOKBACK_SHOWN) + Math.max(0, suppliers.length - LOOKBACK_SHOWN);
+  if (hidden > 0) items.push(t(locale, 'intake.lookback.more', { count: hidden }));
   return {
     heading: t(locale, 'intake.lookback.heading', { branch: lb.branch }),
     intro: items.length > 0 ? t(locale, 'intake.lookback.intro') : t(locale, 'intake.lookback.none'),
@@ -175,6 +181,12 @@ function displayValue(locale: Locale, name: FieldName, fields: IntakeFields): st
   }
   if (raw === '') return t(locale, 'intake.review.empty');
   if (spec.kind === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(raw)) return formatDate(raw, locale);
+  const amount = spec.kind === 'money' || spec.kind === 'number' ? parseDecimal(raw) : undefined;
+  if (amount !== undefined) {
+    return spec.kind === 'money'
+      ? formatMoney(Math.round(amount * 100), locale)
+      : formatNumber(amount, locale);
+  }
   return excerpt(raw);
 }
 

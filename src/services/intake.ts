@@ -317,37 +317,54 @@ export function priceQuote(fields: IntakeFields): PriceQuote | undefined {
 export function checkStep(step: Step, fields: IntakeFields, today: string): Problem[] {
   if (step === 'review') return [];
   const parsed = parseStep(step, fields);
-  if (!parsed.ok) return parsed.problems;
-  if (step === 'pricing') {
-    const p = parsed.value as Parsed<'pricing'>;
-    const hourlyRateCents = Math.round(p.hourlyRate * 100);
+  const unreadable = parsed.ok ? [] : parsed.problems;
+  const rules = step === 'pricing' ? pricingRules(fields, today) : [];
+  if (step === 'attestations' && parsed.ok) {
+    rules.push(
+      ...checkAttestations(parsed.value as Parsed<'attestations'>).map((problem) => ({
+        ...problem,
+        field: problem.field.replace(/^attestations\./, ''),
+      })),
+    );
+  }
+  // A field that cannot be read says so first; the rules speak for the fields that can.
+  const unreadableFields = new Set(unreadable.map((p) => p.field));
+  return [...unreadable, ...rules.filter((p) => !unreadableFields.has(p.field))];
+}
+
+/** The price and date rules, each run as soon as the figures it needs can be read. */
+function pricingRules(fields: IntakeFields, today: string): Problem[] {
+  const shape = STEP_SCHEMAS.pricing.shape;
+  const rate = shape.hourlyRate.safeParse(fields.hourlyRate);
+  const hours = shape.estimatedHours.safeParse(fields.estimatedHours);
+  const deadline = shape.applicationDeadline.safeParse(fields.applicationDeadline);
+  const selection = shape.supplierSelectionDate.safeParse(fields.supplierSelectionDate);
+  const delivery = shape.deliveryDate.safeParse(fields.deliveryDate);
+  const problems: Problem[] = [];
+  if (rate.success && hours.success) {
+    const hourlyRateCents = Math.round(rate.data * 100);
     const pricing = {
       hourlyRateCents,
-      estimatedHours: p.estimatedHours,
+      estimatedHours: hours.data,
       adminHours: ADMIN_HOURS,
-      fixedPriceCents: fixedPriceCents(hourlyRateCents, p.estimatedHours, ADMIN_HOURS),
+      fixedPriceCents: fixedPriceCents(hourlyRateCents, hours.data, ADMIN_HOURS),
     };
-    return [
-      ...checkPricing(pricing).map((problem) => ({ ...problem, field: 'estimatedHours' })),
-      ...checkDates(
-        {
-          applicationDeadline: p.applicationDeadline,
-          supplierSelectionDate: p.supplierSelectionDate,
-          deliveryDate: p.deliveryDate,
-        },
-        p.estimatedHours,
-        ADMIN_HOURS,
-        today,
-      ),
-    ];
+    problems.push(...checkPricing(pricing).map((problem) => ({ ...problem, field: 'estimatedHours' })));
   }
-  if (step === 'attestations') {
-    return checkAttestations(parsed.value as Parsed<'attestations'>).map((problem) => ({
-      ...problem,
-      field: problem.field.replace(/^attestations\./, ''),
-    }));
+  if (deadline.success && selection.success && delivery.success) {
+    const dates = {
+      applicationDeadline: deadline.data,
+      supplierSelectionDate: selection.data,
+      deliveryDate: delivery.data,
+    };
+    // Without readable hours the weekly load cannot be judged yet; the order and the future still can.
+    problems.push(
+      ...checkDates(dates, hours.success ? hours.data : 0, hours.success ? ADMIN_HOURS : 0, today),
+    );
+  } else if (deadline.success && deadline.data <= today) {
+    problems.push({ field: 'applicationDeadline', code: 'date_not_future' });
   }
-  return [];
+  return problems;
 }
 
 /** The first step that still has a problem, with its problems; undefined when the draft is complete. */

@@ -23,14 +23,26 @@ export function significantWords(title: string): Set<string> {
   return new Set((folded.match(/[\p{L}\p{N}]{3,}/gu) ?? []).filter((w) => !STOP_WORDS.has(w)));
 }
 
-export function titleSimilarity(a: string, b: string): number {
+function overlap(a: string, b: string): { shared: number; sizes: [number, number] } {
   const wa = significantWords(a);
   const wb = significantWords(b);
-  const smaller = Math.min(wa.size, wb.size);
-  if (smaller === 0) return 0;
   let shared = 0;
   for (const w of wa) if (wb.has(w)) shared += 1;
-  return shared / smaller;
+  return { shared, sizes: [wa.size, wb.size] };
+}
+
+/** Share of the shorter title's words in the other: "phase 2" of a job matches the job itself. */
+export function titleSimilarity(a: string, b: string): number {
+  const { shared, sizes } = overlap(a, b);
+  const smaller = Math.min(...sizes);
+  return smaller === 0 ? 0 : shared / smaller;
+}
+
+/** Shared words over all words: ranks an identical title above one that merely contains it. */
+function closeness(a: string, b: string): number {
+  const { shared, sizes } = overlap(a, b);
+  const union = sizes[0] + sizes[1] - shared;
+  return union === 0 ? 0 : shared / union;
 }
 
 export interface SimilarRequest {
@@ -68,9 +80,12 @@ export function lookback(title: string, branchRecords: readonly Opportunity[], n
   const live = branchRecords.filter(
     (o) => o.createdAt >= since && o.status !== 'cancelled' && o.status !== 'rejected',
   );
+  // Closest titles first; among equals, the store's order (newest first) stays.
   const similar = live
     .filter((o) => titleSimilarity(title, o.title) >= SIMILARITY_THRESHOLD)
-    .map((o) => ({
+    .map((o) => ({ o, score: closeness(title, o.title) }))
+    .sort((a, b) => b.score - a.score)
+    .map(({ o }) => ({
       reference: o.reference,
       title: o.title,
       status: o.status,

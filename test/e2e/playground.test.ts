@@ -3,23 +3,13 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type RunningPlayground, startPlayground } from '../../scripts/playground';
+import { launchChromium } from '../support/chromium';
 
 /** End to end through the real local Teams client, driven in headless Chromium as a person would. */
 
 const SHOTS = path.resolve(__dirname, '../../test-output/e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -50,7 +40,7 @@ describe('in the local Teams client (Agents Playground)', function () {
       botPort: await freePort(),
       clientPort: await freePort(),
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(playground.url);
     await page.locator('[data-lexical-editor="true"][role="textbox"]').waitFor({ timeout: 60_000 });

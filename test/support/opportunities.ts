@@ -1,3 +1,4 @@
+import { fieldsFromContent, type IntakeFields } from '../../src/services/intake';
 import { type Clock, submit } from '../../src/services/lifecycle';
 import type { Opportunity, OpportunityContent } from '../../src/services/opportunity';
 import type { Actor, ConfiguredRole } from '../../src/services/roles';
@@ -54,4 +55,9 @@ export function submitted(reference = 'MA-2026-0001', requester: Actor = REQUEST
   const result = submit(content(), requester, 'en', clock());
   if (!result.ok) throw new Error(`fixture does not meet the rules: ${JSON.stringify(result.refusal)}`);
   return { ...result.record, reference, version: 1 };
+}
+
+/** The same request as a person would type it into the intake card, field by field. */
+export function typed(overrides: IntakeFields = {}): IntakeFields {
+  return { ...fieldsFromContent(content()), ...overrides };
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, parseConfig } from '../../src/config';
-import { type RunningServer, startServer } from '../../src/bot/server';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/bot/server';
 import { createLogger } from '../../src/log';
 import type { OpportunityStore } from '../../src/services/store';
 import { openStore } from '../../src/stores';
@@ -92,7 +92,10 @@ export interface TestBot {
   readonly config: Config;
 }
 
-export async function startTestBot(env: Record<string, string> = {}): Promise<TestBot> {
+export async function startTestBot(
+  env: Record<string, string> = {},
+  options: ServerOptions = {},
+): Promise<TestBot> {
   const dir = mkdtempSync(join(tmpdir(), 'microacq-bot-'));
   const config = parseConfig({
     PORT: '0',
@@ -102,7 +105,7 @@ export async function startTestBot(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const store = openStore(config);
-  const server = await startServer(config, store, createLogger(config.logLevel));
+  const server = await startServer(config, store, createLogger(config.logLevel), options);
   return { server, store, config };
 }
 

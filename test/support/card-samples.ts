@@ -1,0 +1,325 @@
+import { createRoutes } from '../../src/bot/routes';
+import {
+  cardAction,
+  draftsCard,
+  helpCard,
+  intakeCard,
+  noticeCard,
+  submittedCard,
+  welcomeCard,
+} from '../../src/cards';
+import { problemText } from '../../src/cards/intake';
+import { LOCALES, type Locale, otherLocale, t } from '../../src/i18n';
+import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
+import { lookback } from '../../src/services/lookback';
+import type { Problem } from '../../src/services/rules';
+import { submitted, typed } from './opportunities';
+
+/**
+ * One filled example of every card the bot sends, in each language, for the card suite
+ * (test/cards/cards.test.ts): schema and renderer checks, the Teams size limit, and a rendered screenshot.
+ */
+export interface CardSample {
+  /** Kebab case; names the screenshot `test-output/cards/<name>.<locale>.png` and, spaced, the tests. */
+  name: string;
+  locale: Locale;
+  card: Record<string, unknown>;
+  /** Text a person must see on the rendered card, as shown (Markdown markers such as `**` removed). */
+  expectText: string[];
+}
+
+interface SampleSpec {
+  readonly name: string;
+  readonly build: (locale: Locale) => Pick<CardSample, 'card' | 'expectText'>;
+}
+
+/** What the Markdown subset Teams renders leaves visible of a line: the bold markers go. */
+export function visible(markdown: string): string {
+  return markdown.replace(/\*\*/g, '');
+}
+
+/** The command list exactly as the help handler builds it from the route table. */
+function commandLines(locale: Locale) {
+  return createRoutes()
+    .listCommands()
+    .map((c) => ({ word: c.words[locale], description: t(locale, c.description) }));
+}
+
+/** A person's message that is not a command, with text that must stay text: Markdown and a tag. */
+const TYPED = 'hlep **now** <b>please</b>';
+
+const DRAFT_ID = '0b3f7a2e-9a1c-4c55-9d59-1b2d3e4f5a6b';
+
+/** Every field at its longest, in accented text (two bytes a letter): the largest card a person can cause. */
+function longest(): IntakeFields {
+  const fill = (n: number) => 'é'.repeat(n);
+  return typed(
+    Object.fromEntries(
+      (Object.keys(FIELDS) as (keyof typeof FIELDS)[])
+        .filter((f) => FIELDS[f].kind !== 'date' && FIELDS[f].kind !== 'toggle')
+        .map((f) => [f, fill(FIELDS[f].max)]),
+    ),
+  );
+}
+
+function intake(locale: Locale, step: Step, fields: IntakeFields, problems: Problem[] = []) {
+  const branch = fields.branch ?? '';
+  const others = [
+    { ...submitted('MA-2026-0003'), title: 'Accessible date picker, phase 1' },
+    {
+      ...submitted('MA-2026-0002'),
+      title: 'Payroll export',
+      selection: { questions: 0, declinedSuppliers: [], supplierName: 'Ada Dev' },
+    },
+  ];
+  return intakeCard({
+    locale,
+    draftId: DRAFT_ID,
+    step,
+    fields,
+    problems,
+    lookback: { branch, result: lookback(fields.title ?? '', others, '2026-11-23T15:00:00.000Z') },
+  });
+}
+
+/** Add a card by adding an entry: every entry is checked in every language. */
+const SAMPLES: readonly SampleSpec[] = [
+  {
+    name: 'welcome',
+    build: (locale) => ({
+      card: welcomeCard(locale),
+      expectText: [
+        t(locale, 'welcome.title'),
+        t(locale, 'app.tagline'),
+        visible(t(locale, 'welcome.start')),
+        t(otherLocale(locale), 'welcome.title'),
+        t(locale, 'welcome.helpButton'),
+      ],
+    }),
+  },
+  {
+    name: 'help',
+    build: (locale) => {
+      const commands = commandLines(locale);
+      return {
+        card: helpCard(locale, commands, []),
+        expectText: [
+          t(locale, 'help.title'),
+          t(locale, 'help.commandsHeading'),
+          ...commands.flatMap((c) => [c.word, c.description]),
+          t(locale, 'help.noRole'),
+        ],
+      };
+    },
+  },
+  {
+    name: 'help-with-roles',
+    build: (locale) => {
+      const roles = [t(locale, 'roles.procurement'), t(locale, 'roles.finance')];
+      return {
+        card: helpCard(locale, commandLines(locale), roles),
+        expectText: [t(locale, 'help.title'), t(locale, 'help.role', { roles: roles.join(', ') })],
+      };
+    },
+  },
+  {
+    name: 'unknown-command',
+    build: (locale) => {
+      const suggestion = t(locale, 'unknown.suggestion', { command: locale === 'fr' ? 'aide' : 'help' });
+      return {
+        card: noticeCard({
+          title: t(locale, 'unknown.title'),
+          quote: TYPED,
+          lines: [suggestion, t(locale, 'unknown.hint')],
+          style: 'warning',
+        }),
+        expectText: [
+          t(locale, 'unknown.title'),
+          TYPED,
+          visible(suggestion),
+          visible(t(locale, 'unknown.hint')),
+        ],
+      };
+    },
+  },
+  {
+    name: 'unexpected-error',
+    build: (locale) => {
+      const line = t(locale, 'errors.unexpected', { correlationId: 'c0ffee42' });
+      return {
+        card: noticeCard({ title: t(locale, 'errors.title'), lines: [line], style: 'attention' }),
+        expectText: [t(locale, 'errors.title'), line],
+      };
+    },
+  },
+  {
+    name: 'intake-basics',
+    build: (locale) => ({
+      card: intake(locale, 'basics', { licence: 'MIT', contactName: 'Riley Tremblay' }),
+      expectText: [
+        t(locale, 'intake.heading'),
+        t(locale, 'intake.progress', { n: 1, total: 5, step: t(locale, 'intake.steps.basics') }),
+        t(locale, 'intake.fields.title.label'),
+        t(locale, 'intake.buttons.next'),
+      ],
+    }),
+  },
+  {
+    name: 'intake-basics-with-problems',
+    build: (locale) => {
+      const problems: Problem[] = [
+        { field: 'title', code: 'required' },
+        { field: 'contactEmail', code: 'invalid_email' },
+      ];
+      return {
+        card: intake(locale, 'basics', typed({ title: '', contactEmail: 'riley at example' }), problems),
+        expectText: [
+          t(locale, 'intake.banner.problems', { count: 2 }),
+          ...problems.map((p) => problemText(locale, p)),
+        ],
+      };
+    },
+  },
+  {
+    name: 'intake-work-longest',
+    build: (locale) => ({
+      card: intake(locale, 'work', longest()),
+      expectText: [t(locale, 'intake.fields.acceptanceCriteria.label'), t(locale, 'intake.buttons.back')],
+    }),
+  },
+  {
+    name: 'intake-pricing-over-ceiling',
+    build: (locale) => {
+      const problem: Problem = {
+        field: 'estimatedHours',
+        code: 'over_ceiling',
+        params: { totalCents: 1_035_000 },
+      };
+      return {
+        card: intake(
+          locale,
+          'pricing',
+          typed({ hourlyRate: '100', estimatedHours: '80', applicationDeadline: '2026-12-05' }),
+          [problem],
+        ),
+        expectText: [
+          problemText(locale, problem),
+          t(locale, 'intake.quote.withTax'),
+          t(locale, 'intake.quote.over'),
+        ],
+      };
+    },
+  },
+  {
+    name: 'intake-attestations',
+    build: (locale) => ({
+      card: intake(
+        locale,
+        'attestations',
+        typed({ title: 'Accessible date picker, phase 2', unclassified: 'false' }),
+      ),
+      expectText: [
+        t(locale, 'intake.fields.notContractSplitting.label'),
+        t(locale, 'intake.lookback.heading', { branch: 'Benefits Delivery' }),
+        'MA-2026-0003',
+        'Ada Dev',
+      ],
+    }),
+  },
+  {
+    name: 'intake-review',
+    build: (locale) => ({
+      card: intake(locale, 'review', typed({ title: '${title} **Approved** [click](https://evil.example)' })),
+      expectText: [
+        t(locale, 'intake.steps.review'),
+        '${title} **Approved** [click](https://evil.example)',
+        t(locale, 'intake.buttons.submit'),
+        t(locale, 'intake.buttons.edit'),
+      ],
+    }),
+  },
+  {
+    name: 'intake-review-longest',
+    build: (locale) => ({
+      card: intake(locale, 'review', longest()),
+      expectText: [t(locale, 'intake.buttons.submit')],
+    }),
+  },
+  {
+    name: 'intake-submitted',
+    build: (locale) => {
+      const record = submitted('MA-2026-0007');
+      return {
+        card: submittedCard(locale, record, typed(), 5),
+        expectText: [
+          t(locale, 'intake.submitted.heading', { reference: 'MA-2026-0007' }),
+          t(locale, 'intake.submitted.nextStepsHeading'),
+          record.title,
+        ],
+      };
+    },
+  },
+  {
+    name: 'drafts',
+    build: (locale) => ({
+      card: draftsCard(locale, [
+        {
+          id: DRAFT_ID,
+          title: 'Accessible date picker',
+          step: 'pricing',
+          updatedAt: '2026-11-23T15:00:00.000Z',
+        },
+        {
+          id: '1b3f7a2e-9a1c-4c55-9d59-1b2d3e4f5a6b',
+          title: '',
+          step: 'basics',
+          updatedAt: '2026-11-20T09:30:00.000Z',
+        },
+      ]),
+      expectText: [
+        t(locale, 'intake.drafts.heading'),
+        'Accessible date picker',
+        t(locale, 'intake.drafts.untitled'),
+        t(locale, 'intake.buttons.resume'),
+      ],
+    }),
+  },
+  {
+    name: 'drafts-empty',
+    build: (locale) => ({
+      card: draftsCard(locale, []),
+      expectText: [visible(t(locale, 'intake.drafts.empty'))],
+    }),
+  },
+  {
+    name: 'language',
+    build: (locale) => ({
+      card: noticeCard({
+        title: t(locale, 'language.heading'),
+        lines: [t(locale, 'language.current'), t(locale, 'language.choose')],
+        actions: [
+          cardAction({
+            title: t(locale, 'language.english'),
+            verb: 'language.set',
+            data: { language: 'en' },
+          }),
+          cardAction({ title: t(locale, 'language.french'), verb: 'language.set', data: { language: 'fr' } }),
+        ],
+      }),
+      expectText: [t(locale, 'language.current'), 'English', 'Français'],
+    }),
+  },
+  {
+    name: 'store-unavailable',
+    build: (locale) => ({
+      card: noticeCard({ title: t(locale, 'errors.storeUnavailable'), lines: [], style: 'warning' }),
+      expectText: [t(locale, 'errors.storeUnavailable')],
+    }),
+  },
+];
+
+export function cardSamples(): CardSample[] {
+  return SAMPLES.flatMap((spec) =>
+    LOCALES.map((locale) => ({ name: spec.name, locale, ...spec.build(locale) })),
+  );
+}
