@@ -5,6 +5,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningPlayground, startPlayground } from '../../scripts/playground';
+import { problemText } from '../../src/cards/intake';
+import { type Locale, t } from '../../src/i18n';
+import {
+  FIELDS,
+  type FieldName,
+  fieldsFromContent,
+  fieldsOf,
+  type FormStep,
+  type IntakeFields,
+  type Step,
+  toContent,
+} from '../../src/services/intake';
+import type { Problem } from '../../src/services/rules';
+import { SqliteStore } from '../../src/stores/sqlite-store';
+import { content } from '../support/opportunities';
 import { launchChromium } from '../support/chromium';
 
 /** End to end through the real local Teams client, driven in headless Chromium as a person would. */
@@ -87,5 +102,150 @@ describe('in the local Teams client (Agents Playground)', function () {
     await card.waitFor({ timeout: 30_000 });
     assert.match(await card.innerText(), /Did you mean help\?/);
     await page.screenshot({ path: path.join(SHOTS, 'unknown-command.png') });
+  });
+
+  /**
+   * A person fills in every step of the intake card as they would, making one mistake on the way, and
+   * the record lands in the store with what they typed. Labels and messages come from the resources, so
+   * the same walk runs in either language.
+   */
+  async function completeIntake(locale: Locale, typed: IntakeFields, mistake: Problem & { value: string }) {
+    const label = (f: FieldName) => t(locale, `intake.fields.${f}.label`);
+    const button = (key: Parameters<typeof t>[1]) => t(locale, key);
+    const stepTitle = (n: number, step: Step) =>
+      t(locale, 'intake.progress', { n, total: 5, step: t(locale, `intake.steps.${step}`) });
+
+    await say(page, locale === 'fr' ? 'nouveau' : 'new');
+    const card = page.locator('.ac-adaptiveCard', { hasText: t(locale, 'intake.heading') }).last();
+    await card.waitFor({ timeout: 30_000 });
+    const shot = (name: string) =>
+      card.screenshot({ path: path.join(SHOTS, `intake-${locale}-${name}.png`) });
+    const fill = async (step: FormStep, values: IntakeFields) => {
+      for (const f of fieldsOf(step)) {
+        const value = values[f];
+        if (value === undefined || FIELDS[f].kind === 'toggle') continue;
+        await card.getByLabel(label(f), { exact: true }).fill(value);
+      }
+    };
+    const press = async (key: Parameters<typeof t>[1], expect: string) => {
+      await card.getByRole('button', { name: button(key), exact: true }).click();
+      await card.getByText(expect, { exact: true }).first().waitFor({ timeout: 30_000 });
+    };
+
+    const steps: [FormStep, Step][] = [
+      ['basics', 'work'],
+      ['work', 'pricing'],
+      ['pricing', 'attestations'],
+    ];
+    for (const [i, [step, following]] of steps.entries()) {
+      await fill(step, typed);
+      if (FIELDS[mistake.field as FieldName].step === step) {
+        await fill(step, { [mistake.field]: mistake.value });
+        await card.getByRole('button', { name: button('intake.buttons.next'), exact: true }).click();
+        await card.getByText(problemText(locale, mistake)).waitFor({ timeout: 30_000 });
+        assert.equal(
+          await card.getByLabel(label(mistake.field as FieldName), { exact: true }).inputValue(),
+          mistake.value,
+        );
+        await shot(`${i + 1}-${step}-mistake`);
+        await fill(step, typed);
+      }
+      await press('intake.buttons.next', stepTitle(i + 2, following));
+    }
+    for (const box of await card.getByRole('checkbox').all()) await box.check();
+    await shot('4-attestations');
+    await press('intake.buttons.review', stepTitle(5, 'review'));
+    await shot('5-review');
+    await press('intake.buttons.submit', t(locale, 'intake.submitted.nextStepsHeading'));
+    const confirmation = await card.innerText();
+    await shot('6-submitted');
+    const reference = /MA-\d{4}-\d{4}/.exec(confirmation)?.[0];
+    assert.ok(reference, confirmation);
+    assert.match(confirmation, new RegExp(t(locale, 'intake.submitted.heading', { reference })));
+
+    const store = SqliteStore.open(path.join(playground.dataDir, 'playground.db'));
+    try {
+      const record = await store.get(reference);
+      assert.ok(record);
+      return record;
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** Dates from the real clock: the bot checks them against today. */
+  const inDays = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+  it('completes an intake in English, explains a price over the ceiling, and stores every field', async () => {
+    // Tall enough for the whole review card, so its screenshot shows every line.
+    await page.setViewportSize({ width: 1280, height: 2400 });
+    await page.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    const fields = {
+      ...fieldsFromContent(content()),
+      applicationDeadline: inDays(14),
+      supplierSelectionDate: inDays(16),
+      deliveryDate: inDays(70),
+      contactName: playground.user.name,
+    };
+    const record = await completeIntake('en', fields, {
+      field: 'estimatedHours',
+      code: 'over_ceiling',
+      // $80 × (100 + 10) h = $8,800, $10,120 with the highest tax.
+      value: '100',
+      params: { totalCents: 1_012_000 },
+    });
+    const expected = toContent(fields, inDays(0));
+    assert.ok(expected);
+    for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+      assert.deepEqual(record[key], expected[key], key);
+    }
+    assert.equal(record.status, 'submitted');
+    assert.equal(record.locale, 'en');
+    assert.equal(record.requester.name, playground.user.name);
+  });
+
+  it('completes an intake in French after "langue français", explaining a mistake in French', async () => {
+    await say(page, 'langue français');
+    await page.locator('.ac-adaptiveCard', { hasText: 'Désormais, je vous parle en français' }).waitFor();
+    const record = await completeIntake(
+      'fr',
+      {
+        title: 'Sélecteur de date accessible',
+        shortDescription: 'Rendre le sélecteur de date accessible au clavier et aux lecteurs d’écran.',
+        department: 'Emploi et Développement social Canada',
+        branch: 'Prestation des services',
+        team: 'Services en ligne',
+        contactEmail: 'riley.tremblay@exemple.gc.ca',
+        background: 'Le formulaire de prestations piège le focus dans le sélecteur de date.',
+        deliverables: 'Une demande de fusion qui corrige le focus, avec des tests.',
+        requiredSkills: 'TypeScript, WCAG 2.1',
+        evaluationCriterion: 'A déjà livré un composant Web accessible.',
+        acceptanceCriteria: 'Code sous licence MIT; tous les tests passent.',
+        hourlyRate: '80,50',
+        estimatedHours: '40',
+        applicationDeadline: inDays(14),
+        supplierSelectionDate: inDays(16),
+        deliveryDate: inDays(70),
+      },
+      { field: 'hourlyRate', code: 'not_a_number', value: 'quatre-vingts' },
+    );
+    assert.equal(record.title, 'Sélecteur de date accessible');
+    assert.equal(record.locale, 'fr');
+    assert.deepEqual(record.pricing, {
+      hourlyRateCents: 8_050,
+      estimatedHours: 40,
+      adminHours: 10,
+      fixedPriceCents: 402_500,
+    });
+    assert.deepEqual(record.requiredSkills, ['TypeScript', 'WCAG 2.1']);
+    assert.equal(record.licence, 'MIT');
+    assert.equal(record.dates.deliveryDate, inDays(70));
+    assert.deepEqual(record.attestations, {
+      unclassified: true,
+      standalone: true,
+      noInternalCapacity: true,
+      notContractSplitting: true,
+    });
+    await say(page, 'langue teams');
   });
 });
