@@ -97,8 +97,8 @@ describe('bot over HTTP', () => {
     const [sent] = await connector.waitFor(1);
     const text = textOf(cardOf(sent));
     assert.ok(text.indexOf('Bienvenue dans Microacq') < text.indexOf('Welcome to Microacq'), text);
-    assert.match(text, /Dites \*\*aide\*\*/);
-    assert.match(text, /Say \*\*help\*\*/);
+    assert.match(text, /Dites \*\*nouveau\*\* pour demander un travail/);
+    assert.match(text, /Say \*\*new\*\* to request work/);
   });
 
   it('welcomes a team channel when the bot is added to it, and stays quiet when someone else joins', async () => {

@@ -327,6 +327,26 @@ describe('intake in Teams', () => {
 
   it('shows typed template syntax, Markdown and links as plain text that cannot pass for the bot', async () => {
     const tricky = '${heading} **Approved** [click](https://evil.example)';
+    let card = await say('new');
+    const { draftId } = button(card, 'intake.next');
+    for (const step of ['basics', 'work', 'pricing'] as const) {
+      card = await click('intake.next', {
+        draftId,
+        step,
+        ...stepData(step, typed({ title: tricky, branch: tricky })),
+      });
+    }
+    const shownAsText = (c: Card) => {
+      const blocks = find(c, (n) => n.type === 'TextBlock' || n.type === 'FactSet').map((n) =>
+        JSON.stringify(n),
+      );
+      assert.ok(
+        blocks.every((b) => !b.includes('evil.example')),
+        'typed text reached a Markdown block',
+      );
+    };
+    shownAsText(card);
+    assert.ok(find(card, (n) => n.type === 'TextRun').some((n) => n.text === tricky));
     const review = await fillAll(typed({ title: tricky, background: `<b>${tricky}</b>` }));
     const runs = find(review, (n) => n.type === 'TextRun').map((n) => n.text);
     assert.ok(runs.includes(tricky));
@@ -350,7 +370,7 @@ describe('intake in Teams', () => {
       });
     }
     assert.match(textOf(card), /Step 4 of 5: Attestations/);
-    assert.match(textOf(card), /Benefits Delivery: requests of the last 12 months/);
+    assert.match(textOf(card), /Requests of the last 12 months from the branch/);
     assert.match(
       textOf(card),
       /MA-2026-0001 · Accessible date picker for the benefits form · \$4,000\.00 · submitted/,

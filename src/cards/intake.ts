@@ -137,7 +137,7 @@ function weekendWarnings(locale: Locale, fields: IntakeFields): string[] {
 }
 
 function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
-  if (!lb) return { heading: '', intro: '', items: [] };
+  if (!lb) return { heading: '', branch: '', intro: '', items: [] };
   const { similar, suppliers } = lb.result;
   const items = [
     ...similar.slice(0, LOOKBACK_SHOWN).map((s) =>
@@ -161,7 +161,9 @@ function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
     Math.max(0, similar.length - LOOKBACK_SHOWN) + Math.max(0, suppliers.length - LOOKBACK_SHOWN);
   if (hidden > 0) items.push(t(locale, 'intake.lookback.more', { count: hidden }));
   return {
-    heading: t(locale, 'intake.lookback.heading', { branch: lb.branch }),
+    heading: t(locale, 'intake.lookback.heading'),
+    // Typed by a person: shown in a TextRun, where no Markdown is read.
+    branch: lb.branch,
     intro: items.length > 0 ? t(locale, 'intake.lookback.intro') : t(locale, 'intake.lookback.none'),
     items,
   };

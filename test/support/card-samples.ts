@@ -220,7 +220,8 @@ const SAMPLES: readonly SampleSpec[] = [
       ),
       expectText: [
         t(locale, 'intake.fields.notContractSplitting.label'),
-        t(locale, 'intake.lookback.heading', { branch: 'Benefits Delivery' }),
+        t(locale, 'intake.lookback.heading'),
+        'Benefits Delivery',
         'MA-2026-0003',
         'Ada Dev',
       ],
