@@ -91,9 +91,43 @@ function undefinedProperties(o: AdaptiveCards.SerializableObject, source: Json):
   return problems;
 }
 
+/**
+ * What the Adaptive Card 1.5 schema requires of each type and the renderer lets pass silently (an
+ * empty TextBlock renders as nothing). Our buttons also always name their verb, which routes them.
+ */
+const REQUIRED: Readonly<Record<string, readonly string[]>> = {
+  TextBlock: ['text'],
+  TextRun: ['text'],
+  RichTextBlock: ['inlines'],
+  Image: ['url'],
+  FactSet: ['facts'],
+  ActionSet: ['actions'],
+  'Input.Text': ['id'],
+  'Input.Number': ['id'],
+  'Input.Date': ['id'],
+  'Input.Time': ['id'],
+  'Input.Toggle': ['id', 'title'],
+  'Input.ChoiceSet': ['id', 'choices'],
+  'Action.Execute': ['title', 'verb'],
+  'Action.Submit': ['title'],
+  'Action.OpenUrl': ['url'],
+};
+
+function missingRequired(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(missingRequired);
+  if (!isObject(node)) return [];
+  const required = typeof node.type === 'string' ? (REQUIRED[node.type] ?? []) : [];
+  return [
+    ...required
+      .filter((key) => node[key] === undefined || node[key] === '')
+      .map((key) => `${String(node.type)} lacks its required "${key}"`),
+    ...Object.values(node).flatMap(missingRequired),
+  ];
+}
+
 /** Everything the official renderer finds wrong with a card as Teams would receive it; empty when valid. */
 function rendererProblems(json: Json): string[] {
-  const problems: string[] = [];
+  const problems: string[] = missingRequired(json);
   const context = new AdaptiveCards.SerializationContext(TARGET);
   const checkParsed = (o: AdaptiveCards.CardObject, source: unknown, parseFallback: (s: Json) => void) => {
     // When an element fell back, the object is the fallback but the source is the original.
@@ -302,6 +336,14 @@ describe('the cards the bot sends', function () {
 
     it('rejects an element type Adaptive Cards does not define', () => {
       assert.match(rendererProblems(card([{ ...text, type: 'TextBlok' }])).join('\n'), /TextBlok/);
+    });
+
+    it('rejects a TextBlock without text and a button without a verb', () => {
+      const problems = rendererProblems(
+        card([{ type: 'TextBlock', wrap: true }], { actions: [{ type: 'Action.Execute', title: 'Go' }] }),
+      ).join('\n');
+      assert.match(problems, /TextBlock lacks its required "text"/);
+      assert.match(problems, /Action.Execute lacks its required "verb"/);
     });
 
     it('rejects a property an element does not define', () => {
