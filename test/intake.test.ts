@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { InProcessEvents } from '../src/bot/events';
 import { createLogger } from '../src/log';
 import type { WorkflowEvent } from '../src/services/lifecycle';
@@ -246,6 +247,26 @@ describe('intake in Teams', () => {
     assert.equal(errorUnder(card, 'hourlyRate'), 'Entrez un nombre, comme 80 ou 80,50.');
     assert.equal(errorUnder(card, 'deliveryDate'), 'La livraison doit suivre la sélection du fournisseur.');
     assert.equal(inputs(card).hourlyRate, 'quatre-vingts');
+  });
+
+  it('keeps the form and what was typed when the records cannot be saved, and saves on the next click', async function () {
+    this.timeout(20_000);
+    let card = await say('new');
+    const { draftId } = button(card, 'intake.next');
+    const basics = stepData('basics', typed());
+    const writer = new Database(dbPath);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      card = await click('intake.next', { draftId, step: 'basics', ...basics });
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+    assert.match(textOf(card), /this step is not saved yet/);
+    assert.match(textOf(card), /Step 1 of 5/);
+    assert.deepEqual(Object.fromEntries(Object.keys(basics).map((k) => [k, inputs(card)[k]])), basics);
+    card = await click('intake.next', { draftId, step: 'basics', ...basics });
+    assert.match(textOf(card), /Step 2 of 5/);
   });
 
   it('goes back without judging the step, keeping what was typed on it', async () => {

@@ -30,6 +30,8 @@ export interface IntakeView {
   readonly problems: readonly Problem[];
   /** The contract-splitting look-back, shown with the attestations. */
   readonly lookback?: { readonly branch: string; readonly result: Lookback };
+  /** Said above everything else: the step could not be saved, say. */
+  readonly warning?: string;
 }
 
 /** Long texts are shortened on the review so the card stays small; each step's own card shows them whole. */
@@ -252,8 +254,8 @@ export function intakeCard(v: IntakeView): Card {
       step: t(locale, `intake.steps.${step}`),
     }),
     title: v.fields.title?.trim() ?? '',
-    banner: problems > 0 ? t(locale, 'intake.banner.problems', { count: problems }) : '',
-    bannerStyle: 'attention',
+    banner: v.warning ?? (problems > 0 ? t(locale, 'intake.banner.problems', { count: problems }) : ''),
+    bannerStyle: v.warning ? 'warning' : 'attention',
     intro: t(locale, `intake.intro.${step}`),
     fields: form ? formFields(v, form) : [],
     quote: step === 'pricing' ? quoteOf(locale, v.fields) : quoteOf(locale, {}),

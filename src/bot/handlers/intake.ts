@@ -21,7 +21,7 @@ import { submit } from '../../services/lifecycle';
 import { lookback, lookbackSince } from '../../services/lookback';
 import type { Opportunity } from '../../services/opportunity';
 import type { Problem } from '../../services/rules';
-import type { Draft } from '../../services/store';
+import { type Draft, StoreUnavailableError } from '../../services/store';
 import { KeyedLock } from '../keyed-lock';
 import type { Deps, Handler, Reply, TurnRequest } from '../turn';
 
@@ -127,8 +127,33 @@ function withDraft(
       if (!draft) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
       const data = dataOf(draft);
       if (draft.step === SUBMITTED) return showSubmitted(req, deps, data.reference);
-      return work(req, deps, draft, data);
+      try {
+        return await work(req, deps, draft, data);
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        deps.log.warn({ err, draftId }, 'could not save an intake step');
+        return unsaved(req, draft, data);
+      }
     });
+  };
+}
+
+/**
+ * The store failed part-way: answer with the card the person was on, holding what they typed, rather
+ * than a notice that would replace the form and lose it. Pressing the button again retries.
+ */
+function unsaved(req: TurnRequest, draft: Draft, data: DraftData): Reply {
+  const step = stepOfCard(req, draft);
+  const fields = isFormStep(step) ? mergeStep(data.fields, step, req.data).fields : data.fields;
+  return {
+    card: intakeCard({
+      locale: req.locale,
+      draftId: draft.id,
+      step,
+      fields,
+      problems: [],
+      warning: t(req.locale, 'intake.unsaved'),
+    }),
   };
 }
 
