@@ -62,8 +62,9 @@ export async function benchIntake(): Promise<void> {
 
   for (let i = 0; i < N; i++) {
     await time('baseline: help button', () => invoke('help.show', {}));
-    const card = await time('new request', () => invoke('intake.new', {}));
-    const draftId = draftIdOf(card);
+    // "New request" posts the form below the clicked card: its draft id is in what was sent.
+    await time('new request', () => invoke('intake.new', {}));
+    const draftId = draftIdOf(connector.sent[connector.sent.length - 1]?.body);
     for (const step of ['basics', 'work', 'pricing', 'attestations'] as const) {
       const label = step === 'pricing' ? 'pricing → attestations (look-back)' : `${step} → next`;
       await time(label, () => invoke('intake.next', { draftId, step, ...stepData(step) }));

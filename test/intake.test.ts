@@ -426,6 +426,36 @@ describe('intake in Teams', () => {
     assert.match(textOf(await say('language klingon')), /I do not know that language/);
   });
 
+  it('posts a new request below when "New request" is clicked on a confirmation, which stays', async () => {
+    const review = await fillAll();
+    const confirmation = await click('intake.submit', button(review, 'intake.submit'));
+    const before = connector.sent.length;
+    const a = activity(
+      'invoke',
+      { serviceUrl: connector.url },
+      {
+        name: 'adaptiveCard/action',
+        value: { action: { type: 'Action.Execute', ...button(confirmation, 'intake.new') } },
+      },
+    );
+    const body = (await (await post(bot, a)).json()) as { type: string; value: unknown };
+    assert.equal(body.type, 'application/vnd.microsoft.activity.message');
+    assert.equal(body.value, 'Posted below.');
+    const sent = await connector.waitFor(before + 1);
+    assert.match(textOf(cardOf(sent[sent.length - 1])), /Step 1 of 5: The basics/);
+  });
+
+  it('discards from the list of drafts and shows the list again, one shorter', async () => {
+    await say('new');
+    await say('new');
+    const list = await say('drafts');
+    const discard = buttons(list).find((b) => b.verb === 'intake.discard');
+    const after = await click('intake.discard', discard?.data as Record<string, string>);
+    assert.match(textOf(after), /Draft discarded/);
+    assert.match(textOf(after), /One request in progress/);
+    assert.equal((await bot.store.listDrafts(PEOPLE.requester.aadObjectId)).length, 1);
+  });
+
   it('replaces the card in place for the Action.Submit fallback', async () => {
     const card = await say('new');
     const data = button(card, 'intake.next');

@@ -16,6 +16,7 @@ import type { Router } from './router';
 import type { Deps, Handler, Reply, TurnRequest } from './turn';
 
 const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+const MESSAGE_CONTENT_TYPE = 'application/vnd.microsoft.activity.message';
 
 /** Text of a message with any @mention of the bot (and stray `<at>` tags) removed. */
 export function commandText(activity: TurnContext['activity']): string {
@@ -67,7 +68,7 @@ export class MicroacqBot extends TeamsActivityHandler {
         name: activity.from?.name ?? '',
         roles: id ? rolesFor(this.deps.config.roles, id) : new Set(),
       },
-      locale: (await this.chosenLocale(id)) ?? teamsLocale,
+      locale: await this.localeFor(context),
       teamsLocale,
       conversation: { id: activity.conversation?.id ?? '', type: conversationType(activity) },
       args,
@@ -75,6 +76,10 @@ export class MicroacqBot extends TeamsActivityHandler {
       correlationId: activity.id ?? randomUUID(),
       conversationReference: { ...TurnContext.getConversationReference(activity) },
     };
+  }
+
+  private async localeFor(context: TurnContext): Promise<Locale> {
+    return (await this.chosenLocale(context.activity.from?.aadObjectId ?? '')) ?? this.localeOf(context);
   }
 
   /** The language the person chose with `language`; unknown when the store cannot say, so Teams' wins. */
@@ -152,6 +157,17 @@ export class MicroacqBot extends TeamsActivityHandler {
       action?.verb ?? '',
       (action?.data as Record<string, unknown>) ?? {},
     );
+    if ('card' in reply && reply.placement === 'new') {
+      await send(context, reply);
+      // A message answer leaves the clicked card as it is; Teams shows the text briefly. Its value is a
+      // string (Universal Actions), which botbuilder's type does not allow for.
+      const text = t(await this.localeFor(context), 'posted.below');
+      return {
+        statusCode: 200,
+        type: MESSAGE_CONTENT_TYPE,
+        value: text as unknown as Record<string, unknown>,
+      };
+    }
     const card = 'card' in reply ? reply.card : noticeCard({ title: reply.text, lines: [] });
     return { statusCode: 200, type: CARD_CONTENT_TYPE, value: card as Record<string, unknown> };
   }
@@ -213,7 +229,7 @@ function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' |
  */
 async function replaceOrSend(context: TurnContext, reply: Reply, log: Deps['log']): Promise<void> {
   const replyToId = context.activity.replyToId;
-  if (replyToId && 'card' in reply) {
+  if (replyToId && 'card' in reply && reply.placement !== 'new') {
     try {
       await context.updateActivity({
         ...MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card)),

@@ -33,8 +33,11 @@ export interface Deps {
 }
 
 /**
- * How a handler answers: a card (posted for a command; replacing the clicked card for a verb), or plain text.
+ * How a handler answers: a card, or plain text. A card answering a button replaces the clicked card,
+ * unless it starts something new (`placement: 'new'`): then it is posted below and the clicked card
+ * stays, so a confirmation or a welcome is never wiped out by one of its own buttons.
  */
-export type Reply = { readonly card: Card } | { readonly text: string };
+export type Reply =
+  { readonly card: Card; readonly placement?: 'replace' | 'new' } | { readonly text: string };
 
 export type Handler = (req: TurnRequest, deps: Deps) => Promise<Reply>;

@@ -12,8 +12,9 @@ export interface DraftSummary {
 }
 
 /** A person's requests in progress, newest first, each with a way back in and a way out. */
-export function draftsCard(locale: Locale, drafts: readonly DraftSummary[]): Card {
+export function draftsCard(locale: Locale, drafts: readonly DraftSummary[], notice = ''): Card {
   return expand('drafts', {
+    notice,
     heading: t(locale, 'intake.drafts.heading'),
     intro:
       drafts.length > 0
@@ -34,7 +35,7 @@ export function draftsCard(locale: Locale, drafts: readonly DraftSummary[]): Car
         cardAction({
           title: t(locale, 'intake.buttons.discard'),
           verb: 'intake.discard',
-          data: { draftId: d.id },
+          data: { draftId: d.id, from: 'list' },
           style: 'destructive',
         }),
       ],

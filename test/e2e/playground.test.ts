@@ -202,6 +202,17 @@ describe('in the local Teams client (Agents Playground)', function () {
     assert.equal(record.status, 'submitted');
     assert.equal(record.locale, 'en');
     assert.equal(record.requester.name, playground.user.name);
+
+    // "New request" on the confirmation posts a fresh form below; the confirmation stays in the chat.
+    const confirmation = page.locator('.ac-adaptiveCard', {
+      hasText: `Request ${record.reference} submitted`,
+    });
+    await confirmation.getByRole('button', { name: 'New request', exact: true }).click();
+    await page
+      .locator('.ac-adaptiveCard', { hasText: 'Step 1 of 5: The basics' })
+      .last()
+      .waitFor({ timeout: 30_000 });
+    assert.equal(await confirmation.count(), 1);
   });
 
   it('completes an intake in French after "langue français", explaining a mistake in French', async () => {

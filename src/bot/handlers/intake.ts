@@ -206,10 +206,10 @@ export const startIntake: Handler = async (req, deps) => {
   const id = randomUUID();
   const fields = await seedFields(req, deps);
   await saveDraft(req, deps, id, 'basics', { fields });
-  return stepCard(req, deps, id, 'basics', fields);
+  return { ...(await stepCard(req, deps, id, 'basics', fields)), placement: 'new' };
 };
 
-export const listDrafts: Handler = async (req, deps) => {
+async function draftsReply(req: TurnRequest, deps: Deps, notice?: string): Promise<Reply> {
   const drafts = await inProgress(req, deps);
   return {
     card: draftsCard(
@@ -220,9 +220,15 @@ export const listDrafts: Handler = async (req, deps) => {
         step: isStep(d.step) ? d.step : 'basics',
         updatedAt: d.updatedAt,
       })),
+      notice,
     ),
   };
-};
+}
+
+export const listDrafts: Handler = async (req, deps) => ({
+  ...(await draftsReply(req, deps)),
+  placement: 'new',
+});
 
 export const resumeDraft = withDraft(async (req, deps, draft, data) =>
   stepCard(req, deps, draft.id, isStep(draft.step) ? draft.step : 'basics', data.fields),
@@ -265,6 +271,9 @@ export const discardDraft: Handler = async (req, deps) => {
     // A submitted request is on record: discarding its draft would only lose the way back to it.
     if (draft?.step === SUBMITTED) return showSubmitted(req, deps, dataOf(draft).reference);
     const deleted = await deps.store.deleteDraft(req.actor.id, ref.data.draftId);
+    const said = t(req.locale, deleted ? 'intake.drafts.discarded' : 'intake.drafts.notFound');
+    // From the list, the list stays, one shorter; from the form, the form gives way to the notice.
+    if (req.data.from === 'list') return draftsReply(req, deps, said);
     return notice(req, deleted ? 'intake.drafts.discarded' : 'intake.drafts.notFound');
   });
 };
