@@ -330,13 +330,13 @@ describe('intake in Teams', () => {
     assert.match(textOf(done), /Draft discarded/);
     assert.equal((await bot.store.listDrafts(PEOPLE.requester.aadObjectId)).length, 0);
     const stale = await click('intake.next', { ...data, step: 'basics', title: 'x' });
-    assert.match(textOf(stale), /no longer here/);
+    assert.match(textOf(stale), /not one of yours, or it was discarded/);
   });
 
   it('keeps someone else from filling in or submitting my draft', async () => {
     const review = await fillAll();
     const card = await click('intake.submit', button(review, 'intake.submit'), { from: PEOPLE.finance });
-    assert.match(textOf(card), /no longer here/);
+    assert.match(textOf(card), /not one of yours, or it was discarded/);
     assert.equal((await bot.store.query({}, { limit: 10 })).items.length, 0);
   });
 
