@@ -269,6 +269,40 @@ describe('intake in Teams', () => {
     assert.match(textOf(card), /Step 2 of 5/);
   });
 
+  it('cuts 100 KB pasted into a field to what it holds, says so, and keeps the card small', async () => {
+    let card = await say('new');
+    const { draftId } = button(card, 'intake.next');
+    card = await click('intake.next', { draftId, step: 'basics', ...stepData('basics', typed()) });
+    const pasted = 'Contexte détaillé 🚀 '.repeat(5_000); // about 100 KB
+    card = await click('intake.next', {
+      draftId,
+      step: 'work',
+      ...stepData('work', typed({ background: pasted })),
+    });
+    assert.match(textOf(card), /Step 2 of 5/);
+    assert.match(
+      errorUnder(card, 'background') ?? '',
+      /was 100,000 characters long and this field holds 2,000/,
+    );
+    assert.equal(inputs(card).background, [...pasted].slice(0, 2_000).join(''));
+    assert.ok(Buffer.byteLength(JSON.stringify(card)) < 28 * 1024);
+  });
+
+  it('refuses values of the wrong type from forged card data, keeping the rest', async () => {
+    let card = await say('new');
+    const { draftId } = button(card, 'intake.next');
+    card = await click('intake.next', {
+      draftId,
+      step: 'basics',
+      ...stepData('basics', typed()),
+      title: { $ne: null },
+      team: ['Online services'],
+    });
+    assert.equal(errorUnder(card, 'title'), 'This value could not be read. Please type it again.');
+    assert.equal(errorUnder(card, 'team'), 'This value could not be read. Please type it again.');
+    assert.equal(inputs(card).branch, 'Benefits Delivery');
+  });
+
   it('goes back without judging the step, keeping what was typed on it', async () => {
     let card = await say('new');
     const { draftId } = button(card, 'intake.next');
