@@ -189,7 +189,9 @@ async function main(): Promise<void> {
   const running = await startPlayground(parseArgs(process.argv.slice(2)));
   console.log(`\nMicroacq is running on the embedded store (${running.dataDir}).`);
   console.log(`Open the local Teams client: ${running.url}`);
-  console.log(`You are ${running.user.name}. Say "new" to request work, or "help" to see every command ("langue français" for French). Press Ctrl+C to stop.\n`);
+  console.log(
+    `You are ${running.user.name}. Say "new" to request work, or "help" to see every command ("langue français" for French). Press Ctrl+C to stop.\n`,
+  );
   const shutdown = () => void running.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
