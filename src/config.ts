@@ -50,6 +50,13 @@ const Env = z.object({
   CONSULTATION_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(5),
   DEFAULT_LOCALE: z.enum(['en', 'fr']).default('en'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  REMINDER_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(2),
+  SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  CHANNEL_PROCUREMENT: optionalText,
+  CHANNEL_FINANCE: optionalText,
+  CHANNEL_UNION: optionalText,
+  CHANNEL_UPDATES: optionalText,
+  TEAMS_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('https://smba.trafficmanager.net/teams/'),
 });
 
 export interface Config {
@@ -68,6 +75,12 @@ export interface Config {
   readonly consultationBusinessDays: number;
   readonly defaultLocale: 'en' | 'fr';
   readonly shutdownGraceMs: number;
+  /** A decision waiting longer than this is reminded to its team's channel, once a day. */
+  readonly reminderBusinessDays: number;
+  readonly schedulerIntervalMs: number;
+  /** Channel conversation ids given by configuration, used until one is registered in chat. */
+  readonly channels: Readonly<Partial<Record<'procurement' | 'finance' | 'union' | 'updates', string>>>;
+  readonly teamsServiceUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +142,19 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     consultationBusinessDays: e.CONSULTATION_BUSINESS_DAYS,
     defaultLocale: e.DEFAULT_LOCALE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    reminderBusinessDays: e.REMINDER_BUSINESS_DAYS,
+    schedulerIntervalMs: e.SCHEDULER_INTERVAL_SECONDS * 1000,
+    channels: Object.fromEntries(
+      (
+        [
+          ['procurement', e.CHANNEL_PROCUREMENT],
+          ['finance', e.CHANNEL_FINANCE],
+          ['union', e.CHANNEL_UNION],
+          ['updates', e.CHANNEL_UPDATES],
+        ] as const
+      ).filter(([, id]) => id !== ''),
+    ),
+    teamsServiceUrl: e.TEAMS_SERVICE_URL,
   };
 }
 

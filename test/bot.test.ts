@@ -119,7 +119,7 @@ describe('bot over HTTP', () => {
   it('remembers the conversation for later updates when a person writes', async () => {
     await say('help');
     const ref = await bot.store.getConversation(`user:${PEOPLE.requester.aadObjectId}`);
-    assert.equal((ref?.conversation as { id: string }).id, 'a:chat-personal');
+    assert.equal((ref?.conversation as { id: string }).id, `a:chat-personal-${PEOPLE.requester.aadObjectId}`);
     assert.equal(ref?.serviceUrl, connector.url);
   });
 

@@ -7,6 +7,7 @@ import { InProcessEvents } from '../src/bot/events';
 import { createLogger } from '../src/log';
 import type { WorkflowEvent } from '../src/services/lifecycle';
 import { fieldsOf, type FormStep, type IntakeFields } from '../src/services/intake';
+import { button, buttons, type Card, errorUnder, find, inputs } from './support/cards';
 import { content, NOW, typed } from './support/opportunities';
 import {
   activity,
@@ -21,43 +22,7 @@ import {
 
 /** The intake conversation over real HTTP, as Teams drives it: commands, then Action.Execute invokes. */
 
-type Card = Record<string, unknown>;
 type Who = (typeof PEOPLE)[keyof typeof PEOPLE];
-
-function find(node: unknown, pred: (n: Record<string, unknown>) => boolean): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) n.forEach(walk);
-    else if (n && typeof n === 'object') {
-      const o = n as Record<string, unknown>;
-      if (pred(o)) out.push(o);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(node);
-  return out;
-}
-
-const inputs = (card: Card) =>
-  Object.fromEntries(
-    find(card, (n) => typeof n.type === 'string' && n.type.startsWith('Input.')).map((n) => [n.id, n.value]),
-  );
-const buttons = (card: Card) =>
-  find(card, (n) => n.type === 'Action.Execute').map((n) => ({ title: n.title, verb: n.verb, data: n.data }));
-const button = (card: Card, verb: string) => {
-  const b = buttons(card).find((x) => x.verb === verb);
-  if (!b) throw new Error(`no ${verb} button on ${textOf(card)}`);
-  return b.data as Record<string, string> & { draftId: string };
-};
-/** The error shown right under an input, if any. */
-function errorUnder(card: Card, id: string): string | undefined {
-  const container = find(
-    card,
-    (n) => Array.isArray(n.items) && (n.items as Card[]).some((i) => i.id === id),
-  )[0];
-  const items = (container?.items ?? []) as Card[];
-  return items.find((i) => i.type === 'TextBlock' && i.color === 'Attention')?.text as string | undefined;
-}
 
 function stepData(step: FormStep, fields: IntakeFields): Record<string, string> {
   return Object.fromEntries(fieldsOf(step).map((f) => [f, fields[f] ?? '']));

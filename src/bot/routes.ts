@@ -10,6 +10,8 @@ import {
   submitIntake,
 } from './handlers/intake';
 import { languageCommand, setLanguage } from './handlers/language';
+import { listChannels, registerChannel } from './handlers/channels';
+import { decideFromCard, refreshCard, showHistory } from './handlers/decide';
 import { Router } from './router';
 
 /** Every command word and card verb the bot answers, in one place. */
@@ -34,7 +36,15 @@ export function createRoutes(): Router {
   router.command('language', { en: 'language', fr: 'langue' }, 'commands.language', languageCommand, [
     'lang',
   ]);
+  router.command('register', { en: 'register', fr: 'inscrire' }, 'commands.register', registerChannel);
+  router.command('channels', { en: 'channels', fr: 'canaux' }, 'commands.channels', listChannels, [
+    'channel',
+    'canal',
+  ]);
+  router.command('history', { en: 'history', fr: 'historique' }, 'commands.history', showHistory);
   router.action('help.show', help);
+  router.action('decide', decideFromCard);
+  router.action('card.refresh', refreshCard);
   router.action('intake.new', startIntake);
   router.action('intake.drafts', listDrafts);
   router.action('intake.resume', resumeDraft);

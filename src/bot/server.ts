@@ -7,6 +7,10 @@ import type { Logger } from '../log';
 import type { OpportunityStore } from '../services/store';
 import { MicroacqBot } from './bot';
 import { InProcessEvents } from './events';
+import { useConfiguredChannels } from './handlers/channels';
+import { createNotifier } from './notify';
+import { OutboxSender } from './outbox';
+import { Scheduler } from './scheduler';
 import { createRoutes } from './routes';
 
 export interface RunningServer {
@@ -14,6 +18,8 @@ export interface RunningServer {
   readonly port: number;
   /** Stops accepting, lets turns in flight finish (up to the grace period), then closes the store. */
   stop(): Promise<void>;
+  /** Runs the clock's work and sends what the outbox holds now: for tests and operators. */
+  tick(): Promise<void>;
 }
 
 export function createAdapter(config: Config, log: Logger): CloudAdapter {
@@ -49,6 +55,8 @@ export interface ServerOptions {
   /** The clock handlers read; tests fix it to a known day. */
   readonly now?: () => Date;
   readonly events?: InProcessEvents;
+  /** Run the scheduler and the outbox sender on their own timers (tests drive them with `tick`). */
+  readonly background?: boolean;
 }
 
 export async function startServer(
@@ -60,7 +68,15 @@ export async function startServer(
   const adapter = createAdapter(config, log);
   const events = options.events ?? new InProcessEvents(log);
   const now = options.now ?? (() => new Date());
-  const bot = new MicroacqBot(createRoutes(), { store, config, log, now, events });
+  const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now });
+  const notifier = createNotifier(store, config, log, () => sender.kick(), now);
+  const bot = new MicroacqBot(createRoutes(), { store, config, log, now, events, notifier });
+  const scheduler = new Scheduler(store, config, notifier, log, now);
+  await useConfiguredChannels(store, config, log);
+  if (options.background ?? true) {
+    sender.start();
+    scheduler.start(config.schedulerIntervalMs);
+  }
   const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: config.http.maxBodyBytes, mapParams: false }));
 
@@ -118,9 +134,15 @@ export async function startServer(
       // Keep-alive connections would hold `close` open; nothing more is accepted at this point.
       server.server.closeAllConnections();
       await closed;
+      await scheduler.stop();
+      await sender.stop();
       await store.close();
       log.info({ unfinished: inFlight }, 'stopped');
     })());
 
-  return { url: `http://${host}:${port}`, port, stop };
+  const tick = async () => {
+    await scheduler.tick();
+    await sender.drainOnce();
+  };
+  return { url: `http://${host}:${port}`, port, stop, tick };
 }

@@ -4,6 +4,7 @@ import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
 import type { ConversationReferenceJson, OpportunityStore } from '../services/store';
 import type { EventSink } from './events';
+import type { Notifier } from './notify';
 import type { Logger } from '../log';
 
 /** What a handler needs to know about one turn; built once at the edge from the authenticated activity. */
@@ -30,6 +31,8 @@ export interface Deps {
   readonly log: Logger;
   readonly now: () => Date;
   readonly events: EventSink;
+  /** Queues the messages a change causes (cards to teams, lines to the requester) in the durable outbox. */
+  readonly notifier: Notifier;
 }
 
 /**

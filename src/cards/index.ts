@@ -5,6 +5,14 @@ import { type Card, expand } from './template';
 export { type ActionSpec, type CardAction, cardAction } from './actions';
 export { type DraftSummary, draftsCard } from './drafts';
 export { intakeCard, type IntakeView, submittedCard } from './intake';
+export {
+  actionsFor,
+  type CardNote,
+  historyCard,
+  opportunityCard,
+  statusCard,
+  type Viewer,
+} from './opportunity';
 export { type Card, TEMPLATES, type TemplateName } from './template';
 
 /** The button that starts a request, offered wherever a person may want to begin. */

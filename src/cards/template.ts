@@ -1,8 +1,12 @@
 import * as ACData from 'adaptivecards-templating';
+import decision from './decision.json';
 import drafts from './drafts.json';
 import help from './help.json';
+import history from './history.json';
 import intake from './intake.json';
 import notice from './notice.json';
+import opportunity from './opportunity.json';
+import status from './status.json';
 import welcome from './welcome.json';
 
 /**
@@ -12,7 +16,17 @@ import welcome from './welcome.json';
 
 export type Card = Readonly<Record<string, unknown>>;
 
-export const TEMPLATES = { drafts, help, intake, notice, welcome } as const;
+export const TEMPLATES = {
+  decision,
+  drafts,
+  help,
+  history,
+  intake,
+  notice,
+  opportunity,
+  status,
+  welcome,
+} as const;
 export type TemplateName = keyof typeof TEMPLATES;
 
 export function expand(name: TemplateName, data: object): Card {

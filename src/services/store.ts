@@ -57,6 +57,38 @@ export interface Preferences {
 /** A stored Bot Framework conversation reference, kept opaque so the store never imports botbuilder. */
 export type ConversationReferenceJson = Readonly<Record<string, unknown>>;
 
+/** A message waiting to be sent to Teams: durable, so it survives a restart; its id makes it unique. */
+export interface OutboxMessage {
+  /** Chosen by the producer so the same update is never queued twice, e.g. `update:MA-2026-0001:v3:requester`. */
+  readonly id: string;
+  /** Key of a stored conversation reference (saveConversation), e.g. `user:<aadObjectId>`, `channel:finance`. */
+  readonly conversationKey: string;
+  /** `post` sends a new message; `update` replaces the message whose id is stored under `messageKey`. */
+  readonly kind: 'post' | 'update';
+  /** The Bot Framework activity to send (text and/or attachments), as JSON. */
+  readonly activity: Readonly<Record<string, unknown>>;
+  /** For `post`: where to remember the new message's id (optional); for `update`: where to find it (required). */
+  readonly messageKey?: string;
+  readonly attempts: number;
+  /** Not to be sent before this moment (ISO): the backoff. */
+  readonly notBefore: string;
+  readonly state: 'pending' | 'sent' | 'dead';
+  readonly lastError?: string;
+  readonly createdAt: string;
+}
+export type NewOutboxMessage = Pick<
+  OutboxMessage,
+  'id' | 'conversationKey' | 'kind' | 'activity' | 'messageKey' | 'createdAt'
+>;
+
+export interface DueOptions {
+  /**
+   * At most this many messages per conversation, so that a conversation with a long backlog cannot fill
+   * the whole batch and hold up the others while the sender paces it.
+   */
+  readonly perConversation?: number;
+}
+
 /** Another writer changed the record first: re-read and decide again. */
 export class ConcurrencyError extends Error {
   constructor(
@@ -114,6 +146,34 @@ export interface OpportunityStore {
    */
   getPreferences(userId: string): Promise<Preferences>;
   savePreferences(userId: string, preferences: Preferences): Promise<Preferences>;
+
+  /**
+   * Queues a message for the outbox sender: pending, due at once (notBefore = createdAt), 0 attempts.
+   * Returns false, changing nothing, when a message with this id exists in any state, so the same update
+   * is never queued (or sent) twice. RangeError for an empty id or key, an unknown kind, or an update
+   * without a messageKey.
+   */
+  enqueue(message: NewOutboxMessage): Promise<boolean>;
+  /**
+   * Pending messages with notBefore <= now, oldest first (createdAt, then the order they were queued in). A conversation's messages
+   * leave in order: none is due while an older pending one of the same conversation waits for its
+   * backoff, so a retry never lets a later message overtake it.
+   */
+  dueMessages(now: string, limit: number, options?: DueOptions): Promise<readonly OutboxMessage[]>;
+  /**
+   * The mark* calls settle or reschedule a pending message; RangeError for an id never queued. A message
+   * already sent or dead stays as it is, so a late or repeated mark can never queue it again.
+   */
+  markSent(id: string): Promise<void>;
+  /** Counts an attempt and makes the message wait until `notBefore`. */
+  markRetry(id: string, notBefore: string, error: string): Promise<void>;
+  /** Counts an attempt and gives the message up: it is never due again. */
+  markDead(id: string, error: string): Promise<void>;
+  /** Remembers (or replaces) the id of a message the bot posted, so its card can be updated for everyone. */
+  saveMessageId(key: string, activityId: string): Promise<void>;
+  getMessageId(key: string): Promise<string | undefined>;
+  /** For health checks and operators: messages waiting to be sent, and messages given up. */
+  outboxCounts(): Promise<{ pending: number; dead: number }>;
 
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

@@ -9,9 +9,12 @@ import {
   ConcurrencyError,
   type ConversationReferenceJson,
   type Draft,
+  type DueOptions,
   type NewAuditEntry,
+  type NewOutboxMessage,
   type OpportunityFilter,
   type OpportunityStore,
+  type OutboxMessage,
   type Page,
   type PageRequest,
   type Preferences,
@@ -116,12 +119,45 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'outbox',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        conversation_key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('post', 'update')),
+        activity TEXT NOT NULL CHECK (json_valid(activity) AND json_type(activity) = 'object'),
+        message_key TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        not_before TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK (kind = 'post' OR message_key IS NOT NULL)
+      ) STRICT;
+      -- The due query: pending rows in each conversation's order, and the check for an older one still
+      -- waiting. Partial, so the growing list of sent messages is never read.
+      CREATE INDEX outbox_pending ON outbox (conversation_key, created_at, id) WHERE state = 'pending';
+      CREATE INDEX outbox_dead ON outbox (created_at) WHERE state = 'dead';
+
+      CREATE TABLE message_ids (
+        key TEXT PRIMARY KEY,
+        activity_id TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 3_000;
 const MAX_PAGE = 100;
+const MAX_DUE = 1_000;
+/** Errors are kept for operators, not as a log: a stack trace of any length fits in this. */
+const MAX_ERROR_CHARS = 2_000;
 
 /** The file was written by a newer release: opening it with older code could corrupt it. */
 export class SchemaTooNewError extends StoreUnavailableError {
@@ -186,6 +222,35 @@ const DraftRow = z.object({
 });
 
 const JsonObject = z.record(z.string(), z.unknown());
+
+const NonEmpty = z.string().refine((v) => v.trim() !== '', 'must not be empty');
+
+const NewOutboxRow = z
+  .strictObject({
+    id: NonEmpty,
+    conversationKey: NonEmpty,
+    kind: z.enum(['post', 'update']),
+    activity: JsonObject,
+    messageKey: NonEmpty.optional(),
+    createdAt: z.string(),
+  })
+  .refine((m) => m.kind === 'post' || m.messageKey !== undefined, {
+    message: 'an update needs the messageKey under which the posted message id is stored',
+    path: ['messageKey'],
+  });
+
+const OutboxRow = z.object({
+  id: z.string(),
+  conversation_key: z.string(),
+  kind: z.enum(['post', 'update']),
+  activity: z.string(),
+  message_key: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  not_before: z.string(),
+  state: z.enum(['pending', 'sent', 'dead']),
+  last_error: z.string().nullable(),
+  created_at: z.string(),
+});
 
 /**
  * Stored preferences are read leniently (a setting this release does not know is dropped, so a file
@@ -298,6 +363,61 @@ function toDraft(raw: unknown): Draft {
     version: row.version,
     updatedAt: row.updated_at,
   };
+}
+
+function newOutboxRow(message: NewOutboxMessage) {
+  const parsed = NewOutboxRow.safeParse(message);
+  if (!parsed.success) {
+    throw new RangeError(`not a valid outbox message: ${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
+  }
+  const m = parsed.data;
+  const createdAt = utc(m.createdAt);
+  return {
+    id: m.id,
+    conversation_key: m.conversationKey,
+    kind: m.kind,
+    activity: JSON.stringify(m.activity),
+    message_key: m.messageKey ?? null,
+    created_at: createdAt,
+    not_before: createdAt,
+  };
+}
+
+/** Like records, an unreadable queued message fails loudly, naming it, rather than being sent half-valid. */
+function toOutboxMessage(raw: unknown): OutboxMessage {
+  let row: z.infer<typeof OutboxRow>;
+  let activity: Record<string, unknown>;
+  try {
+    row = OutboxRow.parse(raw);
+    activity = JsonObject.parse(JSON.parse(row.activity));
+  } catch (cause) {
+    const id = (raw as { id?: unknown } | undefined)?.id;
+    throw new Error(`queued message ${String(id)} is unreadable`, { cause });
+  }
+  return {
+    id: row.id,
+    conversationKey: row.conversation_key,
+    kind: row.kind,
+    activity,
+    ...(row.message_key !== null ? { messageKey: row.message_key } : {}),
+    attempts: row.attempts,
+    notBefore: row.not_before,
+    state: row.state,
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    createdAt: row.created_at,
+  };
+}
+
+function nonEmpty(value: string, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new RangeError(`${what} must not be empty`);
+  return value;
+}
+
+function errorText(error: string): string {
+  const text = String(error);
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
 }
 
 /** The filter as SQL: fragments are constants, every value goes through a placeholder. */
@@ -599,6 +719,101 @@ export class SqliteStore implements OpportunityStore {
     });
   }
 
+  async enqueue(message: NewOutboxMessage): Promise<boolean> {
+    const row = newOutboxRow(message);
+    return this.guard(
+      'enqueue',
+      () =>
+        this.sql(
+          `INSERT INTO outbox
+             (id, conversation_key, kind, activity, message_key, attempts, not_before, state, created_at,
+              updated_at)
+           VALUES (@id, @conversation_key, @kind, @activity, @message_key, 0, @not_before, 'pending',
+                   @created_at, @updated_at)
+           ON CONFLICT (id) DO NOTHING`,
+        ).run({ ...row, updated_at: new Date().toISOString() }).changes > 0,
+    );
+  }
+
+  async dueMessages(now: string, limit: number, options: DueOptions = {}): Promise<readonly OutboxMessage[]> {
+    const at = utc(now);
+    const max = Number.isNaN(limit) ? 1 : Math.min(MAX_DUE, Math.max(1, Math.trunc(limit)));
+    const perConversation =
+      options.perConversation === undefined ? max : Math.max(1, Math.trunc(options.perConversation) || 1);
+    return this.guard('dueMessages', () =>
+      this.sql(
+        `SELECT id, conversation_key, kind, activity, message_key, attempts, not_before, state, last_error,
+                created_at
+         FROM (
+           SELECT o.*, o.rowid AS seq,
+                  ROW_NUMBER() OVER (PARTITION BY conversation_key ORDER BY created_at, o.rowid) AS position
+           FROM outbox o
+           WHERE o.state = 'pending' AND o.not_before <= @now
+             -- An older message of the same conversation still waiting for its retry goes first.
+             AND NOT EXISTS (
+               SELECT 1 FROM outbox w
+               WHERE w.state = 'pending' AND w.conversation_key = o.conversation_key
+                 AND (w.created_at, w.rowid) < (o.created_at, o.rowid) AND w.not_before > @now
+             )
+         )
+         WHERE position <= @per_conversation
+         -- Queued in the same millisecond (one change's lines), messages leave in the order queued.
+         ORDER BY created_at, seq
+         LIMIT @limit`,
+      )
+        .all({ now: at, per_conversation: perConversation, limit: max })
+        .map(toOutboxMessage),
+    );
+  }
+
+  async markSent(id: string): Promise<void> {
+    this.settle('markSent', id, `state = 'sent'`, {});
+  }
+
+  async markRetry(id: string, notBefore: string, error: string): Promise<void> {
+    this.settle('markRetry', id, 'attempts = attempts + 1, not_before = @not_before, last_error = @error', {
+      not_before: utc(notBefore),
+      error: errorText(error),
+    });
+  }
+
+  async markDead(id: string, error: string): Promise<void> {
+    this.settle('markDead', id, `attempts = attempts + 1, state = 'dead', last_error = @error`, {
+      error: errorText(error),
+    });
+  }
+
+  async saveMessageId(key: string, activityId: string): Promise<void> {
+    nonEmpty(key, 'a message key');
+    nonEmpty(activityId, 'a message id');
+    this.guard('saveMessageId', () =>
+      this.sql(
+        `INSERT INTO message_ids (key, activity_id, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET activity_id = excluded.activity_id, updated_at = excluded.updated_at`,
+      ).run(key, activityId, new Date().toISOString()),
+    );
+  }
+
+  async getMessageId(key: string): Promise<string | undefined> {
+    return this.guard(
+      'getMessageId',
+      () =>
+        this.row<{ activity_id: string }>('SELECT activity_id FROM message_ids WHERE key = ?', key)
+          ?.activity_id,
+    );
+  }
+
+  async outboxCounts(): Promise<{ pending: number; dead: number }> {
+    return this.guard('outboxCounts', () => {
+      // Each count reads its partial index, not the ever-growing list of sent messages.
+      const row = this.row<{ pending: number; dead: number }>(
+        `SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS pending,
+                (SELECT COUNT(*) FROM outbox WHERE state = 'dead') AS dead`,
+      );
+      return { pending: row?.pending ?? 0, dead: row?.dead ?? 0 };
+    });
+  }
+
   async ping(): Promise<void> {
     try {
       this.guard('ping', () => this.db.prepare('SELECT 1').get());
@@ -624,6 +839,22 @@ export class SqliteStore implements OpportunityStore {
     } catch (err) {
       throw asUnavailable(err, `${what} on ${this.path}`) ?? err;
     }
+  }
+
+  /**
+   * Applies `assignments` to a pending message. A message already sent or dead is left alone; an id never
+   * queued is the caller's mistake. `assignments` is one of this class's constants, never caller text.
+   */
+  private settle(what: string, id: string, assignments: string, values: Record<string, string>): void {
+    nonEmpty(id, 'a message id');
+    this.guard(what, () => {
+      const { changes } = this.sql(
+        `UPDATE outbox SET ${assignments}, updated_at = @updated_at WHERE id = @id AND state = 'pending'`,
+      ).run({ ...values, id, updated_at: new Date().toISOString() });
+      if (changes === 0 && !this.row('SELECT 1 FROM outbox WHERE id = ?', id)) {
+        throw new RangeError(`no queued message ${id}`);
+      }
+    });
   }
 
   /** Prepared once per SQL text: preparing costs more than running. */

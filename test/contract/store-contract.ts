@@ -3,6 +3,7 @@ import type { Opportunity } from '../../src/services/opportunity';
 import {
   ConcurrencyError,
   type NewAuditEntry,
+  type NewOutboxMessage,
   type OpportunityFilter,
   type OpportunityStore,
   type Preferences,
@@ -520,6 +521,166 @@ export function describeStoreContract(
           );
         }
         assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+      });
+    });
+
+    describe('outbox', () => {
+      const at = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1_000).toISOString();
+      const message = (id: string, overrides: Partial<NewOutboxMessage> = {}): NewOutboxMessage => ({
+        id,
+        conversationKey: 'channel:finance',
+        kind: 'post',
+        activity: { type: 'message', text: `Text of ${id}` },
+        createdAt: NOW,
+        ...overrides,
+      });
+      const due = async (now: string, limit = 100) => (await store.dueMessages(now, limit)).map((m) => m.id);
+
+      it('queues a message once, pending and due at once, and refuses the same id again', async () => {
+        const input = message('post:MA-2026-0001:finance:v1', {
+          messageKey: 'card:MA-2026-0001:finance',
+          activity: { type: 'message', attachments: [{ contentType: 'x', content: { body: [1, 'é'] } }] },
+        });
+        assert.equal(await store.enqueue(input), true);
+        const [queued, ...rest] = await store.dueMessages(NOW, 10);
+        assert.deepEqual(rest, []);
+        assert.deepEqual(queued, { ...input, attempts: 0, notBefore: NOW, state: 'pending' });
+
+        assert.equal(await store.enqueue({ ...input, activity: { type: 'message', text: 'Second' } }), false);
+        assert.deepEqual(await store.dueMessages(NOW, 10), [queued]);
+        assert.deepEqual(await store.outboxCounts(), { pending: 1, dead: 0 });
+      });
+
+      it('refuses an id already sent or given up, so an update is never sent twice', async () => {
+        await store.enqueue(message('a'));
+        await store.enqueue(message('b'));
+        await store.markSent('a');
+        await store.markDead('b', 'gone');
+        assert.equal(await store.enqueue(message('a')), false);
+        assert.equal(await store.enqueue(message('b')), false);
+        assert.deepEqual(await due(at(3_600)), []);
+      });
+
+      it('gives due messages oldest first, by creation time then the order queued, and respects the limit', async () => {
+        await store.enqueue(message('c', { createdAt: at(2) }));
+        await store.enqueue(message('b', { createdAt: at(1), conversationKey: 'user:alice' }));
+        await store.enqueue(message('z2', { createdAt: at(2), conversationKey: 'user:bob' }));
+        await store.enqueue(message('a1', { createdAt: at(2), conversationKey: 'user:carol' }));
+        await store.enqueue(message('later', { createdAt: at(60) }));
+        assert.deepEqual(await due(at(59)), ['b', 'c', 'z2', 'a1']);
+        assert.deepEqual(await due(at(60)), ['b', 'c', 'z2', 'a1', 'later']);
+        assert.deepEqual(await due(at(60), 2), ['b', 'c']);
+        assert.deepEqual(await due(at(0)), []);
+      });
+
+      it('orders by the instant whatever offset the creation time was written with', async () => {
+        await store.enqueue(
+          message('paris', { createdAt: '2026-03-02T15:00:00.000+01:00', conversationKey: 'x' }),
+        );
+        await store.enqueue(message('utc', { createdAt: '2026-03-02T14:30:00.000Z', conversationKey: 'y' }));
+        assert.deepEqual(await due(at(3_600)), ['paris', 'utc']);
+        assert.equal((await store.dueMessages(at(3_600), 1))[0]?.createdAt, NOW);
+      });
+
+      it('caps the messages of one conversation in a batch, so the others are not crowded out', async () => {
+        for (let i = 1; i <= 5; i++) await store.enqueue(message(`busy-${i}`, { createdAt: at(i) }));
+        await store.enqueue(message('quiet', { createdAt: at(10), conversationKey: 'user:alice' }));
+        const ids = (await store.dueMessages(at(60), 3, { perConversation: 2 })).map((m) => m.id);
+        assert.deepEqual(ids, ['busy-1', 'busy-2', 'quiet']);
+      });
+
+      it('makes a retried message wait, counting the attempt and keeping the error', async () => {
+        await store.enqueue(message('a', { conversationKey: 'user:alice' }));
+        await store.enqueue(message('b', { conversationKey: 'user:bob', createdAt: at(1) }));
+        await store.markRetry('a', at(30), '429 Too Many Requests');
+        assert.deepEqual(await due(at(29)), ['b']);
+        const [retried] = await store.dueMessages(at(30), 1);
+        assert.deepEqual(
+          { ...retried },
+          {
+            ...message('a', { conversationKey: 'user:alice' }),
+            attempts: 1,
+            notBefore: at(30),
+            state: 'pending',
+            lastError: '429 Too Many Requests',
+          },
+        );
+        await store.markRetry('a', at(90), '502 Bad Gateway');
+        const [again] = await store.dueMessages(at(90), 1);
+        assert.equal(again?.attempts, 2);
+        assert.equal(again?.lastError, '502 Bad Gateway');
+        assert.deepEqual(await store.outboxCounts(), { pending: 2, dead: 0 });
+      });
+
+      it("keeps a conversation's order: nothing overtakes a message waiting for its retry", async () => {
+        await store.enqueue(message('first', { createdAt: at(1) }));
+        await store.enqueue(message('second', { createdAt: at(2) }));
+        await store.enqueue(message('elsewhere', { createdAt: at(3), conversationKey: 'user:alice' }));
+        await store.markRetry('first', at(60), '502');
+        assert.deepEqual(await due(at(30)), ['elsewhere']);
+        assert.deepEqual(await due(at(60)), ['first', 'second', 'elsewhere']);
+        await store.markDead('first', 'gave up');
+        assert.deepEqual(await due(at(60)), ['second', 'elsewhere']);
+      });
+
+      it('never gives a sent or dead message again, and counts what is pending and dead', async () => {
+        await store.enqueue(message('sent'));
+        await store.enqueue(message('dead', { conversationKey: 'user:alice' }));
+        await store.enqueue(message('waiting', { conversationKey: 'user:bob' }));
+        assert.deepEqual(await store.outboxCounts(), { pending: 3, dead: 0 });
+        await store.markSent('sent');
+        await store.markDead('dead', '403 Forbidden');
+        assert.deepEqual(await due(at(86_400)), ['waiting']);
+        assert.deepEqual(await store.outboxCounts(), { pending: 1, dead: 1 });
+        // A late mark leaves a settled message settled.
+        await store.markRetry('sent', at(1), 'late');
+        await store.markRetry('dead', at(1), 'late');
+        await store.markSent('dead');
+        assert.deepEqual(await due(at(86_400)), ['waiting']);
+        assert.deepEqual(await store.outboxCounts(), { pending: 1, dead: 1 });
+      });
+
+      it('has nothing due and nothing counted when the outbox is empty', async () => {
+        assert.deepEqual(await store.dueMessages(NOW, 10), []);
+        assert.deepEqual(await store.outboxCounts(), { pending: 0, dead: 0 });
+      });
+
+      it('rejects caller mistakes with RangeError, queuing nothing', async () => {
+        const invalid: unknown[] = [
+          message(''),
+          message('  '),
+          message('x', { conversationKey: '' }),
+          message('x', { kind: 'delete' as 'post' }),
+          message('x', { kind: 'update' }),
+          message('x', { kind: 'update', messageKey: '' }),
+          message('x', { activity: null as unknown as Record<string, unknown> }),
+          message('x', { activity: [] as unknown as Record<string, unknown> }),
+          message('x', { createdAt: 'yesterday' }),
+        ];
+        for (const input of invalid) {
+          await assert.rejects(store.enqueue(input as NewOutboxMessage), RangeError, JSON.stringify(input));
+        }
+        assert.deepEqual(await store.outboxCounts(), { pending: 0, dead: 0 });
+        await assert.rejects(store.dueMessages('not a time', 10), RangeError);
+        await assert.rejects(store.markSent('unknown'), RangeError);
+        await assert.rejects(store.markRetry('unknown', NOW, 'e'), RangeError);
+        await assert.rejects(store.markDead('unknown', 'e'), RangeError);
+        await store.enqueue(message('known'));
+        await assert.rejects(store.markRetry('known', 'soon', 'e'), RangeError);
+        await assert.rejects(store.saveMessageId('', 'id'), RangeError);
+        await assert.rejects(store.saveMessageId('key', ''), RangeError);
+        assert.deepEqual(await due(NOW), ['known']);
+        assert.equal((await store.dueMessages(NOW, 1))[0]?.attempts, 0);
+      });
+
+      it('stores, replaces and reads the ids of posted messages', async () => {
+        assert.equal(await store.getMessageId('card:MA-2026-0001:finance'), undefined);
+        await store.saveMessageId('card:MA-2026-0001:finance', '1:first');
+        await store.saveMessageId('card:MA-2026-0001:union', '1:other');
+        assert.equal(await store.getMessageId('card:MA-2026-0001:finance'), '1:first');
+        await store.saveMessageId('card:MA-2026-0001:finance', '1:second');
+        assert.equal(await store.getMessageId('card:MA-2026-0001:finance'), '1:second');
+        assert.equal(await store.getMessageId('card:MA-2026-0001:union'), '1:other');
       });
     });
 

@@ -3,17 +3,22 @@ import {
   cardAction,
   draftsCard,
   helpCard,
+  historyCard,
   intakeCard,
   noticeCard,
+  opportunityCard,
+  statusCard,
   submittedCard,
   welcomeCard,
 } from '../../src/cards';
 import { problemText } from '../../src/cards/intake';
+import { reminderCard } from '../../src/cards/opportunity';
+import { decide } from '../../src/services/lifecycle';
 import { LOCALES, type Locale, otherLocale, t } from '../../src/i18n';
 import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
 import { lookback } from '../../src/services/lookback';
 import type { Problem } from '../../src/services/rules';
-import { submitted, typed } from './opportunities';
+import { clock, person, submitted, typed } from './opportunities';
 
 /**
  * One filled example of every card the bot sends, in each language, for the card suite
@@ -81,6 +86,46 @@ function intake(locale: Locale, step: Step, fields: IntakeFields, problems: Prob
     lookback: { branch, result: lookback(fields.title ?? '', others, '2026-11-23T15:00:00.000Z') },
   });
 }
+
+/** The sample request once vetted: finance and the union have their cards. */
+function vetted() {
+  const outcome = decide(submitted('MA-2026-0007'), 'vet_go', {}, person('p', 'procurement'), clock());
+  if (!outcome.ok) throw new Error('the sample request cannot be vetted');
+  return outcome.next;
+}
+
+const AUDIT = [
+  {
+    id: '1',
+    reference: 'MA-2026-0007',
+    at: '2026-11-23T15:00:00.000Z',
+    actor: { aadObjectId: 'r', name: 'Riley Tremblay' },
+    action: 'submit',
+    to: 'submitted' as const,
+    outcome: 'applied' as const,
+  },
+  {
+    id: '2',
+    reference: 'MA-2026-0007',
+    at: '2026-11-23T16:00:00.000Z',
+    actor: { aadObjectId: 'f', name: 'Farah **Haddad**' },
+    action: 'approve_funds',
+    from: 'in_approval' as const,
+    outcome: 'refused' as const,
+    reason: 'own_request',
+  },
+  {
+    id: '3',
+    reference: 'MA-2026-0007',
+    at: '2026-11-23T17:00:00.000Z',
+    actor: { aadObjectId: 'p', name: 'Priya Raman' },
+    action: 'vet_go',
+    from: 'submitted' as const,
+    to: 'in_approval' as const,
+    outcome: 'applied' as const,
+    comment: 'Looks [fine](https://evil.example)',
+  },
+];
 
 /** Add a card by adding an entry: every entry is checked in every language. */
 const SAMPLES: readonly SampleSpec[] = [
@@ -308,6 +353,84 @@ const SAMPLES: readonly SampleSpec[] = [
         ],
       }),
       expectText: [t(locale, 'language.current'), 'English', 'Français'],
+    }),
+  },
+  {
+    name: 'request-procurement-channel',
+    build: (locale) => ({
+      card: opportunityCard(
+        locale,
+        submitted('MA-2026-0007'),
+        { channel: 'procurement' },
+        { last: AUDIT[0] },
+      ),
+      expectText: [
+        t(locale, 'decisions.actions.vet_go'),
+        t(locale, 'decisions.actions.vet_no_go'),
+        'MA-2026-0007',
+        'Person req-1 · Benefits Delivery',
+      ],
+    }),
+  },
+  {
+    name: 'request-finance-channel',
+    build: (locale) => ({
+      card: opportunityCard(
+        locale,
+        vetted(),
+        { channel: 'finance' },
+        {
+          last: AUDIT[2],
+          note: {
+            style: 'warning',
+            text: t(locale, 'decisions.refusals.stale', { who: 'Farah', what: 'x', when: 'y' }),
+          },
+        },
+      ),
+      expectText: [
+        t(locale, 'decisions.actions.approve_funds'),
+        t(locale, 'decisions.actions.reject_funds'),
+        'Looks [fine](https://evil.example)',
+      ],
+    }),
+  },
+  {
+    name: 'request-read-only',
+    build: (locale) => ({
+      card: opportunityCard(locale, vetted(), { actor: person('someone') }),
+      expectText: [t(locale, 'decisions.card.readOnly')],
+    }),
+  },
+  {
+    name: 'status-line',
+    build: (locale) => ({
+      card: statusCard(locale, vetted(), {
+        type: 'vetted',
+        reference: 'MA-2026-0007',
+        at: '2026-11-23T17:00:00.000Z',
+        actor: { aadObjectId: 'p', name: 'Priya Raman' },
+        from: 'submitted',
+        to: 'in_approval',
+      }),
+      expectText: [t(locale, 'decisions.events.vetted'), t(locale, 'decisions.open')],
+    }),
+  },
+  {
+    name: 'reminder',
+    build: (locale) => ({
+      card: reminderCard(locale, vetted(), 'finance', '2026-11-23'),
+      expectText: [t(locale, 'channels.kinds.finance')],
+    }),
+  },
+  {
+    name: 'history',
+    build: (locale) => ({
+      card: historyCard(locale, vetted(), AUDIT),
+      expectText: [
+        t(locale, 'history.heading', { reference: 'MA-2026-0007' }),
+        'Farah **Haddad**',
+        'Priya Raman',
+      ],
     }),
   },
   {

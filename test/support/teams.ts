@@ -15,6 +15,18 @@ export interface Sent {
   readonly method: string;
   readonly path: string;
   readonly body: Record<string, unknown>;
+  /** The status the connector answered with: 200 unless a test scripted another. */
+  readonly status: number;
+}
+
+/** An answer a test scripts for a coming request, e.g. 429 with Retry-After, or 404 on the next PUT. */
+export interface Answer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** JSON body; the default is `{}`. */
+  readonly body?: unknown;
+  /** Only a request with this method takes the answer; others pass it by. */
+  readonly method?: string;
 }
 
 /**
@@ -25,6 +37,7 @@ export class Connector {
   readonly sent: Sent[] = [];
   url = '';
   private waiters: (() => void)[] = [];
+  private readonly answers: Answer[] = [];
   private readonly server: Server = createServer((req, res) => void this.answer(req, res));
 
   private constructor(private readonly delayMs: number) {}
@@ -38,12 +51,26 @@ export class Connector {
     return connector;
   }
 
+  /** Queues answers, used in order by the next matching requests; after them, every request gets 200. */
+  script(...answers: Answer[]): void {
+    this.answers.push(...answers);
+  }
+
+  /** Requests the connector accepted (answered 200), in order. */
+  get delivered(): Sent[] {
+    return this.sent.filter((s) => s.status === 200);
+  }
+
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJson(req);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    this.record({ method: req.method ?? '', path: req.url ?? '', body });
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: `sent-${this.sent.length}` }));
+    const method = req.method ?? '';
+    const index = this.answers.findIndex((a) => a.method === undefined || a.method === method);
+    const scripted = index >= 0 ? this.answers.splice(index, 1)[0] : undefined;
+    const status = scripted?.status ?? 200;
+    this.record({ method, path: req.url ?? '', body, status });
+    res.writeHead(status, { 'content-type': 'application/json', ...scripted?.headers });
+    res.end(JSON.stringify(scripted ? (scripted.body ?? {}) : { id: `sent-${this.sent.length}` }));
   }
 
   private record(s: Sent): void {
@@ -82,9 +109,17 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 export const PEOPLE = {
   requester: { id: '29:requester', aadObjectId: 'aad-requester', name: 'Riley Tremblay' },
   finance: { id: '29:finance', aadObjectId: 'aad-finance', name: 'Farah Haddad' },
+  union: { id: '29:union', aadObjectId: 'aad-union', name: 'Samuel Okafor' },
+  procurement: { id: '29:procurement', aadObjectId: 'aad-procurement', name: 'Priya Raman' },
+  procurement2: { id: '29:procurement2', aadObjectId: 'aad-procurement2', name: 'Alex Martin' },
+  colleague: { id: '29:colleague', aadObjectId: 'aad-colleague', name: 'Julie Lavoie' },
 } as const;
 
-export const ROLE_ENV = { ROLE_FINANCE: PEOPLE.finance.aadObjectId };
+export const ROLE_ENV = {
+  ROLE_FINANCE: PEOPLE.finance.aadObjectId,
+  ROLE_UNION: PEOPLE.union.aadObjectId,
+  ROLE_PROCUREMENT: `${PEOPLE.procurement.aadObjectId},${PEOPLE.procurement2.aadObjectId}`,
+};
 
 export interface TestBot {
   readonly server: RunningServer;
@@ -116,6 +151,8 @@ export interface ActivityOptions {
   readonly from?: Person;
   readonly locale?: string;
   readonly conversationType?: 'personal' | 'groupChat' | 'channel';
+  /** A channel's id, to tell channels apart (a thread's message id is added as Teams does). */
+  readonly channel?: string;
 }
 
 let counter = 0;
@@ -138,7 +175,9 @@ export function activity(
     recipient: { id: '28:bot', name: 'Microacq' },
     conversation: {
       id:
-        conversationType === 'channel' ? '19:finance@thread.tacv2;messageid=1' : `a:chat-${conversationType}`,
+        conversationType === 'channel'
+          ? `19:${o.channel ?? 'finance'}@thread.tacv2;messageid=1`
+          : `a:chat-${conversationType}-${(o.from ?? PEOPLE.requester).aadObjectId}`,
       conversationType,
       tenantId: 'tenant-1',
     },

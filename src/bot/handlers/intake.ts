@@ -309,14 +309,16 @@ export const submitIntake = withDraft(async (req, deps, draft, data) => {
   );
   await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference: record.reference });
   await deps.store.saveConversation(`request:${record.reference}`, req.conversationReference);
-  deps.events.publish({
+  const submitted = {
     type: 'submitted',
     reference: record.reference,
     at: record.createdAt,
     actor,
     from: 'draft',
     to: 'submitted',
-  });
+  } as const;
+  await deps.notifier.notify(record, [submitted]);
+  deps.events.publish(submitted);
   return confirmation(req, deps, record);
 });
 

@@ -1,0 +1,120 @@
+import { CardFactory, MessageFactory } from 'botbuilder';
+import { reminderCard } from '../cards/opportunity';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { businessDaysBetween } from '../services/business-days';
+import { decide } from '../services/lifecycle';
+import type { Opportunity } from '../services/opportunity';
+import { SYSTEM_ACTOR } from '../services/roles';
+import { type CardChannel, channelKey } from '../services/routing';
+import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../services/store';
+import type { Notifier } from './notify';
+
+/**
+ * The clock's part of the workflow. Its state lives in the records (the consultation's closing date, the
+ * date a request entered its status), so a restart loses no timer: the next tick does what is due.
+ */
+
+/** The team whose decision a request waits for, if any. */
+export function waitingOn(o: Opportunity): CardChannel | undefined {
+  if (o.status === 'submitted') return 'procurement';
+  if (o.status !== 'in_approval') return undefined;
+  if (o.consultation.status === 'concern_raised') return 'procurement';
+  if (o.finance.fundsStatus === 'pending') return 'finance';
+  return undefined;
+}
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: OpportunityStore,
+    private readonly config: Config,
+    private readonly notifier: Notifier,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  start(intervalMs: number): void {
+    const loop = () => {
+      this.running = this.tick()
+        .catch((err: unknown) => {
+          if (err instanceof StoreUnavailableError) this.log.warn({ err }, 'scheduler: store unavailable');
+          else this.log.error({ err }, 'scheduler tick failed');
+        })
+        .finally(() => {
+          this.timer = setTimeout(loop, intervalMs);
+          this.timer.unref();
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Closes consultations whose period ended and reminds teams of decisions that wait too long. */
+  async tick(): Promise<void> {
+    const now = this.now().toISOString();
+    const today = now.slice(0, 10);
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.query(
+        { statuses: ['submitted', 'in_approval'] },
+        { limit: 200, ...(cursor ? { cursor } : {}) },
+      );
+      for (const o of page.items) {
+        await this.closeConsultation(o, now, today);
+        await this.remind(o, now, today);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  private async closeConsultation(o: Opportunity, now: string, today: string): Promise<void> {
+    if (o.status !== 'in_approval' || o.consultation.status !== 'open') return;
+    if (!o.consultation.closesOn || o.consultation.closesOn > today) return;
+    const outcome = decide(o, 'close_consultation', {}, SYSTEM_ACTOR, {
+      now,
+      consultationDays: this.config.consultationBusinessDays,
+    });
+    if (!outcome.ok) return;
+    try {
+      const next = await this.store.transition(outcome.next, o.version, {
+        at: now,
+        actor: { aadObjectId: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
+        action: 'close_consultation',
+        from: o.status,
+        to: outcome.next.status,
+        outcome: 'applied',
+      });
+      await this.notifier.notify(next, outcome.events);
+    } catch (err) {
+      // Someone acted on the record meanwhile; the next tick looks again.
+      if (!(err instanceof ConcurrencyError)) throw err;
+    }
+  }
+
+  private async remind(o: Opportunity, now: string, today: string): Promise<void> {
+    const team = waitingOn(o);
+    const since = o.timeline[o.status]?.slice(0, 10);
+    if (!team || !since) return;
+    const waited = businessDaysBetween(since, today);
+    if (waited < this.config.reminderBusinessDays) return;
+    const key = channelKey(team);
+    if (!(await this.store.getConversation(key))) return;
+    const card = reminderCard(this.config.defaultLocale, o, team, since);
+    // One reminder a day at most: the id carries the date.
+    await this.store.enqueue({
+      id: `reminder:${o.reference}:${team}:${today}`,
+      conversationKey: key,
+      kind: 'post',
+      activity: { ...MessageFactory.attachment(CardFactory.adaptiveCard(card)) },
+      createdAt: now,
+    });
+  }
+}

@@ -1,0 +1,254 @@
+import { type Locale, t } from '../i18n';
+import en from '../i18n/en.json';
+import { formatDate, formatDateTime, formatMoney } from '../i18n/format';
+import { DECISION_INPUTS, decidableFromCard, type DecisionInput, inputId } from '../services/decisions';
+import {
+  ACTIONS,
+  type ActionName,
+  availableActions,
+  type Guard,
+  specOf,
+  type WorkflowEvent,
+} from '../services/lifecycle';
+import { deliveryDueOn, type Opportunity } from '../services/opportunity';
+import { totalWithHighestTaxCents } from '../services/pricing';
+import type { Actor } from '../services/roles';
+import type { CardChannel } from '../services/routing';
+import type { AuditEntry } from '../services/store';
+import { type CardAction, cardAction } from './actions';
+import { type Card, expand } from './template';
+
+/**
+ * The card of one request, as one viewer may act on it. Card data carries only the reference, the
+ * version the viewer saw and the action: everything else is read from the store when a button is pressed.
+ */
+
+/** A person (a click or a refresh), or a channel whose team acts on the card posted there. */
+export type Viewer = { readonly actor: Actor } | { readonly channel: CardChannel };
+
+export interface CardNote {
+  readonly text: string;
+  readonly style: 'good' | 'warning' | 'attention' | 'accent';
+}
+
+/** What the viewer may do from the card now; guards are checked when they try. */
+export function actionsFor(o: Opportunity, viewer: Viewer): ActionName[] {
+  const possible =
+    'actor' in viewer
+      ? availableActions(o, viewer.actor)
+      : ACTIONS.filter((a) => specOf(a).from.includes(o.status) && specOf(a).roles.includes(viewer.channel));
+  return possible.filter(decidableFromCard);
+}
+
+const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {
+  text: 255,
+  longText: 4000,
+  url: 500,
+  lines: 20_000,
+};
+
+function decisionAction(locale: Locale, o: Opportunity, action: ActionName): CardAction {
+  const title = t(locale, `decisions.actions.${action}`);
+  const data = { reference: o.reference, version: String(o.version), action };
+  const inputs = DECISION_INPUTS[action];
+  const style =
+    action === 'vet_go' || action === 'approve_funds' || action === 'accept' ? 'positive' : undefined;
+  if (inputs.length === 0) return cardAction({ title, verb: 'decide', data, ...(style ? { style } : {}) });
+  const form = expand('decision', {
+    inputs: inputs.map((input) => ({
+      id: inputId(action, input),
+      kind:
+        input.kind === 'payment'
+          ? 'choice'
+          : input.kind === 'number' || input.kind === 'date'
+            ? input.kind
+            : 'text',
+      label: t(locale, `decisions.inputs.${input.id}`),
+      multiline: input.kind === 'longText' || input.kind === 'lines',
+      style: input.kind === 'url' ? 'url' : 'text',
+      maxLength: MAX_LENGTH[input.kind] ?? 255,
+      choices: [
+        { title: t(locale, 'decisions.payment.credit_card'), value: 'credit_card' },
+        { title: t(locale, 'decisions.payment.paypal'), value: 'paypal' },
+      ],
+    })),
+    actions: [
+      cardAction({
+        title: t(locale, 'decisions.inputs.confirm'),
+        verb: 'decide',
+        data,
+        inputs: 'auto',
+        ...(style ? { style } : {}),
+      }),
+    ],
+  });
+  return { type: 'Action.ShowCard', title, card: form };
+}
+
+function rows(locale: Locale, o: Opportunity) {
+  const row = (label: string, value: string) => ({ label, value });
+  const out = [
+    row(
+      t(locale, 'decisions.card.price'),
+      t(locale, 'decisions.card.priceValue', {
+        fixed: formatMoney(o.pricing.fixedPriceCents, locale),
+        withTax: formatMoney(totalWithHighestTaxCents(o.pricing.fixedPriceCents), locale),
+      }),
+    ),
+    row(
+      t(locale, 'decisions.card.dates'),
+      t(locale, 'decisions.card.datesValue', {
+        deadline: formatDate(o.dates.applicationDeadline, locale),
+        selection: formatDate(o.dates.supplierSelectionDate, locale),
+        delivery: formatDate(deliveryDueOn(o), locale),
+      }),
+    ),
+    row(
+      t(locale, 'decisions.card.funds'),
+      o.finance.fundsStatus === 'approved'
+        ? t(locale, 'decisions.card.fundsApproved', {
+            name: o.finance.section32Approver?.name ?? '',
+            number: o.finance.fundReservationNumber ?? '',
+          })
+        : t(locale, 'decisions.card.fundsPending'),
+    ),
+    row(
+      t(locale, 'decisions.card.consultation'),
+      t(locale, `decisions.card.consultationStatus.${o.consultation.status}`, {
+        closesOn: o.consultation.closesOn ? formatDate(o.consultation.closesOn, locale) : '',
+      }),
+    ),
+  ];
+  if (o.consultation.concern) out.push(row('', o.consultation.concern));
+  if (o.selection.supplierName) out.push(row(t(locale, 'decisions.card.supplier'), o.selection.supplierName));
+  return out;
+}
+
+/** An audited action in words: a lifecycle action, the submission, or the stored name as a last resort. */
+function actionName(locale: Locale, action: string): string {
+  if (ACTIONS.includes(action as ActionName)) return t(locale, `decisions.actions.${action as ActionName}`);
+  return action === 'submit' ? t(locale, 'decisions.submit') : action;
+}
+
+/** The last applied change, in words, for "who decided, when, with what comment". */
+export function lastChange(locale: Locale, entry: AuditEntry | undefined): string {
+  if (!entry) return '';
+  const what = actionName(locale, entry.action);
+  const line = t(locale, 'decisions.card.lastDecisionValue', {
+    what,
+    who: entry.actor.name,
+    when: formatDateTime(entry.at, locale),
+  });
+  return entry.comment ? `${line}: ${entry.comment}` : line;
+}
+
+export function opportunityCard(
+  locale: Locale,
+  o: Opportunity,
+  viewer: Viewer,
+  options: { readonly last?: AuditEntry; readonly note?: CardNote } = {},
+): Card {
+  const actions = actionsFor(o, viewer);
+  const last = lastChange(locale, options.last);
+  return expand('opportunity', {
+    refresh: {
+      action: {
+        type: 'Action.Execute',
+        title: 'refresh',
+        verb: 'card.refresh',
+        data: { reference: o.reference },
+      },
+    },
+    heading: `${o.reference} · ${t(locale, `statuses.${o.status}`)}`,
+    title: o.title,
+    requestedByLabel: t(locale, 'decisions.card.requestedBy'),
+    requestedBy: `${o.requester.name} · ${o.client.branch}`,
+    banner: options.note?.text ?? '',
+    bannerStyle: options.note?.style ?? 'default',
+    summary: o.shortDescription,
+    rows: [
+      ...rows(locale, o),
+      ...(last ? [{ label: t(locale, 'decisions.card.lastDecision'), value: last }] : []),
+    ],
+    note:
+      actions.length === 0
+        ? `${t(locale, 'decisions.card.readOnly')} ${t(locale, 'decisions.card.history', { reference: o.reference })}`
+        : t(locale, 'decisions.card.history', { reference: o.reference }),
+    actions: actions.map((a) => decisionAction(locale, o, a)),
+  });
+}
+
+/** The short card that tells the requester, or the updates channel, what just happened. */
+export function statusCard(locale: Locale, o: Opportunity, event: WorkflowEvent): Card {
+  const bad = event.type === 'rejected' || event.type === 'cancelled' || event.type === 'terminated';
+  return expand('status', {
+    heading: t(locale, 'decisions.status.heading', {
+      reference: o.reference,
+      what: t(locale, `decisions.events.${event.type}`),
+    }),
+    color: bad ? 'Attention' : event.type === 'paid' || event.type === 'posted' ? 'Good' : 'Default',
+    title: o.title,
+    by: t(locale, 'decisions.status.by', { who: event.actor.name, when: formatDateTime(event.at, locale) }),
+    comment: event.comment ?? '',
+    actions: [openAction(locale, o.reference)],
+  });
+}
+
+/** Opens the request's card, with the buttons the person clicking may use. */
+function openAction(locale: Locale, reference: string): CardAction {
+  return cardAction({ title: t(locale, 'decisions.open'), verb: 'card.refresh', data: { reference } });
+}
+
+const GUARD_KEYS = en.decisions.guards;
+const REASONS = ['role', 'own_request', 'wrong_state', 'invalid_input', 'stale'] as const;
+
+/** Why an attempt was refused, in words: a refusal code, or the rule (guard) it broke. */
+function reasonText(locale: Locale, reason: string | undefined): string {
+  if (!reason) return '';
+  if ((REASONS as readonly string[]).includes(reason)) {
+    return t(locale, `history.reasons.${reason as (typeof REASONS)[number]}`);
+  }
+  if (reason in GUARD_KEYS) return t(locale, `decisions.guards.${reason as Guard}`, { problems: '' });
+  return reason;
+}
+
+export function historyCard(locale: Locale, o: Opportunity, entries: readonly AuditEntry[]): Card {
+  return expand('history', {
+    heading: t(locale, 'history.heading', { reference: o.reference }),
+    title: o.title,
+    entries: entries.map((e) => {
+      const name = actionName(locale, e.action);
+      const move =
+        e.from && e.to && e.from !== e.to
+          ? ` (${t(locale, 'history.fromTo', { from: t(locale, `statuses.${e.from}`), to: t(locale, `statuses.${e.to}`) })})`
+          : '';
+      const refused =
+        e.outcome === 'refused'
+          ? ` — ${t(locale, 'history.refused', { reason: reasonText(locale, e.reason) })}`
+          : '';
+      return {
+        when: formatDateTime(e.at, locale),
+        who: e.actor.name,
+        what: `${name}${move}${refused}`,
+        color: e.outcome === 'refused' ? 'Attention' : 'Default',
+        comment: e.comment ?? '',
+      };
+    }),
+  });
+}
+
+/** A nudge to the team a request has waited on for too long. */
+export function reminderCard(locale: Locale, o: Opportunity, team: CardChannel, since: string): Card {
+  return expand('status', {
+    heading: t(locale, 'decisions.reminder', {
+      reference: o.reference,
+      team: t(locale, `channels.kinds.${team}`),
+      since: formatDate(since, locale),
+    }),
+    color: 'Warning',
+    title: o.title,
+    by: t(locale, 'decisions.card.history', { reference: o.reference }).replace(/\*\*/g, ''),
+    comment: '',
+    actions: [openAction(locale, o.reference)],
+  });
+}

@@ -1,0 +1,115 @@
+import type { ActionName } from './lifecycle';
+import { parseDecimal } from './intake';
+
+/**
+ * What a decision card asks for each action, and how the typed values become the action's payload.
+ * The lifecycle's PAYLOADS schemas remain the judge: this only reads the form.
+ */
+
+export type DecisionInputKind = 'text' | 'longText' | 'number' | 'date' | 'url' | 'lines' | 'payment';
+
+export type DecisionInputId =
+  | 'reason'
+  | 'comment'
+  | 'fundReservationNumber'
+  | 'costCentre'
+  | 'applications'
+  | 'passed'
+  | 'candidates'
+  | 'supplierLink'
+  | 'link'
+  | 'newDeliveryDate'
+  | 'method'
+  | 'paymentDate';
+
+export interface DecisionInput {
+  readonly id: DecisionInputId;
+  readonly kind: DecisionInputKind;
+  readonly optional?: boolean;
+}
+
+const reason: DecisionInput = { id: 'reason', kind: 'longText' };
+const comment: DecisionInput = { id: 'comment', kind: 'longText' };
+
+export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInput[] } = {
+  resubmit: [],
+  vet_go: [],
+  vet_no_go: [reason],
+  request_edits: [comment],
+  approve_funds: [
+    { id: 'fundReservationNumber', kind: 'text' },
+    { id: 'costCentre', kind: 'text', optional: true },
+  ],
+  reject_funds: [reason],
+  request_funds_changes: [comment],
+  acknowledge: [],
+  raise_concern: [comment],
+  answer_concern: [comment],
+  close_consultation: [],
+  confirm_translation: [],
+  post: [],
+  record_question: [],
+  close_applications: [
+    { id: 'applications', kind: 'number' },
+    { id: 'passed', kind: 'number' },
+  ],
+  select_supplier: [
+    { id: 'candidates', kind: 'lines' },
+    { id: 'supplierLink', kind: 'url' },
+  ],
+  no_award: [],
+  supplier_declined: [{ ...comment, optional: true }],
+  sign_terms: [],
+  deliver: [{ id: 'link', kind: 'url' }],
+  accept: [],
+  request_revisions: [comment],
+  extend: [
+    { id: 'newDeliveryDate', kind: 'date' },
+    { ...comment, optional: true },
+  ],
+  terminate: [reason],
+  certify: [],
+  pay: [
+    { id: 'method', kind: 'payment' },
+    { id: 'paymentDate', kind: 'date' },
+  ],
+  cancel: [reason],
+};
+
+/** Input ids carry the action's name: one card holds several forms, and ids must be unique in it. */
+export const inputId = (action: ActionName, input: DecisionInput) => `${action}.${input.id}`;
+
+/** Actions a person takes from a card; the clock closes consultations and a resubmission goes through intake. */
+export function decidableFromCard(action: ActionName): boolean {
+  return action !== 'close_consultation' && action !== 'resubmit';
+}
+
+/**
+ * The payload an action receives from card data. Empty optional inputs are left out; numbers are read as
+ * people type them; the candidates of a draw are one per line. The draw's seed is never typed: it is
+ * given here by the caller, so nobody can choose the winner.
+ */
+export function payloadFromCard(
+  action: ActionName,
+  data: Readonly<Record<string, unknown>>,
+  seed: string,
+): Record<string, unknown> {
+  const payload: Record<string, unknown> = {};
+  for (const input of DECISION_INPUTS[action]) {
+    const raw = data[inputId(action, input)];
+    const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' ? String(raw) : undefined;
+    if (text === undefined || text === '') {
+      if (!input.optional) payload[input.id] = text ?? raw;
+      continue;
+    }
+    if (input.kind === 'number') payload[input.id] = parseDecimal(text) ?? text;
+    else if (input.kind === 'lines') {
+      payload[input.id] = text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    } else payload[input.id] = text;
+  }
+  if (action === 'select_supplier') payload.seed = seed;
+  return payload;
+}

@@ -1,0 +1,47 @@
+import type { EventType, WorkflowEvent } from './lifecycle';
+
+/**
+ * Who hears about what. Each team works from its own channel: a request's card is posted to a channel
+ * when that team first has a decision to make, and from then on every change updates the posted cards in
+ * place. The requester gets a personal line for every change; the updates channel gets one too.
+ */
+
+export const CHANNEL_KINDS = ['procurement', 'finance', 'union', 'updates'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];
+/** Channels that hold decision cards (the updates channel gets lines only). */
+export type CardChannel = Exclude<ChannelKind, 'updates'>;
+export const CARD_CHANNELS: readonly CardChannel[] = ['procurement', 'finance', 'union'];
+
+export type Delivery =
+  | { readonly kind: 'post_card'; readonly channel: CardChannel }
+  | { readonly kind: 'update_cards' }
+  | { readonly kind: 'line'; readonly to: 'requester' | 'updates' };
+
+/** Events that put a decision before a team that has no card of this request yet, or a newer one. */
+const POSTS: Partial<Record<EventType, readonly CardChannel[]>> = {
+  submitted: ['procurement'],
+  resubmitted: ['procurement'],
+  vetted: ['finance', 'union'],
+  // A concern must be answered before posting: procurement gets it as a new card, not only an edit.
+  concern_raised: ['procurement'],
+  // Certification and payment come weeks later: a fresh card, not one scrolled far away.
+  accepted: ['finance'],
+};
+
+/** The requester already has the confirmation card for these. */
+const NOT_TOLD_TO_REQUESTER: ReadonlySet<EventType> = new Set(['submitted']);
+/** Always comes with another event of the same change (vetting opens the consultation): one line is enough. */
+const NO_LINE: ReadonlySet<EventType> = new Set(['consultation_opened']);
+
+export function deliveriesFor(event: Pick<WorkflowEvent, 'type'>): Delivery[] {
+  const deliveries: Delivery[] = (POSTS[event.type] ?? []).map((channel) => ({ kind: 'post_card', channel }));
+  deliveries.push({ kind: 'update_cards' });
+  if (NO_LINE.has(event.type)) return deliveries;
+  if (!NOT_TOLD_TO_REQUESTER.has(event.type)) deliveries.push({ kind: 'line', to: 'requester' });
+  deliveries.push({ kind: 'line', to: 'updates' });
+  return deliveries;
+}
+
+/** Store keys: where a channel's conversation reference lives, and the id of a request's card in it. */
+export const channelKey = (channel: ChannelKind) => `channel:${channel}`;
+export const cardKey = (reference: string, channel: CardChannel) => `card:${reference}:${channel}`;

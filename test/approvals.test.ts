@@ -1,0 +1,369 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fieldsOf, type FormStep } from '../src/services/intake';
+import { button, type Card, find } from './support/cards';
+import { NOW, typed } from './support/opportunities';
+import {
+  activity,
+  cardOf,
+  Connector,
+  PEOPLE,
+  post,
+  type Sent,
+  startTestBot,
+  textOf,
+  type TestBot,
+} from './support/teams';
+
+/**
+ * Approvals over real HTTP: each team acts from its own channel on the card posted there, the outbox
+ * delivers cards, updates and lines through the (loopback) Bot Connector, and the requester is told.
+ */
+
+type Who = (typeof PEOPLE)[keyof typeof PEOPLE];
+type Where = { from: Who; channel?: string };
+
+describe('approvals in Teams', function () {
+  this.timeout(20_000);
+  let connector: Connector;
+  let bot: TestBot;
+  let dbPath: string;
+  let now: Date;
+
+  const start = async () => {
+    bot = await startTestBot({ SQLITE_PATH: dbPath }, { now: () => now, background: false });
+  };
+
+  beforeEach(async () => {
+    now = new Date(NOW);
+    dbPath = join(mkdtempSync(join(tmpdir(), 'microacq-approvals-')), 'bot.db');
+    connector = await Connector.start();
+    await start();
+  });
+
+  afterEach(async () => {
+    await bot.server.stop();
+    await connector.close();
+  });
+
+  const where = (w: Where) => ({
+    serviceUrl: connector.url,
+    from: w.from,
+    ...(w.channel ? { conversationType: 'channel' as const, channel: w.channel } : {}),
+  });
+
+  const say = async (text: string, w: Where): Promise<Card> => {
+    const before = connector.sent.length;
+    const res = await post(bot, activity('message', where(w), { text }));
+    assert.equal(res.status, 200);
+    const sent = await connector.waitFor(before + 1);
+    return cardOf(sent[sent.length - 1]);
+  };
+
+  const click = async (verb: string, data: Record<string, unknown>, w: Where): Promise<Card> => {
+    const res = await post(
+      bot,
+      activity('invoke', where(w), {
+        name: 'adaptiveCard/action',
+        value: { action: { type: 'Action.Execute', verb, data } },
+      }),
+    );
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { value: Card }).value;
+  };
+
+  /**
+   * What was sent to a conversation since `from` (index in connector.sent), replies to commands said
+   * there aside: those go to the command's thread (`;messageid=`), the outbox starts threads of its own.
+   */
+  const sentTo = (conversation: string, from = 0): Sent[] =>
+    connector.sent
+      .slice(from)
+      .filter((s) => decodeURIComponent(s.path).startsWith(`/v3/conversations/${conversation}/`));
+  const channelId = (name: string) => `19:${name}@thread.tacv2`;
+  const lastCardIn = (name: string): Card => {
+    const sent = sentTo(channelId(name)).filter((s) => s.body.attachments);
+    return cardOf(sent[sent.length - 1]);
+  };
+
+  /** Lets a minute pass (Teams' rate limits pace each channel) and runs the clock and the outbox. */
+  const deliver = async () => {
+    now = new Date(now.getTime() + 60_000);
+    await bot.server.tick();
+  };
+
+  const registerAll = async () => {
+    for (const kind of ['procurement', 'finance', 'union', 'updates']) {
+      const card = await say(`register ${kind}`, { from: PEOPLE.procurement, channel: kind });
+      assert.match(textOf(card), /This channel now receives/);
+    }
+  };
+
+  const submit = async (from: Who = PEOPLE.requester): Promise<string> => {
+    let card = await say('new', { from });
+    const { draftId } = button(card, 'intake.next');
+    for (const step of ['basics', 'work', 'pricing', 'attestations'] as FormStep[]) {
+      const values = Object.fromEntries(fieldsOf(step).map((f) => [f, typed()[f] ?? '']));
+      card = await click('intake.next', { draftId, step, ...values }, { from });
+    }
+    card = await click('intake.submit', button(card, 'intake.submit'), { from });
+    const reference = /MA-\d{4}-\d{4}/.exec(textOf(card))?.[0];
+    assert.ok(reference, textOf(card));
+    return reference;
+  };
+
+  /** Presses the action's button on a card, filling its form with `values` (input ids without the prefix). */
+  const decideOn = (card: Card, action: string, w: Where, values: Record<string, string> = {}) => {
+    const found = find(
+      card,
+      (n) =>
+        n.type === 'Action.Execute' &&
+        n.verb === 'decide' &&
+        (n.data as { action?: string }).action === action,
+    )[0];
+    if (!found) throw new Error(`no ${action} button on ${textOf(card)}`);
+    const inputs = Object.fromEntries(Object.entries(values).map(([k, v]) => [`${action}.${k}`, v]));
+    return click('decide', { ...(found.data as object), ...inputs }, w);
+  };
+
+  const actionsOn = (card: Card) =>
+    find(card, (n) => n.type === 'Action.Execute' && n.verb === 'decide').map(
+      (n) => (n.data as { action: string }).action,
+    );
+
+  it('takes a request from submission to paid, each team acting from its own channel', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const vetting = lastCardIn('procurement');
+    assert.match(textOf(vetting), new RegExp(`${reference} · submitted`));
+    assert.deepEqual(actionsOn(vetting).sort(), ['cancel', 'request_edits', 'vet_go', 'vet_no_go']);
+
+    const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
+    const finance = { from: PEOPLE.finance, channel: 'finance' };
+    const union = { from: PEOPLE.union, channel: 'union' };
+    const requester = { from: PEOPLE.requester };
+
+    let answer = await decideOn(vetting, 'vet_go', procurement);
+    assert.match(textOf(answer), /Done: Go\./);
+    const before = connector.sent.length;
+    await deliver();
+    assert.match(textOf(lastCardIn('finance')), /Approve \(s\. 32\)/);
+    assert.match(textOf(lastCardIn('union')), /Raise a concern/);
+    // The procurement card was updated in place to show the new state.
+    const update = sentTo(channelId('procurement'), before).find((s) => s.method === 'PUT');
+    assert.ok(update, 'the vetting card is updated in place');
+    assert.match(textOf(cardOf(update)), /in approval/);
+    const requesterLine = sentTo('a:chat-personal-aad-requester', before);
+    assert.match(textOf(cardOf(requesterLine[0])), /vetted by the procurement team/);
+
+    answer = await decideOn(lastCardIn('finance'), 'approve_funds', finance, {
+      fundReservationNumber: 'FR-2026-118',
+    });
+    assert.match(textOf(answer), /approved by Farah Haddad, reservation FR-2026-118/);
+    await decideOn(lastCardIn('union'), 'acknowledge', union);
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'confirm_translation', procurement);
+    await deliver();
+    answer = await decideOn(lastCardIn('procurement'), 'post', procurement);
+    assert.match(textOf(answer), new RegExp(`${reference} · posted`));
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'close_applications', procurement, {
+      applications: '3',
+      passed: '2',
+    });
+    await deliver();
+    answer = await decideOn(lastCardIn('procurement'), 'select_supplier', procurement, {
+      candidates: 'Ada Dev\nBo Code',
+      supplierLink: 'https://example.com/ada',
+    });
+    assert.match(textOf(answer), new RegExp(`${reference} · supplier selected`), textOf(answer));
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'sign_terms', procurement);
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'deliver', procurement, {
+      link: 'https://github.com/example/pr/1',
+    });
+    await deliver();
+
+    // The requester accepts from the line they received: it opens the card with their buttons.
+    const delivered = sentTo('a:chat-personal-aad-requester').at(-1);
+    const opened = await click('card.refresh', button(cardOf(delivered), 'card.refresh'), requester);
+    assert.deepEqual(actionsOn(opened).sort(), ['accept', 'request_revisions']);
+    await decideOn(opened, 'accept', requester);
+    await deliver();
+    const certification = lastCardIn('finance');
+    answer = await decideOn(certification, 'certify', finance);
+    await deliver();
+    answer = await decideOn(answer, 'pay', finance, { method: 'paypal', paymentDate: '2027-02-03' });
+    assert.match(textOf(answer), new RegExp(`${reference} · paid`));
+    await deliver();
+
+    const record = await bot.store.get(reference);
+    assert.equal(record?.status, 'paid');
+    assert.equal(record?.finance.fundReservationNumber, 'FR-2026-118');
+    assert.equal(record?.finance.paymentMethod, 'paypal');
+    const lines = sentTo('a:chat-personal-aad-requester').map((s) => textOf(cardOf(s)));
+    for (const told of ['vetted', 'funds approved', 'posted for applications', 'supplier selected', 'paid']) {
+      assert.ok(
+        lines.some((l) => l.includes(told)),
+        `the requester was told: ${told}`,
+      );
+    }
+    const updates = sentTo(channelId('updates')).map((s) => textOf(cardOf(s)));
+    assert.ok(updates.some((l) => l.includes(`${reference}: submitted`)));
+    assert.ok(updates.some((l) => l.includes(`${reference}: paid`)));
+    const history = await say(`history ${reference}`, requester);
+    assert.match(textOf(history), /Approve \(s\. 32\).*in approval/s);
+  });
+
+  it('never lets a requester approve their own request, and audits the attempt', async () => {
+    await registerAll();
+    const reference = await submit(PEOPLE.finance);
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await deliver();
+    const answer = await decideOn(
+      lastCardIn('finance'),
+      'approve_funds',
+      { from: PEOPLE.finance, channel: 'finance' },
+      {
+        fundReservationNumber: 'FR-1',
+      },
+    );
+    assert.match(textOf(answer), /You cannot decide on your own request/);
+    assert.equal((await bot.store.get(reference))?.finance.fundsStatus, 'pending');
+    const refused = (await bot.store.auditTrail(reference)).filter((e) => e.outcome === 'refused');
+    assert.deepEqual(
+      refused.map((e) => [e.action, e.actor.aadObjectId, e.reason]),
+      [['approve_funds', PEOPLE.finance.aadObjectId, 'own_request']],
+    );
+  });
+
+  it('answers someone without the role politely, changes nothing and audits it', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const answer = await decideOn(lastCardIn('procurement'), 'vet_go', {
+      from: PEOPLE.colleague,
+      channel: 'procurement',
+    });
+    assert.match(textOf(answer), /Only procurement team can do that/);
+    assert.equal((await bot.store.get(reference))?.status, 'submitted');
+    assert.equal((await bot.store.auditTrail(reference)).at(-1)?.reason, 'role');
+  });
+
+  it('makes exactly one decision of two simultaneous clicks; the other sees who won', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const card = lastCardIn('procurement');
+    const [a, b] = await Promise.all([
+      decideOn(card, 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' }),
+      decideOn(
+        card,
+        'vet_no_go',
+        { from: PEOPLE.procurement2, channel: 'procurement' },
+        { reason: 'Out of scope' },
+      ),
+    ]);
+    const texts = [textOf(a), textOf(b)];
+    assert.equal(
+      texts.filter((x) => /^Done:/m.test(x) || x.includes('Done:')).length,
+      1,
+      texts.join('\n---\n'),
+    );
+    assert.equal(texts.filter((x) => x.includes('Already decided by')).length, 1, texts.join('\n---\n'));
+    const applied = (await bot.store.auditTrail(reference)).filter((e) => e.outcome === 'applied');
+    assert.equal(applied.length, 2); // the submission and one decision
+  });
+
+  it('answers a click on a stale card with the current card and who decided', async () => {
+    await registerAll();
+    await submit();
+    await deliver();
+    const card = lastCardIn('procurement');
+    await decideOn(card, 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    const again = await decideOn(card, 'vet_go', { from: PEOPLE.procurement2, channel: 'procurement' });
+    assert.match(textOf(again), /Already decided by Priya Raman/);
+    assert.match(textOf(again), /in approval/);
+  });
+
+  it('keeps the form when a decision lacks a value, saying which', async () => {
+    await registerAll();
+    await submit();
+    await deliver();
+    const answer = await decideOn(lastCardIn('procurement'), 'vet_no_go', {
+      from: PEOPLE.procurement,
+      channel: 'procurement',
+    });
+    assert.match(textOf(answer), /Some values are missing or cannot be read: Reason/);
+  });
+
+  it('routes a request submitted before the channels exist once they are registered', async () => {
+    const reference = await submit();
+    await deliver();
+    assert.equal(sentTo(channelId('procurement')).length, 0);
+    const card = await say('register procurement', { from: PEOPLE.procurement, channel: 'procurement' });
+    assert.match(textOf(card), /One request was waiting for this channel/);
+    await deliver();
+    assert.match(textOf(lastCardIn('procurement')), new RegExp(reference));
+  });
+
+  it('refuses to register a channel for someone outside procurement, or outside a channel', async () => {
+    assert.match(
+      textOf(await say('register finance', { from: PEOPLE.finance, channel: 'finance' })),
+      /Only the procurement team/,
+    );
+    assert.match(
+      textOf(await say('register finance', { from: PEOPLE.procurement })),
+      /from inside the team channel/,
+    );
+    const list = await say('channels', { from: PEOPLE.procurement });
+    assert.match(textOf(list), /Finance\*\*: not registered yet/);
+  });
+
+  it('closes the union consultation by itself when its period ends, even across a restart', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    const closesOn = (await bot.store.get(reference))?.consultation.closesOn;
+    assert.equal(closesOn, '2026-11-30');
+    await bot.server.stop();
+    now = new Date('2026-11-30T14:00:00Z');
+    await start();
+    await deliver();
+    const record = await bot.store.get(reference);
+    assert.equal(record?.consultation.status, 'closed');
+    assert.equal((await bot.store.auditTrail(reference)).at(-1)?.actor.name, 'Microacq');
+  });
+
+  it('sends a message queued before a restart after it, once', async () => {
+    await registerAll();
+    await submit();
+    await bot.server.stop();
+    assert.equal(sentTo(channelId('procurement')).length, 0);
+    await start();
+    await deliver();
+    await deliver();
+    assert.equal(sentTo(channelId('procurement')).filter((s) => s.method === 'POST').length, 1);
+  });
+
+  it('reminds finance when the funds decision has waited too long, once a day', async () => {
+    await registerAll();
+    await submit();
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await deliver();
+    const before = sentTo(channelId('finance')).length;
+    now = new Date('2026-11-26T15:00:00Z');
+    await deliver();
+    await deliver();
+    const reminders = sentTo(channelId('finance')).slice(before);
+    assert.equal(reminders.length, 1);
+    assert.match(textOf(cardOf(reminders[0])), /Reminder: MA-2026-0001 has waited for Finance since/);
+  });
+});

@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import { DECISION_INPUTS, decidableFromCard, payloadFromCard } from '../../src/services/decisions';
+import { ACTIONS, PAYLOADS } from '../../src/services/lifecycle';
+import { deliveriesFor } from '../../src/services/routing';
+
+describe('decision forms', () => {
+  it('ask for every value each action needs, under the names its payload uses', () => {
+    for (const action of ACTIONS.filter(decidableFromCard)) {
+      const shape = PAYLOADS[action].shape as Record<string, unknown>;
+      const asked = DECISION_INPUTS[action].map((i) => i.id);
+      const needed = Object.keys(shape).filter((k) => k !== 'seed');
+      assert.deepEqual([...asked].sort(), needed.sort(), action);
+    }
+  });
+
+  it('read typed values into a payload the lifecycle accepts', () => {
+    const payload = payloadFromCard(
+      'close_applications',
+      { 'close_applications.applications': ' 3 ', 'close_applications.passed': 2 },
+      'seed',
+    );
+    assert.deepEqual(payload, { applications: 3, passed: 2 });
+    assert.equal(PAYLOADS.close_applications.safeParse(payload).success, true);
+  });
+
+  it('read the applicants of a draw one per line, and give the seed themselves', () => {
+    const payload = payloadFromCard(
+      'select_supplier',
+      {
+        'select_supplier.candidates': 'Ada Dev\n\n  Bo Code \n',
+        'select_supplier.supplierLink': 'https://x.example',
+        seed: 'typed',
+      },
+      'server-seed',
+    );
+    assert.deepEqual(payload, {
+      candidates: ['Ada Dev', 'Bo Code'],
+      supplierLink: 'https://x.example',
+      seed: 'server-seed',
+    });
+  });
+
+  it('leave out empty optional values and keep empty required ones for the lifecycle to refuse', () => {
+    assert.deepEqual(
+      payloadFromCard(
+        'approve_funds',
+        { 'approve_funds.fundReservationNumber': 'FR-1', 'approve_funds.costCentre': ' ' },
+        's',
+      ),
+      {
+        fundReservationNumber: 'FR-1',
+      },
+    );
+    assert.equal(PAYLOADS.vet_no_go.safeParse(payloadFromCard('vet_no_go', {}, 's')).success, false);
+  });
+
+  it('ignore values meant for another action on the same card', () => {
+    assert.deepEqual(payloadFromCard('vet_no_go', { 'cancel.reason': 'x' }, 's'), { reason: undefined });
+  });
+
+  it('are not offered for what the clock or the intake does', () => {
+    assert.equal(decidableFromCard('close_consultation'), false);
+    assert.equal(decidableFromCard('resubmit'), false);
+  });
+});
+
+describe('routing', () => {
+  it('posts a new request to the procurement team, and tells the updates channel', () => {
+    assert.deepEqual(deliveriesFor({ type: 'submitted' }), [
+      { kind: 'post_card', channel: 'procurement' },
+      { kind: 'update_cards' },
+      { kind: 'line', to: 'updates' },
+    ]);
+  });
+
+  it('brings in finance and the union once the request is vetted', () => {
+    const posts = deliveriesFor({ type: 'vetted' }).filter((d) => d.kind === 'post_card');
+    assert.deepEqual(posts, [
+      { kind: 'post_card', channel: 'finance' },
+      { kind: 'post_card', channel: 'union' },
+    ]);
+  });
+
+  it('gives finance a fresh card for certification once the work is accepted', () => {
+    assert.deepEqual(
+      deliveriesFor({ type: 'accepted' }).filter((d) => d.kind === 'post_card'),
+      [{ kind: 'post_card', channel: 'finance' }],
+    );
+  });
+
+  it('puts a union concern before the procurement team as a new card', () => {
+    assert.deepEqual(
+      deliveriesFor({ type: 'concern_raised' }).filter((d) => d.kind === 'post_card'),
+      [{ kind: 'post_card', channel: 'procurement' }],
+    );
+  });
+
+  it('tells the requester of every change after the submission, and updates the posted cards', () => {
+    for (const type of ['funds_approved', 'concern_raised', 'paid', 'cancelled'] as const) {
+      const d = deliveriesFor({ type });
+      assert.ok(
+        d.some((x) => x.kind === 'line' && x.to === 'requester'),
+        type,
+      );
+      assert.ok(
+        d.some((x) => x.kind === 'update_cards'),
+        type,
+      );
+    }
+  });
+});
