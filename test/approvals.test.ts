@@ -314,7 +314,7 @@ describe('approvals in Teams', function () {
 
   it('refuses to register a channel for someone outside procurement, or outside a channel', async () => {
     assert.match(
-      textOf(await say('register finance', { from: PEOPLE.finance, channel: 'finance' })),
+      textOf(await say('register union', { from: PEOPLE.finance, channel: 'finance' })),
       /Only the procurement team/,
     );
     assert.match(
@@ -323,6 +323,67 @@ describe('approvals in Teams', function () {
     );
     const list = await say('channels', { from: PEOPLE.procurement });
     assert.match(textOf(list), /Finance\*\*: not registered yet/);
+  });
+
+  it('sends a request back for edits; the requester revises it from the card and it returns to vetting', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    await decideOn(
+      lastCardIn('procurement'),
+      'request_edits',
+      { from: PEOPLE.procurement, channel: 'procurement' },
+      {
+        comment: 'Please add **acceptance** tests to the criteria',
+      },
+    );
+    await deliver();
+    const line = sentTo('a:chat-personal-aad-requester').at(-1);
+    assert.match(textOf(cardOf(line)), /sent back for edits/);
+    const opened = await click('card.refresh', button(cardOf(line), 'card.refresh'), {
+      from: PEOPLE.requester,
+    });
+    const revise = await click('intake.revise', button(opened, 'intake.revise'), { from: PEOPLE.requester });
+    assert.match(textOf(revise), /Changes were asked for MA-2026-0001/);
+    assert.ok(
+      find(
+        revise,
+        (n) => n.type === 'TextRun' && n.text === 'Please add **acceptance** tests to the criteria',
+      ).length,
+    );
+    const { draftId } = button(revise, 'intake.edit');
+    const work = await click('intake.edit', { draftId, target: 'work' }, { from: PEOPLE.requester });
+    const values = Object.fromEntries(fieldsOf('work').map((f) => [f, typed()[f] ?? '']));
+    let card = await click(
+      'intake.next',
+      { draftId, step: 'work', ...values, acceptanceCriteria: 'Acceptance tests pass; MIT licence.' },
+      { from: PEOPLE.requester },
+    );
+    assert.ok(work);
+    for (const step of ['pricing', 'attestations'] as FormStep[]) {
+      const v = Object.fromEntries(fieldsOf(step).map((f) => [f, typed()[f] ?? '']));
+      card = await click('intake.next', { draftId, step, ...v }, { from: PEOPLE.requester });
+    }
+    const done = await click('intake.submit', button(card, 'intake.submit'), { from: PEOPLE.requester });
+    assert.match(textOf(done), new RegExp(`${reference} submitted`));
+    const record = await bot.store.get(reference);
+    assert.equal(record?.status, 'submitted');
+    assert.equal(record?.acceptanceCriteria, 'Acceptance tests pass; MIT licence.');
+    assert.equal((await bot.store.query({}, { limit: 10 })).items.length, 1);
+    await deliver();
+    assert.match(textOf(lastCardIn('procurement')), new RegExp(`${reference} · submitted`));
+  });
+
+  it('lets finance and the union register their own channels', async () => {
+    assert.match(
+      textOf(await say('inscrire finances', { from: PEOPLE.finance, channel: 'finance' })),
+      /This channel now receives: Finance/,
+    );
+    assert.match(
+      textOf(await say('register union', { from: PEOPLE.union, channel: 'union' })),
+      /Union consultation/,
+    );
+    assert.ok(await bot.store.getConversation('channel:finance'));
   });
 
   it('closes the union consultation by itself when its period ends, even across a restart', async () => {

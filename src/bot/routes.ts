@@ -6,6 +6,7 @@ import {
   nextIntakeStep,
   previousIntakeStep,
   resumeDraft,
+  reviseRequest,
   startIntake,
   submitIntake,
 } from './handlers/intake';
@@ -53,6 +54,7 @@ export function createRoutes(): Router {
   router.action('intake.edit', editIntakeStep);
   router.action('intake.discard', discardDraft);
   router.action('intake.submit', submitIntake);
+  router.action('intake.revise', reviseRequest);
   router.action('language.set', setLanguage);
   return router;
 }

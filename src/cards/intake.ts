@@ -32,6 +32,8 @@ export interface IntakeView {
   readonly lookback?: { readonly branch: string; readonly result: Lookback };
   /** Said above everything else: the step could not be saved, say. */
   readonly warning?: string;
+  /** Someone's words shown under the warning as plain text: the changes a reviewer asked for. */
+  readonly quote?: string;
 }
 
 /** Long texts are shortened on the review so the card stays small; each step's own card shows them whole. */
@@ -256,6 +258,7 @@ export function intakeCard(v: IntakeView): Card {
     title: v.fields.title?.trim() ?? '',
     banner: v.warning ?? (problems > 0 ? t(locale, 'intake.banner.problems', { count: problems }) : ''),
     bannerStyle: v.warning ? 'warning' : 'attention',
+    asked: v.quote ?? '',
     intro: t(locale, `intake.intro.${step}`),
     fields: form ? formFields(v, form) : [],
     quote: step === 'pricing' ? quoteOf(locale, v.fields) : quoteOf(locale, {}),
@@ -282,6 +285,7 @@ export function submittedCard(
     title: record.title,
     banner: t(locale, 'intake.submitted.banner', { reference: record.reference }),
     bannerStyle: 'good',
+    asked: '',
     intro: '',
     fields: [],
     quote: quoteOf(locale, {}),

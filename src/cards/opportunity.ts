@@ -174,7 +174,19 @@ export function opportunityCard(
       actions.length === 0
         ? `${t(locale, 'decisions.card.readOnly')} ${t(locale, 'decisions.card.history', { reference: o.reference })}`
         : t(locale, 'decisions.card.history', { reference: o.reference }),
-    actions: actions.map((a) => decisionAction(locale, o, a)),
+    actions: [
+      ...('actor' in viewer && availableActions(o, viewer.actor).includes('resubmit')
+        ? [
+            cardAction({
+              title: t(locale, 'decisions.revise'),
+              verb: 'intake.revise',
+              data: { reference: o.reference },
+              style: 'positive',
+            }),
+          ]
+        : []),
+      ...actions.map((a) => decisionAction(locale, o, a)),
+    ],
   });
 }
 

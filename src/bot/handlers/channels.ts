@@ -47,11 +47,21 @@ const say = (
   card: noticeCard({ title: t(req.locale, key), lines, style }),
 });
 
+/** The procurement team sets up every channel; finance and the union may also point at their own. */
+function mayRegister(req: TurnRequest, kind: ChannelKind): boolean {
+  const roles = req.actor.roles;
+  return (
+    roles.has('procurement') ||
+    (kind === 'finance' && roles.has('finance')) ||
+    (kind === 'union' && roles.has('union'))
+  );
+}
+
 export const registerChannel: Handler = async (req, deps) => {
-  if (!req.actor.roles.has('procurement')) return say(req, 'channels.notProcurement');
   if (req.conversation.type !== 'channel') return say(req, 'channels.notInChannel');
   const kind = kindOf(req.args);
   if (!kind) return say(req, 'channels.unknownKind');
+  if (!mayRegister(req, kind)) return say(req, 'channels.notProcurement');
   await deps.store.saveConversation(channelKey(kind), channelReference(req));
   const routed = kind === 'updates' ? 0 : await deps.notifier.routeWaiting(kind);
   return {

@@ -17,9 +17,9 @@ import {
   type Step,
   toContent,
 } from '../../services/intake';
-import { submit } from '../../services/lifecycle';
+import { decide, submit } from '../../services/lifecycle';
 import { lookback, lookbackSince } from '../../services/lookback';
-import type { Opportunity } from '../../services/opportunity';
+import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
 import type { Problem } from '../../services/rules';
 import { type Draft, StoreUnavailableError } from '../../services/store';
 import { KeyedLock } from '../keyed-lock';
@@ -40,6 +40,8 @@ const SUBMITTED = 'submitted';
 const DraftData = z.object({
   fields: z.record(z.string(), z.string()).default({}),
   reference: z.string().optional(),
+  /** A draft that revises a request sent back for changes, rather than a new request. */
+  revises: z.string().regex(REFERENCE_PATTERN).optional(),
 });
 type DraftData = z.infer<typeof DraftData>;
 
@@ -241,7 +243,7 @@ export const nextIntakeStep = withDraft(async (req, deps, draft, data) => {
   const merged = mergeStep(data.fields, step, req.data);
   const problems = firstPerField([...merged.problems, ...checkStep(step, merged.fields, today(deps))]);
   const goTo = problems.length > 0 ? step : nextStep(step);
-  await saveDraft(req, deps, draft.id, goTo, { fields: merged.fields });
+  await saveDraft(req, deps, draft.id, goTo, { ...data, fields: merged.fields });
   return stepCard(req, deps, draft.id, goTo, merged.fields, problems);
 });
 
@@ -252,7 +254,7 @@ export const previousIntakeStep = withDraft(async (req, deps, draft, data) => {
     ? mergeStep(data.fields, step, req.data)
     : { fields: data.fields, problems: [] };
   const goTo = previousStep(step);
-  await saveDraft(req, deps, draft.id, goTo, { fields: merged.fields });
+  await saveDraft(req, deps, draft.id, goTo, { ...data, fields: merged.fields });
   return stepCard(req, deps, draft.id, goTo, merged.fields);
 });
 
@@ -292,6 +294,7 @@ export const submitIntake = withDraft(async (req, deps, draft, data) => {
   }
   const content = toContent(data.fields, day);
   const now = deps.now().toISOString();
+  if (data.revises) return resubmitRevision(req, deps, draft, data.revises, content, now);
   const result = submit(content, req.actor, req.locale, {
     now,
     consultationDays: deps.config.consultationBusinessDays,
@@ -321,6 +324,64 @@ export const submitIntake = withDraft(async (req, deps, draft, data) => {
   deps.events.publish(submitted);
   return confirmation(req, deps, record);
 });
+
+const ReviseData = z.object({ reference: z.string().regex(REFERENCE_PATTERN) });
+
+/**
+ * "Edit and resubmit" on a request sent back for changes: the request's own content becomes a draft the
+ * requester edits with the same steps and checks, opened at the review with what was asked.
+ */
+export const reviseRequest: Handler = async (req, deps) => {
+  const ref = ReviseData.safeParse(req.data);
+  const o = ref.success ? await deps.store.get(ref.data.reference) : undefined;
+  if (!o || o.requester.aadObjectId !== req.actor.id || o.status !== 'changes_requested') {
+    return notice(req, 'intake.revise.notNow', { style: 'warning' });
+  }
+  const id = randomUUID();
+  const fields = fieldsFromContent(o);
+  await saveDraft(req, deps, id, 'review', { fields, revises: o.reference });
+  return {
+    card: intakeCard({
+      locale: req.locale,
+      draftId: id,
+      step: 'review',
+      fields,
+      problems: [],
+      warning: t(req.locale, 'intake.revise.asked', { reference: o.reference }),
+      quote: o.decisionNote ?? '',
+    }),
+  };
+};
+
+async function resubmitRevision(
+  req: TurnRequest,
+  deps: Deps,
+  draft: Draft,
+  reference: string,
+  content: unknown,
+  now: string,
+): Promise<Reply> {
+  const o = await deps.store.get(reference);
+  if (!o) return notice(req, 'intake.revise.notNow', { style: 'warning' });
+  const outcome = decide(o, 'resubmit', { content }, req.actor, {
+    now,
+    consultationDays: deps.config.consultationBusinessDays,
+  });
+  if (!outcome.ok) return notice(req, 'intake.revise.notNow', { style: 'warning' });
+  const actor = { aadObjectId: req.actor.id, name: req.actor.name };
+  const next = await deps.store.transition(outcome.next, o.version, {
+    at: now,
+    actor,
+    action: 'resubmit',
+    from: o.status,
+    to: outcome.next.status,
+    outcome: 'applied',
+  });
+  await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference });
+  await deps.notifier.notify(next, outcome.events);
+  for (const event of outcome.events) deps.events.publish(event);
+  return confirmation(req, deps, next);
+}
 
 function firstPerField(problems: readonly Problem[]): Problem[] {
   const seen = new Set<string>();
