@@ -41,6 +41,11 @@ export interface PlaygroundOptions {
   /** Where the store, logs and generated client config go. */
   readonly dataDir?: string;
   readonly quiet?: boolean;
+  /**
+   * Use the bot already running on `botPort` instead of starting one: a second client, acting as another
+   * person, in the same tenant and on the same records.
+   */
+  readonly attach?: boolean;
 }
 
 export interface RunningPlayground {
@@ -80,10 +85,15 @@ export function configFor(
   };
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, what: string, ms = 60_000): Promise<void> {
+async function waitUntilUp(
+  url: string,
+  child: ChildProcess | undefined,
+  what: string,
+  ms = 60_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -120,18 +130,20 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   writeFileSync(configPath, stringify(config));
   const output = options.quiet ? 'ignore' : 'inherit';
 
-  const bot = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/index.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      PORT: String(botPort),
-      HOST: '127.0.0.1',
-      SQLITE_PATH: path.join(dataDir, path.basename(env.SQLITE_PATH ?? 'playground.db')),
-      MICROSOFT_APP_ID: '',
-    },
-    stdio: ['ignore', output, output],
-  });
+  const bot = options.attach
+    ? undefined
+    : spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/index.ts')], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...env,
+          PORT: String(botPort),
+          HOST: '127.0.0.1',
+          SQLITE_PATH: path.join(dataDir, path.basename(env.SQLITE_PATH ?? 'playground.db')),
+          MICROSOFT_APP_ID: '',
+        },
+        stdio: ['ignore', output, output],
+      });
   const botUrl = `http://127.0.0.1:${botPort}`;
   // The client exits at once when started in the background with an open stdin: give it none.
   const client = spawn(
@@ -153,13 +165,13 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         ...process.env,
         TEAMSAPPTESTER_BROWSER: 'none',
         M365_AGENTS_PLAYGROUND_CONFIG_PATH: configPath,
-        M365_AGENTS_PLAYGROUND_LOGFILE: path.join(dataDir, 'playground-client.log'),
+        M365_AGENTS_PLAYGROUND_LOGFILE: path.join(dataDir, `playground-client-${persona}.log`),
       },
       stdio: ['ignore', output, output],
     },
   );
   const stop = async () => {
-    await Promise.all([stopChild(client), stopChild(bot)]);
+    await Promise.all([stopChild(client), ...(bot ? [stopChild(bot)] : [])]);
   };
   try {
     await waitUntilUp(`${botUrl}/healthz`, bot, 'The bot');
@@ -172,14 +184,20 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
 }
 
 function parseArgs(argv: readonly string[]): PlaygroundOptions {
-  const options: { as?: Persona; clientPort?: number; botPort?: number } = {};
+  const options: { as?: Persona; clientPort?: number; botPort?: number; attach?: boolean } = {};
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--attach') {
+      options.attach = true;
+      continue;
+    }
     if (flag === '--as' && PERSONAS.includes(value as Persona)) options.as = value as Persona;
     else if (flag === '--port' && value) options.clientPort = Number(value);
     else if (flag === '--bot-port' && value) options.botPort = Number(value);
     else
-      throw new Error(`usage: npm run playground -- [--as ${PERSONAS.join('|')}] [--port N] [--bot-port N]`);
+      throw new Error(
+        `usage: npm run playground -- [--as ${PERSONAS.join('|')}] [--port N] [--bot-port N] [--attach]`,
+      );
     i++;
   }
   return options;

@@ -163,6 +163,7 @@ describe('approvals in Teams', function () {
       fundReservationNumber: 'FR-2026-118',
     });
     assert.match(textOf(answer), /approved by Farah Haddad, reservation FR-2026-118/);
+    assert.deepEqual(actionsOn(answer), [], 'nothing left for finance to press once the funds are approved');
     await decideOn(lastCardIn('union'), 'acknowledge', union);
     await deliver();
     await decideOn(lastCardIn('procurement'), 'confirm_translation', procurement);

@@ -7,6 +7,7 @@ import {
   type ActionName,
   availableActions,
   type Guard,
+  offeredNow,
   specOf,
   type WorkflowEvent,
 } from '../services/lifecycle';
@@ -37,7 +38,7 @@ export function actionsFor(o: Opportunity, viewer: Viewer): ActionName[] {
     'actor' in viewer
       ? availableActions(o, viewer.actor)
       : ACTIONS.filter((a) => specOf(a).from.includes(o.status) && specOf(a).roles.includes(viewer.channel));
-  return possible.filter(decidableFromCard);
+  return possible.filter((a) => decidableFromCard(a) && offeredNow(o, a));
 }
 
 const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {

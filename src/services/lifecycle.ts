@@ -507,6 +507,30 @@ export function specOf(action: ActionName): { from: readonly Status[]; roles: re
   return SPECS[action];
 }
 
+const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
+const fundsOpen = (o: Opportunity) => o.finance.fundsStatus !== 'approved';
+
+/**
+ * Actions that make sense in only part of their status, whatever is typed: a card offers them only then.
+ * The guards still judge every attempt; this only keeps buttons that could not work off the cards.
+ */
+const OFFERED_WHEN: Partial<Record<ActionName, (o: Opportunity) => boolean>> = {
+  approve_funds: fundsOpen,
+  reject_funds: fundsOpen,
+  request_funds_changes: fundsOpen,
+  acknowledge: (o) => o.consultation.status === 'open',
+  raise_concern: (o) => o.consultation.status === 'open' || o.consultation.status === 'acknowledged',
+  answer_concern: (o) => o.consultation.status === 'concern_raised',
+  confirm_translation: (o) => !o.translationConfirmed,
+  post: (o) => readyToPost(o),
+  select_supplier: (o) => remainingPassers(o) > 0,
+  no_award: (o) => remainingPassers(o) <= 0,
+};
+
+export function offeredNow(o: Opportunity, action: ActionName): boolean {
+  return OFFERED_WHEN[action]?.(o) ?? true;
+}
+
 /** The actions `actor` may attempt on `o` now (state and role allow them; guards are checked on the attempt). */
 export function availableActions(o: Opportunity, actor: Actor): ActionName[] {
   return ACTIONS.filter((a) => authorize(o, a, actor) === undefined);

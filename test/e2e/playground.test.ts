@@ -1,45 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type RunningPlayground, startPlayground } from '../../scripts/playground';
-import { problemText } from '../../src/cards/intake';
-import { type Locale, t } from '../../src/i18n';
-import {
-  FIELDS,
-  type FieldName,
-  fieldsFromContent,
-  fieldsOf,
-  type FormStep,
-  type IntakeFields,
-  type Step,
-  toContent,
-} from '../../src/services/intake';
-import type { Problem } from '../../src/services/rules';
-import { SqliteStore } from '../../src/stores/sqlite-store';
-import { content } from '../support/opportunities';
+import { fieldsFromContent, toContent } from '../../src/services/intake';
 import { launchChromium } from '../support/chromium';
+import { content } from '../support/opportunities';
+import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
 
 /** End to end through the real local Teams client, driven in headless Chromium as a person would. */
-
-const SHOTS = path.resolve(__dirname, '../../test-output/e2e');
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  const box = page.locator('[data-lexical-editor="true"][role="textbox"]');
-  await box.click();
-  await box.pressSequentially(text);
-  await page.keyboard.press('Enter');
-}
 
 describe('in the local Teams client (Agents Playground)', function () {
   this.timeout(120_000);
@@ -83,13 +53,7 @@ describe('in the local Teams client (Agents Playground)', function () {
 
   it('answers a mention in a team channel', async () => {
     await page.getByRole('treeitem', { name: /Micro-acquisition/ }).click();
-    // A channel shows a "start a new post" box above the reply boxes of existing threads.
-    const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
-    await box.click();
-    await box.pressSequentially('@');
-    await page.getByRole('menuitem', { name: 'Microacq' }).click();
-    await box.pressSequentially(' aide');
-    await page.keyboard.press('Enter');
+    await mention(page, 'aide');
     const card = page.locator('.ac-adaptiveCard', { hasText: 'What you can ask Microacq' }).last();
     await card.waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'help-channel.png') });
@@ -104,78 +68,6 @@ describe('in the local Teams client (Agents Playground)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'unknown-command.png') });
   });
 
-  /**
-   * A person fills in every step of the intake card as they would, making one mistake on the way, and
-   * the record lands in the store with what they typed. Labels and messages come from the resources, so
-   * the same walk runs in either language.
-   */
-  async function completeIntake(locale: Locale, typed: IntakeFields, mistake: Problem & { value: string }) {
-    const label = (f: FieldName) => t(locale, `intake.fields.${f}.label`);
-    const button = (key: Parameters<typeof t>[1]) => t(locale, key);
-    const stepTitle = (n: number, step: Step) =>
-      t(locale, 'intake.progress', { n, total: 5, step: t(locale, `intake.steps.${step}`) });
-
-    await say(page, locale === 'fr' ? 'nouveau' : 'new');
-    const card = page.locator('.ac-adaptiveCard', { hasText: t(locale, 'intake.heading') }).last();
-    await card.waitFor({ timeout: 30_000 });
-    const shot = (name: string) =>
-      card.screenshot({ path: path.join(SHOTS, `intake-${locale}-${name}.png`) });
-    const fill = async (step: FormStep, values: IntakeFields) => {
-      for (const f of fieldsOf(step)) {
-        const value = values[f];
-        if (value === undefined || FIELDS[f].kind === 'toggle') continue;
-        await card.getByLabel(label(f), { exact: true }).fill(value);
-      }
-    };
-    const press = async (key: Parameters<typeof t>[1], expect: string) => {
-      await card.getByRole('button', { name: button(key), exact: true }).click();
-      await card.getByText(expect, { exact: true }).first().waitFor({ timeout: 30_000 });
-    };
-
-    const steps: [FormStep, Step][] = [
-      ['basics', 'work'],
-      ['work', 'pricing'],
-      ['pricing', 'attestations'],
-    ];
-    for (const [i, [step, following]] of steps.entries()) {
-      await fill(step, typed);
-      if (FIELDS[mistake.field as FieldName].step === step) {
-        await fill(step, { [mistake.field]: mistake.value });
-        await card.getByRole('button', { name: button('intake.buttons.next'), exact: true }).click();
-        await card.getByText(problemText(locale, mistake)).waitFor({ timeout: 30_000 });
-        assert.equal(
-          await card.getByLabel(label(mistake.field as FieldName), { exact: true }).inputValue(),
-          mistake.value,
-        );
-        await shot(`${i + 1}-${step}-mistake`);
-        await fill(step, typed);
-      }
-      await press('intake.buttons.next', stepTitle(i + 2, following));
-    }
-    for (const box of await card.getByRole('checkbox').all()) await box.check();
-    await shot('4-attestations');
-    await press('intake.buttons.review', stepTitle(5, 'review'));
-    await shot('5-review');
-    await press('intake.buttons.submit', t(locale, 'intake.submitted.nextStepsHeading'));
-    const confirmation = await card.innerText();
-    await shot('6-submitted');
-    const reference = /MA-\d{4}-\d{4}/.exec(confirmation)?.[0];
-    assert.ok(reference, confirmation);
-    assert.match(confirmation, new RegExp(t(locale, 'intake.submitted.heading', { reference })));
-
-    const store = SqliteStore.open(path.join(playground.dataDir, 'playground.db'));
-    try {
-      const record = await store.get(reference);
-      assert.ok(record);
-      return record;
-    } finally {
-      await store.close();
-    }
-  }
-
-  /** Dates from the real clock: the bot checks them against today. */
-  const inDays = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-
   it('completes an intake in English, explains a price over the ceiling, and stores every field', async () => {
     // Tall enough for the whole review card, so its screenshot shows every line.
     await page.setViewportSize({ width: 1280, height: 2400 });
@@ -187,7 +79,7 @@ describe('in the local Teams client (Agents Playground)', function () {
       deliveryDate: inDays(70),
       contactName: playground.user.name,
     };
-    const record = await completeIntake('en', fields, {
+    const record = await completeIntake(page, playground.dataDir, 'en', fields, {
       field: 'estimatedHours',
       code: 'over_ceiling',
       // $80 × (100 + 10) h = $8,800, $10,120 with the highest tax.
@@ -219,6 +111,8 @@ describe('in the local Teams client (Agents Playground)', function () {
     await say(page, 'langue français');
     await page.locator('.ac-adaptiveCard', { hasText: 'Désormais, je vous parle en français' }).waitFor();
     const record = await completeIntake(
+      page,
+      playground.dataDir,
       'fr',
       {
         title: 'Sélecteur de date accessible',

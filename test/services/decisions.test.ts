@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DECISION_INPUTS, decidableFromCard, payloadFromCard } from '../../src/services/decisions';
-import { ACTIONS, PAYLOADS } from '../../src/services/lifecycle';
+import { ACTIONS, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
+import { clock, person, submitted } from '../support/opportunities';
 import { deliveriesFor } from '../../src/services/routing';
 
 describe('decision forms', () => {
@@ -107,5 +108,45 @@ describe('routing', () => {
         type,
       );
     }
+  });
+});
+
+describe('buttons offered on a card', () => {
+  const vetted = () => {
+    const o = decide(submitted(), 'vet_go', {}, person('p', 'procurement'), clock());
+    if (!o.ok) throw new Error('cannot vet');
+    return o.next;
+  };
+
+  it('offer funds decisions until the funds are approved, then none', () => {
+    const o = vetted();
+    assert.equal(offeredNow(o, 'approve_funds'), true);
+    const approved = decide(
+      o,
+      'approve_funds',
+      { fundReservationNumber: 'FR-1' },
+      person('f', 'finance'),
+      clock(),
+    );
+    assert.ok(approved.ok);
+    for (const action of ['approve_funds', 'reject_funds', 'request_funds_changes'] as const) {
+      assert.equal(offeredNow(approved.next, action), false, action);
+    }
+  });
+
+  it('offer answering a concern only when one is raised, and posting only when everything is ready', () => {
+    const o = vetted();
+    assert.equal(offeredNow(o, 'answer_concern'), false);
+    assert.equal(offeredNow(o, 'post'), false);
+    const concern = decide(
+      o,
+      'raise_concern',
+      { comment: 'Overlaps our work' },
+      person('u', 'union'),
+      clock(),
+    );
+    assert.ok(concern.ok);
+    assert.equal(offeredNow(concern.next, 'answer_concern'), true);
+    assert.equal(offeredNow(concern.next, 'acknowledge'), false);
   });
 });

@@ -1,0 +1,138 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { type Persona, type RunningPlayground, startPlayground } from '../../scripts/playground';
+import { fieldsFromContent } from '../../src/services/intake';
+import { SqliteStore } from '../../src/stores/sqlite-store';
+import { launchChromium } from '../support/chromium';
+import { content } from '../support/opportunities';
+import { completeIntake, freePort, inDays, mention, SHOTS } from '../support/playground-client';
+
+/**
+ * Approvals end to end in the local Teams client: one bot, and one Playground client per person — the
+ * requester, the procurement officer, the finance approver and the union representative — each acting
+ * from their own channel, as Teams would show each of them.
+ */
+
+describe('approvals in the local Teams client, one client per role', function () {
+  this.timeout(240_000);
+  const clients = new Map<Persona, { playground: RunningPlayground; page: Page }>();
+  let browser: Browser;
+  let dataDir: string;
+
+  const pageOf = (persona: Persona): Page => {
+    const client = clients.get(persona);
+    if (!client) throw new Error(`no client for ${persona}`);
+    return client.page;
+  };
+
+  /** The latest card on a page that shows `text`, once it is there. */
+  const cardWith = async (page: Page, text: string | RegExp): Promise<Locator> => {
+    const card = page.locator('.ac-adaptiveCard', { hasText: text }).last();
+    await card.waitFor({ timeout: 60_000 });
+    return card;
+  };
+
+  const shot = (persona: Persona, name: string) =>
+    pageOf(persona).screenshot({ path: path.join(SHOTS, `approvals-${persona}-${name}.png`) });
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(path.join(tmpdir(), 'microacq-approvals-'));
+    const botPort = await freePort();
+    browser = await launchChromium();
+    for (const persona of ['requester', 'procurement', 'finance', 'union'] as const) {
+      const playground = await startPlayground({
+        as: persona,
+        quiet: true,
+        dataDir,
+        botPort,
+        clientPort: await freePort(),
+        attach: persona !== 'requester',
+      });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      await page.goto(playground.url);
+      await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout: 60_000 });
+      clients.set(persona, { playground, page });
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    // The requester's client owns the bot: stop it last.
+    for (const persona of ['union', 'finance', 'procurement', 'requester'] as const) {
+      await clients.get(persona)?.playground.stop();
+    }
+  });
+
+  it('registers each team channel from inside it', async () => {
+    const channels: [Persona, RegExp, string][] = [
+      ['procurement', /Micro-acquisition/, 'register procurement'],
+      ['finance', /Finance/, 'register finance'],
+      ['union', /Union consultation/, 'register union'],
+    ];
+    for (const [persona, channel, command] of channels) {
+      const page = pageOf(persona);
+      await page.getByRole('treeitem', { name: channel }).click();
+      await mention(page, command);
+      await cardWith(page, 'This channel now receives');
+    }
+  });
+
+  it('routes a request submitted in the personal chat to each team, who decide from their cards', async () => {
+    const requester = pageOf('requester');
+    await requester.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    const record = await completeIntake(requester, dataDir, 'en', {
+      ...fieldsFromContent(content()),
+      applicationDeadline: inDays(14),
+      supplierSelectionDate: inDays(16),
+      deliveryDate: inDays(70),
+    });
+    const ref = record.reference;
+
+    // Procurement vets from the card posted in its channel.
+    const procurement = pageOf('procurement');
+    let card = await cardWith(procurement, `${ref} · submitted`);
+    await shot('procurement', '1-vetting-card');
+    await card.getByRole('button', { name: 'Go', exact: true }).click();
+    await cardWith(procurement, 'Done: Go.');
+
+    // Finance approves the funds with the reservation number, from the card in the Finance channel.
+    const finance = pageOf('finance');
+    card = await cardWith(finance, `${ref} · in approval`);
+    await card.getByRole('button', { name: 'Approve (s. 32)' }).click();
+    await card.getByLabel('Fund reservation number', { exact: true }).fill('FR-2026-118');
+    await card.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await cardWith(finance, 'approved by Farah Haddad, reservation FR-2026-118');
+    await shot('finance', '2-funds-approved');
+
+    // The union acknowledges from the card in its channel.
+    const union = pageOf('union');
+    card = await cardWith(union, `${ref} · in approval`);
+    await card.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await cardWith(union, 'Done: Acknowledge.');
+    await shot('union', '3-acknowledged');
+
+    // The card posted in the procurement channel was updated in place for everyone there.
+    await cardWith(procurement, /approved by Farah Haddad[\s\S]*acknowledged/);
+    await shot('procurement', '4-card-updated');
+
+    // The requester was told at every step, in the personal chat.
+    for (const told of ['vetted by the procurement team', 'funds approved', 'acknowledged by the union']) {
+      await cardWith(requester, `${ref}: ${told}`);
+    }
+    await shot('requester', '5-updates');
+
+    const store = SqliteStore.open(path.join(dataDir, 'playground.db'));
+    try {
+      const now = await store.get(ref);
+      assert.equal(now?.status, 'in_approval');
+      assert.equal(now?.finance.fundReservationNumber, 'FR-2026-118');
+      assert.equal(now?.consultation.status, 'acknowledged');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { problemText } from '../../src/cards/intake';
+import { type Locale, t } from '../../src/i18n';
+import {
+  FIELDS,
+  type FieldName,
+  fieldsOf,
+  type FormStep,
+  type IntakeFields,
+  type Step,
+} from '../../src/services/intake';
+import type { Opportunity } from '../../src/services/opportunity';
+import type { Problem } from '../../src/services/rules';
+import { SqliteStore } from '../../src/stores/sqlite-store';
+
+/** Driving the local Teams client (Agents Playground) as a person would, for the end-to-end suites. */
+
+export const SHOTS = path.resolve(__dirname, '../../test-output/e2e');
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Types a message in the chat's box and sends it. */
+export async function say(page: Page, text: string): Promise<void> {
+  const box = page.locator('[data-lexical-editor="true"][role="textbox"]');
+  await box.click();
+  await box.pressSequentially(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Posts in a channel, mentioning the bot first (a channel's first box starts a new post). */
+export async function mention(page: Page, text: string): Promise<void> {
+  const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
+  await box.click();
+  await box.pressSequentially('@');
+  await page.getByRole('menuitem', { name: 'Microacq' }).click();
+  await box.pressSequentially(` ${text}`);
+  await page.keyboard.press('Enter');
+}
+
+/** Dates from the real clock: the bot checks them against today. */
+export const inDays = (offset: number) =>
+  new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * A person fills in every step of the intake card as they would, making one mistake on the way, and
+ * the record lands in the store with what they typed. Labels and messages come from the resources, so
+ * the same walk runs in either language.
+ */
+export async function completeIntake(
+  page: Page,
+  dataDir: string,
+  locale: Locale,
+  typed: IntakeFields,
+  mistake?: Problem & { value: string },
+): Promise<Opportunity> {
+  const label = (f: FieldName) => t(locale, `intake.fields.${f}.label`);
+  const button = (key: Parameters<typeof t>[1]) => t(locale, key);
+  const stepTitle = (n: number, step: Step) =>
+    t(locale, 'intake.progress', { n, total: 5, step: t(locale, `intake.steps.${step}`) });
+
+  await say(page, locale === 'fr' ? 'nouveau' : 'new');
+  const card = page.locator('.ac-adaptiveCard', { hasText: t(locale, 'intake.heading') }).last();
+  await card.waitFor({ timeout: 30_000 });
+  const shot = (name: string) => card.screenshot({ path: path.join(SHOTS, `intake-${locale}-${name}.png`) });
+  const fill = async (step: FormStep, values: IntakeFields) => {
+    for (const f of fieldsOf(step)) {
+      const value = values[f];
+      if (value === undefined || FIELDS[f].kind === 'toggle') continue;
+      await card.getByLabel(label(f), { exact: true }).fill(value);
+    }
+  };
+  const press = async (key: Parameters<typeof t>[1], expect: string) => {
+    await card.getByRole('button', { name: button(key), exact: true }).click();
+    await card.getByText(expect, { exact: true }).first().waitFor({ timeout: 30_000 });
+  };
+
+  const steps: [FormStep, Step][] = [
+    ['basics', 'work'],
+    ['work', 'pricing'],
+    ['pricing', 'attestations'],
+  ];
+  for (const [i, [step, following]] of steps.entries()) {
+    await fill(step, typed);
+    if (mistake && FIELDS[mistake.field as FieldName].step === step) {
+      await fill(step, { [mistake.field]: mistake.value });
+      await card.getByRole('button', { name: button('intake.buttons.next'), exact: true }).click();
+      await card.getByText(problemText(locale, mistake)).waitFor({ timeout: 30_000 });
+      assert.equal(
+        await card.getByLabel(label(mistake.field as FieldName), { exact: true }).inputValue(),
+        mistake.value,
+      );
+      await shot(`${i + 1}-${step}-mistake`);
+      await fill(step, typed);
+    }
+    await press('intake.buttons.next', stepTitle(i + 2, following));
+  }
+  for (const box of await card.getByRole('checkbox').all()) await box.check();
+  await shot('4-attestations');
+  await press('intake.buttons.review', stepTitle(5, 'review'));
+  await shot('5-review');
+  await press('intake.buttons.submit', t(locale, 'intake.submitted.nextStepsHeading'));
+  const confirmation = await card.innerText();
+  await shot('6-submitted');
+  const reference = /MA-\d{4}-\d{4}/.exec(confirmation)?.[0];
+  assert.ok(reference, confirmation);
+  assert.match(confirmation, new RegExp(t(locale, 'intake.submitted.heading', { reference })));
+
+  const store = SqliteStore.open(path.join(dataDir, 'playground.db'));
+  try {
+    const record = await store.get(reference);
+    assert.ok(record);
+    return record;
+  } finally {
+    await store.close();
+  }
+}
