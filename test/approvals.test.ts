@@ -204,6 +204,10 @@ describe('approvals in Teams', function () {
 
     const record = await bot.store.get(reference);
     assert.equal(record?.status, 'paid');
+    // Both finance cards, the first and the one for certification, show the request as paid.
+    const financeCards = sentTo(channelId('finance')).filter((s) => s.body.attachments);
+    const lastOfEach = new Map(financeCards.map((s) => [s.method === 'PUT' ? s.path : `post-${s.path}`, s]));
+    assert.ok([...lastOfEach.values()].filter((s) => textOf(cardOf(s)).includes('· paid')).length >= 2);
     assert.equal(record?.finance.fundReservationNumber, 'FR-2026-118');
     assert.equal(record?.finance.paymentMethod, 'paypal');
     const lines = sentTo('a:chat-personal-aad-requester').map((s) => textOf(cardOf(s)));
@@ -373,6 +377,28 @@ describe('approvals in Teams', function () {
     assert.equal((await bot.store.query({}, { limit: 10 })).items.length, 1);
     await deliver();
     assert.match(textOf(lastCardIn('procurement')), new RegExp(`${reference} · submitted`));
+  });
+
+  it('uses channels given by configuration until one is registered in chat', async () => {
+    await bot.server.stop();
+    bot = await startTestBot(
+      {
+        SQLITE_PATH: dbPath,
+        CHANNEL_PROCUREMENT: channelId('configured-procurement'),
+        TEAMS_SERVICE_URL: connector.url,
+      },
+      { now: () => now, background: false },
+    );
+    const reference = await submit();
+    await deliver();
+    assert.match(textOf(lastCardIn('configured-procurement')), new RegExp(`${reference} · submitted`));
+    const list = await say('channels', { from: PEOPLE.procurement });
+    assert.match(textOf(list), /Procurement team\*\*: set by configuration/);
+    await say('register procurement', { from: PEOPLE.procurement, channel: 'procurement' });
+    assert.match(
+      textOf(await say('channels', { from: PEOPLE.procurement })),
+      /Procurement team\*\*: registered/,
+    );
   });
 
   it('lets finance and the union register their own channels', async () => {

@@ -265,14 +265,12 @@ describe('OutboxSender over HTTP', function () {
     assert.deepEqual(await store.outboxCounts(), { pending: 0, dead: 0 });
   });
 
-  it('posts an update whose message was never posted, and remembers the new id', async () => {
+  it('skips an update whose message was never posted: there is nothing to update, and nothing to send', async () => {
     await queue('update:v2', { kind: 'update', messageKey: 'card:never', activity: { text: 'Version 2' } });
-    assert.equal(await sender().drainOnce(), 1);
-    assert.deepEqual(
-      connector.sent.map((s) => s.method),
-      ['POST'],
-    );
-    assert.equal(await store.getMessageId('card:never'), 'sent-1');
+    await sender().drainOnce();
+    assert.deepEqual(connector.sent, []);
+    assert.deepEqual(await store.dueMessages(new Date(clock + 60_000).toISOString(), 10), []);
+    assert.equal(await store.getMessageId('card:never'), undefined);
   });
 
   it('retries a 429 honouring Retry-After and sends once', async () => {

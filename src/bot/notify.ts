@@ -3,9 +3,16 @@ import { type Card, opportunityCard, statusCard } from '../cards';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
 import type { Logger } from '../log';
-import type { WorkflowEvent } from '../services/lifecycle';
+import type { EventType, WorkflowEvent } from '../services/lifecycle';
 import type { Opportunity } from '../services/opportunity';
-import { CARD_CHANNELS, type CardChannel, cardKey, channelKey, deliveriesFor } from '../services/routing';
+import {
+  CARD_CHANNELS,
+  type CardChannel,
+  cardKey,
+  channelKey,
+  deliveriesFor,
+  postingEvents,
+} from '../services/routing';
 import type { AuditEntry, OpportunityStore } from '../services/store';
 
 /**
@@ -23,15 +30,12 @@ function activityOf(card: Card): Record<string, unknown> {
   return { ...MessageFactory.attachment(CardFactory.adaptiveCard(card)) };
 }
 
-/** Whether a team has been brought in on this request, so its card exists (or is queued) to update. */
-function reached(o: Opportunity, channel: CardChannel): boolean {
-  return channel === 'procurement' || o.timeline.in_approval !== undefined;
-}
-
-/** Statuses where a channel's team still has a card to act on, for requests that waited for it. */
-function waitingFor(o: Opportunity, channel: CardChannel): boolean {
-  if (channel === 'procurement') return o.status === 'submitted';
-  return o.status === 'in_approval';
+/** The card a team waits to be given for a request in this status, by the event that posts it. */
+function waitingCard(o: Opportunity, channel: CardChannel): EventType | undefined {
+  if (channel === 'procurement' && o.status === 'submitted')
+    return o.timeline.changes_requested ? 'resubmitted' : 'submitted';
+  if (channel !== 'procurement' && o.status === 'in_approval') return 'vetted';
+  return undefined;
 }
 
 export function createNotifier(
@@ -48,23 +52,28 @@ export function createNotifier(
 
   const registered = async (key: string) => (await store.getConversation(key)) !== undefined;
 
-  /** A channel's card of this version: posted as a new message, or replacing the one posted before. */
+  /**
+   * A channel's card at this version: posted as a new message, or replacing the card posted on `postedOn`
+   * (the sender skips an update when no such card was ever posted).
+   */
   const queueCard = async (
     kind: 'post' | 'update',
     o: Opportunity,
     channel: CardChannel,
+    postedOn: EventType,
     last: AuditEntry | undefined,
   ) => {
     if (!(await registered(channelKey(channel)))) {
-      log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
+      if (kind === 'post')
+        log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
       return;
     }
     await store.enqueue({
-      id: `${kind}:${o.reference}:${channel}:v${o.version}`,
+      id: `${kind}:${o.reference}:${channel}:${postedOn}:v${o.version}`,
       conversationKey: channelKey(channel),
       kind,
       activity: activityOf(opportunityCard(locale, o, { channel }, { last })),
-      messageKey: cardKey(o.reference, channel),
+      messageKey: cardKey(o.reference, channel, postedOn),
       createdAt: now().toISOString(),
     });
   };
@@ -82,14 +91,17 @@ export function createNotifier(
       const last = await lastApplied(o.reference);
       const requesterLocale = (await store.getPreferences(o.requester.aadObjectId)).locale ?? o.locale;
       for (const event of events) {
-        const posted = new Set<CardChannel>();
+        const posted = new Set<string>();
         for (const delivery of deliveriesFor(event)) {
           if (delivery.kind === 'post_card') {
-            await queueCard('post', o, delivery.channel, last);
-            posted.add(delivery.channel);
+            await queueCard('post', o, delivery.channel, delivery.postedOn, last);
+            posted.add(cardKey(o.reference, delivery.channel, delivery.postedOn));
           } else if (delivery.kind === 'update_cards') {
             for (const channel of CARD_CHANNELS) {
-              if (!posted.has(channel) && reached(o, channel)) await queueCard('update', o, channel, last);
+              for (const postedOn of postingEvents(channel)) {
+                if (posted.has(cardKey(o.reference, channel, postedOn))) continue;
+                await queueCard('update', o, channel, postedOn, last);
+              }
             }
           } else {
             const to = delivery.to === 'requester' ? await requesterConversation(o) : channelKey('updates');
@@ -119,8 +131,9 @@ export function createNotifier(
           { limit: 200, ...(cursor ? { cursor } : {}) },
         );
         for (const o of page.items) {
-          if (!waitingFor(o, channel) || (await store.getMessageId(cardKey(o.reference, channel)))) continue;
-          await queueCard('post', o, channel, await lastApplied(o.reference));
+          const postedOn = waitingCard(o, channel);
+          if (!postedOn || (await store.getMessageId(cardKey(o.reference, channel, postedOn)))) continue;
+          await queueCard('post', o, channel, postedOn, await lastApplied(o.reference));
           count += 1;
         }
         cursor = page.nextCursor;

@@ -431,6 +431,14 @@ export class OutboxSender {
     if (!reference) {
       return this.dead(message, `the reference stored under ${message.conversationKey} has no address`);
     }
+    if (message.kind === 'update' && message.messageKey !== undefined) {
+      // Nothing was ever posted under this key (that card went to no channel): there is nothing to update.
+      if ((await this.store.getMessageId(message.messageKey)) === undefined) {
+        await this.store.markSent(message.id);
+        this.log.debug({ id: message.id }, 'no posted message to update: skipped');
+        return SENT;
+      }
+    }
     const thread = reference.conversation?.id ?? message.conversationKey;
     const held = this.reserve(thread);
     if (held > 0) return { kind: 'held', wakeMs: held };

@@ -13,12 +13,12 @@ export type CardChannel = Exclude<ChannelKind, 'updates'>;
 export const CARD_CHANNELS: readonly CardChannel[] = ['procurement', 'finance', 'union'];
 
 export type Delivery =
-  | { readonly kind: 'post_card'; readonly channel: CardChannel }
+  | { readonly kind: 'post_card'; readonly channel: CardChannel; readonly postedOn: EventType }
   | { readonly kind: 'update_cards' }
   | { readonly kind: 'line'; readonly to: 'requester' | 'updates' };
 
 /** Events that put a decision before a team that has no card of this request yet, or a newer one. */
-const POSTS: Partial<Record<EventType, readonly CardChannel[]>> = {
+export const POSTS: Partial<Record<EventType, readonly CardChannel[]>> = {
   submitted: ['procurement'],
   resubmitted: ['procurement'],
   vetted: ['finance', 'union'],
@@ -34,7 +34,11 @@ const NOT_TOLD_TO_REQUESTER: ReadonlySet<EventType> = new Set(['submitted']);
 const NO_LINE: ReadonlySet<EventType> = new Set(['consultation_opened']);
 
 export function deliveriesFor(event: Pick<WorkflowEvent, 'type'>): Delivery[] {
-  const deliveries: Delivery[] = (POSTS[event.type] ?? []).map((channel) => ({ kind: 'post_card', channel }));
+  const deliveries: Delivery[] = (POSTS[event.type] ?? []).map((channel) => ({
+    kind: 'post_card',
+    channel,
+    postedOn: event.type,
+  }));
   deliveries.push({ kind: 'update_cards' });
   if (NO_LINE.has(event.type)) return deliveries;
   if (!NOT_TOLD_TO_REQUESTER.has(event.type)) deliveries.push({ kind: 'line', to: 'requester' });
@@ -44,4 +48,11 @@ export function deliveriesFor(event: Pick<WorkflowEvent, 'type'>): Delivery[] {
 
 /** Store keys: where a channel's conversation reference lives, and the id of a request's card in it. */
 export const channelKey = (channel: ChannelKind) => `channel:${channel}`;
-export const cardKey = (reference: string, channel: CardChannel) => `card:${reference}:${channel}`;
+/** A request may have several cards in one channel (a fresh one for certification, say): one key each. */
+export const cardKey = (reference: string, channel: CardChannel, postedOn: EventType) =>
+  `card:${reference}:${channel}:${postedOn}`;
+
+/** The events that post a card to a channel: every card of a request there is updated on each change. */
+export function postingEvents(channel: CardChannel): EventType[] {
+  return (Object.keys(POSTS) as EventType[]).filter((e) => POSTS[e]?.includes(channel));
+}

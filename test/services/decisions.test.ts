@@ -68,7 +68,7 @@ describe('decision forms', () => {
 describe('routing', () => {
   it('posts a new request to the procurement team, and tells the updates channel', () => {
     assert.deepEqual(deliveriesFor({ type: 'submitted' }), [
-      { kind: 'post_card', channel: 'procurement' },
+      { kind: 'post_card', channel: 'procurement', postedOn: 'submitted' },
       { kind: 'update_cards' },
       { kind: 'line', to: 'updates' },
     ]);
@@ -77,22 +77,22 @@ describe('routing', () => {
   it('brings in finance and the union once the request is vetted', () => {
     const posts = deliveriesFor({ type: 'vetted' }).filter((d) => d.kind === 'post_card');
     assert.deepEqual(posts, [
-      { kind: 'post_card', channel: 'finance' },
-      { kind: 'post_card', channel: 'union' },
+      { kind: 'post_card', channel: 'finance', postedOn: 'vetted' },
+      { kind: 'post_card', channel: 'union', postedOn: 'vetted' },
     ]);
   });
 
   it('gives finance a fresh card for certification once the work is accepted', () => {
     assert.deepEqual(
       deliveriesFor({ type: 'accepted' }).filter((d) => d.kind === 'post_card'),
-      [{ kind: 'post_card', channel: 'finance' }],
+      [{ kind: 'post_card', channel: 'finance', postedOn: 'accepted' }],
     );
   });
 
   it('puts a union concern before the procurement team as a new card', () => {
     assert.deepEqual(
       deliveriesFor({ type: 'concern_raised' }).filter((d) => d.kind === 'post_card'),
-      [{ kind: 'post_card', channel: 'procurement' }],
+      [{ kind: 'post_card', channel: 'procurement', postedOn: 'concern_raised' }],
     );
   });
 
