@@ -224,6 +224,47 @@ describe('approvals in Teams', function () {
     assert.match(textOf(history), /Approve \(s\. 32\).*in approval/s);
   });
 
+  it('puts a union concern before procurement and the requester, and posting waits for its answer', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
+    await decideOn(lastCardIn('procurement'), 'vet_go', procurement);
+    await deliver();
+    await decideOn(
+      lastCardIn('finance'),
+      'approve_funds',
+      { from: PEOPLE.finance, channel: 'finance' },
+      {
+        fundReservationNumber: 'FR-7',
+      },
+    );
+    const before = connector.sent.length;
+    await decideOn(
+      lastCardIn('union'),
+      'raise_concern',
+      { from: PEOPLE.union, channel: 'union' },
+      {
+        comment: 'This overlaps work our members do',
+      },
+    );
+    await deliver();
+    const newCard = sentTo(channelId('procurement'), before).find((s) => s.method === 'POST');
+    assert.ok(newCard, 'the concern reaches procurement as a new card');
+    assert.match(textOf(cardOf(newCard)), /This overlaps work our members do/);
+    assert.deepEqual(actionsOn(cardOf(newCard)).sort(), ['answer_concern', 'cancel', 'confirm_translation']);
+    const told = sentTo('a:chat-personal-aad-requester', before).map((s) => textOf(cardOf(s)));
+    assert.ok(told.some((t) => t.includes('concern raised by the union')));
+
+    let answer = await decideOn(cardOf(newCard), 'answer_concern', procurement, {
+      comment: 'Members were asked; no one has capacity before March',
+    });
+    answer = await decideOn(answer, 'confirm_translation', procurement);
+    assert.ok(actionsOn(answer).includes('post'), 'posting is offered once the concern is answered');
+    answer = await decideOn(answer, 'post', procurement);
+    assert.equal((await bot.store.get(reference))?.status, 'posted');
+  });
+
   it('never lets a requester approve their own request, and audits the attempt', async () => {
     await registerAll();
     const reference = await submit(PEOPLE.finance);

@@ -6,7 +6,7 @@ import { businessDaysBetween } from '../services/business-days';
 import { decide } from '../services/lifecycle';
 import type { Opportunity } from '../services/opportunity';
 import { SYSTEM_ACTOR } from '../services/roles';
-import { type CardChannel, channelKey } from '../services/routing';
+import { channelKey, waitingOn } from '../services/routing';
 import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../services/store';
 import type { Notifier } from './notify';
 
@@ -14,15 +14,6 @@ import type { Notifier } from './notify';
  * The clock's part of the workflow. Its state lives in the records (the consultation's closing date, the
  * date a request entered its status), so a restart loses no timer: the next tick does what is due.
  */
-
-/** The team whose decision a request waits for, if any. */
-export function waitingOn(o: Opportunity): CardChannel | undefined {
-  if (o.status === 'submitted') return 'procurement';
-  if (o.status !== 'in_approval') return undefined;
-  if (o.consultation.status === 'concern_raised') return 'procurement';
-  if (o.finance.fundsStatus === 'pending') return 'finance';
-  return undefined;
-}
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,5 @@
 import type { EventType, WorkflowEvent } from './lifecycle';
+import type { Opportunity } from './opportunity';
 
 /**
  * Who hears about what. Each team works from its own channel: a request's card is posted to a channel
@@ -55,4 +56,13 @@ export const cardKey = (reference: string, channel: CardChannel, postedOn: Event
 /** The events that post a card to a channel: every card of a request there is updated on each change. */
 export function postingEvents(channel: CardChannel): EventType[] {
   return (Object.keys(POSTS) as EventType[]).filter((e) => POSTS[e]?.includes(channel));
+}
+
+/** The team whose decision a request waits for, if any. */
+export function waitingOn(o: Opportunity): CardChannel | undefined {
+  if (o.status === 'submitted') return 'procurement';
+  if (o.status !== 'in_approval') return undefined;
+  if (o.consultation.status === 'concern_raised') return 'procurement';
+  if (o.finance.fundsStatus === 'pending') return 'finance';
+  return undefined;
 }
