@@ -36,7 +36,19 @@ const Env = z.object({
   MICROSOFT_APP_PASSWORD: optionalText,
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant'),
   MICROSOFT_APP_TENANT_ID: optionalText,
-  STORE: z.enum(['sqlite']).default('sqlite'),
+  STORE: z.enum(['sqlite', 'sharepoint']).default('sqlite'),
+  SHAREPOINT_SITE_ID: optionalText,
+  SHAREPOINT_LIST_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9 ]{0,39}$/, 'must be letters, digits and spaces, starting with a letter')
+    .default('Microacq'),
+  GRAPH_AUTH: z.enum(['secret', 'certificate', 'managed-identity', 'emulator']).default('secret'),
+  GRAPH_TENANT_ID: optionalText,
+  GRAPH_CLIENT_ID: optionalText,
+  GRAPH_CLIENT_SECRET: optionalText,
+  GRAPH_CERTIFICATE_PATH: optionalText,
+  GRAPH_ENDPOINT: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
+  GRAPH_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(10_000),
   SQLITE_PATH: z.string().min(1).default('./data/microacq.db'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3978),
@@ -68,7 +80,15 @@ export interface Config {
   };
   /** No app id: inbound requests are not authenticated, so the bot must stay on this machine. */
   readonly localMode: boolean;
-  readonly store: { readonly kind: 'sqlite'; readonly sqlitePath: string };
+  /**
+   * Records live in SQLite, or in SharePoint lists through Graph; the bot's own working state (drafts,
+   * conversations, preferences, the outbox) stays in the SQLite file either way.
+   */
+  readonly store: {
+    readonly kind: 'sqlite' | 'sharepoint';
+    readonly sqlitePath: string;
+    readonly sharepoint?: SharePointConfig;
+  };
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number };
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   readonly roles: RoleMapping;
@@ -83,6 +103,19 @@ export interface Config {
   readonly teamsServiceUrl: string;
 }
 
+export interface SharePointConfig {
+  readonly siteId: string;
+  readonly listPrefix: string;
+  readonly auth: 'secret' | 'certificate' | 'managed-identity' | 'emulator';
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly certificatePath: string;
+  /** Graph's root: the public cloud, a national cloud, or a local emulation for tests. */
+  readonly endpoint: string;
+  readonly timeoutMs: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -92,6 +125,30 @@ export class ConfigError extends Error {
 
 function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** What STORE=sharepoint needs, per way of signing in to Graph. */
+function sharepointProblems(e: z.infer<typeof Env>): string[] {
+  const problems: string[] = [];
+  if (e.SHAREPOINT_SITE_ID === '') problems.push('SHAREPOINT_SITE_ID: required with STORE=sharepoint');
+  const need = (
+    name: 'GRAPH_TENANT_ID' | 'GRAPH_CLIENT_ID' | 'GRAPH_CLIENT_SECRET' | 'GRAPH_CERTIFICATE_PATH',
+  ) => {
+    if (e[name] === '') problems.push(`${name}: required with GRAPH_AUTH=${e.GRAPH_AUTH}`);
+  };
+  if (e.GRAPH_AUTH === 'secret') {
+    (['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'] as const).forEach(need);
+  }
+  if (e.GRAPH_AUTH === 'certificate') {
+    (['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CERTIFICATE_PATH'] as const).forEach(need);
+  }
+  // The emulator takes any token; only a Graph on this machine may be reached without signing in.
+  if (e.GRAPH_AUTH === 'emulator' && !isLoopback(new URL(e.GRAPH_ENDPOINT).hostname)) {
+    problems.push(
+      `GRAPH_AUTH: "emulator" signs in to nothing, so GRAPH_ENDPOINT must be on this machine (got "${e.GRAPH_ENDPOINT}")`,
+    );
+  }
+  return problems;
 }
 
 /** Validates `env` into a Config, or throws ConfigError naming each faulty variable. */
@@ -122,6 +179,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if (!localMode && e.MICROSOFT_APP_TYPE !== 'MultiTenant' && e.MICROSOFT_APP_TENANT_ID === '') {
     problems.push(`MICROSOFT_APP_TENANT_ID: required for MICROSOFT_APP_TYPE=${e.MICROSOFT_APP_TYPE}`);
   }
+  if (e.STORE === 'sharepoint') problems.push(...sharepointProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const roles = Object.fromEntries(
@@ -135,7 +193,25 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       tenantId: e.MICROSOFT_APP_TENANT_ID,
     },
     localMode,
-    store: { kind: e.STORE, sqlitePath: e.SQLITE_PATH },
+    store: {
+      kind: e.STORE,
+      sqlitePath: e.SQLITE_PATH,
+      ...(e.STORE === 'sharepoint'
+        ? {
+            sharepoint: {
+              siteId: e.SHAREPOINT_SITE_ID,
+              listPrefix: e.SHAREPOINT_LIST_PREFIX,
+              auth: e.GRAPH_AUTH,
+              tenantId: e.GRAPH_TENANT_ID,
+              clientId: e.GRAPH_CLIENT_ID,
+              clientSecret: e.GRAPH_CLIENT_SECRET,
+              certificatePath: e.GRAPH_CERTIFICATE_PATH,
+              endpoint: e.GRAPH_ENDPOINT.replace(/\/+$/, ''),
+              timeoutMs: e.GRAPH_TIMEOUT_MS,
+            },
+          }
+        : {}),
+    },
     http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_KB * 1024 },
     logLevel: e.LOG_LEVEL,
     roles,

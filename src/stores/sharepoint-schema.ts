@@ -1,0 +1,116 @@
+import { STATUSES } from '../services/opportunity';
+
+/**
+ * The SharePoint lists that hold the records, as Graph column definitions: provisioning creates them and
+ * the store reads and writes exactly these columns. Every column the store filters or sorts on is
+ * indexed, so queries keep working past the 5,000-item list view threshold.
+ */
+
+export interface ColumnDefinition {
+  readonly name: string;
+  readonly indexed?: boolean;
+  readonly enforceUniqueValues?: boolean;
+  readonly text?: {
+    readonly allowMultipleLines?: boolean;
+    readonly maxLength?: number;
+    readonly linesForEditing?: number;
+  };
+  readonly number?: { readonly decimalPlaces?: 'none' | 'automatic' };
+  readonly currency?: { readonly locale: string };
+  readonly dateTime?: { readonly format: 'dateTime' };
+  readonly choice?: { readonly choices: readonly string[]; readonly allowTextEntry?: boolean };
+  readonly boolean?: Record<string, never>;
+}
+
+export interface ListDefinition {
+  /** The list's purpose, for messages. */
+  readonly key: 'opportunities' | 'audit' | 'counters';
+  readonly displayName: (prefix: string) => string;
+  readonly columns: readonly ColumnDefinition[];
+}
+
+/** SharePoint's single line of text holds 255 characters. */
+export const SINGLE_LINE_MAX = 255;
+const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefinition => ({
+  name,
+  text: { maxLength: SINGLE_LINE_MAX },
+  ...extra,
+});
+const note = (name: string): ColumnDefinition => ({
+  name,
+  text: { allowMultipleLines: true, linesForEditing: 6 },
+});
+
+/** The status column offers exactly the workflow's statuses. */
+export const STATUS_CHOICES = STATUSES;
+
+export const LISTS: readonly ListDefinition[] = [
+  {
+    key: 'opportunities',
+    displayName: (prefix) => `${prefix} Opportunities`,
+    columns: [
+      text('Reference', { indexed: true, enforceUniqueValues: true }),
+      { name: 'Status', indexed: true, choice: { choices: STATUS_CHOICES } },
+      text('RequesterId', { indexed: true }),
+      text('RequesterName'),
+      text('Branch', { indexed: true }),
+      { name: 'CreatedAt', dateTime: { format: 'dateTime' } },
+      // SharePoint keeps whole seconds in a dateTime: the order of records (and page cursors) needs the
+      // milliseconds, so it sorts on this ISO text, which orders the same way.
+      text('CreatedKey', { indexed: true }),
+      { name: 'UpdatedAt', dateTime: { format: 'dateTime' } },
+      { name: 'Version', number: { decimalPlaces: 'none' } },
+      { name: 'FixedPrice', currency: { locale: 'en-CA' } },
+      { name: 'TranslationConfirmed', boolean: {} },
+      text('IdempotencyKey', { indexed: true, enforceUniqueValues: true }),
+      // The whole record, validated on every read: the columns above are for people and for queries.
+      note('Record'),
+    ],
+  },
+  {
+    key: 'audit',
+    displayName: (prefix) => `${prefix} Audit`,
+    columns: [
+      text('EntryId', { indexed: true, enforceUniqueValues: true }),
+      text('Reference', { indexed: true }),
+      { name: 'At', dateTime: { format: 'dateTime' } },
+      text('ActorId'),
+      text('ActorName'),
+      text('Action'),
+      text('FromStatus'),
+      text('ToStatus'),
+      { name: 'Outcome', choice: { choices: ['applied', 'refused'] } },
+      text('Reason'),
+      note('Comment'),
+      // The entry exactly as written (to the millisecond): the columns above are for people.
+      note('Entry'),
+    ],
+  },
+  {
+    key: 'counters',
+    displayName: (prefix) => `${prefix} Counters`,
+    columns: [
+      text('CounterKey', { indexed: true, enforceUniqueValues: true }),
+      { name: 'Value', number: { decimalPlaces: 'none' } },
+    ],
+  },
+];
+
+export function listDefinition(key: ListDefinition['key']): ListDefinition {
+  const found = LISTS.find((l) => l.key === key);
+  if (!found) throw new RangeError(`no list ${key}`);
+  return found;
+}
+
+/** The column type, as Graph names the facet that carries it. */
+export function columnType(
+  c: Pick<ColumnDefinition, 'text' | 'number' | 'currency' | 'dateTime' | 'choice' | 'boolean'>,
+): string {
+  if (c.text) return c.text.allowMultipleLines ? 'multiline text' : 'text';
+  if (c.number) return 'number';
+  if (c.currency) return 'currency';
+  if (c.dateTime) return 'dateTime';
+  if (c.choice) return 'choice';
+  if (c.boolean) return 'boolean';
+  return 'unknown';
+}

@@ -1,0 +1,588 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
+import { type NewOpportunity, Opportunity, REFERENCE_PATTERN } from '../services/opportunity';
+import {
+  type AuditEntry,
+  ConcurrencyError,
+  type ConversationReferenceJson,
+  type Draft,
+  type DueOptions,
+  type NewAuditEntry,
+  type NewOutboxMessage,
+  type OpportunityFilter,
+  type OpportunityStore,
+  type OutboxMessage,
+  type Page,
+  type PageRequest,
+  type Preferences,
+  StoreUnavailableError,
+} from '../services/store';
+import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
+
+/**
+ * Records in SharePoint lists through Microsoft Graph. The opportunities list holds each record (its
+ * whole JSON, plus indexed columns to query on), the audit list its trail, and a counters list the
+ * reference numbers. The bot's working state (drafts, conversations, preferences, the outbox) stays in
+ * the local store given as `state`: it is per bot instance, not part of the record.
+ *
+ * Writes that touch two items go as one JSON batch, the second depending on the first; a batch is not a
+ * transaction, so if the audit entry cannot be written after its record was, the record is put back and
+ * the caller told the store is unavailable: no record without its audit entry.
+ */
+
+export interface SharePointStoreOptions {
+  readonly client: Client;
+  readonly siteId: string;
+  readonly listPrefix: string;
+  /** Drafts, conversations, preferences and the outbox. */
+  readonly state: OpportunityStore;
+}
+
+type ListKey = ListDefinition['key'];
+
+interface ItemRef {
+  readonly itemId: string;
+  readonly eTag: string;
+  readonly version: number;
+  /** The record as that item holds it: what to put back if a decision must be undone. */
+  readonly record: Opportunity;
+}
+
+interface GraphItem {
+  readonly id: string;
+  readonly eTag?: string;
+  readonly '@odata.etag'?: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+interface BatchResponse {
+  readonly id: string;
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+/** How many times a throttled or failing step is tried before the person is told to try again later. */
+const ATTEMPTS = 3;
+const MAX_WAIT_MS = 5_000;
+const PAGE_MAX = 100;
+/** A page of a record's audit trail; long trails follow Graph's nextLink. */
+const AUDIT_PAGE = 500;
+
+const RETRYABLE = new Set([429, 503, 504]);
+
+/** An OData string literal: quotes doubled, so a value can never close the literal early. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Graph's error code and status, from the SDK's GraphError or a batch response. */
+function statusOf(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown };
+  return typeof e?.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
+}
+
+function retryAfterMs(headers: Record<string, string> | undefined): number {
+  const raw = headers ? (headers['Retry-After'] ?? headers['retry-after']) : undefined;
+  const seconds = raw === undefined ? 1 : Number(raw);
+  return Math.min(MAX_WAIT_MS, Math.max(0, Number.isFinite(seconds) ? seconds * 1000 : 1000));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const Entry = z.object({
+  id: z.string(),
+  reference: z.string(),
+  at: z.string(),
+  actor: z.object({ aadObjectId: z.string(), name: z.string() }),
+  action: z.string(),
+  from: z.enum(STATUS_CHOICES).optional(),
+  to: z.enum(STATUS_CHOICES).optional(),
+  outcome: z.enum(['applied', 'refused']),
+  comment: z.string().optional(),
+  reason: z.string().optional(),
+});
+
+const Cursor = z.object({ c: z.iso.datetime(), r: z.string().regex(REFERENCE_PATTERN) });
+
+export class SharePointStore implements OpportunityStore {
+  private readonly lists = new Map<ListKey, string>();
+  /** The last item seen of each record: a transition from the version just read needs no second read. */
+  private readonly items = new Map<string, ItemRef>();
+  private readonly counters = new Map<string, { itemId: string; eTag: string; value: number }>();
+
+  private constructor(private readonly options: SharePointStoreOptions) {}
+
+  /** Finds the provisioned lists; a missing one means `npm run provision` has not been run on the site. */
+  static async open(options: SharePointStoreOptions): Promise<SharePointStore> {
+    const store = new SharePointStore(options);
+    for (const list of LISTS) {
+      const name = list.displayName(options.listPrefix);
+      const found = (await store.call('open', () =>
+        options.client
+          .api(`/sites/${options.siteId}/lists`)
+          .filter(encodeURIComponent(`displayName eq ${odataString(name)}`))
+          .select('id,displayName')
+          .get(),
+      )) as { value: { id: string }[] };
+      const id = found.value[0]?.id;
+      if (!id) {
+        throw new StoreUnavailableError(
+          `the SharePoint list "${name}" does not exist on site ${options.siteId}: run npm run provision`,
+        );
+      }
+      store.lists.set(list.key, id);
+    }
+    return store;
+  }
+
+  private items$(list: ListKey): string {
+    return `/sites/${this.options.siteId}/lists/${this.lists.get(list) ?? list}/items`;
+  }
+
+  /** Runs one Graph call; what SharePoint cannot do right now becomes StoreUnavailableError. */
+  private async call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === undefined || status >= 500 || status === 429 || status === 401 || status === 403) {
+        throw new StoreUnavailableError(`SharePoint could not ${operation}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Sends a JSON batch, again while every request in it was throttled; returns the responses by id. */
+  private async batch(operation: string, requests: object[]): Promise<Map<string, BatchResponse>> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = (await this.call(operation, () =>
+        this.options.client.api('/$batch').post({ requests }),
+      )) as { responses: BatchResponse[] };
+      const byId = new Map(answer.responses.map((r) => [r.id, r]));
+      const throttled = answer.responses.filter((r) => RETRYABLE.has(r.status));
+      const untouched = answer.responses.every((r) => RETRYABLE.has(r.status) || r.status === 424);
+      if (throttled.length === 0 || !untouched) return byId;
+      if (attempt >= ATTEMPTS) {
+        throw new StoreUnavailableError(`SharePoint is busy and could not ${operation}; try again shortly`);
+      }
+      await sleep(Math.max(...throttled.map((r) => retryAfterMs(r.headers))));
+    }
+  }
+
+  private async findItem(
+    list: ListKey,
+    column: string,
+    value: string,
+    select: string,
+  ): Promise<GraphItem | undefined> {
+    const found = (await this.call(`read ${list}`, () =>
+      this.options.client
+        .api(this.items$(list))
+        .filter(encodeURIComponent(`fields/${column} eq ${odataString(value)}`))
+        .expand(`fields($select=${select})`)
+        .top(1)
+        .get(),
+    )) as { value: GraphItem[] };
+    return found.value[0];
+  }
+
+  private remember(item: GraphItem, record: Opportunity): Opportunity {
+    const eTag = item.eTag ?? item['@odata.etag'] ?? (item.fields?.['@odata.etag'] as string | undefined);
+    if (eTag) this.items.set(record.reference, { itemId: item.id, eTag, version: record.version, record });
+    return record;
+  }
+
+  private recordOf(item: GraphItem): Opportunity {
+    const raw = item.fields?.Record;
+    const parsed = typeof raw === 'string' ? Opportunity.safeParse(JSON.parse(raw)) : undefined;
+    if (!parsed?.success) {
+      throw new Error(`the SharePoint item ${item.id} does not hold a valid record`, {
+        cause: parsed?.error,
+      });
+    }
+    return this.remember(item, parsed.data);
+  }
+
+  private fieldsOf(o: Opportunity, idempotencyKey?: string): Record<string, unknown> {
+    return {
+      Title: o.title,
+      Reference: o.reference,
+      Status: o.status,
+      RequesterId: o.requester.aadObjectId,
+      RequesterName: o.requester.name.slice(0, SINGLE_LINE_MAX),
+      Branch: o.client.branch,
+      CreatedAt: new Date(o.createdAt).toISOString(),
+      CreatedKey: new Date(o.createdAt).toISOString(),
+      UpdatedAt: new Date(o.updatedAt).toISOString(),
+      Version: o.version,
+      FixedPrice: o.pricing.fixedPriceCents / 100,
+      TranslationConfirmed: o.translationConfirmed,
+      Record: JSON.stringify(o),
+      ...(idempotencyKey ? { IdempotencyKey: idempotencyKey } : {}),
+    };
+  }
+
+  private auditFields(reference: string, entry: NewAuditEntry, id: string): Record<string, unknown> {
+    const fields: Record<string, unknown> = {
+      Title: entry.action.slice(0, SINGLE_LINE_MAX),
+      EntryId: id,
+      Reference: reference,
+      At: new Date(entry.at).toISOString(),
+      ActorId: entry.actor.aadObjectId,
+      ActorName: entry.actor.name.slice(0, SINGLE_LINE_MAX),
+      Action: entry.action,
+      Outcome: entry.outcome,
+    };
+    if (entry.from) fields.FromStatus = entry.from;
+    if (entry.to) fields.ToStatus = entry.to;
+    if (entry.reason) fields.Reason = entry.reason.slice(0, SINGLE_LINE_MAX);
+    if (entry.comment) fields.Comment = entry.comment;
+    fields.Entry = JSON.stringify({ ...entry, id, reference });
+    return fields;
+  }
+
+  /** A batch request adding an audit entry, run only if the batch's record request succeeded. */
+  private auditRequest(reference: string, audit: NewAuditEntry): object {
+    return {
+      id: 'audit',
+      dependsOn: ['record'],
+      method: 'POST',
+      url: this.items$('audit'),
+      headers: { 'Content-Type': 'application/json' },
+      body: { fields: this.auditFields(reference, audit, randomUUID()) },
+    };
+  }
+
+  /** The next number of a year's sequence: a compare-and-set on the year's counter item. */
+  private async nextNumber(year: string): Promise<number> {
+    const key = `opportunities-${year}`;
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      let counter = this.counters.get(key);
+      if (!counter) {
+        const item = await this.findItem('counters', 'CounterKey', key, 'CounterKey,Value');
+        if (item) {
+          counter = {
+            itemId: item.id,
+            eTag: String(item.eTag ?? item['@odata.etag']),
+            value: Number(item.fields?.Value ?? 0),
+          };
+        } else {
+          try {
+            const created = (await this.call('number a record', () =>
+              this.options.client
+                .api(this.items$('counters'))
+                .post({ fields: { Title: key, CounterKey: key, Value: 0 } }),
+            )) as GraphItem;
+            counter = { itemId: created.id, eTag: String(created.eTag ?? created['@odata.etag']), value: 0 };
+          } catch (err) {
+            if (statusOf(err) !== 409) throw err;
+            continue; // someone else created it first: read theirs
+          }
+        }
+      }
+      try {
+        const saved = (await this.call('number a record', () =>
+          this.options.client
+            .api(`${this.items$('counters')}/${counter.itemId}/fields`)
+            .header('If-Match', counter.eTag)
+            .patch({ Value: counter.value + 1 }),
+        )) as Record<string, unknown>;
+        const value = counter.value + 1;
+        this.counters.set(key, { itemId: counter.itemId, eTag: String(saved['@odata.etag']), value });
+        return value;
+      } catch (err) {
+        if (statusOf(err) !== 412) throw err;
+        this.counters.delete(key); // another writer took a number: read the counter again
+      }
+    }
+    throw new StoreUnavailableError('SharePoint is too busy to number the record; try again shortly');
+  }
+
+  async create(record: NewOpportunity, audit: NewAuditEntry, idempotencyKey: string): Promise<Opportunity> {
+    if (idempotencyKey.trim() === '' || idempotencyKey.length > SINGLE_LINE_MAX) {
+      throw new RangeError('an idempotency key must be 1 to 255 characters');
+    }
+    const seen = await this.findItem('opportunities', 'IdempotencyKey', idempotencyKey, 'Record');
+    if (seen) return this.recordOf(seen);
+    const year = new Date(record.createdAt).toISOString().slice(0, 4);
+    const number = await this.nextNumber(year);
+    const full = Opportunity.parse({
+      ...record,
+      reference: `MA-${year}-${String(number).padStart(4, '0')}`,
+      version: 1,
+    });
+    const responses = await this.batch('save the record', [
+      {
+        id: 'record',
+        method: 'POST',
+        url: this.items$('opportunities'),
+        headers: { 'Content-Type': 'application/json' },
+        body: { fields: this.fieldsOf(full, idempotencyKey) },
+      },
+      this.auditRequest(full.reference, audit),
+    ]);
+    const saved = responses.get('record');
+    if (saved?.status === 409) {
+      // The same submission, created meanwhile by another attempt: that one stands (this number is skipped).
+      const first = await this.findItem('opportunities', 'IdempotencyKey', idempotencyKey, 'Record');
+      if (first) return this.recordOf(first);
+    }
+    if (!saved || saved.status >= 300) throw this.failure('save the record', saved);
+    const item = saved.body as GraphItem;
+    if ((responses.get('audit')?.status ?? 500) >= 300) {
+      await this.appendAuditItem(full.reference, audit, randomUUID()).catch(async (err: unknown) => {
+        await this.call('undo the record', () =>
+          this.options.client.api(`${this.items$('opportunities')}/${item.id}`).delete(),
+        ).catch(() => undefined);
+        throw err;
+      });
+    }
+    return this.remember(item, full);
+  }
+
+  private failure(operation: string, response: BatchResponse | undefined): Error {
+    const body = response?.body as { error?: { code?: string; message?: string } } | undefined;
+    const message =
+      `SharePoint could not ${operation}: ${response?.status ?? 'no answer'} ${body?.error?.code ?? ''} ${body?.error?.message ?? ''}`.trim();
+    if (!response || response.status >= 500 || RETRYABLE.has(response.status))
+      return new StoreUnavailableError(message);
+    return new Error(message);
+  }
+
+  async get(reference: string): Promise<Opportunity | undefined> {
+    if (!REFERENCE_PATTERN.test(reference)) return undefined;
+    const item = await this.findItem('opportunities', 'Reference', reference, 'Record');
+    return item ? this.recordOf(item) : undefined;
+  }
+
+  private async currentItem(reference: string): Promise<ItemRef | undefined> {
+    const item = await this.findItem('opportunities', 'Reference', reference, 'Record');
+    if (!item) return undefined;
+    const record = this.recordOf(item);
+    return this.items.get(record.reference);
+  }
+
+  async transition(next: Opportunity, expectedVersion: number, audit: NewAuditEntry): Promise<Opportunity> {
+    if (next.version !== expectedVersion + 1) {
+      throw new RangeError(`${next.reference}: version ${next.version} does not follow ${expectedVersion}`);
+    }
+    const record = Opportunity.parse(next);
+    let known = this.items.get(record.reference);
+    if (!known || known.version !== expectedVersion) known = await this.currentItem(record.reference);
+    if (!known) throw new ConcurrencyError(record.reference, expectedVersion, undefined);
+    if (known.version !== expectedVersion)
+      throw new ConcurrencyError(record.reference, expectedVersion, known.version);
+
+    const responses = await this.batch('save the decision', [
+      {
+        id: 'record',
+        method: 'PATCH',
+        url: `${this.items$('opportunities')}/${known.itemId}/fields`,
+        headers: { 'Content-Type': 'application/json', 'If-Match': known.eTag },
+        body: this.fieldsOf(record),
+      },
+      this.auditRequest(record.reference, audit),
+    ]);
+    const saved = responses.get('record');
+    if (saved?.status === 412 || saved?.status === 404) {
+      this.items.delete(record.reference);
+      const now = await this.currentItem(record.reference);
+      throw new ConcurrencyError(record.reference, expectedVersion, now?.version);
+    }
+    if (!saved || saved.status >= 300) throw this.failure('save the decision', saved);
+    const fields = saved.body as Record<string, unknown>;
+    const eTag = String(fields['@odata.etag']);
+    this.items.set(record.reference, { itemId: known.itemId, eTag, version: record.version, record });
+    if ((responses.get('audit')?.status ?? 500) >= 300) {
+      await this.appendAuditItem(record.reference, audit, randomUUID()).catch(async (err: unknown) => {
+        // Put the previous version back, so no decision stands without its audit entry.
+        const previous = await this.get(record.reference);
+        if (previous && previous.version === record.version) {
+          const before = known.record;
+          await this.call('undo the decision', () =>
+            this.options.client
+              .api(`${this.items$('opportunities')}/${known.itemId}/fields`)
+              .header('If-Match', this.items.get(record.reference)?.eTag ?? eTag)
+              .patch(this.fieldsOf(before)),
+          ).catch(() => undefined);
+          this.items.delete(record.reference);
+        }
+        throw err;
+      });
+    }
+    return record;
+  }
+
+  /** Posts one audit entry, retrying while SharePoint throttles it. */
+  private async appendAuditItem(reference: string, entry: NewAuditEntry, id: string): Promise<AuditEntry> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.call('write the audit entry', () =>
+          this.options.client
+            .api(this.items$('audit'))
+            .post({ fields: this.auditFields(reference, entry, id) }),
+        );
+        return { ...entry, id, reference };
+      } catch (err) {
+        // A retried post that already landed shows as a duplicate entry id: it is written.
+        if (statusOf(err) === 409) return { ...entry, id, reference };
+        if (!(err instanceof StoreUnavailableError) || attempt >= ATTEMPTS) throw err;
+        await sleep(200 * attempt);
+      }
+    }
+  }
+
+  async appendAudit(reference: string, entry: NewAuditEntry): Promise<AuditEntry> {
+    const exists = this.items.has(reference) || (await this.get(reference)) !== undefined;
+    if (!exists) throw new RangeError(`no opportunity ${reference} to audit`);
+    return this.appendAuditItem(reference, entry, randomUUID());
+  }
+
+  async auditTrail(reference: string): Promise<readonly AuditEntry[]> {
+    if (!REFERENCE_PATTERN.test(reference)) return [];
+    const items: GraphItem[] = [];
+    let next: string | undefined;
+    let first = true;
+    do {
+      const page = (await this.call('read the audit trail', () =>
+        first
+          ? this.options.client
+              .api(this.items$('audit'))
+              .filter(encodeURIComponent(`fields/Reference eq ${odataString(reference)}`))
+              .expand('fields')
+              .top(AUDIT_PAGE)
+              .get()
+          : this.options.client.api(next ?? '').get(),
+      )) as { value: GraphItem[]; '@odata.nextLink'?: string };
+      first = false;
+      items.push(...page.value);
+      next = page['@odata.nextLink'];
+    } while (next);
+    // Item ids grow with each write: their order is the order the entries were written in.
+    items.sort((a, b) => Number(a.id) - Number(b.id));
+    return items.map((item): AuditEntry => {
+      const raw = item.fields?.Entry;
+      const parsed = typeof raw === 'string' ? Entry.safeParse(JSON.parse(raw)) : undefined;
+      if (!parsed?.success) throw new Error(`the audit item ${item.id} does not hold a valid entry`);
+      return parsed.data;
+    });
+  }
+
+  async query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
+    const limit = Math.min(PAGE_MAX, Math.max(1, Math.trunc(Number.isNaN(page.limit) ? 1 : page.limit)));
+    if (filter.statuses && filter.statuses.length === 0) return { items: [] };
+    const clauses: string[] = [];
+    if (filter.statuses)
+      clauses.push(`(${filter.statuses.map((s) => `fields/Status eq ${odataString(s)}`).join(' or ')})`);
+    if (filter.requesterId !== undefined)
+      clauses.push(`fields/RequesterId eq ${odataString(filter.requesterId)}`);
+    if (filter.branch !== undefined) clauses.push(`fields/Branch eq ${odataString(filter.branch)}`);
+    if (filter.createdSince !== undefined) {
+      clauses.push(`fields/CreatedKey ge ${odataString(new Date(filter.createdSince).toISOString())}`);
+    }
+    if (page.cursor !== undefined) {
+      const at = this.decodeCursor(page.cursor);
+      const c = odataString(at.c);
+      clauses.push(
+        `(fields/CreatedKey lt ${c} or (fields/CreatedKey eq ${c} and fields/Reference lt ${odataString(at.r)}))`,
+      );
+    }
+    let request = this.options.client
+      .api(this.items$('opportunities'))
+      .expand('fields($select=Reference,CreatedKey,Record)')
+      .orderby('fields/CreatedKey desc,fields/Reference desc')
+      .top(limit + 1);
+    if (clauses.length > 0) request = request.filter(encodeURIComponent(clauses.join(' and ')));
+    const found = (await this.call('query the records', () => request.get())) as { value: GraphItem[] };
+    const records = found.value.slice(0, limit).map((item) => this.recordOf(item));
+    const last = records[records.length - 1];
+    const more = found.value.length > limit && last;
+    return more
+      ? {
+          items: records,
+          nextCursor: this.encodeCursor(new Date(last.createdAt).toISOString(), last.reference),
+        }
+      : { items: records };
+  }
+
+  private encodeCursor(createdAt: string, reference: string): string {
+    return `sp1.${Buffer.from(JSON.stringify({ c: createdAt, r: reference })).toString('base64url')}`;
+  }
+
+  private decodeCursor(cursor: string): z.infer<typeof Cursor> {
+    try {
+      if (!cursor.startsWith('sp1.')) throw new Error('unknown prefix');
+      return Cursor.parse(JSON.parse(Buffer.from(cursor.slice(4), 'base64url').toString('utf8')));
+    } catch (cause) {
+      throw new RangeError('not a page cursor this store issued', { cause });
+    }
+  }
+
+  // The bot's working state lives in the local store.
+  saveDraft(draft: Omit<Draft, 'version'>, expectedVersion?: number): Promise<Draft> {
+    return this.options.state.saveDraft(draft, expectedVersion);
+  }
+  getDraft(ownerId: string, id: string): Promise<Draft | undefined> {
+    return this.options.state.getDraft(ownerId, id);
+  }
+  listDrafts(ownerId: string): Promise<readonly Draft[]> {
+    return this.options.state.listDrafts(ownerId);
+  }
+  deleteDraft(ownerId: string, id: string): Promise<boolean> {
+    return this.options.state.deleteDraft(ownerId, id);
+  }
+  saveConversation(key: string, reference: ConversationReferenceJson): Promise<void> {
+    return this.options.state.saveConversation(key, reference);
+  }
+  getConversation(key: string): Promise<ConversationReferenceJson | undefined> {
+    return this.options.state.getConversation(key);
+  }
+  deleteConversation(key: string): Promise<boolean> {
+    return this.options.state.deleteConversation(key);
+  }
+  getPreferences(userId: string): Promise<Preferences> {
+    return this.options.state.getPreferences(userId);
+  }
+  savePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
+    return this.options.state.savePreferences(userId, preferences);
+  }
+  enqueue(message: NewOutboxMessage): Promise<boolean> {
+    return this.options.state.enqueue(message);
+  }
+  dueMessages(now: string, limit: number, options?: DueOptions): Promise<readonly OutboxMessage[]> {
+    return this.options.state.dueMessages(now, limit, options);
+  }
+  markSent(id: string): Promise<void> {
+    return this.options.state.markSent(id);
+  }
+  markRetry(id: string, notBefore: string, error: string): Promise<void> {
+    return this.options.state.markRetry(id, notBefore, error);
+  }
+  markDead(id: string, error: string): Promise<void> {
+    return this.options.state.markDead(id, error);
+  }
+  saveMessageId(key: string, activityId: string): Promise<void> {
+    return this.options.state.saveMessageId(key, activityId);
+  }
+  getMessageId(key: string): Promise<string | undefined> {
+    return this.options.state.getMessageId(key);
+  }
+  outboxCounts(): Promise<{ pending: number; dead: number }> {
+    return this.options.state.outboxCounts();
+  }
+
+  async ping(): Promise<void> {
+    await this.call('answer', () =>
+      this.options.client.api(`/sites/${this.options.siteId}`).select('id').get(),
+    );
+    await this.options.state.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.options.state.close();
+  }
+}

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { provision } from '../../scripts/provision';
+import type { SharePointConfig } from '../../src/config';
+import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../../src/services/store';
+import { createGraphClient } from '../../src/stores/graph';
+import { SharePointStore } from '../../src/stores/sharepoint-store';
+import { SqliteStore } from '../../src/stores/sqlite-store';
+import { newOpportunity, step, submittedAudit } from '../contract/fixtures';
+import { describeStoreContract } from '../contract/store-contract';
+import { createGraphEmulation, type GraphEmulation } from '../support/graph-emulation';
+
+/**
+ * The SharePoint store against the local Graph emulation: the same contract as the SQLite store, then
+ * what only SharePoint has — provisioning, indexed queries past the list view threshold, eTags, batches,
+ * throttling and OData escaping.
+ */
+
+const SITE =
+  'contoso.sharepoint.com,8e3c5e1b-4a2f-4d8e-9c1a-1f2e3d4c5b6a,0d1c2b3a-4f5e-6d7c-8b9a-0a1b2c3d4e5f';
+
+function configFor(): SharePointConfig {
+  return {
+    siteId: SITE,
+    listPrefix: 'Microacq',
+    auth: 'emulator',
+    tenantId: '',
+    clientId: '',
+    clientSecret: '',
+    certificatePath: '',
+    endpoint: 'https://graph.microsoft.com',
+    timeoutMs: 10_000,
+  };
+}
+
+async function openOn(emulation: GraphEmulation): Promise<SharePointStore> {
+  const client = createGraphClient(configFor(), (url, init) => emulation.fetch(url, init));
+  await provision(client, SITE, 'Microacq');
+  return SharePointStore.open({
+    client,
+    siteId: SITE,
+    listPrefix: 'Microacq',
+    state: SqliteStore.open(':memory:'),
+  });
+}
+
+describeStoreContract('SharePointStore on the Graph emulation', async () =>
+  openOn(createGraphEmulation({ siteId: SITE })),
+);
+
+describe('SharePointStore (SharePoint specifics)', () => {
+  let emulation: GraphEmulation;
+  let store: OpportunityStore;
+  const client = () => createGraphClient(configFor(), (url, init) => emulation.fetch(url, init));
+  let keys = 0;
+  const create = (options: Parameters<typeof newOpportunity>[0] = {}) => {
+    const record = newOpportunity(options);
+    return store.create(record, submittedAudit(record), `key-${++keys}`);
+  };
+
+  beforeEach(async () => {
+    emulation = createGraphEmulation({ siteId: SITE });
+    store = await openOn(emulation);
+  });
+  afterEach(async () => store.close());
+
+  it('provisions idempotently: a second run finds the lists and changes nothing', async () => {
+    const again = await provision(client(), SITE, 'Microacq');
+    assert.deepEqual(again.created, []);
+    assert.deepEqual(again.addedColumns, []);
+    assert.deepEqual(again.conflicts, []);
+    assert.deepEqual(again.found, ['Microacq Opportunities', 'Microacq Audit', 'Microacq Counters']);
+  });
+
+  it('refuses, naming them, the columns of an existing list that conflict', async () => {
+    await client()
+      .api(`/sites/${SITE}/lists`)
+      .post({
+        displayName: 'Other Opportunities',
+        columns: [
+          { name: 'Reference', number: {} },
+          { name: 'Status', text: {} },
+        ],
+        list: { template: 'genericList' },
+      });
+    const report = await provision(client(), SITE, 'Other');
+    assert.deepEqual(report.conflicts, [
+      'Other Opportunities: column Reference is number, the bot needs text',
+      'Other Opportunities: column Status is text, the bot needs choice',
+    ]);
+    assert.ok(report.addedColumns.includes('Other Opportunities: Branch'));
+  });
+
+  it('tells the person the lists are missing rather than failing obscurely', async () => {
+    const bare = createGraphEmulation({ siteId: SITE });
+    const c = createGraphClient(configFor(), (url, init) => bare.fetch(url, init));
+    await assert.rejects(
+      SharePointStore.open({
+        client: c,
+        siteId: SITE,
+        listPrefix: 'Microacq',
+        state: SqliteStore.open(':memory:'),
+      }),
+      (err: unknown) => err instanceof StoreUnavailableError && /run npm run provision/.test(err.message),
+    );
+  });
+
+  it('reads a record in one request and saves a decision on it in one batch', async () => {
+    const record = await create();
+    emulation.resetLog();
+    const read = await store.get(record.reference);
+    assert.equal(emulation.requests.length, 1);
+    assert.ok(read);
+    emulation.resetLog();
+    const { next, audit } = step(read, 'vet_go');
+    await store.transition(next, 1, audit);
+    const outer = emulation.requests.filter((r) => r.batchedIn === undefined);
+    assert.deepEqual(
+      outer.map((r) => `${r.method} ${r.path}`),
+      ['POST /$batch'],
+    );
+  });
+
+  it('reports a change made by someone else in SharePoint as a conflict (412), with their version', async () => {
+    const record = await create();
+    await store.get(record.reference);
+    // Someone edits the item directly: its eTag moves on.
+    const list = (await client()
+      .api(`/sites/${SITE}/lists`)
+      .filter(encodeURIComponent("displayName eq 'Microacq Opportunities'"))
+      .get()) as { value: { id: string }[] };
+    const items = (await client().api(`/sites/${SITE}/lists/${list.value[0]?.id}/items`).get()) as {
+      value: { id: string }[];
+    };
+    const edited = step(record, 'vet_go');
+    await client()
+      .api(`/sites/${SITE}/lists/${list.value[0]?.id}/items/${items.value[0]?.id}/fields`)
+      .patch({ Version: 2, Record: JSON.stringify(edited.next), Status: 'in_approval' });
+    const mine = step(record, 'request_edits', { comment: 'Mine' });
+    await assert.rejects(store.transition(mine.next, 1, mine.audit), (err: unknown) => {
+      assert.ok(err instanceof ConcurrencyError);
+      assert.equal(err.actualVersion, 2);
+      return true;
+    });
+    assert.deepEqual(
+      (await store.auditTrail(record.reference)).map((e) => e.action),
+      ['submit'],
+    );
+  });
+
+  it('answers filtered queries on a list past the 5,000-item threshold, on indexed columns only', async function () {
+    this.timeout(30_000);
+    const template = newOpportunity({ branch: 'Seeded' });
+    emulation.seedItems('Microacq Opportunities', 6_000, (i) => {
+      const reference = `MA-2025-${String(i + 1).padStart(4, '0')}`;
+      const createdAt = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
+      const record = {
+        ...template,
+        reference,
+        version: 1,
+        createdAt,
+        status: i % 2 ? 'submitted' : 'posted',
+      };
+      return {
+        Title: record.title,
+        Reference: reference,
+        Status: record.status,
+        RequesterId: record.requester.aadObjectId,
+        Branch: 'Seeded',
+        CreatedAt: createdAt,
+        CreatedKey: createdAt,
+        Version: 1,
+        IdempotencyKey: `seed-${i}`,
+        Record: JSON.stringify(record),
+      };
+    });
+    const first = await store.query({ statuses: ['posted'], branch: 'Seeded' }, { limit: 50 });
+    assert.equal(first.items.length, 50);
+    assert.ok(first.items.every((o) => o.status === 'posted'));
+    assert.equal(first.items[0]?.reference, 'MA-2025-5999');
+    const second = await store.query(
+      { statuses: ['posted'], branch: 'Seeded' },
+      { limit: 50, cursor: first.nextCursor },
+    );
+    assert.equal(second.items[0]?.reference, 'MA-2025-5899');
+    // No request needed SharePoint's permission to query a column that is not indexed.
+    assert.ok(emulation.requests.every((r) => !('prefer' in r.headers)));
+  });
+
+  for (const branch of [
+    "O'Brien & Sons",
+    '100% #1 branch',
+    'Développement économique 🚀',
+    "''; --",
+    'a/b?c=d',
+  ]) {
+    it(`finds records of a branch named ${JSON.stringify(branch)}: filter text is escaped`, async () => {
+      const record = await create({ branch });
+      await create({ branch: 'Other' });
+      const page = await store.query({ branch }, { limit: 10 });
+      assert.deepEqual(
+        page.items.map((o) => o.reference),
+        [record.reference],
+      );
+    });
+  }
+
+  it('rides out throttling: 429 and 503 with Retry-After are retried, a lasting outage is reported', async () => {
+    const record = await create();
+    emulation.inject({ status: 429, retryAfterSeconds: 0, times: 2 });
+    assert.equal((await store.get(record.reference))?.reference, record.reference);
+    emulation.inject({ status: 503, retryAfterSeconds: 0, times: 50 });
+    await assert.rejects(store.get(record.reference), StoreUnavailableError);
+    emulation.clearFaults();
+    assert.ok(await store.get(record.reference));
+  });
+
+  it('retries a batch whose requests were all throttled, and saves once', async () => {
+    const record = await create();
+    emulation.inject({ status: 429, retryAfterSeconds: 0, times: 1, match: (method) => method === 'PATCH' });
+    const { next, audit } = step(record, 'vet_go');
+    await store.transition(next, 1, audit);
+    assert.equal((await store.get(record.reference))?.status, 'in_approval');
+    assert.equal((await store.auditTrail(record.reference)).length, 2);
+  });
+
+  it('never leaves a decision without its audit entry: it is undone when the entry cannot be written', async () => {
+    const record = await create();
+    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
+      value: { id: string; displayName: string }[];
+    };
+    const auditList = lists.value.find((l) => l.displayName === 'Microacq Audit')?.id ?? 'none';
+    emulation.inject({
+      status: 503,
+      retryAfterSeconds: 0,
+      times: 20,
+      match: (method, path) => method === 'POST' && path.includes(`/lists/${auditList}/items`),
+    });
+    const { next, audit } = step(record, 'vet_go');
+    await assert.rejects(store.transition(next, 1, audit), StoreUnavailableError);
+    emulation.clearFaults();
+    const now = await store.get(record.reference);
+    assert.equal(now?.status, 'submitted');
+    assert.equal(now?.version, 1);
+    assert.equal((await store.auditTrail(record.reference)).length, 1);
+  });
+
+  it('refuses an idempotency key longer than SharePoint holds, clearly', async () => {
+    const record = newOpportunity();
+    await assert.rejects(store.create(record, submittedAudit(record), 'k'.repeat(256)), RangeError);
+  });
+});
