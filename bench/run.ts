@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { decide } from '../src/services/lifecycle';
 import type { Opportunity } from '../src/services/opportunity';
 import { SqliteStore } from '../src/stores/sqlite-store';
+import { benchGraph } from './graph';
 import { benchIntake } from './intake';
 import { newOpportunity } from '../test/contract/fixtures';
 import { clock, person } from '../test/support/opportunities';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
   await store.close();
   raw.close();
   await benchIntake();
+  await benchGraph();
 }
 
 void main();
