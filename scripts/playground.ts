@@ -3,6 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { createGraphClient } from '../src/stores/graph';
+import { createGraphEmulation } from '../test/support/graph-emulation';
+import { provision } from './provision';
 
 /**
  * `npm run playground`: the bot in local mode on the embedded store, and the Microsoft 365 Agents
@@ -46,11 +49,18 @@ export interface PlaygroundOptions {
    * person, in the same tenant and on the same records.
    */
   readonly attach?: boolean;
+  /**
+   * Keep the records in SharePoint lists on a Graph emulation served on this machine (in memory: the
+   * records go when it stops), to see the bot on its production store without a tenant.
+   */
+  readonly sharepoint?: boolean;
 }
 
 export interface RunningPlayground {
   readonly url: string;
   readonly botUrl: string;
+  /** With `sharepoint`: where the Graph emulation answers, and its site. */
+  readonly graph?: { readonly endpoint: string; readonly siteId: string };
   readonly user: PlaygroundUser;
   readonly dataDir: string;
   stop(): Promise<void>;
@@ -83,6 +93,28 @@ export function configFor(
     users: everyone.filter((u) => u !== user),
     team: channel ? { ...yml.team, channels: [channel] } : yml.team,
   };
+}
+
+/** The Graph emulation of the tests, served on loopback, with the bot's lists provisioned on it. */
+async function startGraphEmulation(): Promise<{ endpoint: string; siteId: string; close(): Promise<void> }> {
+  const emulation = createGraphEmulation();
+  const served = await emulation.serve();
+  await provision(
+    createGraphClient({
+      siteId: emulation.siteId,
+      listPrefix: 'Microacq',
+      auth: 'emulator',
+      tenantId: '',
+      clientId: '',
+      clientSecret: '',
+      certificatePath: '',
+      endpoint: served.url,
+      timeoutMs: 10_000,
+    }),
+    emulation.siteId,
+    'Microacq',
+  );
+  return { endpoint: served.url, siteId: emulation.siteId, close: served.close };
 }
 
 async function waitUntilUp(
@@ -129,6 +161,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   const configPath = path.join(dataDir, `playground-${persona}.yml`);
   writeFileSync(configPath, stringify(config));
   const output = options.quiet ? 'ignore' : 'inherit';
+  const graph = options.sharepoint && !options.attach ? await startGraphEmulation() : undefined;
 
   const bot = options.attach
     ? undefined
@@ -141,6 +174,14 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
           HOST: '127.0.0.1',
           SQLITE_PATH: path.join(dataDir, path.basename(env.SQLITE_PATH ?? 'playground.db')),
           MICROSOFT_APP_ID: '',
+          ...(graph
+            ? {
+                STORE: 'sharepoint',
+                SHAREPOINT_SITE_ID: graph.siteId,
+                GRAPH_AUTH: 'emulator',
+                GRAPH_ENDPOINT: graph.endpoint,
+              }
+            : {}),
         },
         stdio: ['ignore', output, output],
       });
@@ -172,6 +213,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   );
   const stop = async () => {
     await Promise.all([stopChild(client), ...(bot ? [stopChild(bot)] : [])]);
+    await graph?.close();
   };
   try {
     await waitUntilUp(`${botUrl}/healthz`, bot, 'The bot');
@@ -180,15 +222,28 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     await stop();
     throw err;
   }
-  return { url: `http://localhost:${clientPort}`, botUrl, user: config.currentUser, dataDir, stop };
+  return {
+    url: `http://localhost:${clientPort}`,
+    botUrl,
+    user: config.currentUser,
+    dataDir,
+    stop,
+    ...(graph ? { graph: { endpoint: graph.endpoint, siteId: graph.siteId } } : {}),
+  };
 }
 
 function parseArgs(argv: readonly string[]): PlaygroundOptions {
-  const options: { as?: Persona; clientPort?: number; botPort?: number; attach?: boolean } = {};
+  const options: {
+    as?: Persona;
+    clientPort?: number;
+    botPort?: number;
+    attach?: boolean;
+    sharepoint?: boolean;
+  } = {};
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--attach') {
-      options.attach = true;
+    if (flag === '--attach' || flag === '--sharepoint') {
+      options[flag === '--attach' ? 'attach' : 'sharepoint'] = true;
       continue;
     }
     if (flag === '--as' && PERSONAS.includes(value as Persona)) options.as = value as Persona;
@@ -196,7 +251,7 @@ function parseArgs(argv: readonly string[]): PlaygroundOptions {
     else if (flag === '--bot-port' && value) options.botPort = Number(value);
     else
       throw new Error(
-        `usage: npm run playground -- [--as ${PERSONAS.join('|')}] [--port N] [--bot-port N] [--attach]`,
+        `usage: npm run playground -- [--as ${PERSONAS.join('|')}] [--port N] [--bot-port N] [--attach] [--sharepoint]`,
       );
     i++;
   }
@@ -205,7 +260,11 @@ function parseArgs(argv: readonly string[]): PlaygroundOptions {
 
 async function main(): Promise<void> {
   const running = await startPlayground(parseArgs(process.argv.slice(2)));
-  console.log(`\nMicroacq is running on the embedded store (${running.dataDir}).`);
+  console.log(
+    running.graph
+      ? `\nMicroacq keeps its records in SharePoint lists on a Graph emulation at ${running.graph.endpoint} (in memory).`
+      : `\nMicroacq is running on the embedded store (${running.dataDir}).`,
+  );
   console.log(`Open the local Teams client: ${running.url}`);
   console.log(
     `You are ${running.user.name}. Say "new" to request work, or "help" to see every command ("langue français" for French). Press Ctrl+C to stop.\n`,

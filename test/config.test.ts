@@ -37,6 +37,42 @@ describe('configuration', () => {
     assert.match(problemsOf({ DEFAULT_LOCALE: 'de' })[0] ?? '', /^DEFAULT_LOCALE: /);
   });
 
+  it('asks, for SharePoint, for the site and the sign-in of the chosen kind', () => {
+    assert.deepEqual(problemsOf({ STORE: 'sharepoint' }), [
+      'SHAREPOINT_SITE_ID: required with STORE=sharepoint',
+      'GRAPH_TENANT_ID: required with GRAPH_AUTH=secret',
+      'GRAPH_CLIENT_ID: required with GRAPH_AUTH=secret',
+      'GRAPH_CLIENT_SECRET: required with GRAPH_AUTH=secret',
+    ]);
+    assert.deepEqual(
+      problemsOf({
+        STORE: 'sharepoint',
+        SHAREPOINT_SITE_ID: 's',
+        GRAPH_AUTH: 'certificate',
+        GRAPH_TENANT_ID: 't',
+        GRAPH_CLIENT_ID: 'c',
+      }),
+      ['GRAPH_CERTIFICATE_PATH: required with GRAPH_AUTH=certificate'],
+    );
+    const mi = parseConfig({ STORE: 'sharepoint', SHAREPOINT_SITE_ID: 's', GRAPH_AUTH: 'managed-identity' });
+    assert.equal(mi.store.sharepoint?.auth, 'managed-identity');
+    assert.equal(mi.store.sharepoint?.endpoint, 'https://graph.microsoft.com');
+  });
+
+  it('lets the sign-in-free emulator be used only for a Graph on this machine', () => {
+    assert.match(
+      problemsOf({ STORE: 'sharepoint', SHAREPOINT_SITE_ID: 's', GRAPH_AUTH: 'emulator' })[0] ?? '',
+      /GRAPH_ENDPOINT must be on this machine/,
+    );
+    const c = parseConfig({
+      STORE: 'sharepoint',
+      SHAREPOINT_SITE_ID: 's',
+      GRAPH_AUTH: 'emulator',
+      GRAPH_ENDPOINT: 'http://127.0.0.1:4000/',
+    });
+    assert.equal(c.store.sharepoint?.endpoint, 'http://127.0.0.1:4000');
+  });
+
   it('lists every invalid variable at once', () => {
     assert.equal(problemsOf({ PORT: '-1', LOG_LEVEL: 'loud' }).length, 2);
   });

@@ -61,6 +61,8 @@ export async function completeIntake(
   locale: Locale,
   typed: IntakeFields,
   mistake?: Problem & { value: string },
+  readRecord: (reference: string) => Promise<Opportunity | undefined> = (reference) =>
+    readFromSqlite(dataDir, reference),
 ): Promise<Opportunity> {
   const label = (f: FieldName) => t(locale, `intake.fields.${f}.label`);
   const button = (key: Parameters<typeof t>[1]) => t(locale, key);
@@ -114,11 +116,16 @@ export async function completeIntake(
   assert.ok(reference, confirmation);
   assert.match(confirmation, new RegExp(t(locale, 'intake.submitted.heading', { reference })));
 
+  const record = await readRecord(reference);
+  assert.ok(record, `${reference} is not in the store`);
+  return record;
+}
+
+/** A record as the Playground's bot stored it in its SQLite file. */
+export async function readFromSqlite(dataDir: string, reference: string): Promise<Opportunity | undefined> {
   const store = SqliteStore.open(path.join(dataDir, 'playground.db'));
   try {
-    const record = await store.get(reference);
-    assert.ok(record);
-    return record;
+    return await store.get(reference);
   } finally {
     await store.close();
   }

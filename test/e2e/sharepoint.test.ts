@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { type RunningPlayground, startPlayground } from '../../scripts/playground';
+import { fieldsFromContent } from '../../src/services/intake';
+import type { OpportunityStore } from '../../src/services/store';
+import { createGraphClient } from '../../src/stores/graph';
+import { SharePointStore } from '../../src/stores/sharepoint-store';
+import { SqliteStore } from '../../src/stores/sqlite-store';
+import { launchChromium } from '../support/chromium';
+import { content } from '../support/opportunities';
+import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
+
+/**
+ * The bot on its production store: records in SharePoint lists, reached through Microsoft Graph (here
+ * the local emulation, served on loopback), driven in the local Teams client.
+ */
+
+describe('in the local Teams client, with the records in SharePoint (Graph emulation)', function () {
+  this.timeout(240_000);
+  let requester: RunningPlayground;
+  let procurement: RunningPlayground;
+  let browser: Browser;
+  let pages: { requester: Page; procurement: Page };
+  let records: OpportunityStore;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'microacq-sharepoint-'));
+    const botPort = await freePort();
+    requester = await startPlayground({
+      quiet: true,
+      dataDir,
+      botPort,
+      clientPort: await freePort(),
+      sharepoint: true,
+    });
+    procurement = await startPlayground({
+      as: 'procurement',
+      quiet: true,
+      dataDir,
+      botPort,
+      clientPort: await freePort(),
+      attach: true,
+    });
+    const graph = requester.graph;
+    assert.ok(graph, 'the Playground started a Graph emulation');
+    records = await SharePointStore.open({
+      client: createGraphClient({
+        siteId: graph.siteId,
+        listPrefix: 'Microacq',
+        auth: 'emulator',
+        tenantId: '',
+        clientId: '',
+        clientSecret: '',
+        certificatePath: '',
+        endpoint: graph.endpoint,
+        timeoutMs: 10_000,
+      }),
+      siteId: graph.siteId,
+      listPrefix: 'Microacq',
+      state: SqliteStore.open(':memory:'),
+    });
+    browser = await launchChromium();
+    const open = async (playground: RunningPlayground) => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 2400 } });
+      await page.goto(playground.url);
+      await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout: 60_000 });
+      return page;
+    };
+    pages = { requester: await open(requester), procurement: await open(procurement) };
+  });
+
+  after(async () => {
+    await browser?.close();
+    await records?.close();
+    await procurement?.stop();
+    await requester?.stop();
+  });
+
+  it('takes an intake into the SharePoint list and routes it to procurement, who vets it', async () => {
+    await pages.procurement.getByRole('treeitem', { name: /Micro-acquisition/ }).click();
+    await mention(pages.procurement, 'register procurement');
+    await pages.procurement.locator('.ac-adaptiveCard', { hasText: 'This channel now receives' }).waitFor();
+
+    await pages.requester.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    const record = await completeIntake(
+      pages.requester,
+      '',
+      'en',
+      {
+        ...fieldsFromContent(content()),
+        applicationDeadline: inDays(14),
+        supplierSelectionDate: inDays(16),
+        deliveryDate: inDays(70),
+      },
+      undefined,
+      (reference) => records.get(reference),
+    );
+    assert.equal(record.status, 'submitted');
+
+    const card = pages.procurement
+      .locator('.ac-adaptiveCard', { hasText: `${record.reference} · submitted` })
+      .last();
+    await card.waitFor({ timeout: 60_000 });
+    await card.getByRole('button', { name: 'Go', exact: true }).click();
+    await pages.procurement
+      .locator('.ac-adaptiveCard', { hasText: `${record.reference} · in approval` })
+      .last()
+      .waitFor({ timeout: 60_000 });
+    await pages.procurement.screenshot({ path: path.join(SHOTS, 'sharepoint-procurement-vetted.png') });
+
+    assert.equal((await records.get(record.reference))?.status, 'in_approval');
+    assert.deepEqual(
+      (await records.auditTrail(record.reference)).map((e) => e.action),
+      ['submit', 'vet_go'],
+    );
+
+    await say(pages.requester, `history ${record.reference}`);
+    const history = pages.requester
+      .locator('.ac-adaptiveCard', { hasText: `History of ${record.reference}` })
+      .last();
+    await history.waitFor({ timeout: 30_000 });
+    assert.match(await history.innerText(), /Priya Raman · Go/);
+    await pages.requester.screenshot({ path: path.join(SHOTS, 'sharepoint-requester-history.png') });
+  });
+});
