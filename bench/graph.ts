@@ -1,12 +1,11 @@
 import { provision } from '../scripts/provision';
-import type { SharePointConfig } from '../src/config';
 import type { Opportunity } from '../src/services/opportunity';
 import type { Actor } from '../src/services/roles';
 import { createGraphClient } from '../src/stores/graph';
 import { SharePointStore } from '../src/stores/sharepoint-store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../test/contract/fixtures';
-import { createGraphEmulation } from '../test/support/graph-emulation';
+import { createGraphEmulation, emulatorConfig } from '../test/support/graph-emulation';
 
 /**
  * `npm run bench` (third part): the SharePoint store against the local Graph emulation. It counts the
@@ -19,17 +18,7 @@ const SITE =
 const RECORDS = Number(process.env.BENCH_GRAPH_RECORDS ?? 100_000);
 const QUERIES = Number(process.env.BENCH_GRAPH_QUERIES ?? 200);
 
-const config: SharePointConfig = {
-  siteId: SITE,
-  listPrefix: 'Microacq',
-  auth: 'emulator',
-  tenantId: '',
-  clientId: '',
-  clientSecret: '',
-  certificatePath: '',
-  endpoint: 'https://graph.microsoft.com',
-  timeoutMs: 30_000,
-};
+const config = emulatorConfig(SITE);
 
 /** One person who may take each step of the benchmark, none of them on their own request. */
 const EVERY_ROLE: Actor = { id: 'bench', name: 'Bench', roles: new Set(['procurement', 'finance', 'union']) };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { createGraphClient } from '../src/stores/graph';
-import { createGraphEmulation } from '../test/support/graph-emulation';
+import { createGraphEmulation, emulatorConfig } from '../test/support/graph-emulation';
 import { provision } from './provision';
 
 /**
@@ -100,17 +100,7 @@ async function startGraphEmulation(): Promise<{ endpoint: string; siteId: string
   const emulation = createGraphEmulation();
   const served = await emulation.serve();
   await provision(
-    createGraphClient({
-      siteId: emulation.siteId,
-      listPrefix: 'Microacq',
-      auth: 'emulator',
-      tenantId: '',
-      clientId: '',
-      clientSecret: '',
-      certificatePath: '',
-      endpoint: served.url,
-      timeoutMs: 10_000,
-    }),
+    createGraphClient(emulatorConfig(emulation.siteId, served.url)),
     emulation.siteId,
     'Microacq',
   );

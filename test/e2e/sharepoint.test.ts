@@ -9,6 +9,7 @@ import type { OpportunityStore } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
 import { SharePointStore } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
+import { emulatorConfig } from '../support/graph-emulation';
 import { launchChromium } from '../support/chromium';
 import { content } from '../support/opportunities';
 import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
@@ -48,17 +49,7 @@ describe('in the local Teams client, with the records in SharePoint (Graph emula
     const graph = requester.graph;
     assert.ok(graph, 'the Playground started a Graph emulation');
     records = await SharePointStore.open({
-      client: createGraphClient({
-        siteId: graph.siteId,
-        listPrefix: 'Microacq',
-        auth: 'emulator',
-        tenantId: '',
-        clientId: '',
-        clientSecret: '',
-        certificatePath: '',
-        endpoint: graph.endpoint,
-        timeoutMs: 10_000,
-      }),
+      client: createGraphClient(emulatorConfig(graph.siteId, graph.endpoint)),
       siteId: graph.siteId,
       listPrefix: 'Microacq',
       state: SqliteStore.open(':memory:'),

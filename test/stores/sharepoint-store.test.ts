@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { provision } from '../../scripts/provision';
-import type { SharePointConfig } from '../../src/config';
 import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
 import { SharePointStore } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../contract/fixtures';
 import { describeStoreContract } from '../contract/store-contract';
-import { createGraphEmulation, type GraphEmulation } from '../support/graph-emulation';
+import { createGraphEmulation, emulatorConfig, type GraphEmulation } from '../support/graph-emulation';
 
 /**
  * The SharePoint store against the local Graph emulation: the same contract as the SQLite store, then
@@ -18,19 +17,7 @@ import { createGraphEmulation, type GraphEmulation } from '../support/graph-emul
 const SITE =
   'contoso.sharepoint.com,8e3c5e1b-4a2f-4d8e-9c1a-1f2e3d4c5b6a,0d1c2b3a-4f5e-6d7c-8b9a-0a1b2c3d4e5f';
 
-function configFor(): SharePointConfig {
-  return {
-    siteId: SITE,
-    listPrefix: 'Microacq',
-    auth: 'emulator',
-    tenantId: '',
-    clientId: '',
-    clientSecret: '',
-    certificatePath: '',
-    endpoint: 'https://graph.microsoft.com',
-    timeoutMs: 10_000,
-  };
-}
+const configFor = () => emulatorConfig(SITE);
 
 async function openOn(emulation: GraphEmulation): Promise<SharePointStore> {
   const client = createGraphClient(configFor(), (url, init) => emulation.fetch(url, init));

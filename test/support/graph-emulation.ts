@@ -25,6 +25,7 @@
  * - Throttling:      https://learn.microsoft.com/en-us/graph/throttling (429, Retry-After, per request in a batch)
  * - Large lists:     https://learn.microsoft.com/en-us/sharepoint/troubleshoot/lists-and-libraries/items-exceeds-list-view-threshold
  */
+import type { SharePointConfig } from '../../src/config';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -2027,4 +2028,19 @@ class Emulation implements GraphEmulation {
       }),
     });
   }
+}
+
+/** The store's Graph settings for this emulation: no sign-in, and the public address unless served. */
+export function emulatorConfig(siteId: string, endpoint = 'https://graph.microsoft.com'): SharePointConfig {
+  return {
+    siteId,
+    listPrefix: 'Microacq',
+    auth: 'emulator',
+    tenantId: '',
+    clientId: '',
+    clientSecret: '',
+    certificatePath: '',
+    endpoint,
+    timeoutMs: 30_000,
+  };
 }
