@@ -35,8 +35,23 @@ class GraphTransport implements Middleware {
   async execute(context: Context): Promise<void> {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     const target = url.startsWith(PUBLIC_GRAPH) ? this.endpoint + url.slice(PUBLIC_GRAPH.length) : url;
-    const init: RequestInit = { ...(context.options ?? {}), signal: AbortSignal.timeout(this.timeoutMs) };
-    context.response = await this.send(target, init);
+    const controller = new AbortController();
+    const init: RequestInit = { ...(context.options ?? {}), signal: controller.signal };
+    let timer: NodeJS.Timeout | undefined;
+    // The race, not only the signal: a sender that ignores the signal still cannot hold the turn.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`Graph did not answer within ${this.timeoutMs} ms`);
+        err.name = 'TimeoutError';
+        controller.abort(err);
+        reject(err);
+      }, this.timeoutMs);
+    });
+    try {
+      context.response = await Promise.race([this.send(target, init), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

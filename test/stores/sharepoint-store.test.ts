@@ -231,6 +231,40 @@ describe('SharePointStore (SharePoint specifics)', () => {
     assert.equal((await store.auditTrail(record.reference)).length, 1);
   });
 
+  it('never leaves a new record without its audit entry: the record is removed if the entry fails', async () => {
+    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
+      value: { id: string; displayName: string }[];
+    };
+    const auditList = lists.value.find((l) => l.displayName === 'Microacq Audit')?.id ?? 'none';
+    emulation.inject({
+      status: 503,
+      retryAfterSeconds: 0,
+      times: 20,
+      match: (method, path) => method === 'POST' && path.includes(`/lists/${auditList}/items`),
+    });
+    await assert.rejects(create(), StoreUnavailableError);
+    emulation.clearFaults();
+    assert.deepEqual((await store.query({}, { limit: 10 })).items, []);
+  });
+
+  it('gives up on a Graph that does not answer within the timeout, and says the store is unavailable', async () => {
+    const slow = createGraphClient({ ...configFor(), timeoutMs: 1_000 }, (url, init) =>
+      emulation.fetch(url, init),
+    );
+    const impatient = await SharePointStore.open({
+      client: slow,
+      siteId: SITE,
+      listPrefix: 'Microacq',
+      state: SqliteStore.open(':memory:'),
+    });
+    emulation.inject({ latencyMs: 3_000 });
+    const started = Date.now();
+    await assert.rejects(impatient.get('MA-2026-0001'), StoreUnavailableError);
+    assert.ok(Date.now() - started < 2_900);
+    emulation.clearFaults();
+    await impatient.close();
+  });
+
   it('refuses an idempotency key longer than SharePoint holds, clearly', async () => {
     const record = newOpportunity();
     await assert.rejects(store.create(record, submittedAudit(record), 'k'.repeat(256)), RangeError);
