@@ -51,6 +51,7 @@ export class Router {
   private readonly commands: CommandRoute[] = [];
   private readonly byWord = new Map<string, CommandRoute>();
   private readonly verbs = new Map<string, Handler>();
+  private readonly patterns: { readonly pattern: RegExp; readonly route: CommandRoute }[] = [];
 
   command(
     name: string,
@@ -68,6 +69,14 @@ export class Router {
     return this;
   }
 
+  /** A message that is only a value of this shape (a reference, say) runs that command with it. */
+  pattern(pattern: RegExp, command: string): this {
+    const route = this.commands.find((c) => c.name === command);
+    if (!route) throw new Error(`no command "${command}" to route ${pattern} to`);
+    this.patterns.push({ pattern, route });
+    return this;
+  }
+
   action(verb: string, handler: Handler): this {
     if (this.verbs.has(verb)) throw new Error(`verb "${verb}" is routed twice`);
     this.verbs.set(verb, handler);
@@ -82,7 +91,9 @@ export class Router {
       const route = this.byWord.get(words.slice(0, n).map(normalizeWord).join(' '));
       if (route) return { route, args: words.slice(n).join(' ') };
     }
-    return undefined;
+    const whole = text.trim();
+    const byPattern = this.patterns.find((p) => p.pattern.test(whole));
+    return byPattern ? { route: byPattern.route, args: whole } : undefined;
   }
 
   matchVerb(verb: string): Handler | undefined {

@@ -11,6 +11,7 @@ import {
   submitIntake,
 } from './handlers/intake';
 import { languageCommand, setLanguage } from './handlers/language';
+import { listAll, listMine, listWaiting, showStatus, turnPage } from './handlers/status';
 import { listChannels, registerChannel } from './handlers/channels';
 import { decideFromCard, refreshCard, showHistory } from './handlers/decide';
 import { Router } from './router';
@@ -43,7 +44,13 @@ export function createRoutes(): Router {
     'canal',
   ]);
   router.command('history', { en: 'history', fr: 'historique' }, 'commands.history', showHistory);
+  router.command('status', { en: 'status', fr: 'état' }, 'commands.status', showStatus, ['statut']);
+  router.command('mine', { en: 'mine', fr: 'mes demandes' }, 'commands.mine', listMine, ['my requests']);
+  router.command('waiting', { en: 'waiting', fr: 'en attente' }, 'commands.waiting', listWaiting);
+  router.command('list', { en: 'list', fr: 'liste' }, 'commands.list', listAll);
+  router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
   router.action('help.show', help);
+  router.action('list.page', turnPage);
   router.action('decide', decideFromCard);
   router.action('card.refresh', refreshCard);
   router.action('intake.new', startIntake);

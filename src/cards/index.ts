@@ -5,6 +5,7 @@ import { type Card, expand } from './template';
 export { type ActionSpec, type CardAction, cardAction } from './actions';
 export { type DraftSummary, draftsCard } from './drafts';
 export { intakeCard, type IntakeView, submittedCard } from './intake';
+export { listCard, type ListView } from './list';
 export {
   actionsFor,
   type CardNote,

@@ -1,7 +1,14 @@
 import { type Locale, t } from '../i18n';
 import en from '../i18n/en.json';
 import { formatDate, formatDateTime, formatMoney } from '../i18n/format';
-import { DECISION_INPUTS, decidableFromCard, type DecisionInput, inputId } from '../services/decisions';
+import { businessDaysBetween } from '../services/business-days';
+import {
+  DECISION_INPUTS,
+  decidableFromCard,
+  type DecisionInput,
+  inputId,
+  nextActors,
+} from '../services/decisions';
 import {
   ACTIONS,
   type ActionName,
@@ -13,7 +20,7 @@ import {
 } from '../services/lifecycle';
 import { deliveryDueOn, type Opportunity } from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
-import type { Actor } from '../services/roles';
+import type { ActingRole, Actor } from '../services/roles';
 import type { CardChannel } from '../services/routing';
 import type { AuditEntry } from '../services/store';
 import { type CardAction, cardAction } from './actions';
@@ -86,7 +93,21 @@ function decisionAction(locale: Locale, o: Opportunity, action: ActionName): Car
   return { type: 'Action.ShowCard', title, card: form };
 }
 
-function rows(locale: Locale, o: Opportunity) {
+/**
+ * Fund reservation numbers are finance's business: shown to finance and the procurement team (and in
+ * their channels), not to requesters, the union or managers, who see that the funds are approved.
+ */
+function seesFundReservation(viewer: Viewer): boolean {
+  if ('channel' in viewer) return viewer.channel === 'finance' || viewer.channel === 'procurement';
+  return viewer.actor.roles.has('finance') || viewer.actor.roles.has('procurement');
+}
+
+/** The roles someone may be waiting on, in words. */
+export function rolesInWords(locale: Locale, roles: Iterable<ActingRole>): string {
+  return [...roles].map((r) => t(locale, `roles.${r}`)).join(', ');
+}
+
+function rows(locale: Locale, o: Opportunity, viewer: Viewer, today: string | undefined) {
   const row = (label: string, value: string) => ({ label, value });
   const out = [
     row(
@@ -109,7 +130,7 @@ function rows(locale: Locale, o: Opportunity) {
       o.finance.fundsStatus === 'approved'
         ? t(locale, 'decisions.card.fundsApproved', {
             name: o.finance.section32Approver?.name ?? '',
-            number: o.finance.fundReservationNumber ?? '',
+            number: seesFundReservation(viewer) ? (o.finance.fundReservationNumber ?? '') : '—',
           })
         : t(locale, 'decisions.card.fundsPending'),
     ),
@@ -122,6 +143,24 @@ function rows(locale: Locale, o: Opportunity) {
   ];
   if (o.consultation.concern) out.push(row('', o.consultation.concern));
   if (o.selection.supplierName) out.push(row(t(locale, 'decisions.card.supplier'), o.selection.supplierName));
+  if (today) {
+    const next = nextActors(o);
+    out.push(
+      row(
+        t(locale, 'statusCard.waitingOn'),
+        next.size > 0 ? rolesInWords(locale, next) : t(locale, 'statusCard.nobody'),
+      ),
+    );
+    const since = o.timeline[o.status]?.slice(0, 10);
+    if (since && next.size > 0) {
+      out.push(
+        row(
+          t(locale, 'statusCard.inStatus'),
+          t(locale, 'statusCard.days', { count: businessDaysBetween(since, today) }),
+        ),
+      );
+    }
+  }
   return out;
 }
 
@@ -147,7 +186,12 @@ export function opportunityCard(
   locale: Locale,
   o: Opportunity,
   viewer: Viewer,
-  options: { readonly last?: AuditEntry; readonly note?: CardNote } = {},
+  options: {
+    readonly last?: AuditEntry;
+    readonly note?: CardNote;
+    /** With today's date, the card also says who the request waits on, and for how long. */
+    readonly today?: string;
+  } = {},
 ): Card {
   const actions = actionsFor(o, viewer);
   const last = lastChange(locale, options.last);
@@ -168,7 +212,7 @@ export function opportunityCard(
     bannerStyle: options.note?.style ?? 'default',
     summary: o.shortDescription,
     rows: [
-      ...rows(locale, o),
+      ...rows(locale, o, viewer, options.today),
       ...(last ? [{ label: t(locale, 'decisions.card.lastDecision'), value: last }] : []),
     ],
     note:

@@ -4,6 +4,7 @@ import drafts from './drafts.json';
 import help from './help.json';
 import history from './history.json';
 import intake from './intake.json';
+import list from './list.json';
 import notice from './notice.json';
 import opportunity from './opportunity.json';
 import status from './status.json';
@@ -22,6 +23,7 @@ export const TEMPLATES = {
   help,
   history,
   intake,
+  list,
   notice,
   opportunity,
   status,

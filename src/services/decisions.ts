@@ -1,4 +1,6 @@
-import type { ActionName } from './lifecycle';
+import { ACTIONS, type ActionName, offeredNow, specOf } from './lifecycle';
+import type { Opportunity } from './opportunity';
+import type { ActingRole } from './roles';
 import { parseDecimal } from './intake';
 
 /**
@@ -112,4 +114,27 @@ export function payloadFromCard(
   }
   if (action === 'select_supplier') payload.seed = seed;
   return payload;
+}
+
+/** Actions someone may take at any time, which nobody waits for. */
+const OPTIONAL: ReadonlySet<ActionName> = new Set([
+  'cancel',
+  'record_question',
+  'extend',
+  'terminate',
+  'supplier_declined',
+]);
+
+/**
+ * Who must act next on a request: the roles holding an action a card offers now (the requester stands
+ * for the person who submitted it). Empty once the request is closed.
+ */
+export function nextActors(o: Opportunity): Set<ActingRole> {
+  const roles = new Set<ActingRole>();
+  for (const action of ACTIONS) {
+    if (OPTIONAL.has(action) || !specOf(action).from.includes(o.status) || !offeredNow(o, action)) continue;
+    // The clock closes consultations by itself: nobody waits on it.
+    for (const role of specOf(action).roles) if (role !== 'system') roles.add(role);
+  }
+  return roles;
 }

@@ -31,7 +31,10 @@ async function lastApplied(deps: Deps, reference: string) {
 
 async function cardFor(req: TurnRequest, deps: Deps, o: Opportunity, note?: CardNote): Promise<Reply> {
   const last = await lastApplied(deps, o.reference);
-  return { card: opportunityCard(req.locale, o, { actor: req.actor }, { last, ...(note ? { note } : {}) }) };
+  const today = deps.now().toISOString().slice(0, 10);
+  return {
+    card: opportunityCard(req.locale, o, { actor: req.actor }, { last, today, ...(note ? { note } : {}) }),
+  };
 }
 
 function notFound(req: TurnRequest, reference: string): Reply {

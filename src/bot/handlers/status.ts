@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { listCard, noticeCard, opportunityCard } from '../../cards';
+import { type MessageKey, t } from '../../i18n';
+import { nextActors } from '../../services/decisions';
+import { ACTIONS, specOf } from '../../services/lifecycle';
+import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
+import type { ActingRole } from '../../services/roles';
+import type { OpportunityFilter } from '../../services/store';
+import { normalizeWord } from '../router';
+import type { Deps, Handler, Reply, TurnRequest } from '../turn';
+
+/**
+ * Where things stand: a request's card (`status MA-2026-0007`, or the reference alone), a person's own
+ * requests (`mine`), what waits for them (`waiting`) and every request or those in a state (`list`).
+ * Requesters see their own requests; the procurement team, finance, the union and managers see all.
+ */
+
+const PAGE = 10;
+/** Store pages read at most to fill one page of "waiting": the rest comes with Next. */
+const WAITING_SCAN = 20;
+
+const seesEverything = (req: TurnRequest) => req.actor.roles.size > 0;
+const say = (req: TurnRequest, key: MessageKey, params: Record<string, string> = {}): Reply => ({
+  card: noticeCard({ title: t(req.locale, key, params), lines: [], style: 'warning' }),
+});
+
+export const showStatus: Handler = async (req, deps) => {
+  const reference = req.args.trim().toUpperCase();
+  if (!REFERENCE_PATTERN.test(reference)) return say(req, 'statusCard.usage');
+  const o = await deps.store.get(reference);
+  if (!o) return say(req, 'decisions.refusals.notFound', { reference: reference.slice(0, 20) });
+  if (!seesEverything(req) && o.requester.aadObjectId !== req.actor.id)
+    return say(req, 'statusCard.notAllowed');
+  const last = (await deps.store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
+  const today = deps.now().toISOString().slice(0, 10);
+  return { card: opportunityCard(req.locale, o, { actor: req.actor }, { today, ...(last ? { last } : {}) }) };
+};
+
+type Kind = 'mine' | 'waiting' | 'all';
+
+/** What a list button carries: which list, and where it is; never whose (that comes from the activity). */
+const PageData = z.object({
+  kind: z.enum(['mine', 'waiting', 'all']),
+  status: z.enum(STATUSES).optional(),
+  cursor: z.string().max(500).optional(),
+  /** The cursors of the pages before, to go back. */
+  trail: z.string().max(6_000).optional(),
+});
+type PageData = z.infer<typeof PageData>;
+
+/** The statuses in which someone holding one of `roles` may have to act. */
+function statusesFor(roles: ReadonlySet<ActingRole>): Status[] {
+  const found = new Set<Status>();
+  for (const action of ACTIONS) {
+    if (specOf(action).roles.some((r) => roles.has(r))) specOf(action).from.forEach((s) => found.add(s));
+  }
+  return STATUSES.filter((s) => found.has(s));
+}
+
+function waitsFor(o: Opportunity, req: TurnRequest): boolean {
+  const next = nextActors(o);
+  if (next.has('requester') && o.requester.aadObjectId === req.actor.id) return true;
+  return [...req.actor.roles].some((r) => r !== 'system' && next.has(r));
+}
+
+async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply> {
+  const kind: Kind = data.kind === 'all' && !seesEverything(req) ? 'mine' : data.kind;
+  const filter: OpportunityFilter =
+    kind === 'mine'
+      ? { requesterId: req.actor.id, ...(data.status ? { statuses: [data.status] } : {}) }
+      : kind === 'waiting'
+        ? { statuses: statusesFor(new Set<ActingRole>([...req.actor.roles, 'requester'])) }
+        : data.status
+          ? { statuses: [data.status] }
+          : {};
+  const records: Opportunity[] = [];
+  let cursor = data.cursor || undefined;
+  let next: string | undefined;
+  for (
+    let scanned = 0;
+    records.length < PAGE && scanned < (kind === 'waiting' ? WAITING_SCAN : 1);
+    scanned++
+  ) {
+    const found = await deps.store.query(filter, { limit: PAGE, ...(cursor ? { cursor } : {}) });
+    const wanted = kind === 'waiting' ? found.items.filter((o) => waitsFor(o, req)) : found.items;
+    records.push(...wanted);
+    next = found.nextCursor;
+    cursor = next;
+    if (!next) break;
+  }
+  const trail: string[] = data.trail ? (JSON.parse(data.trail) as string[]) : [];
+  const here = { kind: data.kind, ...(data.status ? { status: data.status } : {}) };
+  const heading =
+    kind === 'mine'
+      ? t(req.locale, 'lists.mine')
+      : kind === 'waiting'
+        ? t(req.locale, 'lists.waiting')
+        : data.status
+          ? t(req.locale, 'lists.inState', { state: t(req.locale, `statuses.${data.status}`) })
+          : t(req.locale, 'lists.all');
+  const empty =
+    kind === 'mine'
+      ? t(req.locale, 'lists.emptyMine')
+      : kind === 'waiting'
+        ? t(req.locale, 'lists.emptyWaiting')
+        : t(req.locale, 'lists.emptyAll');
+  const card = listCard({
+    locale: req.locale,
+    heading:
+      data.kind === 'all' && kind === 'mine' ? `${heading} — ${t(req.locale, 'lists.onlyOwn')}` : heading,
+    empty,
+    records,
+    ...(trail.length > 0
+      ? {
+          previous: {
+            ...here,
+            cursor: trail[trail.length - 1] ?? '',
+            trail: JSON.stringify(trail.slice(0, -1)),
+          },
+        }
+      : {}),
+    ...(next
+      ? { next: { ...here, cursor: next, trail: JSON.stringify([...trail, data.cursor ?? '']) } }
+      : {}),
+  });
+  return { card };
+}
+
+/** A state named in either language ("posted", "publiée"), or undefined. */
+function stateOf(word: string, req: TurnRequest): Status | undefined {
+  const wanted = normalizeWord(word.replace(/\s+/g, ' '));
+  return STATUSES.find(
+    (s) =>
+      normalizeWord(s) === wanted ||
+      normalizeWord(t('en', `statuses.${s}`)) === wanted ||
+      normalizeWord(t('fr', `statuses.${s}`)) === wanted ||
+      normalizeWord(t(req.locale, `statuses.${s}`)) === wanted,
+  );
+}
+
+export const listMine: Handler = (req, deps) => page(req, deps, { kind: 'mine' });
+export const listWaiting: Handler = (req, deps) => page(req, deps, { kind: 'waiting' });
+
+export const listAll: Handler = async (req, deps) => {
+  const words = req.args.trim();
+  if (words === '') return page(req, deps, { kind: 'all' });
+  const status = stateOf(words, req);
+  if (!status) {
+    return say(req, 'lists.unknownState', {
+      state: words.slice(0, 40),
+      states: STATUSES.filter((s) => s !== 'draft')
+        .map((s) => t(req.locale, `statuses.${s}`))
+        .join(', '),
+    });
+  }
+  return page(req, deps, { kind: 'all', status });
+};
+
+export const turnPage: Handler = async (req, deps) => {
+  const data = PageData.safeParse(req.data);
+  if (!data.success) return { card: noticeCard({ title: t(req.locale, 'unknownAction.text'), lines: [] }) };
+  try {
+    if (data.data.trail) z.array(z.string()).parse(JSON.parse(data.data.trail));
+  } catch {
+    return { card: noticeCard({ title: t(req.locale, 'unknownAction.text'), lines: [] }) };
+  }
+  try {
+    return await page(req, deps, data.data);
+  } catch (err) {
+    // A cursor this store did not issue (a forged or very old card): start again from the first page.
+    if (err instanceof RangeError)
+      return page(req, deps, {
+        kind: data.data.kind,
+        ...(data.data.status ? { status: data.data.status } : {}),
+      });
+    throw err;
+  }
+};

@@ -1,0 +1,186 @@
+import { strict as assert } from 'node:assert';
+import type { Opportunity } from '../src/services/opportunity';
+import type { Actor } from '../src/services/roles';
+import type { NewAuditEntry } from '../src/services/store';
+import { type Card, find } from './support/cards';
+import { newOpportunity, step, submittedAudit } from './contract/fixtures';
+import {
+  activity,
+  cardOf,
+  Connector,
+  PEOPLE,
+  post,
+  startTestBot,
+  textOf,
+  type TestBot,
+} from './support/teams';
+
+/** Asking where things stand, over real HTTP: `status`, the reference alone, `mine`, `waiting`, `list`. */
+
+type Who = (typeof PEOPLE)[keyof typeof PEOPLE];
+const as = (who: Who, ...roles: ('procurement' | 'finance')[]): Actor => ({
+  id: who.aadObjectId,
+  name: who.name,
+  roles: new Set(roles),
+});
+const EVERYONE: Actor = {
+  id: 'ops',
+  name: 'Operations',
+  roles: new Set(['procurement', 'finance', 'union']),
+};
+
+describe('status and lists in Teams', function () {
+  this.timeout(20_000);
+  let connector: Connector;
+  let bot: TestBot;
+
+  beforeEach(async () => {
+    connector = await Connector.start();
+    // The fixtures' records are created on 2026-03-02: the bot's clock stands a week later.
+    bot = await startTestBot({}, { now: () => new Date('2026-03-09T15:00:00Z'), background: false });
+  });
+  afterEach(async () => {
+    await bot.server.stop();
+    await connector.close();
+  });
+
+  const say = async (text: string, from: Who = PEOPLE.requester, locale = 'en-US'): Promise<Card> => {
+    const before = connector.sent.length;
+    const res = await post(bot, activity('message', { serviceUrl: connector.url, from, locale }, { text }));
+    assert.equal(res.status, 200);
+    const sent = await connector.waitFor(before + 1);
+    return cardOf(sent[sent.length - 1]);
+  };
+  const click = async (data: Record<string, unknown>, from: Who = PEOPLE.requester): Promise<Card> => {
+    const res = await post(
+      bot,
+      activity(
+        'invoke',
+        { serviceUrl: connector.url, from },
+        {
+          name: 'adaptiveCard/action',
+          value: { action: { type: 'Action.Execute', verb: 'list.page', data } },
+        },
+      ),
+    );
+    return ((await res.json()) as { value: Card }).value;
+  };
+  const pageButton = (card: Card, title: string) =>
+    find(card, (n) => n.type === 'Action.Execute' && n.title === title)[0]?.data as
+      Record<string, unknown> | undefined;
+  const refs = (card: Card) => [...textOf(card).matchAll(/MA-\d{4}-\d{4} · /g)].map((m) => m[0].slice(0, 12));
+
+  let n = 0;
+  const seed = async (
+    by: Actor = as(PEOPLE.requester),
+    moves: [string, object, Actor][] = [],
+  ): Promise<Opportunity> => {
+    const input = newOpportunity({ requester: by });
+    let o = await bot.store.create(input, submittedAudit(input), `seed-${++n}`);
+    for (const [action, payload, who] of moves) {
+      const { next, audit } = step(o, action as 'vet_go', payload, who);
+      o = await bot.store.transition(next, o.version, audit as NewAuditEntry);
+    }
+    return o;
+  };
+  const vetted: [string, object, Actor][] = [['vet_go', {}, EVERYONE]];
+  const funded: [string, object, Actor][] = [
+    ...vetted,
+    ['approve_funds', { fundReservationNumber: 'FR-9' }, EVERYONE],
+  ];
+
+  it('shows a request, who it waits on and for how long, to its requester, by reference alone too', async () => {
+    const o = await seed();
+    for (const text of [`status ${o.reference}`, o.reference, o.reference.toLowerCase()]) {
+      const card = await say(text);
+      assert.match(textOf(card), new RegExp(`${o.reference} · submitted`));
+      assert.match(textOf(card), /Waiting on\nprocurement team/);
+      assert.match(textOf(card), /In this state\n5 business days/);
+    }
+  });
+
+  it('answers in French to état, with the same facts', async () => {
+    const o = await seed();
+    const card = await say(`état ${o.reference}`, PEOPLE.requester, 'fr-CA');
+    assert.match(textOf(card), new RegExp(`${o.reference} · soumise`));
+    assert.match(textOf(card), /En attente de\néquipe de l’approvisionnement/);
+    assert.match(textOf(card), /5 jours ouvrables/);
+  });
+
+  it('keeps the fund reservation number for finance and the procurement team', async () => {
+    const o = await seed(as(PEOPLE.requester), funded);
+    assert.match(textOf(await say(`status ${o.reference}`)), /reservation —/);
+    assert.match(textOf(await say(`status ${o.reference}`, PEOPLE.finance)), /reservation FR-9/);
+    assert.match(textOf(await say(`status ${o.reference}`, PEOPLE.procurement)), /reservation FR-9/);
+    assert.match(textOf(await say(`status ${o.reference}`, PEOPLE.union)), /reservation —/);
+  });
+
+  it("shows someone else's request only to the teams that see every request", async () => {
+    const o = await seed();
+    assert.match(textOf(await say(`status ${o.reference}`, PEOPLE.colleague)), /This request is not yours/);
+    assert.match(textOf(await say(`status ${o.reference}`, PEOPLE.union)), new RegExp(o.reference));
+  });
+
+  it('explains an unknown reference, a malformed one, and does not choke on 10 KB or metacharacters', async () => {
+    assert.match(textOf(await say('status MA-2026-0999')), /There is no request MA-2026-0999/);
+    assert.match(textOf(await say('status hello')), /Say \*\*status\*\* and a reference/);
+    assert.match(textOf(await say(`status ${'x'.repeat(10_000)}`)), /Say \*\*status\*\* and a reference/);
+    assert.match(textOf(await say("status MA-2026-0001' OR '1'='1")), /Say \*\*status\*\* and a reference/);
+  });
+
+  it('pages through my requests ten at a time, forward and back, replacing the card', async () => {
+    for (let i = 0; i < 12; i++) await seed();
+    await seed(as(PEOPLE.colleague));
+    const first = await say('mine');
+    assert.equal(refs(first).length, 10);
+    assert.match(textOf(first), /Your requests/);
+    const second = await click(pageButton(first, 'Next') ?? {});
+    assert.equal(refs(second).length, 2);
+    assert.equal(new Set([...refs(first), ...refs(second)]).size, 12);
+    assert.equal(pageButton(second, 'Next'), undefined);
+    const back = await click(pageButton(second, 'Previous') ?? {});
+    assert.deepEqual(refs(back), refs(first));
+  });
+
+  it('lists, for each role, what waits for it', async () => {
+    const submitted = await seed();
+    const inApproval = await seed(as(PEOPLE.requester), vetted);
+    const fundedOnly = await seed(as(PEOPLE.requester), funded);
+    const waiting = async (who: Who) => refs(await say('waiting', who));
+    assert.deepEqual((await waiting(PEOPLE.procurement)).includes(submitted.reference), true);
+    assert.deepEqual(await waiting(PEOPLE.finance), [inApproval.reference]);
+    assert.deepEqual(
+      (await waiting(PEOPLE.union)).sort(),
+      [fundedOnly.reference, inApproval.reference].sort(),
+    );
+    assert.match(textOf(await say('waiting', PEOPLE.colleague)), /Nothing waits for you right now/);
+    assert.match(textOf(await say('en attente', PEOPLE.colleague, 'fr-CA')), /Rien ne vous attend/);
+  });
+
+  it('lists every request, or those in a state named in either language, to the teams', async () => {
+    await seed();
+    const posted = await seed(as(PEOPLE.requester), vetted);
+    assert.deepEqual(refs(await say('list in approval', PEOPLE.procurement)), [posted.reference]);
+    assert.deepEqual(refs(await say('liste en approbation', PEOPLE.procurement, 'fr-CA')), [
+      posted.reference,
+    ]);
+    assert.equal(refs(await say('list', PEOPLE.finance)).length, 2);
+    assert.match(textOf(await say('list sideways', PEOPLE.finance)), /I do not know the state "sideways"/);
+  });
+
+  it('gives a requester only their own requests from list, saying so', async () => {
+    const mine = await seed();
+    await seed(as(PEOPLE.colleague));
+    const card = await say('list', PEOPLE.requester);
+    assert.deepEqual(refs(card), [mine.reference]);
+    assert.match(textOf(card), /You see your own requests/);
+  });
+
+  it('starts again from the first page when a paging button carries a cursor it did not issue', async () => {
+    await seed();
+    const card = await click({ kind: 'mine', cursor: 'forged', trail: '[]' });
+    assert.equal(refs(card).length, 1);
+    const bad = await click({ kind: 'mine', trail: '{not json' });
+    assert.match(textOf(bad), /no longer available/);
+  });
+});
