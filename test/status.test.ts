@@ -176,6 +176,27 @@ describe('status and lists in Teams', function () {
     assert.match(textOf(card), /You see your own requests/);
   });
 
+  it('searches by words, in either language, within what the person may see', async () => {
+    const mine = await seed();
+    const theirs = await seed(as(PEOPLE.colleague));
+    assert.deepEqual(refs(await say('search date picker')).sort(), [mine.reference]);
+    assert.deepEqual(
+      refs(await say('chercher DATE', PEOPLE.finance, 'fr-CA')).sort(),
+      [mine.reference, theirs.reference].sort(),
+    );
+    const none = await say('search **zebra** [x](https://evil.example)');
+    assert.match(textOf(none), /No request matches these words/);
+    assert.ok(
+      find(none, (n) => n.type === 'TextRun' && String(n.text).includes('evil.example')).length === 1,
+    );
+    assert.ok(find(none, (n) => n.type === 'TextBlock' && String(n.text).includes('evil')).length === 0);
+    assert.match(textOf(await say('search')), /Say \*\*search\*\* and some words/);
+    assert.match(
+      textOf(await say(`search ${"'; DROP TABLE opportunities; --".repeat(300)}`)),
+      /No request matches/,
+    );
+  });
+
   it('starts again from the first page when a paging button carries a cursor it did not issue', async () => {
     await seed();
     const card = await click({ kind: 'mine', cursor: 'forged', trail: '[]' });

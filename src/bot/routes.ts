@@ -11,7 +11,7 @@ import {
   submitIntake,
 } from './handlers/intake';
 import { languageCommand, setLanguage } from './handlers/language';
-import { listAll, listMine, listWaiting, showStatus, turnPage } from './handlers/status';
+import { listAll, listMine, listWaiting, search, showStatus, turnPage } from './handlers/status';
 import { listChannels, registerChannel } from './handlers/channels';
 import { decideFromCard, refreshCard, showHistory } from './handlers/decide';
 import { Router } from './router';
@@ -48,6 +48,11 @@ export function createRoutes(): Router {
   router.command('mine', { en: 'mine', fr: 'mes demandes' }, 'commands.mine', listMine, ['my requests']);
   router.command('waiting', { en: 'waiting', fr: 'en attente' }, 'commands.waiting', listWaiting);
   router.command('list', { en: 'list', fr: 'liste' }, 'commands.list', listAll);
+  router.command('search', { en: 'search', fr: 'chercher' }, 'commands.search', search, [
+    'find',
+    'recherche',
+    'trouver',
+  ]);
   router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
   router.action('help.show', help);
   router.action('list.page', turnPage);

@@ -10,6 +10,8 @@ import { type Card, expand } from './template';
 export interface ListView {
   readonly locale: Locale;
   readonly heading: string;
+  /** What the person searched for, shown as they typed it (never as Markdown). */
+  readonly query?: string;
   /** Said when the page is empty: what to do instead. */
   readonly empty: string;
   readonly records: readonly Opportunity[];
@@ -29,6 +31,7 @@ export function listCard(v: ListView): Card {
   ];
   return expand('list', {
     heading: v.heading,
+    query: v.query ?? '',
     intro: v.records.length > 0 ? t(locale, 'lists.count', { count: v.records.length }) : v.empty,
     items: v.records.map((o) => {
       const next = nextActors(o);

@@ -18,6 +18,7 @@ import {
   type Preferences,
   StoreUnavailableError,
 } from '../services/store';
+import { matchesText, searchWords } from '../services/search';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
 
 /**
@@ -67,6 +68,8 @@ interface BatchResponse {
 const ATTEMPTS = 3;
 const MAX_WAIT_MS = 5_000;
 const PAGE_MAX = 100;
+/** Items read per request when a text search has to look through them. */
+const TEXT_SCAN_PAGE = 500;
 /** A page of a record's audit trail; long trails follow Graph's nextLink. */
 const AUDIT_PAGE = 500;
 
@@ -491,22 +494,39 @@ export class SharePointStore implements OpportunityStore {
         `(fields/CreatedKey lt ${c} or (fields/CreatedKey eq ${c} and fields/Reference lt ${odataString(at.r)}))`,
       );
     }
+    const wantText = filter.text;
+    if (wantText !== undefined && searchWords(wantText).length === 0) return { items: [] };
     let request = this.options.client
       .api(this.items$('opportunities'))
       .expand('fields($select=Reference,CreatedKey,Record)')
       .orderby('fields/CreatedKey desc,fields/Reference desc')
-      .top(limit + 1);
+      // Text is matched here, not by SharePoint (list items have no full-text filter): read wider pages.
+      .top(wantText === undefined ? limit + 1 : TEXT_SCAN_PAGE);
     if (clauses.length > 0) request = request.filter(encodeURIComponent(clauses.join(' and ')));
-    const found = (await this.call('query the records', () => request.get())) as { value: GraphItem[] };
-    const records = found.value.slice(0, limit).map((item) => this.recordOf(item));
-    const last = records[records.length - 1];
-    const more = found.value.length > limit && last;
-    return more
+    const records: Opportunity[] = [];
+    let found = (await this.call('query the records', () => request.get())) as {
+      value: GraphItem[];
+      '@odata.nextLink'?: string;
+    };
+    for (;;) {
+      for (const item of found.value) {
+        const record = this.recordOf(item);
+        if (wantText === undefined || matchesText(record, wantText)) records.push(record);
+      }
+      const nextLink = found['@odata.nextLink'];
+      if (wantText === undefined || records.length > limit || !nextLink) break;
+      found = (await this.call('query the records', () =>
+        this.options.client.api(nextLink).get(),
+      )) as typeof found;
+    }
+    const page$ = records.slice(0, limit);
+    const last = page$[page$.length - 1];
+    return records.length > limit && last
       ? {
-          items: records,
+          items: page$,
           nextCursor: this.encodeCursor(new Date(last.createdAt).toISOString(), last.reference),
         }
-      : { items: records };
+      : { items: page$ };
   }
 
   private encodeCursor(createdAt: string, reference: string): string {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { searchWords } from '../services/search';
 import { type NewOpportunity, Opportunity, Reference, Status } from '../services/opportunity';
 import {
   type AuditEntry,
@@ -147,6 +148,28 @@ const MIGRATIONS: readonly Migration[] = [
         activity_id TEXT NOT NULL,
         updated_at TEXT NOT NULL
       ) STRICT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'text search',
+    // Words of the title, description, branch and skills, accents folded; rows share the record's rowid so
+    // keeping them current is a lookup, never a scan.
+    sql: `
+      CREATE VIRTUAL TABLE opportunities_text USING fts5(
+        body, tokenize = 'unicode61 remove_diacritics 2'
+      );
+      INSERT INTO opportunities_text (rowid, body) SELECT rowid, coalesce(json_extract(opportunities.data, '$.title'), '') || ' ' || coalesce(json_extract(opportunities.data, '$.shortDescription'), '') || ' ' || opportunities.branch || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(opportunities.data, '$.requiredSkills')), '') FROM opportunities;
+      CREATE TRIGGER opportunities_text_insert AFTER INSERT ON opportunities BEGIN
+        INSERT INTO opportunities_text (rowid, body) VALUES (new.rowid, coalesce(json_extract(new.data, '$.title'), '') || ' ' || coalesce(json_extract(new.data, '$.shortDescription'), '') || ' ' || new.branch || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.requiredSkills')), ''));
+      END;
+      CREATE TRIGGER opportunities_text_update AFTER UPDATE OF data, branch ON opportunities BEGIN
+        DELETE FROM opportunities_text WHERE rowid = old.rowid;
+        INSERT INTO opportunities_text (rowid, body) VALUES (new.rowid, coalesce(json_extract(new.data, '$.title'), '') || ' ' || coalesce(json_extract(new.data, '$.shortDescription'), '') || ' ' || new.branch || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.requiredSkills')), ''));
+      END;
+      CREATE TRIGGER opportunities_text_delete AFTER DELETE ON opportunities BEGIN
+        DELETE FROM opportunities_text WHERE rowid = old.rowid;
+      END;
     `,
   },
 ];
@@ -420,6 +443,15 @@ function errorText(error: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
 }
 
+/**
+ * Typed words as an FTS5 query: each word quoted (so operators and punctuation are only text) and
+ * matched as a prefix, all of them required; at most 10 words.
+ */
+export function ftsQuery(text: string): string | undefined {
+  const words = searchWords(text);
+  return words.length > 0 ? words.map((w) => `"${w}"*`).join(' ') : undefined;
+}
+
 /** The filter as SQL: fragments are constants, every value goes through a placeholder. */
 function whereOf(filter: OpportunityFilter, after?: readonly [string, string]) {
   const clauses: string[] = [];
@@ -442,6 +474,14 @@ function whereOf(filter: OpportunityFilter, after?: readonly [string, string]) {
   if (filter.createdSince !== undefined) {
     clauses.push('created_at >= ?');
     params.push(utc(filter.createdSince));
+  }
+  if (filter.text !== undefined) {
+    const match = ftsQuery(filter.text);
+    // Words that hold nothing searchable match nothing, as an empty status list does.
+    clauses.push(
+      match ? 'rowid IN (SELECT rowid FROM opportunities_text WHERE opportunities_text MATCH ?)' : '0',
+    );
+    if (match) params.push(match);
   }
   if (after) {
     clauses.push('(created_at, reference) < (?, ?)');

@@ -376,6 +376,34 @@ export function describeStoreContract(
         await create();
         await assert.rejects(store.query({}, { limit: 10, cursor: 'not-a-cursor' }));
       });
+
+      it('finds records by words of the title, description, branch or skills, accents and case aside', async () => {
+        const picker = await create({ title: 'Zebra timetable widget', at: '2026-03-01T10:00:00.000Z' });
+        const payroll = await create({
+          title: 'Ledger export',
+          branch: 'Développement économique',
+          at: '2026-03-02T10:00:00.000Z',
+          content: { requiredSkills: ['PostgreSQL', 'C#'] },
+        });
+        const found = async (text: string, filter: OpportunityFilter = {}) =>
+          refs((await everything({ ...filter, text }, 2)).flat());
+        assert.deepEqual(await found('zebra TIMETABLE'), refs([picker]));
+        assert.deepEqual(await found('zeb'), refs([picker]));
+        assert.deepEqual(await found('developpement'), refs([payroll]));
+        assert.deepEqual(await found('postgres'), refs([payroll]));
+        assert.deepEqual(await found('ledger zebra'), []);
+        assert.deepEqual(await found('ledger', { requesterId: 'nobody' }), []);
+      });
+
+      it('treats search text as words only: quotes, operators and wildcards match literally or not at all', async () => {
+        const record = await create({ title: "O'Brien's 100% data* export" });
+        const found = async (text: string) => refs((await store.query({ text }, { limit: 10 })).items);
+        assert.deepEqual(await found("o'brien"), refs([record]));
+        assert.deepEqual(await found('"data" OR export'), []);
+        assert.deepEqual(await found('100% data*'), refs([record]));
+        assert.deepEqual(await found(`NEAR(x y) ${'z'.repeat(10_000)}`), []);
+        assert.deepEqual(await found('*** ?!'), []);
+      });
     });
 
     describe('drafts', () => {

@@ -113,7 +113,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     // Take the file back to what version 1 left: everything but the preferences table.
     const db = raw();
     db.exec(
-      `DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids;
+      `DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
+       DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1`,
     );
     const [initial] = db.prepare('SELECT version, name, applied_at FROM schema_migrations').all();
@@ -146,6 +147,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [1, 'initial schema'],
           [2, 'preferences'],
           [3, 'outbox'],
+          [4, 'text search'],
         ],
       );
     } finally {
@@ -159,13 +161,24 @@ describe('SqliteStore (SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE outbox; DROP TABLE message_ids;
+      `DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
+       DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DELETE FROM schema_migrations WHERE version > 2; PRAGMA user_version = 2`,
     );
     db.close();
 
     const store = open();
     assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+    // Records written before text search are found by it after the upgrade.
+    const [anyRecord] = (await store.query({}, { limit: 1 })).items;
+    if (anyRecord) {
+      const word = anyRecord.title.split(' ')[0] ?? '';
+      assert.ok(
+        (await store.query({ text: word }, { limit: 10 })).items.some(
+          (o) => o.reference === anyRecord.reference,
+        ),
+      );
+    }
     assert.equal(await store.enqueue(queued('a')), true);
     assert.deepEqual(
       (await store.dueMessages(NOW, 10)).map((m) => m.id),

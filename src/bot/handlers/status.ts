@@ -16,6 +16,8 @@ import type { Deps, Handler, Reply, TurnRequest } from '../turn';
  */
 
 const PAGE = 10;
+/** Longer search text is cut: ten words is what a search reads anyway. */
+const SEARCH_MAX = 200;
 /** Store pages read at most to fill one page of "waiting": the rest comes with Next. */
 const WAITING_SCAN = 20;
 
@@ -36,12 +38,13 @@ export const showStatus: Handler = async (req, deps) => {
   return { card: opportunityCard(req.locale, o, { actor: req.actor }, { today, ...(last ? { last } : {}) }) };
 };
 
-type Kind = 'mine' | 'waiting' | 'all';
+type Kind = 'mine' | 'waiting' | 'all' | 'search';
 
 /** What a list button carries: which list, and where it is; never whose (that comes from the activity). */
 const PageData = z.object({
-  kind: z.enum(['mine', 'waiting', 'all']),
+  kind: z.enum(['mine', 'waiting', 'all', 'search']),
   status: z.enum(STATUSES).optional(),
+  text: z.string().max(SEARCH_MAX).optional(),
   cursor: z.string().max(500).optional(),
   /** The cursors of the pages before, to go back. */
   trail: z.string().max(6_000).optional(),
@@ -65,14 +68,17 @@ function waitsFor(o: Opportunity, req: TurnRequest): boolean {
 
 async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply> {
   const kind: Kind = data.kind === 'all' && !seesEverything(req) ? 'mine' : data.kind;
+  const own = seesEverything(req) ? {} : { requesterId: req.actor.id };
   const filter: OpportunityFilter =
     kind === 'mine'
       ? { requesterId: req.actor.id, ...(data.status ? { statuses: [data.status] } : {}) }
       : kind === 'waiting'
         ? { statuses: statusesFor(new Set<ActingRole>([...req.actor.roles, 'requester'])) }
-        : data.status
-          ? { statuses: [data.status] }
-          : {};
+        : kind === 'search'
+          ? { ...own, text: data.text ?? '' }
+          : data.status
+            ? { statuses: [data.status] }
+            : {};
   const records: Opportunity[] = [];
   let cursor = data.cursor || undefined;
   let next: string | undefined;
@@ -89,27 +95,36 @@ async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply
     if (!next) break;
   }
   const trail: string[] = data.trail ? (JSON.parse(data.trail) as string[]) : [];
-  const here = { kind: data.kind, ...(data.status ? { status: data.status } : {}) };
+  const here = {
+    kind: data.kind,
+    ...(data.status ? { status: data.status } : {}),
+    ...(data.text ? { text: data.text } : {}),
+  };
   const heading =
     kind === 'mine'
       ? t(req.locale, 'lists.mine')
       : kind === 'waiting'
         ? t(req.locale, 'lists.waiting')
-        : data.status
-          ? t(req.locale, 'lists.inState', { state: t(req.locale, `statuses.${data.status}`) })
-          : t(req.locale, 'lists.all');
+        : kind === 'search'
+          ? t(req.locale, 'lists.search')
+          : data.status
+            ? t(req.locale, 'lists.inState', { state: t(req.locale, `statuses.${data.status}`) })
+            : t(req.locale, 'lists.all');
   const empty =
     kind === 'mine'
       ? t(req.locale, 'lists.emptyMine')
       : kind === 'waiting'
         ? t(req.locale, 'lists.emptyWaiting')
-        : t(req.locale, 'lists.emptyAll');
+        : kind === 'search'
+          ? t(req.locale, 'lists.emptySearch')
+          : t(req.locale, 'lists.emptyAll');
   const card = listCard({
     locale: req.locale,
     heading:
       data.kind === 'all' && kind === 'mine' ? `${heading} — ${t(req.locale, 'lists.onlyOwn')}` : heading,
     empty,
     records,
+    ...(kind === 'search' ? { query: data.text ?? '' } : {}),
     ...(trail.length > 0
       ? {
           previous: {
@@ -137,6 +152,12 @@ function stateOf(word: string, req: TurnRequest): Status | undefined {
       normalizeWord(t(req.locale, `statuses.${s}`)) === wanted,
   );
 }
+
+export const search: Handler = async (req, deps) => {
+  const text = req.args.trim().slice(0, SEARCH_MAX);
+  if (text === '') return say(req, 'lists.searchUsage');
+  return page(req, deps, { kind: 'search', text });
+};
 
 export const listMine: Handler = (req, deps) => page(req, deps, { kind: 'mine' });
 export const listWaiting: Handler = (req, deps) => page(req, deps, { kind: 'waiting' });

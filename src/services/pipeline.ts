@@ -1,0 +1,340 @@
+import { businessDaysBetween, daysBetween } from './business-days';
+import { type Opportunity, type Status, STATUSES, stageOf, TERMINAL_STATUSES } from './opportunity';
+import { type CardChannel, waitingOn } from './routing';
+
+/**
+ * The pipeline report managers ask for (DOMAIN.md, "Measures the pilot tracked"): what is open at each
+ * tracker stage, who is holding what up, how long each status takes, and how the service measures up to
+ * the pilot's baselines and targets. Pure: the caller brings the records and the date.
+ */
+
+/** The pilot tracker's stage column. */
+export type Stage = ReturnType<typeof stageOf>;
+export const STAGES: readonly Stage[] = [1, 2, 3, 4, 5];
+
+/** The terminal statuses, as a type; the list itself is TERMINAL_STATUSES. */
+export type ClosedStatus = 'paid' | 'terminated' | 'rejected' | 'cancelled';
+export type OpenStatus = Exclude<Status, ClosedStatus>;
+export const CLOSED_STATUSES = TERMINAL_STATUSES as readonly ClosedStatus[];
+export const OPEN_STATUSES = STATUSES.filter((s) => !TERMINAL_STATUSES.includes(s)) as readonly OpenStatus[];
+
+/** The pilot's elapsed times, in calendar days: it counted days on the calendar, not business days. */
+export const PILOT_BASELINES = {
+  soleSource: { endToEndCalendarDays: 57, toReceiveWorkCalendarDays: 26, toPayCalendarDays: 31 },
+  microAcquisitionProjected: {
+    endToEndCalendarDays: 30,
+    toReceiveWorkCalendarDays: 23,
+    toPayCalendarDays: 7,
+  },
+} as const;
+
+export const PILOT_TARGETS = {
+  opportunitiesPostedPerYear: 10,
+  /** Strictly more than this many applications per opportunity. */
+  applicationsPerOpportunityMoreThan: 1,
+  /** Strictly more than this many different suppliers. */
+  uniqueSuppliersMoreThan: 10,
+  /** Half the sole-source time to pay. */
+  timeToPayDecrease: 0.5,
+} as const;
+
+export interface Tally {
+  readonly count: number;
+  /** Sum of the fixed prices, in cents. */
+  readonly valueCents: number;
+}
+
+/** Both undefined when there is nothing to measure. */
+export interface Percentiles {
+  readonly median: number | undefined;
+  readonly p90: number | undefined;
+}
+
+export interface TimeInStatus {
+  /** Records that left the status: the sample. */
+  readonly records: number;
+  readonly businessDays: Percentiles;
+}
+
+export interface Elapsed {
+  readonly records: number;
+  readonly businessDays: Percentiles;
+  readonly calendarDays: Percentiles;
+}
+
+/** A measure beside the pilot's figures for it, which are calendar days. */
+export interface ElapsedVsPilot extends Elapsed {
+  readonly soleSourceCalendarDays: number;
+  readonly projectedCalendarDays: number;
+}
+
+export interface WaitingRequest {
+  readonly reference: string;
+  readonly title: string;
+  readonly team: CardChannel;
+  /** ISO date the request entered its status. */
+  readonly since: string;
+  readonly businessDays: number;
+}
+
+export interface PipelineSummary {
+  readonly today: string;
+  readonly open: {
+    readonly total: Tally;
+    readonly byStage: Readonly<Record<Stage, Tally>>;
+    readonly byStatus: Readonly<Record<OpenStatus, Tally>>;
+  };
+  /** Outcomes of the records that reached a terminal status. */
+  readonly closed: Readonly<Record<ClosedStatus, Tally>>;
+  /** Longest wait first. */
+  readonly waiting: readonly WaitingRequest[];
+  readonly timeInStatus: Readonly<Record<OpenStatus, TimeInStatus>>;
+  readonly elapsed: {
+    /** First submission → paid, for paid records. */
+    readonly endToEnd: ElapsedVsPilot;
+    /** First submission → the delivery that was accepted. */
+    readonly toReceiveWork: ElapsedVsPilot;
+    /** Delivery → paid, for paid records. */
+    readonly toPay: ElapsedVsPilot;
+  };
+  readonly targets: {
+    readonly postedThisYear: {
+      readonly year: number;
+      readonly count: number;
+      readonly target: number;
+      readonly met: boolean;
+    };
+    readonly applicationsPerOpportunity: {
+      /** Posted opportunities whose applications closed. */
+      readonly opportunities: number;
+      readonly applications: number;
+      readonly average: number | undefined;
+      readonly moreThan: number;
+      readonly met: boolean | undefined;
+    };
+    readonly uniqueSuppliers: { readonly count: number; readonly moreThan: number; readonly met: boolean };
+    readonly timeToPay: {
+      readonly medianCalendarDays: number | undefined;
+      readonly targetCalendarDays: number;
+      readonly met: boolean | undefined;
+    };
+  };
+}
+
+export interface PipelineOptions {
+  readonly reminderBusinessDays: number;
+  readonly holidays?: ReadonlySet<string>;
+}
+
+/**
+ * Nearest-rank percentile: the smallest observed value with at least p % of the values at or below it,
+ * i.e. the value at rank ⌈p/100 × n⌉ (1-based) of the sorted values. It is always a day count that
+ * happened, never an interpolation; the median of [2, 4] is 2.
+ */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+function percentiles(values: readonly number[]): Percentiles {
+  return { median: percentile(values, 50), p90: percentile(values, 90) };
+}
+
+/** The UTC date of a timestamp, as the rest of the business-day arithmetic counts in UTC. */
+function dateOf(timestamp: string): string {
+  return new Date(timestamp).toISOString().slice(0, 10);
+}
+
+function tallies<K extends string | number>(
+  keys: readonly K[],
+): Record<K, { count: number; valueCents: number }> {
+  return Object.fromEntries(keys.map((k) => [k, { count: 0, valueCents: 0 }])) as Record<
+    K,
+    { count: number; valueCents: number }
+  >;
+}
+
+function add(t: { count: number; valueCents: number }, o: Opportunity): void {
+  t.count += 1;
+  t.valueCents += o.pricing.fixedPriceCents;
+}
+
+const isClosed = (s: Status): s is ClosedStatus => TERMINAL_STATUSES.includes(s);
+
+/**
+ * When the record left `status`: the earliest later entry in its timeline. The timeline keeps only the
+ * latest entry into each status, so a status entered twice counts its latest stay, and a stay followed by
+ * a status that was entered again later (a supplier who declined, revisions) runs to the next entry kept.
+ */
+function leftAt(o: Opportunity, status: Status): string | undefined {
+  const entered = o.timeline[status];
+  if (!entered) return undefined;
+  const from = Date.parse(entered);
+  let next: number | undefined;
+  let nextAt: string | undefined;
+  for (const at of Object.values(o.timeline)) {
+    const t = Date.parse(at);
+    if (t > from && (next === undefined || t < next)) {
+      next = t;
+      nextAt = at;
+    }
+  }
+  return nextAt;
+}
+
+/** The first submission: a request sent back for changes is resubmitted, which moves timeline.submitted. */
+function firstSubmitted(o: Opportunity): string | undefined {
+  const submitted = o.timeline.submitted;
+  if (!submitted) return undefined;
+  return Date.parse(o.createdAt) < Date.parse(submitted) ? o.createdAt : submitted;
+}
+
+function elapsed(
+  spans: readonly (readonly [string, string])[],
+  holidays: ReadonlySet<string>,
+  pilot: { soleSource: number; projected: number },
+): ElapsedVsPilot {
+  const dates = spans.map(([from, to]) => [dateOf(from), dateOf(to)] as const);
+  return {
+    records: spans.length,
+    businessDays: percentiles(dates.map(([from, to]) => businessDaysBetween(from, to, holidays))),
+    calendarDays: percentiles(dates.map(([from, to]) => daysBetween(from, to))),
+    soleSourceCalendarDays: pilot.soleSource,
+    projectedCalendarDays: pilot.projected,
+  };
+}
+
+export function pipelineSummary(
+  records: readonly Opportunity[],
+  today: string,
+  options: PipelineOptions,
+): PipelineSummary {
+  // The year and every count of days hang on it: a bad date would turn them all to NaN.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today))) {
+    throw new RangeError(`not an ISO date: ${today}`);
+  }
+  const holidays = options.holidays ?? new Set<string>();
+
+  const total = { count: 0, valueCents: 0 };
+  const byStage = tallies(STAGES);
+  const byStatus = tallies(OPEN_STATUSES);
+  const closed = tallies(CLOSED_STATUSES);
+  for (const o of records) {
+    if (isClosed(o.status)) {
+      add(closed[o.status], o);
+    } else {
+      add(total, o);
+      add(byStage[stageOf(o.status)], o);
+      add(byStatus[o.status], o);
+    }
+  }
+
+  // The scheduler reminds a team once a request has waited the threshold: list the same requests.
+  const waiting: WaitingRequest[] = [];
+  for (const o of records) {
+    const team = waitingOn(o);
+    const entered = o.timeline[o.status];
+    if (!team || !entered) continue;
+    const since = dateOf(entered);
+    const businessDays = businessDaysBetween(since, today, holidays);
+    if (businessDays >= options.reminderBusinessDays) {
+      waiting.push({ reference: o.reference, title: o.title, team, since, businessDays });
+    }
+  }
+  waiting.sort(
+    (a, b) =>
+      b.businessDays - a.businessDays ||
+      a.since.localeCompare(b.since) ||
+      a.reference.localeCompare(b.reference),
+  );
+
+  const timeInStatus = Object.fromEntries(
+    OPEN_STATUSES.map((status) => {
+      const days: number[] = [];
+      for (const o of records) {
+        const entered = o.timeline[status];
+        const left = leftAt(o, status);
+        if (entered && left) days.push(businessDaysBetween(dateOf(entered), dateOf(left), holidays));
+      }
+      return [status, { records: days.length, businessDays: percentiles(days) }];
+    }),
+  ) as Record<OpenStatus, TimeInStatus>;
+
+  const endToEnd: (readonly [string, string])[] = [];
+  const toReceiveWork: (readonly [string, string])[] = [];
+  const toPay: (readonly [string, string])[] = [];
+  for (const o of records) {
+    const start = firstSubmitted(o);
+    const { delivered, accepted, paid } = o.timeline;
+    if (start && paid && o.status === 'paid') endToEnd.push([start, paid]);
+    if (start && delivered && accepted) toReceiveWork.push([start, delivered]);
+    if (delivered && paid && o.status === 'paid') toPay.push([delivered, paid]);
+  }
+  const soleSource = PILOT_BASELINES.soleSource;
+  const projected = PILOT_BASELINES.microAcquisitionProjected;
+  const toPayElapsed = elapsed(toPay, holidays, {
+    soleSource: soleSource.toPayCalendarDays,
+    projected: projected.toPayCalendarDays,
+  });
+
+  const year = Number(today.slice(0, 4));
+  const postedThisYear = records.filter(
+    (o) => o.timeline.posted && new Date(o.timeline.posted).getUTCFullYear() === year,
+  ).length;
+  const closedApplications = records.filter((o) => o.timeline.closed);
+  const applications = closedApplications.reduce((sum, o) => sum + (o.selection.applications ?? 0), 0);
+  const average = closedApplications.length === 0 ? undefined : applications / closedApplications.length;
+  const suppliers = new Set(
+    records
+      .map((o) => o.selection.supplierName?.trim().replace(/\s+/g, ' ').toLowerCase())
+      .filter((name): name is string => Boolean(name)),
+  );
+  const timeToPayTarget = soleSource.toPayCalendarDays * (1 - PILOT_TARGETS.timeToPayDecrease);
+  const payMedian = toPayElapsed.calendarDays.median;
+
+  return {
+    today,
+    open: { total, byStage, byStatus },
+    closed,
+    waiting,
+    timeInStatus,
+    elapsed: {
+      endToEnd: elapsed(endToEnd, holidays, {
+        soleSource: soleSource.endToEndCalendarDays,
+        projected: projected.endToEndCalendarDays,
+      }),
+      toReceiveWork: elapsed(toReceiveWork, holidays, {
+        soleSource: soleSource.toReceiveWorkCalendarDays,
+        projected: projected.toReceiveWorkCalendarDays,
+      }),
+      toPay: toPayElapsed,
+    },
+    targets: {
+      postedThisYear: {
+        year,
+        count: postedThisYear,
+        target: PILOT_TARGETS.opportunitiesPostedPerYear,
+        met: postedThisYear >= PILOT_TARGETS.opportunitiesPostedPerYear,
+      },
+      applicationsPerOpportunity: {
+        opportunities: closedApplications.length,
+        applications,
+        average,
+        moreThan: PILOT_TARGETS.applicationsPerOpportunityMoreThan,
+        met: average === undefined ? undefined : average > PILOT_TARGETS.applicationsPerOpportunityMoreThan,
+      },
+      uniqueSuppliers: {
+        count: suppliers.size,
+        moreThan: PILOT_TARGETS.uniqueSuppliersMoreThan,
+        met: suppliers.size > PILOT_TARGETS.uniqueSuppliersMoreThan,
+      },
+      timeToPay: {
+        medianCalendarDays: payMedian,
+        targetCalendarDays: timeToPayTarget,
+        met: payMedian === undefined ? undefined : payMedian <= timeToPayTarget,
+      },
+    },
+  };
+}
