@@ -197,6 +197,24 @@ describe('status and lists in Teams', function () {
     );
   });
 
+  it('shows managers the pipeline with its chart, and keeps it from requesters', async () => {
+    await seed();
+    await seed(as(PEOPLE.requester), vetted);
+    await seed(as(PEOPLE.requester), funded);
+    const card = await say('summary', PEOPLE.manager);
+    assert.match(textOf(card), /Pipeline on Monday, March 9, 2026/);
+    assert.match(textOf(card), /3 open requests worth \$12,000\.00; 0 closed\./);
+    const image = find(card, (n) => n.type === 'Image')[0];
+    assert.match(String(image?.url), /^data:image\/png;base64,/);
+    assert.match(String(image?.altText), /1 Pre-contractual: 3/);
+    // Vetted on 2026-03-02 and still waiting on finance a week later: past the 2-day reminder threshold.
+    assert.match(textOf(card), /MA-2026-0002 · .* · Finance · 5 business days/);
+    assert.ok(Buffer.byteLength(JSON.stringify(card)) < 28 * 1024);
+    const fr = await say('sommaire', PEOPLE.manager, 'fr-CA');
+    assert.match(textOf(fr), /Portrait au lundi 9 mars 2026/);
+    assert.match(textOf(await say('summary')), /The pipeline is for managers/);
+  });
+
   it('starts again from the first page when a paging button carries a cursor it did not issue', async () => {
     await seed();
     const card = await click({ kind: 'mine', cursor: 'forged', trail: '[]' });

@@ -11,7 +11,7 @@ import {
   submitIntake,
 } from './handlers/intake';
 import { languageCommand, setLanguage } from './handlers/language';
-import { listAll, listMine, listWaiting, search, showStatus, turnPage } from './handlers/status';
+import { listAll, listMine, listWaiting, search, showStatus, showSummary, turnPage } from './handlers/status';
 import { listChannels, registerChannel } from './handlers/channels';
 import { decideFromCard, refreshCard, showHistory } from './handlers/decide';
 import { Router } from './router';
@@ -52,6 +52,10 @@ export function createRoutes(): Router {
     'find',
     'recherche',
     'trouver',
+  ]);
+  router.command('summary', { en: 'summary', fr: 'sommaire' }, 'commands.summary', showSummary, [
+    'pipeline',
+    'portrait',
   ]);
   router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
   router.action('help.show', help);

@@ -8,6 +8,7 @@ import list from './list.json';
 import notice from './notice.json';
 import opportunity from './opportunity.json';
 import status from './status.json';
+import summary from './summary.json';
 import welcome from './welcome.json';
 
 /**
@@ -24,6 +25,7 @@ export const TEMPLATES = {
   history,
   intake,
   list,
+  summary,
   notice,
   opportunity,
   status,

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as AdaptiveCards from 'adaptivecards';
 import type { Browser, Page } from 'playwright-core';
-import { type CardSample, cardSamples } from '../support/card-samples';
+import { type CardSample, cardSamples, summarySample } from '../support/card-samples';
+import { LOCALES, t } from '../../src/i18n';
 import { launchChromium } from '../support/chromium';
 
 /**
@@ -305,6 +306,27 @@ describe('the cards the bot sends', function () {
     after(async () => {
       await browser?.close();
     });
+
+    // The summary's chart is rendered on the server asynchronously, so its card is built inside the test.
+    for (const locale of LOCALES) {
+      it(`the pipeline summary card in ${locale === 'en' ? 'English' : 'French'} is valid, under 28 KB, and renders its chart`, async () => {
+        const card = await summarySample(locale);
+        assert.deepEqual(rendererProblems(card), []);
+        assert.ok(cardBytes(card) < MAX_BYTES, `${cardBytes(card)} bytes`);
+        const text = flat(await page.evaluate(renderInPage, { card, hostConfig: TEAMS_LIGHT }));
+        assert.ok(text.includes(flat(t(locale, 'summary.targetsHeading'))), text);
+        const chart = page.locator('#host .ac-adaptiveCard img').first();
+        await chart.waitFor();
+        assert.ok(
+          (await chart.evaluate((img) => (img as HTMLImageElement).naturalWidth)) > 0,
+          'the chart loads',
+        );
+        await page
+          .locator('#host .ac-adaptiveCard')
+          .first()
+          .screenshot({ path: path.join(SHOTS, `pipeline-summary.${locale}.png`) });
+      });
+    }
 
     for (const sample of samples) {
       it(`${title(sample)} renders with its text and is saved as a screenshot`, async () => {

@@ -13,6 +13,8 @@ import {
 } from '../../src/cards';
 import { problemText } from '../../src/cards/intake';
 import { reminderCard } from '../../src/cards/opportunity';
+import { summaryCard } from '../../src/cards/summary';
+import { pipelineSummary } from '../../src/services/pipeline';
 import { decide } from '../../src/services/lifecycle';
 import { LOCALES, type Locale, otherLocale, t } from '../../src/i18n';
 import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
@@ -446,4 +448,15 @@ export function cardSamples(): CardSample[] {
   return SAMPLES.flatMap((spec) =>
     LOCALES.map((locale) => ({ name: spec.name, locale, ...spec.build(locale) })),
   );
+}
+
+/** The pipeline summary of a few sample requests, with its chart rendered (asynchronously) on the server. */
+export async function summarySample(locale: Locale): Promise<Record<string, unknown>> {
+  const records = [
+    submitted('MA-2026-0001'),
+    vetted(),
+    { ...submitted('MA-2026-0003'), status: 'paid' as const },
+  ];
+  const summary = pipelineSummary(records, '2026-12-01', { reminderBusinessDays: 2 });
+  return summaryCard(locale, summary, 2, (team) => t(locale, `channels.kinds.${team}`));
 }

@@ -113,12 +113,14 @@ export const PEOPLE = {
   procurement: { id: '29:procurement', aadObjectId: 'aad-procurement', name: 'Priya Raman' },
   procurement2: { id: '29:procurement2', aadObjectId: 'aad-procurement2', name: 'Alex Martin' },
   colleague: { id: '29:colleague', aadObjectId: 'aad-colleague', name: 'Julie Lavoie' },
+  manager: { id: '29:manager', aadObjectId: 'aad-manager', name: 'Marc Gagnon' },
 } as const;
 
 export const ROLE_ENV = {
   ROLE_FINANCE: PEOPLE.finance.aadObjectId,
   ROLE_UNION: PEOPLE.union.aadObjectId,
   ROLE_PROCUREMENT: `${PEOPLE.procurement.aadObjectId},${PEOPLE.procurement2.aadObjectId}`,
+  ROLE_MANAGER: PEOPLE.manager.aadObjectId,
 };
 
 export interface TestBot {

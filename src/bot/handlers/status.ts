@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { listCard, noticeCard, opportunityCard } from '../../cards';
+import { summaryCard } from '../../cards/summary';
 import { type MessageKey, t } from '../../i18n';
 import { nextActors } from '../../services/decisions';
 import { ACTIONS, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
+import { pipelineSummary } from '../../services/pipeline';
 import type { ActingRole } from '../../services/roles';
 import type { OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
@@ -196,4 +198,29 @@ export const turnPage: Handler = async (req, deps) => {
       });
     throw err;
   }
+};
+
+/** Every record the person may see, for the pipeline: read page by page. */
+async function everything(deps: Deps): Promise<Opportunity[]> {
+  const all: Opportunity[] = [];
+  let cursor: string | undefined;
+  do {
+    const found = await deps.store.query({}, { limit: 100, ...(cursor ? { cursor } : {}) });
+    all.push(...found.items);
+    cursor = found.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+export const showSummary: Handler = async (req, deps) => {
+  if (!seesEverything(req)) return say(req, 'summary.notAllowed');
+  const today = deps.now().toISOString().slice(0, 10);
+  const summary = pipelineSummary(await everything(deps), today, {
+    reminderBusinessDays: deps.config.reminderBusinessDays,
+  });
+  return {
+    card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays, (team) =>
+      t(req.locale, `channels.kinds.${team}`),
+    ),
+  };
 };

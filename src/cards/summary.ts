@@ -1,0 +1,135 @@
+import { type Locale, t } from '../i18n';
+import { formatDate, formatMoney, formatNumber } from '../i18n/format';
+import {
+  CLOSED_STATUSES,
+  type ElapsedVsPilot,
+  type PipelineSummary,
+  type Stage,
+  STAGES,
+} from '../services/pipeline';
+import type { CardChannel } from '../services/routing';
+import { pipelineChartPng } from './chart';
+import { type Card, expand } from './template';
+
+/** Waiting requests named on the card; the rest are counted, so the card stays small. */
+const WAITING_SHOWN = 8;
+
+function stageNames(locale: Locale): Record<Stage, string> {
+  return {
+    1: t(locale, 'summary.stages.1'),
+    2: t(locale, 'summary.stages.2'),
+    3: t(locale, 'summary.stages.3'),
+    4: t(locale, 'summary.stages.4'),
+    5: t(locale, 'summary.stages.5'),
+  };
+}
+
+function elapsed(locale: Locale, e: ElapsedVsPilot): string {
+  if (e.businessDays.median === undefined) return t(locale, 'summary.noData');
+  return t(locale, 'summary.elapsedValue', {
+    median: formatNumber(e.businessDays.median, locale),
+    p90: formatNumber(e.businessDays.p90 ?? e.businessDays.median, locale),
+    medianCal: formatNumber(e.calendarDays.median ?? 0, locale),
+    sole: formatNumber(e.soleSourceCalendarDays, locale),
+    projected: formatNumber(e.projectedCalendarDays, locale),
+  });
+}
+
+const verdict = (locale: Locale, met: boolean | undefined) =>
+  met === undefined ? '' : ` — ${t(locale, met ? 'summary.met' : 'summary.notMet')}`;
+
+/** The pipeline for managers: a chart to look at, then where requests wait and how the service performs. */
+export async function summaryCard(
+  locale: Locale,
+  s: PipelineSummary,
+  reminderBusinessDays: number,
+  teamName: (team: CardChannel) => string,
+): Promise<Card> {
+  const names = stageNames(locale);
+  const chart = await pipelineChartPng(s, {
+    title: t(locale, 'summary.chartTitle'),
+    stageNames: names,
+    countLabel: t(locale, 'summary.countLabel'),
+    formatValue: (cents) => formatMoney(cents, locale),
+  });
+  const closed = CLOSED_STATUSES.reduce((n, status) => n + s.closed[status].count, 0);
+  const shown = s.waiting.slice(0, WAITING_SHOWN);
+  const targets = s.targets;
+  return expand('summary', {
+    heading: t(locale, 'summary.heading', { date: formatDate(s.today, locale) }),
+    intro: t(locale, 'summary.intro', {
+      count: s.open.total.count,
+      value: formatMoney(s.open.total.valueCents, locale),
+      closed,
+    }),
+    chart,
+    chartAlt: t(locale, 'summary.chartAlt', {
+      stages: STAGES.map((stage) => `${names[stage]}: ${s.open.byStage[stage].count}`).join('; '),
+    }),
+    sections: [
+      {
+        heading: t(locale, 'summary.waitingHeading', { days: reminderBusinessDays }),
+        facts: [],
+        lines:
+          shown.length === 0
+            ? [t(locale, 'summary.noneWaiting')]
+            : [
+                ...shown.map((w) =>
+                  t(locale, 'summary.waitingLine', {
+                    reference: w.reference,
+                    title: w.title,
+                    team: teamName(w.team),
+                    days: w.businessDays,
+                  }),
+                ),
+                ...(s.waiting.length > shown.length
+                  ? [t(locale, 'summary.moreWaiting', { count: s.waiting.length - shown.length })]
+                  : []),
+              ],
+      },
+      {
+        heading: t(locale, 'summary.timeHeading'),
+        facts: [
+          { title: t(locale, 'summary.endToEnd'), value: elapsed(locale, s.elapsed.endToEnd) },
+          { title: t(locale, 'summary.toReceive'), value: elapsed(locale, s.elapsed.toReceiveWork) },
+          { title: t(locale, 'summary.toPay'), value: elapsed(locale, s.elapsed.toPay) },
+        ],
+        lines: [],
+      },
+      {
+        heading: t(locale, 'summary.targetsHeading'),
+        facts: [
+          {
+            title: t(locale, 'summary.posted', { year: targets.postedThisYear.year }),
+            value: `${t(locale, 'summary.postedValue', { count: targets.postedThisYear.count, target: targets.postedThisYear.target })}${verdict(locale, targets.postedThisYear.met)}`,
+          },
+          {
+            title: t(locale, 'summary.applications'),
+            value: `${t(locale, 'summary.applicationsValue', {
+              average:
+                targets.applicationsPerOpportunity.average === undefined
+                  ? t(locale, 'summary.noData')
+                  : formatNumber(targets.applicationsPerOpportunity.average, locale),
+              target: targets.applicationsPerOpportunity.moreThan,
+            })}${verdict(locale, targets.applicationsPerOpportunity.met)}`,
+          },
+          {
+            title: t(locale, 'summary.suppliers'),
+            value: `${t(locale, 'summary.suppliersValue', { count: targets.uniqueSuppliers.count, target: targets.uniqueSuppliers.moreThan })}${verdict(locale, targets.uniqueSuppliers.met)}`,
+          },
+          {
+            title: t(locale, 'summary.timeToPay'),
+            value:
+              targets.timeToPay.medianCalendarDays === undefined
+                ? t(locale, 'summary.noData')
+                : `${t(locale, 'summary.timeToPayValue', {
+                    days: formatNumber(targets.timeToPay.medianCalendarDays, locale),
+                    target: formatNumber(targets.timeToPay.targetCalendarDays, locale),
+                  })}${verdict(locale, targets.timeToPay.met)}`,
+          },
+        ],
+        lines: [],
+      },
+    ],
+  });
+}
