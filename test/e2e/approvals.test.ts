@@ -8,7 +8,7 @@ import { fieldsFromContent } from '../../src/services/intake';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { launchChromium } from '../support/chromium';
 import { content } from '../support/opportunities';
-import { completeIntake, freePort, inDays, mention, SHOTS } from '../support/playground-client';
+import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
 
 /**
  * Approvals end to end in the local Teams client: one bot, and one Playground client per person — the
@@ -43,7 +43,7 @@ describe('approvals in the local Teams client, one client per role', function ()
     dataDir = mkdtempSync(path.join(tmpdir(), 'microacq-approvals-'));
     const botPort = await freePort();
     browser = await launchChromium();
-    for (const persona of ['requester', 'procurement', 'finance', 'union'] as const) {
+    for (const persona of ['requester', 'procurement', 'finance', 'union', 'manager'] as const) {
       const playground = await startPlayground({
         as: persona,
         quiet: true,
@@ -62,7 +62,7 @@ describe('approvals in the local Teams client, one client per role', function ()
   after(async () => {
     await browser?.close();
     // The requester's client owns the bot: stop it last.
-    for (const persona of ['union', 'finance', 'procurement', 'requester'] as const) {
+    for (const persona of ['manager', 'union', 'finance', 'procurement', 'requester'] as const) {
       await clients.get(persona)?.playground.stop();
     }
   });
@@ -235,5 +235,26 @@ describe('approvals in the local Teams client, one client per role', function ()
     } finally {
       await store.close();
     }
+  });
+
+  it('shows the manager the pipeline summary with its chart, in English and in French', async () => {
+    const manager = pageOf('manager');
+    await manager.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    await say(manager, 'summary');
+    const card = await cardWith(manager, 'Pipeline on');
+    const chart = card.locator('img').first();
+    await chart.waitFor({ timeout: 30_000 });
+    assert.ok(
+      (await chart.evaluate((img) => (img as HTMLImageElement).naturalWidth)) > 0,
+      'the chart is shown',
+    );
+    assert.match(await card.innerText(), /Against the pilot’s targets/);
+    await card.screenshot({ path: path.join(SHOTS, 'approvals-manager-summary.png') });
+    await say(manager, 'langue français');
+    await cardWith(manager, 'Désormais, je vous parle en français');
+    await say(manager, 'sommaire');
+    const fr = await cardWith(manager, 'Portrait au');
+    assert.match(await fr.innerText(), /Par rapport aux cibles du projet pilote/);
+    await fr.screenshot({ path: path.join(SHOTS, 'approvals-manager-summary-fr.png') });
   });
 });
