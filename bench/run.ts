@@ -7,6 +7,7 @@ import type { Opportunity } from '../src/services/opportunity';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { benchGraph } from './graph';
 import { benchIntake } from './intake';
+import { benchStatus } from './status';
 import { newOpportunity } from '../test/contract/fixtures';
 import { clock, person } from '../test/support/opportunities';
 
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
   raw.close();
   await benchIntake();
   await benchGraph();
+  await benchStatus();
 }
 
 void main();

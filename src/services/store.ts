@@ -26,7 +26,10 @@ export interface OpportunityFilter {
   readonly branch?: string;
   /** Records created in this year or later, as an ISO timestamp lower bound. */
   readonly createdSince?: string;
-  /** Words that must all appear (as word beginnings, accents aside) in the title, description, branch or skills. */
+  /**
+   * Words that must all appear (as word beginnings, accents aside) in the title, description, branch or
+   * skills. Search results come most recently written first.
+   */
   readonly text?: string;
 }
 

@@ -315,6 +315,21 @@ function decodeCursor(cursor: string): readonly [string, string] {
   }
 }
 
+/** Where a text search stopped: search pages go by the full-text index's own order (the order records were written). */
+const TextCursor = z.object({ rowid: z.number().int().positive() });
+
+function encodeTextCursor(rowid: number): string {
+  return Buffer.from(JSON.stringify({ rowid }), 'utf8').toString('base64url');
+}
+
+function decodeTextCursor(cursor: string): number {
+  try {
+    return TextCursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))).rowid;
+  } catch (cause) {
+    throw new RangeError('not a page cursor this store issued', { cause });
+  }
+}
+
 function clampLimit(limit: number): number {
   if (Number.isNaN(limit)) return 1;
   return Math.min(MAX_PAGE, Math.max(1, Math.trunc(limit)));
@@ -588,6 +603,7 @@ export class SqliteStore implements OpportunityStore {
   }
 
   async query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
+    if (filter.text !== undefined) return this.search(filter, page);
     const limit = clampLimit(page.limit);
     const where = whereOf(filter, page.cursor === undefined ? undefined : decodeCursor(page.cursor));
     return this.guard('query', () => {
@@ -601,6 +617,39 @@ export class SqliteStore implements OpportunityStore {
       return {
         items: items.map(toRecord),
         ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
+      };
+    });
+  }
+
+  /**
+   * A text search walks the full-text index newest-written first and stops at the page's end, so a word
+   * found in every record costs no more than a rare one; the other filters apply along the way.
+   */
+  private async search(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
+    const limit = clampLimit(page.limit);
+    const match = ftsQuery(filter.text ?? '');
+    if (!match) return { items: [] };
+    const before = page.cursor === undefined ? undefined : decodeTextCursor(page.cursor);
+    const where = whereOf({ ...filter, text: undefined });
+    const clauses = [
+      'opportunities_text MATCH ?',
+      ...(before !== undefined ? ['t.rowid < ?'] : []),
+      ...(where.sql ? [where.sql.replace(/^WHERE /, '')] : []),
+    ];
+    return this.guard('query', () => {
+      const rows = this.sql(
+        `SELECT o.reference, o.version, o.created_at, o.data, t.rowid AS rid
+         FROM opportunities_text t JOIN opportunities o ON o.rowid = t.rowid
+         WHERE ${clauses.join(' AND ')}
+         ORDER BY t.rowid DESC LIMIT ?`,
+      ).all(match, ...(before !== undefined ? [before] : []), ...where.params, limit + 1) as (RecordRow & {
+        rid: number;
+      })[];
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        items: items.map(toRecord),
+        ...(rows.length > limit && last ? { nextCursor: encodeTextCursor(last.rid) } : {}),
       };
     });
   }

@@ -395,6 +395,19 @@ export function describeStoreContract(
         assert.deepEqual(await found('ledger', { requesterId: 'nobody' }), []);
       });
 
+      it('pages through search results, each once, most recent first', async () => {
+        const made: Opportunity[] = [];
+        for (let i = 1; i <= 5; i++)
+          made.push(await create({ title: `Quokka survey ${i}`, at: `2026-03-0${i}T10:00:00.000Z` }));
+        await create({ title: 'Unrelated work' });
+        const pages = await everything({ text: 'quokka' }, 2);
+        assert.deepEqual(
+          pages.map((p) => p.length),
+          [2, 2, 1],
+        );
+        assert.deepEqual(refs(pages.flat()), refs([...made].reverse()));
+      });
+
       it('treats search text as words only: quotes, operators and wildcards match literally or not at all', async () => {
         const record = await create({ title: "O'Brien's 100% data* export" });
         const found = async (text: string) => refs((await store.query({ text }, { limit: 10 })).items);
