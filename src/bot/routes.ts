@@ -11,7 +11,16 @@ import {
   submitIntake,
 } from './handlers/intake';
 import { languageCommand, setLanguage } from './handlers/language';
-import { listAll, listMine, listWaiting, search, showStatus, showSummary, turnPage } from './handlers/status';
+import {
+  exportRecords,
+  listAll,
+  listMine,
+  listWaiting,
+  search,
+  showStatus,
+  showSummary,
+  turnPage,
+} from './handlers/status';
 import { listChannels, registerChannel } from './handlers/channels';
 import { decideFromCard, refreshCard, showHistory } from './handlers/decide';
 import { Router } from './router';
@@ -57,6 +66,7 @@ export function createRoutes(): Router {
     'pipeline',
     'portrait',
   ]);
+  router.command('export', { en: 'export', fr: 'exporter' }, 'commands.export', exportRecords, ['csv']);
   router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
   router.action('help.show', help);
   router.action('list.page', turnPage);

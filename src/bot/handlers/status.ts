@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { listCard, noticeCard, opportunityCard } from '../../cards';
 import { summaryCard } from '../../cards/summary';
+import { recordsCsv } from '../../services/export';
+import { exportDir, writeExport } from '../exports';
 import { type MessageKey, t } from '../../i18n';
 import { nextActors } from '../../services/decisions';
 import { ACTIONS, specOf } from '../../services/lifecycle';
@@ -222,5 +224,33 @@ export const showSummary: Handler = async (req, deps) => {
     card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays, (team) =>
       t(req.locale, `channels.kinds.${team}`),
     ),
+  };
+};
+
+/** `export`: a CSV of the records the person may see, behind a link that works for an hour. */
+export const exportRecords: Handler = async (req, deps) => {
+  const filter: OpportunityFilter = seesEverything(req) ? {} : { requesterId: req.actor.id };
+  const records: Opportunity[] = [];
+  let cursor: string | undefined;
+  do {
+    const found = await deps.store.query(filter, { limit: 100, ...(cursor ? { cursor } : {}) });
+    records.push(...found.items);
+    cursor = found.nextCursor;
+  } while (cursor);
+  const csv = recordsCsv(records, {
+    fundReservation: req.actor.roles.has('finance') || req.actor.roles.has('procurement'),
+  });
+  const name = writeExport(exportDir(deps.config.store.sqlitePath), csv);
+  const url = `${deps.config.publicBaseUrl}/exports/${name}`;
+  return {
+    card: noticeCard({
+      title: t(req.locale, 'exports.ready', { count: records.length }),
+      lines: [
+        t(req.locale, seesEverything(req) ? 'exports.all' : 'exports.own'),
+        t(req.locale, 'exports.expires'),
+      ],
+      style: 'good',
+      actions: [{ type: 'Action.OpenUrl', title: t(req.locale, 'exports.download'), url }],
+    }),
   };
 };
