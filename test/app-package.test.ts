@@ -115,11 +115,30 @@ describe('Teams app package', () => {
           assert.equal(route?.words.en, command.title, `${scope}: the bot answers "${command.title}"`);
         }
       }
-      const frenchTitles = Object.entries(fr).filter(([k]) => /commands\[\d+\]\.title$/.test(k));
+      const frenchTitles = Object.entries(fr).filter(([k]) =>
+        /^bots\[0\]\.commandLists.*commands\[\d+\]\.title$/.test(k),
+      );
       assert.ok(frenchTitles.length > 0);
       for (const [key, title] of frenchTitles) {
         assert.equal(routes.matchCommand(title)?.route.words.fr, title, `${key}: the bot answers "${title}"`);
       }
+    });
+
+    it('offers a search from the compose box that the bot answers, titled in both languages', () => {
+      const manifest = filledManifest() as unknown as {
+        bots: { botId: string }[];
+        composeExtensions?: {
+          botId: string;
+          commands: { id: string; type: string; parameters: { name: string }[] }[];
+        }[];
+      };
+      const extension = manifest.composeExtensions?.[0];
+      assert.equal(extension?.botId, manifest.bots[0]?.botId);
+      assert.deepEqual(
+        extension?.commands.map((c) => [c.id, c.type, c.parameters.map((p) => p.name)]),
+        [['findRequest', 'query', ['query']]],
+      );
+      assert.equal(french()['composeExtensions[0].commands[0].title'], 'Trouver une demande');
     });
 
     it('English is the default language and Canadian French is offered from fr-ca.json', () => {

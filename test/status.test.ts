@@ -240,6 +240,44 @@ describe('status and lists in Teams', function () {
     assert.equal((await fetch(`${bot.server.url}/exports/..%2F..%2Fetc%2Fpasswd`)).status, 410);
   });
 
+  it('finds requests from the compose box and offers their read-only cards to insert', async () => {
+    const mine = await seed(as(PEOPLE.requester), vetted);
+    const theirs = await seed(as(PEOPLE.colleague));
+    const compose = async (value: string, from: Who = PEOPLE.requester) => {
+      const res = await post(
+        bot,
+        activity(
+          'invoke',
+          { serviceUrl: connector.url, from },
+          {
+            name: 'composeExtension/query',
+            value: { commandId: 'findRequest', parameters: [{ name: 'query', value }] },
+          },
+        ),
+      );
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as {
+        composeExtension: { attachments: { content: Card; preview: { content: { title: string } } }[] };
+      };
+      return body.composeExtension.attachments;
+    };
+    const found = await compose('date picker');
+    assert.deepEqual(
+      found.map((a) => a.preview.content.title.slice(0, 12)),
+      [mine.reference],
+    );
+    const card = found[0]?.content ?? {};
+    assert.match(textOf(card), new RegExp(`${mine.reference} · in approval`));
+    assert.equal(
+      find(card, (n) => n.verb === 'decide').length,
+      0,
+      'an inserted card has no buttons to decide',
+    );
+    assert.equal((await compose(theirs.reference)).length, 0);
+    assert.equal((await compose(theirs.reference, PEOPLE.procurement)).length, 1);
+    assert.equal((await compose('')).length, 1);
+  });
+
   it('starts again from the first page when a paging button carries a cursor it did not issue', async () => {
     await seed();
     const card = await click({ kind: 'mine', cursor: 'forged', trail: '[]' });

@@ -3,12 +3,16 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   CardFactory,
+  type MessagingExtensionQuery,
+  type MessagingExtensionResponse,
   type ConversationReference,
   MessageFactory,
   TeamsActivityHandler,
   TurnContext,
 } from 'botbuilder';
-import { type Card, noticeCard, welcomeCard } from '../cards';
+import { type Card, noticeCard, opportunityCard, welcomeCard } from '../cards';
+import type { Opportunity } from '../services/opportunity';
+import { composeResults } from './handlers/status';
 import { type Locale, localeOf, t } from '../i18n';
 import { rolesFor } from '../services/roles';
 import { StoreUnavailableError } from '../services/store';
@@ -170,6 +174,39 @@ export class MicroacqBot extends TeamsActivityHandler {
     }
     const card = 'card' in reply ? reply.card : noticeCard({ title: reply.text, lines: [] });
     return { statusCode: 200, type: CARD_CONTENT_TYPE, value: card as Record<string, unknown> };
+  }
+
+  /**
+   * Search from the compose box: the person picks a request and its card goes into the conversation. The
+   * card is the read-only view (anyone may read the conversation); opening it shows each person theirs.
+   */
+  protected override async handleTeamsMessagingExtensionQuery(
+    context: TurnContext,
+    query: MessagingExtensionQuery,
+  ): Promise<MessagingExtensionResponse> {
+    const text = String(query.parameters?.find((p) => p.name === 'query')?.value ?? '');
+    const req = await this.request(context, text, {});
+    let records: Opportunity[] = [];
+    try {
+      records = await composeResults(req, this.deps, text);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'compose search failed');
+    }
+    const today = this.deps.now().toISOString().slice(0, 10);
+    const reader = { actor: { id: '', name: '', roles: new Set<never>() } };
+    return {
+      composeExtension: {
+        type: 'result',
+        attachmentLayout: 'list',
+        attachments: records.map((o) => ({
+          ...CardFactory.adaptiveCard(opportunityCard(req.locale, o, reader, { today })),
+          preview: CardFactory.thumbnailCard(
+            `${o.reference} · ${o.title}`,
+            `${t(req.locale, `statuses.${o.status}`)} · ${o.client.branch}`,
+          ),
+        })),
+      },
+    };
   }
 
   private unknownCommand(locale: Locale, text: string): Reply {

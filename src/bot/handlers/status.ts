@@ -254,3 +254,21 @@ export const exportRecords: Handler = async (req, deps) => {
     }),
   };
 };
+
+/** Results a search from the compose box offers at most. */
+const COMPOSE_RESULTS = 10;
+
+/**
+ * The compose box's search (message extension): a reference finds that request, words search, and an
+ * empty box offers what waits for the person, else their latest requests; always within what they may see.
+ */
+export async function composeResults(req: TurnRequest, deps: Deps, text: string): Promise<Opportunity[]> {
+  const wanted = text.trim().slice(0, SEARCH_MAX);
+  const own = seesEverything(req) ? {} : { requesterId: req.actor.id };
+  if (REFERENCE_PATTERN.test(wanted.toUpperCase())) {
+    const o = await deps.store.get(wanted.toUpperCase());
+    return o && (seesEverything(req) || o.requester.aadObjectId === req.actor.id) ? [o] : [];
+  }
+  const filter: OpportunityFilter = wanted === '' ? own : { ...own, text: wanted };
+  return [...(await deps.store.query(filter, { limit: COMPOSE_RESULTS })).items];
+}
