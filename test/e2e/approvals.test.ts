@@ -257,4 +257,32 @@ describe('approvals in the local Teams client, one client per role', function ()
     assert.match(await fr.innerText(), /Par rapport aux cibles du projet pilote/);
     await fr.screenshot({ path: path.join(SHOTS, 'approvals-manager-summary-fr.png') });
   });
+
+  it('answers each role where things stand, in English and in French', async () => {
+    const requester = pageOf('requester');
+    await say(requester, 'mine');
+    assert.match(await (await cardWith(requester, 'Your requests')).innerText(), new RegExp(reference));
+    await say(requester, reference);
+    await cardWith(requester, `${reference} · paid`);
+
+    const finance = pageOf('finance');
+    await finance.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    await say(finance, 'langue français');
+    await cardWith(finance, 'Désormais, je vous parle en français');
+    await say(finance, 'liste payée');
+    assert.match(await (await cardWith(finance, 'Demandes : payée')).innerText(), new RegExp(reference));
+    await say(finance, `état ${reference}`);
+    assert.match(
+      await (await cardWith(finance, `${reference} · payée`)).innerText(),
+      /réservation FR-2026-118/,
+    );
+
+    const union = pageOf('union');
+    await union.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    await say(union, `status ${reference}`);
+    assert.match(await (await cardWith(union, `${reference} · paid`)).innerText(), /reservation —/);
+    await say(union, 'waiting');
+    await cardWith(union, 'Nothing waits for you right now');
+    await union.screenshot({ path: path.join(SHOTS, 'approvals-union-status.png') });
+  });
 });

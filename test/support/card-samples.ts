@@ -5,6 +5,7 @@ import {
   helpCard,
   historyCard,
   intakeCard,
+  listCard,
   noticeCard,
   opportunityCard,
   statusCard,
@@ -434,6 +435,27 @@ const SAMPLES: readonly SampleSpec[] = [
         'Priya Raman',
       ],
     }),
+  },
+  {
+    name: 'list-full-page',
+    build: (locale) => {
+      // Ten requests with the longest titles, in accented text: the largest list page.
+      const records = Array.from({ length: 10 }, (_, i) => ({
+        ...submitted(`MA-2026-${String(i + 1).padStart(4, '0')}`),
+        title: 'é'.repeat(100),
+      }));
+      return {
+        card: listCard({
+          locale,
+          heading: t(locale, 'lists.all'),
+          empty: t(locale, 'lists.emptyAll'),
+          records,
+          previous: { kind: 'all', cursor: 'c'.repeat(60), trail: '[]' },
+          next: { kind: 'all', cursor: 'c'.repeat(60), trail: JSON.stringify(['c'.repeat(60)]) },
+        }),
+        expectText: ['MA-2026-0010', t(locale, 'lists.next'), t(locale, 'lists.previous')],
+      };
+    },
   },
   {
     name: 'store-unavailable',
