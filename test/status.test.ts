@@ -99,6 +99,14 @@ describe('status and lists in Teams', function () {
     }
   });
 
+  it('offers the request’s repository as a button, not as a Markdown link', async () => {
+    const o = await seed();
+    const card = await say(`status ${o.reference}`);
+    const link = find(card, (n) => n.type === 'Action.OpenUrl')[0];
+    assert.equal(link?.title, 'Repository');
+    assert.equal(link?.url, 'https://github.com/example/benefits-form');
+  });
+
   it('answers in French to état, with the same facts', async () => {
     const o = await seed();
     const card = await say(`état ${o.reference}`, PEOPLE.requester, 'fr-CA');

@@ -170,6 +170,18 @@ function actionName(locale: Locale, action: string): string {
   return action === 'submit' ? t(locale, 'decisions.submit') : action;
 }
 
+/** The request's web addresses as buttons (checked to be http(s) when recorded), never as Markdown links. */
+function linksOf(locale: Locale, o: Opportunity) {
+  const links: [string, string | undefined][] = [
+    [t(locale, 'decisions.links.repository'), o.repositoryUrl],
+    [t(locale, 'decisions.links.supplier'), o.selection.supplierLink],
+    [t(locale, 'decisions.links.delivered'), o.delivery.deliveredLink],
+  ];
+  return links
+    .filter((l): l is [string, string] => l[1] !== undefined)
+    .map(([title, url]) => ({ type: 'Action.OpenUrl', title, url }));
+}
+
 /** The last applied change, in words, for "who decided, when, with what comment". */
 export function lastChange(locale: Locale, entry: AuditEntry | undefined): string {
   if (!entry) return '';
@@ -215,6 +227,7 @@ export function opportunityCard(
       ...rows(locale, o, viewer, options.today),
       ...(last ? [{ label: t(locale, 'decisions.card.lastDecision'), value: last }] : []),
     ],
+    links: linksOf(locale, o),
     note:
       actions.length === 0
         ? `${t(locale, 'decisions.card.readOnly')} ${t(locale, 'decisions.card.history', { reference: o.reference })}`
