@@ -346,6 +346,50 @@ describe('approvals in Teams', function () {
       channel: 'procurement',
     });
     assert.match(textOf(answer), /Some values are missing or cannot be read: Reason/);
+    const counts = await decideOn(
+      answer,
+      'cancel',
+      { from: PEOPLE.procurement, channel: 'procurement' },
+      {
+        reason: '   ',
+      },
+    );
+    assert.match(textOf(counts), /Reason/);
+  });
+
+  it('keeps what was typed in a decision form that cannot be read', async () => {
+    await registerAll();
+    await submit();
+    await deliver();
+    const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
+    let card = await decideOn(lastCardIn('procurement'), 'vet_go', procurement);
+    card = await decideOn(card, 'confirm_translation', procurement);
+    await deliver();
+    await decideOn(
+      lastCardIn('finance'),
+      'approve_funds',
+      { from: PEOPLE.finance, channel: 'finance' },
+      {
+        fundReservationNumber: 'FR-1',
+      },
+    );
+    await decideOn(lastCardIn('union'), 'acknowledge', { from: PEOPLE.union, channel: 'union' });
+    await deliver();
+    card = await decideOn(lastCardIn('procurement'), 'post', procurement);
+    const refused = await decideOn(card, 'close_applications', procurement, {
+      applications: 'three',
+      passed: '2',
+    });
+    assert.match(textOf(refused), /Some values are missing or cannot be read: Applications received/);
+    const inputs = Object.fromEntries(
+      find(refused, (n) => typeof n.id === 'string' && String(n.id).startsWith('close_applications.')).map(
+        (n) => [n.id, n.value],
+      ),
+    );
+    assert.deepEqual(inputs, {
+      'close_applications.applications': 'three',
+      'close_applications.passed': '2',
+    });
   });
 
   it('routes a request submitted before the channels exist once they are registered', async () => {

@@ -55,7 +55,12 @@ const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {
   lines: 20_000,
 };
 
-function decisionAction(locale: Locale, o: Opportunity, action: ActionName): CardAction {
+function decisionAction(
+  locale: Locale,
+  o: Opportunity,
+  action: ActionName,
+  typed: Readonly<Record<string, unknown>>,
+): CardAction {
   const title = t(locale, `decisions.actions.${action}`);
   const data = { reference: o.reference, version: String(o.version), action };
   const inputs = DECISION_INPUTS[action];
@@ -65,12 +70,9 @@ function decisionAction(locale: Locale, o: Opportunity, action: ActionName): Car
   const form = expand('decision', {
     inputs: inputs.map((input) => ({
       id: inputId(action, input),
-      kind:
-        input.kind === 'payment'
-          ? 'choice'
-          : input.kind === 'number' || input.kind === 'date'
-            ? input.kind
-            : 'text',
+      // Counts are typed as text, so that whatever was typed can be shown back when it cannot be read.
+      kind: input.kind === 'payment' ? 'choice' : input.kind === 'date' ? 'date' : 'text',
+      value: typeof typed[inputId(action, input)] === 'string' ? typed[inputId(action, input)] : '',
       label: t(locale, `decisions.inputs.${input.id}`),
       multiline: input.kind === 'longText' || input.kind === 'lines',
       style: input.kind === 'url' ? 'url' : 'text',
@@ -165,7 +167,7 @@ function rows(locale: Locale, o: Opportunity, viewer: Viewer, today: string | un
 }
 
 /** An audited action in words: a lifecycle action, the submission, or the stored name as a last resort. */
-function actionName(locale: Locale, action: string): string {
+export function actionName(locale: Locale, action: string): string {
   if (ACTIONS.includes(action as ActionName)) return t(locale, `decisions.actions.${action as ActionName}`);
   return action === 'submit' ? t(locale, 'decisions.submit') : action;
 }
@@ -203,6 +205,8 @@ export function opportunityCard(
     readonly note?: CardNote;
     /** With today's date, the card also says who the request waits on, and for how long. */
     readonly today?: string;
+    /** What the person typed in the card's forms, shown back in them when a decision was refused. */
+    readonly typed?: Readonly<Record<string, unknown>>;
   } = {},
 ): Card {
   const actions = actionsFor(o, viewer);
@@ -243,7 +247,7 @@ export function opportunityCard(
             }),
           ]
         : []),
-      ...actions.map((a) => decisionAction(locale, o, a)),
+      ...actions.map((a) => decisionAction(locale, o, a, options.typed ?? {})),
     ],
   });
 }

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CardNote, historyCard, noticeCard, opportunityCard } from '../../cards';
-import { lastChange } from '../../cards/opportunity';
+import { actionName } from '../../cards/opportunity';
 import { t } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
-import { DECISION_INPUTS } from '../../services/decisions';
+import { DECISION_INPUTS, payloadFromCard } from '../../services/decisions';
 import { ACTIONS, type ActionName, decide, type Refusal, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
-import { payloadFromCard } from '../../services/decisions';
-import { ConcurrencyError } from '../../services/store';
+import { ConcurrencyError, lastApplied } from '../../services/store';
 import type { Deps, Handler, Reply, TurnRequest } from '../turn';
 
 /**
@@ -25,15 +24,22 @@ const DecideData = z.object({
 });
 const RefreshData = z.object({ reference: z.string().regex(REFERENCE_PATTERN) });
 
-async function lastApplied(deps: Deps, reference: string) {
-  return (await deps.store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
-}
-
-async function cardFor(req: TurnRequest, deps: Deps, o: Opportunity, note?: CardNote): Promise<Reply> {
-  const last = await lastApplied(deps, o.reference);
+async function cardFor(
+  req: TurnRequest,
+  deps: Deps,
+  o: Opportunity,
+  note?: CardNote,
+  typed: Readonly<Record<string, unknown>> = {},
+): Promise<Reply> {
+  const last = await lastApplied(deps.store, o.reference);
   const today = deps.now().toISOString().slice(0, 10);
   return {
-    card: opportunityCard(req.locale, o, { actor: req.actor }, { last, today, ...(note ? { note } : {}) }),
+    card: opportunityCard(
+      req.locale,
+      o,
+      { actor: req.actor },
+      { last, today, typed, ...(note ? { note } : {}) },
+    ),
   };
 }
 
@@ -48,12 +54,12 @@ function notFound(req: TurnRequest, reference: string): Reply {
 }
 
 async function staleNote(req: TurnRequest, deps: Deps, o: Opportunity): Promise<CardNote> {
-  const last = await lastApplied(deps, o.reference);
+  const last = await lastApplied(deps.store, o.reference);
   return {
     style: 'warning',
     text: t(req.locale, 'decisions.refusals.stale', {
       who: last?.actor.name ?? '',
-      what: lastChange(req.locale, last).split(',')[0] ?? '',
+      what: last ? actionName(req.locale, last.action) : '',
       when: last ? formatDateTime(last.at, req.locale) : '',
     }),
   };
@@ -124,7 +130,8 @@ export const decideFromCard: Handler = async (req, deps) => {
       if (stale && (code === 'wrong_state' || code === 'guard'))
         return cardFor(req, deps, o, await staleNote(req, deps, o));
       const note = { style: 'attention' as const, text: refusalText(req, o, action, outcome.refusal) };
-      return cardFor(req, deps, o, note);
+      // What was typed stays in the form, to be corrected rather than typed again.
+      return cardFor(req, deps, o, note, req.data);
     }
     try {
       const next = await deps.store.transition(outcome.next, o.version, {
