@@ -126,7 +126,7 @@ export class MicroacqBot extends TeamsActivityHandler {
     const value = context.activity.value as Record<string, unknown> | undefined;
     // Action.Submit (the fallback of every Action.Execute on clients without Universal Actions) arrives here.
     if (value && typeof value.verb === 'string') {
-      const reply = await this.dispatchVerb(context, value.verb, value);
+      const { reply } = await this.dispatchVerb(context, value.verb, value);
       await replaceOrSend(context, reply, this.deps.log);
       return;
     }
@@ -143,11 +143,13 @@ export class MicroacqBot extends TeamsActivityHandler {
     context: TurnContext,
     verb: string,
     data: Record<string, unknown>,
-  ): Promise<Reply> {
+  ): Promise<{ reply: Reply; locale: Locale }> {
     const handler = this.router.matchVerb(verb);
     const req = await this.request(context, '', data);
-    if (!handler) return notice(req.locale, 'unknownAction.text', 'warning');
-    return this.runHandler(handler, req);
+    const reply = handler
+      ? await this.runHandler(handler, req)
+      : notice(req.locale, 'unknownAction.text', 'warning');
+    return { reply, locale: req.locale };
   }
 
   protected override async onAdaptiveCardInvoke(
@@ -156,7 +158,7 @@ export class MicroacqBot extends TeamsActivityHandler {
   ): Promise<AdaptiveCardInvokeResponse> {
     await this.rememberConversation(context);
     const action = value?.action;
-    const reply = await this.dispatchVerb(
+    const { reply, locale } = await this.dispatchVerb(
       context,
       action?.verb ?? '',
       (action?.data as Record<string, unknown>) ?? {},
@@ -165,7 +167,7 @@ export class MicroacqBot extends TeamsActivityHandler {
       await send(context, reply);
       // A message answer leaves the clicked card as it is; Teams shows the text briefly. Its value is a
       // string (Universal Actions), which botbuilder's type does not allow for.
-      const text = t(await this.localeFor(context), 'posted.below');
+      const text = t(locale, 'posted.below');
       return {
         statusCode: 200,
         type: MESSAGE_CONTENT_TYPE,

@@ -13,7 +13,7 @@ import {
   deliveriesFor,
   postingEvents,
 } from '../services/routing';
-import type { AuditEntry, OpportunityStore } from '../services/store';
+import { type AuditEntry, everyRecord, lastApplied, type OpportunityStore } from '../services/store';
 
 /**
  * Turns what happened to a request into messages in the durable outbox: cards posted to the team whose
@@ -47,64 +47,71 @@ export function createNotifier(
 ): Notifier {
   const locale: Locale = config.defaultLocale;
 
-  const lastApplied = async (reference: string): Promise<AuditEntry | undefined> =>
-    (await store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
-
-  const registered = async (key: string) => (await store.getConversation(key)) !== undefined;
-
   /**
-   * A channel's card at this version: posted as a new message, or replacing the card posted on `postedOn`
-   * (the sender skips an update when no such card was ever posted).
+   * One round of messages about one version of a request. The channel's card is the same for every key
+   * it is posted or updated under, and a conversation's registration does not change within the round:
+   * each is read or built once.
    */
-  const queueCard = async (
-    kind: 'post' | 'update',
-    o: Opportunity,
-    channel: CardChannel,
-    postedOn: EventType,
-    last: AuditEntry | undefined,
-  ) => {
-    if (!(await registered(channelKey(channel)))) {
-      if (kind === 'post')
-        log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
-      return;
-    }
-    await store.enqueue({
-      id: `${kind}:${o.reference}:${channel}:${postedOn}:v${o.version}`,
-      conversationKey: channelKey(channel),
-      kind,
-      activity: activityOf(opportunityCard(locale, o, { channel }, { last })),
-      messageKey: cardKey(o.reference, channel, postedOn),
-      createdAt: now().toISOString(),
-    });
-  };
-
-  /** The requester's personal chat if they have one with the bot, else where they submitted. */
-  const requesterConversation = async (o: Opportunity): Promise<string | undefined> => {
-    for (const key of [`user:${o.requester.aadObjectId}`, `request:${o.reference}`]) {
-      if (await registered(key)) return key;
-    }
-    return undefined;
-  };
+  function round(o: Opportunity, last: AuditEntry | undefined) {
+    const known = new Map<string, Promise<boolean>>();
+    const cards = new Map<CardChannel, Record<string, unknown>>();
+    const registered = (key: string) => {
+      let found = known.get(key);
+      if (!found) {
+        found = store.getConversation(key).then((ref) => ref !== undefined);
+        known.set(key, found);
+      }
+      return found;
+    };
+    /**
+     * The channel's card at this version: posted as a new message, or replacing the card posted on
+     * `postedOn` (the sender skips an update when no such card was ever posted).
+     */
+    const queueCard = async (kind: 'post' | 'update', channel: CardChannel, postedOn: EventType) => {
+      if (!(await registered(channelKey(channel)))) {
+        if (kind === 'post')
+          log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
+        return;
+      }
+      let activity = cards.get(channel);
+      if (!activity) {
+        activity = activityOf(opportunityCard(locale, o, { channel }, { last }));
+        cards.set(channel, activity);
+      }
+      await store.enqueue({
+        id: `${kind}:${o.reference}:${channel}:${postedOn}:v${o.version}`,
+        conversationKey: channelKey(channel),
+        kind,
+        activity,
+        messageKey: cardKey(o.reference, channel, postedOn),
+        createdAt: now().toISOString(),
+      });
+    };
+    /** The requester's personal chat if they have one with the bot, else where they submitted. */
+    const requesterConversation = async (): Promise<string | undefined> => {
+      for (const key of [`user:${o.requester.aadObjectId}`, `request:${o.reference}`]) {
+        if (await registered(key)) return key;
+      }
+      return undefined;
+    };
+    return { registered, queueCard, requesterConversation };
+  }
 
   return {
     async notify(o, events) {
-      const last = await lastApplied(o.reference);
+      const { registered, queueCard, requesterConversation } = round(
+        o,
+        await lastApplied(store, o.reference),
+      );
       const requesterLocale = (await store.getPreferences(o.requester.aadObjectId)).locale ?? o.locale;
+      const posted = new Set<string>();
       for (const event of events) {
-        const posted = new Set<string>();
         for (const delivery of deliveriesFor(event)) {
           if (delivery.kind === 'post_card') {
-            await queueCard('post', o, delivery.channel, delivery.postedOn, last);
+            await queueCard('post', delivery.channel, delivery.postedOn);
             posted.add(cardKey(o.reference, delivery.channel, delivery.postedOn));
-          } else if (delivery.kind === 'update_cards') {
-            for (const channel of CARD_CHANNELS) {
-              for (const postedOn of postingEvents(channel)) {
-                if (posted.has(cardKey(o.reference, channel, postedOn))) continue;
-                await queueCard('update', o, channel, postedOn, last);
-              }
-            }
-          } else {
-            const to = delivery.to === 'requester' ? await requesterConversation(o) : channelKey('updates');
+          } else if (delivery.kind === 'line') {
+            const to = delivery.to === 'requester' ? await requesterConversation() : channelKey('updates');
             if (!to || !(await registered(to))) continue;
             await store.enqueue({
               id: `line:${o.reference}:${delivery.to}:v${o.version}:${event.type}`,
@@ -118,26 +125,27 @@ export function createNotifier(
           }
         }
       }
+      // Every change updates every card of the request once, whichever events it raised.
+      if (events.some((e) => deliveriesFor(e).some((d) => d.kind === 'update_cards'))) {
+        for (const channel of CARD_CHANNELS) {
+          for (const postedOn of postingEvents(channel)) {
+            if (!posted.has(cardKey(o.reference, channel, postedOn)))
+              await queueCard('update', channel, postedOn);
+          }
+        }
+      }
       kick();
     },
 
     async routeWaiting(channel) {
       let count = 0;
-      let cursor: string | undefined;
       const statuses = channel === 'procurement' ? (['submitted'] as const) : (['in_approval'] as const);
-      do {
-        const page = await store.query(
-          { statuses: [...statuses] },
-          { limit: 200, ...(cursor ? { cursor } : {}) },
-        );
-        for (const o of page.items) {
-          const postedOn = waitingCard(o, channel);
-          if (!postedOn || (await store.getMessageId(cardKey(o.reference, channel, postedOn)))) continue;
-          await queueCard('post', o, channel, postedOn, await lastApplied(o.reference));
-          count += 1;
-        }
-        cursor = page.nextCursor;
-      } while (cursor);
+      for await (const o of everyRecord(store, { statuses: [...statuses] }, 200)) {
+        const postedOn = waitingCard(o, channel);
+        if (!postedOn || (await store.getMessageId(cardKey(o.reference, channel, postedOn)))) continue;
+        await round(o, await lastApplied(store, o.reference)).queueCard('post', channel, postedOn);
+        count += 1;
+      }
       kick();
       return count;
     },

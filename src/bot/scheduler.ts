@@ -7,7 +7,12 @@ import { decide } from '../services/lifecycle';
 import type { Opportunity } from '../services/opportunity';
 import { SYSTEM_ACTOR } from '../services/roles';
 import { channelKey, waitingOn } from '../services/routing';
-import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../services/store';
+import {
+  ConcurrencyError,
+  everyRecord,
+  type OpportunityStore,
+  StoreUnavailableError,
+} from '../services/store';
 import type { Notifier } from './notify';
 
 /**
@@ -52,18 +57,10 @@ export class Scheduler {
   async tick(): Promise<void> {
     const now = this.now().toISOString();
     const today = now.slice(0, 10);
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.query(
-        { statuses: ['submitted', 'in_approval'] },
-        { limit: 200, ...(cursor ? { cursor } : {}) },
-      );
-      for (const o of page.items) {
-        await this.closeConsultation(o, now, today);
-        await this.remind(o, now, today);
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
+    for await (const o of everyRecord(this.store, { statuses: ['submitted', 'in_approval'] }, 200)) {
+      await this.closeConsultation(o, now, today);
+      await this.remind(o, now, today);
+    }
   }
 
   private async closeConsultation(o: Opportunity, now: string, today: string): Promise<void> {

@@ -184,3 +184,25 @@ export interface OpportunityStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Every record a filter matches, page by page, newest first: for the few callers that need them all. */
+export async function* everyRecord(
+  store: Pick<OpportunityStore, 'query'>,
+  filter: OpportunityFilter,
+  pageSize = 100,
+): AsyncGenerator<Opportunity> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.query(filter, { limit: pageSize, ...(cursor ? { cursor } : {}) });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+/** The latest change that was applied to a record (refused attempts aside): who decided last, and when. */
+export async function lastApplied(
+  store: Pick<OpportunityStore, 'auditTrail'>,
+  reference: string,
+): Promise<AuditEntry | undefined> {
+  return (await store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
+}

@@ -50,6 +50,20 @@ describe('SharePointStore (SharePoint specifics)', () => {
   });
   afterEach(async () => store.close());
 
+  /** Makes every new audit entry fail for a while, as a SharePoint in trouble would. */
+  const failAuditWrites = async () => {
+    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
+      value: { id: string; displayName: string }[];
+    };
+    const auditList = lists.value.find((l) => l.displayName === 'Microacq Audit')?.id ?? 'none';
+    emulation.inject({
+      status: 503,
+      retryAfterSeconds: 0,
+      times: 20,
+      match: (method, path) => method === 'POST' && path.includes(`/lists/${auditList}/items`),
+    });
+  };
+
   it('provisions idempotently: a second run finds the lists and changes nothing', async () => {
     const again = await provision(client(), SITE, 'Microacq');
     assert.deepEqual(again.created, []);
@@ -212,16 +226,7 @@ describe('SharePointStore (SharePoint specifics)', () => {
 
   it('never leaves a decision without its audit entry: it is undone when the entry cannot be written', async () => {
     const record = await create();
-    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
-      value: { id: string; displayName: string }[];
-    };
-    const auditList = lists.value.find((l) => l.displayName === 'Microacq Audit')?.id ?? 'none';
-    emulation.inject({
-      status: 503,
-      retryAfterSeconds: 0,
-      times: 20,
-      match: (method, path) => method === 'POST' && path.includes(`/lists/${auditList}/items`),
-    });
+    await failAuditWrites();
     const { next, audit } = step(record, 'vet_go');
     await assert.rejects(store.transition(next, 1, audit), StoreUnavailableError);
     emulation.clearFaults();
@@ -232,16 +237,7 @@ describe('SharePointStore (SharePoint specifics)', () => {
   });
 
   it('never leaves a new record without its audit entry: the record is removed if the entry fails', async () => {
-    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
-      value: { id: string; displayName: string }[];
-    };
-    const auditList = lists.value.find((l) => l.displayName === 'Microacq Audit')?.id ?? 'none';
-    emulation.inject({
-      status: 503,
-      retryAfterSeconds: 0,
-      times: 20,
-      match: (method, path) => method === 'POST' && path.includes(`/lists/${auditList}/items`),
-    });
+    await failAuditWrites();
     await assert.rejects(create(), StoreUnavailableError);
     emulation.clearFaults();
     assert.deepEqual((await store.query({}, { limit: 10 })).items, []);

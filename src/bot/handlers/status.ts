@@ -9,7 +9,7 @@ import { ACTIONS, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
 import { pipelineSummary } from '../../services/pipeline';
 import type { ActingRole } from '../../services/roles';
-import type { OpportunityFilter } from '../../services/store';
+import { everyRecord, lastApplied, type OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
 import type { Deps, Handler, Reply, TurnRequest } from '../turn';
 
@@ -37,12 +37,20 @@ export const showStatus: Handler = async (req, deps) => {
   if (!o) return say(req, 'decisions.refusals.notFound', { reference: reference.slice(0, 20) });
   if (!seesEverything(req) && o.requester.aadObjectId !== req.actor.id)
     return say(req, 'statusCard.notAllowed');
-  const last = (await deps.store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
+  const last = await lastApplied(deps.store, reference);
   const today = deps.now().toISOString().slice(0, 10);
   return { card: opportunityCard(req.locale, o, { actor: req.actor }, { today, ...(last ? { last } : {}) }) };
 };
 
 type Kind = 'mine' | 'waiting' | 'all' | 'search';
+
+/** Each list's title, and what it says when it is empty. */
+const LIST_WORDS: Record<Kind, { readonly heading: MessageKey; readonly empty: MessageKey }> = {
+  mine: { heading: 'lists.mine', empty: 'lists.emptyMine' },
+  waiting: { heading: 'lists.waiting', empty: 'lists.emptyWaiting' },
+  all: { heading: 'lists.all', empty: 'lists.emptyAll' },
+  search: { heading: 'lists.search', empty: 'lists.emptySearch' },
+};
 
 /** What a list button carries: which list, and where it is; never whose (that comes from the activity). */
 const PageData = z.object({
@@ -104,24 +112,11 @@ async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply
     ...(data.status ? { status: data.status } : {}),
     ...(data.text ? { text: data.text } : {}),
   };
-  const heading =
-    kind === 'mine'
-      ? t(req.locale, 'lists.mine')
-      : kind === 'waiting'
-        ? t(req.locale, 'lists.waiting')
-        : kind === 'search'
-          ? t(req.locale, 'lists.search')
-          : data.status
-            ? t(req.locale, 'lists.inState', { state: t(req.locale, `statuses.${data.status}`) })
-            : t(req.locale, 'lists.all');
-  const empty =
-    kind === 'mine'
-      ? t(req.locale, 'lists.emptyMine')
-      : kind === 'waiting'
-        ? t(req.locale, 'lists.emptyWaiting')
-        : kind === 'search'
-          ? t(req.locale, 'lists.emptySearch')
-          : t(req.locale, 'lists.emptyAll');
+  const words = LIST_WORDS[kind];
+  const heading = data.status
+    ? t(req.locale, 'lists.inState', { state: t(req.locale, `statuses.${data.status}`) })
+    : t(req.locale, words.heading);
+  const empty = t(req.locale, words.empty);
   const card = listCard({
     locale: req.locale,
     heading:
@@ -202,22 +197,19 @@ export const turnPage: Handler = async (req, deps) => {
   }
 };
 
-/** Every record the person may see, for the pipeline: read page by page. */
-async function everything(deps: Deps): Promise<Opportunity[]> {
-  const all: Opportunity[] = [];
-  let cursor: string | undefined;
-  do {
-    const found = await deps.store.query({}, { limit: 100, ...(cursor ? { cursor } : {}) });
-    all.push(...found.items);
-    cursor = found.nextCursor;
-  } while (cursor);
-  return all;
+/** Every record the person may see, read page by page: their own, or all for the teams. */
+async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Opportunity[]> {
+  const records: Opportunity[] = [];
+  for await (const o of everyRecord(deps.store, seesEverything(req) ? {} : { requesterId: req.actor.id })) {
+    records.push(o);
+  }
+  return records;
 }
 
 export const showSummary: Handler = async (req, deps) => {
   if (!seesEverything(req)) return say(req, 'summary.notAllowed');
   const today = deps.now().toISOString().slice(0, 10);
-  const summary = pipelineSummary(await everything(deps), today, {
+  const summary = pipelineSummary(await visibleRecords(req, deps), today, {
     reminderBusinessDays: deps.config.reminderBusinessDays,
   });
   return {
@@ -229,14 +221,7 @@ export const showSummary: Handler = async (req, deps) => {
 
 /** `export`: a CSV of the records the person may see, behind a link that works for an hour. */
 export const exportRecords: Handler = async (req, deps) => {
-  const filter: OpportunityFilter = seesEverything(req) ? {} : { requesterId: req.actor.id };
-  const records: Opportunity[] = [];
-  let cursor: string | undefined;
-  do {
-    const found = await deps.store.query(filter, { limit: 100, ...(cursor ? { cursor } : {}) });
-    records.push(...found.items);
-    cursor = found.nextCursor;
-  } while (cursor);
+  const records = await visibleRecords(req, deps);
   const csv = recordsCsv(records, {
     fundReservation: req.actor.roles.has('finance') || req.actor.roles.has('procurement'),
   });
