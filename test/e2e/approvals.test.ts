@@ -272,10 +272,9 @@ describe('approvals in the local Teams client, one client per role', function ()
     await say(finance, 'liste payée');
     assert.match(await (await cardWith(finance, 'Demandes : payée')).innerText(), new RegExp(reference));
     await say(finance, `état ${reference}`);
-    assert.match(
-      await (await cardWith(finance, `${reference} · payée`)).innerText(),
-      /réservation FR-2026-118/,
-    );
+    const payee = await cardWith(finance, `${reference} · payée`);
+    assert.match(await payee.innerText(), /réservation FR-2026-118/);
+    await payee.screenshot({ path: path.join(SHOTS, 'approvals-finance-status-fr.png') });
 
     const union = pageOf('union');
     await union.getByRole('treeitem', { name: /Personal Chat/ }).click();
