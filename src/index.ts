@@ -16,6 +16,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // A promise nobody awaited must not take every conversation down with it: it is logged, and we go on.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   const store = openStore(config);
   try {
     await store.ping();
@@ -28,7 +30,6 @@ async function main(): Promise<void> {
   const server = await startServer(config, store, log);
   log.info({ url: `${server.url}/api/messages`, store: config.store.kind }, 'Microacq is ready');
 
-  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       log.info({ signal }, 'stopping');

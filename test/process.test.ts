@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -19,6 +19,22 @@ function start(env: Record<string, string>) {
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
+}
+
+/** The URL the process announces once it serves. */
+function readyUrl(run: ReturnType<typeof start>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line in: ${run.output()}`)), 20_000);
+    const check = () => {
+      const match = /"url":"(http:\/\/[^"]+)\/api\/messages"/.exec(run.output());
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    run.child.stdout.on('data', check);
+    check();
+  });
 }
 
 describe('the bot process', function () {
@@ -43,19 +59,31 @@ describe('the bot process', function () {
   it('serves, then stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'microacq-process-'));
     const run = start({ PORT: '0', SQLITE_PATH: path.join(dir, 'store.db') });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ready line in: ${run.output()}`)), 20_000);
-      run.child.stdout.on('data', () => {
-        const match = /"url":"(http:\/\/[^"]+)\/api\/messages"/.exec(run.output());
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-    });
+    const url = await readyUrl(run);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     run.child.kill('SIGTERM');
     assert.equal(await run.exited, 0);
     assert.match(run.output(), /"msg":"stopped"/);
+  });
+
+  it('logs a promise rejection nobody handled and goes on serving', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'microacq-process-'));
+    // Something inside the process rejects a promise nobody awaits, after the bot is up.
+    const late = path.join(dir, 'late-rejection.mjs');
+    writeFileSync(late, "setTimeout(() => Promise.reject(new Error('nobody awaited this')), 1500);\n");
+    const run = start({
+      PORT: '0',
+      SQLITE_PATH: path.join(dir, 'store.db'),
+      NODE_OPTIONS: `--import=${late}`,
+    });
+    const url = await readyUrl(run);
+    const deadline = Date.now() + 10_000;
+    while (!run.output().includes('"msg":"unhandled rejection"') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(run.output(), /"level":50,.*"nobody awaited this".*"msg":"unhandled rejection"/);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exited, 0);
   });
 });

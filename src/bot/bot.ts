@@ -16,6 +16,7 @@ import { type Card, noticeCard, opportunityCard, welcomeCard } from '../cards';
 import type { Opportunity } from '../services/opportunity';
 import { composeResults } from './handlers/status';
 import { type Locale, localeOf, t } from '../i18n';
+import { currentCorrelationId } from '../log';
 import { rolesFor } from '../services/roles';
 import { StoreUnavailableError } from '../services/store';
 import type { Router } from './router';
@@ -72,7 +73,7 @@ export class MicroacqBot extends TeamsActivityHandler {
   override async run(context: TurnContext): Promise<void> {
     const key = activityKey(context.activity);
     if (!key) return super.run(context);
-    const log = this.deps.log.child({ correlationId: context.activity.id });
+    const { log } = this.deps;
     await this.deliveries.run(key, async () => {
       const seen = await this.deps.store.recallActivity(key).catch((err: unknown) => {
         log.warn({ err }, 'could not check for a redelivery; handling the activity');
@@ -120,7 +121,7 @@ export class MicroacqBot extends TeamsActivityHandler {
       conversation: { id: activity.conversation?.id ?? '', type: conversationType(activity) },
       args,
       data,
-      correlationId: activity.id ?? randomUUID(),
+      correlationId: currentCorrelationId() ?? activity.id ?? randomUUID(),
       conversationReference: { ...TurnContext.getConversationReference(activity) },
     };
   }
@@ -146,7 +147,7 @@ export class MicroacqBot extends TeamsActivityHandler {
 
   /** Runs a handler; a fault becomes a clear answer in the person's language, never silence. */
   private async runHandler(handler: Handler, req: TurnRequest): Promise<Reply> {
-    const log = this.deps.log.child({ correlationId: req.correlationId });
+    const { log } = this.deps;
     try {
       return await handler(req, this.deps);
     } catch (err) {

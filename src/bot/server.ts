@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
 import * as restify from 'restify';
 import type { Config } from '../config';
 import { localeOf, t } from '../i18n';
-import type { Logger } from '../log';
+import { currentCorrelationId, type Logger, withCorrelation } from '../log';
 import type { OpportunityStore } from '../services/store';
 import { MicroacqBot } from './bot';
 import { InProcessEvents } from './events';
@@ -44,13 +45,43 @@ export function createAdapter(config: Config, log: Logger): CloudAdapter {
     const locale = localeOf(context.activity.locale, config.defaultLocale);
     try {
       await context.sendActivity(
-        t(locale, 'errors.unexpected', { correlationId: context.activity.id ?? '-' }),
+        t(locale, 'errors.unexpected', { correlationId: currentCorrelationId() ?? '-' }),
       );
     } catch (sendErr) {
       log.error({ err: sendErr }, 'could not report the failure to the person');
     }
   };
   return adapter;
+}
+
+const CODE_WORD = /^[\w.:/-]{1,100}$/;
+const codeWord = (value: unknown): string | undefined =>
+  typeof value === 'string' && CODE_WORD.test(value) ? value : undefined;
+
+/**
+ * What the logs say about an activity: its kind and the button's verb, never its text, names or card
+ * inputs. Its id becomes the correlation id (people see it on error cards), unless it is not a plain id.
+ */
+function summaryOf(body: unknown): { correlationId: string; fields: Record<string, string> } {
+  const a = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const value = (a.value && typeof a.value === 'object' ? a.value : {}) as Record<string, unknown>;
+  const action = (value.action && typeof value.action === 'object' ? value.action : {}) as Record<
+    string,
+    unknown
+  >;
+  const conversation = (a.conversation && typeof a.conversation === 'object' ? a.conversation : {}) as Record<
+    string,
+    unknown
+  >;
+  const fields = Object.fromEntries(
+    Object.entries({
+      type: codeWord(a.type),
+      name: codeWord(a.name),
+      verb: codeWord(action.verb) ?? codeWord(value.verb),
+      conversationType: codeWord(conversation.conversationType),
+    }).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return { correlationId: codeWord(a.id) ?? randomUUID(), fields };
 }
 
 export interface ServerOptions {
@@ -93,8 +124,15 @@ export async function startServer(
       return;
     }
     inFlight++;
+    const started = process.hrtime.bigint();
+    const activity = summaryOf(req.body);
     try {
-      await adapter.process(req, res, (context) => bot.run(context));
+      await withCorrelation(activity.correlationId, async () => {
+        res.header('x-correlation-id', activity.correlationId);
+        await adapter.process(req, res, (context) => bot.run(context));
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        log.info({ ...activity.fields, status: res.statusCode, durationMs }, 'activity');
+      });
     } finally {
       inFlight--;
       if (draining && inFlight === 0) drained?.();

@@ -1,0 +1,150 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfig } from '../src/config';
+import { type RunningServer, startServer } from '../src/bot/server';
+import { createLogger } from '../src/log';
+import type { OpportunityStore } from '../src/services/store';
+import { openStore } from '../src/stores';
+import { NOW, typed } from './support/opportunities';
+import { activity, Connector, PEOPLE, ROLE_ENV } from './support/teams';
+
+/**
+ * What operators read: one JSON object per line, each line of an activity's handling tagged with its
+ * correlation id, and nothing a person typed, no names, no tokens or secrets.
+ */
+
+type Line = Record<string, unknown>;
+
+describe('logs', function () {
+  this.timeout(20_000);
+  let connector: Connector;
+  let server: RunningServer;
+  let store: OpportunityStore;
+  let lines: Line[];
+  let raw: string;
+
+  const start = async (level: string) => {
+    lines = [];
+    raw = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        raw += chunk.toString();
+        for (const text of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(text) as Line);
+        done();
+      },
+    });
+    const config = parseConfig({
+      PORT: '0',
+      SQLITE_PATH: join(mkdtempSync(join(tmpdir(), 'microacq-log-')), 'bot.db'),
+      LOG_LEVEL: level,
+      ...ROLE_ENV,
+    });
+    store = openStore(config);
+    server = await startServer(config, store, createLogger(config.logLevel, sink), {
+      now: () => new Date(NOW),
+      background: false,
+    });
+  };
+
+  beforeEach(async () => {
+    connector = await Connector.start();
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    await connector.close();
+  });
+
+  const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  const secretTitle = 'Confidential rewrite of the Zanzibar payroll';
+  const email = 'riley.private@example.gc.ca';
+
+  it('writes one JSON object per line, each activity with its correlation id, kind and outcome', async () => {
+    await start('info');
+    const message = activity('message', { serviceUrl: connector.url }, { text: `new ${secretTitle}` });
+    const res = await send(message);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-correlation-id'), message.id);
+    const line = lines.find((l) => l.msg === 'activity' && l.correlationId === message.id);
+    assert.ok(line, raw);
+    assert.equal(line.type, 'message');
+    assert.equal(line.status, 200);
+    assert.equal(typeof line.durationMs, 'number');
+    assert.equal(line.service, 'microacq');
+    assert.equal(typeof line.time, 'number');
+    assert.equal(line.level, 30);
+  });
+
+  it('tags every line written while handling an activity with its id, including failures', async () => {
+    await start('info');
+    // The connector refuses the reply: the failure is logged inside the turn that caused it.
+    const refusal = { status: 403, body: { error: { code: 'BotNotInConversationRoster', message: 'gone' } } };
+    connector.script(refusal, refusal);
+    const message = activity('message', { serviceUrl: connector.url }, { text: 'help' });
+    await send(message);
+    const failures = lines.filter((l) => (l.level as number) >= 50);
+    assert.ok(failures.length > 0, raw);
+    for (const l of failures) assert.equal(l.correlationId, message.id, JSON.stringify(l));
+  });
+
+  it('never writes what people typed, their names or email, or the bearer token they sent', async () => {
+    await start('trace');
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzZWNyZXQiOiJ0b2tlbiJ9.c2lnbmF0dXJl';
+    const auth = { authorization: `Bearer ${token}` };
+    await send(activity('message', { serviceUrl: connector.url }, { text: `new ${secretTitle}` }), auth);
+    const drafts = await store.listDrafts(PEOPLE.requester.aadObjectId);
+    const draftId = drafts[0]?.id;
+    assert.ok(draftId);
+    await send(
+      activity(
+        'invoke',
+        { serviceUrl: connector.url },
+        {
+          name: 'adaptiveCard/action',
+          value: {
+            action: {
+              type: 'Action.Execute',
+              verb: 'intake.next',
+              data: { draftId, step: 'basics', ...typed({ title: secretTitle, contactEmail: email }) },
+            },
+          },
+        },
+      ),
+      auth,
+    );
+    await send(activity('message', { serviceUrl: connector.url }, { text: `search ${secretTitle}` }), auth);
+    assert.ok(lines.length > 3, raw);
+    for (const secret of [secretTitle, 'Zanzibar', email, token, 'Bearer', PEOPLE.requester.name]) {
+      assert.ok(!raw.includes(secret), `the logs contain "${secret}"`);
+    }
+  });
+
+  it('writes only what the configured level lets through', async () => {
+    await start('warn');
+    await send(activity('message', { serviceUrl: connector.url }, { text: 'help' }));
+    assert.deepEqual(
+      lines.filter((l) => (l.level as number) < 40),
+      [],
+    );
+  });
+
+  it('keeps a correlation id out of the logs when the activity id is not a plain id', async () => {
+    await start('info');
+    const res = await send({
+      ...activity('message', { serviceUrl: connector.url }, { text: 'help' }),
+      id: `${secretTitle}\n{"level":60}`,
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('x-correlation-id') ?? '', /^[0-9a-f-]{36}$/);
+    assert.ok(!raw.includes('Zanzibar'), raw);
+  });
+});
