@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
 import * as restify from 'restify';
 import type { Config } from '../config';
-import { localeOf, t } from '../i18n';
 import type { Logger } from '../log';
 import type { OpportunityStore } from '../services/store';
+import { createAdapter } from './adapter';
 import { MicroacqBot } from './bot';
 import { InProcessEvents } from './events';
 import { exportDir, exportFile } from './exports';
@@ -22,35 +21,6 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** Runs the clock's work and sends what the outbox holds now: for tests and operators. */
   tick(): Promise<void>;
-}
-
-export function createAdapter(config: Config, log: Logger): CloudAdapter {
-  // Local mode: no credentials at all, which botbuilder takes as "authentication disabled".
-  const auth = new ConfigurationBotFrameworkAuthentication(
-    config.localMode
-      ? {}
-      : {
-          MicrosoftAppId: config.bot.appId,
-          MicrosoftAppPassword: config.bot.appPassword,
-          MicrosoftAppType: config.bot.appType,
-          MicrosoftAppTenantId: config.bot.tenantId,
-        },
-  );
-  const adapter = new CloudAdapter(auth);
-  // The last resort: handlers already turn their own faults into answers, so this means a send failed.
-  adapter.onTurnError = async (context: TurnContext, err: Error) => {
-    log.error({ err, activityId: context.activity.id }, 'turn failed');
-    if (context.activity.type !== 'message') return;
-    const locale = localeOf(context.activity.locale, config.defaultLocale);
-    try {
-      await context.sendActivity(
-        t(locale, 'errors.unexpected', { correlationId: context.activity.id ?? '-' }),
-      );
-    } catch (sendErr) {
-      log.error({ err: sendErr }, 'could not report the failure to the person');
-    }
-  };
-  return adapter;
 }
 
 export interface ServerOptions {
@@ -94,7 +64,7 @@ export async function startServer(
     }
     inFlight++;
     try {
-      await adapter.process(req, res, (context) => bot.run(context));
+      await adapter.handle(req, res, (context) => bot.run(context));
     } finally {
       inFlight--;
       if (draining && inFlight === 0) drained?.();
