@@ -36,6 +36,8 @@ const Env = z.object({
   MICROSOFT_APP_PASSWORD: optionalText,
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant'),
   MICROSOFT_APP_TENANT_ID: optionalText,
+  BOT_OPENID_METADATA_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  BOT_TOKEN_ISSUER: z.union([z.literal(''), z.url({ protocol: /^https$/ })]).default(''),
   STORE: z.enum(['sqlite', 'sharepoint']).default('sqlite'),
   SHAREPOINT_SITE_ID: optionalText,
   SHAREPOINT_LIST_PREFIX: z
@@ -78,6 +80,12 @@ export interface Config {
     readonly appPassword: string;
     readonly appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     readonly tenantId: string;
+    /**
+     * Where the keys that sign inbound tokens are published, and who issues those tokens; empty means the
+     * Microsoft public cloud's (login.botframework.com, api.botframework.com).
+     */
+    readonly openIdMetadataUrl: string;
+    readonly tokenIssuer: string;
   };
   /** No app id: inbound requests are not authenticated, so the bot must stay on this machine. */
   readonly localMode: boolean;
@@ -130,6 +138,11 @@ function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+/** A URL's host is this machine (an IPv6 host comes bracketed in a URL). */
+function onThisMachine(url: string): boolean {
+  return isLoopback(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
+}
+
 /** What STORE=sharepoint needs, per way of signing in to Graph. */
 function sharepointProblems(e: z.infer<typeof Env>): string[] {
   const problems: string[] = [];
@@ -146,7 +159,7 @@ function sharepointProblems(e: z.infer<typeof Env>): string[] {
     (['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CERTIFICATE_PATH'] as const).forEach(need);
   }
   // The emulator takes any token; only a Graph on this machine may be reached without signing in.
-  if (e.GRAPH_AUTH === 'emulator' && !isLoopback(new URL(e.GRAPH_ENDPOINT).hostname)) {
+  if (e.GRAPH_AUTH === 'emulator' && !onThisMachine(e.GRAPH_ENDPOINT)) {
     problems.push(
       `GRAPH_AUTH: "emulator" signs in to nothing, so GRAPH_ENDPOINT must be on this machine (got "${e.GRAPH_ENDPOINT}")`,
     );
@@ -182,6 +195,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if (!localMode && e.MICROSOFT_APP_TYPE !== 'MultiTenant' && e.MICROSOFT_APP_TENANT_ID === '') {
     problems.push(`MICROSOFT_APP_TENANT_ID: required for MICROSOFT_APP_TYPE=${e.MICROSOFT_APP_TYPE}`);
   }
+  // Whoever serves the keys decides which tokens pass, so plain HTTP only from this machine (a local stand-in).
+  if (e.BOT_OPENID_METADATA_URL.startsWith('http:') && !onThisMachine(e.BOT_OPENID_METADATA_URL)) {
+    problems.push(
+      `BOT_OPENID_METADATA_URL: must be https unless it is on this machine (got "${e.BOT_OPENID_METADATA_URL}")`,
+    );
+  }
   if (e.STORE === 'sharepoint') problems.push(...sharepointProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -194,6 +213,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       appPassword: e.MICROSOFT_APP_PASSWORD,
       appType: e.MICROSOFT_APP_TYPE,
       tenantId: e.MICROSOFT_APP_TENANT_ID,
+      openIdMetadataUrl: e.BOT_OPENID_METADATA_URL,
+      tokenIssuer: e.BOT_TOKEN_ISSUER,
     },
     localMode,
     store: {

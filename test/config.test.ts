@@ -71,6 +71,48 @@ describe('configuration', () => {
       GRAPH_ENDPOINT: 'http://127.0.0.1:4000/',
     });
     assert.equal(c.store.sharepoint?.endpoint, 'http://127.0.0.1:4000');
+    const v6 = { STORE: 'sharepoint', SHAREPOINT_SITE_ID: 's', GRAPH_AUTH: 'emulator' };
+    assert.deepEqual(problemsOf({ ...v6, GRAPH_ENDPOINT: 'http://[::1]:4000' }), []);
+  });
+
+  it('checks inbound tokens against the Microsoft public cloud unless told otherwise', () => {
+    const c = parseConfig({});
+    assert.equal(c.bot.openIdMetadataUrl, '');
+    assert.equal(c.bot.tokenIssuer, '');
+    const gov = parseConfig({
+      BOT_OPENID_METADATA_URL: 'https://login.botframework.azure.us/v1/.well-known/openidconfiguration',
+      BOT_TOKEN_ISSUER: 'https://api.botframework.us',
+    });
+    assert.equal(
+      gov.bot.openIdMetadataUrl,
+      'https://login.botframework.azure.us/v1/.well-known/openidconfiguration',
+    );
+    assert.equal(gov.bot.tokenIssuer, 'https://api.botframework.us');
+  });
+
+  it('takes the signing keys over plain HTTP only from this machine', () => {
+    assert.deepEqual(problemsOf({ BOT_OPENID_METADATA_URL: 'http://keys.example/openid' }), [
+      'BOT_OPENID_METADATA_URL: must be https unless it is on this machine (got "http://keys.example/openid")',
+    ]);
+    for (const local of [
+      'http://127.0.0.1:9000/openid',
+      'http://localhost:9000/openid',
+      'http://[::1]:9000/openid',
+    ]) {
+      assert.equal(parseConfig({ BOT_OPENID_METADATA_URL: local }).bot.openIdMetadataUrl, local);
+    }
+    assert.match(
+      problemsOf({ BOT_OPENID_METADATA_URL: 'ftp://keys.example/' })[0] ?? '',
+      /^BOT_OPENID_METADATA_URL: /,
+    );
+    assert.match(
+      problemsOf({ BOT_OPENID_METADATA_URL: 'keys' })[0] ?? '',
+      /^BOT_OPENID_METADATA_URL: .*"keys"/,
+    );
+    assert.match(
+      problemsOf({ BOT_TOKEN_ISSUER: 'http://api.botframework.com' })[0] ?? '',
+      /^BOT_TOKEN_ISSUER: .*"http:\/\/api.botframework.com"/,
+    );
   });
 
   it('lists every invalid variable at once', () => {

@@ -12,7 +12,7 @@ import {
   RateLimiter,
   TEAMS_RATE_LIMITS,
 } from '../src/bot/outbox';
-import { createAdapter } from '../src/bot/server';
+import { createAdapter } from '../src/bot/adapter';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/log';
 import type { NewOutboxMessage } from '../src/services/store';

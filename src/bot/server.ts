@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type TurnContext } from 'botbuilder';
 import * as restify from 'restify';
 import type { Config } from '../config';
-import { localeOf, t } from '../i18n';
-import { currentCorrelationId, type Logger, withCorrelation } from '../log';
+import { type Logger, withCorrelation } from '../log';
 import type { OpportunityStore } from '../services/store';
+import { createAdapter } from './adapter';
 import { MicroacqBot } from './bot';
 import { InProcessEvents } from './events';
 import { exportDir, exportFile } from './exports';
@@ -23,35 +22,6 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** Runs the clock's work and sends what the outbox holds now: for tests and operators. */
   tick(): Promise<void>;
-}
-
-export function createAdapter(config: Config, log: Logger): CloudAdapter {
-  // Local mode: no credentials at all, which botbuilder takes as "authentication disabled".
-  const auth = new ConfigurationBotFrameworkAuthentication(
-    config.localMode
-      ? {}
-      : {
-          MicrosoftAppId: config.bot.appId,
-          MicrosoftAppPassword: config.bot.appPassword,
-          MicrosoftAppType: config.bot.appType,
-          MicrosoftAppTenantId: config.bot.tenantId,
-        },
-  );
-  const adapter = new CloudAdapter(auth);
-  // The last resort: handlers already turn their own faults into answers, so this means a send failed.
-  adapter.onTurnError = async (context: TurnContext, err: Error) => {
-    log.error({ err, activityId: context.activity.id }, 'turn failed');
-    if (context.activity.type !== 'message') return;
-    const locale = localeOf(context.activity.locale, config.defaultLocale);
-    try {
-      await context.sendActivity(
-        t(locale, 'errors.unexpected', { correlationId: currentCorrelationId() ?? '-' }),
-      );
-    } catch (sendErr) {
-      log.error({ err: sendErr }, 'could not report the failure to the person');
-    }
-  };
-  return adapter;
 }
 
 const CODE_WORD = /^[\w.:/-]{1,100}$/;
@@ -129,7 +99,7 @@ export async function startServer(
     try {
       await withCorrelation(activity.correlationId, async () => {
         res.header('x-correlation-id', activity.correlationId);
-        await adapter.process(req, res, (context) => bot.run(context));
+        await adapter.handle(req, res, (context) => bot.run(context));
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         log.info({ ...activity.fields, status: res.statusCode, durationMs }, 'activity');
       });

@@ -188,10 +188,15 @@ export function activity(
   };
 }
 
-export async function post(bot: TestBot, body: unknown, contentType = 'application/json'): Promise<Response> {
+/** Posts to /api/messages as JSON; `headers` add to or replace that (e.g. an Authorization header). */
+export async function post(
+  bot: TestBot,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Response> {
   return fetch(`${bot.server.url}/api/messages`, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
