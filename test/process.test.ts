@@ -1,41 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-/** The real entry point, started as a person or a service manager would start it. */
-
-const ROOT = path.resolve(__dirname, '..');
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-/** The URL the process announces once it serves. */
-function readyUrl(run: ReturnType<typeof start>): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in: ${run.output()}`)), 20_000);
-    const check = () => {
-      const match = /"url":"(http:\/\/[^"]+)\/api\/messages"/.exec(run.output());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    run.child.stdout.on('data', check);
-    check();
-  });
-}
+import { readyUrl, startProcess as start } from './support/process';
 
 describe('the bot process', function () {
   this.timeout(30_000);
