@@ -152,6 +152,16 @@ describe('intake in Teams', () => {
     assert.equal(events.length, 1);
   });
 
+  it('starts one draft and answers once when Teams delivers the same "new" message twice', async () => {
+    const message = activity('message', { serviceUrl: connector.url }, { text: 'new' });
+    await Promise.all([post(bot, message), post(bot, message)]);
+    await post(bot, message);
+    await connector.waitFor(1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await bot.store.listDrafts(PEOPLE.requester.aadObjectId)).length, 1);
+    assert.equal(connector.sent.length, 1);
+  });
+
   it('answers a redelivered submit, even after a restart, with the same record', async () => {
     const review = await fillAll();
     const data = button(review, 'intake.submit');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ActivityTypes,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   CardFactory,
@@ -11,6 +12,7 @@ import {
   TeamsActivityHandler,
   TurnContext,
 } from 'botbuilder';
+import { KeyedLock } from './keyed-lock';
 import { type Card, noticeCard, opportunityCard, welcomeCard } from '../cards';
 import type { Opportunity } from '../services/opportunity';
 import { composeResults } from './handlers/status';
@@ -43,6 +45,9 @@ function conversationType(activity: TurnContext['activity']): TurnRequest['conve
  * and turns its Reply back into Teams messages or invoke responses.
  */
 export class MicroacqBot extends TeamsActivityHandler {
+  /** Deliveries of the same activity wait for each other, so the second finds the first's answer. */
+  private readonly deliveries = new KeyedLock();
+
   constructor(
     private readonly router: Router,
     private readonly deps: Deps,
@@ -56,6 +61,44 @@ export class MicroacqBot extends TeamsActivityHandler {
     this.onMembersAdded(async (context, next) => {
       await this.welcome(context);
       await next();
+    });
+  }
+
+  /**
+   * Runs each activity once: Teams redelivers an activity (same id) whose answer was late or lost, and the
+   * redelivery gets the first answer back instead of a second submission, decision or draft. The handlers
+   * stay idempotent on their own (drafts, record versions), which covers a crash before the answer is
+   * remembered.
+   */
+  override async run(context: TurnContext): Promise<void> {
+    const key = activityKey(context.activity);
+    if (!key) return super.run(context);
+    const log = this.deps.log.child({ correlationId: context.activity.id });
+    await this.deliveries.run(key, async () => {
+      const seen = await this.deps.store.recallActivity(key).catch((err: unknown) => {
+        log.warn({ err }, 'could not check for a redelivery; handling the activity');
+        return undefined;
+      });
+      if (seen) {
+        log.info(
+          { type: context.activity.type, answeredAt: seen.at },
+          'redelivered activity answered as before',
+        );
+        if (seen.response)
+          await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: seen.response });
+        return;
+      }
+      let response: Record<string, unknown> | undefined;
+      context.onSendActivities(async (_ctx, activities, next) => {
+        for (const a of activities) {
+          if (a.type === ActivityTypes.InvokeResponse) response = a.value as Record<string, unknown>;
+        }
+        return next();
+      });
+      await super.run(context);
+      await this.deps.store
+        .rememberActivity({ key, at: this.deps.now().toISOString(), ...(response ? { response } : {}) })
+        .catch((err: unknown) => log.warn({ err }, 'could not remember the answered activity'));
     });
   }
 
@@ -273,6 +316,12 @@ export class MicroacqBot extends TeamsActivityHandler {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Ids are unique within a conversation; an activity without one cannot be recognised again. */
+function activityKey(activity: TurnContext['activity']): string | undefined {
+  if (!activity.id || !activity.conversation?.id) return undefined;
+  return `${activity.channelId ?? ''}|${activity.conversation.id}|${activity.id}`;
 }
 
 function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' | 'attention'): Reply {

@@ -20,6 +20,8 @@ import type { Notifier } from './notify';
  * date a request entered its status), so a restart loses no timer: the next tick does what is due.
  */
 
+const REMEMBER_ACTIVITIES_MS = 24 * 3_600_000;
+
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -53,9 +55,13 @@ export class Scheduler {
     await this.running;
   }
 
-  /** Closes consultations whose period ended and reminds teams of decisions that wait too long. */
+  /**
+   * Closes consultations whose period ended, reminds teams of decisions that wait too long, and forgets
+   * answered activities after a day (Teams redelivers within minutes).
+   */
   async tick(): Promise<void> {
     const now = this.now().toISOString();
+    await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
     const today = now.slice(0, 10);
     for await (const o of everyRecord(this.store, { statuses: ['submitted', 'in_approval'] }, 200)) {
       await this.closeConsultation(o, now, today);

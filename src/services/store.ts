@@ -81,6 +81,18 @@ export interface OutboxMessage {
   readonly lastError?: string;
   readonly createdAt: string;
 }
+/**
+ * An activity the bot has answered, remembered for a day: Teams redelivers an activity (same id) when
+ * its answer was late or lost, and the redelivery must get the first answer, not run a second time.
+ */
+export interface HandledActivity {
+  /** Channel, conversation and activity id: ids are unique only within a conversation. */
+  readonly key: string;
+  /** The invoke response given (buttons); messages were answered in the conversation itself. */
+  readonly response?: Readonly<Record<string, unknown>>;
+  readonly at: string;
+}
+
 export type NewOutboxMessage = Pick<
   OutboxMessage,
   'id' | 'conversationKey' | 'kind' | 'activity' | 'messageKey' | 'createdAt'
@@ -179,6 +191,12 @@ export interface OpportunityStore {
   getMessageId(key: string): Promise<string | undefined>;
   /** For health checks and operators: messages waiting to be sent, and messages given up. */
   outboxCounts(): Promise<{ pending: number; dead: number }>;
+
+  /** Remembers an answered activity; the first answer stays when the same key is remembered again. */
+  rememberActivity(activity: HandledActivity): Promise<void>;
+  recallActivity(key: string): Promise<HandledActivity | undefined>;
+  /** Forgets activities answered before `before` (ISO); returns how many. */
+  forgetActivities(before: string): Promise<number>;
 
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;

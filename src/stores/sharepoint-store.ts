@@ -8,6 +8,7 @@ import {
   type ConversationReferenceJson,
   type Draft,
   type DueOptions,
+  type HandledActivity,
   type NewAuditEntry,
   type NewOutboxMessage,
   type OpportunityFilter,
@@ -593,6 +594,15 @@ export class SharePointStore implements OpportunityStore {
   }
   outboxCounts(): Promise<{ pending: number; dead: number }> {
     return this.options.state.outboxCounts();
+  }
+  rememberActivity(activity: HandledActivity): Promise<void> {
+    return this.options.state.rememberActivity(activity);
+  }
+  recallActivity(key: string): Promise<HandledActivity | undefined> {
+    return this.options.state.recallActivity(key);
+  }
+  forgetActivities(before: string): Promise<number> {
+    return this.options.state.forgetActivities(before);
   }
 
   async ping(): Promise<void> {

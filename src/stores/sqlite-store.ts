@@ -11,6 +11,7 @@ import {
   type ConversationReferenceJson,
   type Draft,
   type DueOptions,
+  type HandledActivity,
   type NewAuditEntry,
   type NewOutboxMessage,
   type OpportunityFilter,
@@ -170,6 +171,18 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER opportunities_text_delete AFTER DELETE ON opportunities BEGIN
         DELETE FROM opportunities_text WHERE rowid = old.rowid;
       END;
+    `,
+  },
+  {
+    version: 5,
+    name: 'handled activities',
+    sql: `
+      CREATE TABLE handled_activities (
+        key TEXT PRIMARY KEY,
+        response TEXT CHECK (response IS NULL OR (json_valid(response) AND json_type(response) = 'object')),
+        at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX handled_activities_at ON handled_activities (at);
     `,
   },
 ];
@@ -901,6 +914,39 @@ export class SqliteStore implements OpportunityStore {
       );
       return { pending: row?.pending ?? 0, dead: row?.dead ?? 0 };
     });
+  }
+
+  async rememberActivity(activity: HandledActivity): Promise<void> {
+    nonEmpty(activity.key, 'an activity key');
+    const response = activity.response === undefined ? null : JSON.stringify(activity.response);
+    this.guard('rememberActivity', () =>
+      this.sql(
+        'INSERT INTO handled_activities (key, response, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      ).run(activity.key, response, utc(activity.at)),
+    );
+  }
+
+  async recallActivity(key: string): Promise<HandledActivity | undefined> {
+    return this.guard('recallActivity', () => {
+      const row = this.row<{ key: string; response: string | null; at: string }>(
+        'SELECT key, response, at FROM handled_activities WHERE key = ?',
+        key,
+      );
+      if (!row) return undefined;
+      return {
+        key: row.key,
+        at: row.at,
+        ...(row.response === null ? {} : { response: JsonObject.parse(JSON.parse(row.response)) }),
+      };
+    });
+  }
+
+  async forgetActivities(before: string): Promise<number> {
+    const at = utc(before);
+    return this.guard(
+      'forgetActivities',
+      () => this.sql('DELETE FROM handled_activities WHERE at < ?').run(at).changes,
+    );
   }
 
   async ping(): Promise<void> {

@@ -565,6 +565,35 @@ export function describeStoreContract(
       });
     });
 
+    describe('handled activities', () => {
+      const key = 'msteams|a:chat-1|f:activity-1';
+      const response = { status: 200, body: { statusCode: 200, type: 'x', value: { text: 'Déjà fait' } } };
+
+      it('recalls the first answer to an activity, whatever is remembered for it later', async () => {
+        assert.equal(await store.recallActivity(key), undefined);
+        await store.rememberActivity({ key, response, at: NOW });
+        await store.rememberActivity({ key, response: { status: 500 }, at: NOW });
+        assert.deepEqual(await store.recallActivity(key), { key, response, at: NOW });
+      });
+
+      it('remembers a message that had no invoke response', async () => {
+        await store.rememberActivity({ key, at: NOW });
+        assert.deepEqual(await store.recallActivity(key), { key, at: NOW });
+      });
+
+      it('forgets only activities answered before the given moment', async () => {
+        await store.rememberActivity({ key: 'old', at: '2026-03-01T00:00:00.000Z' });
+        await store.rememberActivity({ key: 'new', at: NOW });
+        assert.equal(await store.forgetActivities('2026-03-02T00:00:00.000Z'), 1);
+        assert.equal(await store.recallActivity('old'), undefined);
+        assert.ok(await store.recallActivity('new'));
+      });
+
+      it('refuses an empty key with RangeError', async () => {
+        await assert.rejects(store.rememberActivity({ key: '', at: NOW }), RangeError);
+      });
+    });
+
     describe('outbox', () => {
       const at = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1_000).toISOString();
       const message = (id: string, overrides: Partial<NewOutboxMessage> = {}): NewOutboxMessage => ({

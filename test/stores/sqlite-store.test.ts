@@ -113,7 +113,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     // Take the file back to what version 1 left: everything but the preferences table.
     const db = raw();
     db.exec(
-      `DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
+      `DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1`,
     );
@@ -133,6 +133,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     assert.equal(await store.enqueue(queued('after-upgrade')), true);
     await store.saveMessageId('card:x', 'm1');
     assert.equal(await store.getMessageId('card:x'), 'm1');
+    await store.rememberActivity({ key: 'k', at: NOW });
+    assert.ok(await store.recallActivity('k'));
 
     const after = raw();
     try {
@@ -148,6 +150,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [2, 'preferences'],
           [3, 'outbox'],
           [4, 'text search'],
+          [5, 'handled activities'],
         ],
       );
     } finally {
@@ -161,7 +164,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
+      `DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DELETE FROM schema_migrations WHERE version > 2; PRAGMA user_version = 2`,
     );

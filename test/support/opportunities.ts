@@ -1,6 +1,6 @@
 import { fieldsFromContent, type IntakeFields } from '../../src/services/intake';
-import { type Clock, submit } from '../../src/services/lifecycle';
-import type { Opportunity, OpportunityContent } from '../../src/services/opportunity';
+import { type ActionName, type Clock, submit } from '../../src/services/lifecycle';
+import type { Opportunity, OpportunityContent, Status } from '../../src/services/opportunity';
 import type { Actor, ConfiguredRole } from '../../src/services/roles';
 
 /** A Monday, so business-day arithmetic in tests starts from a plain week. */
@@ -60,4 +60,67 @@ export function submitted(reference = 'MA-2026-0001', requester: Actor = REQUEST
 /** The same request as a person would type it into the intake card, field by field. */
 export function typed(overrides: IntakeFields = {}): IntakeFields {
   return { ...fieldsFromContent(content()), ...overrides };
+}
+
+/** A valid payload for each action. */
+export const PAYLOAD: Record<ActionName, unknown> = {
+  resubmit: { content: content({ title: 'Accessible date picker, revised' }) },
+  vet_go: {},
+  vet_no_go: { reason: 'Needs classified data' },
+  request_edits: { comment: 'Split the deliverables into tests' },
+  approve_funds: { fundReservationNumber: 'FR-2026-117', costCentre: 'CC-4410' },
+  reject_funds: { reason: 'No budget this fiscal year' },
+  request_funds_changes: { comment: 'Use the branch cost centre' },
+  acknowledge: {},
+  raise_concern: { comment: 'The team has this skill in-house' },
+  answer_concern: { comment: 'The team is fully committed until April' },
+  close_consultation: {},
+  confirm_translation: {},
+  post: {},
+  record_question: {},
+  close_applications: { applications: 4, passed: 2 },
+  select_supplier: {
+    seed: 'seed-42',
+    candidates: ['Applicant A', 'Applicant B'],
+    supplierLink: 'https://example.dev/a',
+  },
+  no_award: {},
+  supplier_declined: { comment: 'Took another job' },
+  sign_terms: {},
+  deliver: { link: 'https://github.com/example/benefits-form/pull/12' },
+  accept: {},
+  request_revisions: { comment: 'Tab order still wrong on Safari' },
+  extend: { newDeliveryDate: '2027-02-12' },
+  terminate: { reason: 'Nothing delivered by the extended date' },
+  certify: {},
+  pay: { method: 'paypal', paymentDate: '2027-02-20' },
+  cancel: { reason: 'Need was met another way' },
+};
+
+/** A record in `status` whose details satisfy every guard of `action`, so only state and role decide. */
+export function recordFor(
+  status: Status,
+  action: ActionName,
+  requester: Actor = REQUESTER,
+  reference = 'MA-2026-0001',
+): Opportunity {
+  const o = { ...submitted(reference, requester), status };
+  const consultation =
+    action === 'answer_concern'
+      ? { status: 'concern_raised' as const, concern: 'In-house capacity' }
+      : action === 'post'
+        ? { status: 'closed' as const }
+        : { status: 'open' as const, closesOn: NOW.slice(0, 10) };
+  return {
+    ...o,
+    finance: action === 'post' ? { fundsStatus: 'approved', fundReservationNumber: 'FR-1' } : o.finance,
+    consultation,
+    translationConfirmed: action === 'post',
+    selection: {
+      ...o.selection,
+      applications: 4,
+      passed: action === 'no_award' ? 0 : 2,
+      supplierName: status === 'supplier_selected' ? 'Applicant A' : undefined,
+    },
+  };
 }

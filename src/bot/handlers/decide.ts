@@ -7,7 +7,7 @@ import { formatDateTime } from '../../i18n/format';
 import { DECISION_INPUTS, payloadFromCard } from '../../services/decisions';
 import { ACTIONS, type ActionName, decide, type Refusal, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
-import { ConcurrencyError, lastApplied } from '../../services/store';
+import { type AuditEntry, ConcurrencyError, lastApplied } from '../../services/store';
 import type { Deps, Handler, Reply, TurnRequest } from '../turn';
 
 /**
@@ -101,6 +101,22 @@ function refusalText(req: TurnRequest, o: Opportunity, action: ActionName, refus
   }
 }
 
+/**
+ * The same person's same action, applied since the version their card showed: a second click on one card,
+ * or the same click delivered again. Each applied change moves the version by one, so the changes since
+ * the card are the applied entries after the first `version`.
+ */
+async function appliedSinceCard(
+  deps: Deps,
+  reference: string,
+  version: number,
+  action: ActionName,
+  actorId: string,
+): Promise<AuditEntry | undefined> {
+  const applied = (await deps.store.auditTrail(reference)).filter((e) => e.outcome === 'applied');
+  return applied.slice(version).find((e) => e.action === action && e.actor.aadObjectId === actorId);
+}
+
 /** Attempts before giving the person the card as it is: each lost race re-reads and decides again. */
 const ATTEMPTS = 3;
 
@@ -119,6 +135,24 @@ export const decideFromCard: Handler = async (req, deps) => {
     // was already decided shows as such, whoever's card it was.
     const stale = o.version !== version;
     const now = deps.now().toISOString();
+    const twice = stale ? await appliedSinceCard(deps, reference, version, action, req.actor.id) : undefined;
+    if (twice) {
+      await deps.store.appendAudit(reference, {
+        at: now,
+        actor,
+        action,
+        from: o.status,
+        outcome: 'refused',
+        reason: 'duplicate',
+      });
+      return cardFor(req, deps, o, {
+        style: 'good',
+        text: t(req.locale, 'decisions.already', {
+          what: actionName(req.locale, action),
+          when: formatDateTime(twice.at, req.locale),
+        }),
+      });
+    }
     const outcome = decide(o, action, payload, req.actor, {
       now,
       consultationDays: deps.config.consultationBusinessDays,

@@ -1,0 +1,153 @@
+import { strict as assert } from 'node:assert';
+import { DECISION_INPUTS, decidableFromCard, inputId } from '../src/services/decisions';
+import { ACTIONS, type ActionName, specOf } from '../src/services/lifecycle';
+import type { Opportunity } from '../src/services/opportunity';
+import { newOpportunity, submittedAudit } from './contract/fixtures';
+import type { Card } from './support/cards';
+import { NOW, PAYLOAD, person, recordFor } from './support/opportunities';
+import { activity, Connector, PEOPLE, post, startTestBot, textOf, type TestBot } from './support/teams';
+
+/**
+ * Every decision counts once: a person clicking twice on the same card, and Teams delivering the same
+ * click again (same activity id, after a lost answer), both leave one applied change in the record's
+ * audit trail, and the redelivery gets the first answer back.
+ */
+
+type Who = (typeof PEOPLE)[keyof typeof PEOPLE];
+
+const ACTING: Record<string, Who> = {
+  requester: PEOPLE.requester,
+  procurement: PEOPLE.procurement,
+  finance: PEOPLE.finance,
+  union: PEOPLE.union,
+};
+
+/** What the action's form holds when filled in as a person would (numbers and lines as typed text). */
+function cardData(action: ActionName, o: Opportunity): Record<string, unknown> {
+  const payload = PAYLOAD[action] as Record<string, unknown>;
+  const inputs = DECISION_INPUTS[action].map((input) => {
+    const value = payload[input.id];
+    return [inputId(action, input), Array.isArray(value) ? value.join('\n') : String(value ?? '')];
+  });
+  return { reference: o.reference, version: o.version, action, ...Object.fromEntries(inputs) };
+}
+
+describe('each decision counts once', function () {
+  this.timeout(20_000);
+  let connector: Connector;
+  let bot: TestBot;
+
+  beforeEach(async () => {
+    connector = await Connector.start();
+    bot = await startTestBot({}, { now: () => new Date(NOW), background: false });
+  });
+
+  afterEach(async () => {
+    await bot.server.stop();
+    await connector.close();
+  });
+
+  /** A record waiting for `action`: submitted through the store, then brought to the action's state. */
+  const recordWaitingFor = async (action: ActionName): Promise<Opportunity> => {
+    const requester = { ...PEOPLE.requester, id: PEOPLE.requester.aadObjectId };
+    const created = await bot.store.create(
+      newOpportunity({ at: NOW, requester: person(requester.id) }),
+      submittedAudit(newOpportunity({ at: NOW })),
+      `seed-${action}`,
+    );
+    const prepared = recordFor(specOf(action).from[0] ?? 'submitted', action, person(requester.id));
+    return bot.store.transition(
+      {
+        ...prepared,
+        requester: { aadObjectId: requester.id, name: created.requester.name },
+        reference: created.reference,
+        version: created.version + 1,
+      },
+      created.version,
+      {
+        at: NOW,
+        actor: { aadObjectId: 'system', name: 'Microacq' },
+        action: 'prepare',
+        outcome: 'applied',
+      },
+    );
+  };
+
+  const clickActivity = (action: ActionName, data: Record<string, unknown>) => {
+    const role = specOf(action).roles.find((r) => r in ACTING) ?? 'procurement';
+    return activity(
+      'invoke',
+      { serviceUrl: connector.url, from: ACTING[role] },
+      { name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'decide', data } } },
+    );
+  };
+
+  const send = async (body: Record<string, unknown>): Promise<Card> => {
+    const res = await post(bot, body);
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { value: Card }).value;
+  };
+
+  const appliedTimes = async (reference: string, action: ActionName) =>
+    (await bot.store.auditTrail(reference)).filter((e) => e.outcome === 'applied' && e.action === action)
+      .length;
+
+  for (const action of ACTIONS.filter(decidableFromCard)) {
+    describe(action, () => {
+      it('is recorded once when the button is clicked twice at once', async () => {
+        const o = await recordWaitingFor(action);
+        const data = cardData(action, o);
+        const answers = await Promise.all([
+          send(clickActivity(action, data)),
+          send(clickActivity(action, data)),
+        ]);
+        assert.equal(await appliedTimes(o.reference, action), 1, answers.map(textOf).join('\n---\n'));
+        assert.equal((await bot.store.get(o.reference))?.version, o.version + 1);
+        // One click did it; the other is told so, with the request as it is now.
+        const texts = answers.map(textOf);
+        assert.equal(texts.filter((t) => /^Done: /m.test(t)).length, 1, texts.join('\n---\n'));
+        assert.equal(
+          texts.filter((t) => /You already did this|Already decided by/.test(t)).length,
+          1,
+          texts.join('\n---\n'),
+        );
+      });
+
+      it('is recorded once when Teams delivers the same click again, which gets the same answer', async () => {
+        const o = await recordWaitingFor(action);
+        const click = clickActivity(action, cardData(action, o));
+        const first = await send(click);
+        const [again, meanwhile] = await Promise.all([send(click), send(click)]);
+        assert.deepEqual(again, first);
+        assert.deepEqual(meanwhile, first);
+        assert.equal(await appliedTimes(o.reference, action), 1);
+        assert.equal((await bot.store.get(o.reference))?.version, o.version + 1);
+      });
+    });
+  }
+
+  it('tells a person who clicked twice, in French, that it counts once', async () => {
+    const o = await recordWaitingFor('acknowledge');
+    const data = cardData('acknowledge', o);
+    const click = () =>
+      activity(
+        'invoke',
+        { serviceUrl: connector.url, from: PEOPLE.union, locale: 'fr-CA' },
+        {
+          name: 'adaptiveCard/action',
+          value: { action: { type: 'Action.Execute', verb: 'decide', data } },
+        },
+      );
+    await send(click());
+    const second = await send(click());
+    assert.match(textOf(second), /Vous l’avez déjà fait : Aucune préoccupation|Vous l’avez déjà fait/);
+    const trail = await bot.store.auditTrail(o.reference);
+    assert.deepEqual(
+      trail.filter((e) => e.action === 'acknowledge').map((e) => [e.outcome, e.reason]),
+      [
+        ['applied', undefined],
+        ['refused', 'duplicate'],
+      ],
+    );
+  });
+});
