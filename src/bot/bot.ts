@@ -7,6 +7,7 @@ import {
   type MessagingExtensionQuery,
   type MessagingExtensionResponse,
   type ConversationReference,
+  type InvokeResponse,
   MessageFactory,
   TeamsActivityHandler,
   TurnContext,
@@ -196,6 +197,13 @@ export class MicroacqBot extends TeamsActivityHandler {
     return { reply, locale: req.locale };
   }
 
+  /** botbuilder answers 501 to an invoke nobody handles; for the caller it is a request this bot does not take. */
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    const response = await super.onInvokeActivity(context);
+    if (response.status !== 501) return response;
+    return { status: 400, body: { error: 'this bot does not take this invoke' } };
+  }
+
   protected override async onAdaptiveCardInvoke(
     context: TurnContext,
     value: AdaptiveCardInvokeValue,
@@ -205,7 +213,8 @@ export class MicroacqBot extends TeamsActivityHandler {
     const { reply, locale } = await this.dispatchVerb(
       context,
       action?.verb ?? '',
-      (action?.data as Record<string, unknown>) ?? {},
+      // Handlers read card data as fields: anything that is not an object (text, a list) carries none.
+      isRecord(action?.data) ? action.data : {},
     );
     if ('card' in reply && reply.placement === 'new') {
       await send(context, reply);
@@ -230,7 +239,11 @@ export class MicroacqBot extends TeamsActivityHandler {
     context: TurnContext,
     query: MessagingExtensionQuery,
   ): Promise<MessagingExtensionResponse> {
-    const text = String(query.parameters?.find((p) => p.name === 'query')?.value ?? '');
+    // The query is whatever the client sent: parameters may be missing or of any shape.
+    const parameters: unknown[] = Array.isArray(query?.parameters) ? query.parameters : [];
+    const typed = parameters.find((p) => (p as { name?: unknown } | null)?.name === 'query');
+    const value = (typed as { value?: unknown } | undefined)?.value;
+    const text = typeof value === 'string' ? value : '';
     const req = await this.request(context, text, {});
     let records: Opportunity[] = [];
     try {
@@ -300,6 +313,10 @@ export class MicroacqBot extends TeamsActivityHandler {
       this.deps.log.warn({ err, key }, 'could not store the conversation reference');
     }
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Ids are unique within a conversation; an activity without one cannot be recognised again. */

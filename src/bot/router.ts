@@ -116,4 +116,8 @@ export class Router {
   listCommands(): readonly CommandRoute[] {
     return this.commands;
   }
+
+  listVerbs(): readonly string[] {
+    return [...this.verbs.keys()];
+  }
 }

@@ -9,6 +9,7 @@ import { createAdapter } from './adapter';
 import { MicroacqBot } from './bot';
 import { InProcessEvents } from './events';
 import { exportDir, exportFile } from './exports';
+import { readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
 import { createNotifier } from './notify';
 import { OutboxSender } from './outbox';
@@ -80,8 +81,8 @@ export async function startServer(
     sender.start();
     scheduler.start(config.schedulerIntervalMs);
   }
+  // No body parser: /api/messages reads its own body (inbound.ts); no other route takes one.
   const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: config.http.maxBodyBytes, mapParams: false }));
 
   let inFlight = 0;
   let draining = false;
@@ -93,6 +94,14 @@ export async function startServer(
       res.send(503, { error: 'shutting down' });
       return;
     }
+    const inbound = await readActivity(req, config.http.maxBodyBytes);
+    if (!inbound.ok) {
+      // What was not read is not waited for: the connection closes with the answer.
+      if (inbound.status === 413) res.header('Connection', 'close');
+      res.send(inbound.status, { error: inbound.error });
+      return;
+    }
+    req.body = inbound.activity;
     inFlight++;
     const started = process.hrtime.bigint();
     const activity = summaryOf(req.body);

@@ -31,9 +31,22 @@ void i18n.init({
 
 export type Params = Readonly<Record<string, string | number>>;
 
+/** Private-use marks standing for text values while i18next fills a message in. */
+const MARK = /\uE000(\d+)\uE001/g;
+
 export function t(locale: Locale, key: MessageKey, params: Params = {}): string {
+  // i18next puts each value in by searching the message built so far, so a value holding "{{other}}"
+  // (a person's words) would take another placeholder's value. Text goes in once i18next is done.
+  const texts: string[] = [];
+  const marked = Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? `\uE000${texts.push(v) - 1}\uE001` : v,
+    ]),
+  );
   // Typed keys are checked above; i18next's own key typing is not wired to these resources.
-  return i18n.t(key as string, { ...params, lng: locale }) as string;
+  const message = i18n.t(key as string, { ...marked, lng: locale }) as string;
+  return message.replace(MARK, (_, i: string) => texts[Number(i)] ?? '');
 }
 
 /** Teams sends BCP-47 tags such as `fr-CA`; anything French is French, anything else falls back. */

@@ -19,7 +19,14 @@ import type { Deps, Handler, Reply, TurnRequest } from '../turn';
 
 const DecideData = z.object({
   reference: z.string().regex(REFERENCE_PATTERN),
-  version: z.coerce.number().int().positive(),
+  // Cards carry the version as digits; anything else (a list, blanks, 1e309) is not a version we gave.
+  version: z.union([
+    z.int().positive(),
+    z
+      .string()
+      .regex(/^[1-9]\d{0,8}$/)
+      .transform(Number),
+  ]),
   action: z.enum(ACTIONS as [ActionName, ...ActionName[]]),
 });
 const RefreshData = z.object({ reference: z.string().regex(REFERENCE_PATTERN) });

@@ -166,12 +166,18 @@ export const listAll: Handler = async (req, deps) => {
   if (words === '') return page(req, deps, { kind: 'all' });
   const status = stateOf(words, req);
   if (!status) {
-    return say(req, 'lists.unknownState', {
-      state: words.slice(0, 40),
-      states: STATUSES.filter((s) => s !== 'draft')
-        .map((s) => t(req.locale, `statuses.${s}`))
-        .join(', '),
-    });
+    // What was typed is quoted as typed, never read as Markdown.
+    const states = STATUSES.filter((s) => s !== 'draft')
+      .map((s) => t(req.locale, `statuses.${s}`))
+      .join(', ');
+    return {
+      card: noticeCard({
+        title: t(req.locale, 'lists.unknownState', { states }),
+        quote: words.slice(0, 40),
+        lines: [],
+        style: 'warning',
+      }),
+    };
   }
   return page(req, deps, { kind: 'all', status });
 };
