@@ -24,6 +24,11 @@ export interface Notifier {
   notify(record: Opportunity, events: readonly WorkflowEvent[]): Promise<void>;
   /** Posts the cards of requests that waited for this channel to be registered; returns how many. */
   routeWaiting(channel: CardChannel): Promise<number>;
+  /**
+   * Queues the messages of changes saved without them (the process stopped, or the store failed, between
+   * the change and its messages); returns how many changes it caught up on.
+   */
+  catchUp(): Promise<number>;
 }
 
 function activityOf(card: Card): Record<string, unknown> {
@@ -134,7 +139,24 @@ export function createNotifier(
           }
         }
       }
+      await store.settleNotification(o.reference, o.version);
       kick();
+    },
+
+    async catchUp() {
+      let count = 0;
+      for (const pending of await store.pendingNotifications(100)) {
+        const o = await store.get(pending.reference);
+        if (o?.version === pending.version) {
+          await this.notify(o, pending.events);
+          count += 1;
+          continue;
+        }
+        // A later change has updated every card since; its own messages say where the request is now.
+        log.warn({ reference: pending.reference, version: pending.version }, 'messages of a change skipped');
+        await store.settleNotification(pending.reference, pending.version);
+      }
+      return count;
     },
 
     async routeWaiting(channel) {

@@ -56,12 +56,16 @@ export class Scheduler {
   }
 
   /**
-   * Closes consultations whose period ended, reminds teams of decisions that wait too long, and forgets
-   * answered activities after a day (Teams redelivers within minutes).
+   * Queues the messages of changes saved without them, closes consultations whose period ended, reminds
+   * teams of decisions that wait too long, and forgets answered activities after a day (Teams redelivers
+   * within minutes).
    */
   async tick(): Promise<void> {
     const now = this.now().toISOString();
     await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
+    const caughtUp = await this.notifier.catchUp();
+    if (caughtUp > 0)
+      this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
     const today = now.slice(0, 10);
     for await (const o of everyRecord(this.store, { statuses: ['submitted', 'in_approval'] }, 200)) {
       await this.closeConsultation(o, now, today);
@@ -78,14 +82,19 @@ export class Scheduler {
     });
     if (!outcome.ok) return;
     try {
-      const next = await this.store.transition(outcome.next, o.version, {
-        at: now,
-        actor: { aadObjectId: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
-        action: 'close_consultation',
-        from: o.status,
-        to: outcome.next.status,
-        outcome: 'applied',
-      });
+      const next = await this.store.transition(
+        outcome.next,
+        o.version,
+        {
+          at: now,
+          actor: { aadObjectId: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
+          action: 'close_consultation',
+          from: o.status,
+          to: outcome.next.status,
+          outcome: 'applied',
+        },
+        outcome.events,
+      );
       await this.notifier.notify(next, outcome.events);
     } catch (err) {
       // Someone acted on the record meanwhile; the next tick looks again.

@@ -1,3 +1,4 @@
+import type { WorkflowEvent } from './lifecycle';
 import type { NewOpportunity, Opportunity, Status } from './opportunity';
 
 /**
@@ -81,6 +82,14 @@ export interface OutboxMessage {
   readonly lastError?: string;
   readonly createdAt: string;
 }
+/** A change whose messages are still to be queued: what happened to which version of which request. */
+export interface PendingNotification {
+  readonly reference: string;
+  readonly version: number;
+  readonly events: readonly WorkflowEvent[];
+  readonly at: string;
+}
+
 /**
  * An activity the bot has answered, remembered for a day: Teams redelivers an activity (same id) when
  * its answer was late or lost, and the redelivery must get the first answer, not run a second time.
@@ -137,9 +146,16 @@ export interface OpportunityStore {
   query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>>;
   /**
    * Replaces the record if it is still at `expectedVersion` (else ConcurrencyError), appending the audit
-   * entry in the same write. `next.version` must be `expectedVersion + 1`.
+   * entry in the same write. `next.version` must be `expectedVersion + 1`. The change's `events` are kept
+   * as a pending notification (see `pendingNotifications`) with the change itself, so a crash or a store
+   * failure between the change and its messages cannot lose the messages.
    */
-  transition(next: Opportunity, expectedVersion: number, audit: NewAuditEntry): Promise<Opportunity>;
+  transition(
+    next: Opportunity,
+    expectedVersion: number,
+    audit: NewAuditEntry,
+    events?: readonly WorkflowEvent[],
+  ): Promise<Opportunity>;
   /** Records an audit entry on its own (a refused attempt, for instance). */
   appendAudit(reference: string, entry: NewAuditEntry): Promise<AuditEntry>;
   /** Oldest first. */
@@ -191,6 +207,11 @@ export interface OpportunityStore {
   getMessageId(key: string): Promise<string | undefined>;
   /** For health checks and operators: messages waiting to be sent, and messages given up. */
   outboxCounts(): Promise<{ pending: number; dead: number }>;
+
+  /** Changes whose messages may not all be queued yet, oldest first. */
+  pendingNotifications(limit: number): Promise<readonly PendingNotification[]>;
+  /** The messages of this change are queued (or no longer needed). */
+  settleNotification(reference: string, version: number): Promise<void>;
 
   /** Remembers an answered activity; the first answer stays when the same key is remembered again. */
   rememberActivity(activity: HandledActivity): Promise<void>;

@@ -9,6 +9,7 @@ import {
   type Draft,
   type DueOptions,
   type HandledActivity,
+  type PendingNotification,
   type NewAuditEntry,
   type NewOutboxMessage,
   type OpportunityFilter,
@@ -19,7 +20,9 @@ import {
   type Preferences,
   StoreUnavailableError,
 } from '../services/store';
+import type { WorkflowEvent } from '../services/lifecycle';
 import { matchesText, searchWords } from '../services/search';
+import type { SqliteStore } from './sqlite-store';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
 
 /**
@@ -38,7 +41,7 @@ export interface SharePointStoreOptions {
   readonly siteId: string;
   readonly listPrefix: string;
   /** Drafts, conversations, preferences and the outbox. */
-  readonly state: OpportunityStore;
+  readonly state: SqliteStore;
 }
 
 type ListKey = ListDefinition['key'];
@@ -370,7 +373,12 @@ export class SharePointStore implements OpportunityStore {
     return this.items.get(record.reference);
   }
 
-  async transition(next: Opportunity, expectedVersion: number, audit: NewAuditEntry): Promise<Opportunity> {
+  async transition(
+    next: Opportunity,
+    expectedVersion: number,
+    audit: NewAuditEntry,
+    events: readonly WorkflowEvent[] = [],
+  ): Promise<Opportunity> {
     if (next.version !== expectedVersion + 1) {
       throw new RangeError(`${next.reference}: version ${next.version} does not follow ${expectedVersion}`);
     }
@@ -417,6 +425,13 @@ export class SharePointStore implements OpportunityStore {
         }
         throw err;
       });
+    }
+    // The change is saved in SharePoint and its messages are noted here, in the local file: two places, so
+    // not one write. A failure here leaves the caller's own notification, which follows, as the only one.
+    if (events.length > 0) {
+      await this.options.state
+        .addNotification({ reference: record.reference, version: record.version, events, at: audit.at })
+        .catch(() => undefined);
     }
     return record;
   }
@@ -594,6 +609,12 @@ export class SharePointStore implements OpportunityStore {
   }
   outboxCounts(): Promise<{ pending: number; dead: number }> {
     return this.options.state.outboxCounts();
+  }
+  pendingNotifications(limit: number): Promise<readonly PendingNotification[]> {
+    return this.options.state.pendingNotifications(limit);
+  }
+  settleNotification(reference: string, version: number): Promise<void> {
+    return this.options.state.settleNotification(reference, version);
   }
   rememberActivity(activity: HandledActivity): Promise<void> {
     return this.options.state.rememberActivity(activity);

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import type { WorkflowEvent } from '../services/lifecycle';
 import { searchWords } from '../services/search';
 import { type NewOpportunity, Opportunity, Reference, Status } from '../services/opportunity';
 import {
@@ -12,6 +13,7 @@ import {
   type Draft,
   type DueOptions,
   type HandledActivity,
+  type PendingNotification,
   type NewAuditEntry,
   type NewOutboxMessage,
   type OpportunityFilter,
@@ -183,6 +185,19 @@ const MIGRATIONS: readonly Migration[] = [
         at TEXT NOT NULL
       ) STRICT;
       CREATE INDEX handled_activities_at ON handled_activities (at);
+    `,
+  },
+  {
+    version: 6,
+    name: 'pending notifications',
+    sql: `
+      CREATE TABLE pending_notifications (
+        reference TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        events TEXT NOT NULL CHECK (json_valid(events) AND json_type(events) = 'array'),
+        at TEXT NOT NULL,
+        PRIMARY KEY (reference, version)
+      ) STRICT;
     `,
   },
 ];
@@ -667,7 +682,12 @@ export class SqliteStore implements OpportunityStore {
     });
   }
 
-  async transition(next: Opportunity, expectedVersion: number, audit: NewAuditEntry): Promise<Opportunity> {
+  async transition(
+    next: Opportunity,
+    expectedVersion: number,
+    audit: NewAuditEntry,
+    events: readonly WorkflowEvent[] = [],
+  ): Promise<Opportunity> {
     if (next.version !== expectedVersion + 1) {
       throw new RangeError(
         `${next.reference}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
@@ -692,6 +712,7 @@ export class SqliteStore implements OpportunityStore {
             throw new ConcurrencyError(record.reference, expectedVersion, actual?.version);
           }
           this.insertAudit(record.reference, audit);
+          if (events.length > 0) this.insertNotification(record.reference, record.version, events, audit.at);
           // Read back so the caller holds exactly what get() will return.
           return this.mustGet(record.reference);
         })
@@ -1053,6 +1074,52 @@ export class SqliteStore implements OpportunityStore {
                @title, @data)`,
     ).run({ ...this.columns(record), year, seq });
     return record;
+  }
+
+  private insertNotification(
+    reference: string,
+    version: number,
+    events: readonly WorkflowEvent[],
+    at: string,
+  ): void {
+    this.sql(
+      `INSERT INTO pending_notifications (reference, version, events, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (reference, version) DO NOTHING`,
+    ).run(reference, version, JSON.stringify(events), utc(at));
+  }
+
+  /**
+   * For a store whose records live elsewhere (SharePoint): the pending notification of a change already
+   * saved there. Not atomic with that change; see SharePointStore.transition.
+   */
+  async addNotification(notification: PendingNotification): Promise<void> {
+    const { reference, version, events, at } = notification;
+    this.guard('addNotification', () => this.insertNotification(reference, version, events, at));
+  }
+
+  async pendingNotifications(limit: number): Promise<readonly PendingNotification[]> {
+    const max = Math.min(MAX_PAGE, Math.max(1, Math.trunc(limit) || 1));
+    return this.guard('pendingNotifications', () =>
+      (
+        this.sql(
+          'SELECT reference, version, events, at FROM pending_notifications ORDER BY at, reference, version LIMIT ?',
+        ).all(max) as { reference: string; version: number; events: string; at: string }[]
+      ).map((row) => ({
+        reference: row.reference,
+        version: row.version,
+        events: JSON.parse(row.events) as WorkflowEvent[],
+        at: row.at,
+      })),
+    );
+  }
+
+  async settleNotification(reference: string, version: number): Promise<void> {
+    this.guard('settleNotification', () =>
+      this.sql('DELETE FROM pending_notifications WHERE reference = ? AND version = ?').run(
+        reference,
+        version,
+      ),
+    );
   }
 
   private insertAudit(reference: string, entry: NewAuditEntry): AuditEntry {

@@ -182,6 +182,46 @@ export function describeStoreContract(
         assert.equal(await store.get('MA-2026-0777'), undefined);
       });
 
+      it("keeps a change's events as its pending notification until they are settled", async () => {
+        const record = await create();
+        assert.deepEqual(await store.pendingNotifications(10), []);
+        const { next, audit } = step(record, 'vet_go', {}, undefined, '2026-03-03T09:00:00.000Z');
+        const events = [
+          {
+            type: 'vetted' as const,
+            reference: record.reference,
+            at: audit.at,
+            actor: audit.actor,
+            from: 'submitted' as const,
+            to: 'in_approval' as const,
+            comment: 'Ça va « bien »',
+          },
+        ];
+        await store.transition(next, 1, audit, events);
+        assert.deepEqual(await store.pendingNotifications(10), [
+          { reference: record.reference, version: 2, events, at: audit.at },
+        ]);
+        await store.settleNotification(record.reference, 2);
+        assert.deepEqual(await store.pendingNotifications(10), []);
+      });
+
+      it('keeps no pending notification for a transition that was refused', async () => {
+        const record = await create();
+        const first = step(record, 'vet_go');
+        await store.transition(first.next, 1, first.audit);
+        const stale = step(record, 'request_edits', { comment: 'Too late.' });
+        const event = {
+          type: 'edits_requested' as const,
+          reference: record.reference,
+          at: stale.audit.at,
+          actor: stale.audit.actor,
+          from: 'submitted' as const,
+          to: 'changes_requested' as const,
+        };
+        await assert.rejects(store.transition(stale.next, 1, stale.audit, [event]), ConcurrencyError);
+        assert.deepEqual(await store.pendingNotifications(10), []);
+      });
+
       it('lets exactly one of 20 concurrent transitions from the same version win', async () => {
         const record = await create();
         const attempts = Array.from({ length: 20 }, (_, i) =>

@@ -175,15 +175,20 @@ export const decideFromCard: Handler = async (req, deps) => {
       return cardFor(req, deps, o, note, req.data);
     }
     try {
-      const next = await deps.store.transition(outcome.next, o.version, {
-        at: now,
-        actor,
-        action,
-        from: o.status,
-        to: outcome.next.status,
-        outcome: 'applied',
-        ...(typeof comment === 'string' ? { comment } : {}),
-      });
+      const next = await deps.store.transition(
+        outcome.next,
+        o.version,
+        {
+          at: now,
+          actor,
+          action,
+          from: o.status,
+          to: outcome.next.status,
+          outcome: 'applied',
+          ...(typeof comment === 'string' ? { comment } : {}),
+        },
+        outcome.events,
+      );
       await deps.notifier.notify(next, outcome.events);
       for (const event of outcome.events) deps.events.publish(event);
       return cardFor(req, deps, next, {

@@ -369,14 +369,19 @@ async function resubmitRevision(
   });
   if (!outcome.ok) return notice(req, 'intake.revise.notNow', { style: 'warning' });
   const actor = { aadObjectId: req.actor.id, name: req.actor.name };
-  const next = await deps.store.transition(outcome.next, o.version, {
-    at: now,
-    actor,
-    action: 'resubmit',
-    from: o.status,
-    to: outcome.next.status,
-    outcome: 'applied',
-  });
+  const next = await deps.store.transition(
+    outcome.next,
+    o.version,
+    {
+      at: now,
+      actor,
+      action: 'resubmit',
+      from: o.status,
+      to: outcome.next.status,
+      outcome: 'applied',
+    },
+    outcome.events,
+  );
   await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference });
   await deps.notifier.notify(next, outcome.events);
   for (const event of outcome.events) deps.events.publish(event);
