@@ -91,7 +91,7 @@ describe('logs', function () {
     connector.script(refusal, refusal);
     const message = activity('message', { serviceUrl: connector.url }, { text: 'help' });
     await send(message);
-    const failures = lines.filter((l) => (l.level as number) >= 50);
+    const failures = lines.filter((l) => (l.level as number) >= 40);
     assert.ok(failures.length > 0, raw);
     for (const l of failures) assert.equal(l.correlationId, message.id, JSON.stringify(l));
   });

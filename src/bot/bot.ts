@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Activity,
   ActivityTypes,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
@@ -172,7 +173,7 @@ export class MicroacqBot extends TeamsActivityHandler {
     // Action.Submit (the fallback of every Action.Execute on clients without Universal Actions) arrives here.
     if (value && typeof value.verb === 'string') {
       const { reply } = await this.dispatchVerb(context, value.verb, value);
-      await replaceOrSend(context, reply, this.deps.log);
+      await this.replaceOrSend(context, reply);
       return;
     }
     const text = commandText(context.activity);
@@ -181,7 +182,7 @@ export class MicroacqBot extends TeamsActivityHandler {
     const reply = match
       ? await this.runHandler(match.route.handler, req)
       : this.unknownCommand(req.locale, text);
-    await send(context, reply);
+    await this.send(context, reply);
   }
 
   private async dispatchVerb(
@@ -217,7 +218,7 @@ export class MicroacqBot extends TeamsActivityHandler {
       isRecord(action?.data) ? action.data : {},
     );
     if ('card' in reply && reply.placement === 'new') {
-      await send(context, reply);
+      await this.send(context, reply);
       // A message answer leaves the clicked card as it is; Teams shows the text briefly. Its value is a
       // string (Universal Actions), which botbuilder's type does not allow for.
       const text = t(locale, 'posted.below');
@@ -298,15 +299,55 @@ export class MicroacqBot extends TeamsActivityHandler {
   }
 
   /**
+   * An Action.Submit fallback replaces the card it came from, as Action.Execute does, so steps never pile
+   * up in the chat; if the message cannot be updated (deleted, too old) the answer is posted instead.
+   */
+  private async replaceOrSend(context: TurnContext, reply: Reply): Promise<void> {
+    const replyToId = context.activity.replyToId;
+    if (replyToId && 'card' in reply && reply.placement !== 'new') {
+      try {
+        await context.updateActivity({ ...messageOf(reply), id: replyToId });
+        return;
+      } catch (err) {
+        this.deps.log.info({ err }, 'could not update the card in place; posting it');
+      }
+    }
+    await this.send(context, reply);
+  }
+
+  /**
+   * Answers in the conversation. When Teams does not take the answer (throttled, failing or unreachable,
+   * after the connector's own retries), the outbox delivers it later rather than losing it.
+   */
+  private async send(context: TurnContext, reply: Reply): Promise<void> {
+    const message = messageOf(reply);
+    try {
+      await context.sendActivity(message);
+    } catch (err) {
+      const queued = await this.deps.store
+        .enqueue({
+          id: `reply:${activityKey(context.activity) ?? randomUUID()}`,
+          conversationKey: conversationKeyOf(context.activity),
+          kind: 'post',
+          activity: { ...message },
+          createdAt: this.deps.now().toISOString(),
+        })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!queued) throw err;
+      this.deps.log.warn({ err }, 'Teams did not take the answer: the outbox will deliver it');
+    }
+  }
+
+  /**
    * Keeps the latest conversation reference for later proactive messages. A failure here must not stop
    * the person's request, so it is logged and the turn goes on.
    */
   private async rememberConversation(context: TurnContext): Promise<void> {
     const ref: Partial<ConversationReference> = TurnContext.getConversationReference(context.activity);
-    const key =
-      conversationType(context.activity) === 'personal' && context.activity.from?.aadObjectId
-        ? `user:${context.activity.from.aadObjectId}`
-        : `conversation:${ref.conversation?.id ?? ''}`;
+    const key = conversationKeyOf(context.activity);
     try {
       await this.deps.store.saveConversation(key, { ...ref });
     } catch (err) {
@@ -319,6 +360,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Where a conversation's reference is kept: a person's own chat by who they are, others by their id. */
+function conversationKeyOf(activity: TurnContext['activity']): string {
+  return conversationType(activity) === 'personal' && activity.from?.aadObjectId
+    ? `user:${activity.from.aadObjectId}`
+    : `conversation:${activity.conversation?.id ?? ''}`;
+}
+
 /** Ids are unique within a conversation; an activity without one cannot be recognised again. */
 function activityKey(activity: TurnContext['activity']): string | undefined {
   if (!activity.id || !activity.conversation?.id) return undefined;
@@ -329,30 +377,8 @@ function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' |
   return { card: noticeCard({ title: t(locale, key), lines: [], style }) };
 }
 
-/**
- * An Action.Submit fallback replaces the card it came from, as Action.Execute does, so steps never pile up
- * in the chat; if the message cannot be updated (deleted, too old) the answer is posted instead.
- */
-async function replaceOrSend(context: TurnContext, reply: Reply, log: Deps['log']): Promise<void> {
-  const replyToId = context.activity.replyToId;
-  if (replyToId && 'card' in reply && reply.placement !== 'new') {
-    try {
-      await context.updateActivity({
-        ...MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card)),
-        id: replyToId,
-      });
-      return;
-    } catch (err) {
-      log.info({ err }, 'could not update the card in place; posting it');
-    }
-  }
-  await send(context, reply);
-}
-
-async function send(context: TurnContext, reply: Reply): Promise<void> {
-  if ('text' in reply) {
-    await context.sendActivity(MessageFactory.text(reply.text));
-    return;
-  }
-  await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card)));
+function messageOf(reply: Reply): Partial<Activity> {
+  return 'text' in reply
+    ? MessageFactory.text(reply.text)
+    : MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card));
 }

@@ -13,7 +13,13 @@ import {
   deliveriesFor,
   postingEvents,
 } from '../services/routing';
-import { type AuditEntry, everyRecord, lastApplied, type OpportunityStore } from '../services/store';
+import {
+  type AuditEntry,
+  everyRecord,
+  lastApplied,
+  type OpportunityStore,
+  StoreUnavailableError,
+} from '../services/store';
 
 /**
  * Turns what happened to a request into messages in the durable outbox: cards posted to the team whose
@@ -21,9 +27,13 @@ import { type AuditEntry, everyRecord, lastApplied, type OpportunityStore } from
  * Every message has an id built from the request's version, so a retried turn never queues one twice.
  */
 export interface Notifier {
-  notify(record: Opportunity, events: readonly WorkflowEvent[]): Promise<void>;
   /** Posts the cards of requests that waited for this channel to be registered; returns how many. */
   routeWaiting(channel: CardChannel): Promise<number>;
+  /**
+   * Queues the messages of a change. When the store fails meanwhile, the change's pending notification
+   * (saved with the change) stays, and `catchUp` queues what is missing; the change itself stands.
+   */
+  notify(record: Opportunity, events: readonly WorkflowEvent[]): Promise<void>;
   /**
    * Queues the messages of changes saved without them (the process stopped, or the store failed, between
    * the change and its messages); returns how many changes it caught up on.
@@ -102,45 +112,53 @@ export function createNotifier(
     return { registered, queueCard, requesterConversation };
   }
 
+  /** Queues the messages of one change, then settles its pending notification. */
+  async function queue(o: Opportunity, events: readonly WorkflowEvent[]): Promise<void> {
+    const { registered, queueCard, requesterConversation } = round(o, await lastApplied(store, o.reference));
+    const requesterLocale = (await store.getPreferences(o.requester.aadObjectId)).locale ?? o.locale;
+    const posted = new Set<string>();
+    for (const event of events) {
+      for (const delivery of deliveriesFor(event)) {
+        if (delivery.kind === 'post_card') {
+          await queueCard('post', delivery.channel, delivery.postedOn);
+          posted.add(cardKey(o.reference, delivery.channel, delivery.postedOn));
+        } else if (delivery.kind === 'line') {
+          const to = delivery.to === 'requester' ? await requesterConversation() : channelKey('updates');
+          if (!to || !(await registered(to))) continue;
+          await store.enqueue({
+            id: `line:${o.reference}:${delivery.to}:v${o.version}:${event.type}`,
+            conversationKey: to,
+            kind: 'post',
+            activity: activityOf(
+              statusCard(delivery.to === 'requester' ? requesterLocale : locale, o, event),
+            ),
+            createdAt: now().toISOString(),
+          });
+        }
+      }
+    }
+    // Every change updates every card of the request once, whichever events it raised.
+    if (events.some((e) => deliveriesFor(e).some((d) => d.kind === 'update_cards'))) {
+      for (const channel of CARD_CHANNELS) {
+        for (const postedOn of postingEvents(channel)) {
+          if (!posted.has(cardKey(o.reference, channel, postedOn)))
+            await queueCard('update', channel, postedOn);
+        }
+      }
+    }
+    await store.settleNotification(o.reference, o.version);
+    kick();
+  }
+
   return {
     async notify(o, events) {
-      const { registered, queueCard, requesterConversation } = round(
-        o,
-        await lastApplied(store, o.reference),
-      );
-      const requesterLocale = (await store.getPreferences(o.requester.aadObjectId)).locale ?? o.locale;
-      const posted = new Set<string>();
-      for (const event of events) {
-        for (const delivery of deliveriesFor(event)) {
-          if (delivery.kind === 'post_card') {
-            await queueCard('post', delivery.channel, delivery.postedOn);
-            posted.add(cardKey(o.reference, delivery.channel, delivery.postedOn));
-          } else if (delivery.kind === 'line') {
-            const to = delivery.to === 'requester' ? await requesterConversation() : channelKey('updates');
-            if (!to || !(await registered(to))) continue;
-            await store.enqueue({
-              id: `line:${o.reference}:${delivery.to}:v${o.version}:${event.type}`,
-              conversationKey: to,
-              kind: 'post',
-              activity: activityOf(
-                statusCard(delivery.to === 'requester' ? requesterLocale : locale, o, event),
-              ),
-              createdAt: now().toISOString(),
-            });
-          }
-        }
+      try {
+        await queue(o, events);
+      } catch (err) {
+        // The change is saved with its pending notification: the scheduler queues its messages later.
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        log.warn({ err, reference: o.reference, version: o.version }, 'messages of a change left pending');
       }
-      // Every change updates every card of the request once, whichever events it raised.
-      if (events.some((e) => deliveriesFor(e).some((d) => d.kind === 'update_cards'))) {
-        for (const channel of CARD_CHANNELS) {
-          for (const postedOn of postingEvents(channel)) {
-            if (!posted.has(cardKey(o.reference, channel, postedOn)))
-              await queueCard('update', channel, postedOn);
-          }
-        }
-      }
-      await store.settleNotification(o.reference, o.version);
-      kick();
     },
 
     async catchUp() {
@@ -148,7 +166,7 @@ export function createNotifier(
       for (const pending of await store.pendingNotifications(100)) {
         const o = await store.get(pending.reference);
         if (o?.version === pending.version) {
-          await this.notify(o, pending.events);
+          await queue(o, pending.events);
           count += 1;
           continue;
         }

@@ -1,6 +1,11 @@
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import type { Logger } from '../log';
-import type { ConversationReferenceJson, OpportunityStore, OutboxMessage } from '../services/store';
+import {
+  type ConversationReferenceJson,
+  type OpportunityStore,
+  type OutboxMessage,
+  StoreUnavailableError,
+} from '../services/store';
 
 /**
  * The outbox sender: every proactive message (status lines, cards posted to channels, card updates)
@@ -95,6 +100,8 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { baseMs: 1_000, capMs: 10 * 60_000 };
 export const DEFAULT_MAX_ATTEMPTS = 10;
+/** Attempts to note a message as sent while the store is busy. */
+const MARK_ATTEMPTS = 7;
 
 /**
  * The delay before attempt `failed + 1`: doubling from the base up to the cap, then "equal jitter" (half
@@ -460,11 +467,27 @@ export class OutboxSender {
 
     if (delivery.kind === 'held') return { kind: 'held', wakeMs: delivery.waitMs };
     if (delivery.kind === 'sent') {
-      await this.store.markSent(message.id);
+      await this.markSentSurely(message.id);
       this.log.debug({ id: message.id, how: delivery.how, activityId: delivery.activityId }, 'sent');
       return SENT;
     }
     return this.failed(message, delivery.error, delivery.operation);
+  }
+
+  /**
+   * Teams has the message: failing to note it would send it again, so a busy store is waited for (about
+   * three seconds in all) before giving up. Only then is a second copy possible.
+   */
+  private async markSentSurely(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.markSent(id);
+        return;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || attempt >= MARK_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      }
+    }
   }
 
   /** Runs inside the proactive turn; never throws, so onTurnError cannot hide an outcome. */

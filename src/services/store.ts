@@ -82,6 +82,9 @@ export interface OutboxMessage {
   readonly lastError?: string;
   readonly createdAt: string;
 }
+/** An event of a record being created: its reference is not known until the store gives it one. */
+export type CreationEvent = Omit<WorkflowEvent, 'reference'>;
+
 /** A change whose messages are still to be queued: what happened to which version of which request. */
 export interface PendingNotification {
   readonly reference: string;
@@ -139,8 +142,15 @@ export interface OpportunityStore {
   /**
    * Saves a new record with the next reference of its creation year (MA-YYYY-NNNN) at version 1, with
    * its first audit entry, atomically. The same idempotency key returns the first record, not a second.
+   * The creation's `events` (the new reference filled in) are kept as a pending notification, as with
+   * `transition`.
    */
-  create(record: NewOpportunity, audit: NewAuditEntry, idempotencyKey: string): Promise<Opportunity>;
+  create(
+    record: NewOpportunity,
+    audit: NewAuditEntry,
+    idempotencyKey: string,
+    events?: readonly CreationEvent[],
+  ): Promise<Opportunity>;
   get(reference: string): Promise<Opportunity | undefined>;
   /** Newest first. */
   query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>>;

@@ -6,6 +6,7 @@ import {
   type AuditEntry,
   ConcurrencyError,
   type ConversationReferenceJson,
+  type CreationEvent,
   type Draft,
   type DueOptions,
   type HandledActivity,
@@ -309,7 +310,12 @@ export class SharePointStore implements OpportunityStore {
     throw new StoreUnavailableError('SharePoint is too busy to number the record; try again shortly');
   }
 
-  async create(record: NewOpportunity, audit: NewAuditEntry, idempotencyKey: string): Promise<Opportunity> {
+  async create(
+    record: NewOpportunity,
+    audit: NewAuditEntry,
+    idempotencyKey: string,
+    events: readonly CreationEvent[] = [],
+  ): Promise<Opportunity> {
     if (idempotencyKey.trim() === '' || idempotencyKey.length > SINGLE_LINE_MAX) {
       throw new RangeError('an idempotency key must be 1 to 255 characters');
     }
@@ -348,7 +354,23 @@ export class SharePointStore implements OpportunityStore {
         throw err;
       });
     }
+    await this.noteChange(
+      full,
+      events.map((e) => ({ ...e, reference: full.reference })),
+      audit.at,
+    );
     return this.remember(item, full);
+  }
+
+  /**
+   * The change is saved in SharePoint and its messages are noted here, in the local file: two places, so
+   * not one write. A failure here leaves the caller's own notification, which follows, as the only one.
+   */
+  private async noteChange(record: Opportunity, events: readonly WorkflowEvent[], at: string): Promise<void> {
+    if (events.length === 0) return;
+    await this.options.state
+      .addNotification({ reference: record.reference, version: record.version, events, at })
+      .catch(() => undefined);
   }
 
   private failure(operation: string, response: BatchResponse | undefined): Error {
@@ -426,13 +448,7 @@ export class SharePointStore implements OpportunityStore {
         throw err;
       });
     }
-    // The change is saved in SharePoint and its messages are noted here, in the local file: two places, so
-    // not one write. A failure here leaves the caller's own notification, which follows, as the only one.
-    if (events.length > 0) {
-      await this.options.state
-        .addNotification({ reference: record.reference, version: record.version, events, at: audit.at })
-        .catch(() => undefined);
-    }
+    await this.noteChange(record, events, audit.at);
     return record;
   }
 

@@ -10,6 +10,7 @@ import {
   type AuditEntry,
   ConcurrencyError,
   type ConversationReferenceJson,
+  type CreationEvent,
   type Draft,
   type DueOptions,
   type HandledActivity,
@@ -599,7 +600,12 @@ export class SqliteStore implements OpportunityStore {
     }
   }
 
-  async create(record: NewOpportunity, audit: NewAuditEntry, idempotencyKey: string): Promise<Opportunity> {
+  async create(
+    record: NewOpportunity,
+    audit: NewAuditEntry,
+    idempotencyKey: string,
+    events: readonly CreationEvent[] = [],
+  ): Promise<Opportunity> {
     return this.guard('create', () =>
       this.db
         .transaction(() => {
@@ -614,6 +620,15 @@ export class SqliteStore implements OpportunityStore {
             created.reference,
           );
           this.insertAudit(created.reference, audit);
+          if (events.length > 0) {
+            const { reference } = created;
+            this.insertNotification(
+              reference,
+              1,
+              events.map((e) => ({ ...e, reference })),
+              audit.at,
+            );
+          }
           return this.mustGet(created.reference);
         })
         .immediate(),

@@ -305,21 +305,22 @@ export const submitIntake = withDraft(async (req, deps, draft, data) => {
     return stepCard(req, deps, draft.id, 'review', data.fields);
   }
   const actor = { aadObjectId: req.actor.id, name: req.actor.name };
-  const record = await deps.store.create(
-    result.record,
-    { at: now, actor, action: 'submit', from: 'draft', to: 'submitted', outcome: 'applied' },
-    `draft:${req.actor.id}:${draft.id}`,
-  );
-  await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference: record.reference });
-  await deps.store.saveConversation(`request:${record.reference}`, req.conversationReference);
-  const submitted = {
+  const created = {
     type: 'submitted',
-    reference: record.reference,
-    at: record.createdAt,
+    at: result.record.createdAt,
     actor,
     from: 'draft',
     to: 'submitted',
   } as const;
+  const record = await deps.store.create(
+    result.record,
+    { at: now, actor, action: 'submit', from: 'draft', to: 'submitted', outcome: 'applied' },
+    `draft:${req.actor.id}:${draft.id}`,
+    [created],
+  );
+  await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference: record.reference });
+  await deps.store.saveConversation(`request:${record.reference}`, req.conversationReference);
+  const submitted = { ...created, reference: record.reference };
   await deps.notifier.notify(record, [submitted]);
   deps.events.publish(submitted);
   return confirmation(req, deps, record);
