@@ -71,8 +71,8 @@ describe('outbox: classifying failed sends', () => {
     assert.equal(zero.action === 'retry' && zero.delayMs, 0);
   });
 
-  it('retries 429, 412, 502, 503, 504 and failures with no answer, with backoff', () => {
-    for (const status of [429, 412, 502, 503, 504]) {
+  it('retries 408, 412, 429, 500, 502, 503, 504 and failures with no answer, with backoff', () => {
+    for (const status of [408, 412, 429, 500, 502, 503, 504]) {
       const decision = classify(restError(status), 'post', 3);
       assert.equal(decision.action, 'retry', String(status));
       assert.equal(
@@ -85,7 +85,7 @@ describe('outbox: classifying failed sends', () => {
   });
 
   it('gives up at once on any other status', () => {
-    for (const status of [400, 401, 403, 404, 405, 413, 500, 501]) {
+    for (const status of [400, 401, 403, 404, 405, 413, 501, 505]) {
       assert.equal(classify(restError(status)).action, 'dead', String(status));
     }
   });

@@ -63,11 +63,12 @@ export function createNotifier(
   const locale: Locale = config.defaultLocale;
 
   /**
-   * One round of messages about one version of a request. The channel's card is the same for every key
-   * it is posted or updated under, and a conversation's registration does not change within the round:
-   * each is read or built once.
+   * One round of messages about one version of a request (`version`, which names the messages, is the
+   * record's own unless a late round catches up on an earlier change). The channel's card is the same
+   * for every key it is posted or updated under, and a conversation's registration does not change
+   * within the round: each is read or built once.
    */
-  function round(o: Opportunity, last: AuditEntry | undefined) {
+  function round(o: Opportunity, last: AuditEntry | undefined, version = o.version) {
     const known = new Map<string, Promise<boolean>>();
     const cards = new Map<CardChannel, Record<string, unknown>>();
     const registered = (key: string) => {
@@ -94,7 +95,7 @@ export function createNotifier(
         cards.set(channel, activity);
       }
       await store.enqueue({
-        id: `${kind}:${o.reference}:${channel}:${postedOn}:v${o.version}`,
+        id: `${kind}:${o.reference}:${channel}:${postedOn}:v${version}`,
         conversationKey: channelKey(channel),
         kind,
         activity,
@@ -112,9 +113,16 @@ export function createNotifier(
     return { registered, queueCard, requesterConversation };
   }
 
-  /** Queues the messages of one change, then settles its pending notification. */
-  async function queue(o: Opportunity, events: readonly WorkflowEvent[]): Promise<void> {
-    const { registered, queueCard, requesterConversation } = round(o, await lastApplied(store, o.reference));
+  /**
+   * Queues the messages of the change that made `version`, then settles its pending notification. The
+   * cards show the record as it is now, which is newer when a round catches up late.
+   */
+  async function queue(o: Opportunity, events: readonly WorkflowEvent[], version = o.version): Promise<void> {
+    const { registered, queueCard, requesterConversation } = round(
+      o,
+      await lastApplied(store, o.reference),
+      version,
+    );
     const requesterLocale = (await store.getPreferences(o.requester.aadObjectId)).locale ?? o.locale;
     const posted = new Set<string>();
     for (const event of events) {
@@ -126,7 +134,7 @@ export function createNotifier(
           const to = delivery.to === 'requester' ? await requesterConversation() : channelKey('updates');
           if (!to || !(await registered(to))) continue;
           await store.enqueue({
-            id: `line:${o.reference}:${delivery.to}:v${o.version}:${event.type}`,
+            id: `line:${o.reference}:${delivery.to}:v${version}:${event.type}`,
             conversationKey: to,
             kind: 'post',
             activity: activityOf(
@@ -146,7 +154,7 @@ export function createNotifier(
         }
       }
     }
-    await store.settleNotification(o.reference, o.version);
+    await store.settleNotification(o.reference, version);
     kick();
   }
 
@@ -165,14 +173,12 @@ export function createNotifier(
       let count = 0;
       for (const pending of await store.pendingNotifications(100)) {
         const o = await store.get(pending.reference);
-        if (o?.version === pending.version) {
-          await queue(o, pending.events);
+        if (o) {
+          // Named after the change, so what its first round queued is not queued again; late, the cards
+          // and lines show the request as it is now.
+          await queue(o, pending.events, pending.version);
           count += 1;
-          continue;
-        }
-        // A later change has updated every card since; its own messages say where the request is now.
-        log.warn({ reference: pending.reference, version: pending.version }, 'messages of a change skipped');
-        await store.settleNotification(pending.reference, pending.version);
+        } else await store.settleNotification(pending.reference, pending.version);
       }
       return count;
     },

@@ -193,8 +193,12 @@ export interface ClassifyContext {
   readonly random?: () => number;
 }
 
-/** Statuses Microsoft asks bots to retry; any other answer will not change by asking again. */
-const RETRYABLE = new Set([429, 412, 502, 503, 504]);
+/**
+ * Statuses worth asking again: those Microsoft asks bots to retry (429, 412, 502, 503, 504), a timeout,
+ * and a 500, which the service gives when it is unwell rather than when the message is wrong. Any other
+ * answer will not change by asking again.
+ */
+const RETRYABLE = new Set([408, 412, 429, 500, 502, 503, 504]);
 
 /**
  * What to do about a failed send. Giving up after too many attempts is the caller's decision; this only

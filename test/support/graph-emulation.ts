@@ -113,6 +113,8 @@ export interface GraphFault {
   status: 429 | 503 | 504;
   retryAfterSeconds?: number;
   times?: number;
+  /** Fails each matching request with this chance, until the faults are cleared (`times` is ignored). */
+  chance?: number;
   /** Which requests fail; `path` is relative to /v1.0 and decoded. Without it, the next request fails. */
   match?: (method: string, path: string) => boolean;
 }
@@ -144,6 +146,8 @@ export interface GraphEmulationOptions {
   listViewThresholdError?: GraphErrorShape;
   /** Offset of the site's time zone; date-only columns store that zone's midnight. */
   siteUtcOffsetMinutes?: number;
+  /** Rolls the dice of faults given a `chance` (a seeded generator makes a run repeatable). */
+  random?: () => number;
 }
 
 export interface GraphEmulation {
@@ -876,6 +880,7 @@ class Emulation implements GraphEmulation {
   private readonly threshold: number;
   private readonly thresholdError: GraphErrorShape;
   private readonly utcOffsetMinutes: number;
+  private readonly random: () => number;
 
   constructor(options: GraphEmulationOptions) {
     this.hostname = 'contoso.sharepoint.com';
@@ -886,6 +891,7 @@ class Emulation implements GraphEmulation {
     this.threshold = options.listViewThreshold ?? 5000;
     this.thresholdError = options.listViewThresholdError ?? DEFAULT_LIST_VIEW_THRESHOLD_ERROR;
     this.utcOffsetMinutes = options.siteUtcOffsetMinutes ?? 0;
+    this.random = options.random ?? Math.random;
     this.siteCreated = this.nowMs();
   }
 
@@ -1086,13 +1092,17 @@ class Emulation implements GraphEmulation {
    */
   private faultFor(call: Call, outerBatch: boolean): Outcome | undefined {
     const path = `/${call.segments.join('/')}`;
-    const at = this.faults.findIndex(({ fault }) =>
-      fault.match === undefined ? !outerBatch : fault.match(call.method, path),
+    const at = this.faults.findIndex(
+      ({ fault }) =>
+        (fault.match === undefined ? !outerBatch : fault.match(call.method, path)) &&
+        (fault.chance === undefined || this.random() < fault.chance),
     );
     const entry = this.faults[at];
     if (entry === undefined) return undefined;
-    entry.remaining -= 1;
-    if (entry.remaining <= 0) this.faults.splice(at, 1);
+    if (entry.fault.chance === undefined) {
+      entry.remaining -= 1;
+      if (entry.remaining <= 0) this.faults.splice(at, 1);
+    }
     const { status, retryAfterSeconds } = entry.fault;
     const [code, message] =
       status === 429

@@ -19,6 +19,25 @@ export interface Sent {
   readonly status: number;
 }
 
+export interface ConnectorFaults {
+  /** The share of requests that fail, each way equally often. */
+  readonly rate: number;
+  readonly hangMs: number;
+  readonly random: () => number;
+}
+
+/** The same numbers in the same order for the same seed (mulberry32), so a failing run can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 /** An answer a test scripts for a coming request, e.g. 429 with Retry-After, or 404 on the next PUT. */
 export interface Answer {
   readonly status: number;
@@ -40,7 +59,18 @@ export class Connector {
   private readonly answers: Answer[] = [];
   private readonly server: Server = createServer((req, res) => void this.answer(req, res));
 
+  private faults: ConnectorFaults | undefined;
+
   private constructor(private readonly delayMs: number) {}
+
+  /**
+   * Makes a share of requests fail as an unwell Teams service does: throttled (429 with Retry-After),
+   * failing (500), or never answered (the connection is dropped after `hangMs`). Failed requests were not
+   * taken: they are recorded with their status (0 for a dropped one), never as delivered.
+   */
+  failRandomly(faults: ConnectorFaults | undefined): void {
+    this.faults = faults;
+  }
 
   /** `delayMs` makes every answer slow, to keep a turn in flight. */
   static async start(delayMs = 0): Promise<Connector> {
@@ -64,6 +94,27 @@ export class Connector {
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJson(req);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const faults = this.faults;
+    if (faults && faults.random() < faults.rate) {
+      const roll = faults.random();
+      const method = req.method ?? '';
+      if (roll < 1 / 3) {
+        this.record({ method, path: req.url ?? '', body, status: 0 });
+        await new Promise((r) => setTimeout(r, faults.hangMs));
+        req.socket.destroy();
+        return;
+      }
+      const status = roll < 2 / 3 ? 429 : 500;
+      this.record({ method, path: req.url ?? '', body, status });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(status === 429 ? { 'Retry-After': '1' } : {}),
+      });
+      res.end(
+        JSON.stringify({ error: { code: status === 429 ? 'Throttled' : 'ServiceError', message: 'unwell' } }),
+      );
+      return;
+    }
     const method = req.method ?? '';
     const index = this.answers.findIndex((a) => a.method === undefined || a.method === method);
     const scripted = index >= 0 ? this.answers.splice(index, 1)[0] : undefined;
