@@ -31,9 +31,20 @@ void i18n.init({
 
 export type Params = Readonly<Record<string, string | number>>;
 
-export function t(locale: Locale, key: MessageKey, params: Params = {}): string {
+/** A string without parameters never changes, and i18next's lookup costs far more than a Map's. */
+const plain: Readonly<Record<Locale, Map<string, string>>> = { en: new Map(), fr: new Map() };
+
+export function t(locale: Locale, key: MessageKey, params?: Params): string {
   // Typed keys are checked above; i18next's own key typing is not wired to these resources.
-  return i18n.t(key as string, { ...params, lng: locale }) as string;
+  if (params !== undefined && Object.keys(params).length > 0) {
+    return i18n.t(key as string, { ...params, lng: locale }) as string;
+  }
+  let text = plain[locale].get(key);
+  if (text === undefined) {
+    text = i18n.t(key as string, { lng: locale }) as string;
+    plain[locale].set(key, text);
+  }
+  return text;
 }
 
 /** Teams sends BCP-47 tags such as `fr-CA`; anything French is French, anything else falls back. */
