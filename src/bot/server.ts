@@ -53,6 +53,13 @@ export function createAdapter(config: Config, log: Logger): CloudAdapter {
   return adapter;
 }
 
+/** The HTTP server and body parsing the bot listens with (the load benchmark's echo bot uses it too). */
+export function createHttpServer(config: Config): restify.Server {
+  const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
+  server.use(restify.plugins.bodyParser({ maxBodySize: config.http.maxBodyBytes, mapParams: false }));
+  return server;
+}
+
 export interface ServerOptions {
   /** The clock handlers read; tests fix it to a known day. */
   readonly now?: () => Date;
@@ -79,8 +86,7 @@ export async function startServer(
     sender.start();
     scheduler.start(config.schedulerIntervalMs);
   }
-  const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ maxBodySize: config.http.maxBodyBytes, mapParams: false }));
+  const server = createHttpServer(config);
 
   let inFlight = 0;
   let draining = false;
