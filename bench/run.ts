@@ -7,12 +7,14 @@ import type { Opportunity } from '../src/services/opportunity';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { benchGraph } from './graph';
 import { benchIntake } from './intake';
+import { benchLoad } from './load';
 import { benchStatus } from './status';
 import { newOpportunity } from '../test/contract/fixtures';
 import { clock, person } from '../test/support/opportunities';
 
 /**
- * `npm run bench`: the embedded store's cost per operation, against a baseline measured in the same run —
+ * `npm run bench`: every section below in turn; `npm run bench -- load status` runs only those named.
+ * First section: the embedded store's cost per operation, against a baseline measured in the same run —
  * the same JSON written and read with bare better-sqlite3 statements (no schema checks, no audit, no
  * concurrency check). The ratio is what the store's guarantees cost.
  */
@@ -37,7 +39,7 @@ async function measure(fn: (i: number) => unknown): Promise<{ p50: number; p99: 
   return { p50: percentile(times, 50), p99: percentile(times, 99), perSecond: (N / totalMs) * 1000 };
 }
 
-async function main(): Promise<void> {
+async function benchStore(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'microacq-bench-'));
   const store = SqliteStore.open(path.join(dir, 'store.db'));
   const raw = new Database(path.join(dir, 'baseline.db'));
@@ -93,9 +95,28 @@ async function main(): Promise<void> {
   }
   await store.close();
   raw.close();
-  await benchIntake();
-  await benchGraph();
-  await benchStatus();
+}
+
+const SECTIONS: Readonly<Record<string, () => Promise<void>>> = {
+  store: benchStore,
+  intake: benchIntake,
+  graph: benchGraph,
+  status: benchStatus,
+  load: benchLoad,
+};
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) {
+    console.error(
+      `No benchmark section named ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`,
+    );
+    process.exit(2);
+  }
+  for (const [name, run] of Object.entries(SECTIONS)) {
+    if (asked.length === 0 || asked.includes(name)) await run();
+  }
 }
 
 void main();

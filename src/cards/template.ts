@@ -33,6 +33,14 @@ export const TEMPLATES = {
 } as const;
 export type TemplateName = keyof typeof TEMPLATES;
 
+/** Parsing a template's expressions costs more than binding them, so each is parsed once, then reused. */
+const prepared = new Map<TemplateName, ACData.Template>();
+
 export function expand(name: TemplateName, data: object): Card {
-  return new ACData.Template(TEMPLATES[name]).expand({ $root: data }) as Card;
+  let template = prepared.get(name);
+  if (!template) {
+    template = new ACData.Template(TEMPLATES[name]);
+    prepared.set(name, template);
+  }
+  return template.expand({ $root: data }) as Card;
 }

@@ -34,7 +34,19 @@ export type Params = Readonly<Record<string, string | number>>;
 /** Private-use marks standing for text values while i18next fills a message in. */
 const MARK = /\uE000(\d+)\uE001/g;
 
+/** A string without parameters never changes, and i18next's lookup costs far more than a Map's. */
+const plain: Readonly<Record<Locale, Map<string, string>>> = { en: new Map(), fr: new Map() };
+
 export function t(locale: Locale, key: MessageKey, params: Params = {}): string {
+  if (Object.keys(params).length === 0) {
+    let text = plain[locale].get(key);
+    if (text === undefined) {
+      // Typed keys are checked above; i18next's own key typing is not wired to these resources.
+      text = i18n.t(key as string, { lng: locale }) as string;
+      plain[locale].set(key, text);
+    }
+    return text;
+  }
   // i18next puts each value in by searching the message built so far, so a value holding "{{other}}"
   // (a person's words) would take another placeholder's value. Text goes in once i18next is done.
   const texts: string[] = [];
@@ -44,7 +56,6 @@ export function t(locale: Locale, key: MessageKey, params: Params = {}): string 
       typeof v === 'string' ? `\uE000${texts.push(v) - 1}\uE001` : v,
     ]),
   );
-  // Typed keys are checked above; i18next's own key typing is not wired to these resources.
   const message = i18n.t(key as string, { ...marked, lng: locale }) as string;
   return message.replace(MARK, (_, i: string) => texts[Number(i)] ?? '');
 }

@@ -880,23 +880,28 @@ export class SqliteStore implements OpportunityStore {
       options.perConversation === undefined ? max : Math.max(1, Math.trunc(options.perConversation) || 1);
     return this.guard('dueMessages', () =>
       this.sql(
-        `SELECT id, conversation_key, kind, activity, message_key, attempts, not_before, state, last_error,
-                created_at
+        // Only the first messages of each conversation can be due, so only those are read: the cost follows
+        // the number of conversations waiting, not the length of a backlog (Teams' pacing lets one grow).
+        `SELECT o.id, o.conversation_key, o.kind, o.activity, o.message_key, o.attempts, o.not_before, o.state,
+                o.last_error, o.created_at
          FROM (
-           SELECT o.*, o.rowid AS seq,
-                  ROW_NUMBER() OVER (PARTITION BY conversation_key ORDER BY created_at, o.rowid) AS position
-           FROM outbox o
-           WHERE o.state = 'pending' AND o.not_before <= @now
-             -- An older message of the same conversation still waiting for its retry goes first.
-             AND NOT EXISTS (
-               SELECT 1 FROM outbox w
-               WHERE w.state = 'pending' AND w.conversation_key = o.conversation_key
-                 AND (w.created_at, w.rowid) < (o.created_at, o.rowid) AND w.not_before > @now
-             )
-         )
-         WHERE position <= @per_conversation
+           SELECT f.rowid AS seq,
+                  -- A message waiting for its retry holds back itself and every newer one of its conversation.
+                  SUM(f.not_before > @now) OVER (
+                    PARTITION BY f.conversation_key ORDER BY f.created_at, f.rowid ROWS UNBOUNDED PRECEDING
+                  ) AS held
+           FROM (SELECT DISTINCT conversation_key FROM outbox WHERE state = 'pending') c
+           JOIN outbox f ON f.rowid IN (
+             SELECT rowid FROM outbox
+             WHERE state = 'pending' AND conversation_key = c.conversation_key
+             ORDER BY created_at, rowid
+             LIMIT @per_conversation
+           )
+         ) d
+         JOIN outbox o ON o.rowid = d.seq
+         WHERE d.held = 0
          -- Queued in the same millisecond (one change's lines), messages leave in the order queued.
-         ORDER BY created_at, seq
+         ORDER BY o.created_at, o.rowid
          LIMIT @limit`,
       )
         .all({ now: at, per_conversation: perConversation, limit: max })
