@@ -49,6 +49,8 @@ function conversationType(activity: TurnContext['activity']): TurnRequest['conve
 export class MicroacqBot extends TeamsActivityHandler {
   /** Deliveries of the same activity wait for each other, so the second finds the first's answer. */
   private readonly deliveries = new KeyedLock();
+  /** The conversation references written lately, by key. */
+  private readonly remembered = new Map<string, { json: string; at: number }>();
 
   constructor(
     private readonly router: Router,
@@ -348,9 +350,18 @@ export class MicroacqBot extends TeamsActivityHandler {
   private async rememberConversation(context: TurnContext): Promise<void> {
     const ref: Partial<ConversationReference> = TurnContext.getConversationReference(context.activity);
     const key = conversationKeyOf(context.activity);
+    // A burst of clicks in one conversation writes its reference once; a minute on, it is written again
+    // (the outbox may have forgotten a conversation the bot was removed from, and re-added to since).
+    const json = JSON.stringify(ref);
+    const now = this.deps.now().getTime();
+    const last = this.remembered.get(key);
+    if (last && last.json === json && now - last.at < 60_000) return;
+    if (this.remembered.size > 10_000) this.remembered.clear();
+    this.remembered.set(key, { json, at: now });
     try {
       await this.deps.store.saveConversation(key, { ...ref });
     } catch (err) {
+      this.remembered.delete(key);
       this.deps.log.warn({ err, key }, 'could not store the conversation reference');
     }
   }

@@ -17,6 +17,7 @@ import {
   type AuditEntry,
   everyRecord,
   lastApplied,
+  type NewOutboxMessage,
   type OpportunityStore,
   StoreUnavailableError,
 } from '../services/store';
@@ -69,6 +70,7 @@ export function createNotifier(
    * within the round: each is read or built once.
    */
   function round(o: Opportunity, last: AuditEntry | undefined, version = o.version) {
+    const messages: NewOutboxMessage[] = [];
     const known = new Map<string, Promise<boolean>>();
     const cards = new Map<CardChannel, Record<string, unknown>>();
     const registered = (key: string) => {
@@ -94,7 +96,7 @@ export function createNotifier(
         activity = activityOf(opportunityCard(locale, o, { channel }, { last }));
         cards.set(channel, activity);
       }
-      await store.enqueue({
+      messages.push({
         id: `${kind}:${o.reference}:${channel}:${postedOn}:v${version}`,
         conversationKey: channelKey(channel),
         kind,
@@ -110,7 +112,7 @@ export function createNotifier(
       }
       return undefined;
     };
-    return { registered, queueCard, requesterConversation };
+    return { messages, registered, queueCard, requesterConversation };
   }
 
   /**
@@ -118,7 +120,7 @@ export function createNotifier(
    * cards show the record as it is now, which is newer when a round catches up late.
    */
   async function queue(o: Opportunity, events: readonly WorkflowEvent[], version = o.version): Promise<void> {
-    const { registered, queueCard, requesterConversation } = round(
+    const { messages, registered, queueCard, requesterConversation } = round(
       o,
       await lastApplied(store, o.reference),
       version,
@@ -133,7 +135,7 @@ export function createNotifier(
         } else if (delivery.kind === 'line') {
           const to = delivery.to === 'requester' ? await requesterConversation() : channelKey('updates');
           if (!to || !(await registered(to))) continue;
-          await store.enqueue({
+          messages.push({
             id: `line:${o.reference}:${delivery.to}:v${version}:${event.type}`,
             conversationKey: to,
             kind: 'post',
@@ -154,7 +156,7 @@ export function createNotifier(
         }
       }
     }
-    await store.settleNotification(o.reference, version);
+    await store.enqueueAll(messages, { reference: o.reference, version });
     kick();
   }
 
@@ -189,7 +191,9 @@ export function createNotifier(
       for await (const o of everyRecord(store, { statuses: [...statuses] }, 200)) {
         const postedOn = waitingCard(o, channel);
         if (!postedOn || (await store.getMessageId(cardKey(o.reference, channel, postedOn)))) continue;
-        await round(o, await lastApplied(store, o.reference)).queueCard('post', channel, postedOn);
+        const waiting = round(o, await lastApplied(store, o.reference));
+        await waiting.queueCard('post', channel, postedOn);
+        await store.enqueueAll(waiting.messages);
         count += 1;
       }
       kick();

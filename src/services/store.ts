@@ -198,6 +198,16 @@ export interface OpportunityStore {
    */
   enqueue(message: NewOutboxMessage): Promise<boolean>;
   /**
+   * Queues the messages of one change in one write, as `enqueue` would each (a known id is left as it
+   * is), except updates of a message never posted nor queued to be posted under their key: there is
+   * nothing to update. `settles` names the pending notification these messages fulfil, removed in the
+   * same write. Returns how many were queued.
+   */
+  enqueueAll(
+    messages: readonly NewOutboxMessage[],
+    settles?: { readonly reference: string; readonly version: number },
+  ): Promise<number>;
+  /**
    * Pending messages with notBefore <= now, oldest first (createdAt, then the order they were queued in). A conversation's messages
    * leave in order: none is due while an older pending one of the same conversation waits for its
    * backoff, so a retry never lets a later message overtake it.

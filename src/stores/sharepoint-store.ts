@@ -605,6 +605,12 @@ export class SharePointStore implements OpportunityStore {
   enqueue(message: NewOutboxMessage): Promise<boolean> {
     return this.options.state.enqueue(message);
   }
+  enqueueAll(
+    messages: readonly NewOutboxMessage[],
+    settles?: { readonly reference: string; readonly version: number },
+  ): Promise<number> {
+    return this.options.state.enqueueAll(messages, settles);
+  }
   dueMessages(now: string, limit: number, options?: DueOptions): Promise<readonly OutboxMessage[]> {
     return this.options.state.dueMessages(now, limit, options);
   }

@@ -199,6 +199,8 @@ const MIGRATIONS: readonly Migration[] = [
         at TEXT NOT NULL,
         PRIMARY KEY (reference, version)
       ) STRICT;
+      -- Whether a card was ever queued to be posted under a key, so updates of cards never posted are not queued.
+      CREATE INDEX outbox_posts ON outbox (message_key) WHERE kind = 'post';
     `,
   },
 ];
@@ -870,6 +872,56 @@ export class SqliteStore implements OpportunityStore {
                    @created_at, @updated_at)
            ON CONFLICT (id) DO NOTHING`,
         ).run({ ...row, updated_at: new Date().toISOString() }).changes > 0,
+    );
+  }
+
+  async enqueueAll(
+    messages: readonly NewOutboxMessage[],
+    settles?: { readonly reference: string; readonly version: number },
+  ): Promise<number> {
+    return this.guard('enqueueAll', () =>
+      this.db
+        .transaction(() => {
+          let queued = 0;
+          const updated_at = new Date().toISOString();
+          for (const message of messages) {
+            // An update of a card never posted, nor queued to be, would have nothing to update.
+            if (
+              message.kind === 'update' &&
+              message.messageKey !== undefined &&
+              !this.posted(message.messageKey)
+            )
+              continue;
+            const row = newOutboxRow(message);
+            queued += this.sql(
+              `INSERT INTO outbox
+                 (id, conversation_key, kind, activity, message_key, attempts, not_before, state, created_at,
+                  updated_at)
+               VALUES (@id, @conversation_key, @kind, @activity, @message_key, 0, @not_before, 'pending',
+                       @created_at, @updated_at)
+               ON CONFLICT (id) DO NOTHING`,
+            ).run({ ...row, updated_at }).changes;
+          }
+          if (settles) {
+            this.sql('DELETE FROM pending_notifications WHERE reference = ? AND version = ?').run(
+              settles.reference,
+              settles.version,
+            );
+          }
+          return queued;
+        })
+        .immediate(),
+    );
+  }
+
+  /** Whether a message was posted, or queued to be posted, under this key. */
+  private posted(messageKey: string): boolean {
+    return (
+      this.row(
+        `SELECT 1 FROM message_ids WHERE key = @key
+         UNION ALL SELECT 1 FROM outbox WHERE message_key = @key AND kind = 'post' LIMIT 1`,
+        { key: messageKey },
+      ) !== undefined
     );
   }
 

@@ -750,6 +750,27 @@ export function describeStoreContract(
         assert.deepEqual(await store.outboxCounts(), { pending: 1, dead: 1 });
       });
 
+      it('queues the messages of a change at once, leaving out updates of cards never posted', async () => {
+        const queued = await store.enqueueAll([
+          message('post:a', { messageKey: 'card:a' }),
+          message('update:a', { kind: 'update', messageKey: 'card:a' }),
+          message('update:never-posted', { kind: 'update', messageKey: 'card:b' }),
+          message('line:a', { conversationKey: 'user:alice' }),
+        ]);
+        assert.equal(queued, 3);
+        assert.deepEqual(await due(at(1)), ['post:a', 'update:a', 'line:a']);
+        await store.saveMessageId('card:c', 'm-1');
+        assert.equal(
+          await store.enqueueAll([message('update:c', { kind: 'update', messageKey: 'card:c' })]),
+          1,
+        );
+        assert.equal(
+          await store.enqueueAll([message('post:a'), message('line:a')]),
+          0,
+          'known ids stay as they are',
+        );
+      });
+
       it('has nothing due and nothing counted when the outbox is empty', async () => {
         assert.deepEqual(await store.dueMessages(NOW, 10), []);
         assert.deepEqual(await store.outboxCounts(), { pending: 0, dead: 0 });
