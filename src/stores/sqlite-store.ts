@@ -201,6 +201,17 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       -- Whether a card was ever queued to be posted under a key, so updates of cards never posted are not queued.
       CREATE INDEX outbox_posts ON outbox (message_key) WHERE kind = 'post';
+      -- Most changes leave the searched words as they were: re-index only when they change.
+      DROP TRIGGER opportunities_text_update;
+      CREATE TRIGGER opportunities_text_update AFTER UPDATE OF data, branch ON opportunities
+      WHEN old.branch IS NOT new.branch
+        OR json_extract(old.data, '$.title') IS NOT json_extract(new.data, '$.title')
+        OR json_extract(old.data, '$.shortDescription') IS NOT json_extract(new.data, '$.shortDescription')
+        OR json_extract(old.data, '$.requiredSkills') IS NOT json_extract(new.data, '$.requiredSkills')
+      BEGIN
+        DELETE FROM opportunities_text WHERE rowid = old.rowid;
+        INSERT INTO opportunities_text (rowid, body) VALUES (new.rowid, coalesce(json_extract(new.data, '$.title'), '') || ' ' || coalesce(json_extract(new.data, '$.shortDescription'), '') || ' ' || new.branch || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.requiredSkills')), ''));
+      END;
     `,
   },
 ];

@@ -8,7 +8,16 @@ import {
   type OpportunityStore,
   type Preferences,
 } from '../../src/services/store';
-import { actor, type FixtureOptions, newOpportunity, NOW, plain, step, submittedAudit } from './fixtures';
+import {
+  actor,
+  contentAt,
+  type FixtureOptions,
+  newOpportunity,
+  NOW,
+  plain,
+  step,
+  submittedAudit,
+} from './fixtures';
 
 /**
  * What every OpportunityStore adapter must do, stated through the interface alone. A new adapter
@@ -433,6 +442,25 @@ export function describeStoreContract(
         assert.deepEqual(await found('postgres'), refs([payroll]));
         assert.deepEqual(await found('ledger zebra'), []);
         assert.deepEqual(await found('ledger', { requesterId: 'nobody' }), []);
+      });
+
+      it('finds a record by its new words once they change, and still after other changes', async () => {
+        const record = await create({ title: 'Zebra timetable widget' });
+        const edits = step(record, 'request_edits', { comment: 'Rename it.' });
+        const sent = await store.transition(edits.next, 1, edits.audit);
+        const renamed = step(
+          sent,
+          'resubmit',
+          { content: { ...contentAt(NOW), title: 'Okapi calendar widget' } },
+          actor(record.requester.aadObjectId),
+        );
+        const again = await store.transition(renamed.next, 2, renamed.audit);
+        const found = async (text: string) => refs((await everything({ text }, 2)).flat());
+        assert.deepEqual(await found('okapi'), refs([again]));
+        assert.deepEqual(await found('zebra'), []);
+        const vetted = step(again, 'vet_go');
+        await store.transition(vetted.next, 3, vetted.audit);
+        assert.deepEqual(await found('okapi calendar'), refs([again]));
       });
 
       it('pages through search results, each once, most recent first', async () => {
