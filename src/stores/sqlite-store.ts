@@ -872,17 +872,20 @@ export class SqliteStore implements OpportunityStore {
 
   async enqueue(message: NewOutboxMessage): Promise<boolean> {
     const row = newOutboxRow(message);
-    return this.guard(
-      'enqueue',
-      () =>
-        this.sql(
-          `INSERT INTO outbox
-             (id, conversation_key, kind, activity, message_key, attempts, not_before, state, created_at,
-              updated_at)
-           VALUES (@id, @conversation_key, @kind, @activity, @message_key, 0, @not_before, 'pending',
-                   @created_at, @updated_at)
-           ON CONFLICT (id) DO NOTHING`,
-        ).run({ ...row, updated_at: new Date().toISOString() }).changes > 0,
+    return this.guard('enqueue', () => this.insertOutbox(row, new Date().toISOString()));
+  }
+
+  /** Queues a message unless one with its id exists; true when it was queued. */
+  private insertOutbox(row: ReturnType<typeof newOutboxRow>, updatedAt: string): boolean {
+    return (
+      this.sql(
+        `INSERT INTO outbox
+           (id, conversation_key, kind, activity, message_key, attempts, not_before, state, created_at,
+            updated_at)
+         VALUES (@id, @conversation_key, @kind, @activity, @message_key, 0, @not_before, 'pending',
+                 @created_at, @updated_at)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run({ ...row, updated_at: updatedAt }).changes > 0
     );
   }
 
@@ -894,7 +897,7 @@ export class SqliteStore implements OpportunityStore {
       this.db
         .transaction(() => {
           let queued = 0;
-          const updated_at = new Date().toISOString();
+          const updatedAt = new Date().toISOString();
           for (const message of messages) {
             // An update of a card never posted, nor queued to be, would have nothing to update.
             if (
@@ -903,15 +906,7 @@ export class SqliteStore implements OpportunityStore {
               !this.posted(message.messageKey)
             )
               continue;
-            const row = newOutboxRow(message);
-            queued += this.sql(
-              `INSERT INTO outbox
-                 (id, conversation_key, kind, activity, message_key, attempts, not_before, state, created_at,
-                  updated_at)
-               VALUES (@id, @conversation_key, @kind, @activity, @message_key, 0, @not_before, 'pending',
-                       @created_at, @updated_at)
-               ON CONFLICT (id) DO NOTHING`,
-            ).run({ ...row, updated_at }).changes;
+            if (this.insertOutbox(newOutboxRow(message), updatedAt)) queued++;
           }
           if (settles) {
             this.sql('DELETE FROM pending_notifications WHERE reference = ? AND version = ?').run(

@@ -135,16 +135,19 @@ export const decideFromCard: Handler = async (req, deps) => {
     // was already decided shows as such, whoever's card it was.
     const stale = o.version !== version;
     const now = deps.now().toISOString();
-    const twice = stale ? await appliedSinceCard(deps, reference, version, action, req.actor.id) : undefined;
-    if (twice) {
-      await deps.store.appendAudit(reference, {
+    /** Every attempt is on record, those turned down with why. */
+    const refused = (reason: string) =>
+      deps.store.appendAudit(reference, {
         at: now,
         actor,
         action,
         from: o.status,
         outcome: 'refused',
-        reason: 'duplicate',
+        reason,
       });
+    const twice = stale ? await appliedSinceCard(deps, reference, version, action, req.actor.id) : undefined;
+    if (twice) {
+      await refused('duplicate');
       return cardFor(req, deps, o, {
         style: 'good',
         text: t(req.locale, 'decisions.already', {
@@ -159,17 +162,9 @@ export const decideFromCard: Handler = async (req, deps) => {
     });
     if (!outcome.ok) {
       const { code } = outcome.refusal;
-      await deps.store.appendAudit(reference, {
-        at: now,
-        actor,
-        action,
-        from: o.status,
-        outcome: 'refused',
-        reason:
-          stale && (code === 'wrong_state' || code === 'guard') ? 'stale' : (outcome.refusal.guard ?? code),
-      });
-      if (stale && (code === 'wrong_state' || code === 'guard'))
-        return cardFor(req, deps, o, await staleNote(req, deps, o));
+      const decidedMeanwhile = stale && (code === 'wrong_state' || code === 'guard');
+      await refused(decidedMeanwhile ? 'stale' : (outcome.refusal.guard ?? code));
+      if (decidedMeanwhile) return cardFor(req, deps, o, await staleNote(req, deps, o));
       const note = { style: 'attention' as const, text: refusalText(req, o, action, outcome.refusal) };
       // What was typed stays in the form, to be corrected rather than typed again.
       return cardFor(req, deps, o, note, req.data);
