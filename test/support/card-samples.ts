@@ -18,6 +18,7 @@ import { summaryCard } from '../../src/cards/summary';
 import { pipelineSummary } from '../../src/services/pipeline';
 import { decide } from '../../src/services/lifecycle';
 import { LOCALES, type Locale, otherLocale, t } from '../../src/i18n';
+import { formatDateTime } from '../../src/i18n/format';
 import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
 import { lookback } from '../../src/services/lookback';
 import type { Problem } from '../../src/services/rules';
@@ -374,6 +375,24 @@ const SAMPLES: readonly SampleSpec[] = [
         'Person req-1 · Benefits Delivery',
       ],
     }),
+  },
+  {
+    name: 'request-clicked-twice',
+    build: (locale) => {
+      const text = t(locale, 'decisions.already', {
+        what: t(locale, 'decisions.actions.approve_funds'),
+        when: formatDateTime('2026-11-23T15:02:00.000Z', locale),
+      });
+      return {
+        card: opportunityCard(
+          locale,
+          vetted(),
+          { channel: 'finance' },
+          { last: AUDIT[2], note: { style: 'good', text } },
+        ),
+        expectText: [text],
+      };
+    },
   },
   {
     name: 'request-finance-channel',
