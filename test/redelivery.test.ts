@@ -140,7 +140,10 @@ describe('each decision counts once', function () {
       );
     await send(click());
     const second = await send(click());
-    assert.match(textOf(second), /Vous l’avez déjà fait \(.+, 23 nov\. 2026, .+\) : cela ne compte qu’une fois\./);
+    assert.match(
+      textOf(second),
+      /Vous l’avez déjà fait \(.+, 23 nov\. 2026, .+\) : cela ne compte qu’une fois\./,
+    );
     const trail = await bot.store.auditTrail(o.reference);
     assert.deepEqual(
       trail.filter((e) => e.action === 'acknowledge').map((e) => [e.outcome, e.reason]),
