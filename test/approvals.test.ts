@@ -15,6 +15,7 @@ import {
   startTestBot,
   textOf,
   type TestBot,
+  cardAction,
 } from './support/teams';
 
 /**
@@ -63,13 +64,7 @@ describe('approvals in Teams', function () {
   };
 
   const click = async (verb: string, data: Record<string, unknown>, w: Where): Promise<Card> => {
-    const res = await post(
-      bot,
-      activity('invoke', where(w), {
-        name: 'adaptiveCard/action',
-        value: { action: { type: 'Action.Execute', verb, data } },
-      }),
-    );
+    const res = await post(bot, cardAction(where(w), verb, data));
     assert.equal(res.status, 200);
     return ((await res.json()) as { value: Card }).value;
   };

@@ -2,7 +2,16 @@ import { strict as assert } from 'node:assert';
 import { createAdapter } from '../src/bot/adapter';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/log';
-import { Connector, PEOPLE, activity, post, startTestBot, textOf, type TestBot } from './support/teams';
+import {
+  Connector,
+  PEOPLE,
+  activity,
+  post,
+  startTestBot,
+  textOf,
+  type TestBot,
+  cardAction,
+} from './support/teams';
 import {
   channelClaims,
   hmacWithPublicKey,
@@ -39,14 +48,6 @@ function authEnv(tokens: TokenService): Record<string, string> {
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-/** A click on a card button (Action.Execute), answered in the body of the invoke. */
-const cardAction = (serviceUrl: string, verb: string, data: Record<string, unknown> = {}) =>
-  activity(
-    'invoke',
-    { serviceUrl },
-    { name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb, data } } },
-  );
 
 /** Runs `fn` with console.error captured: botbuilder writes some refusals there. */
 async function capturingConsole<T>(fn: () => Promise<T>): Promise<{ result: T; written: string }> {
@@ -89,8 +90,8 @@ describe('authentication of inbound requests', () => {
   /** A submission-like command: it would store a draft and the conversation, and reply. */
   const submission = () => activity('message', { serviceUrl: connector.url }, { text: 'new Fix the thing' });
   /** A card action that would store the person's choice of French. */
-  const chooseFrench = () => cardAction(connector.url, 'language.set', { language: 'fr' });
-  const help = () => cardAction(connector.url, 'help.show');
+  const chooseFrench = () => cardAction({ serviceUrl: connector.url }, 'language.set', { language: 'fr' });
+  const help = () => cardAction({ serviceUrl: connector.url }, 'help.show');
   const claims = (overrides: Record<string, unknown> = {}) => ({
     ...channelClaims(APP_ID, connector.url),
     ...overrides,
@@ -234,7 +235,7 @@ describe('authentication with a token issuer of its own', () => {
     await tokens.close();
   });
 
-  const help = () => cardAction(connector.url, 'help.show');
+  const help = () => cardAction({ serviceUrl: connector.url }, 'help.show');
 
   it('accepts tokens from the configured issuer and refuses the public cloud’s', async () => {
     const own = signJwt({ ...channelClaims(APP_ID, connector.url), iss: ISSUER }, { key: teamsKey });
@@ -255,7 +256,7 @@ describe('authentication when the signing keys cannot be fetched', () => {
       const token = signJwt(channelClaims(APP_ID, connector.url), { key: teamsKey });
       const res = await post(
         bot,
-        cardAction(connector.url, 'language.set', { language: 'fr' }),
+        cardAction({ serviceUrl: connector.url }, 'language.set', { language: 'fr' }),
         bearer(token),
       );
       assert.equal(res.status, 503);

@@ -16,6 +16,7 @@ import {
   startTestBot,
   textOf,
   type TestBot,
+  cardAction,
 } from './support/teams';
 
 /**
@@ -169,20 +170,11 @@ describe('bad input', function () {
     const values = Object.fromEntries(fieldsOf('basics').map((f) => [f, typed()[f] ?? '']));
     const res = await post(
       bot,
-      activity(
-        'invoke',
-        { serviceUrl: connector.url },
-        {
-          name: 'adaptiveCard/action',
-          value: {
-            action: {
-              type: 'Action.Execute',
-              verb: 'intake.next',
-              data: { draftId: ctx.draftId, step: 'basics', ...values },
-            },
-          },
-        },
-      ),
+      cardAction({ serviceUrl: connector.url }, 'intake.next', {
+        draftId: ctx.draftId,
+        step: 'basics',
+        ...values,
+      }),
     );
     assert.equal(res.status, 200);
     const card = ((await res.json()) as { value: Card }).value;

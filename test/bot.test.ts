@@ -11,6 +11,7 @@ import {
   startTestBot,
   textOf,
   type TestBot,
+  cardAction,
 } from './support/teams';
 
 describe('bot over HTTP', () => {
@@ -124,17 +125,7 @@ describe('bot over HTTP', () => {
   });
 
   it('replaces a clicked card with the answer to its verb (Action.Execute)', async () => {
-    const res = await post(
-      bot,
-      activity(
-        'invoke',
-        { serviceUrl: connector.url },
-        {
-          name: 'adaptiveCard/action',
-          value: { action: { type: 'Action.Execute', verb: 'help.show', data: {} } },
-        },
-      ),
-    );
+    const res = await post(bot, cardAction({ serviceUrl: connector.url }, 'help.show', {}));
     assert.equal(res.status, 200);
     const body = (await res.json()) as { statusCode: number; type: string; value: unknown };
     assert.equal(body.statusCode, 200);
@@ -148,17 +139,7 @@ describe('bot over HTTP', () => {
   });
 
   it('says a button is no longer available when its verb is unknown', async () => {
-    const res = await post(
-      bot,
-      activity(
-        'invoke',
-        { serviceUrl: connector.url, locale: 'fr-CA' },
-        {
-          name: 'adaptiveCard/action',
-          value: { action: { type: 'Action.Execute', verb: 'nope.gone', data: {} } },
-        },
-      ),
-    );
+    const res = await post(bot, cardAction({ serviceUrl: connector.url, locale: 'fr-CA' }, 'nope.gone', {}));
     const body = (await res.json()) as { value: unknown };
     assert.match(textOf(body.value), /Ce bouton n’est plus disponible/);
   });

@@ -10,7 +10,7 @@ import { SqliteStore } from '../src/stores/sqlite-store';
 import { contentAt, newOpportunity, submittedAudit } from './contract/fixtures';
 import { person } from './support/opportunities';
 import { type BotProcess, readyUrl, startProcess } from './support/process';
-import { activity, Connector, PEOPLE, ROLE_ENV, type Sent, textOf } from './support/teams';
+import { activity, Connector, PEOPLE, ROLE_ENV, type Sent, textOf, cardAction } from './support/teams';
 
 /**
  * Crash safety: the bot runs as its own process on a SQLite file, 240 submissions, decisions and intake
@@ -114,12 +114,7 @@ describe('a crash in the middle of the work', function () {
     from: { id: string; aadObjectId: string; name: string },
     verb: string,
     data: Record<string, unknown>,
-  ) =>
-    activity(
-      'invoke',
-      { serviceUrl: connector.url, from },
-      { name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb, data } } },
-    );
+  ) => cardAction({ serviceUrl: connector.url, from }, verb, data);
 
   const send = async (base: string, s: Sending): Promise<boolean> => {
     try {

@@ -15,7 +15,7 @@ import { contentAt } from './contract/fixtures';
 import { type Card, inputs } from './support/cards';
 import { createGraphEmulation, emulatorConfig } from './support/graph-emulation';
 import { holdWriteLockRandomly } from './support/sqlite-locker';
-import { activity, Connector, PEOPLE, ROLE_ENV, seededRandom, textOf } from './support/teams';
+import { activity, Connector, PEOPLE, ROLE_ENV, seededRandom, textOf, cardAction } from './support/teams';
 
 /**
  * Faults: Teams' service fails 30 % of the requests (throttled, failing, or never answering) while the
@@ -87,13 +87,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
     };
 
     const click = async (from: Person, verb: string, data: Record<string, unknown>): Promise<unknown> => {
-      const res = await post(
-        activity(
-          'invoke',
-          { serviceUrl: connector.url, from },
-          { name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb, data } } },
-        ),
-      );
+      const res = await post(cardAction({ serviceUrl: connector.url, from }, verb, data));
       assert.equal(res.status, 200);
       return ((await res.json()) as { value: unknown }).value;
     };

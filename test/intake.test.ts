@@ -18,6 +18,7 @@ import {
   startTestBot,
   textOf,
   type TestBot,
+  cardAction,
 } from './support/teams';
 
 /** The intake conversation over real HTTP, as Teams drives it: commands, then Action.Execute invokes. */
@@ -68,11 +69,7 @@ describe('intake in Teams', () => {
     data: Record<string, unknown>,
     o: { locale?: string; from?: Who; id?: string } = {},
   ): Promise<Card> => {
-    const a = activity(
-      'invoke',
-      { serviceUrl: connector.url, ...o },
-      { name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb, data } } },
-    );
+    const a = cardAction({ serviceUrl: connector.url, ...o }, verb, data);
     const res = await post(bot, o.id ? { ...a, id: o.id } : a);
     assert.equal(res.status, 200);
     const body = (await res.json()) as { value: Card };

@@ -5,7 +5,7 @@ import type { Opportunity } from '../src/services/opportunity';
 import { newOpportunity, submittedAudit } from './contract/fixtures';
 import type { Card } from './support/cards';
 import { NOW, PAYLOAD, person, recordFor } from './support/opportunities';
-import { activity, Connector, PEOPLE, post, startTestBot, textOf, type TestBot } from './support/teams';
+import { Connector, PEOPLE, post, startTestBot, textOf, type TestBot, cardAction } from './support/teams';
 
 /**
  * Every decision counts once: a person clicking twice on the same card, and Teams delivering the same
@@ -75,11 +75,7 @@ describe('each decision counts once', function () {
 
   const clickActivity = (action: ActionName, data: Record<string, unknown>) => {
     const role = specOf(action).roles.find((r) => r in ACTING) ?? 'procurement';
-    return activity(
-      'invoke',
-      { serviceUrl: connector.url, from: ACTING[role] },
-      { name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'decide', data } } },
-    );
+    return cardAction({ serviceUrl: connector.url, from: ACTING[role] }, 'decide', data);
   };
 
   const send = async (body: Record<string, unknown>): Promise<Card> => {
@@ -130,14 +126,7 @@ describe('each decision counts once', function () {
     const o = await recordWaitingFor('acknowledge');
     const data = cardData('acknowledge', o);
     const click = () =>
-      activity(
-        'invoke',
-        { serviceUrl: connector.url, from: PEOPLE.union, locale: 'fr-CA' },
-        {
-          name: 'adaptiveCard/action',
-          value: { action: { type: 'Action.Execute', verb: 'decide', data } },
-        },
-      );
+      cardAction({ serviceUrl: connector.url, from: PEOPLE.union, locale: 'fr-CA' }, 'decide', data);
     await send(click());
     const second = await send(click());
     assert.match(

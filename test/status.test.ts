@@ -13,6 +13,7 @@ import {
   startTestBot,
   textOf,
   type TestBot,
+  cardAction,
 } from './support/teams';
 
 /** Asking where things stand, over real HTTP: `status`, the reference alone, `mine`, `waiting`, `list`. */
@@ -52,17 +53,7 @@ describe('status and lists in Teams', function () {
     return cardOf(sent[sent.length - 1]);
   };
   const click = async (data: Record<string, unknown>, from: Who = PEOPLE.requester): Promise<Card> => {
-    const res = await post(
-      bot,
-      activity(
-        'invoke',
-        { serviceUrl: connector.url, from },
-        {
-          name: 'adaptiveCard/action',
-          value: { action: { type: 'Action.Execute', verb: 'list.page', data } },
-        },
-      ),
-    );
+    const res = await post(bot, cardAction({ serviceUrl: connector.url, from }, 'list.page', data));
     return ((await res.json()) as { value: Card }).value;
   };
   const pageButton = (card: Card, title: string) =>

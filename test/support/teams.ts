@@ -240,6 +240,18 @@ export function activity(
 }
 
 /** Posts to /api/messages as JSON; `headers` add to or replace that (e.g. an Authorization header). */
+/** A button press as Teams sends it: an `adaptiveCard/action` invoke of Action.Execute with the card's data. */
+export function cardAction(
+  o: ActivityOptions,
+  verb: string,
+  data: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return activity('invoke', o, {
+    name: 'adaptiveCard/action',
+    value: { action: { type: 'Action.Execute', verb, data } },
+  });
+}
+
 export async function post(
   bot: TestBot,
   body: unknown,
