@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { fieldsFromContent, fieldsOf } from '../src/services/intake';
-import type { OpportunityStore } from '../src/services/store';
+import { everyRecord, type OpportunityStore } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { contentAt, newOpportunity, submittedAudit } from './contract/fixtures';
 import { person } from './support/opportunities';
@@ -237,16 +237,8 @@ describe('a crash in the middle of the work', function () {
     const store = SqliteStore.open(dbPath());
     try {
       // Submissions: one record per draft, with the reference its answer gave.
-      const all = await store.query({}, { limit: 100 }).then(async (first) => {
-        const items = [...first.items];
-        let cursor = first.nextCursor;
-        while (cursor) {
-          const page = await store.query({}, { limit: 100, cursor });
-          items.push(...page.items);
-          cursor = page.nextCursor;
-        }
-        return items;
-      });
+      const all = [];
+      for await (const o of everyRecord(store, {})) all.push(o);
       const seeded = REQUESTERS * PER_REQUESTER.decisions;
       assert.equal(all.length, seeded + REQUESTERS * PER_REQUESTER.submissions);
       for (const s of work.filter((w) => w.kind === 'submit')) {

@@ -2,9 +2,6 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../src/config';
-import { type RunningServer, startServer } from '../src/bot/server';
-import { createLogger } from '../src/log';
 import { fieldsFromContent, fieldsOf, type FormStep } from '../src/services/intake';
 import type { OpportunityStore } from '../src/services/store';
 import { createGraphClient } from '../src/stores/graph';
@@ -15,7 +12,17 @@ import { contentAt } from './contract/fixtures';
 import { type Card, inputs } from './support/cards';
 import { createGraphEmulation, emulatorConfig } from './support/graph-emulation';
 import { holdWriteLockRandomly } from './support/sqlite-locker';
-import { activity, Connector, PEOPLE, ROLE_ENV, seededRandom, textOf, cardAction } from './support/teams';
+import {
+  activity,
+  cardAction,
+  Connector,
+  PEOPLE,
+  post,
+  seededRandom,
+  startTestBot,
+  type TestBot,
+  textOf,
+} from './support/teams';
 
 /**
  * Faults: Teams' service fails 30 % of the requests (throttled, failing, or never answering) while the
@@ -45,7 +52,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
   describe(name, function () {
     this.timeout(240_000);
     let connector: Connector;
-    let server: RunningServer;
+    let bot: TestBot;
     let setup: Setup;
     let now: Date;
     const rejections: unknown[] = [];
@@ -57,37 +64,25 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
       connector = await Connector.start();
       setup = await open(dir);
       now = new Date();
-      const config = parseConfig({
-        PORT: '0',
-        SQLITE_PATH: path.join(dir, 'bot.db'),
-        LOG_LEVEL: 'silent',
-        ...ROLE_ENV,
-      });
-      server = await startServer(config, setup.store, createLogger('silent'), {
-        now: () => now,
-        background: false,
-      });
+      bot = await startTestBot({}, { now: () => now, background: false }, { store: setup.store });
     });
 
     after(async () => {
       process.off('unhandledRejection', onRejection);
       await setup.stopFaults();
-      await server.stop();
+      await bot.server.stop();
       await connector.close();
     });
 
-    const post = async (body: Record<string, unknown>): Promise<Response> => {
-      const res = await fetch(`${server.url}/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    /** Never a 5xx, whatever fails underneath. */
+    const send = async (body: Record<string, unknown>): Promise<Response> => {
+      const res = await post(bot, body);
       assert.ok(res.status < 500, `answered ${res.status}: ${await res.clone().text()}`);
       return res;
     };
 
     const click = async (from: Person, verb: string, data: Record<string, unknown>): Promise<unknown> => {
-      const res = await post(cardAction({ serviceUrl: connector.url, from }, verb, data));
+      const res = await send(cardAction({ serviceUrl: connector.url, from }, verb, data));
       assert.equal(res.status, 200);
       return ((await res.json()) as { value: unknown }).value;
     };
@@ -127,7 +122,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
 
     it('registers the channels before anything goes wrong', async () => {
       for (const kind of ['procurement', 'updates']) {
-        await post(
+        await send(
           activity(
             'message',
             {
@@ -187,7 +182,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
             (answer) => /Done: |You already did this/.test(textOf(answer)),
           );
           // The requester asks where it stands; the answer comes through Teams, or later through the outbox.
-          await post(
+          await send(
             activity('message', { serviceUrl: connector.url, from }, { text: `status ${reference}` }),
           );
         }),
@@ -214,7 +209,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
           await setup.stopFaults();
         }
         now = new Date(now.getTime() + 15 * 60_000);
-        await server.tick().catch(() => undefined);
+        await bot.server.tick().catch(() => undefined);
         if (tick >= 20 && (await setup.store.outboxCounts()).pending === 0) break;
       }
       assert.deepEqual(await setup.store.outboxCounts(), { pending: 0, dead: 0 });
@@ -268,7 +263,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
       }
       assert.deepEqual(await setup.store.pendingNotifications(10), []);
       assert.deepEqual(rejections, [], 'no promise rejection went unhandled');
-      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${bot.server.url}/healthz`)).status, 200);
     });
   });
 }

@@ -1,15 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parseConfig } from '../src/config';
-import { type RunningServer, startServer } from '../src/bot/server';
-import { createLogger } from '../src/log';
-import type { OpportunityStore } from '../src/services/store';
-import { openStore } from '../src/stores';
 import { NOW, typed } from './support/opportunities';
-import { activity, Connector, PEOPLE, ROLE_ENV } from './support/teams';
+import { activity, Connector, PEOPLE, post, startTestBot, type TestBot } from './support/teams';
 
 /**
  * What operators read: one JSON object per line, each line of an activity's handling tagged with its
@@ -21,8 +13,7 @@ type Line = Record<string, unknown>;
 describe('logs', function () {
   this.timeout(20_000);
   let connector: Connector;
-  let server: RunningServer;
-  let store: OpportunityStore;
+  let bot: TestBot;
   let lines: Line[];
   let raw: string;
 
@@ -36,17 +27,11 @@ describe('logs', function () {
         done();
       },
     });
-    const config = parseConfig({
-      PORT: '0',
-      SQLITE_PATH: join(mkdtempSync(join(tmpdir(), 'microacq-log-')), 'bot.db'),
-      LOG_LEVEL: level,
-      ...ROLE_ENV,
-    });
-    store = openStore(config);
-    server = await startServer(config, store, createLogger(config.logLevel, sink), {
-      now: () => new Date(NOW),
-      background: false,
-    });
+    bot = await startTestBot(
+      { LOG_LEVEL: level },
+      { now: () => new Date(NOW), background: false },
+      { logTo: sink },
+    );
   };
 
   beforeEach(async () => {
@@ -54,16 +39,12 @@ describe('logs', function () {
   });
 
   afterEach(async () => {
-    await server.stop();
+    await bot.server.stop();
     await connector.close();
   });
 
   const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}/api/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-    });
+    post(bot, body, headers);
 
   const secretTitle = 'Confidential rewrite of the Zanzibar payroll';
   const email = 'riley.private@example.gc.ca';
@@ -101,7 +82,7 @@ describe('logs', function () {
     const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzZWNyZXQiOiJ0b2tlbiJ9.c2lnbmF0dXJl';
     const auth = { authorization: `Bearer ${token}` };
     await send(activity('message', { serviceUrl: connector.url }, { text: `new ${secretTitle}` }), auth);
-    const drafts = await store.listDrafts(PEOPLE.requester.aadObjectId);
+    const drafts = await bot.store.listDrafts(PEOPLE.requester.aadObjectId);
     const draftId = drafts[0]?.id;
     assert.ok(draftId);
     await send(

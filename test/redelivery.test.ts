@@ -49,17 +49,14 @@ describe('each decision counts once', function () {
 
   /** A record waiting for `action`: submitted through the store, then brought to the action's state. */
   const recordWaitingFor = async (action: ActionName): Promise<Opportunity> => {
-    const requester = { ...PEOPLE.requester, id: PEOPLE.requester.aadObjectId };
-    const created = await bot.store.create(
-      newOpportunity({ at: NOW, requester: person(requester.id) }),
-      submittedAudit(newOpportunity({ at: NOW })),
-      `seed-${action}`,
-    );
-    const prepared = recordFor(specOf(action).from[0] ?? 'submitted', action, person(requester.id));
+    const requester = person(PEOPLE.requester.aadObjectId);
+    const submitted = newOpportunity({ at: NOW, requester });
+    const created = await bot.store.create(submitted, submittedAudit(submitted), `seed-${action}`);
+    const prepared = recordFor(specOf(action).from[0] ?? 'submitted', action, requester);
     return bot.store.transition(
       {
         ...prepared,
-        requester: { aadObjectId: requester.id, name: created.requester.name },
+        requester: created.requester,
         reference: created.reference,
         version: created.version + 1,
       },

@@ -11,6 +11,7 @@ import type { Request, Response } from 'restify';
 import type { Config } from '../config';
 import { localeOf, t } from '../i18n';
 import { currentCorrelationId, type Logger } from '../log';
+import { isRecord } from './inbound';
 
 type Authenticated = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
 type Logic = (context: TurnContext) => Promise<void>;
@@ -38,10 +39,6 @@ function isTokenRefusal(err: unknown): boolean {
   return e.statusCode === 401 || TOKEN_ERRORS.has(String(e.name));
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * A CloudAdapter that authenticates each request before anything else and answers every refusal the
  * same way. CloudAdapter.process answers a bad signature, an expired or not-yet-valid token with 500
@@ -59,7 +56,7 @@ export class MicroacqAdapter extends CloudAdapter {
   async handle(req: Request, res: Response, logic: Logic): Promise<void> {
     const body: unknown = req.body;
     // The channel and the serviceUrl are checked against the token's claims, so they are read first.
-    const claimed = isObject(body) ? body : {};
+    const claimed = isRecord(body) ? body : {};
     let authenticated: Authenticated;
     try {
       authenticated = await this.botFrameworkAuthentication.authenticateRequest(
@@ -70,7 +67,7 @@ export class MicroacqAdapter extends CloudAdapter {
       this.refuse(res, err, claimed);
       return;
     }
-    if (!isObject(body) || typeof body.type !== 'string') {
+    if (!isRecord(body) || typeof body.type !== 'string') {
       res.send(400, { error: 'the body is not an activity' });
       return;
     }

@@ -13,6 +13,7 @@ import {
   TeamsActivityHandler,
   TurnContext,
 } from 'botbuilder';
+import { isRecord } from './inbound';
 import { KeyedLock } from './keyed-lock';
 import { type Card, noticeCard, opportunityCard, welcomeCard } from '../cards';
 import type { Opportunity } from '../services/opportunity';
@@ -365,10 +366,6 @@ export class MicroacqBot extends TeamsActivityHandler {
       this.deps.log.warn({ err, key }, 'could not store the conversation reference');
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Where a conversation's reference is kept: a person's own chat by who they are, others by their id. */

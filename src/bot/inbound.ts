@@ -15,6 +15,11 @@ export type Inbound =
 /** Teams' activities nest a dozen levels at most; far deeper is an attack on whatever walks the tree. */
 const MAX_DEPTH = 64;
 
+/** A JSON object (not an array, not null): what an activity and its parts must be. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 const refuse = (status: 400 | 413 | 415, error: string): Inbound => ({ ok: false, status, error });
 
 function isJson(contentType: string | undefined): boolean {

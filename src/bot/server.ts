@@ -9,7 +9,7 @@ import { createAdapter } from './adapter';
 import { MicroacqBot } from './bot';
 import { InProcessEvents } from './events';
 import { exportDir, exportFile } from './exports';
-import { readActivity } from './inbound';
+import { isRecord, readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
 import { createNotifier } from './notify';
 import { OutboxSender } from './outbox';
@@ -33,17 +33,10 @@ const codeWord = (value: unknown): string | undefined =>
  * What the logs say about an activity: its kind and the button's verb, never its text, names or card
  * inputs. Its id becomes the correlation id (people see it on error cards), unless it is not a plain id.
  */
-function summaryOf(body: unknown): { correlationId: string; fields: Record<string, string> } {
-  const a = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const value = (a.value && typeof a.value === 'object' ? a.value : {}) as Record<string, unknown>;
-  const action = (value.action && typeof value.action === 'object' ? value.action : {}) as Record<
-    string,
-    unknown
-  >;
-  const conversation = (a.conversation && typeof a.conversation === 'object' ? a.conversation : {}) as Record<
-    string,
-    unknown
-  >;
+function summaryOf(a: Record<string, unknown>): { correlationId: string; fields: Record<string, string> } {
+  const value = isRecord(a.value) ? a.value : {};
+  const action = isRecord(value.action) ? value.action : {};
+  const conversation = isRecord(a.conversation) ? a.conversation : {};
   const fields = Object.fromEntries(
     Object.entries({
       type: codeWord(a.type),
@@ -104,7 +97,7 @@ export async function startServer(
     req.body = inbound.activity;
     inFlight++;
     const started = process.hrtime.bigint();
-    const activity = summaryOf(req.body);
+    const activity = summaryOf(inbound.activity);
     try {
       await withCorrelation(activity.correlationId, async () => {
         res.header('x-correlation-id', activity.correlationId);

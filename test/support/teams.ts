@@ -9,6 +9,7 @@ import { type RunningServer, type ServerOptions, startServer } from '../../src/b
 import { createLogger } from '../../src/log';
 import type { OpportunityStore } from '../../src/services/store';
 import { openStore } from '../../src/stores';
+import type { DestinationStream } from 'pino';
 
 /** What the bot sent to Teams, as the connector service received it. */
 export interface Sent {
@@ -180,9 +181,16 @@ export interface TestBot {
   readonly config: Config;
 }
 
+/** What a test may give the bot instead of what its configuration would open: a store, a log's sink. */
+export interface TestBotParts {
+  readonly store?: OpportunityStore;
+  readonly logTo?: DestinationStream;
+}
+
 export async function startTestBot(
   env: Record<string, string> = {},
   options: ServerOptions = {},
+  parts: TestBotParts = {},
 ): Promise<TestBot> {
   const dir = mkdtempSync(join(tmpdir(), 'microacq-bot-'));
   const config = parseConfig({
@@ -192,8 +200,8 @@ export async function startTestBot(
     ...ROLE_ENV,
     ...env,
   });
-  const store = openStore(config);
-  const server = await startServer(config, store, createLogger(config.logLevel), options);
+  const store = parts.store ?? openStore(config);
+  const server = await startServer(config, store, createLogger(config.logLevel, parts.logTo), options);
   return { server, store, config };
 }
 
