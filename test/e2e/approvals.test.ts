@@ -113,7 +113,8 @@ describe('approvals in the local Teams client, one client per role', function ()
     // The union acknowledges from the card in its channel.
     const union = pageOf('union');
     card = await cardWith(union, `${ref} · in approval`);
-    await card.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    // A double click: it counts once (the audit trail checked at the end holds one acknowledgement).
+    await card.getByRole('button', { name: 'Acknowledge', exact: true }).dblclick();
     await cardWith(union, /Union consultation\s*acknowledged/);
     await shot('union', '3-acknowledged');
 
@@ -275,11 +276,20 @@ describe('approvals in the local Teams client, one client per role', function ()
     const payee = await cardWith(finance, `${reference} · payée`);
     assert.match(await payee.innerText(), /réservation FR-2026-118/);
     await payee.screenshot({ path: path.join(SHOTS, 'approvals-finance-status-fr.png') });
+    // A tampered reference gets a clear answer in French, and nothing else happens.
+    await say(finance, `état ${reference}' OR 1=1`);
+    const usage = await cardWith(finance, 'suivi d’un numéro');
+    await usage.screenshot({ path: path.join(SHOTS, 'bad-input-status-fr.png') });
 
     const union = pageOf('union');
     await union.getByRole('treeitem', { name: /Personal Chat/ }).click();
     await say(union, `status ${reference}`);
     assert.match(await (await cardWith(union, `${reference} · paid`)).innerText(), /reservation —/);
+    // Markup and template expressions are searched for as words and shown back as typed.
+    const typedIn = '${title} <b>bold</b> **NEAR(x';
+    await say(union, `search ${typedIn}`);
+    const none = await cardWith(union, 'No request matches these words');
+    await none.screenshot({ path: path.join(SHOTS, 'bad-input-search.png') });
     await say(union, 'waiting');
     await cardWith(union, 'Nothing waits for you right now');
     await union.screenshot({ path: path.join(SHOTS, 'approvals-union-status.png') });
