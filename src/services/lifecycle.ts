@@ -75,19 +75,25 @@ export interface Refusal {
   readonly fields?: readonly string[];
 }
 
-export type Guard =
-  | 'funds_not_approved'
-  | 'funds_already_approved'
-  | 'consultation_not_closed'
-  | 'translation_not_confirmed'
-  | 'consultation_period_running'
-  | 'deadline_passed'
-  | 'passed_exceeds_applications'
-  | 'no_passing_applicant'
-  | 'passing_applicant_exists'
-  | 'draw_mismatch'
-  | 'extension_not_later'
-  | 'content_rules';
+/** Every rule that can refuse an action the state and role allow; each one has its message. */
+export const GUARDS = [
+  'funds_not_approved',
+  'funds_already_approved',
+  'consultation_not_open',
+  'no_concern_raised',
+  'consultation_not_closed',
+  'translation_already_confirmed',
+  'translation_not_confirmed',
+  'consultation_period_running',
+  'deadline_passed',
+  'passed_exceeds_applications',
+  'no_passing_applicant',
+  'passing_applicant_exists',
+  'draw_mismatch',
+  'extension_not_later',
+  'content_rules',
+] as const;
+export type Guard = (typeof GUARDS)[number];
 
 export type Outcome =
   | { readonly ok: true; readonly next: Opportunity; readonly events: readonly WorkflowEvent[] }
@@ -151,7 +157,12 @@ interface Step {
 interface ActionSpec<A extends ActionName> {
   readonly from: readonly Status[];
   readonly roles: readonly ActingRole[];
-  /** A broken rule refuses the action; otherwise the step says where the record goes. */
+  /**
+   * What the record itself must be for the action to make sense, whatever is typed and whenever: a card
+   * offers the action's button exactly when this holds, so a button that could not work is never shown.
+   */
+  readonly when?: (o: Opportunity) => Guard | undefined;
+  /** Rules on what was typed, or on the date; a broken one refuses the action. */
   readonly guard?: (o: Opportunity, p: Payload<A>, clock: Clock) => Guard | Problem[] | undefined;
   readonly step: (o: Opportunity, p: Payload<A>, actor: Person, clock: Clock) => Step;
 }
@@ -186,6 +197,12 @@ function approvalStep(o: Opportunity, patch: Partial<Opportunity>, event: EventT
   if (!readyToPost(o) && readyToPost(after)) events.push('ready_to_post');
   return { to: 'in_approval', patch: () => patch, events, ...(comment ? { comment } : {}) };
 }
+
+/** Passers who have not declined: who a draw can still choose. */
+const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
+/** Funds are decided once: after approval, finance's buttons on the request are spent. */
+const fundsOpen = (o: Opportunity): Guard | undefined =>
+  o.finance.fundsStatus === 'approved' ? 'funds_already_approved' : undefined;
 
 const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   resubmit: {
@@ -236,7 +253,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   approve_funds: {
     from: ['in_approval'],
     roles: ['finance'],
-    guard: (o) => (o.finance.fundsStatus === 'approved' ? 'funds_already_approved' : undefined),
+    when: fundsOpen,
     step: (o, p, actor, clock) =>
       approvalStep(
         o,
@@ -256,6 +273,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   reject_funds: {
     from: ['in_approval'],
     roles: ['finance'],
+    when: fundsOpen,
     step: (_o, p) => ({
       to: 'rejected',
       patch: () => ({ decisionNote: p.reason }),
@@ -266,6 +284,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   request_funds_changes: {
     from: ['in_approval'],
     roles: ['finance'],
+    when: fundsOpen,
     step: (_o, p) => ({
       to: 'changes_requested',
       patch: () => ({ decisionNote: p.comment }),
@@ -276,7 +295,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   acknowledge: {
     from: ['in_approval'],
     roles: ['union'],
-    guard: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_closed'),
+    when: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_open'),
     step: (o) =>
       approvalStep(
         o,
@@ -287,10 +306,10 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   raise_concern: {
     from: ['in_approval'],
     roles: ['union'],
-    guard: (o) =>
+    when: (o) =>
       o.consultation.status === 'open' || o.consultation.status === 'acknowledged'
         ? undefined
-        : 'consultation_not_closed',
+        : 'consultation_not_open',
     step: (o, p) => ({
       to: 'in_approval',
       patch: () => ({ consultation: { ...o.consultation, status: 'concern_raised', concern: p.comment } }),
@@ -301,7 +320,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   answer_concern: {
     from: ['in_approval'],
     roles: ['procurement'],
-    guard: (o) => (o.consultation.status === 'concern_raised' ? undefined : 'consultation_not_closed'),
+    when: (o) => (o.consultation.status === 'concern_raised' ? undefined : 'no_concern_raised'),
     step: (o, p) =>
       approvalStep(
         o,
@@ -313,30 +332,30 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   close_consultation: {
     from: ['in_approval'],
     roles: ['system'],
+    when: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_open'),
     guard: (o, _p, clock) =>
-      o.consultation.status !== 'open'
-        ? 'consultation_not_closed'
-        : o.consultation.closesOn && today(clock) < o.consultation.closesOn
-          ? 'consultation_period_running'
-          : undefined,
+      o.consultation.closesOn && today(clock) < o.consultation.closesOn
+        ? 'consultation_period_running'
+        : undefined,
     step: (o) =>
       approvalStep(o, { consultation: { ...o.consultation, status: 'closed' } }, 'consultation_closed'),
   },
   confirm_translation: {
     from: ['in_approval'],
     roles: ['requester', 'procurement'],
+    when: (o) => (o.translationConfirmed ? 'translation_already_confirmed' : undefined),
     step: (o) => approvalStep(o, { translationConfirmed: true }, 'translation_confirmed'),
   },
   post: {
     from: ['in_approval'],
     roles: ['procurement'],
-    guard: (o, _p, clock) => {
+    when: (o) => {
       if (o.finance.fundsStatus !== 'approved') return 'funds_not_approved';
       if (!consultationClosed(o)) return 'consultation_not_closed';
       if (!o.translationConfirmed) return 'translation_not_confirmed';
-      if (o.dates.applicationDeadline <= today(clock)) return 'deadline_passed';
       return undefined;
     },
+    guard: (o, _p, clock) => (o.dates.applicationDeadline <= today(clock) ? 'deadline_passed' : undefined),
     step: () => ({ to: 'posted', events: ['posted'] }),
   },
   record_question: {
@@ -361,10 +380,9 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   select_supplier: {
     from: ['closed'],
     roles: ['procurement'],
+    when: (o) => (remainingPassers(o) < 1 ? 'no_passing_applicant' : undefined),
     guard: (o, p) => {
-      const remaining = (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
-      if (remaining < 1) return 'no_passing_applicant';
-      if (p.candidates.length !== remaining) return 'draw_mismatch';
+      if (p.candidates.length !== remainingPassers(o)) return 'draw_mismatch';
       if (p.candidates.some((c) => o.selection.declinedSuppliers.includes(c))) return 'draw_mismatch';
       return undefined;
     },
@@ -388,10 +406,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   no_award: {
     from: ['closed'],
     roles: ['procurement'],
-    guard: (o) =>
-      (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length > 0
-        ? 'passing_applicant_exists'
-        : undefined,
+    when: (o) => (remainingPassers(o) > 0 ? 'passing_applicant_exists' : undefined),
     step: () => ({ to: 'cancelled', patch: () => ({ decisionNote: 'no_award' }), events: ['cancelled'] }),
   },
   supplier_declined: {
@@ -402,6 +417,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       patch: () => ({
         selection: {
           ...o.selection,
+          // Stryker disable next-line StringLiteral: a selected supplier always has a name; '' only satisfies the type
           declinedSuppliers: [...o.selection.declinedSuppliers, o.selection.supplierName ?? ''],
           draw: undefined,
           supplierName: undefined,
@@ -507,28 +523,9 @@ export function specOf(action: ActionName): { from: readonly Status[]; roles: re
   return SPECS[action];
 }
 
-const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
-const fundsOpen = (o: Opportunity) => o.finance.fundsStatus !== 'approved';
-
-/**
- * Actions that make sense in only part of their status, whatever is typed: a card offers them only then.
- * The guards still judge every attempt; this only keeps buttons that could not work off the cards.
- */
-const OFFERED_WHEN: Partial<Record<ActionName, (o: Opportunity) => boolean>> = {
-  approve_funds: fundsOpen,
-  reject_funds: fundsOpen,
-  request_funds_changes: fundsOpen,
-  acknowledge: (o) => o.consultation.status === 'open',
-  raise_concern: (o) => o.consultation.status === 'open' || o.consultation.status === 'acknowledged',
-  answer_concern: (o) => o.consultation.status === 'concern_raised',
-  confirm_translation: (o) => !o.translationConfirmed,
-  post: (o) => readyToPost(o),
-  select_supplier: (o) => remainingPassers(o) > 0,
-  no_award: (o) => remainingPassers(o) <= 0,
-};
-
+/** Whether the record is in a shape where `action` can work: what decides if its button is shown. */
 export function offeredNow(o: Opportunity, action: ActionName): boolean {
-  return OFFERED_WHEN[action]?.(o) ?? true;
+  return SPECS[action].when?.(o) === undefined;
 }
 
 /** The actions `actor` may attempt on `o` now (state and role allow them; guards are checked on the attempt). */
@@ -557,6 +554,8 @@ export function decide(
 ): Outcome {
   const denied = authorize(o, action, actor);
   if (denied) return { ok: false, refusal: { code: denied } };
+  const unfit = SPECS[action].when?.(o);
+  if (unfit) return { ok: false, refusal: { code: 'guard', guard: unfit } };
 
   const parsed = PAYLOADS[action].safeParse(rawPayload ?? {});
   if (!parsed.success) {

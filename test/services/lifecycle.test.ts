@@ -283,7 +283,7 @@ describe('lifecycle: guards', () => {
     const o = inApproval({ consultation: { status: 'concern_raised', closesOn: '2026-11-01' } });
     assert.equal(
       guardOf(decide(o, 'close_consultation', {}, SYSTEM_ACTOR, clock())),
-      'consultation_not_closed',
+      'consultation_not_open',
     );
   });
 

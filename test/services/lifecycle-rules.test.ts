@@ -1,0 +1,677 @@
+import { strict as assert } from 'node:assert';
+import {
+  type ActionName,
+  decide,
+  type Guard,
+  GUARDS,
+  offeredNow,
+  type Outcome,
+  specOf,
+  submit,
+} from '../../src/services/lifecycle';
+import type { ConsultationStatus, Opportunity, Status } from '../../src/services/opportunity';
+import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
+import { clock, content, NOW, PAYLOAD, person, REQUESTER, submitted } from '../support/opportunities';
+
+/**
+ * The lifecycle's rules one by one, each on the side that refuses and the side that lets through, and
+ * what every decision writes on the record. The state × action × role matrix is in lifecycle.test.ts.
+ */
+
+const PROCUREMENT = person('proc-1', 'procurement');
+const FINANCE = person('fin-1', 'finance');
+const UNION = person('union-1', 'union');
+const TODAY = NOW.slice(0, 10);
+
+/** The one person each action is tried by here: someone holding its role. */
+function actorFor(action: ActionName): Actor {
+  const role = specOf(action).roles[0];
+  if (role === 'requester') return REQUESTER;
+  if (role === 'finance') return FINANCE;
+  if (role === 'union') return UNION;
+  if (role === 'system') return SYSTEM_ACTOR;
+  return PROCUREMENT;
+}
+
+const guardOf = (outcome: Outcome) => (outcome.ok ? undefined : outcome.refusal.guard);
+
+/** A request in approval with every posting condition met, unless `patch` says otherwise. */
+function inApproval(patch: Partial<Opportunity> = {}): Opportunity {
+  return {
+    ...submitted(),
+    status: 'in_approval',
+    timeline: { submitted: '2026-11-16T15:00:00.000Z', in_approval: '2026-11-17T15:00:00.000Z' },
+    finance: { fundsStatus: 'approved', fundReservationNumber: 'FR-1' },
+    consultation: { status: 'closed' },
+    translationConfirmed: true,
+    ...patch,
+  };
+}
+
+const consulting = (status: ConsultationStatus, closesOn?: string) =>
+  inApproval({
+    finance: { fundsStatus: 'pending' },
+    consultation: { status, opensAt: '2026-11-17T15:00:00.000Z', ...(closesOn ? { closesOn } : {}) },
+    translationConfirmed: false,
+  });
+
+function inStatus(status: Status, selection: Partial<Opportunity['selection']> = {}): Opportunity {
+  const o = submitted();
+  return { ...o, status, selection: { ...o.selection, applications: 5, passed: 2, ...selection } };
+}
+
+const draw = (...candidates: string[]) => ({
+  seed: 'draw-2026-12-09',
+  candidates,
+  supplierLink: 'https://example.dev/winner',
+});
+
+interface GuardCase {
+  readonly rule: string;
+  readonly record: Opportunity;
+  readonly action: ActionName;
+  readonly payload?: unknown;
+  readonly at?: string;
+  /** The guard that refuses, or undefined where the rule lets the action through. */
+  readonly refusedBy: Guard | undefined;
+}
+
+/** Every guard on its refusing side, and next to it the closest case it must let through. */
+const GUARD_CASES: readonly GuardCase[] = [
+  {
+    rule: 'finance cannot approve funds already approved',
+    record: inApproval(),
+    action: 'approve_funds',
+    refusedBy: 'funds_already_approved',
+  },
+  {
+    rule: 'finance approves pending funds',
+    record: consulting('open'),
+    action: 'approve_funds',
+    refusedBy: undefined,
+  },
+  ...(['pending', 'acknowledged', 'concern_raised', 'closed'] as const).map((status): GuardCase => ({
+    rule: `the union cannot acknowledge a consultation that is ${status}`,
+    record: consulting(status),
+    action: 'acknowledge',
+    refusedBy: 'consultation_not_open',
+  })),
+  {
+    rule: 'the union acknowledges an open consultation',
+    record: consulting('open'),
+    action: 'acknowledge',
+    refusedBy: undefined,
+  },
+  ...(['pending', 'concern_raised', 'closed'] as const).map((status): GuardCase => ({
+    rule: `the union cannot raise a concern on a consultation that is ${status}`,
+    record: consulting(status),
+    action: 'raise_concern',
+    refusedBy: 'consultation_not_open',
+  })),
+  ...(['open', 'acknowledged'] as const).map((status): GuardCase => ({
+    rule: `the union may raise a concern on a consultation that is ${status}`,
+    record: consulting(status),
+    action: 'raise_concern',
+    refusedBy: undefined,
+  })),
+  ...(['pending', 'open', 'acknowledged', 'closed'] as const).map((status): GuardCase => ({
+    rule: `procurement cannot answer a concern nobody raised (consultation ${status})`,
+    record: consulting(status),
+    action: 'answer_concern',
+    refusedBy: 'no_concern_raised',
+  })),
+  {
+    rule: 'procurement answers a raised concern',
+    record: consulting('concern_raised'),
+    action: 'answer_concern',
+    refusedBy: undefined,
+  },
+  ...(['pending', 'acknowledged', 'concern_raised', 'closed'] as const).map((status): GuardCase => ({
+    rule: `the clock does not close a consultation that is ${status}`,
+    record: consulting(status, '2026-11-01'),
+    action: 'close_consultation',
+    refusedBy: 'consultation_not_open',
+  })),
+  {
+    rule: 'the clock does not close a consultation before its last day',
+    record: consulting('open', '2026-11-24'),
+    action: 'close_consultation',
+    refusedBy: 'consultation_period_running',
+  },
+  {
+    rule: 'the clock closes a consultation on its last day',
+    record: consulting('open', TODAY),
+    action: 'close_consultation',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'the clock closes an open consultation that has no end date',
+    record: consulting('open'),
+    action: 'close_consultation',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'the translation cannot be confirmed twice',
+    record: inApproval(),
+    action: 'confirm_translation',
+    refusedBy: 'translation_already_confirmed',
+  },
+  {
+    rule: 'the translation is confirmed once',
+    record: inApproval({ translationConfirmed: false }),
+    action: 'confirm_translation',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'procurement cannot post before the funds are approved',
+    record: inApproval({ finance: { fundsStatus: 'pending' } }),
+    action: 'post',
+    refusedBy: 'funds_not_approved',
+  },
+  ...(['pending', 'open', 'concern_raised'] as const).map((status): GuardCase => ({
+    rule: `procurement cannot post while the consultation is ${status}`,
+    record: inApproval({ consultation: { status } }),
+    action: 'post',
+    refusedBy: 'consultation_not_closed',
+  })),
+  {
+    rule: 'procurement cannot post before the translation is confirmed',
+    record: inApproval({ translationConfirmed: false }),
+    action: 'post',
+    refusedBy: 'translation_not_confirmed',
+  },
+  {
+    rule: 'procurement cannot post on the application deadline',
+    record: inApproval(),
+    action: 'post',
+    at: '2026-12-07T14:00:00.000Z',
+    refusedBy: 'deadline_passed',
+  },
+  {
+    rule: 'procurement posts the day before the application deadline',
+    record: inApproval(),
+    action: 'post',
+    at: '2026-12-06T14:00:00.000Z',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'applications cannot close with more passes than applications',
+    record: inStatus('posted'),
+    action: 'close_applications',
+    payload: { applications: 3, passed: 4 },
+    refusedBy: 'passed_exceeds_applications',
+  },
+  {
+    rule: 'applications close when every applicant passed',
+    record: inStatus('posted'),
+    action: 'close_applications',
+    payload: { applications: 3, passed: 3 },
+    refusedBy: undefined,
+  },
+  {
+    rule: 'no supplier is drawn when nobody passed',
+    record: inStatus('closed', { passed: 0 }),
+    action: 'select_supplier',
+    payload: draw('A'),
+    refusedBy: 'no_passing_applicant',
+  },
+  {
+    rule: 'no supplier is drawn when every passer declined',
+    record: inStatus('closed', { passed: 1, declinedSuppliers: ['A'] }),
+    action: 'select_supplier',
+    payload: draw('B'),
+    refusedBy: 'no_passing_applicant',
+  },
+  {
+    rule: 'the draw is refused when the list is longer than the passers',
+    record: inStatus('closed'),
+    action: 'select_supplier',
+    payload: draw('A', 'B', 'C'),
+    refusedBy: 'draw_mismatch',
+  },
+  {
+    rule: 'the draw is refused when the list is shorter than the passers',
+    record: inStatus('closed'),
+    action: 'select_supplier',
+    payload: draw('A'),
+    refusedBy: 'draw_mismatch',
+  },
+  {
+    rule: 'a redraw cannot include a supplier who already declined',
+    record: inStatus('closed', { passed: 3, declinedSuppliers: ['A'] }),
+    action: 'select_supplier',
+    payload: draw('A', 'B'),
+    refusedBy: 'draw_mismatch',
+  },
+  {
+    rule: 'a redraw among the passers who have not declined goes ahead',
+    record: inStatus('closed', { passed: 3, declinedSuppliers: ['A'] }),
+    action: 'select_supplier',
+    payload: draw('B', 'C'),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'there is no "no award" while an applicant passed',
+    record: inStatus('closed', { passed: 1 }),
+    action: 'no_award',
+    refusedBy: 'passing_applicant_exists',
+  },
+  {
+    rule: 'there is no "no award" while a passer who has not declined remains',
+    record: inStatus('closed', { passed: 2, declinedSuppliers: ['A'] }),
+    action: 'no_award',
+    refusedBy: 'passing_applicant_exists',
+  },
+  {
+    rule: '"no award" once nobody passed',
+    record: inStatus('closed', { passed: 0 }),
+    action: 'no_award',
+    refusedBy: undefined,
+  },
+  {
+    rule: '"no award" once every passer declined',
+    record: inStatus('closed', { passed: 2, declinedSuppliers: ['A', 'B'] }),
+    action: 'no_award',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'an extension must move delivery later than planned',
+    record: inStatus('in_progress'),
+    action: 'extend',
+    payload: { newDeliveryDate: '2027-01-28' },
+    refusedBy: 'extension_not_later',
+  },
+  {
+    rule: 'a second extension must move delivery later than the first',
+    record: {
+      ...inStatus('in_progress'),
+      dates: { ...content().dates, extendedDeliveryDate: '2027-02-26' },
+    },
+    action: 'extend',
+    payload: { newDeliveryDate: '2027-02-12' },
+    refusedBy: 'extension_not_later',
+  },
+  {
+    rule: 'an extension a day later than the delivery in force goes ahead',
+    record: inStatus('in_progress'),
+    action: 'extend',
+    payload: { newDeliveryDate: '2027-01-30' },
+    refusedBy: undefined,
+  },
+  {
+    rule: 'a resubmission must meet the content rules',
+    record: inStatus('changes_requested'),
+    action: 'resubmit',
+    payload: { content: content({ dates: { ...content().dates, applicationDeadline: TODAY } }) },
+    refusedBy: 'content_rules',
+  },
+];
+
+describe('lifecycle rules: every guard, on both sides', () => {
+  it('has a case that trips each guard the lifecycle knows', () => {
+    const tripped = new Set(GUARD_CASES.map((c) => c.refusedBy).filter(Boolean));
+    assert.deepEqual(
+      GUARDS.filter((g) => !tripped.has(g)),
+      [],
+    );
+  });
+
+  for (const c of GUARD_CASES) {
+    it(c.rule, () => {
+      const payload = c.payload ?? PAYLOAD[c.action];
+      const outcome = decide(c.record, c.action, payload, actorFor(c.action), clock(c.at));
+      assert.equal(guardOf(outcome), c.refusedBy, outcome.ok ? 'let through' : outcome.refusal.code);
+      assert.equal(outcome.ok, c.refusedBy === undefined);
+    });
+  }
+
+  it('gives the content rules that a resubmission breaks', () => {
+    const o = inStatus('changes_requested');
+    const late = content({ dates: { ...content().dates, applicationDeadline: TODAY } });
+    const outcome = decide(o, 'resubmit', { content: late }, REQUESTER, clock());
+    assert.ok(!outcome.ok);
+    assert.deepEqual(outcome.refusal.problems, [{ field: 'applicationDeadline', code: 'date_not_future' }]);
+  });
+});
+
+/** What the record holds after each decision, beyond its status: the part an auditor reads. */
+interface RecordCase {
+  readonly rule: string;
+  readonly record: Opportunity;
+  readonly action: ActionName;
+  readonly payload?: unknown;
+  readonly written: (next: Opportunity) => unknown;
+  readonly expected: unknown;
+  /** The comment the decision's events carry. */
+  readonly comment?: string;
+}
+
+const RECORD_CASES: readonly RecordCase[] = [
+  {
+    rule: 'a no-go keeps its reason',
+    record: inStatus('submitted'),
+    action: 'vet_no_go',
+    payload: { reason: 'Needs classified data' },
+    written: (n) => n.decisionNote,
+    expected: 'Needs classified data',
+    comment: 'Needs classified data',
+  },
+  {
+    rule: 'a request for edits keeps what to change',
+    record: inStatus('submitted'),
+    action: 'request_edits',
+    payload: { comment: 'Split the deliverables' },
+    written: (n) => n.decisionNote,
+    expected: 'Split the deliverables',
+    comment: 'Split the deliverables',
+  },
+  {
+    rule: 'funds approval records the cost centre when given',
+    record: consulting('open'),
+    action: 'approve_funds',
+    payload: { fundReservationNumber: 'FR-7', costCentre: 'CC-4410' },
+    written: (n) => n.finance,
+    expected: {
+      fundsStatus: 'approved',
+      fundReservationNumber: 'FR-7',
+      costCentre: 'CC-4410',
+      section32Approver: { aadObjectId: FINANCE.id, name: FINANCE.name },
+      section32At: NOW,
+    },
+  },
+  {
+    rule: 'funds approval without a cost centre records none',
+    record: consulting('open'),
+    action: 'approve_funds',
+    payload: { fundReservationNumber: 'FR-7', costCentre: '' },
+    written: (n) => 'costCentre' in n.finance,
+    expected: false,
+  },
+  {
+    rule: 'a funds rejection keeps its reason',
+    record: consulting('open'),
+    action: 'reject_funds',
+    payload: { reason: 'No budget this year' },
+    written: (n) => n.decisionNote,
+    expected: 'No budget this year',
+    comment: 'No budget this year',
+  },
+  {
+    rule: 'finance asking for changes keeps what to change',
+    record: consulting('open'),
+    action: 'request_funds_changes',
+    payload: { comment: 'Use the branch cost centre' },
+    written: (n) => n.decisionNote,
+    expected: 'Use the branch cost centre',
+    comment: 'Use the branch cost centre',
+  },
+  {
+    rule: 'an acknowledgement keeps when the consultation opened and was to close',
+    record: consulting('open', '2026-11-24'),
+    action: 'acknowledge',
+    written: (n) => n.consultation,
+    expected: { status: 'acknowledged', opensAt: '2026-11-17T15:00:00.000Z', closesOn: '2026-11-24' },
+  },
+  {
+    rule: 'a concern is kept in the union’s words',
+    record: consulting('acknowledged', '2026-11-24'),
+    action: 'raise_concern',
+    payload: { comment: 'The team has this skill' },
+    written: (n) => n.consultation,
+    expected: {
+      status: 'concern_raised',
+      opensAt: '2026-11-17T15:00:00.000Z',
+      closesOn: '2026-11-24',
+      concern: 'The team has this skill',
+    },
+    comment: 'The team has this skill',
+  },
+  {
+    rule: 'an answered concern closes the consultation, keeping the concern and the answer',
+    record: inApproval({
+      consultation: { status: 'concern_raised', concern: 'The team has this skill' },
+    }),
+    action: 'answer_concern',
+    payload: { comment: 'The team is committed until April' },
+    written: (n) => n.consultation,
+    expected: {
+      status: 'closed',
+      concern: 'The team has this skill',
+      answer: 'The team is committed until April',
+    },
+    comment: 'The team is committed until April',
+  },
+  {
+    rule: 'the clock closes the consultation',
+    record: consulting('open', TODAY),
+    action: 'close_consultation',
+    written: (n) => n.consultation.status,
+    expected: 'closed',
+  },
+  {
+    rule: 'a confirmed translation is recorded',
+    record: inApproval({ translationConfirmed: false }),
+    action: 'confirm_translation',
+    written: (n) => n.translationConfirmed,
+    expected: true,
+  },
+  {
+    rule: 'closing applications records how many applied and passed',
+    record: inStatus('posted', { applications: undefined, passed: undefined }),
+    action: 'close_applications',
+    payload: { applications: 4, passed: 3 },
+    written: (n) => [n.selection.applications, n.selection.passed],
+    expected: [4, 3],
+  },
+  {
+    rule: '"no award" says why the request was cancelled',
+    record: inStatus('closed', { passed: 0 }),
+    action: 'no_award',
+    written: (n) => n.decisionNote,
+    expected: 'no_award',
+  },
+  {
+    rule: 'a supplier who declines joins the declined, and the draw is undone',
+    record: inStatus('supplier_selected', {
+      declinedSuppliers: ['C'],
+      supplierName: 'A',
+      supplierLink: 'https://example.dev/a',
+      draw: { seed: 's', candidates: ['A', 'B'], selectedIndex: 0 },
+    }),
+    action: 'supplier_declined',
+    payload: { comment: 'Took another job' },
+    written: (n) => n.selection,
+    expected: { questions: 0, applications: 5, passed: 2, declinedSuppliers: ['C', 'A'] },
+    comment: 'Took another job',
+  },
+  {
+    rule: 'a delivery records the link to the work',
+    record: inStatus('in_progress'),
+    action: 'deliver',
+    payload: { link: 'https://github.com/example/pull/12' },
+    written: (n) => n.delivery,
+    expected: { revisionsRequested: 0, deliveredLink: 'https://github.com/example/pull/12' },
+  },
+  {
+    rule: 'a request for revisions keeps what to revise',
+    record: inStatus('delivered'),
+    action: 'request_revisions',
+    payload: { comment: 'Tab order on Safari' },
+    written: (n) => n.delivery.revisionsRequested,
+    expected: 1,
+    comment: 'Tab order on Safari',
+  },
+  {
+    rule: 'an extension keeps the original delivery date beside the new one, with its reason',
+    record: inStatus('in_progress'),
+    action: 'extend',
+    payload: { newDeliveryDate: '2027-02-12', comment: 'Supplier was ill' },
+    written: (n) => n.dates,
+    expected: { ...content().dates, extendedDeliveryDate: '2027-02-12' },
+    comment: 'Supplier was ill',
+  },
+  {
+    rule: 'a termination keeps its reason',
+    record: inStatus('in_progress'),
+    action: 'terminate',
+    payload: { reason: 'Nothing delivered' },
+    written: (n) => n.delivery.terminationReason,
+    expected: 'Nothing delivered',
+    comment: 'Nothing delivered',
+  },
+  {
+    rule: 'certification records the section 34 certifier and when',
+    record: inStatus('accepted'),
+    action: 'certify',
+    written: (n) => [n.finance.section34Certifier, n.finance.section34At],
+    expected: [{ aadObjectId: FINANCE.id, name: FINANCE.name }, NOW],
+  },
+  {
+    rule: 'payment records the method and the date',
+    record: inStatus('certified'),
+    action: 'pay',
+    payload: { method: 'credit_card', paymentDate: '2027-02-20' },
+    written: (n) => [n.finance.paymentMethod, n.finance.paymentDate],
+    expected: ['credit_card', '2027-02-20'],
+  },
+  {
+    rule: 'a cancellation keeps its reason',
+    record: inStatus('posted'),
+    action: 'cancel',
+    payload: { reason: 'Need met another way' },
+    written: (n) => n.decisionNote,
+    expected: 'Need met another way',
+    comment: 'Need met another way',
+  },
+];
+
+describe('lifecycle rules: what each decision records', () => {
+  for (const c of RECORD_CASES) {
+    it(c.rule, () => {
+      const outcome = decide(c.record, c.action, c.payload ?? PAYLOAD[c.action], actorFor(c.action), clock());
+      assert.ok(outcome.ok, JSON.stringify(!outcome.ok && outcome.refusal));
+      // As stored: a value set to undefined is a value removed.
+      assert.deepEqual(JSON.parse(JSON.stringify(c.written(outcome.next))), c.expected);
+      for (const e of outcome.events) assert.equal(e.comment, c.comment, e.type);
+    });
+  }
+
+  it('carries no comment on the events of a decision taken without one', () => {
+    const o = inStatus('supplier_selected', { supplierName: 'A' });
+    const outcome = decide(o, 'supplier_declined', {}, PROCUREMENT, clock());
+    assert.ok(outcome.ok);
+    assert.deepEqual(
+      outcome.events.map((e) => 'comment' in e),
+      [false],
+    );
+  });
+
+  it('keeps the date a request entered its status when a decision leaves it there', () => {
+    // Reminders and the summary count the wait from this date: funds approved does not restart it.
+    const o = consulting('open');
+    const outcome = decide(o, 'approve_funds', PAYLOAD.approve_funds, FINANCE, clock());
+    assert.ok(outcome.ok);
+    assert.deepEqual(outcome.next.timeline, o.timeline);
+    assert.equal(outcome.next.updatedAt, NOW);
+  });
+
+  it('dates the entry into a new status, keeping the earlier ones', () => {
+    const o = inApproval();
+    const outcome = decide(o, 'post', {}, PROCUREMENT, clock());
+    assert.ok(outcome.ok);
+    assert.deepEqual(outcome.next.timeline, { ...o.timeline, posted: NOW });
+  });
+
+  it('names a refused field inside the content or a list by its path', () => {
+    const o = inStatus('changes_requested');
+    const resubmit = decide(o, 'resubmit', { content: { ...content(), title: '' } }, REQUESTER, clock());
+    assert.deepEqual(!resubmit.ok && resubmit.refusal.fields, ['content.title']);
+    const drawn = decide(inStatus('closed'), 'select_supplier', draw('A', ' '), PROCUREMENT, clock());
+    assert.deepEqual(!drawn.ok && drawn.refusal.fields, ['candidates.1']);
+    const created = submit(
+      { ...content(), client: { ...content().client, contactEmail: 5 } },
+      REQUESTER,
+      'en',
+      clock(),
+    );
+    assert.deepEqual(!created.ok && created.refusal.fields, ['client.contactEmail']);
+  });
+
+  for (const link of ['https://example.dev/pr/1', 'http://git.example.gc.ca/pr/1']) {
+    it(`takes ${link.split(':')[0]} links to the delivered work`, () => {
+      const outcome = decide(inStatus('in_progress'), 'deliver', { link }, REQUESTER, clock());
+      assert.equal(outcome.ok && outcome.next.delivery.deliveredLink, link);
+    });
+  }
+
+  for (const link of ['xhttps://example.dev/pr/1', 'https+x://example.dev/pr/1', 'ftp://example.dev/x']) {
+    it(`refuses ${link.split(':')[0]}: as a link to the delivered work or the supplier`, () => {
+      const delivered = decide(inStatus('in_progress'), 'deliver', { link }, REQUESTER, clock());
+      assert.deepEqual(!delivered.ok && delivered.refusal.fields, ['link']);
+      const drawn = decide(
+        inStatus('closed'),
+        'select_supplier',
+        { ...draw('A', 'B'), supplierLink: link },
+        PROCUREMENT,
+        clock(),
+      );
+      assert.deepEqual(!drawn.ok && drawn.refusal.fields, ['supplierLink']);
+    });
+  }
+});
+
+/** The sub-states a card's buttons depend on, every combination. */
+function* approvalStates(): Generator<Opportunity> {
+  for (const fundsStatus of ['pending', 'approved'] as const)
+    for (const status of ['pending', 'open', 'acknowledged', 'concern_raised', 'closed'] as const)
+      for (const translationConfirmed of [false, true])
+        yield inApproval({
+          finance: { fundsStatus, ...(fundsStatus === 'approved' ? { fundReservationNumber: 'FR-1' } : {}) },
+          consultation: { status },
+          translationConfirmed,
+        });
+}
+
+function* selectionStates(): Generator<Opportunity> {
+  const names = ['A', 'B', 'C'];
+  for (let passed = 0; passed <= 3; passed++)
+    for (let declined = 0; declined <= passed; declined++)
+      yield inStatus('closed', { passed, declinedSuppliers: names.slice(0, declined) });
+}
+
+/** A payload that can only be refused for the state of the record, never for what was typed. */
+function validPayload(o: Opportunity, action: ActionName): unknown {
+  if (action !== 'select_supplier') return PAYLOAD[action];
+  const remaining = (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
+  return draw(...Array.from({ length: Math.max(remaining, 1) }, (_, i) => `Passer ${i + 1}`));
+}
+
+describe('lifecycle rules: buttons on the cards', () => {
+  for (const [stage, states, cases] of [
+    ['approval', approvalStates, 20 * 9],
+    ['selection', selectionStates, 10 * 3],
+  ] as const) {
+    it(`offers a button during ${stage} exactly when pressing it would work`, () => {
+      let checked = 0;
+      for (const o of states()) {
+        // The clock's own actions have no button.
+        const buttons = (Object.keys(PAYLOAD) as ActionName[]).filter(
+          (a) => specOf(a).from.includes(o.status) && !specOf(a).roles.includes('system'),
+        );
+        for (const action of buttons) {
+          const outcome = decide(o, action, validPayload(o, action), actorFor(action), clock());
+          const state = `${action} with ${JSON.stringify([o.finance.fundsStatus, o.consultation.status, o.translationConfirmed, o.selection.passed, o.selection.declinedSuppliers.length])}`;
+          assert.equal(offeredNow(o, action), outcome.ok, state);
+          checked++;
+        }
+      }
+      assert.equal(checked, cases);
+    });
+  }
+
+  it('offers every other action whenever its state allows it', () => {
+    for (const action of ['vet_go', 'record_question', 'sign_terms', 'certify', 'pay'] as const) {
+      assert.equal(offeredNow(inStatus(specOf(action).from[0] as Status), action), true, action);
+    }
+  });
+});
