@@ -1,6 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { addBusinessDays, businessDaysBetween, isWeekend } from '../../src/services/business-days';
-import { drawIndex } from '../../src/services/draw';
+import {
+  addBusinessDays,
+  businessDaysBetween,
+  daysBetween,
+  isWeekend,
+} from '../../src/services/business-days';
 import { stageOf, STATUSES } from '../../src/services/opportunity';
 import {
   fixedPriceCents,
@@ -9,7 +13,7 @@ import {
   withinCeiling,
 } from '../../src/services/pricing';
 import { rolesFor } from '../../src/services/roles';
-import { checkAttestations, checkDates } from '../../src/services/rules';
+import { checkAttestations, checkDates, checkPricing } from '../../src/services/rules';
 
 describe('pricing', () => {
   it('prices the work as rate × (estimated hours + 10 admin hours)', () => {
@@ -64,6 +68,20 @@ describe('dates', () => {
     ]);
   });
 
+  it('refuses a delivery on the supplier selection day as out of order', () => {
+    const problems = checkDates(dates('2026-12-07', '2026-12-09', '2026-12-09'), 40, 10, '2026-11-23');
+    assert.deepEqual(problems, [{ field: 'deliveryDate', code: 'dates_out_of_order' }]);
+  });
+
+  it('accepts a delivery that needs exactly 37.5 hours a week, and not an hour more a day sooner', () => {
+    // 65 + 10 hours in two weeks.
+    assert.deepEqual(checkDates(dates('2026-12-07', '2026-12-09', '2026-12-23'), 65, 10, '2026-11-23'), []);
+    assert.deepEqual(
+      checkDates(dates('2026-12-07', '2026-12-09', '2026-12-22'), 65, 10, '2026-11-23').map((p) => p.code),
+      ['too_many_hours_per_week'],
+    );
+  });
+
   it('asks for every attestation, naming the missing ones', () => {
     const problems = checkAttestations({
       unclassified: true,
@@ -75,6 +93,27 @@ describe('dates', () => {
       problems.map((p) => p.field),
       ['attestations.standalone', 'attestations.notContractSplitting'],
     );
+  });
+});
+
+describe('price rules', () => {
+  const pricing = { hourlyRateCents: 8_000, estimatedHours: 40, adminHours: 10, fixedPriceCents: 400_000 };
+
+  it('accepts a price that follows the formula and the ceiling', () => {
+    assert.deepEqual(checkPricing(pricing), []);
+  });
+
+  it('refuses a fixed price that does not follow the formula, giving the price it should be', () => {
+    assert.deepEqual(checkPricing({ ...pricing, fixedPriceCents: 399_999 }), [
+      { field: 'fixedPrice', code: 'price_mismatch', params: { expectedCents: 400_000 } },
+    ]);
+  });
+
+  it('refuses a price over the ceiling with the highest tax, giving that total', () => {
+    const over = { hourlyRateCents: 10_000, estimatedHours: 77, adminHours: 10, fixedPriceCents: 870_000 };
+    assert.deepEqual(checkPricing(over), [
+      { field: 'fixedPrice', code: 'over_ceiling', params: { totalCents: 1_000_500 } },
+    ]);
   });
 });
 
@@ -94,22 +133,11 @@ describe('business days', () => {
     assert.equal(businessDaysBetween('2026-11-23', '2026-11-30'), 5);
     assert.equal(businessDaysBetween('2026-11-30', '2026-11-23'), 0);
   });
-});
 
-describe('supplier draw', () => {
-  it('gives the same winner for the same seed, so anyone can verify the draw', () => {
-    assert.equal(drawIndex('MA-2026-0007/2026-12-09', 7), drawIndex('MA-2026-0007/2026-12-09', 7));
-  });
-
-  it('spreads winners evenly across candidates', () => {
-    const counts = new Map<number, number>();
-    for (let i = 0; i < 8_000; i++) {
-      const winner = drawIndex(`seed-${i}`, 4);
-      counts.set(winner, (counts.get(winner) ?? 0) + 1);
-    }
-    assert.deepEqual([...counts.keys()].sort(), [0, 1, 2, 3]);
-    for (const c of counts.values())
-      assert.ok(c > 1_800 && c < 2_200, `uneven draw: ${[...counts.values()].join(', ')}`);
+  it('refuses what is not a date rather than counting nothing', () => {
+    assert.throws(() => businessDaysBetween('soon', '2026-11-30'), { message: 'not a date: soon' });
+    assert.throws(() => addBusinessDays('2026-13-01', 1), { message: 'not a date: 2026-13-01' });
+    assert.throws(() => daysBetween('2026-11-30', ''), { message: 'not a date: ' });
   });
 });
 
