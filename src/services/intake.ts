@@ -70,12 +70,14 @@ export function stepNumber(step: Step): number {
   return STEPS.indexOf(step) + 1;
 }
 
+/** The step after `step`; the review is the last. */
 export function nextStep(step: Step): Step {
-  return STEPS[Math.min(STEPS.indexOf(step) + 1, STEPS.length - 1)] ?? 'review';
+  return STEPS[STEPS.indexOf(step) + 1] ?? 'review';
 }
 
+/** The step before `step`; the basics are the first. */
 export function previousStep(step: Step): Step {
-  return STEPS[Math.max(STEPS.indexOf(step) - 1, 0)] ?? 'basics';
+  return STEPS[STEPS.indexOf(step) - 1] ?? 'basics';
 }
 
 export function isStep(value: unknown): value is Step {
@@ -123,36 +125,37 @@ export function mergeStep(
   return { fields: merged, problems };
 }
 
-/** Reads "80", "80.50", "80,50", "$1,200.00" or "1 200,50 $" as a number; undefined if it is not one. */
-export function parseDecimal(input: string): number | undefined {
-  let s = input.replace(/[\s\u00a0\u202f$]/g, '');
-  if (s === '') return undefined;
-  const lastComma = s.lastIndexOf(',');
-  const lastDot = s.lastIndexOf('.');
-  if (lastComma >= 0 && lastDot >= 0) {
-    // Both present: the later one is the decimal separator, the other groups thousands.
-    const decimal = lastComma > lastDot ? ',' : '.';
-    s = s
-      .split(decimal === ',' ? '.' : ',')
-      .join('')
-      .replace(',', '.');
-  } else if (lastComma >= 0) {
-    const decimals = s.length - lastComma - 1;
-    const oneComma = s.indexOf(',') === lastComma;
-    s = oneComma && decimals <= 2 ? s.replace(',', '.') : s.split(',').join('');
-  }
-  if (!/^-?\d+(\.\d+)?$/.test(s)) return undefined;
-  return Number(s);
+/**
+ * How people write amounts in English and French, once spaces and the dollar sign are set aside: each
+ * form, and how it reads. A comma before exactly three digits groups thousands ("1,200"); before one or
+ * two it is the French decimal comma ("80,50").
+ */
+const AMOUNT_FORMS: readonly { readonly form: RegExp; readonly read: (s: string) => string }[] = [
+  { form: /^-?\d+(\.\d+)?$/, read: (s) => s },
+  { form: /^-?\d{1,3}(,\d{3})+(\.\d+)?$/, read: (s) => s.replaceAll(',', '') },
+  { form: /^-?\d+,\d{1,2}$/, read: (s) => s.replace(',', '.') },
+  { form: /^-?\d{1,3}(\.\d{3})+(,\d+)?$/, read: (s) => s.replaceAll('.', '').replace(',', '.') },
+];
+
+/** Reads "80", "80.50", "80,50", "$1,200.00", "1 200,50 $" or "1.200,50" as a number; undefined if it is not one. */
+export function parseDecimal(input: string | undefined): number | undefined {
+  if (input === undefined) return undefined;
+  const s = input.replace(/[\s\u00a0\u202f$]/g, '');
+  const known = AMOUNT_FORMS.find(({ form }) => form.test(s));
+  return known ? Number(known.read(s)) : undefined;
 }
 
-const text = (max: number) =>
-  z.string({ error: 'required' }).trim().min(1, { error: 'required' }).max(max, { error: 'too_long' });
+/*
+ * A value missing, empty or the wrong shape is "required": the codes below name every other problem, and
+ * anything zod reports without one of them is read as required (see parseStep).
+ */
+const text = (max: number) => z.string().trim().min(1).max(max, { error: 'too_long' });
 
 const decimal = (max: number) =>
   z
-    .string({ error: 'required' })
+    .string()
     .trim()
-    .min(1, { error: 'required' })
+    .min(1)
     .transform((s, ctx) => {
       const n = parseDecimal(s);
       if (n === undefined) {
@@ -164,9 +167,9 @@ const decimal = (max: number) =>
     .pipe(z.number().positive({ error: 'not_positive' }).max(max, { error: 'too_large' }));
 
 const date = z
-  .string({ error: 'required' })
+  .string()
   .trim()
-  .min(1, { error: 'required' })
+  .min(1)
   .pipe(z.iso.date({ error: 'invalid_date' }));
 
 const toggle = z
@@ -184,23 +187,22 @@ const skills = text(SKILLS_TEXT_MAX)
   .pipe(
     z
       .array(z.string().max(TEXT_LIMITS.skill, { error: 'too_long' }))
-      .min(1, { error: 'required' })
+      .min(1)
       .max(MAX_SKILLS, { error: 'too_many_items' }),
   );
 
+/** Blank, or an http(s) address: a blank one is left out of the opportunity. */
 const optionalUrl = z
   .string()
+  .trim()
   .optional()
-  .transform((s) => s?.trim() ?? '')
   .pipe(
-    z.union(
-      [z.literal(''), z.url({ protocol: /^https?$/, hostname: z.regexes.domain, error: 'invalid_url' })],
-      {
-        error: 'invalid_url',
-      },
-    ),
-  )
-  .transform((s) => (s === '' ? undefined : s));
+    z.union([
+      z.literal(''),
+      z.undefined(),
+      z.url({ protocol: /^https?$/, hostname: z.regexes.domain, error: 'invalid_url' }),
+    ]),
+  );
 
 /** Largest hourly rate and hours worth reading: anything above is a typing slip, and over the ceiling anyway. */
 const MAX_RATE_DOLLARS = 10_000;
@@ -251,27 +253,29 @@ function parseStep<S extends FormStep>(
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const issue of result.error.issues) {
-    const field = String(issue.path[0] ?? '');
+    // The schemas' keys are the field names.
+    const field = issue.path[0] as FieldName;
     // One problem per field: the first is what the person must fix first.
     if (seen.has(field)) continue;
     seen.add(field);
     const code = (PROBLEM_CODES as readonly string[]).includes(issue.message)
       ? (issue.message as Problem['code'])
       : 'required';
-    const max = field in FIELDS ? FIELDS[field as FieldName].max : undefined;
-    const limit =
-      field === 'requiredSkills' && code === 'too_long'
-        ? TEXT_LIMITS.skill
-        : field === 'requiredSkills' && code === 'too_many_items'
-          ? MAX_SKILLS
-          : max;
-    problems.push({ field, code, ...(limit !== undefined ? { params: { max: limit } } : {}) });
+    problems.push({ field, code, params: { max: limitOf(field, code) } });
   }
   return { ok: false, problems };
 }
 
+/** The limit a problem names: how many skills, or one skill's length; else the field's length. */
+function limitOf(field: FieldName, code: Problem['code']): number {
+  // The skills are the one list.
+  if (code === 'too_many_items') return MAX_SKILLS;
+  if (field === 'requiredSkills' && code === 'too_long') return TEXT_LIMITS.skill;
+  return FIELDS[field].max;
+}
+
+/** The codes the schemas above give; any other problem zod finds is a value still required. */
 const PROBLEM_CODES = [
-  'required',
   'too_long',
   'invalid_email',
   'invalid_url',
@@ -293,8 +297,8 @@ export interface PriceQuote {
 }
 
 export function priceQuote(fields: IntakeFields): PriceQuote | undefined {
-  const rate = parseDecimal(fields.hourlyRate ?? '');
-  const hours = parseDecimal(fields.estimatedHours ?? '');
+  const rate = parseDecimal(fields.hourlyRate);
+  const hours = parseDecimal(fields.estimatedHours);
   if (rate === undefined || hours === undefined || rate <= 0 || hours <= 0) return undefined;
   if (rate > MAX_RATE_DOLLARS || hours > MAX_HOURS) return undefined;
   const hourlyRateCents = Math.round(rate * 100);
@@ -323,13 +327,12 @@ export function checkStep(step: Step, fields: IntakeFields, today: string): Prob
     rules.push(
       ...checkAttestations(parsed.value as Parsed<'attestations'>).map((problem) => ({
         ...problem,
-        field: problem.field.replace(/^attestations\./, ''),
+        field: problem.field.slice('attestations.'.length),
       })),
     );
   }
-  // A field that cannot be read says so first; the rules speak for the fields that can.
-  const unreadableFields = new Set(unreadable.map((p) => p.field));
-  return [...unreadable, ...rules.filter((p) => !unreadableFields.has(p.field))];
+  // The rules judge only figures that can be read, so no field has a problem of both kinds.
+  return [...unreadable, ...rules];
 }
 
 /** The price and date rules, each run as soon as the figures it needs can be read. */

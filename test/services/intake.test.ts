@@ -5,18 +5,22 @@ import {
   FIELDS,
   fieldsOf,
   firstIncompleteStep,
+  fieldsFromContent,
   FORM_STEPS,
+  initialFields,
   type IntakeFields,
+  isStep,
   mergeStep,
   nextStep,
   parseDecimal,
   previousStep,
   priceQuote,
+  stepNumber,
   STEPS,
   toContent,
   weekendDates,
 } from '../../src/services/intake';
-import { OpportunityContent } from '../../src/services/opportunity';
+import { MAX_SKILLS, OpportunityContent, TEXT_LIMITS } from '../../src/services/opportunity';
 import { content, NOW, typed } from '../support/opportunities';
 
 const TODAY = NOW.slice(0, 10);
@@ -30,7 +34,27 @@ describe('intake: steps', () => {
     assert.equal(nextStep('attestations'), 'review');
     assert.equal(nextStep('review'), 'review');
     assert.equal(previousStep('work'), 'basics');
+    assert.equal(previousStep('pricing'), 'work');
+    assert.equal(previousStep('review'), 'attestations');
     assert.equal(previousStep('basics'), 'basics');
+  });
+
+  it('numbers the steps from 1 (the basics) to 5 (the review)', () => {
+    assert.deepEqual(STEPS.map(stepNumber), [1, 2, 3, 4, 5]);
+  });
+
+  it('knows its steps by name, and nothing else', () => {
+    assert.deepEqual(STEPS.filter(isStep), [...STEPS]);
+    for (const other of ['', 'Basics', 'submit', 1, undefined, ['basics']])
+      assert.equal(isStep(other), false);
+  });
+
+  it('starts a draft with the MIT licence, unless the draft it starts from says otherwise', () => {
+    assert.deepEqual(initialFields(), { licence: 'MIT' });
+    assert.deepEqual(initialFields({ title: 'Fix', licence: 'Apache-2.0' }), {
+      title: 'Fix',
+      licence: 'Apache-2.0',
+    });
   });
 
   it('asks every field of the opportunity template on exactly one step', () => {
@@ -60,8 +84,32 @@ describe('intake: steps', () => {
   });
 
   it('leaves the repository out when none is given', () => {
-    const c = toContent(typed({ repositoryUrl: '  ' }), TODAY);
-    assert.equal(c && 'repositoryUrl' in c, false);
+    for (const repositoryUrl of ['  ', '', undefined]) {
+      const c = toContent(typed({ repositoryUrl }), TODAY);
+      assert.ok(c, String(repositoryUrl));
+      assert.equal('repositoryUrl' in c, false);
+    }
+  });
+
+  it('shows a submitted request as the draft that gives it, with or without a repository', () => {
+    const { repositoryUrl: _, ...withoutRepository } = content();
+    for (const c of [content(), withoutRepository])
+      assert.deepEqual(toContent(fieldsFromContent(c), TODAY), c);
+    assert.equal(fieldsFromContent(withoutRepository).repositoryUrl, '');
+  });
+
+  it('produces no opportunity from a draft that reads well but breaks a rule', () => {
+    assert.equal(toContent(typed({ hourlyRate: '100', estimatedHours: '77' }), TODAY), undefined);
+  });
+
+  it('holds fifteen skills of the longest length, with their separators, in the skills box', () => {
+    const skills = Array.from({ length: MAX_SKILLS }, (_, i) => String(i).padStart(TEXT_LIMITS.skill, 's'));
+    const { fields, problems } = mergeStep(typed(), 'work', {
+      ...typed(),
+      requiredSkills: skills.join(', '),
+    });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(toContent(fields, TODAY)?.requiredSkills, skills);
   });
 
   it('reads the skills as a list, by commas, semicolons or lines', () => {
@@ -127,6 +175,65 @@ describe('intake: what a person typed that cannot be read', () => {
 
   it('takes an unticked attestation, absent from the data, as not confirmed', () => {
     assert.equal(mergeStep({ unclassified: 'true' }, 'attestations', {}).fields.unclassified, 'false');
+    assert.equal(
+      mergeStep({ unclassified: 'true' }, 'attestations', { unclassified: null }).fields.unclassified,
+      'false',
+    );
+  });
+
+  it('reads an attestation sent as a true or false value', () => {
+    const { fields, problems } = mergeStep({}, 'attestations', { unclassified: true, standalone: false });
+    assert.deepEqual(problems, []);
+    assert.deepEqual([fields.unclassified, fields.standalone], ['true', 'false']);
+  });
+
+  it('keeps what was typed when an input comes back empty-handed (null)', () => {
+    const { fields, problems } = mergeStep({ title: 'Kept' }, 'basics', { title: null });
+    assert.deepEqual(problems, []);
+    assert.equal(fields.title, 'Kept');
+  });
+
+  it('names the limit a problem is about: the field’s length, one skill’s length, or how many skills', () => {
+    const problems = (fields: IntakeFields, step: (typeof FORM_STEPS)[number]) =>
+      Object.fromEntries(checkStep(step, fields, TODAY).map((p) => [p.field, [p.code, p.params?.max]]));
+    assert.deepEqual(problems(typed({ shortDescription: 'x'.repeat(501), team: '' }), 'basics'), {
+      shortDescription: ['too_long', 500],
+      team: ['required', FIELDS.team.max],
+    });
+    const longSkill = 'x'.repeat(TEXT_LIMITS.skill + 1);
+    assert.deepEqual(problems(typed({ requiredSkills: `Go, ${longSkill}` }), 'work'), {
+      requiredSkills: ['too_long', TEXT_LIMITS.skill],
+    });
+    const many = Array.from({ length: MAX_SKILLS + 1 }, (_, i) => `skill ${i}`).join(', ');
+    assert.deepEqual(problems(typed({ requiredSkills: many }), 'work'), {
+      requiredSkills: ['too_many_items', MAX_SKILLS],
+    });
+  });
+
+  it('gives one problem per field, the first to fix', () => {
+    const longSkill = 'x'.repeat(TEXT_LIMITS.skill + 1);
+    const problems = checkStep('work', typed({ requiredSkills: `${longSkill}, ${longSkill}` }), TODAY);
+    assert.deepEqual(
+      problems.map((p) => [p.field, p.code]),
+      [['requiredSkills', 'too_long']],
+    );
+  });
+
+  it('finds no skill in a list of separators alone', () => {
+    assert.deepEqual(checkStep('work', typed({ requiredSkills: ' , ;\n' }), TODAY), [
+      { field: 'requiredSkills', code: 'required', params: { max: FIELDS.requiredSkills.max } },
+    ]);
+  });
+
+  it('takes a rate, hours or a date of spaces alone as not given', () => {
+    assert.deepEqual(
+      codes(typed({ hourlyRate: '   ', estimatedHours: '\u00a0', deliveryDate: '  ' }), 'pricing'),
+      { hourlyRate: 'required', estimatedHours: 'required', deliveryDate: 'required' },
+    );
+  });
+
+  it('reads a date typed with spaces around it', () => {
+    assert.equal(toContent(typed({ deliveryDate: ' 2027-01-29 ' }), TODAY)?.dates.deliveryDate, '2027-01-29');
   });
 
   it('refuses an email address that is not one', () => {
@@ -137,6 +244,8 @@ describe('intake: what a person typed that cannot be read', () => {
 
   for (const url of [
     'ftp://example.com/repo',
+    'xhttps://example.com/repo',
+    'https+x://example.com/repo',
     'javascript:alert(1)',
     'github.com/x',
     'https://',
@@ -164,17 +273,46 @@ describe('intake: what a person typed that cannot be read', () => {
     });
   }
 
-  it('reads amounts as people type them in either language', () => {
-    assert.equal(parseDecimal('80'), 80);
-    assert.equal(parseDecimal('80.50'), 80.5);
-    assert.equal(parseDecimal('80,50'), 80.5);
-    assert.equal(parseDecimal('$1,200.00'), 1200);
-    assert.equal(parseDecimal('1 200,50 $'), 1200.5);
-    assert.equal(parseDecimal('1\u202f200,50\u00a0$'), 1200.5);
-    assert.equal(parseDecimal('1,200'), 1200);
-    assert.equal(parseDecimal(''), undefined);
-    assert.equal(parseDecimal('12abc'), undefined);
-  });
+  const AMOUNTS: readonly [string | undefined, number | undefined][] = [
+    ['80', 80],
+    ['80.50', 80.5],
+    ['80.505', 80.505],
+    ['80,50', 80.5],
+    ['80,5', 80.5],
+    ['$1,200.00', 1200],
+    ['1,200', 1200],
+    ['12,345', 12345],
+    ['1,234,567.89', 1234567.89],
+    ['1 200,50 $', 1200.5],
+    ['1\u202f200,50\u00a0$', 1200.5],
+    ['1.200,50', 1200.5],
+    ['1.234.567,89', 1234567.89],
+    ['12.345,6', 12345.6],
+    ['1.234.567', 1234567],
+    ['abc1.200,50', undefined],
+    ['1.200,50abc', undefined],
+    ['1.200', 1.2],
+    ['-80', -80],
+    ['-80,50', -80.5],
+    ['', undefined],
+    [undefined, undefined],
+    ['  ', undefined],
+    ['12abc', undefined],
+    [',500', undefined],
+    ['.5', undefined],
+    ['1,2,3', undefined],
+    ['1,234.5,6', undefined],
+    ['1.234,5.6', undefined],
+    ['1234,567', undefined],
+    ['80.', undefined],
+    ['1e3', undefined],
+    ['--80', undefined],
+  ];
+  for (const [typedAmount, read] of AMOUNTS) {
+    it(`reads ${JSON.stringify(typedAmount)} as ${read ?? 'no amount'}`, () => {
+      assert.equal(parseDecimal(typedAmount), read);
+    });
+  }
 
   it('refuses a date that is not a date', () => {
     assert.equal(codes(typed({ deliveryDate: '2027-02-30' }), 'pricing').deliveryDate, 'invalid_date');
@@ -211,9 +349,37 @@ describe('intake: rules on price and dates', () => {
     assert.equal(priceQuote({ hourlyRate: '101', estimatedHours: '10' })?.rateOutsideSuggestion, true);
   });
 
+  it('flags a rate of exactly $60 or $100 as within the suggestion', () => {
+    assert.equal(priceQuote({ hourlyRate: '60', estimatedHours: '10' })?.rateOutsideSuggestion, false);
+    assert.equal(priceQuote({ hourlyRate: '100', estimatedHours: '10' })?.rateOutsideSuggestion, false);
+  });
+
   it('has no quote until both figures can be read', () => {
     assert.equal(priceQuote({ hourlyRate: '80' }), undefined);
+    assert.equal(priceQuote({ estimatedHours: '40' }), undefined);
     assert.equal(priceQuote({ hourlyRate: 'x', estimatedHours: '4' }), undefined);
+  });
+
+  it('has no quote for a rate or hours of zero or less, or past what the form reads', () => {
+    for (const [hourlyRate, estimatedHours] of [
+      ['0', '40'],
+      ['80', '0'],
+      ['-80', '40'],
+      ['80', '-1'],
+      ['10000.01', '1'],
+      ['80', '10000.5'],
+    ]) {
+      assert.equal(
+        priceQuote({ hourlyRate, estimatedHours }),
+        undefined,
+        `${hourlyRate} × ${estimatedHours}`,
+      );
+    }
+  });
+
+  it('quotes up to the largest rate and hours the form reads', () => {
+    assert.equal(priceQuote({ hourlyRate: '10000', estimatedHours: '1' })?.fixedPriceCents, 11_000_000);
+    assert.equal(priceQuote({ hourlyRate: '1', estimatedHours: '10000' })?.fixedPriceCents, 1_001_000);
   });
 
   it('refuses a price over $10,000 with the highest tax, next to the hours', () => {
@@ -230,6 +396,26 @@ describe('intake: rules on price and dates', () => {
       codes(typed({ applicationDeadline: TODAY }), 'pricing').applicationDeadline,
       'date_not_future',
     );
+  });
+
+  it('judges the deadline even while the other dates cannot be read yet', () => {
+    assert.deepEqual(codes(typed({ applicationDeadline: TODAY, deliveryDate: '' }), 'pricing'), {
+      deliveryDate: 'required',
+      applicationDeadline: 'date_not_future',
+    });
+    assert.deepEqual(codes(typed({ applicationDeadline: '2026-11-24', deliveryDate: '' }), 'pricing'), {
+      deliveryDate: 'required',
+    });
+  });
+
+  it('judges price and dates on their own step only', () => {
+    const fields = typed({ hourlyRate: '100', estimatedHours: '500', applicationDeadline: TODAY });
+    for (const step of ['basics', 'work', 'attestations'] as const) assert.deepEqual(codes(fields, step), {});
+    assert.deepEqual(codes(fields, 'pricing'), {
+      estimatedHours: 'over_ceiling',
+      applicationDeadline: 'date_not_future',
+      deliveryDate: 'too_many_hours_per_week',
+    });
   });
 
   it('refuses dates out of process order', () => {
