@@ -308,6 +308,56 @@ describe('pipeline summary', () => {
     });
   });
 
+  /** The targets of a pipeline of `n` records, the i-th made by `make`. */
+  const targetsOf = (n: number, make: (reference: string, i: number) => Opportunity) =>
+    pipelineSummary(
+      Array.from({ length: n }, (_, i) => make(`MA-2026-${String(i + 1).padStart(4, '0')}`, i)),
+      TODAY,
+      OPTIONS,
+    ).targets;
+
+  it('meets the posting target at exactly ten opportunities posted this year', () => {
+    const posted = (reference: string) => record(reference, 'posted', 100_000, { posted: '2026-03-02' });
+    assert.deepEqual(
+      [9, 10].map((n) => targetsOf(n, posted).postedThisYear.met),
+      [false, true],
+    );
+  });
+
+  it('needs more than one application per opportunity on average: exactly one is not enough', () => {
+    const closedWith = (...counts: number[]) =>
+      targetsOf(counts.length, (reference, i) =>
+        withApplications(record(reference, 'closed', 100_000, { closed: '2026-11-02' }), counts[i] ?? 0),
+      ).applicationsPerOpportunity;
+    assert.deepEqual([closedWith(1, 1).average, closedWith(1, 1).met], [1, false]);
+    assert.deepEqual([closedWith(1, 2).average, closedWith(1, 2).met], [1.5, true]);
+  });
+
+  it('needs more than ten different suppliers: ten is not enough', () => {
+    const working = (reference: string, i: number) =>
+      withSupplier(record(reference, 'in_progress', 1, {}), `Supplier ${i}`);
+    assert.deepEqual(
+      [10, 11].map((n) => targetsOf(n, working).uniqueSuppliers.met),
+      [false, true],
+    );
+  });
+
+  it('misses the time-to-pay target when the median payment takes longer than half the sole-source 31 days', () => {
+    const paidOn = (paid: string) =>
+      targetsOf(1, (reference) =>
+        record(reference, 'paid', 100_000, { submitted: '2026-06-01', delivered: '2026-09-01', paid }),
+      ).timeToPay;
+    assert.deepEqual(paidOn('2026-09-16'), { medianCalendarDays: 15, targetCalendarDays: 15.5, met: true });
+    assert.deepEqual(paidOn('2026-09-17'), { medianCalendarDays: 16, targetCalendarDays: 15.5, met: false });
+  });
+
+  it('tells suppliers apart by their words, not by spacing or case', () => {
+    const names = ['Ann Lee', ' ann  LEE ', 'AnnLee'];
+    const named = (reference: string, i: number) =>
+      withSupplier(record(reference, 'in_progress', 1, {}), names[i] ?? '');
+    assert.equal(targetsOf(names.length, named).uniqueSuppliers.count, 2);
+  });
+
   it('keeps the pilot baselines in calendar days, as the pilot counted them', () => {
     assert.deepEqual(PILOT_BASELINES, {
       soleSource: { endToEndCalendarDays: 57, toReceiveWorkCalendarDays: 26, toPayCalendarDays: 31 },
@@ -345,8 +395,55 @@ describe('pipeline summary', () => {
     assert.deepEqual(numbersIn(summary).filter(Number.isNaN), []);
   });
 
-  it('refuses a day that is not an ISO date', () => {
-    assert.throws(() => pipelineSummary([], '23/11/2026', OPTIONS), RangeError);
+  for (const day of [
+    '23/11/2026',
+    '2026-11-23T00:00:00Z',
+    'Mon 2026-11-23',
+    '12026-11-23',
+    '2026-13-01',
+    '',
+  ]) {
+    it(`refuses "${day}" as the day of the summary`, () => {
+      assert.throws(() => pipelineSummary([], day, OPTIONS), {
+        name: 'RangeError',
+        message: `not an ISO date: ${day}`,
+      });
+    });
+  }
+
+  it('measures each status the same whatever order the timeline lists its entries in', () => {
+    const reversed = RECORDS.map((o) => ({
+      ...o,
+      timeline: Object.fromEntries(Object.entries(o.timeline).reverse()),
+    }));
+    assert.deepEqual(pipelineSummary(reversed, TODAY, OPTIONS), summary);
+  });
+
+  it('lists requests that waited as long by the date they started waiting, then by reference', () => {
+    const waitingSince = (reference: string, date: string) =>
+      record(reference, 'submitted', 100_000, { submitted: date });
+    // Sat 11-14 and Sun 11-15 both count 6 business days to Mon 11-23; two since Mon 11-16 count 5.
+    const waiting = pipelineSummary(
+      [
+        waitingSince('MA-2026-0003', '2026-11-16'),
+        waitingSince('MA-2026-0002', '2026-11-16'),
+        waitingSince('MA-2026-0004', '2026-11-15'),
+        waitingSince('MA-2026-0005', '2026-11-14'),
+        waitingSince('MA-2026-0001', '2026-11-18'),
+      ],
+      TODAY,
+      OPTIONS,
+    ).waiting;
+    assert.deepEqual(
+      waiting.map((w) => [w.reference, w.businessDays]),
+      [
+        ['MA-2026-0005', 6],
+        ['MA-2026-0004', 6],
+        ['MA-2026-0002', 5],
+        ['MA-2026-0003', 5],
+        ['MA-2026-0001', 3],
+      ],
+    );
   });
 
   it('counts a holiday as a working day unless the caller lists it', () => {
