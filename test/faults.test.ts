@@ -193,12 +193,6 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
         'Teams failed some requests',
       );
       if (setup.peopleAreTold) assert.ok(toldToTryAgain > 0, 'the store failed some requests');
-      console.log(
-        'TOLD',
-        toldToTryAgain,
-        connector.sent.filter((x) => x.status !== 200).length,
-        connector.sent.length,
-      );
     });
 
     it('delivers every queued message once, through the failures and after them', async () => {
