@@ -193,7 +193,16 @@ describe('approvals in Teams', function () {
     const certification = lastCardIn('finance');
     answer = await decideOn(certification, 'certify', finance);
     await deliver();
-    answer = await decideOn(answer, 'pay', finance, { method: 'paypal', paymentDate: '2027-02-03' });
+    // Certification (s.34) and payment are in different hands: Farah certified, Dana records the payment.
+    assert.deepEqual(actionsOn(answer), []);
+    const payment = lastCardIn('finance');
+    const paid = { method: 'paypal', paymentDate: '2027-02-03' };
+    answer = await decideOn(payment, 'pay', finance, paid);
+    assert.match(
+      textOf(answer),
+      /You certified this work \(section 34\): someone else in finance must record/,
+    );
+    answer = await decideOn(payment, 'pay', { from: PEOPLE.finance2, channel: 'finance' }, paid);
     assert.match(textOf(answer), new RegExp(`${reference} · paid`));
     await deliver();
 
@@ -283,17 +292,40 @@ describe('approvals in Teams', function () {
     );
   });
 
-  it('answers someone without the role politely, changes nothing and audits it', async () => {
+  it('answers a team member without the role politely, naming who decides, changes nothing and audits it', async () => {
     await registerAll();
     const reference = await submit();
     await deliver();
     const answer = await decideOn(lastCardIn('procurement'), 'vet_go', {
-      from: PEOPLE.colleague,
+      from: PEOPLE.union,
       channel: 'procurement',
     });
-    assert.match(textOf(answer), /Only procurement team can do that/);
+    assert.match(textOf(answer), /Only the procurement team can do that/);
     assert.equal((await bot.store.get(reference))?.status, 'submitted');
     assert.equal((await bot.store.auditTrail(reference)).at(-1)?.reason, 'role');
+  });
+
+  it('shows nothing of a request to someone who may not read it, and keeps their click off its history', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const card = lastCardIn('procurement');
+    const answer = await decideOn(card, 'vet_go', { from: PEOPLE.colleague, channel: 'procurement' });
+    assert.equal(
+      textOf(answer),
+      'You cannot see this request: it is seen by the person who made it, the procurement team, finance, the union and managers.',
+    );
+    const refreshed = await click(
+      'card.refresh',
+      { reference },
+      { from: PEOPLE.colleague, channel: 'procurement' },
+    );
+    assert.doesNotMatch(textOf(refreshed), new RegExp(reference));
+    assert.equal((await bot.store.get(reference))?.status, 'submitted');
+    assert.deepEqual(
+      (await bot.store.auditTrail(reference)).map((e) => e.action),
+      ['submit'],
+    );
   });
 
   it('makes exactly one decision of two simultaneous clicks; the other sees who won', async () => {

@@ -20,7 +20,7 @@ import type { Opportunity } from '../services/opportunity';
 import { composeResults } from './handlers/status';
 import { type Locale, localeOf, t } from '../i18n';
 import { currentCorrelationId } from '../log';
-import { rolesFor } from '../services/roles';
+import { idKey, rolesFor } from '../services/roles';
 import { StoreUnavailableError } from '../services/store';
 import type { Router } from './router';
 import type { Deps, Handler, Reply, TurnRequest } from './turn';
@@ -113,7 +113,8 @@ export class MicroacqBot extends TeamsActivityHandler {
     data: Record<string, unknown>,
   ): Promise<TurnRequest> {
     const { activity } = context;
-    const id = activity.from?.aadObjectId ?? '';
+    // One case for an id everywhere it is kept or compared: Entra ids reach us in either.
+    const id = idKey(activity.from?.aadObjectId ?? '');
     const teamsLocale = this.localeOf(context);
     return {
       actor: {
@@ -193,10 +194,13 @@ export class MicroacqBot extends TeamsActivityHandler {
     verb: string,
     data: Record<string, unknown>,
   ): Promise<{ reply: Reply; locale: Locale }> {
-    const handler = this.router.matchVerb(verb);
+    const route = this.router.matchVerb(verb);
     const req = await this.request(context, '', data);
-    const reply = handler
-      ? await this.runHandler(handler, req)
+    const reply = route
+      ? await this.runHandler(
+          (r, deps) => route.run(r, deps) ?? (route.unusable ?? unusableButton)(r, deps),
+          req,
+        )
       : notice(req.locale, 'unknownAction.text', 'warning');
     return { reply, locale: req.locale };
   }
@@ -371,7 +375,7 @@ export class MicroacqBot extends TeamsActivityHandler {
 /** Where a conversation's reference is kept: a person's own chat by who they are, others by their id. */
 function conversationKeyOf(activity: TurnContext['activity']): string {
   return conversationType(activity) === 'personal' && activity.from?.aadObjectId
-    ? `user:${activity.from.aadObjectId}`
+    ? `user:${idKey(activity.from.aadObjectId)}`
     : `conversation:${activity.conversation?.id ?? ''}`;
 }
 
@@ -384,6 +388,9 @@ function activityKey(activity: TurnContext['activity']): string | undefined {
 function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' | 'attention'): Reply {
   return { card: noticeCard({ title: t(locale, key), lines: [], style }) };
 }
+
+/** A button whose data is not of the shape its route takes: forged, or from a card of another version. */
+const unusableButton: Handler = async (req) => notice(req.locale, 'unknownAction.text', 'warning');
 
 function messageOf(reply: Reply): Partial<Activity> {
   return 'text' in reply

@@ -5,6 +5,7 @@ import type { Locale } from '../i18n';
 import type { Logger } from '../log';
 import type { EventType, WorkflowEvent } from '../services/lifecycle';
 import type { Opportunity } from '../services/opportunity';
+import { idKey } from '../services/roles';
 import {
   CARD_CHANNELS,
   type CardChannel,
@@ -107,7 +108,7 @@ export function createNotifier(
     };
     /** The requester's personal chat if they have one with the bot, else where they submitted. */
     const requesterConversation = async (): Promise<string | undefined> => {
-      for (const key of [`user:${o.requester.aadObjectId}`, `request:${o.reference}`]) {
+      for (const key of [`user:${idKey(o.requester.aadObjectId)}`, `request:${o.reference}`]) {
         if (await registered(key)) return key;
       }
       return undefined;

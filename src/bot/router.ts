@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import type { MessageKey } from '../i18n';
-import type { Handler } from './turn';
+import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from './turn';
 
 /**
  * The route table: command words and card verbs map to small handlers, as in Bolt's
@@ -13,6 +14,17 @@ export interface CommandRoute {
   readonly aliases: readonly string[];
   readonly description: MessageKey;
   readonly handler: Handler;
+}
+
+/** A button's route: the shape of its card data, checked before its handler sees it. */
+export interface ActionRoute {
+  readonly verb: string;
+  /** Whether card data is of the shape the handler takes. */
+  accepts(data: unknown): boolean;
+  /** Runs the handler on the checked data; undefined when the data is not of its shape. */
+  run(req: TurnRequest, deps: Deps): Promise<Reply> | undefined;
+  /** What to answer to data of another shape (a forged or outdated button), if not the general notice. */
+  readonly unusable?: Handler;
 }
 
 export interface CommandMatch {
@@ -50,7 +62,7 @@ function distance(a: string, b: string): number {
 export class Router {
   private readonly commands: CommandRoute[] = [];
   private readonly byWord = new Map<string, CommandRoute>();
-  private readonly verbs = new Map<string, Handler>();
+  private readonly verbs = new Map<string, ActionRoute>();
   private readonly patterns: { readonly pattern: RegExp; readonly route: CommandRoute }[] = [];
 
   command(
@@ -77,9 +89,23 @@ export class Router {
     return this;
   }
 
-  action(verb: string, handler: Handler): this {
+  /** A button: its verb, the zod schema of its card data, and the handler that receives that data. */
+  action<S extends z.ZodType>(
+    verb: string,
+    schema: S,
+    handler: ActionHandler<z.output<S>>,
+    unusable?: Handler,
+  ): this {
     if (this.verbs.has(verb)) throw new Error(`verb "${verb}" is routed twice`);
-    this.verbs.set(verb, handler);
+    this.verbs.set(verb, {
+      verb,
+      accepts: (data) => schema.safeParse(data).success,
+      run: (req, deps) => {
+        const parsed = schema.safeParse(req.data);
+        return parsed.success ? handler(req, deps, parsed.data) : undefined;
+      },
+      ...(unusable ? { unusable } : {}),
+    });
     return this;
   }
 
@@ -96,7 +122,7 @@ export class Router {
     return byPattern ? { route: byPattern.route, args: whole } : undefined;
   }
 
-  matchVerb(verb: string): Handler | undefined {
+  matchVerb(verb: string): ActionRoute | undefined {
     return this.verbs.get(verb);
   }
 

@@ -1,28 +1,36 @@
+import { z } from 'zod';
 import { helpHandler } from './handlers/help';
 import {
+  DiscardData,
   discardDraft,
+  draftNotFound,
+  DraftStepData,
+  EditData,
   editIntakeStep,
   listDrafts,
   nextIntakeStep,
   previousIntakeStep,
   resumeDraft,
+  ReviseData,
+  reviseNotNow,
   reviseRequest,
   startIntake,
   submitIntake,
 } from './handlers/intake';
-import { languageCommand, setLanguage } from './handlers/language';
+import { languageCommand, LanguageData, setLanguage } from './handlers/language';
 import {
   exportRecords,
   listAll,
   listMine,
   listWaiting,
+  PageData,
   search,
   showStatus,
   showSummary,
   turnPage,
 } from './handlers/status';
 import { listChannels, registerChannel } from './handlers/channels';
-import { decideFromCard, refreshCard, showHistory } from './handlers/decide';
+import { DecideData, decideFromCard, RefreshData, refreshCard, showHistory } from './handlers/decide';
 import { Router } from './router';
 
 /** Every command word and card verb the bot answers, in one place. */
@@ -68,19 +76,20 @@ export function createRoutes(): Router {
   ]);
   router.command('export', { en: 'export', fr: 'exporter' }, 'commands.export', exportRecords, ['csv']);
   router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
-  router.action('help.show', help);
-  router.action('list.page', turnPage);
-  router.action('decide', decideFromCard);
-  router.action('card.refresh', refreshCard);
-  router.action('intake.new', startIntake);
-  router.action('intake.drafts', listDrafts);
-  router.action('intake.resume', resumeDraft);
-  router.action('intake.next', nextIntakeStep);
-  router.action('intake.back', previousIntakeStep);
-  router.action('intake.edit', editIntakeStep);
-  router.action('intake.discard', discardDraft);
-  router.action('intake.submit', submitIntake);
-  router.action('intake.revise', reviseRequest);
-  router.action('language.set', setLanguage);
+  const nothing = z.object({});
+  router.action('help.show', nothing, help);
+  router.action('list.page', PageData, turnPage);
+  router.action('decide', DecideData, decideFromCard);
+  router.action('card.refresh', RefreshData, refreshCard);
+  router.action('intake.new', nothing, startIntake);
+  router.action('intake.drafts', nothing, listDrafts);
+  router.action('intake.resume', DraftStepData, resumeDraft, draftNotFound);
+  router.action('intake.next', DraftStepData, nextIntakeStep, draftNotFound);
+  router.action('intake.back', DraftStepData, previousIntakeStep, draftNotFound);
+  router.action('intake.edit', EditData, editIntakeStep, draftNotFound);
+  router.action('intake.discard', DiscardData, discardDraft, draftNotFound);
+  router.action('intake.submit', DraftStepData, submitIntake, draftNotFound);
+  router.action('intake.revise', ReviseData, reviseRequest, reviseNotNow);
+  router.action('language.set', LanguageData, setLanguage);
   return router;
 }

@@ -3,16 +3,11 @@ import { reminderCard } from '../cards/opportunity';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { businessDaysBetween } from '../services/business-days';
-import { decide } from '../services/lifecycle';
+import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import type { Opportunity } from '../services/opportunity';
 import { SYSTEM_ACTOR } from '../services/roles';
 import { channelKey, waitingOn } from '../services/routing';
-import {
-  ConcurrencyError,
-  everyRecord,
-  type OpportunityStore,
-  StoreUnavailableError,
-} from '../services/store';
+import { everyRecord, type OpportunityStore, StoreUnavailableError } from '../services/store';
 import type { Notifier } from './notify';
 
 /**
@@ -30,6 +25,7 @@ export class Scheduler {
     private readonly store: OpportunityStore,
     private readonly config: Config,
     private readonly notifier: Notifier,
+    private readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -68,38 +64,22 @@ export class Scheduler {
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
     const today = now.slice(0, 10);
     for await (const o of everyRecord(this.store, { statuses: ['submitted', 'in_approval'] }, 200)) {
-      await this.closeConsultation(o, now, today);
+      await this.closeConsultation(o, today);
       await this.remind(o, now, today);
     }
   }
 
-  private async closeConsultation(o: Opportunity, now: string, today: string): Promise<void> {
+  /** A consultation whose last day has come closes; if someone acted first, the change path decides again. */
+  private async closeConsultation(o: Opportunity, today: string): Promise<void> {
     if (o.status !== 'in_approval' || o.consultation.status !== 'open') return;
     if (!o.consultation.closesOn || o.consultation.closesOn > today) return;
-    const outcome = decide(o, 'close_consultation', {}, SYSTEM_ACTOR, {
-      now,
-      consultationDays: this.config.consultationBusinessDays,
+    await this.change({
+      kind: 'decide',
+      actor: SYSTEM_ACTOR,
+      reference: o.reference,
+      action: 'close_consultation',
+      payload: {},
     });
-    if (!outcome.ok) return;
-    try {
-      const next = await this.store.transition(
-        outcome.next,
-        o.version,
-        {
-          at: now,
-          actor: { aadObjectId: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
-          action: 'close_consultation',
-          from: o.status,
-          to: outcome.next.status,
-          outcome: 'applied',
-        },
-        outcome.events,
-      );
-      await this.notifier.notify(next, outcome.events);
-    } catch (err) {
-      // Someone acted on the record meanwhile; the next tick looks again.
-      if (!(err instanceof ConcurrencyError)) throw err;
-    }
   }
 
   private async remind(o: Opportunity, now: string, today: string): Promise<void> {

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import * as restify from 'restify';
 import type { Config } from '../config';
 import { type Logger, withCorrelation } from '../log';
+import { applyChange } from '../services/change';
 import type { OpportunityStore } from '../services/store';
 import { createAdapter } from './adapter';
 import { MicroacqBot } from './bot';
-import { InProcessEvents } from './events';
 import { exportDir, exportFile } from './exports';
 import { isRecord, readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
@@ -51,7 +51,6 @@ function summaryOf(a: Record<string, unknown>): { correlationId: string; fields:
 export interface ServerOptions {
   /** The clock handlers read; tests fix it to a known day. */
   readonly now?: () => Date;
-  readonly events?: InProcessEvents;
   /** Run the scheduler and the outbox sender on their own timers (tests drive them with `tick`). */
   readonly background?: boolean;
 }
@@ -63,12 +62,20 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const adapter = createAdapter(config, log);
-  const events = options.events ?? new InProcessEvents(log);
   const now = options.now ?? (() => new Date());
   const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now });
   const notifier = createNotifier(store, config, log, () => sender.kick(), now);
-  const bot = new MicroacqBot(createRoutes(), { store, config, log, now, events, notifier });
-  const scheduler = new Scheduler(store, config, notifier, log, now);
+  const change = (request: Parameters<typeof applyChange>[1]) =>
+    applyChange(
+      {
+        store,
+        notify: (record, events) => notifier.notify(record, events),
+        clock: () => ({ now: now().toISOString(), consultationDays: config.consultationBusinessDays }),
+      },
+      request,
+    );
+  const bot = new MicroacqBot(createRoutes(), { store, config, log, now, notifier, change });
+  const scheduler = new Scheduler(store, config, notifier, change, log, now);
   await useConfiguredChannels(store, config, log);
   if (options.background ?? true) {
     sender.start();

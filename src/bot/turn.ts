@@ -2,8 +2,8 @@ import type { Card } from '../cards';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
+import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import type { ConversationReferenceJson, OpportunityStore } from '../services/store';
-import type { EventSink } from './events';
 import type { Notifier } from './notify';
 import type { Logger } from '../log';
 
@@ -30,9 +30,10 @@ export interface Deps {
   readonly config: Config;
   readonly log: Logger;
   readonly now: () => Date;
-  readonly events: EventSink;
   /** Queues the messages a change causes (cards to teams, lines to the requester) in the durable outbox. */
   readonly notifier: Notifier;
+  /** Every change to a request goes through here (services/change.ts). */
+  readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>;
 }
 
 /**
@@ -44,3 +45,6 @@ export type Reply =
   { readonly card: Card; readonly placement?: 'replace' | 'new' } | { readonly text: string };
 
 export type Handler = (req: TurnRequest, deps: Deps) => Promise<Reply>;
+
+/** A button's handler: its card data has passed the schema its route declares. */
+export type ActionHandler<D> = (req: TurnRequest, deps: Deps, data: D) => Promise<Reply>;

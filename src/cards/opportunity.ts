@@ -1,6 +1,7 @@
 import { type Locale, t } from '../i18n';
 import en from '../i18n/en.json';
 import { formatDate, formatDateTime, formatMoney } from '../i18n/format';
+import { type Reader, seesFundReservation } from '../services/access';
 import { businessDaysBetween } from '../services/business-days';
 import {
   DECISION_INPUTS,
@@ -20,7 +21,7 @@ import {
 } from '../services/lifecycle';
 import { deliveryDueOn, type Opportunity } from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
-import type { ActingRole, Actor } from '../services/roles';
+import type { ActingRole } from '../services/roles';
 import type { CardChannel } from '../services/routing';
 import type { AuditEntry } from '../services/store';
 import { type CardAction, cardAction } from './actions';
@@ -32,7 +33,7 @@ import { type Card, expand } from './template';
  */
 
 /** A person (a click or a refresh), or a channel whose team acts on the card posted there. */
-export type Viewer = { readonly actor: Actor } | { readonly channel: CardChannel };
+export type Viewer = Reader;
 
 export interface CardNote {
   readonly text: string;
@@ -93,15 +94,6 @@ function decisionAction(
     ],
   });
   return { type: 'Action.ShowCard', title, card: form };
-}
-
-/**
- * Fund reservation numbers are finance's business: shown to finance and the procurement team (and in
- * their channels), not to requesters, the union or managers, who see that the funds are approved.
- */
-function seesFundReservation(viewer: Viewer): boolean {
-  if ('channel' in viewer) return viewer.channel === 'finance' || viewer.channel === 'procurement';
-  return viewer.actor.roles.has('finance') || viewer.actor.roles.has('procurement');
 }
 
 /** The roles someone may be waiting on, in words. */

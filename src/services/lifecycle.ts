@@ -10,7 +10,7 @@ import {
   type Status,
   TERMINAL_STATUSES,
 } from './opportunity';
-import type { ActingRole, Actor } from './roles';
+import { type ActingRole, type Actor, sameId } from './roles';
 import { checkContent, type Problem } from './rules';
 
 /**
@@ -65,10 +65,20 @@ export interface WorkflowEvent {
   readonly comment?: string;
 }
 
-export type RefusalCode = 'wrong_state' | 'role' | 'own_request' | 'invalid_input' | 'guard';
+export type RefusalCode =
+  'wrong_state' | 'role' | 'own_request' | 'separation_of_duties' | 'invalid_input' | 'guard';
+
+/**
+ * Duties the Directive on Delegation of Spending and Financial Authorities, and the pilot's process, keep in
+ * different hands on one request: who vetted it does not approve its funds; who certified it (s.34) does
+ * not record its payment.
+ */
+export type Duty = 'vetted' | 'certified';
 
 export interface Refusal {
   readonly code: RefusalCode;
+  /** For separation of duties: the duty the person already held on this request. */
+  readonly duty?: Duty;
   /** For guards: which rule; for invalid input: the fields. */
   readonly problems?: readonly Problem[];
   readonly guard?: Guard;
@@ -147,6 +157,9 @@ export type ActionName = keyof typeof PAYLOADS;
 export type Payload<A extends ActionName> = z.infer<(typeof PAYLOADS)[A]>;
 export const ACTIONS = Object.keys(PAYLOADS) as ActionName[];
 
+/** The parts of a record that decisions taken side by side in one status are about. */
+export type Aspect = 'content' | 'funds' | 'consultation' | 'translation' | 'questions' | 'delivery';
+
 interface Step {
   readonly to: Status;
   readonly patch?: (o: Opportunity) => Partial<Opportunity>;
@@ -164,6 +177,13 @@ interface ActionSpec<A extends ActionName> {
   readonly when?: (o: Opportunity) => Guard | undefined;
   /** Rules on what was typed, or on the date; a broken one refuses the action. */
   readonly guard?: (o: Opportunity, p: Payload<A>, clock: Clock) => Guard | Problem[] | undefined;
+  /** The person who held this other duty on the request may not take this action. */
+  readonly notBy?: { readonly duty: Duty; readonly holder: (o: Opportunity) => Person | undefined };
+  /**
+   * What the action decides on besides the status: a click from a card older than the record goes ahead
+   * only if nothing it decides on, and not the status, changed since the card was shown.
+   */
+  readonly decidesOn: readonly Aspect[];
   readonly step: (o: Opportunity, p: Payload<A>, actor: Person, clock: Clock) => Step;
 }
 
@@ -198,6 +218,15 @@ function approvalStep(o: Opportunity, patch: Partial<Opportunity>, event: EventT
   return { to: 'in_approval', patch: () => patch, events, ...(comment ? { comment } : {}) };
 }
 
+const EVERY_ASPECT: readonly Aspect[] = [
+  'content',
+  'funds',
+  'consultation',
+  'translation',
+  'questions',
+  'delivery',
+];
+
 /** Passers who have not declined: who a draw can still choose. */
 const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
 /** Funds are decided once: after approval, finance's buttons on the request are spent. */
@@ -208,6 +237,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   resubmit: {
     from: ['changes_requested'],
     roles: ['requester'],
+    decidesOn: ['content'],
     guard: (_o, p, clock) => nonEmpty(checkContent(p.content, today(clock))),
     step: (_o, p) => ({
       to: 'submitted',
@@ -218,9 +248,11 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   vet_go: {
     from: ['submitted'],
     roles: ['procurement'],
-    step: (_o, _p, _a, clock) => ({
+    decidesOn: [],
+    step: (_o, _p, actor, clock) => ({
       to: 'in_approval',
       patch: () => ({
+        vettedBy: actor,
         consultation: {
           status: 'open',
           opensAt: clock.now,
@@ -233,6 +265,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   vet_no_go: {
     from: ['submitted'],
     roles: ['procurement'],
+    decidesOn: [],
     step: (_o, p) => ({
       to: 'rejected',
       patch: () => ({ decisionNote: p.reason }),
@@ -243,6 +276,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   request_edits: {
     from: ['submitted'],
     roles: ['procurement'],
+    decidesOn: [],
     step: (_o, p) => ({
       to: 'changes_requested',
       patch: () => ({ decisionNote: p.comment }),
@@ -253,7 +287,9 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   approve_funds: {
     from: ['in_approval'],
     roles: ['finance'],
+    decidesOn: ['funds'],
     when: fundsOpen,
+    notBy: { duty: 'vetted', holder: (o) => o.vettedBy },
     step: (o, p, actor, clock) =>
       approvalStep(
         o,
@@ -273,6 +309,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   reject_funds: {
     from: ['in_approval'],
     roles: ['finance'],
+    decidesOn: ['funds'],
     when: fundsOpen,
     step: (_o, p) => ({
       to: 'rejected',
@@ -284,6 +321,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   request_funds_changes: {
     from: ['in_approval'],
     roles: ['finance'],
+    decidesOn: ['funds'],
     when: fundsOpen,
     step: (_o, p) => ({
       to: 'changes_requested',
@@ -295,6 +333,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   acknowledge: {
     from: ['in_approval'],
     roles: ['union'],
+    decidesOn: ['consultation'],
     when: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_open'),
     step: (o) =>
       approvalStep(
@@ -306,6 +345,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   raise_concern: {
     from: ['in_approval'],
     roles: ['union'],
+    decidesOn: ['consultation'],
     when: (o) =>
       o.consultation.status === 'open' || o.consultation.status === 'acknowledged'
         ? undefined
@@ -320,6 +360,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   answer_concern: {
     from: ['in_approval'],
     roles: ['procurement'],
+    decidesOn: ['consultation'],
     when: (o) => (o.consultation.status === 'concern_raised' ? undefined : 'no_concern_raised'),
     step: (o, p) =>
       approvalStep(
@@ -332,6 +373,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   close_consultation: {
     from: ['in_approval'],
     roles: ['system'],
+    decidesOn: ['consultation'],
     when: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_open'),
     guard: (o, _p, clock) =>
       o.consultation.closesOn && today(clock) < o.consultation.closesOn
@@ -342,13 +384,15 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   },
   confirm_translation: {
     from: ['in_approval'],
-    roles: ['requester', 'procurement'],
+    roles: ['procurement'],
+    decidesOn: ['translation'],
     when: (o) => (o.translationConfirmed ? 'translation_already_confirmed' : undefined),
     step: (o) => approvalStep(o, { translationConfirmed: true }, 'translation_confirmed'),
   },
   post: {
     from: ['in_approval'],
     roles: ['procurement'],
+    decidesOn: EVERY_ASPECT,
     when: (o) => {
       if (o.finance.fundsStatus !== 'approved') return 'funds_not_approved';
       if (!consultationClosed(o)) return 'consultation_not_closed';
@@ -361,6 +405,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   record_question: {
     from: ['posted'],
     roles: ['procurement'],
+    decidesOn: ['questions'],
     step: (o) => ({
       to: 'posted',
       patch: () => ({ selection: { ...o.selection, questions: o.selection.questions + 1 } }),
@@ -370,6 +415,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   close_applications: {
     from: ['posted'],
     roles: ['procurement'],
+    decidesOn: [],
     guard: (_o, p) => (p.passed > p.applications ? 'passed_exceeds_applications' : undefined),
     step: (o, p) => ({
       to: 'closed',
@@ -380,6 +426,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   select_supplier: {
     from: ['closed'],
     roles: ['procurement'],
+    decidesOn: [],
     when: (o) => (remainingPassers(o) < 1 ? 'no_passing_applicant' : undefined),
     guard: (o, p) => {
       if (p.candidates.length !== remainingPassers(o)) return 'draw_mismatch';
@@ -406,12 +453,14 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   no_award: {
     from: ['closed'],
     roles: ['procurement'],
+    decidesOn: [],
     when: (o) => (remainingPassers(o) > 0 ? 'passing_applicant_exists' : undefined),
     step: () => ({ to: 'cancelled', patch: () => ({ decisionNote: 'no_award' }), events: ['cancelled'] }),
   },
   supplier_declined: {
     from: ['supplier_selected'],
     roles: ['procurement'],
+    decidesOn: [],
     step: (o, p) => ({
       to: 'closed',
       patch: () => ({
@@ -431,11 +480,13 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   sign_terms: {
     from: ['supplier_selected'],
     roles: ['procurement'],
+    decidesOn: [],
     step: () => ({ to: 'in_progress', events: ['terms_signed'] }),
   },
   deliver: {
     from: ['in_progress'],
     roles: ['requester', 'procurement'],
+    decidesOn: [],
     step: (o, p) => ({
       to: 'delivered',
       patch: () => ({ delivery: { ...o.delivery, deliveredLink: p.link } }),
@@ -445,11 +496,13 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   accept: {
     from: ['delivered'],
     roles: ['requester'],
+    decidesOn: [],
     step: () => ({ to: 'accepted', events: ['accepted'] }),
   },
   request_revisions: {
     from: ['delivered'],
     roles: ['requester'],
+    decidesOn: [],
     step: (o, p) => ({
       to: 'in_progress',
       patch: () => ({ delivery: { ...o.delivery, revisionsRequested: o.delivery.revisionsRequested + 1 } }),
@@ -460,6 +513,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   extend: {
     from: ['in_progress'],
     roles: ['procurement'],
+    decidesOn: ['delivery'],
     guard: (o, p) => (p.newDeliveryDate <= deliveryDueOn(o) ? 'extension_not_later' : undefined),
     step: (o, p) => ({
       to: 'in_progress',
@@ -471,6 +525,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   terminate: {
     from: ['in_progress', 'delivered'],
     roles: ['procurement'],
+    decidesOn: ['delivery'],
     step: (o, p) => ({
       to: 'terminated',
       patch: () => ({ delivery: { ...o.delivery, terminationReason: p.reason } }),
@@ -481,6 +536,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   certify: {
     from: ['accepted'],
     roles: ['finance'],
+    decidesOn: [],
     step: (o, _p, actor, clock) => ({
       to: 'certified',
       patch: () => ({ finance: { ...o.finance, section34Certifier: actor, section34At: clock.now } }),
@@ -490,6 +546,8 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   pay: {
     from: ['certified'],
     roles: ['finance'],
+    decidesOn: [],
+    notBy: { duty: 'certified', holder: (o) => o.finance.section34Certifier },
     step: (o, p) => ({
       to: 'paid',
       patch: () => ({ finance: { ...o.finance, paymentMethod: p.method, paymentDate: p.paymentDate } }),
@@ -499,6 +557,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   cancel: {
     from: BEFORE_AWARD,
     roles: ['requester', 'procurement'],
+    decidesOn: EVERY_ASPECT,
     step: (_o, p) => ({
       to: 'cancelled',
       patch: () => ({ decisionNote: p.reason }),
@@ -515,12 +574,54 @@ function nonEmpty(problems: Problem[]): Problem[] | undefined {
 /** The roles `actor` holds toward `o`: their configured roles, plus "requester" on their own record. */
 export function actingRoles(o: Pick<Opportunity, 'requester'>, actor: Actor): Set<ActingRole> {
   const roles = new Set<ActingRole>(actor.roles);
-  if (actor.id === o.requester.aadObjectId) roles.add('requester');
+  if (sameId(actor.id, o.requester.aadObjectId)) roles.add('requester');
   return roles;
 }
 
-export function specOf(action: ActionName): { from: readonly Status[]; roles: readonly ActingRole[] } {
+export function specOf(action: ActionName): {
+  from: readonly Status[];
+  roles: readonly ActingRole[];
+  decidesOn: readonly Aspect[];
+} {
   return SPECS[action];
+}
+
+/** A change applied to a record, as its audit trail keeps it. */
+export interface AppliedChange {
+  readonly action: string;
+  readonly actorId: string;
+  readonly from?: Status;
+  readonly to?: Status;
+}
+
+export type SinceCard<C extends AppliedChange = AppliedChange> =
+  /** Nothing the click decides on changed since its card: judge it on the record as it is. */
+  | { readonly kind: 'current' }
+  /** The same person already did this since the card: the click counts once. */
+  | { readonly kind: 'duplicate'; readonly change: C }
+  /** Someone decided first on what the click decides on: the click is not applied. */
+  | { readonly kind: 'decided'; readonly change: C };
+
+/**
+ * The first decision wins: a click from a card older than the record (two people on one card, a double
+ * click, a card left open) is judged against the changes applied since, oldest first. A change of status,
+ * or of anything the click's action decides on, means the click answered a question that is no longer
+ * asked; changes to other parts (finance and the union acting side by side) leave it standing.
+ */
+export function sinceCard<C extends AppliedChange>(
+  action: ActionName,
+  actorId: string,
+  changes: readonly C[],
+): SinceCard<C> {
+  const same = changes.find((c) => c.action === action && sameId(c.actorId, actorId));
+  if (same) return { kind: 'duplicate', change: same };
+  const mine = SPECS[action].decidesOn;
+  const clash = changes.find(
+    (c) =>
+      c.from !== c.to ||
+      (c.action in SPECS && SPECS[c.action as ActionName].decidesOn.some((a) => mine.includes(a))),
+  );
+  return clash ? { kind: 'decided', change: clash } : { kind: 'current' };
 }
 
 /** Whether the record is in a shape where `action` can work: what decides if its button is shown. */
@@ -541,6 +642,7 @@ function authorize(o: Opportunity, action: ActionName, actor: Actor): RefusalCod
   // Separation of duties: on their own record a person acts only as its requester.
   const isOwn = held.has('requester');
   if (isOwn && !spec.roles.includes('requester')) return 'own_request';
+  if (spec.notBy && sameId(spec.notBy.holder(o)?.aadObjectId, actor.id)) return 'separation_of_duties';
   return undefined;
 }
 
@@ -553,6 +655,9 @@ export function decide(
   clock: Clock,
 ): Outcome {
   const denied = authorize(o, action, actor);
+  if (denied === 'separation_of_duties') {
+    return { ok: false, refusal: { code: denied, duty: SPECS[action].notBy?.duty } };
+  }
   if (denied) return { ok: false, refusal: { code: denied } };
   const unfit = SPECS[action].when?.(o);
   if (unfit) return { ok: false, refusal: { code: 'guard', guard: unfit } };

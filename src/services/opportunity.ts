@@ -163,6 +163,8 @@ export const Opportunity = OpportunityContent.extend({
   version: z.number().int().positive(),
   status: Status,
   requester: Person,
+  /** Who said go: they may not also approve the funds. */
+  vettedBy: Person.optional(),
   locale: z.enum(['en', 'fr']),
   createdAt: IsoDateTime,
   updatedAt: IsoDateTime,

@@ -16,6 +16,16 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'Microacq', roles: new Set(['system']) };
 
+/** Entra object ids are GUIDs that reach us in either case: one id, whatever its case. */
+export function idKey(id: string): string {
+  return id.toLowerCase();
+}
+
+/** Whether two object ids name the same person. */
+export function sameId(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a !== '' && idKey(a) === idKey(b);
+}
+
 /** Role mapping: each configured role lists Entra object ids or group ids. */
 export type RoleMapping = Readonly<Record<ConfiguredRole, readonly string[]>>;
 
@@ -28,10 +38,10 @@ export function rolesFor(
   objectId: string,
   groupIds: readonly string[] = [],
 ): Set<ConfiguredRole> {
-  const ids = new Set([objectId, ...groupIds].map((id) => id.toLowerCase()));
+  const ids = new Set([objectId, ...groupIds].map(idKey));
   const roles = new Set<ConfiguredRole>();
   for (const role of CONFIGURED_ROLES) {
-    if (mapping[role].some((id) => ids.has(id.toLowerCase()))) roles.add(role);
+    if (mapping[role].some((id) => ids.has(idKey(id)))) roles.add(role);
   }
   return roles;
 }

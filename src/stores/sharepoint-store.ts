@@ -23,6 +23,7 @@ import {
 } from '../services/store';
 import type { WorkflowEvent } from '../services/lifecycle';
 import { matchesText, searchWords } from '../services/search';
+import { idKey } from '../services/roles';
 import type { SqliteStore } from './sqlite-store';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
 
@@ -220,7 +221,7 @@ export class SharePointStore implements OpportunityStore {
       Title: o.title,
       Reference: o.reference,
       Status: o.status,
-      RequesterId: o.requester.aadObjectId,
+      RequesterId: idKey(o.requester.aadObjectId),
       RequesterName: o.requester.name.slice(0, SINGLE_LINE_MAX),
       Branch: o.client.branch,
       CreatedAt: new Date(o.createdAt).toISOString(),
@@ -514,7 +515,7 @@ export class SharePointStore implements OpportunityStore {
     if (filter.statuses)
       clauses.push(`(${filter.statuses.map((s) => `fields/Status eq ${odataString(s)}`).join(' or ')})`);
     if (filter.requesterId !== undefined)
-      clauses.push(`fields/RequesterId eq ${odataString(filter.requesterId)}`);
+      clauses.push(`fields/RequesterId eq ${odataString(idKey(filter.requesterId))}`);
     if (filter.branch !== undefined) clauses.push(`fields/Branch eq ${odataString(filter.branch)}`);
     if (filter.createdSince !== undefined) {
       clauses.push(`fields/CreatedKey ge ${odataString(new Date(filter.createdSince).toISOString())}`);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
 import { searchWords } from '../services/search';
 import { type NewOpportunity, Opportunity, Reference, Status } from '../services/opportunity';
+import { idKey } from '../services/roles';
 import {
   type AuditEntry,
   ConcurrencyError,
@@ -212,6 +213,17 @@ const MIGRATIONS: readonly Migration[] = [
         DELETE FROM opportunities_text WHERE rowid = old.rowid;
         INSERT INTO opportunities_text (rowid, body) VALUES (new.rowid, coalesce(json_extract(new.data, '$.title'), '') || ' ' || coalesce(json_extract(new.data, '$.shortDescription'), '') || ' ' || new.branch || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(new.data, '$.requiredSkills')), ''));
       END;
+    `,
+  },
+  {
+    version: 7,
+    name: 'object ids in one case',
+    // Entra ids reach the bot in either case; they are kept in lower case, as the bot now writes them.
+    sql: `
+      UPDATE opportunities SET requester_id = lower(requester_id);
+      UPDATE OR REPLACE drafts SET owner_id = lower(owner_id);
+      UPDATE OR REPLACE preferences SET user_id = lower(user_id);
+      UPDATE OR REPLACE conversations SET key = 'user:' || lower(substr(key, 6)) WHERE key LIKE 'user:%';
     `,
   },
 ];
@@ -522,7 +534,7 @@ function whereOf(filter: OpportunityFilter, after?: readonly [string, string]) {
   }
   if (filter.requesterId !== undefined) {
     clauses.push('requester_id = ?');
-    params.push(filter.requesterId);
+    params.push(idKey(filter.requesterId));
   }
   if (filter.branch !== undefined) {
     clauses.push('branch = ?');
@@ -1124,7 +1136,7 @@ export class SqliteStore implements OpportunityStore {
       reference: o.reference,
       version: o.version,
       status: o.status,
-      requester_id: o.requester.aadObjectId,
+      requester_id: idKey(o.requester.aadObjectId),
       branch: o.client.branch,
       created_at: utc(o.createdAt),
       updated_at: utc(o.updatedAt),

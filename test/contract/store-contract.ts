@@ -10,6 +10,7 @@ import {
 } from '../../src/services/store';
 import {
   actor,
+  PROCUREMENT,
   contentAt,
   type FixtureOptions,
   newOpportunity,
@@ -251,17 +252,12 @@ export function describeStoreContract(
 
       it('carries a record through successive versions', async () => {
         let record = await create();
-        for (const [action, payload] of [
-          ['vet_go', {}],
-          ['confirm_translation', {}],
-          ['approve_funds', { fundReservationNumber: 'FR-1' }],
+        for (const [action, payload, by] of [
+          ['vet_go', {}, PROCUREMENT],
+          ['confirm_translation', {}, PROCUREMENT],
+          ['approve_funds', { fundReservationNumber: 'FR-1' }, actor('finance-1', 'Finance', 'finance')],
         ] as const) {
-          const { next, audit } = step(
-            record,
-            action,
-            payload,
-            actor('finance-1', 'Finance', 'finance', 'procurement'),
-          );
+          const { next, audit } = step(record, action, payload, by);
           record = await store.transition(next, record.version, audit);
         }
         assert.equal(record.version, 4);

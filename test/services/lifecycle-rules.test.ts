@@ -675,3 +675,56 @@ describe('lifecycle rules: buttons on the cards', () => {
     }
   });
 });
+
+describe('lifecycle rules: separation of duties', () => {
+  const vetted = (by: Actor): Opportunity => ({
+    ...consulting('open'),
+    vettedBy: { aadObjectId: by.id, name: by.name },
+  });
+  const BOTH = person('proc-fin', 'procurement', 'finance');
+
+  it('records who vetted a request', () => {
+    const outcome = decide(inStatus('submitted'), 'vet_go', {}, PROCUREMENT, clock());
+    assert.deepEqual(outcome.ok && outcome.next.vettedBy, {
+      aadObjectId: PROCUREMENT.id,
+      name: PROCUREMENT.name,
+    });
+  });
+
+  it('keeps the person who vetted a request from approving its funds, whatever the case of their id', () => {
+    for (const id of ['proc-fin', 'PROC-FIN']) {
+      const outcome = decide(vetted(BOTH), 'approve_funds', PAYLOAD.approve_funds, { ...BOTH, id }, clock());
+      assert.deepEqual(!outcome.ok && outcome.refusal, { code: 'separation_of_duties', duty: 'vetted' });
+    }
+    assert.equal(decide(vetted(PROCUREMENT), 'approve_funds', PAYLOAD.approve_funds, BOTH, clock()).ok, true);
+  });
+
+  it('keeps the person who certified the work (s.34) from recording its payment', () => {
+    const certified = decide(inStatus('accepted'), 'certify', {}, FINANCE, clock());
+    assert.ok(certified.ok);
+    const again = decide(certified.next, 'pay', PAYLOAD.pay, FINANCE, clock());
+    assert.deepEqual(!again.ok && again.refusal, { code: 'separation_of_duties', duty: 'certified' });
+    assert.equal(decide(certified.next, 'pay', PAYLOAD.pay, person('fin-2', 'finance'), clock()).ok, true);
+  });
+
+  it('keeps a requester from confirming the translation of their own request, whatever roles they hold', () => {
+    const own = person(REQUESTER.id.toUpperCase(), 'procurement');
+    const outcome = decide(
+      inApproval({ translationConfirmed: false }),
+      'confirm_translation',
+      {},
+      own,
+      clock(),
+    );
+    assert.deepEqual(!outcome.ok && outcome.refusal.code, 'own_request');
+  });
+
+  it('takes an id in another case as the same person on their own request', () => {
+    const own = person(REQUESTER.id.toUpperCase(), 'procurement', 'finance');
+    for (const action of ['vet_go', 'approve_funds'] as const) {
+      const record = action === 'vet_go' ? inStatus('submitted') : consulting('open');
+      const outcome = decide(record, action, PAYLOAD[action], own, clock());
+      assert.deepEqual(!outcome.ok && outcome.refusal.code, 'own_request', action);
+    }
+  });
+});

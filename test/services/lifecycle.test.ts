@@ -37,7 +37,7 @@ const PROCESS_MAP = `
   raise_concern         | in_approval                                        | union                   | =
   answer_concern        | in_approval                                        | procurement             | =
   close_consultation    | in_approval                                        | system                  | =
-  confirm_translation   | in_approval                                        | requester procurement   | =
+  confirm_translation   | in_approval                                        | procurement             | =
   post                  | in_approval                                        | procurement             | posted
   record_question       | posted                                             | procurement             | =
   close_applications    | posted                                             | procurement             | closed

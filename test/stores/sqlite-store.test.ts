@@ -152,6 +152,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [4, 'text search'],
           [5, 'handled activities'],
           [6, 'pending notifications'],
+          [7, 'object ids in one case'],
         ],
       );
     } finally {

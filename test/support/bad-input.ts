@@ -432,7 +432,7 @@ const tamperedDecisions: BadInput[] = [
     contentType: JSON_TYPE,
     verb: 'decide',
     body: decideWith((c) => ({ reference: c.submitted, version: '1', action: 'vet_go' }), s),
-    expect: says(s, 'decisions.refusals.role', { roles: t(localeOf(s), 'roles.procurement') }),
+    expect: says(s, 'decisions.refusals.role', { who: t(localeOf(s), 'decisions.refusals.who.procurement') }),
   })),
   ...(
     [

@@ -161,6 +161,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 export const PEOPLE = {
   requester: { id: '29:requester', aadObjectId: 'aad-requester', name: 'Riley Tremblay' },
   finance: { id: '29:finance', aadObjectId: 'aad-finance', name: 'Farah Haddad' },
+  finance2: { id: '29:finance2', aadObjectId: 'aad-finance2', name: 'Dana Cho' },
   union: { id: '29:union', aadObjectId: 'aad-union', name: 'Samuel Okafor' },
   procurement: { id: '29:procurement', aadObjectId: 'aad-procurement', name: 'Priya Raman' },
   procurement2: { id: '29:procurement2', aadObjectId: 'aad-procurement2', name: 'Alex Martin' },
@@ -169,7 +170,7 @@ export const PEOPLE = {
 } as const;
 
 export const ROLE_ENV = {
-  ROLE_FINANCE: PEOPLE.finance.aadObjectId,
+  ROLE_FINANCE: `${PEOPLE.finance.aadObjectId},${PEOPLE.finance2.aadObjectId}`,
   ROLE_UNION: PEOPLE.union.aadObjectId,
   ROLE_PROCUREMENT: `${PEOPLE.procurement.aadObjectId},${PEOPLE.procurement2.aadObjectId}`,
   ROLE_MANAGER: PEOPLE.manager.aadObjectId,

@@ -15,15 +15,16 @@ import {
   nextStep,
   previousStep,
   type Step,
+  STEPS,
   toContent,
 } from '../../services/intake';
-import { decide, submit } from '../../services/lifecycle';
 import { lookback, lookbackSince } from '../../services/lookback';
 import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
 import type { Problem } from '../../services/rules';
 import { type Draft, StoreUnavailableError } from '../../services/store';
 import { KeyedLock } from '../keyed-lock';
-import type { Deps, Handler, Reply, TurnRequest } from '../turn';
+import { sameId } from '../../services/roles';
+import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
 
 /**
  * The intake conversation: each button saves the draft and answers with the card for the next step, in
@@ -45,7 +46,17 @@ const DraftData = z.object({
 });
 type DraftData = z.infer<typeof DraftData>;
 
-const DraftRef = z.object({ draftId: z.uuid() });
+/** What every button of an intake card carries: which draft, and the step whose inputs it holds. */
+export const DraftStepData = z.object({
+  draftId: z.uuid(),
+  // A step this bot never wrote is as good as none: the draft's own step is used.
+  step: z.enum(STEPS).optional().catch(undefined),
+});
+type DraftStepData = z.output<typeof DraftStepData>;
+export const EditData = DraftStepData.extend({ target: z.enum(FORM_STEPS).catch('basics') });
+/** Discarded from the list of drafts (the list stays), or from the form. */
+export const DiscardData = DraftStepData.extend({ from: z.literal('list').optional().catch(undefined) });
+export const ReviseData = z.object({ reference: z.string().regex(REFERENCE_PATTERN) });
 
 const locks = new KeyedLock();
 const today = (deps: Deps) => deps.now().toISOString().slice(0, 10);
@@ -116,25 +127,28 @@ async function stepCard(
   return { card: intakeCard({ locale: req.locale, draftId, step, fields, problems, lookback: lb }) };
 }
 
+/** The answer to a button of a draft that is not the person's, or no longer exists. */
+export const draftNotFound: Handler = async (req) =>
+  notice(req, 'intake.drafts.notFound', { style: 'warning' });
+
 /** Runs `work` on the person's draft named by the card, one click at a time per draft. */
-function withDraft(
-  work: (req: TurnRequest, deps: Deps, draft: Draft, data: DraftData) => Promise<Reply>,
-): Handler {
-  return async (req, deps) => {
-    const ref = DraftRef.safeParse(req.data);
-    if (!ref.success || !req.actor.id) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
-    const { draftId } = ref.data;
+function withDraft<D extends DraftStepData>(
+  work: (req: TurnRequest, deps: Deps, draft: Draft, data: DraftData, card: D) => Promise<Reply>,
+): ActionHandler<D> {
+  return async (req, deps, card) => {
+    if (!req.actor.id) return draftNotFound(req, deps);
+    const { draftId } = card;
     return locks.run(`${req.actor.id}:${draftId}`, async () => {
       const draft = await deps.store.getDraft(req.actor.id, draftId);
-      if (!draft) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
+      if (!draft) return draftNotFound(req, deps);
       const data = dataOf(draft);
       if (draft.step === SUBMITTED) return showSubmitted(req, deps, data.reference);
       try {
-        return await work(req, deps, draft, data);
+        return await work(req, deps, draft, data, card);
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         deps.log.warn({ err, draftId }, 'could not save an intake step');
-        return unsaved(req, draft, data);
+        return unsaved(req, draft, data, card);
       }
     });
   };
@@ -144,8 +158,8 @@ function withDraft(
  * The store failed part-way: answer with the card the person was on, holding what they typed, rather
  * than a notice that would replace the form and lose it. Pressing the button again retries.
  */
-function unsaved(req: TurnRequest, draft: Draft, data: DraftData): Reply {
-  const step = stepOfCard(req, draft);
+function unsaved(req: TurnRequest, draft: Draft, data: DraftData, card: DraftStepData): Reply {
+  const step = stepOfCard(card, draft);
   const fields = isFormStep(step) ? mergeStep(data.fields, step, req.data).fields : data.fields;
   return {
     card: intakeCard({
@@ -173,10 +187,8 @@ function confirmation(req: TurnRequest, deps: Deps, record: Opportunity): Reply 
 }
 
 /** The step whose inputs the clicked card carried; the draft's own step if the card says nothing valid. */
-function stepOfCard(req: TurnRequest, draft: Draft): Step {
-  const step = req.data.step;
-  if (isStep(step)) return step;
-  return isStep(draft.step) ? draft.step : 'basics';
+function stepOfCard(card: DraftStepData, draft: Draft): Step {
+  return card.step ?? (isStep(draft.step) ? draft.step : 'basics');
 }
 
 const isFormStep = (step: Step): step is FormStep => step !== 'review';
@@ -237,8 +249,8 @@ export const resumeDraft = withDraft(async (req, deps, draft, data) =>
 );
 
 /** Next: keep what was typed, whatever it is; move on only when the step has no problem left. */
-export const nextIntakeStep = withDraft(async (req, deps, draft, data) => {
-  const step = stepOfCard(req, draft);
+export const nextIntakeStep = withDraft(async (req, deps, draft, data, card) => {
+  const step = stepOfCard(card, draft);
   if (!isFormStep(step)) return stepCard(req, deps, draft.id, step, data.fields);
   const merged = mergeStep(data.fields, step, req.data);
   const problems = firstPerField([...merged.problems, ...checkStep(step, merged.fields, today(deps))]);
@@ -248,8 +260,8 @@ export const nextIntakeStep = withDraft(async (req, deps, draft, data) => {
 });
 
 /** Back: keep what was typed on this step without judging it yet. */
-export const previousIntakeStep = withDraft(async (req, deps, draft, data) => {
-  const step = stepOfCard(req, draft);
+export const previousIntakeStep = withDraft(async (req, deps, draft, data, card) => {
+  const step = stepOfCard(card, draft);
   const merged = isFormStep(step)
     ? mergeStep(data.fields, step, req.data)
     : { fields: data.fields, problems: [] };
@@ -259,23 +271,22 @@ export const previousIntakeStep = withDraft(async (req, deps, draft, data) => {
 });
 
 /** Edit, from the review: open the chosen step with its values. */
-export const editIntakeStep = withDraft(async (req, deps, draft, data) => {
-  const target = FORM_STEPS.find((s) => s === req.data.target) ?? 'basics';
+export const editIntakeStep = withDraft<z.output<typeof EditData>>(async (req, deps, draft, data, card) => {
+  const { target } = card;
   await saveDraft(req, deps, draft.id, target, data);
   return stepCard(req, deps, draft.id, target, data.fields, checkStep(target, data.fields, today(deps)));
 });
 
-export const discardDraft: Handler = async (req, deps) => {
-  const ref = DraftRef.safeParse(req.data);
-  if (!ref.success || !req.actor.id) return notice(req, 'intake.drafts.notFound', { style: 'warning' });
-  return locks.run(`${req.actor.id}:${ref.data.draftId}`, async () => {
-    const draft = await deps.store.getDraft(req.actor.id, ref.data.draftId);
+export const discardDraft: ActionHandler<z.output<typeof DiscardData>> = async (req, deps, card) => {
+  if (!req.actor.id) return draftNotFound(req, deps);
+  return locks.run(`${req.actor.id}:${card.draftId}`, async () => {
+    const draft = await deps.store.getDraft(req.actor.id, card.draftId);
     // A submitted request is on record: discarding its draft would only lose the way back to it.
     if (draft?.step === SUBMITTED) return showSubmitted(req, deps, dataOf(draft).reference);
-    const deleted = await deps.store.deleteDraft(req.actor.id, ref.data.draftId);
+    const deleted = await deps.store.deleteDraft(req.actor.id, card.draftId);
     const said = t(req.locale, deleted ? 'intake.drafts.discarded' : 'intake.drafts.notFound');
     // From the list, the list stays, one shorter; from the form, the form gives way to the notice.
-    if (req.data.from === 'list') return draftsReply(req, deps, said);
+    if (card.from === 'list') return draftsReply(req, deps, said);
     return notice(req, deleted ? 'intake.drafts.discarded' : 'intake.drafts.notFound');
   });
 };
@@ -293,49 +304,32 @@ export const submitIntake = withDraft(async (req, deps, draft, data) => {
     return stepCard(req, deps, draft.id, incomplete.step, data.fields, incomplete.problems);
   }
   const content = toContent(data.fields, day);
-  const now = deps.now().toISOString();
-  if (data.revises) return resubmitRevision(req, deps, draft, data.revises, content, now);
-  const result = submit(content, req.actor, req.locale, {
-    now,
-    consultationDays: deps.config.consultationBusinessDays,
+  if (data.revises) return resubmitRevision(req, deps, draft, data.revises, content);
+  const outcome = await deps.change({
+    kind: 'create',
+    actor: req.actor,
+    content,
+    locale: req.locale,
+    idempotencyKey: `draft:${req.actor.id}:${draft.id}`,
   });
-  if (!result.ok) {
+  if (outcome.kind !== 'applied') {
     // The step checks mirror the lifecycle's rules; this is reached only if the two ever disagree.
-    deps.log.error({ refusal: result.refusal, draftId: draft.id }, 'a complete draft was refused on submit');
+    deps.log.error({ outcome: outcome.kind, draftId: draft.id }, 'a complete draft was refused on submit');
     return stepCard(req, deps, draft.id, 'review', data.fields);
   }
-  const actor = { aadObjectId: req.actor.id, name: req.actor.name };
-  const created = {
-    type: 'submitted',
-    at: result.record.createdAt,
-    actor,
-    from: 'draft',
-    to: 'submitted',
-  } as const;
-  const record = await deps.store.create(
-    result.record,
-    { at: now, actor, action: 'submit', from: 'draft', to: 'submitted', outcome: 'applied' },
-    `draft:${req.actor.id}:${draft.id}`,
-    [created],
-  );
+  const { record } = outcome;
   await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference: record.reference });
   await deps.store.saveConversation(`request:${record.reference}`, req.conversationReference);
-  const submitted = { ...created, reference: record.reference };
-  await deps.notifier.notify(record, [submitted]);
-  deps.events.publish(submitted);
   return confirmation(req, deps, record);
 });
-
-const ReviseData = z.object({ reference: z.string().regex(REFERENCE_PATTERN) });
 
 /**
  * "Edit and resubmit" on a request sent back for changes: the request's own content becomes a draft the
  * requester edits with the same steps and checks, opened at the review with what was asked.
  */
-export const reviseRequest: Handler = async (req, deps) => {
-  const ref = ReviseData.safeParse(req.data);
-  const o = ref.success ? await deps.store.get(ref.data.reference) : undefined;
-  if (!o || o.requester.aadObjectId !== req.actor.id || o.status !== 'changes_requested') {
+export const reviseRequest: ActionHandler<z.output<typeof ReviseData>> = async (req, deps, { reference }) => {
+  const o = await deps.store.get(reference);
+  if (!o || !sameId(o.requester.aadObjectId, req.actor.id) || o.status !== 'changes_requested') {
     return notice(req, 'intake.revise.notNow', { style: 'warning' });
   }
   const id = randomUUID();
@@ -354,40 +348,28 @@ export const reviseRequest: Handler = async (req, deps) => {
   };
 };
 
+/** The revision is a change like any other: it takes the change path, as the requester. */
 async function resubmitRevision(
   req: TurnRequest,
   deps: Deps,
   draft: Draft,
   reference: string,
   content: unknown,
-  now: string,
 ): Promise<Reply> {
-  const o = await deps.store.get(reference);
-  if (!o) return notice(req, 'intake.revise.notNow', { style: 'warning' });
-  const outcome = decide(o, 'resubmit', { content }, req.actor, {
-    now,
-    consultationDays: deps.config.consultationBusinessDays,
+  const outcome = await deps.change({
+    kind: 'decide',
+    actor: req.actor,
+    reference,
+    action: 'resubmit',
+    payload: { content },
   });
-  if (!outcome.ok) return notice(req, 'intake.revise.notNow', { style: 'warning' });
-  const actor = { aadObjectId: req.actor.id, name: req.actor.name };
-  const next = await deps.store.transition(
-    outcome.next,
-    o.version,
-    {
-      at: now,
-      actor,
-      action: 'resubmit',
-      from: o.status,
-      to: outcome.next.status,
-      outcome: 'applied',
-    },
-    outcome.events,
-  );
+  if (outcome.kind !== 'applied') return notice(req, 'intake.revise.notNow', { style: 'warning' });
   await saveDraft(req, deps, draft.id, SUBMITTED, { fields: {}, reference });
-  await deps.notifier.notify(next, outcome.events);
-  for (const event of outcome.events) deps.events.publish(event);
-  return confirmation(req, deps, next);
+  return confirmation(req, deps, outcome.record);
 }
+
+/** The answer to a revise button that names no request. */
+export const reviseNotNow: Handler = async (req) => notice(req, 'intake.revise.notNow', { style: 'warning' });
 
 function firstPerField(problems: readonly Problem[]): Problem[] {
   const seen = new Set<string>();

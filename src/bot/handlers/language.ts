@@ -1,7 +1,8 @@
 import { cardAction, noticeCard } from '../../cards';
 import { type Locale, t } from '../../i18n';
 import { normalizeWord } from '../router';
-import type { Handler, Reply, TurnRequest } from '../turn';
+import { z } from 'zod';
+import type { ActionHandler, Handler, Reply, TurnRequest } from '../turn';
 
 /**
  * `language` / `langue`: a person may speak to the bot in the other official language than their Teams
@@ -83,8 +84,11 @@ export const languageCommand: Handler = async (req, deps) => {
   };
 };
 
-export const setLanguage: Handler = async (req, deps) => {
-  const choice = typeof req.data.language === 'string' ? choiceOf(req.data.language) : undefined;
+/** The language button's choice; anything else shows the choices again. */
+export const LanguageData = z.object({ language: z.unknown().optional() });
+
+export const setLanguage: ActionHandler<z.output<typeof LanguageData>> = async (req, deps, data) => {
+  const choice = typeof data.language === 'string' ? choiceOf(data.language) : undefined;
   if (!choice) return languageCommand({ ...req, args: '' }, deps);
   return choose(req, choice, (locale) => deps.store.savePreferences(req.actor.id, locale ? { locale } : {}));
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { listCard, noticeCard, opportunityCard } from '../../cards';
 import { summaryCard } from '../../cards/summary';
+import { mayRead, readableBy, readsEverything, seesFundReservation } from '../../services/access';
 import { recordsCsv } from '../../services/export';
 import { exportDir, writeExport } from '../exports';
 import { type MessageKey, t } from '../../i18n';
@@ -8,10 +9,10 @@ import { nextActors } from '../../services/decisions';
 import { ACTIONS, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
 import { pipelineSummary } from '../../services/pipeline';
-import type { ActingRole } from '../../services/roles';
+import { type ActingRole, sameId } from '../../services/roles';
 import { everyRecord, lastApplied, type OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
-import type { Deps, Handler, Reply, TurnRequest } from '../turn';
+import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
 
 /**
  * Where things stand: a request's card (`status MA-2026-0007`, or the reference alone), a person's own
@@ -25,7 +26,6 @@ const SEARCH_MAX = 200;
 /** Store pages read at most to fill one page of "waiting": the rest comes with Next. */
 const WAITING_SCAN = 20;
 
-const seesEverything = (req: TurnRequest) => req.actor.roles.size > 0;
 const say = (req: TurnRequest, key: MessageKey, params: Record<string, string> = {}): Reply => ({
   card: noticeCard({ title: t(req.locale, key, params), lines: [], style: 'warning' }),
 });
@@ -35,8 +35,7 @@ export const showStatus: Handler = async (req, deps) => {
   if (!REFERENCE_PATTERN.test(reference)) return say(req, 'statusCard.usage');
   const o = await deps.store.get(reference);
   if (!o) return say(req, 'decisions.refusals.notFound', { reference: reference.slice(0, 20) });
-  if (!seesEverything(req) && o.requester.aadObjectId !== req.actor.id)
-    return say(req, 'statusCard.notAllowed');
+  if (!mayRead(o, req.actor)) return say(req, 'statusCard.notAllowed');
   const last = await lastApplied(deps.store, reference);
   const today = deps.now().toISOString().slice(0, 10);
   return { card: opportunityCard(req.locale, o, { actor: req.actor }, { today, ...(last ? { last } : {}) }) };
@@ -53,13 +52,23 @@ const LIST_WORDS: Record<Kind, { readonly heading: MessageKey; readonly empty: M
 };
 
 /** What a list button carries: which list, and where it is; never whose (that comes from the activity). */
-const PageData = z.object({
+export const PageData = z.object({
   kind: z.enum(['mine', 'waiting', 'all', 'search']),
   status: z.enum(STATUSES).optional(),
   text: z.string().max(SEARCH_MAX).optional(),
   cursor: z.string().max(500).optional(),
-  /** The cursors of the pages before, to go back. */
-  trail: z.string().max(6_000).optional(),
+  /** The cursors of the pages before, to go back: a JSON list of text. */
+  trail: z
+    .string()
+    .max(6_000)
+    .refine((trail) => {
+      try {
+        return z.array(z.string()).safeParse(JSON.parse(trail)).success;
+      } catch {
+        return false;
+      }
+    })
+    .optional(),
 });
 type PageData = z.infer<typeof PageData>;
 
@@ -74,13 +83,13 @@ function statusesFor(roles: ReadonlySet<ActingRole>): Status[] {
 
 function waitsFor(o: Opportunity, req: TurnRequest): boolean {
   const next = nextActors(o);
-  if (next.has('requester') && o.requester.aadObjectId === req.actor.id) return true;
+  if (next.has('requester') && sameId(o.requester.aadObjectId, req.actor.id)) return true;
   return [...req.actor.roles].some((r) => r !== 'system' && next.has(r));
 }
 
 async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply> {
-  const kind: Kind = data.kind === 'all' && !seesEverything(req) ? 'mine' : data.kind;
-  const own = seesEverything(req) ? {} : { requesterId: req.actor.id };
+  const kind: Kind = data.kind === 'all' && !readsEverything(req.actor) ? 'mine' : data.kind;
+  const own = readableBy(req.actor);
   const filter: OpportunityFilter =
     kind === 'mine'
       ? { requesterId: req.actor.id, ...(data.status ? { statuses: [data.status] } : {}) }
@@ -182,23 +191,13 @@ export const listAll: Handler = async (req, deps) => {
   return page(req, deps, { kind: 'all', status });
 };
 
-export const turnPage: Handler = async (req, deps) => {
-  const data = PageData.safeParse(req.data);
-  if (!data.success) return { card: noticeCard({ title: t(req.locale, 'unknownAction.text'), lines: [] }) };
+export const turnPage: ActionHandler<PageData> = async (req, deps, data) => {
   try {
-    if (data.data.trail) z.array(z.string()).parse(JSON.parse(data.data.trail));
-  } catch {
-    return { card: noticeCard({ title: t(req.locale, 'unknownAction.text'), lines: [] }) };
-  }
-  try {
-    return await page(req, deps, data.data);
+    return await page(req, deps, data);
   } catch (err) {
     // A cursor this store did not issue (a forged or very old card): start again from the first page.
     if (err instanceof RangeError)
-      return page(req, deps, {
-        kind: data.data.kind,
-        ...(data.data.status ? { status: data.data.status } : {}),
-      });
+      return page(req, deps, { kind: data.kind, ...(data.status ? { status: data.status } : {}) });
     throw err;
   }
 };
@@ -206,14 +205,14 @@ export const turnPage: Handler = async (req, deps) => {
 /** Every record the person may see, read page by page: their own, or all for the teams. */
 async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Opportunity[]> {
   const records: Opportunity[] = [];
-  for await (const o of everyRecord(deps.store, seesEverything(req) ? {} : { requesterId: req.actor.id })) {
+  for await (const o of everyRecord(deps.store, readableBy(req.actor))) {
     records.push(o);
   }
   return records;
 }
 
 export const showSummary: Handler = async (req, deps) => {
-  if (!seesEverything(req)) return say(req, 'summary.notAllowed');
+  if (!readsEverything(req.actor)) return say(req, 'summary.notAllowed');
   const today = deps.now().toISOString().slice(0, 10);
   const summary = pipelineSummary(await visibleRecords(req, deps), today, {
     reminderBusinessDays: deps.config.reminderBusinessDays,
@@ -228,16 +227,14 @@ export const showSummary: Handler = async (req, deps) => {
 /** `export`: a CSV of the records the person may see, behind a link that works for an hour. */
 export const exportRecords: Handler = async (req, deps) => {
   const records = await visibleRecords(req, deps);
-  const csv = recordsCsv(records, {
-    fundReservation: req.actor.roles.has('finance') || req.actor.roles.has('procurement'),
-  });
+  const csv = recordsCsv(records, { fundReservation: seesFundReservation({ actor: req.actor }) });
   const name = writeExport(exportDir(deps.config.store.sqlitePath), csv);
   const url = `${deps.config.publicBaseUrl}/exports/${name}`;
   return {
     card: noticeCard({
       title: t(req.locale, 'exports.ready', { count: records.length }),
       lines: [
-        t(req.locale, seesEverything(req) ? 'exports.all' : 'exports.own'),
+        t(req.locale, readsEverything(req.actor) ? 'exports.all' : 'exports.own'),
         t(req.locale, 'exports.expires'),
       ],
       style: 'good',
@@ -255,10 +252,10 @@ const COMPOSE_RESULTS = 10;
  */
 export async function composeResults(req: TurnRequest, deps: Deps, text: string): Promise<Opportunity[]> {
   const wanted = text.trim().slice(0, SEARCH_MAX);
-  const own = seesEverything(req) ? {} : { requesterId: req.actor.id };
+  const own = readableBy(req.actor);
   if (REFERENCE_PATTERN.test(wanted.toUpperCase())) {
     const o = await deps.store.get(wanted.toUpperCase());
-    return o && (seesEverything(req) || o.requester.aadObjectId === req.actor.id) ? [o] : [];
+    return o && mayRead(o, req.actor) ? [o] : [];
   }
   const filter: OpportunityFilter = wanted === '' ? own : { ...own, text: wanted };
   return [...(await deps.store.query(filter, { limit: COMPOSE_RESULTS })).items];
