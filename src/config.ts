@@ -36,6 +36,7 @@ const Env = z.object({
   MICROSOFT_APP_PASSWORD: optionalText,
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('SingleTenant'),
   MICROSOFT_APP_TENANT_ID: optionalText,
+  ALLOWED_TENANT_IDS: idList,
   BOT_OPENID_METADATA_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
   BOT_TOKEN_ISSUER: z.union([z.literal(''), z.url({ protocol: /^https$/ })]).default(''),
   STORE: z.enum(['sqlite', 'sharepoint']).default('sqlite'),
@@ -80,6 +81,8 @@ export interface Config {
     readonly appPassword: string;
     readonly appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
     readonly tenantId: string;
+    /** Entra tenants whose activities are served, in lower case: the bot's own, and ALLOWED_TENANT_IDS. */
+    readonly allowedTenants: readonly string[];
     /**
      * Where the keys that sign inbound tokens are published, and who issues those tokens; empty means the
      * Microsoft public cloud's (login.botframework.com, api.botframework.com).
@@ -138,9 +141,13 @@ function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** A URL's host is this machine (an IPv6 host comes bracketed in a URL). */
-function onThisMachine(url: string): boolean {
-  return isLoopback(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
+/** A URL's host is this machine (an IPv6 host comes bracketed in a URL); false for what is not a URL. */
+export function onThisMachine(url: string): boolean {
+  try {
+    return isLoopback(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
+  } catch {
+    return false;
+  }
 }
 
 /** What STORE=sharepoint needs, per way of signing in to Graph. */
@@ -195,6 +202,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if (!localMode && e.MICROSOFT_APP_TYPE !== 'MultiTenant' && e.MICROSOFT_APP_TENANT_ID === '') {
     problems.push(`MICROSOFT_APP_TENANT_ID: required for MICROSOFT_APP_TYPE=${e.MICROSOFT_APP_TYPE}`);
   }
+  // A multi-tenant registration is reachable from any tenant: the department names the ones it serves.
+  if (!localMode && e.MICROSOFT_APP_TYPE === 'MultiTenant' && e.ALLOWED_TENANT_IDS.length === 0) {
+    problems.push(
+      'ALLOWED_TENANT_IDS: required for MICROSOFT_APP_TYPE=MultiTenant (the tenants this bot serves)',
+    );
+  }
   // Whoever serves the keys decides which tokens pass, so plain HTTP only from this machine (a local stand-in).
   if (e.BOT_OPENID_METADATA_URL.startsWith('http:') && !onThisMachine(e.BOT_OPENID_METADATA_URL)) {
     problems.push(
@@ -215,6 +228,16 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       tenantId: e.MICROSOFT_APP_TENANT_ID,
       openIdMetadataUrl: e.BOT_OPENID_METADATA_URL,
       tokenIssuer: e.BOT_TOKEN_ISSUER,
+      allowedTenants: [
+        ...new Set(
+          [
+            ...(e.MICROSOFT_APP_TYPE === 'MultiTenant' ? [] : [e.MICROSOFT_APP_TENANT_ID]),
+            ...e.ALLOWED_TENANT_IDS,
+          ]
+            .filter(Boolean)
+            .map((id) => id.toLowerCase()),
+        ),
+      ],
     },
     localMode,
     store: {

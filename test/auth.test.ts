@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { Writable } from 'node:stream';
 import { createAdapter } from '../src/bot/adapter';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/log';
@@ -43,6 +44,7 @@ function authEnv(tokens: TokenService): Record<string, string> {
     // Never used: an answer in the body of an invoke needs no token of the bot's own.
     MICROSOFT_APP_PASSWORD: 'unused-offline',
     MICROSOFT_APP_TYPE: 'MultiTenant',
+    ALLOWED_TENANT_IDS: 'tenant-1',
     BOT_OPENID_METADATA_URL: tokens.metadataUrl,
   };
 }
@@ -77,9 +79,20 @@ describe('authentication of inbound requests', () => {
     await tokens.close();
   });
 
+  /** What the bot logged at warning level and above. */
+  let warnings: Record<string, unknown>[];
+
   beforeEach(async () => {
     connector = await Connector.start();
-    bot = await startTestBot(authEnv(tokens));
+    warnings = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          warnings.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    bot = await startTestBot({ ...authEnv(tokens), LOG_LEVEL: 'warn' }, {}, { logTo: sink });
   });
 
   afterEach(async () => {
@@ -176,6 +189,52 @@ describe('authentication of inbound requests', () => {
       await assertNothingDone();
     });
   }
+
+  const fromTenant = (body: Record<string, unknown>, tenant: unknown) => ({
+    ...body,
+    channelData: tenant === undefined ? {} : { tenant: { id: tenant } },
+  });
+
+  for (const [what, tenant] of [
+    ['from another tenant', 'tenant-2'],
+    ['that names no tenant', undefined],
+    ['whose tenant is not text', { id: 'tenant-1' }],
+  ] as const) {
+    it(`refuses an activity ${what} with 403 before any turn: nothing stored, nothing sent`, async () => {
+      const { result, written } = await capturingConsole(async () => {
+        const statuses: number[] = [];
+        for (const body of [submission(), chooseFrench()]) {
+          const res = await post(bot, fromTenant(body, tenant), bearer(signJwt(claims(), { key: teamsKey })));
+          assert.deepEqual(await res.json(), { error: 'forbidden' });
+          statuses.push(res.status);
+        }
+        return statuses;
+      });
+      assert.deepEqual(result, [403, 403]);
+      assert.equal(written, '');
+      assert.deepEqual(
+        warnings.map((w) => [w.msg, w.reason]),
+        [
+          ['refused an activity', 'an activity from a tenant this bot does not serve'],
+          ['refused an activity', 'an activity from a tenant this bot does not serve'],
+        ],
+      );
+      await assertNothingDone();
+    });
+  }
+
+  it('serves the allowed tenant whatever the case of its id', async () => {
+    const res = await post(bot, fromTenant(help(), 'TENANT-1'), bearer(signJwt(claims(), { key: teamsKey })));
+    assert.equal(res.status, 200);
+  });
+
+  it('refuses an activity of another channel, signed with a key endorsed for that channel, with 401', async () => {
+    const webChat = { ...submission(), channelId: 'webchat' };
+    const res = await post(bot, webChat, bearer(signJwt(claims(), { key: webChatKey })));
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: 'unauthorized' });
+    await assertNothingDone();
+  });
 
   it('keeps serving after refusing requests', async () => {
     await capturingConsole(async () => {

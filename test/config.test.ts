@@ -141,6 +141,33 @@ describe('configuration', () => {
     assert.equal(c.http.host, '0.0.0.0');
   });
 
+  it('serves the bot’s own tenant, with any others named, in one case', () => {
+    const app = {
+      MICROSOFT_APP_ID: '11111111-2222-3333-4444-555555555555',
+      MICROSOFT_APP_PASSWORD: 'secret',
+    };
+    const single = parseConfig({ ...app, MICROSOFT_APP_TENANT_ID: 'AAAA-1', ALLOWED_TENANT_IDS: 'bbbb-2' });
+    assert.deepEqual(single.bot.allowedTenants, ['aaaa-1', 'bbbb-2']);
+    const multi = parseConfig({
+      ...app,
+      MICROSOFT_APP_TYPE: 'MultiTenant',
+      ALLOWED_TENANT_IDS: 'cccc-3, dddd-4',
+    });
+    assert.deepEqual(multi.bot.allowedTenants, ['cccc-3', 'dddd-4']);
+  });
+
+  it('requires the tenants a multi-tenant registration serves', () => {
+    const problems = problemsOf({
+      MICROSOFT_APP_ID: '11111111-2222-3333-4444-555555555555',
+      MICROSOFT_APP_PASSWORD: 'secret',
+      MICROSOFT_APP_TYPE: 'MultiTenant',
+    });
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['ALLOWED_TENANT_IDS'],
+    );
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(parseConfig({ PORT: '', MICROSOFT_APP_ID: '' }).http.port, 3978);
   });

@@ -128,4 +128,20 @@ describe('logs', function () {
     assert.match(res.headers.get('x-correlation-id') ?? '', /^[0-9a-f-]{36}$/);
     assert.ok(!raw.includes('Zanzibar'), raw);
   });
+
+  it('refuses, in local mode, an activity whose replies would leave this machine, with one warning', async () => {
+    await start('info');
+    const res = await send(
+      activity('message', { serviceUrl: 'https://smba.trafficmanager.net/teams/' }, { text: 'new' }),
+    );
+    assert.equal(res.status, 403);
+    assert.deepEqual(await res.json(), { error: 'forbidden' });
+    const warned = lines.filter((l) => l.level === 40);
+    assert.deepEqual(
+      warned.map((l) => [l.msg, l.reason]),
+      [['refused an activity', 'local mode answers only a client on this machine']],
+    );
+    assert.deepEqual(await bot.store.listDrafts(PEOPLE.requester.aadObjectId), []);
+    assert.equal(connector.sent.length, 0);
+  });
 });

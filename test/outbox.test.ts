@@ -375,6 +375,17 @@ describe('OutboxSender over HTTP', function () {
     assert.equal(connector.sent.length, 0);
   });
 
+  it('never sends outside this machine in local mode, whatever address a conversation was stored with', async () => {
+    await store.saveConversation('channel:remote', {
+      ...reference('19:remote@thread.tacv2'),
+      serviceUrl: 'https://smba.trafficmanager.net/teams/',
+    });
+    await queue('remote:1', { conversationKey: 'channel:remote' });
+    assert.equal(await sender().drainOnce(), 0);
+    assert.deepEqual(await store.outboxCounts(), { pending: 0, dead: 1 });
+    assert.equal(connector.sent.length, 0);
+  });
+
   it('never sends the same id twice even if enqueued twice', async () => {
     assert.equal(await queue('update:MA-2026-0001:v3:requester'), true);
     assert.equal(await queue('update:MA-2026-0001:v3:requester'), false);

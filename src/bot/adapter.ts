@@ -8,7 +8,7 @@ import {
 // What CloudAdapter.process does to a body before a turn (dates from their text); not re-exported.
 import { validateAndFixActivity } from 'botbuilder/lib/activityValidator';
 import type { Request, Response } from 'restify';
-import type { Config } from '../config';
+import { type Config, onThisMachine } from '../config';
 import { localeOf, t } from '../i18n';
 import { currentCorrelationId, type Logger } from '../log';
 import { isRecord } from './inbound';
@@ -39,6 +39,37 @@ function isTokenRefusal(err: unknown): boolean {
   return e.statusCode === 401 || TOKEN_ERRORS.has(String(e.name));
 }
 
+interface Refusal {
+  readonly status: 401 | 403;
+  readonly error: string;
+  /** For the log: why, never who. */
+  readonly reason: string;
+}
+
+/**
+ * Who may reach the bot at all, once the token has passed and before any turn runs. With credentials, only
+ * Teams (a key endorsed for another channel signs for that channel) and only the department's tenants;
+ * in local mode, where nothing is authenticated, only a client on this machine, so the bot never sends
+ * anything elsewhere.
+ */
+export function refusalOf(config: Config, activity: Record<string, unknown>): Refusal | undefined {
+  if (config.localMode) {
+    const { serviceUrl } = activity;
+    return typeof serviceUrl === 'string' && onThisMachine(serviceUrl)
+      ? undefined
+      : { status: 403, error: 'forbidden', reason: 'local mode answers only a client on this machine' };
+  }
+  if (activity.channelId !== 'msteams') {
+    return { status: 401, error: 'unauthorized', reason: 'not a Teams activity' };
+  }
+  const channelData = isRecord(activity.channelData) ? activity.channelData : {};
+  const tenant = isRecord(channelData.tenant) ? channelData.tenant.id : undefined;
+  if (typeof tenant !== 'string' || !config.bot.allowedTenants.includes(tenant.toLowerCase())) {
+    return { status: 403, error: 'forbidden', reason: 'an activity from a tenant this bot does not serve' };
+  }
+  return undefined;
+}
+
 /**
  * A CloudAdapter that authenticates each request before anything else and answers every refusal the
  * same way. CloudAdapter.process answers a bad signature, an expired or not-yet-valid token with 500
@@ -48,6 +79,7 @@ function isTokenRefusal(err: unknown): boolean {
 export class MicroacqAdapter extends CloudAdapter {
   constructor(
     auth: ConfigurationBotFrameworkAuthentication,
+    private readonly config: Config,
     private readonly log: Logger,
   ) {
     super(auth);
@@ -69,6 +101,17 @@ export class MicroacqAdapter extends CloudAdapter {
     }
     if (!isRecord(body) || typeof body.type !== 'string') {
       res.send(400, { error: 'the body is not an activity' });
+      return;
+    }
+    const refused = refusalOf(this.config, body);
+    if (refused) {
+      const tenant =
+        isRecord(body.channelData) && isRecord(body.channelData.tenant)
+          ? body.channelData.tenant.id
+          : undefined;
+      this.log.warn({ reason: refused.reason, channelId: body.channelId, tenant }, 'refused an activity');
+      if (refused.status === 401) res.header('WWW-Authenticate', 'Bearer');
+      res.send(refused.status, { error: refused.error });
       return;
     }
     try {
@@ -118,7 +161,7 @@ export function createAdapter(config: Config, log: Logger): MicroacqAdapter {
             : {}),
         },
   );
-  const adapter = new MicroacqAdapter(auth, log);
+  const adapter = new MicroacqAdapter(auth, config, log);
   // The last resort: handlers already turn their own faults into answers, so this means a send failed.
   adapter.onTurnError = async (context: TurnContext, err: Error) => {
     log.error({ err }, 'turn failed');

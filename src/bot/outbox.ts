@@ -1,4 +1,5 @@
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import { onThisMachine } from '../config';
 import type { Logger } from '../log';
 import {
   type ConversationReferenceJson,
@@ -441,6 +442,10 @@ export class OutboxSender {
     const reference = usableReference(stored);
     if (!reference) {
       return this.dead(message, `the reference stored under ${message.conversationKey} has no address`);
+    }
+    // Local mode signs nothing: it never sends outside this machine, whatever address was stored.
+    if (!this.options.appId && !onThisMachine(reference.serviceUrl ?? '')) {
+      return this.dead(message, 'local mode sends only to this machine');
     }
     if (message.kind === 'update' && message.messageKey !== undefined) {
       // Nothing was ever posted under this key (that card went to no channel): there is nothing to update.
