@@ -190,3 +190,65 @@ describe('bad input', function () {
     assert.equal(submitted?.status, 'submitted');
   });
 });
+
+describe('text that cannot stall the bot', function () {
+  this.timeout(60_000);
+  let connector: Connector;
+  let bot: TestBot;
+
+  before(async () => {
+    connector = await Connector.start();
+    // Room for a 256 KB word in a message, whatever the characters' width in UTF-8.
+    bot = await startTestBot({ MAX_BODY_KB: '1024' }, { now: () => new Date(NOW), background: false });
+  });
+  after(async () => {
+    await bot.server.stop();
+    await connector.close();
+  });
+
+  const KB = 256 * 1024;
+  /** One word of 256 KB each: letters, accents, emoji, mention tags, punctuation, a typo's letters. */
+  const WORDS: readonly [string, string][] = [
+    ['ASCII letters', 'a'.repeat(KB)],
+    ['accented letters', 'é'.repeat(KB / 2)],
+    ['emoji', '🚀'.repeat(KB / 4)],
+    ['mention tags', '<at>'.repeat(KB / 4)],
+    ['letters and punctuation', 'x!'.repeat(KB / 2)],
+    ['a typo of help, repeated', 'hlep'.repeat(KB / 4)],
+  ];
+  const message = (text: string) => activity('message', { serviceUrl: connector.url }, { text });
+
+  it('answers each 256 KB word with a clear card, and /healthz within 200 ms throughout', async () => {
+    // Warm: the first answer of a process loads what later ones reuse.
+    for (const text of ['help', 'hlep']) await post(bot, message(text));
+    const slowest: number[] = [];
+    let sending = true;
+    const watch = (async () => {
+      while (sending) {
+        const started = performance.now();
+        const health = await fetch(`${bot.server.url}/healthz`);
+        assert.equal(health.status, 200);
+        slowest.push(performance.now() - started);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const sent = connector.sent.length;
+        const answers = await Promise.all(WORDS.map(([, word]) => post(bot, message(word))));
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          WORDS.map(() => 200),
+        );
+        await connector.waitFor(sent + WORDS.length);
+      }
+    } finally {
+      sending = false;
+      await watch;
+    }
+    const unknown = connector.sent.slice(-WORDS.length).map((s) => textOf(cardOf(s)));
+    for (const text of unknown) assert.match(text, /I did not understand this message/);
+    assert.ok(slowest.length >= 3, `${slowest.length} health checks`);
+    assert.ok(Math.max(...slowest) < 200, `slowest /healthz: ${Math.max(...slowest).toFixed(0)} ms`);
+  });
+});

@@ -42,6 +42,11 @@ describe('route table', () => {
     assert.equal(router.suggest('zzzzzzzz'), undefined);
   });
 
+  it('suggests nothing for a word far longer than any command, however it starts', () => {
+    assert.equal(router.suggest(`help${'p'.repeat(30)}`), undefined);
+    assert.equal(router.suggest('hlep'.repeat(100_000)), undefined);
+  });
+
   it('maps card verbs to their routes, and knows no other verb', () => {
     assert.equal(router.matchVerb('help.show')?.verb, 'help.show');
     assert.equal(router.matchVerb('funds.approve'), undefined);

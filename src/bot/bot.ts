@@ -26,6 +26,8 @@ import type { Router } from './router';
 import type { Deps, Handler, Reply, TurnRequest } from './turn';
 
 const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+/** The most of a message a command reads: a title or a search is far shorter. */
+const MAX_COMMAND_CHARS = 2_000;
 const MESSAGE_CONTENT_TYPE = 'application/vnd.microsoft.activity.message';
 
 /** Text of a message with any @mention of the bot (and stray `<at>` tags) removed. */
@@ -35,6 +37,12 @@ export function commandText(activity: TurnContext['activity']): string {
     .replace(/<at>[^<]*<\/at>/g, ' ')
     .replace(/&nbsp;/g, ' ')
     .trim();
+}
+
+/** The first `max` UTF-16 units of `text`, never ending half-way through a character. */
+function head(text: string, max: number): string {
+  const cut = text.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 function conversationType(activity: TurnContext['activity']): TurnRequest['conversation']['type'] {
@@ -180,7 +188,8 @@ export class MicroacqBot extends TeamsActivityHandler {
       await this.replaceOrSend(context, reply);
       return;
     }
-    const text = commandText(context.activity);
+    // What a command reads is short: past this, text is cut before any work that grows with its length.
+    const text = head(commandText(context.activity), MAX_COMMAND_CHARS);
     const match = this.router.matchCommand(text);
     const req = await this.request(context, match?.args ?? text, {});
     const reply = match

@@ -59,6 +59,9 @@ function distance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** Longest word worth a suggestion: the longest command word with room for a few typos. */
+const SUGGEST_MAX = 24;
+
 export class Router {
   private readonly commands: CommandRoute[] = [];
   private readonly byWord = new Map<string, CommandRoute>();
@@ -126,12 +129,19 @@ export class Router {
     return this.verbs.get(verb);
   }
 
-  /** The closest command word to a mistyped one, if any is near enough to be a likely typo. */
+  /**
+   * The closest command word to a mistyped one, if any is near enough to be a likely typo. Only short words
+   * are compared, and only with words of a near length, so the cost never grows with what was typed.
+   */
   suggest(text: string): string | undefined {
-    const word = normalizeWord(text.trim().split(/\s+/)[0] ?? '');
+    const first = text.trim().split(/\s+/, 1)[0] ?? '';
+    if (first.length > SUGGEST_MAX) return undefined;
+    const word = normalizeWord(first);
     if (word.length < 2) return undefined;
     let best: { word: string; d: number } | undefined;
     for (const candidate of this.byWord.keys()) {
+      // Edit distance is at least the difference in length: such words cannot be near enough.
+      if (Math.abs(candidate.length - word.length) > Math.max(1, Math.floor(candidate.length / 3))) continue;
       const d = distance(word, candidate);
       if (d <= Math.max(1, Math.floor(candidate.length / 3)) && (!best || d < best.d))
         best = { word: candidate, d };
