@@ -72,7 +72,6 @@ const Env = z.object({
   CHANNEL_UNION: optionalText,
   CHANNEL_UPDATES: optionalText,
   TEAMS_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('https://smba.trafficmanager.net/teams/'),
-  PUBLIC_BASE_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
 });
 
 export interface Config {
@@ -113,8 +112,6 @@ export interface Config {
   /** Channel conversation ids given by configuration, used until one is registered in chat. */
   readonly channels: Readonly<Partial<Record<'procurement' | 'finance' | 'union' | 'updates', string>>>;
   readonly teamsServiceUrl: string;
-  /** Where people reach this server (for export links); the listening address when not set. */
-  readonly publicBaseUrl: string;
 }
 
 export interface SharePointConfig {
@@ -278,9 +275,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       ).filter(([, id]) => id !== ''),
     ),
     teamsServiceUrl: e.TEAMS_SERVICE_URL,
-    publicBaseUrl: (
-      e.PUBLIC_BASE_URL || `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`
-    ).replace(/\/+$/, ''),
   };
 }
 

@@ -95,11 +95,11 @@ describe('Teams app package', () => {
       assert.equal(manifest.bots[0]?.botId, BOT_ID);
     });
 
-    it('the bot converses in personal chat, teams and group chats, without files', () => {
+    it('the bot converses in personal chat, teams and group chats, and sends files (exports)', () => {
       const { bots } = filledManifest();
       assert.equal(bots.length, 1);
       assert.deepEqual([...(bots[0]?.scopes ?? [])].sort(), ['groupChat', 'personal', 'team']);
-      assert.equal(bots[0]?.supportsFiles, false);
+      assert.equal(bots[0]?.supportsFiles, true);
       assert.equal(bots[0]?.isNotificationOnly, false);
     });
 

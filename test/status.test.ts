@@ -219,31 +219,6 @@ describe('status and lists in Teams', function () {
     assert.match(textOf(await say('summary')), /The pipeline is for managers/);
   });
 
-  it('exports the records a person may see as CSV, behind a link that works', async () => {
-    const mine = await seed(as(PEOPLE.requester), funded);
-    const theirs = await seed(as(PEOPLE.colleague));
-    const download = async (card: Card) => {
-      const link = find(card, (n) => n.type === 'Action.OpenUrl')[0]?.url as string;
-      const name = link.split('/exports/')[1];
-      const res = await fetch(`${bot.server.url}/exports/${name}`);
-      assert.equal(res.status, 200);
-      assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename="microacq-/);
-      return res.text();
-    };
-    const own = await say('export');
-    assert.match(textOf(own), /Your export is ready: one record/);
-    const ownCsv = await download(own);
-    assert.match(ownCsv, new RegExp(mine.reference));
-    assert.doesNotMatch(ownCsv, new RegExp(theirs.reference));
-    assert.doesNotMatch(ownCsv, /FR-9|fund_reservation_number/);
-    const all = await download(await say('exporter', PEOPLE.finance, 'fr-CA'));
-    assert.match(all, new RegExp(theirs.reference));
-    assert.match(all, /fund_reservation_number/);
-    assert.match(all, /FR-9/);
-    assert.equal((await fetch(`${bot.server.url}/exports/${'a'.repeat(32)}.csv`)).status, 410);
-    assert.equal((await fetch(`${bot.server.url}/exports/..%2F..%2Fetc%2Fpasswd`)).status, 410);
-  });
-
   it('finds requests from the compose box and offers their read-only cards to insert', async () => {
     const mine = await seed(as(PEOPLE.requester), vetted);
     const theirs = await seed(as(PEOPLE.colleague));

@@ -4,6 +4,8 @@ import {
   ActivityTypes,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
+  type Attachment,
+  type FileConsentCardResponse,
   CardFactory,
   type MessagingExtensionQuery,
   type MessagingExtensionResponse,
@@ -17,6 +19,7 @@ import { isRecord } from './inbound';
 import { KeyedLock } from './keyed-lock';
 import { type Card, noticeCard, opportunityCard, welcomeCard } from '../cards';
 import type { Opportunity } from '../services/opportunity';
+import { answerFileConsent, FileConsentData } from './handlers/export';
 import { composeResults } from './handlers/status';
 import { type Locale, localeOf, t } from '../i18n';
 import { currentCorrelationId } from '../log';
@@ -249,6 +252,22 @@ export class MicroacqBot extends TeamsActivityHandler {
   }
 
   /**
+   * The person answered the consent card of an export (Teams' `fileConsent/invoke`). Not a card verb, so
+   * no Adaptive Card button can reach it: only Teams, for the person who got the consent card.
+   */
+  protected override async handleTeamsFileConsent(
+    context: TurnContext,
+    response: FileConsentCardResponse,
+  ): Promise<void> {
+    const req = await this.request(context, '', {});
+    const parsed = FileConsentData.safeParse(response);
+    const reply = parsed.success
+      ? await this.runHandler((r, deps) => answerFileConsent(r, deps, parsed.data), req)
+      : notice(req.locale, 'exports.failed', 'warning');
+    await this.send(context, reply);
+  }
+
+  /**
    * Search from the compose box: the person picks a request and its card goes into the conversation. The
    * card is the read-only view (anyone may read the conversation); opening it shows each person theirs.
    */
@@ -402,7 +421,9 @@ function notice(locale: Locale, key: Parameters<typeof t>[1], style: 'warning' |
 const unusableButton: Handler = async (req) => notice(req.locale, 'unknownAction.text', 'warning');
 
 function messageOf(reply: Reply): Partial<Activity> {
-  return 'text' in reply
-    ? MessageFactory.text(reply.text)
-    : MessageFactory.attachment(CardFactory.adaptiveCard(reply.card as Card));
+  if ('text' in reply) return MessageFactory.text(reply.text);
+  const card = CardFactory.adaptiveCard(reply.card as Card);
+  return reply.attachments
+    ? MessageFactory.list([card, ...(reply.attachments as unknown as Attachment[])])
+    : MessageFactory.attachment(card);
 }

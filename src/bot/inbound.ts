@@ -83,6 +83,8 @@ const Activity = z.looseObject({
 });
 
 /** botbuilder reads `value.action.type` of a card action without looking whether there is one. */
+/** An answer to a file consent card says which way it went; the handler reads the rest. */
+const FileConsentValue = z.looseObject({ action: z.enum(['accept', 'decline']) });
 const CardActionValue = z.looseObject({
   action: z.looseObject({ type: text, verb: text.nullish(), data: z.unknown().optional() }),
 });
@@ -113,6 +115,8 @@ export async function readActivity(req: IncomingMessage, maxBytes: number): Prom
   }
   const { type, name, value } = activity.data;
   if (type === 'invoke' && name === 'adaptiveCard/action' && !CardActionValue.safeParse(value).success)
+    return refuse(400, 'not an activity this bot can read (value.action)');
+  if (type === 'invoke' && name === 'fileConsent/invoke' && !FileConsentValue.safeParse(value).success)
     return refuse(400, 'not an activity this bot can read (value.action)');
   return { ok: true, activity: activity.data };
 }

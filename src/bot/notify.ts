@@ -41,6 +41,8 @@ export interface Notifier {
    * the change and its messages); returns how many changes it caught up on.
    */
   catchUp(): Promise<number>;
+  /** Queues one message of its own (not about a change) and wakes the sender; false if its id was queued. */
+  post(message: NewOutboxMessage): Promise<boolean>;
 }
 
 function activityOf(card: Card): Record<string, unknown> {
@@ -184,6 +186,12 @@ export function createNotifier(
         } else await store.settleNotification(pending.reference, pending.version);
       }
       return count;
+    },
+
+    async post(message) {
+      const queued = await store.enqueue(message);
+      kick();
+      return queued;
     },
 
     async routeWaiting(channel) {

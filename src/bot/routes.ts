@@ -18,8 +18,8 @@ import {
   submitIntake,
 } from './handlers/intake';
 import { languageCommand, LanguageData, setLanguage } from './handlers/language';
+import { exportRecords } from './handlers/export';
 import {
-  exportRecords,
   listAll,
   listMine,
   listWaiting,

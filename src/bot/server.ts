@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as restify from 'restify';
 import type { Config } from '../config';
@@ -8,7 +7,6 @@ import { applyChange } from '../services/change';
 import type { OpportunityStore } from '../services/store';
 import { createAdapter } from './adapter';
 import { MicroacqBot } from './bot';
-import { exportDir, exportFile } from './exports';
 import { isRecord, readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
 import { createNotifier } from './notify';
@@ -116,22 +114,6 @@ export async function startServer(
       inFlight--;
       if (draining && inFlight === 0) drained?.();
     }
-  });
-
-  // Export links: the random file name is the key; after an hour the link is gone.
-  server.get('/exports/:name', async (req, res) => {
-    const file = exportFile(exportDir(config.store.sqlitePath), String(req.params.name ?? ''));
-    if (!file) {
-      res.send(410, { error: 'this export link has expired or never existed; say export again' });
-      return;
-    }
-    const date = new Date().toISOString().slice(0, 10);
-    res.writeHead(200, {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="microacq-${date}.csv"`,
-      'Cache-Control': 'no-store',
-    });
-    res.end(readFileSync(file));
   });
 
   server.get('/healthz', async (_req, res) => {

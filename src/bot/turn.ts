@@ -42,7 +42,13 @@ export interface Deps {
  * stays, so a confirmation or a welcome is never wiped out by one of its own buttons.
  */
 export type Reply =
-  { readonly card: Card; readonly placement?: 'replace' | 'new' } | { readonly text: string };
+  | {
+      readonly card: Card;
+      readonly placement?: 'replace' | 'new';
+      /** Sent with the card in one message: a file to accept, or the file now saved. */
+      readonly attachments?: readonly Readonly<Record<string, unknown>>[];
+    }
+  | { readonly text: string };
 
 export type Handler = (req: TurnRequest, deps: Deps) => Promise<Reply>;
 

@@ -101,6 +101,13 @@ describe('approvals in the local Teams client, one client per role', function ()
     // wait for the state, not for the words of either.
     await cardWith(procurement, `${ref} · in approval`);
 
+    // Marc, also in finance, opens the request in his personal chat: the card offers finance's buttons.
+    const marc = pageOf('manager');
+    await marc.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    await say(marc, `status ${ref}`);
+    const stale = await cardWith(marc, `${ref} · in approval`);
+    await stale.getByRole('button', { name: 'Reject', exact: true }).waitFor();
+
     // Finance approves the funds with the reservation number, from the card in the Finance channel.
     const finance = pageOf('finance');
     card = await cardWith(finance, `${ref} · in approval`);
@@ -109,6 +116,14 @@ describe('approvals in the local Teams client, one client per role', function ()
     await card.getByRole('button', { name: 'Confirm', exact: true }).click();
     await cardWith(finance, 'approved by Farah Haddad, reservation FR-2026-118');
     await shot('finance', '2-funds-approved');
+
+    // Marc's card still shows the funds undecided: his Reject comes second, and is not applied.
+    await stale.getByRole('button', { name: 'Reject', exact: true }).click();
+    await stale.getByLabel('Reason', { exact: true }).fill('No budget left this year');
+    await stale.locator('button:visible', { hasText: /^Confirm$/ }).click();
+    const answered = await cardWith(marc, /Already decided by Farah Haddad/);
+    assert.match(await answered.innerText(), new RegExp(`${ref} · in approval`));
+    await answered.screenshot({ path: path.join(SHOTS, 'approvals-stale-reject-en.png') });
 
     // The union acknowledges from the card in its channel.
     const union = pageOf('union');
@@ -190,21 +205,30 @@ describe('approvals in the local Teams client, one client per role', function ()
     await press(requester, 'Accept');
     await cardWith(requester, `${reference} · accepted`);
 
-    // Finance gets a fresh card to certify, then records the payment.
+    // Finance gets a fresh card to certify (Farah); the payment is recorded by someone else (Marc).
     const finance = pageOf('finance');
     await press(finance, 'Certify (s. 34)');
-    const card = finance
-      .locator('.ac-adaptiveCard', {
-        hasText: reference,
-        has: finance.getByRole('button', { name: 'Record payment' }),
-      })
-      .last();
-    await card.getByRole('button', { name: 'Record payment', exact: true }).click();
-    await card.getByRole('radio', { name: 'PayPal' }).check();
-    await card.getByLabel('Payment date', { exact: true }).fill(inDays(71));
-    await card.locator('button:visible', { hasText: /^Confirm$/ }).click();
-    await cardWith(finance, `${reference} · paid`);
-    await shot('finance', '7-paid');
+    const recordPayment = async (page: Page) => {
+      const card = page
+        .locator('.ac-adaptiveCard', {
+          hasText: reference,
+          has: page.getByRole('button', { name: 'Record payment' }),
+        })
+        .last();
+      await card.getByRole('button', { name: 'Record payment', exact: true }).click();
+      await card.getByRole('radio', { name: 'PayPal' }).check();
+      await card.getByLabel('Payment date', { exact: true }).fill(inDays(71));
+      await card.locator('button:visible', { hasText: /^Confirm$/ }).click();
+    };
+    await recordPayment(finance);
+    await cardWith(finance, 'someone else in finance must record the payment');
+    await shot('finance', '7-certifier-cannot-pay');
+    const marc = pageOf('manager');
+    await say(marc, `status ${reference}`);
+    await cardWith(marc, `${reference} · certified`);
+    await recordPayment(marc);
+    await cardWith(marc, `${reference} · paid`);
+    await shot('manager', '7-paid');
     await cardWith(requester, `${reference}: paid`);
     await shot('requester', '8-paid');
 
@@ -236,6 +260,41 @@ describe('approvals in the local Teams client, one client per role', function ()
     } finally {
       await store.close();
     }
+  });
+
+  it('answers a stale conflicting click with the card as it is now, in French: Cancel after Go', async () => {
+    const requester = pageOf('requester');
+    await say(requester, 'langue français');
+    await cardWith(requester, 'Désormais, je vous parle en français');
+    const record = await completeIntake(requester, dataDir, 'fr', {
+      ...fieldsFromContent(content({ title: 'Formulaire accessible, deuxième partie' })),
+      applicationDeadline: inDays(14),
+      supplierSelectionDate: inDays(16),
+      deliveryDate: inDays(70),
+    });
+    const ref = record.reference;
+    await say(requester, `état ${ref}`);
+    const stale = await cardWith(requester, `${ref} · soumise`);
+    await stale.getByRole('button', { name: 'Annuler', exact: true }).waitFor();
+
+    const procurement = pageOf('procurement');
+    const vetting = await cardWith(procurement, `${ref} · submitted`);
+    await vetting.getByRole('button', { name: 'Go', exact: true }).click();
+    await cardWith(procurement, `${ref} · in approval`);
+
+    await stale.getByRole('button', { name: 'Annuler', exact: true }).click();
+    await stale.getByLabel('Motif', { exact: true }).fill('Le besoin est comblé autrement');
+    await stale.locator('button:visible', { hasText: /^Confirmer$/ }).click();
+    const answered = await cardWith(requester, /Déjà décidé par Priya Raman/);
+    assert.match(await answered.innerText(), new RegExp(`${ref} · en approbation`));
+    await answered.screenshot({ path: path.join(SHOTS, 'approvals-stale-cancel-fr.png') });
+    const store = SqliteStore.open(path.join(dataDir, 'playground.db'));
+    try {
+      assert.equal((await store.get(ref))?.status, 'in_approval');
+    } finally {
+      await store.close();
+    }
+    await say(requester, 'langue anglais');
   });
 
   it('shows the manager the pipeline summary with its chart, in English and in French', async () => {

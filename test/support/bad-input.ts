@@ -262,7 +262,6 @@ const activityShape: BadInput[] = [
     'composeExtension/fetchTask',
     'signin/verifyState',
     'adaptiveCard/action ',
-    'fileConsent/invoke',
   ].map((name): BadInput => ({
     name: `refuses the invoke "${name}", which this bot does not take, with 400`,
     category: 'activity',
@@ -285,6 +284,20 @@ const activityShape: BadInput[] = [
     category: 'activity',
     contentType: JSON_TYPE,
     body: json((ctx) => invoke(ctx, 'adaptiveCard/action', value)),
+    expect: { status: 400 },
+  })),
+  ...(
+    [
+      ['no value', undefined],
+      ['no answer', {}],
+      ['an answer that is neither accept nor decline', { action: 'maybe' }],
+      ['a value that is text', 'accept'],
+    ] as const
+  ).map(([what, value]): BadInput => ({
+    name: `refuses a file consent answer with ${what} with 400`,
+    category: 'activity',
+    contentType: JSON_TYPE,
+    body: json((ctx) => invoke(ctx, 'fileConsent/invoke', value)),
     expect: { status: 400 },
   })),
   ...(

@@ -55,6 +55,12 @@ export interface Answer {
  */
 export class Connector {
   readonly sent: Sent[] = [];
+  /** Files the bot uploaded to an address this stand-in gave (`/upload/…`), as OneDrive would take them. */
+  readonly uploads: {
+    readonly path: string;
+    readonly headers: IncomingMessage['headers'];
+    readonly body: string;
+  }[] = [];
   url = '';
   private waiters: (() => void)[] = [];
   private readonly answers: Answer[] = [];
@@ -93,6 +99,7 @@ export class Connector {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url?.startsWith('/upload/')) return this.takeUpload(req, res);
     const body = await readJson(req);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const faults = this.faults;
@@ -123,6 +130,23 @@ export class Connector {
     this.record({ method, path: req.url ?? '', body, status });
     res.writeHead(status, { 'content-type': 'application/json', ...scripted?.headers });
     res.end(JSON.stringify(scripted ? (scripted.body ?? {}) : { id: `sent-${this.sent.length}` }));
+  }
+
+  /** An upload session's PUT: the whole file at once, answered with the drive item OneDrive creates. */
+  private async takeUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const index = this.answers.findIndex((a) => a.method === 'PUT');
+    const scripted = index >= 0 ? this.answers.splice(index, 1)[0] : undefined;
+    if (scripted) {
+      res.writeHead(scripted.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(scripted.body ?? {}));
+      return;
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    this.uploads.push({ path: req.url ?? '', headers: req.headers, body });
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'item-1', name: 'export.csv', size: Buffer.byteLength(body) }));
   }
 
   private record(s: Sent): void {

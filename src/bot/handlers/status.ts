@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { listCard, noticeCard, opportunityCard } from '../../cards';
 import { summaryCard } from '../../cards/summary';
-import { mayRead, readableBy, readsEverything, seesFundReservation } from '../../services/access';
-import { recordsCsv } from '../../services/export';
-import { exportDir, writeExport } from '../exports';
+import { mayRead, readableBy, readsEverything } from '../../services/access';
 import { type MessageKey, t } from '../../i18n';
 import { nextActors } from '../../services/decisions';
 import { ACTIONS, specOf } from '../../services/lifecycle';
@@ -203,7 +201,7 @@ export const turnPage: ActionHandler<PageData> = async (req, deps, data) => {
 };
 
 /** Every record the person may see, read page by page: their own, or all for the teams. */
-async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Opportunity[]> {
+export async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Opportunity[]> {
   const records: Opportunity[] = [];
   for await (const o of everyRecord(deps.store, readableBy(req.actor))) {
     records.push(o);
@@ -221,25 +219,6 @@ export const showSummary: Handler = async (req, deps) => {
     card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays, (team) =>
       t(req.locale, `channels.kinds.${team}`),
     ),
-  };
-};
-
-/** `export`: a CSV of the records the person may see, behind a link that works for an hour. */
-export const exportRecords: Handler = async (req, deps) => {
-  const records = await visibleRecords(req, deps);
-  const csv = recordsCsv(records, { fundReservation: seesFundReservation({ actor: req.actor }) });
-  const name = writeExport(exportDir(deps.config.store.sqlitePath), csv);
-  const url = `${deps.config.publicBaseUrl}/exports/${name}`;
-  return {
-    card: noticeCard({
-      title: t(req.locale, 'exports.ready', { count: records.length }),
-      lines: [
-        t(req.locale, readsEverything(req.actor) ? 'exports.all' : 'exports.own'),
-        t(req.locale, 'exports.expires'),
-      ],
-      style: 'good',
-      actions: [{ type: 'Action.OpenUrl', title: t(req.locale, 'exports.download'), url }],
-    }),
   };
 };
 
