@@ -29,13 +29,13 @@ describe('mutation testing (npm run mutate)', () => {
     }
   });
 
-  it('runs the unit suites with the TypeScript checker on a configuration that covers them', () => {
+  it('runs the unit suites and the change path’s matrix, with the TypeScript checker on a configuration that covers them', () => {
     assert.deepEqual(config.checkers, ['typescript']);
     const tsconfig = JSON.parse(readFileSync(path.join(ROOT, config.tsconfigFile), 'utf8')) as {
       include: string[];
     };
-    assert.deepEqual(tsconfig.include, ['src/services', 'test/services']);
-    assert.deepEqual(config.mochaOptions.spec, ['test/services/**/*.test.ts']);
+    assert.deepEqual(tsconfig.include, ['src/services', 'test/services', 'test/change.test.ts']);
+    assert.deepEqual(config.mochaOptions.spec, ['test/services/**/*.test.ts', 'test/change.test.ts']);
   });
 
   it('loads in StrykerJS with its plugins, and the unit suites pass under it (dry run)', async function () {

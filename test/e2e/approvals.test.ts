@@ -320,6 +320,11 @@ describe('approvals in the local Teams client, one client per role', function ()
 
   it('answers each role where things stand, in English and in French', async () => {
     const requester = pageOf('requester');
+    // The export comes as a file for the requester alone: the Playground shows its card, and in place of
+    // Teams' consent card its own note that it does not show that kind of card.
+    await say(requester, 'export');
+    await cardWith(requester, 'Your export is ready: 2 records');
+    await requester.screenshot({ path: path.join(SHOTS, 'export-playground.png') });
     await say(requester, 'mine');
     assert.match(await (await cardWith(requester, 'Your requests')).innerText(), new RegExp(reference));
     await say(requester, reference);
@@ -349,8 +354,11 @@ describe('approvals in the local Teams client, one client per role', function ()
     await say(union, `search ${typedIn}`);
     const none = await cardWith(union, 'No request matches these words');
     await none.screenshot({ path: path.join(SHOTS, 'bad-input-search.png') });
+    // The second request, vetted in the French test, waits for the union's consultation.
     await say(union, 'waiting');
-    await cardWith(union, 'Nothing waits for you right now');
+    const waiting = await cardWith(union, 'Waiting for you');
+    assert.match(await waiting.innerText(), /MA-2026-0002/);
+    assert.doesNotMatch(await waiting.innerText(), new RegExp(reference));
     await union.screenshot({ path: path.join(SHOTS, 'approvals-union-status.png') });
   });
 });
