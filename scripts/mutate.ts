@@ -14,6 +14,8 @@ export const TARGETS: Readonly<Record<string, number>> = {
   'src/services/pricing.ts': 95,
   'src/services/draw.ts': 95,
   'src/services/business-days.ts': 95,
+  'src/services/access.ts': 95,
+  'src/services/change.ts': 95,
   'src/services/intake.ts': 90,
   'src/services/pipeline.ts': 90,
 };

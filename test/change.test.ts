@@ -2,9 +2,10 @@ import { strict as assert } from 'node:assert';
 import { applyChange, type ChangeOutcome, type ChangePorts } from '../src/services/change';
 import { ACTIONS, type ActionName, offeredNow, specOf } from '../src/services/lifecycle';
 import type { Opportunity, Status } from '../src/services/opportunity';
-import type { Actor, ConfiguredRole } from '../src/services/roles';
+import { type Actor, type ConfiguredRole, SYSTEM_ACTOR } from '../src/services/roles';
+import { ConcurrencyError } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
-import { clock, NOW, PAYLOAD, person, REQUESTER, submitted } from './support/opportunities';
+import { clock, content, NOW, PAYLOAD, person, REQUESTER, submitted } from './support/opportunities';
 
 /**
  * The first decision wins, for every pair of actions one version of a request can offer: taken by two
@@ -259,5 +260,225 @@ describe('the first decision wins, for every pair of actions on one card version
     );
     assert.equal(late.record.finance.fundsStatus, 'approved');
     assert.equal(late.record.status, 'in_approval');
+  });
+});
+
+describe('the change path', () => {
+  let store: SqliteStore;
+  let notified: { reference: string; events: string[] }[];
+  let ports: ChangePorts;
+  let n = 0;
+
+  beforeEach(() => {
+    store = SqliteStore.open(':memory:');
+    notified = [];
+    ports = {
+      store,
+      notify: async (record, events) =>
+        void notified.push({ reference: record.reference, events: events.map((e) => e.type) }),
+      clock: () => clock(NOW),
+    };
+  });
+  afterEach(() => store.close());
+
+  const seed = async (record: Omit<Opportunity, 'reference' | 'version'>) =>
+    store.create(
+      record as Parameters<SqliteStore['create']>[0],
+      { at: NOW, actor: record.requester, action: 'submit', to: 'submitted', outcome: 'applied' },
+      `seed-${++n}`,
+    );
+  const inApproval = () => seed(versions()[2]?.record as Pair['record']);
+  const decide = (
+    o: Opportunity,
+    action: ActionName,
+    actor: Actor,
+    payload: unknown = PAYLOAD[action],
+    seenVersion = o.version,
+  ) => applyChange(ports, { kind: 'decide', actor, reference: o.reference, action, payload, seenVersion });
+  const trail = async (o: Opportunity) =>
+    (await store.auditTrail(o.reference)).map((e) => [e.action, e.outcome, e.reason ?? e.comment ?? '']);
+
+  it('creates a submitted request with its audit entry, and announces it', async () => {
+    const created = await applyChange(ports, {
+      kind: 'create',
+      actor: REQUESTER,
+      content: content(),
+      locale: 'fr',
+      idempotencyKey: 'draft-1',
+    });
+    assert.ok(created.kind === 'applied');
+    assert.equal(created.record.status, 'submitted');
+    assert.equal(created.record.locale, 'fr');
+    assert.deepEqual(await trail(created.record), [['submit', 'applied', '']]);
+    assert.deepEqual(notified, [{ reference: created.record.reference, events: ['submitted'] }]);
+    const again = await applyChange(ports, {
+      kind: 'create',
+      actor: REQUESTER,
+      content: content(),
+      locale: 'fr',
+      idempotencyKey: 'draft-1',
+    });
+    assert.equal(again.kind === 'applied' && again.record.reference, created.record.reference);
+  });
+
+  it('keeps a new request’s announcement with it until its messages are queued', async () => {
+    const quiet: ChangePorts = { ...ports, notify: async () => undefined };
+    const created = await applyChange(quiet, {
+      kind: 'create',
+      actor: REQUESTER,
+      content: content(),
+      locale: 'en',
+      idempotencyKey: 'draft-3',
+    });
+    assert.ok(created.kind === 'applied');
+    const [pending] = await store.pendingNotifications(10);
+    assert.deepEqual(
+      [pending?.reference, pending?.version, pending?.events.map((e) => [e.type, e.reference])],
+      [created.record.reference, 1, [['submitted', created.record.reference]]],
+    );
+  });
+
+  it('creates nothing from content that breaks a rule, and says which', async () => {
+    const late = content({ dates: { ...content().dates, applicationDeadline: NOW.slice(0, 10) } });
+    const refused = await applyChange(ports, {
+      kind: 'create',
+      actor: REQUESTER,
+      content: late,
+      locale: 'en',
+      idempotencyKey: 'draft-2',
+    });
+    assert.deepEqual(refused.kind === 'refused' && refused.refusal.guard, 'content_rules');
+    assert.deepEqual((await store.query({}, { limit: 5 })).items, []);
+    assert.deepEqual(notified, []);
+  });
+
+  it('keeps the reason or the comment of a decision on its audit entry, and none when there is none', async () => {
+    const sentBack = await decide(
+      await seed(versions()[0]?.record as Pair['record']),
+      'request_edits',
+      PEOPLE.procurement[0],
+      {
+        comment: 'Split the deliverables',
+      },
+    );
+    assert.ok(sentBack.kind === 'applied');
+    assert.deepEqual((await trail(sentBack.record)).at(-1), [
+      'request_edits',
+      'applied',
+      'Split the deliverables',
+    ]);
+    const rejected = await decide(await inApproval(), 'reject_funds', PEOPLE.finance[0], {
+      reason: 'No budget',
+    });
+    assert.ok(rejected.kind === 'applied');
+    assert.deepEqual((await trail(rejected.record)).at(-1), ['reject_funds', 'applied', 'No budget']);
+    const acknowledged = await decide(await inApproval(), 'acknowledge', PEOPLE.union[0], null);
+    assert.ok(acknowledged.kind === 'applied');
+    assert.deepEqual((await trail(acknowledged.record)).at(-1), ['acknowledge', 'applied', '']);
+    assert.deepEqual(notified.at(-1)?.events, ['consultation_acknowledged']);
+  });
+
+  it('keeps the refused attempts of the people a request concerns, with why; not strangers’, nor the clock’s', async () => {
+    const o = await inApproval();
+    await decide(o, 'acknowledge', PEOPLE.finance[0]);
+    await decide(o, 'acknowledge', person('stranger'));
+    await decide(o, 'close_consultation', SYSTEM_ACTOR);
+    assert.deepEqual(await trail(o), [
+      ['submit', 'applied', ''],
+      ['acknowledge', 'refused', 'role'],
+    ]);
+  });
+
+  it('records a repeated click as a duplicate and a late one as stale', async () => {
+    const o = await inApproval();
+    await decide(o, 'approve_funds', PEOPLE.finance[0]);
+    await decide(o, 'approve_funds', PEOPLE.finance[0]);
+    await decide(o, 'reject_funds', PEOPLE.finance[1]);
+    assert.deepEqual((await trail(o)).slice(1), [
+      ['approve_funds', 'applied', ''],
+      ['approve_funds', 'refused', 'duplicate'],
+      ['reject_funds', 'refused', 'stale'],
+    ]);
+  });
+
+  it('does not count a refused attempt as a change: a later click is judged on what was applied', async () => {
+    const o = await inApproval();
+    await decide(o, 'acknowledge', PEOPLE.finance[0]);
+    await decide(o, 'approve_funds', PEOPLE.finance[0]);
+    const acknowledged = await decide(o, 'acknowledge', PEOPLE.union[0]);
+    assert.equal(acknowledged.kind, 'applied');
+  });
+
+  it('answers the union’s click from before the clock closed the consultation as decided by the clock', async () => {
+    const o = await seed({
+      ...(versions()[2]?.record as Pair['record']),
+      consultation: { status: 'open', closesOn: '2026-11-23' },
+    });
+    const closed = await decide(o, 'close_consultation', SYSTEM_ACTOR);
+    assert.ok(closed.kind === 'applied');
+    assert.deepEqual((await store.auditTrail(o.reference)).at(-1)?.actor, {
+      aadObjectId: 'system',
+      name: 'Microacq',
+    });
+    const late = await decide(o, 'acknowledge', PEOPLE.union[0]);
+    assert.deepEqual(late.kind === 'decided' && late.first.action, 'close_consultation');
+  });
+
+  /** A store where someone else writes first, `times` times, before each of our writes. */
+  const contended = (times: number): ChangePorts => {
+    let left = times;
+    return {
+      ...ports,
+      store: {
+        ...store,
+        get: (reference) => store.get(reference),
+        auditTrail: (reference) => store.auditTrail(reference),
+        appendAudit: (reference, entry) => store.appendAudit(reference, entry),
+        create: (...args) => store.create(...args),
+        transition: async (next, expected, audit, events) => {
+          if (left-- > 0) throw new ConcurrencyError(next.reference, expected, expected + 1);
+          return store.transition(next, expected, audit, events);
+        },
+      },
+    };
+  };
+
+  it('decides again when someone wrote between its read and its write', async () => {
+    const o = await inApproval();
+    const outcome = await applyChange(contended(2), {
+      kind: 'decide',
+      actor: PEOPLE.finance[0],
+      reference: o.reference,
+      action: 'approve_funds',
+      payload: PAYLOAD.approve_funds,
+      seenVersion: o.version,
+    });
+    assert.equal(outcome.kind, 'applied');
+  });
+
+  it('gives up after three lost races, applying nothing', async () => {
+    const o = await inApproval();
+    await assert.rejects(
+      applyChange(contended(3), {
+        kind: 'decide',
+        actor: PEOPLE.finance[0],
+        reference: o.reference,
+        action: 'approve_funds',
+        payload: PAYLOAD.approve_funds,
+      }),
+      ConcurrencyError,
+    );
+    assert.equal((await store.get(o.reference))?.version, o.version);
+  });
+
+  it('finds nothing to change for a reference that does not exist', async () => {
+    const outcome = await applyChange(ports, {
+      kind: 'decide',
+      actor: PEOPLE.finance[0],
+      reference: 'MA-2026-9999',
+      action: 'approve_funds',
+      payload: PAYLOAD.approve_funds,
+    });
+    assert.equal(outcome.kind, 'not_found');
   });
 });

@@ -158,7 +158,7 @@ export type Payload<A extends ActionName> = z.infer<(typeof PAYLOADS)[A]>;
 export const ACTIONS = Object.keys(PAYLOADS) as ActionName[];
 
 /** The parts of a record that decisions taken side by side in one status are about. */
-export type Aspect = 'content' | 'funds' | 'consultation' | 'translation' | 'questions' | 'delivery';
+export type Aspect = 'funds' | 'consultation' | 'translation' | 'questions' | 'delivery';
 
 interface Step {
   readonly to: Status;
@@ -218,14 +218,8 @@ function approvalStep(o: Opportunity, patch: Partial<Opportunity>, event: EventT
   return { to: 'in_approval', patch: () => patch, events, ...(comment ? { comment } : {}) };
 }
 
-const EVERY_ASPECT: readonly Aspect[] = [
-  'content',
-  'funds',
-  'consultation',
-  'translation',
-  'questions',
-  'delivery',
-];
+/** Posting and cancelling are about the whole request. */
+const EVERY_ASPECT: readonly Aspect[] = ['funds', 'consultation', 'translation', 'questions', 'delivery'];
 
 /** Passers who have not declined: who a draw can still choose. */
 const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
@@ -237,7 +231,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   resubmit: {
     from: ['changes_requested'],
     roles: ['requester'],
-    decidesOn: ['content'],
+    decidesOn: [],
     guard: (_o, p, clock) => nonEmpty(checkContent(p.content, today(clock))),
     step: (_o, p) => ({
       to: 'submitted',
@@ -619,6 +613,7 @@ export function sinceCard<C extends AppliedChange>(
   const clash = changes.find(
     (c) =>
       c.from !== c.to ||
+      // Stryker disable next-line MethodExpression: only posting and cancelling decide on several parts, and they move the status
       (c.action in SPECS && SPECS[c.action as ActionName].decidesOn.some((a) => mine.includes(a))),
   );
   return clash ? { kind: 'decided', change: clash } : { kind: 'current' };

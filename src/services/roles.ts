@@ -36,6 +36,7 @@ export type RoleMapping = Readonly<Record<ConfiguredRole, readonly string[]>>;
 export function rolesFor(
   mapping: RoleMapping,
   objectId: string,
+  // Stryker disable next-line ArrayDeclaration: a group nobody is in maps no role
   groupIds: readonly string[] = [],
 ): Set<ConfiguredRole> {
   const ids = new Set([objectId, ...groupIds].map(idKey));
