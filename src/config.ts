@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { PROVINCES, type Province } from './services/calendar';
 import { CONFIGURED_ROLES, type RoleMapping } from './services/roles';
 
 /**
@@ -25,6 +27,32 @@ const idList = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string().regex(/^[0-9a-zA-Z-]{1,64}$/, 'must be comma-separated object or group ids')));
+
+/** Days the department is closed: dates, or ranges "first..last", comma separated; a year at most each. */
+const closureDays = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const days: string[] = [];
+    for (const part of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const [first = '', last = first] = part.split('..').map((s) => s.trim());
+      const start = Date.parse(`${first}T00:00:00Z`);
+      const end = Date.parse(`${last}T00:00:00Z`);
+      const ok = /^\d{4}-\d{2}-\d{2}$/.test(first) && /^\d{4}-\d{2}-\d{2}$/.test(last);
+      if (!ok || Number.isNaN(start) || Number.isNaN(end) || end < start || end - start > 366 * 86_400_000) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${part}" is not a date or a range first..last of a year at most`,
+        });
+        return z.NEVER;
+      }
+      for (let t = start; t <= end; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+    }
+    return days;
+  });
 
 const optionalText = z
   .string()
@@ -63,6 +91,14 @@ const Env = z.object({
   ROLE_UNION: idList,
   ROLE_MANAGER: idList,
   CONSULTATION_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(5),
+  TIME_ZONE: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone, e.g. America/Toronto')
+    .default('America/Toronto'),
+  HOLIDAY_PROVINCE: z.enum(PROVINCES).default('ON'),
+  CLOSURE_DAYS: closureDays,
+  MIN_POSTING_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(5),
+  ESCALATION_BUSINESS_DAYS: z.coerce.number().int().min(1).max(120).default(5),
   DEFAULT_LOCALE: z.enum(['en', 'fr']).default('en'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   REMINDER_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(2),
@@ -104,6 +140,16 @@ export interface Config {
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   readonly roles: RoleMapping;
   readonly consultationBusinessDays: number;
+  /** Where the department works: its time zone, the province whose holiday it keeps, its closures. */
+  readonly department: {
+    readonly timeZone: string;
+    readonly province: Province;
+    readonly closures: readonly string[];
+  };
+  /** Business days a request should stay posted: intake warns of a deadline that leaves fewer. */
+  readonly minPostingBusinessDays: number;
+  /** A wait this long is told to the managers as well. */
+  readonly escalationBusinessDays: number;
   readonly defaultLocale: 'en' | 'fr';
   readonly shutdownGraceMs: number;
   /** A decision waiting longer than this is reminded to its team's channel, once a day. */
@@ -260,6 +306,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     logLevel: e.LOG_LEVEL,
     roles,
     consultationBusinessDays: e.CONSULTATION_BUSINESS_DAYS,
+    department: { timeZone: e.TIME_ZONE, province: e.HOLIDAY_PROVINCE, closures: e.CLOSURE_DAYS },
+    minPostingBusinessDays: e.MIN_POSTING_BUSINESS_DAYS,
+    escalationBusinessDays: e.ESCALATION_BUSINESS_DAYS,
     defaultLocale: e.DEFAULT_LOCALE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     reminderBusinessDays: e.REMINDER_BUSINESS_DAYS,

@@ -532,8 +532,15 @@ describe('approvals in Teams', function () {
     await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
     const closesOn = (await bot.store.get(reference))?.consultation.closesOn;
     assert.equal(closesOn, '2026-11-30');
+    // 23:59 in Ottawa on its last day: it still runs.
     await bot.server.stop();
-    now = new Date('2026-11-30T14:00:00Z');
+    now = new Date('2026-12-01T04:58:00Z');
+    await start();
+    await deliver();
+    assert.equal((await bot.store.get(reference))?.consultation.status, 'open');
+    // Past midnight in Ottawa, after a restart: the clock closes it.
+    await bot.server.stop();
+    now = new Date('2026-12-01T05:00:00Z');
     await start();
     await deliver();
     const record = await bot.store.get(reference);

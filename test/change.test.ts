@@ -412,7 +412,7 @@ describe('the change path', () => {
   it('answers the union’s click from before the clock closed the consultation as decided by the clock', async () => {
     const o = await seed({
       ...(versions()[2]?.record as Pair['record']),
-      consultation: { status: 'open', closesOn: '2026-11-23' },
+      consultation: { status: 'open', closesOn: '2026-11-20' },
     });
     const closed = await decide(o, 'close_consultation', SYSTEM_ACTOR);
     assert.ok(closed.kind === 'applied');

@@ -113,7 +113,7 @@ export class MicroacqBot extends TeamsActivityHandler {
       });
       await super.run(context);
       await this.deps.store
-        .rememberActivity({ key, at: this.deps.now().toISOString(), ...(response ? { response } : {}) })
+        .rememberActivity({ key, at: this.deps.clock.now().toISOString(), ...(response ? { response } : {}) })
         .catch((err: unknown) => log.warn({ err }, 'could not remember the answered activity'));
     });
   }
@@ -287,14 +287,16 @@ export class MicroacqBot extends TeamsActivityHandler {
     } catch (err) {
       this.deps.log.warn({ err }, 'compose search failed');
     }
-    const today = this.deps.now().toISOString().slice(0, 10);
+    const today = this.deps.clock.today();
     const reader = { actor: { id: '', name: '', roles: new Set<never>() } };
     return {
       composeExtension: {
         type: 'result',
         attachmentLayout: 'list',
         attachments: records.map((o) => ({
-          ...CardFactory.adaptiveCard(opportunityCard(req.locale, o, reader, { today })),
+          ...CardFactory.adaptiveCard(
+            opportunityCard(req.locale, o, reader, { today, calendar: this.deps.clock.calendar }),
+          ),
           preview: CardFactory.thumbnailCard(
             `${o.reference} · ${o.title}`,
             `${t(req.locale, `statuses.${o.status}`)} · ${o.client.branch}`,
@@ -365,7 +367,7 @@ export class MicroacqBot extends TeamsActivityHandler {
           conversationKey: conversationKeyOf(context.activity),
           kind: 'post',
           activity: { ...message },
-          createdAt: this.deps.now().toISOString(),
+          createdAt: this.deps.clock.now().toISOString(),
         })
         .then(
           () => true,
@@ -386,7 +388,7 @@ export class MicroacqBot extends TeamsActivityHandler {
     // A burst of clicks in one conversation writes its reference once; a minute on, it is written again
     // (the outbox may have forgotten a conversation the bot was removed from, and re-added to since).
     const json = JSON.stringify(ref);
-    const now = this.deps.now().getTime();
+    const now = this.deps.clock.now().getTime();
     const last = this.remembered.get(key);
     if (last && last.json === json && now - last.at < 60_000) return;
     if (this.remembered.size > 10_000) this.remembered.clear();

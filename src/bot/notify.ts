@@ -1,6 +1,7 @@
 import { CardFactory, MessageFactory } from 'botbuilder';
 import { type Card, opportunityCard, statusCard } from '../cards';
 import type { Config } from '../config';
+import type { DepartmentClock } from '../services/calendar';
 import type { Locale } from '../i18n';
 import type { Logger } from '../log';
 import type { EventType, WorkflowEvent } from '../services/lifecycle';
@@ -61,9 +62,10 @@ export function createNotifier(
   store: OpportunityStore,
   config: Config,
   log: Logger,
-  kick: () => void = () => undefined,
-  now: () => Date = () => new Date(),
+  kick: () => void,
+  clock: DepartmentClock,
 ): Notifier {
+  const now = clock.now;
   const locale: Locale = config.defaultLocale;
 
   /**
@@ -96,7 +98,7 @@ export function createNotifier(
       }
       let activity = cards.get(channel);
       if (!activity) {
-        activity = activityOf(opportunityCard(locale, o, { channel }, { last }));
+        activity = activityOf(opportunityCard(locale, o, { channel }, { last, calendar: clock.calendar }));
         cards.set(channel, activity);
       }
       messages.push({
@@ -143,7 +145,12 @@ export function createNotifier(
             conversationKey: to,
             kind: 'post',
             activity: activityOf(
-              statusCard(delivery.to === 'requester' ? requesterLocale : locale, o, event),
+              statusCard(
+                delivery.to === 'requester' ? requesterLocale : locale,
+                o,
+                event,
+                clock.calendar.timeZone,
+              ),
             ),
             createdAt: now().toISOString(),
           });

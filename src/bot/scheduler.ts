@@ -2,7 +2,7 @@ import { CardFactory, MessageFactory } from 'botbuilder';
 import { reminderCard } from '../cards/opportunity';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { businessDaysBetween } from '../services/business-days';
+import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import type { Opportunity } from '../services/opportunity';
 import { SYSTEM_ACTOR } from '../services/roles';
@@ -27,7 +27,7 @@ export class Scheduler {
     private readonly notifier: Notifier,
     private readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>,
     private readonly log: Logger,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: DepartmentClock,
   ) {}
 
   start(intervalMs: number): void {
@@ -57,12 +57,12 @@ export class Scheduler {
    * within minutes).
    */
   async tick(): Promise<void> {
-    const now = this.now().toISOString();
+    const now = this.clock.now().toISOString();
     await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
     const caughtUp = await this.notifier.catchUp();
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
-    const today = now.slice(0, 10);
+    const today = this.clock.today();
     for await (const o of everyRecord(this.store, { statuses: ['submitted', 'in_approval'] }, 200)) {
       await this.closeConsultation(o, today);
       await this.remind(o, now, today);
@@ -72,7 +72,8 @@ export class Scheduler {
   /** A consultation whose last day has come closes; if someone acted first, the change path decides again. */
   private async closeConsultation(o: Opportunity, today: string): Promise<void> {
     if (o.status !== 'in_approval' || o.consultation.status !== 'open') return;
-    if (!o.consultation.closesOn || o.consultation.closesOn > today) return;
+    // It runs to the end of its last business day: it closes once that day is over.
+    if (!o.consultation.closesOn || o.consultation.closesOn >= today) return;
     await this.change({
       kind: 'decide',
       actor: SYSTEM_ACTOR,
@@ -84,9 +85,10 @@ export class Scheduler {
 
   private async remind(o: Opportunity, now: string, today: string): Promise<void> {
     const team = waitingOn(o);
-    const since = o.timeline[o.status]?.slice(0, 10);
-    if (!team || !since) return;
-    const waited = businessDaysBetween(since, today);
+    const entered = o.timeline[o.status];
+    if (!team || !entered) return;
+    const since = this.clock.calendar.dateOf(entered);
+    const waited = this.clock.calendar.businessDaysBetween(since, today);
     if (waited < this.config.reminderBusinessDays) return;
     const key = channelKey(team);
     if (!(await this.store.getConversation(key))) return;

@@ -6,6 +6,7 @@ import { type Logger, withCorrelation } from '../log';
 import { applyChange } from '../services/change';
 import type { OpportunityStore } from '../services/store';
 import { createAdapter } from './adapter';
+import { clockOf, workflowClock } from './clock';
 import { MicroacqBot } from './bot';
 import { isRecord, readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
@@ -60,20 +61,21 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const adapter = createAdapter(config, log);
-  const now = options.now ?? (() => new Date());
+  const clock = clockOf(config, options.now);
+  const now = clock.now;
   const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now });
-  const notifier = createNotifier(store, config, log, () => sender.kick(), now);
+  const notifier = createNotifier(store, config, log, () => sender.kick(), clock);
   const change = (request: Parameters<typeof applyChange>[1]) =>
     applyChange(
       {
         store,
         notify: (record, events) => notifier.notify(record, events),
-        clock: () => ({ now: now().toISOString(), consultationDays: config.consultationBusinessDays }),
+        clock: () => workflowClock(clock, config),
       },
       request,
     );
-  const bot = new MicroacqBot(createRoutes(), { store, config, log, now, notifier, change });
-  const scheduler = new Scheduler(store, config, notifier, change, log, now);
+  const bot = new MicroacqBot(createRoutes(), { store, config, log, clock, notifier, change });
+  const scheduler = new Scheduler(store, config, notifier, change, log, clock);
   await useConfiguredChannels(store, config, log);
   if (options.background ?? true) {
     sender.start();

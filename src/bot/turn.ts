@@ -2,6 +2,7 @@ import type { Card } from '../cards';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
+import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import type { ConversationReferenceJson, OpportunityStore } from '../services/store';
 import type { Notifier } from './notify';
@@ -29,7 +30,8 @@ export interface Deps {
   readonly store: OpportunityStore;
   readonly config: Config;
   readonly log: Logger;
-  readonly now: () => Date;
+  /** The one clock: now, and today where the department works, on its calendar. */
+  readonly clock: DepartmentClock;
   /** Queues the messages a change causes (cards to teams, lines to the requester) in the durable outbox. */
   readonly notifier: Notifier;
   /** Every change to a request goes through here (services/change.ts). */

@@ -12,7 +12,12 @@ export interface DraftSummary {
 }
 
 /** A person's requests in progress, newest first, each with a way back in and a way out. */
-export function draftsCard(locale: Locale, drafts: readonly DraftSummary[], notice = ''): Card {
+export function draftsCard(
+  locale: Locale,
+  drafts: readonly DraftSummary[],
+  timeZone: string,
+  notice = '',
+): Card {
   return expand('drafts', {
     notice,
     heading: t(locale, 'intake.drafts.heading'),
@@ -24,7 +29,7 @@ export function draftsCard(locale: Locale, drafts: readonly DraftSummary[], noti
       title: d.title.trim() || t(locale, 'intake.drafts.untitled'),
       detail: t(locale, 'intake.drafts.detail', {
         step: t(locale, `intake.steps.${d.step}`),
-        when: formatDateTime(d.updatedAt, locale),
+        when: formatDateTime(d.updatedAt, locale, timeZone),
       }),
       actions: [
         cardAction({

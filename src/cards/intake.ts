@@ -1,5 +1,6 @@
 import { type Locale, type MessageKey, t } from '../i18n';
-import { formatDate, formatMoney, formatNumber } from '../i18n/format';
+import { formatClosing, formatDate, formatMoney, formatNumber } from '../i18n/format';
+import type { Calendar } from '../services/calendar';
 import {
   FIELDS,
   type FieldName,
@@ -12,7 +13,7 @@ import {
   type Step,
   STEPS,
   stepNumber,
-  weekendDates,
+  datesOff,
 } from '../services/intake';
 import type { Lookback } from '../services/lookback';
 import type { Opportunity } from '../services/opportunity';
@@ -34,6 +35,8 @@ export interface IntakeView {
   readonly warning?: string;
   /** Someone's words shown under the warning as plain text: the changes a reviewer asked for. */
   readonly quote?: string;
+  /** Where the department works: its days off are pointed out, its closing times shown. */
+  readonly calendar: Calendar;
 }
 
 /** Long texts are shortened on the review so the card stays small; each step's own card shows them whole. */
@@ -128,16 +131,21 @@ function quoteOf(locale: Locale, fields: IntakeFields) {
   };
 }
 
-function weekendWarnings(locale: Locale, fields: IntakeFields): string[] {
-  return weekendDates(fields).map((f) =>
-    t(locale, 'intake.weekend', {
-      field: label(locale, f),
-      day: new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', {
-        weekday: 'long',
-        timeZone: 'UTC',
-      }).format(new Date(`${fields[f] ?? ''}T00:00:00Z`)),
-    }),
-  );
+/** A date on a weekend, a holiday or a closure: said with its weekday, or the day off it is. */
+function dayOffWarnings(locale: Locale, fields: IntakeFields, calendar: Calendar): string[] {
+  return datesOff(fields, calendar).map((f) => {
+    const date = fields[f] ?? '';
+    const holiday = calendar.dayOffName(date, locale);
+    return holiday
+      ? t(locale, 'intake.dayOff', { field: label(locale, f), day: holiday })
+      : t(locale, 'intake.weekend', {
+          field: label(locale, f),
+          day: new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', {
+            weekday: 'long',
+            timeZone: 'UTC',
+          }).format(new Date(`${date}T00:00:00Z`)),
+        });
+  });
 }
 
 function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
@@ -262,7 +270,7 @@ export function intakeCard(v: IntakeView): Card {
     intro: t(locale, `intake.intro.${step}`),
     fields: form ? formFields(v, form) : [],
     quote: step === 'pricing' ? quoteOf(locale, v.fields) : quoteOf(locale, {}),
-    warnings: step === 'pricing' || step === 'review' ? weekendWarnings(locale, v.fields) : [],
+    warnings: step === 'pricing' || step === 'review' ? dayOffWarnings(locale, v.fields, v.calendar) : [],
     lookback: lookbackOf(locale, step === 'attestations' ? v.lookback : undefined),
     sections: step === 'review' ? reviewSections(locale, v.fields, v.draftId) : [],
     nextSteps: [],
@@ -277,6 +285,7 @@ export function submittedCard(
   record: Opportunity,
   fields: IntakeFields,
   consultationDays: number,
+  calendar: Calendar,
 ): Card {
   const steps = ['vetting', 'approvals', 'posting', 'updates'] as const;
   return expand('intake', {
@@ -297,7 +306,7 @@ export function submittedCard(
       (s, i) =>
         `${i + 1}. ${t(locale, `intake.submitted.nextSteps.${s}`, {
           days: consultationDays,
-          deadline: formatDate(record.dates.applicationDeadline, locale),
+          deadline: formatClosing(record.dates.applicationDeadline, locale, calendar),
         })}`,
     ),
     actions: [cardAction({ title: t(locale, 'intake.buttons.newRequest'), verb: 'intake.new' })],

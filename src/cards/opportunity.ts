@@ -1,8 +1,8 @@
 import { type Locale, t } from '../i18n';
 import en from '../i18n/en.json';
-import { formatDate, formatDateTime, formatMoney } from '../i18n/format';
+import { formatClosing, formatDate, formatDateTime, formatMoney } from '../i18n/format';
 import { type Reader, seesFundReservation } from '../services/access';
-import { businessDaysBetween } from '../services/business-days';
+import type { Calendar } from '../services/calendar';
 import {
   DECISION_INPUTS,
   decidableFromCard,
@@ -101,7 +101,7 @@ export function rolesInWords(locale: Locale, roles: Iterable<ActingRole>): strin
   return [...roles].map((r) => t(locale, `roles.${r}`)).join(', ');
 }
 
-function rows(locale: Locale, o: Opportunity, viewer: Viewer, today: string | undefined) {
+function rows(locale: Locale, o: Opportunity, viewer: Viewer, calendar: Calendar, today: string | undefined) {
   const row = (label: string, value: string) => ({ label, value });
   const out = [
     row(
@@ -114,7 +114,7 @@ function rows(locale: Locale, o: Opportunity, viewer: Viewer, today: string | un
     row(
       t(locale, 'decisions.card.dates'),
       t(locale, 'decisions.card.datesValue', {
-        deadline: formatDate(o.dates.applicationDeadline, locale),
+        deadline: formatClosing(o.dates.applicationDeadline, locale, calendar),
         selection: formatDate(o.dates.supplierSelectionDate, locale),
         delivery: formatDate(deliveryDueOn(o), locale),
       }),
@@ -145,12 +145,13 @@ function rows(locale: Locale, o: Opportunity, viewer: Viewer, today: string | un
         next.size > 0 ? rolesInWords(locale, next) : t(locale, 'statusCard.nobody'),
       ),
     );
-    const since = o.timeline[o.status]?.slice(0, 10);
-    if (since && next.size > 0) {
+    const entered = o.timeline[o.status];
+    if (entered && next.size > 0) {
+      const since = calendar.dateOf(entered);
       out.push(
         row(
           t(locale, 'statusCard.inStatus'),
-          t(locale, 'statusCard.days', { count: businessDaysBetween(since, today) }),
+          t(locale, 'statusCard.days', { count: calendar.businessDaysBetween(since, today) }),
         ),
       );
     }
@@ -177,13 +178,13 @@ function linksOf(locale: Locale, o: Opportunity) {
 }
 
 /** The last applied change, in words, for "who decided, when, with what comment". */
-export function lastChange(locale: Locale, entry: AuditEntry | undefined): string {
+export function lastChange(locale: Locale, entry: AuditEntry | undefined, timeZone: string): string {
   if (!entry) return '';
   const what = actionName(locale, entry.action);
   const line = t(locale, 'decisions.card.lastDecisionValue', {
     what,
     who: entry.actor.name,
-    when: formatDateTime(entry.at, locale),
+    when: formatDateTime(entry.at, locale, timeZone),
   });
   return entry.comment ? `${line}: ${entry.comment}` : line;
 }
@@ -193,16 +194,18 @@ export function opportunityCard(
   o: Opportunity,
   viewer: Viewer,
   options: {
+    /** Where the department works: dates are read and shown there. */
+    readonly calendar: Calendar;
     readonly last?: AuditEntry;
     readonly note?: CardNote;
     /** With today's date, the card also says who the request waits on, and for how long. */
     readonly today?: string;
     /** What the person typed in the card's forms, shown back in them when a decision was refused. */
     readonly typed?: Readonly<Record<string, unknown>>;
-  } = {},
+  },
 ): Card {
   const actions = actionsFor(o, viewer);
-  const last = lastChange(locale, options.last);
+  const last = lastChange(locale, options.last, options.calendar.timeZone);
   return expand('opportunity', {
     refresh: {
       action: {
@@ -220,7 +223,7 @@ export function opportunityCard(
     bannerStyle: options.note?.style ?? 'default',
     summary: o.shortDescription,
     rows: [
-      ...rows(locale, o, viewer, options.today),
+      ...rows(locale, o, viewer, options.calendar, options.today),
       ...(last ? [{ label: t(locale, 'decisions.card.lastDecision'), value: last }] : []),
     ],
     links: linksOf(locale, o),
@@ -245,7 +248,7 @@ export function opportunityCard(
 }
 
 /** The short card that tells the requester, or the updates channel, what just happened. */
-export function statusCard(locale: Locale, o: Opportunity, event: WorkflowEvent): Card {
+export function statusCard(locale: Locale, o: Opportunity, event: WorkflowEvent, timeZone: string): Card {
   const bad = event.type === 'rejected' || event.type === 'cancelled' || event.type === 'terminated';
   return expand('status', {
     heading: t(locale, 'decisions.status.heading', {
@@ -254,7 +257,10 @@ export function statusCard(locale: Locale, o: Opportunity, event: WorkflowEvent)
     }),
     color: bad ? 'Attention' : event.type === 'paid' || event.type === 'posted' ? 'Good' : 'Default',
     title: o.title,
-    by: t(locale, 'decisions.status.by', { who: event.actor.name, when: formatDateTime(event.at, locale) }),
+    by: t(locale, 'decisions.status.by', {
+      who: event.actor.name,
+      when: formatDateTime(event.at, locale, timeZone),
+    }),
     comment: event.comment ?? '',
     actions: [openAction(locale, o.reference)],
   });
@@ -278,7 +284,12 @@ function reasonText(locale: Locale, reason: string | undefined): string {
   return reason;
 }
 
-export function historyCard(locale: Locale, o: Opportunity, entries: readonly AuditEntry[]): Card {
+export function historyCard(
+  locale: Locale,
+  o: Opportunity,
+  entries: readonly AuditEntry[],
+  timeZone: string,
+): Card {
   return expand('history', {
     heading: t(locale, 'history.heading', { reference: o.reference }),
     title: o.title,
@@ -293,7 +304,7 @@ export function historyCard(locale: Locale, o: Opportunity, entries: readonly Au
           ? ` — ${t(locale, 'history.refused', { reason: reasonText(locale, e.reason) })}`
           : '';
       return {
-        when: formatDateTime(e.at, locale),
+        when: formatDateTime(e.at, locale, timeZone),
         who: e.actor.name,
         what: `${name}${move}${refused}`,
         color: e.outcome === 'refused' ? 'Attention' : 'Default',

@@ -1,4 +1,4 @@
-import type { Locale } from './index';
+import { type Locale, t } from './index';
 
 /** Amounts and dates as a Canadian reader of each language expects them: $4,600.00 / 4 600,00 $. */
 
@@ -29,10 +29,28 @@ const date = perLocale(
       timeZone: 'UTC',
     }),
 );
-const dateTime = perLocale(
-  (tag) =>
-    new Intl.DateTimeFormat(tag, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Toronto' }),
-);
+/** Formatters of times, per language and time zone (one zone per deployment, so few are ever built). */
+const timeFormats = new Map<
+  string,
+  { dateTime: Intl.DateTimeFormat; time: Intl.DateTimeFormat; zone: string }
+>();
+function timesIn(locale: Locale, timeZone: string) {
+  const key = `${locale}|${timeZone}`;
+  let found = timeFormats.get(key);
+  if (!found) {
+    const tag = TAG[locale];
+    const zoneName = new Intl.DateTimeFormat(tag, { timeZone, timeZoneName: 'longGeneric' })
+      .formatToParts(new Date())
+      .find((p) => p.type === 'timeZoneName')?.value;
+    found = {
+      dateTime: new Intl.DateTimeFormat(tag, { dateStyle: 'medium', timeStyle: 'short', timeZone }),
+      time: new Intl.DateTimeFormat(tag, { hour: 'numeric', minute: '2-digit', timeZone }),
+      zone: zoneName ?? timeZone,
+    };
+    timeFormats.set(key, found);
+  }
+  return found;
+}
 
 export function formatMoney(cents: number, locale: Locale): string {
   return money(locale).format(cents / 100);
@@ -49,9 +67,23 @@ export function formatDate(isoDate: string, locale: Locale): string {
   return date(locale).format(d);
 }
 
-/** A moment, in Ottawa's time zone: where the department works. */
-export function formatDateTime(iso: string, locale: Locale): string {
+/** A moment, in the time zone where the department works. */
+export function formatDateTime(iso: string, locale: Locale, timeZone: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return dateTime(locale).format(d);
+  return timesIn(locale, timeZone).dateTime.format(d);
+}
+
+/**
+ * A date something closes on, as its last minute where the department works, with the zone's name:
+ * "Thursday, December 10, 2026, 11:59 p.m. Eastern Time" / "jeudi 10 décembre 2026 à 23 h 59, heure de l’Est".
+ */
+export function formatClosing(
+  date: string,
+  locale: Locale,
+  calendar: { readonly timeZone: string; endOf(date: string): string },
+): string {
+  const formats = timesIn(locale, calendar.timeZone);
+  const time = formats.time.format(new Date(calendar.endOf(date)));
+  return t(locale, 'time.closing', { date: formatDate(date, locale), time, zone: formats.zone });
 }

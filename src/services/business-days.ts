@@ -1,5 +1,10 @@
 /** Business-day arithmetic on ISO dates (YYYY-MM-DD), in UTC so no time zone shifts a day. */
 
+/** Days that are not business days besides weekends: holidays, closures (a Set of dates will do). */
+export interface DaysOff {
+  has(date: string): boolean;
+}
+
 const DAY_MS = 86_400_000;
 
 function toUtc(isoDate: string): Date {
@@ -21,7 +26,7 @@ export function isWeekend(isoDate: string): boolean {
 export function addBusinessDays(
   isoDate: string,
   days: number,
-  holidays: ReadonlySet<string> = new Set(),
+  holidays: DaysOff = new Set<string>(),
 ): string {
   let d = toUtc(isoDate);
   let left = days;
@@ -34,11 +39,7 @@ export function addBusinessDays(
 }
 
 /** Business days from `from` (exclusive) to `to` (inclusive); 0 when `to` is not after `from`. */
-export function businessDaysBetween(
-  from: string,
-  to: string,
-  holidays: ReadonlySet<string> = new Set(),
-): number {
+export function businessDaysBetween(from: string, to: string, holidays: DaysOff = new Set<string>()): number {
   let d = toUtc(from);
   const end = toUtc(to);
   let count = 0;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isWeekend } from './business-days';
+import { type DaysOff, isWeekend } from './business-days';
 import { MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
 import { ADMIN_HOURS, fixedPriceCents, SUGGESTED_RATE_CENTS, totalWithHighestTaxCents } from './pricing';
 import { checkAttestations, checkDates, checkPricing, type Problem } from './rules';
@@ -419,11 +419,13 @@ export function toContent(fields: IntakeFields, today: string): OpportunityConte
   };
 }
 
-/** Dates typed that fall on a Saturday or Sunday: allowed, but worth a second look. */
-export function weekendDates(fields: IntakeFields): FieldName[] {
+/** Dates typed that fall on a weekend, a holiday or a closure: allowed, but worth a second look. */
+export function datesOff(fields: IntakeFields, daysOff: DaysOff): FieldName[] {
   return (['applicationDeadline', 'supplierSelectionDate', 'deliveryDate'] as const).filter((f) => {
     const value = fields[f];
-    return value !== undefined && z.iso.date().safeParse(value).success && isWeekend(value);
+    return (
+      value !== undefined && z.iso.date().safeParse(value).success && (isWeekend(value) || daysOff.has(value))
+    );
   });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addBusinessDays } from './business-days';
+import { addBusinessDays, type DaysOff } from './business-days';
 import { drawIndex } from './draw';
 import {
   deliveryDueOn,
@@ -21,9 +21,12 @@ import { checkContent, type Problem } from './rules';
 export interface Clock {
   /** The moment of the decision, ISO 8601 with offset. */
   readonly now: string;
+  /** The department's date at that moment (its time zone, not UTC's). */
+  readonly today: string;
   /** Length of the union consultation, in business days. */
   readonly consultationDays: number;
-  readonly holidays?: ReadonlySet<string>;
+  /** Holidays and closures: business days skip them as they skip weekends. */
+  readonly holidays?: DaysOff;
 }
 
 export type EventType =
@@ -189,7 +192,7 @@ interface ActionSpec<A extends ActionName> {
 
 const BEFORE_AWARD: readonly Status[] = ['submitted', 'changes_requested', 'in_approval', 'posted', 'closed'];
 
-const today = (clock: Clock) => clock.now.slice(0, 10);
+const today = (clock: Clock) => clock.today;
 
 /** A resubmission restarts the review: funds and consultation are asked again from scratch. */
 const freshReview = (): Pick<Opportunity, 'finance' | 'consultation' | 'translationConfirmed'> => ({
@@ -370,7 +373,8 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     decidesOn: ['consultation'],
     when: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_open'),
     guard: (o, _p, clock) =>
-      o.consultation.closesOn && today(clock) < o.consultation.closesOn
+      // The consultation runs to the end of its last business day, where the department works.
+      o.consultation.closesOn && today(clock) <= o.consultation.closesOn
         ? 'consultation_period_running'
         : undefined,
     step: (o) =>

@@ -1,4 +1,4 @@
-import { businessDaysBetween, daysBetween } from './business-days';
+import { businessDaysBetween, type DaysOff, daysBetween } from './business-days';
 import { type Opportunity, type Status, STATUSES, stageOf, TERMINAL_STATUSES } from './opportunity';
 import { type CardChannel, waitingOn } from './routing';
 
@@ -123,7 +123,8 @@ export interface PipelineSummary {
 
 export interface PipelineOptions {
   readonly reminderBusinessDays: number;
-  readonly holidays?: ReadonlySet<string>;
+  /** The department's calendar: the date of an instant where it works, and its days off. */
+  readonly calendar: DaysOff & { dateOf(instant: string): string };
 }
 
 /**
@@ -140,11 +141,6 @@ export function percentile(values: readonly number[], p: number): number | undef
 
 function percentiles(values: readonly number[]): Percentiles {
   return { median: percentile(values, 50), p90: percentile(values, 90) };
-}
-
-/** The UTC date of a timestamp, as the rest of the business-day arithmetic counts in UTC. */
-function dateOf(timestamp: string): string {
-  return new Date(timestamp).toISOString().slice(0, 10);
 }
 
 function tallies<K extends string | number>(
@@ -186,13 +182,13 @@ function leftAt(o: Opportunity, status: Status): string | undefined {
 
 function elapsed(
   spans: readonly (readonly [string, string])[],
-  holidays: ReadonlySet<string>,
+  calendar: PipelineOptions['calendar'],
   pilot: { soleSource: number; projected: number },
 ): ElapsedVsPilot {
-  const dates = spans.map(([from, to]) => [dateOf(from), dateOf(to)] as const);
+  const dates = spans.map(([from, to]) => [calendar.dateOf(from), calendar.dateOf(to)] as const);
   return {
     records: spans.length,
-    businessDays: percentiles(dates.map(([from, to]) => businessDaysBetween(from, to, holidays))),
+    businessDays: percentiles(dates.map(([from, to]) => businessDaysBetween(from, to, calendar))),
     calendarDays: percentiles(dates.map(([from, to]) => daysBetween(from, to))),
     soleSourceCalendarDays: pilot.soleSource,
     projectedCalendarDays: pilot.projected,
@@ -208,7 +204,7 @@ export function pipelineSummary(
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today))) {
     throw new RangeError(`not an ISO date: ${today}`);
   }
-  const holidays = options.holidays ?? new Set<string>();
+  const { calendar } = options;
 
   const total = { count: 0, valueCents: 0 };
   const byStage = tallies(STAGES);
@@ -230,8 +226,8 @@ export function pipelineSummary(
     const team = waitingOn(o);
     const entered = o.timeline[o.status];
     if (!team || !entered) continue;
-    const since = dateOf(entered);
-    const businessDays = businessDaysBetween(since, today, holidays);
+    const since = calendar.dateOf(entered);
+    const businessDays = businessDaysBetween(since, today, calendar);
     if (businessDays >= options.reminderBusinessDays) {
       waiting.push({ reference: o.reference, title: o.title, team, since, businessDays });
     }
@@ -249,7 +245,8 @@ export function pipelineSummary(
       for (const o of records) {
         const entered = o.timeline[status];
         const left = leftAt(o, status);
-        if (entered && left) days.push(businessDaysBetween(dateOf(entered), dateOf(left), holidays));
+        if (entered && left)
+          days.push(businessDaysBetween(calendar.dateOf(entered), calendar.dateOf(left), calendar));
       }
       return [status, { records: days.length, businessDays: percentiles(days) }];
     }),
@@ -268,14 +265,14 @@ export function pipelineSummary(
   }
   const soleSource = PILOT_BASELINES.soleSource;
   const projected = PILOT_BASELINES.microAcquisitionProjected;
-  const toPayElapsed = elapsed(toPay, holidays, {
+  const toPayElapsed = elapsed(toPay, calendar, {
     soleSource: soleSource.toPayCalendarDays,
     projected: projected.toPayCalendarDays,
   });
 
   const year = Number(today.slice(0, 4));
   const postedThisYear = records.filter(
-    (o) => o.timeline.posted && new Date(o.timeline.posted).getUTCFullYear() === year,
+    (o) => o.timeline.posted && Number(calendar.dateOf(o.timeline.posted).slice(0, 4)) === year,
   ).length;
   const closedApplications = records.filter((o) => o.timeline.closed);
   const applications = closedApplications.reduce((sum, o) => sum + (o.selection.applications ?? 0), 0);
@@ -293,11 +290,11 @@ export function pipelineSummary(
     waiting,
     timeInStatus,
     elapsed: {
-      endToEnd: elapsed(endToEnd, holidays, {
+      endToEnd: elapsed(endToEnd, calendar, {
         soleSource: soleSource.endToEndCalendarDays,
         projected: projected.endToEndCalendarDays,
       }),
-      toReceiveWork: elapsed(toReceiveWork, holidays, {
+      toReceiveWork: elapsed(toReceiveWork, calendar, {
         soleSource: soleSource.toReceiveWorkCalendarDays,
         projected: projected.toReceiveWorkCalendarDays,
       }),

@@ -6,7 +6,7 @@ import { CHART_SIZE, type ChartLabels, defaultChartFonts, pipelineChartPng } fro
 import { formatMoney } from '../../src/i18n/format';
 import type { Opportunity, Status } from '../../src/services/opportunity';
 import { pipelineSummary } from '../../src/services/pipeline';
-import { submitted } from '../support/opportunities';
+import { CALENDAR, submitted } from '../support/opportunities';
 
 const TODAY_FOR_TESTS = '2026-11-23';
 
@@ -66,7 +66,7 @@ const SUMMARY = pipelineSummary(
     open('MA-2026-0011', 'paid', 900_000),
   ],
   TODAY_FOR_TESTS,
-  { reminderBusinessDays: 3 },
+  { reminderBusinessDays: 3, calendar: CALENDAR },
 );
 
 function decode(dataUrl: string): { png: PNG; base64: string } {
@@ -153,7 +153,7 @@ describe('pipeline chart', () => {
   });
 
   it('draws an empty pipeline as empty tracks', async () => {
-    const empty = pipelineSummary([], TODAY_FOR_TESTS, { reminderBusinessDays: 3 });
+    const empty = pipelineSummary([], TODAY_FOR_TESTS, { reminderBusinessDays: 3, calendar: CALENDAR });
     const { png } = decode(await pipelineChartPng(empty, LABELS.fr));
     assert.deepEqual(barWidths(png), [0, 0, 0, 0, 0]);
     assert.ok(colours(png).has(TRACK));

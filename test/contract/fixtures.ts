@@ -2,13 +2,18 @@ import { type ActionName, type Clock, decide, submit } from '../../src/services/
 import type { NewOpportunity, Opportunity, OpportunityContent } from '../../src/services/opportunity';
 import type { Actor } from '../../src/services/roles';
 import type { NewAuditEntry } from '../../src/services/store';
-import { content } from '../support/opportunities';
+import { CALENDAR, content } from '../support/opportunities';
 
 /** Records for the store contract, built by the real workflow so they are always valid ones. */
 
 /** A fixed Monday, so nothing depends on when the suite runs. */
 export const NOW = '2026-03-02T14:00:00.000Z';
-export const clockAt = (now: string = NOW): Clock => ({ now, consultationDays: 5 });
+export const clockAt = (now: string = NOW): Clock => ({
+  now,
+  today: CALENDAR.dateOf(now),
+  consultationDays: 5,
+  holidays: CALENDAR,
+});
 
 export const actor = (id: string, name = `Person ${id}`, ...roles: ('procurement' | 'finance')[]): Actor => ({
   id,

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import {
   checkStep,
+  datesOff,
   FIELD_NAMES,
   FIELDS,
   fieldsOf,
@@ -18,10 +19,9 @@ import {
   stepNumber,
   STEPS,
   toContent,
-  weekendDates,
 } from '../../src/services/intake';
 import { MAX_SKILLS, OpportunityContent, TEXT_LIMITS } from '../../src/services/opportunity';
-import { content, NOW, typed } from '../support/opportunities';
+import { CALENDAR, content, NOW, typed } from '../support/opportunities';
 
 const TODAY = NOW.slice(0, 10);
 const codes = (fields: IntakeFields, step: (typeof FORM_STEPS)[number]) =>
@@ -434,10 +434,13 @@ describe('intake: rules on price and dates', () => {
     );
   });
 
-  it('flags dates on a weekend without refusing them', () => {
+  it('flags dates on a weekend, a holiday or a closure without refusing them', () => {
     const fields = typed({ applicationDeadline: '2026-12-05', deliveryDate: '2027-01-31' });
-    assert.deepEqual(weekendDates(fields), ['applicationDeadline', 'deliveryDate']);
+    assert.deepEqual(datesOff(fields, CALENDAR), ['applicationDeadline', 'deliveryDate']);
     assert.deepEqual(checkStep('pricing', fields, TODAY), []);
+    const holidays = typed({ applicationDeadline: '2026-12-28', supplierSelectionDate: '2026-12-30' });
+    assert.deepEqual(datesOff(holidays, CALENDAR), ['applicationDeadline']);
+    assert.deepEqual(datesOff(holidays, new Set(['2026-12-30'])), ['supplierSelectionDate']);
   });
 
   it('requires every attestation', () => {

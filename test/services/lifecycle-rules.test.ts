@@ -139,8 +139,14 @@ const GUARD_CASES: readonly GuardCase[] = [
     refusedBy: 'consultation_period_running',
   },
   {
-    rule: 'the clock closes a consultation on its last day',
+    rule: 'the clock does not close a consultation on its last day: it runs to the end of that day',
     record: consulting('open', TODAY),
+    action: 'close_consultation',
+    refusedBy: 'consultation_period_running',
+  },
+  {
+    rule: 'the clock closes a consultation once its last day is over',
+    record: consulting('open', '2026-11-20'),
     action: 'close_consultation',
     refusedBy: undefined,
   },
@@ -443,7 +449,7 @@ const RECORD_CASES: readonly RecordCase[] = [
   },
   {
     rule: 'the clock closes the consultation',
-    record: consulting('open', TODAY),
+    record: consulting('open', '2026-11-20'),
     action: 'close_consultation',
     written: (n) => n.consultation.status,
     expected: 'closed',

@@ -274,7 +274,12 @@ describe('lifecycle: guards', () => {
       guardOf(decide(o, 'close_consultation', {}, SYSTEM_ACTOR, clock())),
       'consultation_period_running',
     );
-    const outcome = decide(o, 'close_consultation', {}, SYSTEM_ACTOR, clock('2026-11-30T05:00:00.000Z'));
+    // 23:59 in Ottawa on the last day it still runs; a minute later, the next day there, it closes.
+    assert.equal(
+      guardOf(decide(o, 'close_consultation', {}, SYSTEM_ACTOR, clock('2026-12-01T04:59:59.000Z'))),
+      'consultation_period_running',
+    );
+    const outcome = decide(o, 'close_consultation', {}, SYSTEM_ACTOR, clock('2026-12-01T05:00:00.000Z'));
     assert.ok(outcome.ok);
     assert.equal(outcome.next.consultation.status, 'closed');
   });

@@ -8,7 +8,7 @@ import {
   pipelineSummary,
   type PipelineSummary,
 } from '../../src/services/pipeline';
-import { submitted } from '../support/opportunities';
+import { CALENDAR, submitted } from '../support/opportunities';
 
 /**
  * A hand-made pipeline on Monday 2026-11-23, reminders after 3 business days, with one holiday
@@ -30,7 +30,9 @@ import { submitted } from '../support/opportunities';
  */
 const TODAY = '2026-11-23';
 const HOLIDAY = '2026-11-11';
-const OPTIONS = { reminderBusinessDays: 3, holidays: new Set([HOLIDAY]) };
+/** Ottawa's dates, and only the one holiday of the hand-made pipeline. */
+const dateOf = (instant: string) => CALENDAR.dateOf(instant);
+const OPTIONS = { reminderBusinessDays: 3, calendar: { dateOf, has: (d: string) => d === HOLIDAY } };
 
 const at = (date: string) => `${date}T14:00:00.000Z`;
 
@@ -448,7 +450,10 @@ describe('pipeline summary', () => {
 
   it('counts a holiday as a working day unless the caller lists it', () => {
     // B: Wed 11-09 → Wed 11-18 is 7 business days once the 11th is a working day
-    const plain = pipelineSummary([B], TODAY, { reminderBusinessDays: 3 });
+    const plain = pipelineSummary([B], TODAY, {
+      reminderBusinessDays: 3,
+      calendar: { dateOf, has: () => false },
+    });
     assert.deepEqual(plain.timeInStatus.submitted.businessDays, { median: 7, p90: 7 });
   });
 

@@ -22,7 +22,9 @@ import { formatDateTime } from '../../src/i18n/format';
 import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
 import { lookback } from '../../src/services/lookback';
 import type { Problem } from '../../src/services/rules';
-import { clock, person, submitted, typed } from './opportunities';
+import { CALENDAR, clock, person, submitted, typed } from './opportunities';
+
+const ZONE = CALENDAR.timeZone;
 
 /**
  * One filled example of every card the bot sends, in each language, for the card suite
@@ -88,6 +90,7 @@ function intake(locale: Locale, step: Step, fields: IntakeFields, problems: Prob
     fields,
     problems,
     lookback: { branch, result: lookback(fields.title ?? '', others, '2026-11-23T15:00:00.000Z') },
+    calendar: CALENDAR,
   });
 }
 
@@ -300,7 +303,7 @@ const SAMPLES: readonly SampleSpec[] = [
     build: (locale) => {
       const record = submitted('MA-2026-0007');
       return {
-        card: submittedCard(locale, record, typed(), 5),
+        card: submittedCard(locale, record, typed(), 5, CALENDAR),
         expectText: [
           t(locale, 'intake.submitted.heading', { reference: 'MA-2026-0007' }),
           t(locale, 'intake.submitted.nextStepsHeading'),
@@ -312,20 +315,24 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'drafts',
     build: (locale) => ({
-      card: draftsCard(locale, [
-        {
-          id: DRAFT_ID,
-          title: 'Accessible date picker',
-          step: 'pricing',
-          updatedAt: '2026-11-23T15:00:00.000Z',
-        },
-        {
-          id: '1b3f7a2e-9a1c-4c55-9d59-1b2d3e4f5a6b',
-          title: '',
-          step: 'basics',
-          updatedAt: '2026-11-20T09:30:00.000Z',
-        },
-      ]),
+      card: draftsCard(
+        locale,
+        [
+          {
+            id: DRAFT_ID,
+            title: 'Accessible date picker',
+            step: 'pricing',
+            updatedAt: '2026-11-23T15:00:00.000Z',
+          },
+          {
+            id: '1b3f7a2e-9a1c-4c55-9d59-1b2d3e4f5a6b',
+            title: '',
+            step: 'basics',
+            updatedAt: '2026-11-20T09:30:00.000Z',
+          },
+        ],
+        ZONE,
+      ),
       expectText: [
         t(locale, 'intake.drafts.heading'),
         'Accessible date picker',
@@ -337,7 +344,7 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'drafts-empty',
     build: (locale) => ({
-      card: draftsCard(locale, []),
+      card: draftsCard(locale, [], ZONE),
       expectText: [visible(t(locale, 'intake.drafts.empty'))],
     }),
   },
@@ -366,7 +373,7 @@ const SAMPLES: readonly SampleSpec[] = [
         locale,
         submitted('MA-2026-0007'),
         { channel: 'procurement' },
-        { last: AUDIT[0] },
+        { last: AUDIT[0], calendar: CALENDAR },
       ),
       expectText: [
         t(locale, 'decisions.actions.vet_go'),
@@ -381,14 +388,14 @@ const SAMPLES: readonly SampleSpec[] = [
     build: (locale) => {
       const text = t(locale, 'decisions.already', {
         what: t(locale, 'decisions.actions.approve_funds'),
-        when: formatDateTime('2026-11-23T15:02:00.000Z', locale),
+        when: formatDateTime('2026-11-23T15:02:00.000Z', locale, ZONE),
       });
       return {
         card: opportunityCard(
           locale,
           vetted(),
           { channel: 'finance' },
-          { last: AUDIT[2], note: { style: 'good', text } },
+          { last: AUDIT[2], note: { style: 'good', text }, calendar: CALENDAR },
         ),
         expectText: [text],
       };
@@ -403,6 +410,7 @@ const SAMPLES: readonly SampleSpec[] = [
         { channel: 'finance' },
         {
           last: AUDIT[2],
+          calendar: CALENDAR,
           note: {
             style: 'warning',
             text: t(locale, 'decisions.refusals.stale', { who: 'Farah', what: 'x', when: 'y' }),
@@ -419,21 +427,26 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'request-read-only',
     build: (locale) => ({
-      card: opportunityCard(locale, vetted(), { actor: person('someone') }),
+      card: opportunityCard(locale, vetted(), { actor: person('someone') }, { calendar: CALENDAR }),
       expectText: [t(locale, 'decisions.card.readOnly')],
     }),
   },
   {
     name: 'status-line',
     build: (locale) => ({
-      card: statusCard(locale, vetted(), {
-        type: 'vetted',
-        reference: 'MA-2026-0007',
-        at: '2026-11-23T17:00:00.000Z',
-        actor: { aadObjectId: 'p', name: 'Priya Raman' },
-        from: 'submitted',
-        to: 'in_approval',
-      }),
+      card: statusCard(
+        locale,
+        vetted(),
+        {
+          type: 'vetted',
+          reference: 'MA-2026-0007',
+          at: '2026-11-23T17:00:00.000Z',
+          actor: { aadObjectId: 'p', name: 'Priya Raman' },
+          from: 'submitted',
+          to: 'in_approval',
+        },
+        ZONE,
+      ),
       expectText: [t(locale, 'decisions.events.vetted'), t(locale, 'decisions.open')],
     }),
   },
@@ -447,7 +460,7 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'history',
     build: (locale) => ({
-      card: historyCard(locale, vetted(), AUDIT),
+      card: historyCard(locale, vetted(), AUDIT, ZONE),
       expectText: [
         t(locale, 'history.heading', { reference: 'MA-2026-0007' }),
         'Farah **Haddad**',
@@ -498,6 +511,6 @@ export async function summarySample(locale: Locale): Promise<Record<string, unkn
     vetted(),
     { ...submitted('MA-2026-0003'), status: 'paid' as const },
   ];
-  const summary = pipelineSummary(records, '2026-12-01', { reminderBusinessDays: 2 });
+  const summary = pipelineSummary(records, '2026-12-01', { reminderBusinessDays: 2, calendar: CALENDAR });
   return summaryCard(locale, summary, 2, (team) => t(locale, `channels.kinds.${team}`));
 }

@@ -1,11 +1,19 @@
 import { fieldsFromContent, type IntakeFields } from '../../src/services/intake';
+import { Calendar } from '../../src/services/calendar';
 import { type ActionName, type Clock, submit } from '../../src/services/lifecycle';
 import type { Opportunity, OpportunityContent, Status } from '../../src/services/opportunity';
 import type { Actor, ConfiguredRole } from '../../src/services/roles';
 
-/** A Monday, so business-day arithmetic in tests starts from a plain week. */
+/** A Monday (10:00 in Ottawa), so business-day arithmetic in tests starts from a plain week. */
 export const NOW = '2026-11-23T15:00:00.000Z';
-export const clock = (now = NOW): Clock => ({ now, consultationDays: 5 });
+/** The department's calendar in the tests: Ottawa's time zone, Ontario's holiday. */
+export const CALENDAR = new Calendar({ timeZone: 'America/Toronto', province: 'ON' });
+export const clock = (now = NOW): Clock => ({
+  now,
+  today: CALENDAR.dateOf(now),
+  consultationDays: 5,
+  holidays: CALENDAR,
+});
 
 export function person(id: string, ...roles: ConfiguredRole[]): Actor {
   return { id, name: `Person ${id}`, roles: new Set(roles) };
@@ -110,7 +118,7 @@ export function recordFor(
       ? { status: 'concern_raised' as const, concern: 'In-house capacity' }
       : action === 'post'
         ? { status: 'closed' as const }
-        : { status: 'open' as const, closesOn: NOW.slice(0, 10) };
+        : { status: 'open' as const, closesOn: '2026-11-20' };
   return {
     ...o,
     finance: action === 'post' ? { fundsStatus: 'approved', fundReservationNumber: 'FR-1' } : o.finance,

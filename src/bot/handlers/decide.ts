@@ -50,13 +50,13 @@ async function cardFor(
 ): Promise<Reply> {
   if (!mayRead(o, req.actor)) return warning(t(req.locale, 'statusCard.notAllowed'));
   const last = await lastApplied(deps.store, o.reference);
-  const today = deps.now().toISOString().slice(0, 10);
+  const today = deps.clock.today();
   return {
     card: opportunityCard(
       req.locale,
       o,
       { actor: req.actor },
-      { last, today, typed, ...(note ? { note } : {}) },
+      { last, today, typed, calendar: deps.clock.calendar, ...(note ? { note } : {}) },
     ),
   };
 }
@@ -124,7 +124,7 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
         style: 'good',
         text: t(req.locale, 'decisions.already', {
           what: actionName(req.locale, action),
-          when: formatDateTime(outcome.first.at, req.locale),
+          when: formatDateTime(outcome.first.at, req.locale, deps.clock.calendar.timeZone),
         }),
       });
     case 'decided':
@@ -133,7 +133,7 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
         text: t(req.locale, 'decisions.refusals.stale', {
           who: outcome.first.actor.name,
           what: actionName(req.locale, outcome.first.action),
-          when: formatDateTime(outcome.first.at, req.locale),
+          when: formatDateTime(outcome.first.at, req.locale, deps.clock.calendar.timeZone),
         }),
       });
     case 'refused': {
@@ -164,5 +164,7 @@ export const showHistory: Handler = async (req, deps) => {
   const o = await deps.store.get(reference);
   if (!o) return notFound(req, reference);
   if (!mayRead(o, req.actor)) return warning(t(req.locale, 'statusCard.notAllowed'));
-  return { card: historyCard(req.locale, o, await deps.store.auditTrail(reference)) };
+  return {
+    card: historyCard(req.locale, o, await deps.store.auditTrail(reference), deps.clock.calendar.timeZone),
+  };
 };

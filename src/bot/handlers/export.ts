@@ -29,7 +29,7 @@ async function csvFor(req: TurnRequest, deps: Deps): Promise<{ csv: string; coun
   };
 }
 
-const fileName = (deps: Deps) => `microacq-${deps.now().toISOString().slice(0, 10)}.csv`;
+const fileName = (deps: Deps) => `microacq-${deps.clock.today()}.csv`;
 
 const notice = (req: TurnRequest, key: Parameters<typeof t>[1], style: 'good' | 'warning' = 'warning') => ({
   card: noticeCard({ title: t(req.locale, key), lines: [], style }),
@@ -80,7 +80,7 @@ export const exportRecords: Handler = async (req, deps) => {
         ...('attachments' in reply ? (reply.attachments ?? []) : []),
       ],
     },
-    createdAt: deps.now().toISOString(),
+    createdAt: deps.clock.now().toISOString(),
   });
   return notice(req, 'exports.sentToPersonal', 'good');
 };

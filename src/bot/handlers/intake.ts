@@ -59,7 +59,7 @@ export const DiscardData = DraftStepData.extend({ from: z.literal('list').option
 export const ReviseData = z.object({ reference: z.string().regex(REFERENCE_PATTERN) });
 
 const locks = new KeyedLock();
-const today = (deps: Deps) => deps.now().toISOString().slice(0, 10);
+const today = (deps: Deps) => deps.clock.today();
 
 function notice(
   req: TurnRequest,
@@ -100,7 +100,7 @@ async function saveDraft(
     ownerId: req.actor.id,
     step,
     data: { ...data },
-    updatedAt: deps.now().toISOString(),
+    updatedAt: deps.clock.now().toISOString(),
   });
 }
 
@@ -117,14 +117,24 @@ async function stepCard(
   const title = fields.title?.trim() ?? '';
   let lb: Parameters<typeof intakeCard>[0]['lookback'];
   if (step === 'attestations' && branch !== '') {
-    const now = deps.now().toISOString();
+    const now = deps.clock.now().toISOString();
     const page = await deps.store.query(
       { branch, createdSince: lookbackSince(now) },
       { limit: LOOKBACK_LIMIT },
     );
     lb = { branch, result: lookback(title, page.items, now) };
   }
-  return { card: intakeCard({ locale: req.locale, draftId, step, fields, problems, lookback: lb }) };
+  return {
+    card: intakeCard({
+      locale: req.locale,
+      draftId,
+      step,
+      fields,
+      problems,
+      lookback: lb,
+      calendar: deps.clock.calendar,
+    }),
+  };
 }
 
 /** The answer to a button of a draft that is not the person's, or no longer exists. */
@@ -148,7 +158,7 @@ function withDraft<D extends DraftStepData>(
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         deps.log.warn({ err, draftId }, 'could not save an intake step');
-        return unsaved(req, draft, data, card);
+        return unsaved(req, deps, draft, data, card);
       }
     });
   };
@@ -158,7 +168,7 @@ function withDraft<D extends DraftStepData>(
  * The store failed part-way: answer with the card the person was on, holding what they typed, rather
  * than a notice that would replace the form and lose it. Pressing the button again retries.
  */
-function unsaved(req: TurnRequest, draft: Draft, data: DraftData, card: DraftStepData): Reply {
+function unsaved(req: TurnRequest, deps: Deps, draft: Draft, data: DraftData, card: DraftStepData): Reply {
   const step = stepOfCard(card, draft);
   const fields = isFormStep(step) ? mergeStep(data.fields, step, req.data).fields : data.fields;
   return {
@@ -169,6 +179,7 @@ function unsaved(req: TurnRequest, draft: Draft, data: DraftData, card: DraftSte
       fields,
       problems: [],
       warning: t(req.locale, 'intake.unsaved'),
+      calendar: deps.clock.calendar,
     }),
   };
 }
@@ -182,7 +193,13 @@ async function showSubmitted(req: TurnRequest, deps: Deps, reference: string | u
 
 function confirmation(req: TurnRequest, deps: Deps, record: Opportunity): Reply {
   return {
-    card: submittedCard(req.locale, record, fieldsFromContent(record), deps.config.consultationBusinessDays),
+    card: submittedCard(
+      req.locale,
+      record,
+      fieldsFromContent(record),
+      deps.config.consultationBusinessDays,
+      deps.clock.calendar,
+    ),
   };
 }
 
@@ -234,6 +251,7 @@ async function draftsReply(req: TurnRequest, deps: Deps, notice?: string): Promi
         step: isStep(d.step) ? d.step : 'basics',
         updatedAt: d.updatedAt,
       })),
+      deps.clock.calendar.timeZone,
       notice,
     ),
   };
@@ -344,6 +362,7 @@ export const reviseRequest: ActionHandler<z.output<typeof ReviseData>> = async (
       problems: [],
       warning: t(req.locale, 'intake.revise.asked', { reference: o.reference }),
       quote: o.decisionNote ?? '',
+      calendar: deps.clock.calendar,
     }),
   };
 };

@@ -35,8 +35,16 @@ export const showStatus: Handler = async (req, deps) => {
   if (!o) return say(req, 'decisions.refusals.notFound', { reference: reference.slice(0, 20) });
   if (!mayRead(o, req.actor)) return say(req, 'statusCard.notAllowed');
   const last = await lastApplied(deps.store, reference);
-  const today = deps.now().toISOString().slice(0, 10);
-  return { card: opportunityCard(req.locale, o, { actor: req.actor }, { today, ...(last ? { last } : {}) }) };
+  const today = deps.clock.today();
+  const calendar = deps.clock.calendar;
+  return {
+    card: opportunityCard(
+      req.locale,
+      o,
+      { actor: req.actor },
+      { today, calendar, ...(last ? { last } : {}) },
+    ),
+  };
 };
 
 type Kind = 'mine' | 'waiting' | 'all' | 'search';
@@ -211,9 +219,10 @@ export async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Oppo
 
 export const showSummary: Handler = async (req, deps) => {
   if (!readsEverything(req.actor)) return say(req, 'summary.notAllowed');
-  const today = deps.now().toISOString().slice(0, 10);
+  const today = deps.clock.today();
   const summary = pipelineSummary(await visibleRecords(req, deps), today, {
     reminderBusinessDays: deps.config.reminderBusinessDays,
+    calendar: deps.clock.calendar,
   });
   return {
     card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays, (team) =>
