@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
@@ -54,6 +54,27 @@ export interface PlaygroundOptions {
    * records go when it stops), to see the bot on its production store without a tenant.
    */
   readonly sharepoint?: boolean;
+  /**
+   * Run the bot on a moved clock (libfaketime, Debian's `faketime` package): the file holds its offset
+   * (`+0d`, `+15d`), read at every clock call, so a test can let days pass for the bot alone.
+   */
+  readonly clockFile?: string;
+  /** Seconds between the bot's scheduler ticks (closing consultations and applications, reminders). */
+  readonly schedulerSeconds?: number;
+}
+
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+/** The environment that moves the bot's wall clock by the file's offset; timers keep real time. */
+function movedClock(clockFile: string | undefined): Record<string, string> {
+  if (!clockFile) return {};
+  if (!existsSync(LIBFAKETIME)) throw new Error(`a moved clock needs libfaketime (${LIBFAKETIME})`);
+  return {
+    LD_PRELOAD: LIBFAKETIME,
+    FAKETIME_TIMESTAMP_FILE: clockFile,
+    FAKETIME_NO_CACHE: '1',
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
 }
 
 export interface RunningPlayground {
@@ -164,6 +185,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
           HOST: '127.0.0.1',
           SQLITE_PATH: path.join(dataDir, path.basename(env.SQLITE_PATH ?? 'playground.db')),
           MICROSOFT_APP_ID: '',
+          ...(options.schedulerSeconds
+            ? { SCHEDULER_INTERVAL_SECONDS: String(options.schedulerSeconds) }
+            : {}),
+          ...movedClock(options.clockFile),
           ...(graph
             ? {
                 STORE: 'sharepoint',

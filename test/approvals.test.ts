@@ -134,7 +134,13 @@ describe('approvals in Teams', function () {
     await deliver();
     const vetting = lastCardIn('procurement');
     assert.match(textOf(vetting), new RegExp(`${reference} · submitted`));
-    assert.deepEqual(actionsOn(vetting).sort(), ['cancel', 'request_edits', 'vet_go', 'vet_no_go']);
+    assert.deepEqual(actionsOn(vetting).sort(), [
+      'amend_dates',
+      'cancel',
+      'request_edits',
+      'vet_go',
+      'vet_no_go',
+    ]);
 
     const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
     const finance = { from: PEOPLE.finance, channel: 'finance' };
@@ -166,7 +172,18 @@ describe('approvals in Teams', function () {
     answer = await decideOn(lastCardIn('procurement'), 'post', procurement);
     assert.match(textOf(answer), new RegExp(`${reference} · posted`));
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'close_applications', procurement, {
+    // Applications close by themselves once the deadline (7 December, Eastern) is over.
+    const beforeClose = connector.sent.length;
+    now = new Date('2026-12-08T05:30:00Z');
+    await deliver();
+    assert.equal((await bot.store.get(reference))?.status, 'closed');
+    assert.ok(
+      sentTo('a:chat-personal-aad-requester', beforeClose).some((s) =>
+        /closed for applications/.test(textOf(cardOf(s))),
+      ),
+      'the requester is told applications closed',
+    );
+    await decideOn(lastCardIn('procurement'), 'record_evaluation', procurement, {
       applications: '3',
       passed: '2',
     });
@@ -256,7 +273,12 @@ describe('approvals in Teams', function () {
     const newCard = sentTo(channelId('procurement'), before).find((s) => s.method === 'POST');
     assert.ok(newCard, 'the concern reaches procurement as a new card');
     assert.match(textOf(cardOf(newCard)), /This overlaps work our members do/);
-    assert.deepEqual(actionsOn(cardOf(newCard)).sort(), ['answer_concern', 'cancel', 'confirm_translation']);
+    assert.deepEqual(actionsOn(cardOf(newCard)).sort(), [
+      'amend_dates',
+      'answer_concern',
+      'cancel',
+      'confirm_translation',
+    ]);
     const told = sentTo('a:chat-personal-aad-requester', before).map((s) => textOf(cardOf(s)));
     assert.ok(told.some((t) => t.includes('concern raised by the union')));
 
@@ -389,8 +411,8 @@ describe('approvals in Teams', function () {
     await submit();
     await deliver();
     const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
-    let card = await decideOn(lastCardIn('procurement'), 'vet_go', procurement);
-    card = await decideOn(card, 'confirm_translation', procurement);
+    const card = await decideOn(lastCardIn('procurement'), 'vet_go', procurement);
+    await decideOn(card, 'confirm_translation', procurement);
     await deliver();
     await decideOn(
       lastCardIn('finance'),
@@ -402,20 +424,23 @@ describe('approvals in Teams', function () {
     );
     await decideOn(lastCardIn('union'), 'acknowledge', { from: PEOPLE.union, channel: 'union' });
     await deliver();
-    card = await decideOn(lastCardIn('procurement'), 'post', procurement);
-    const refused = await decideOn(card, 'close_applications', procurement, {
+    await decideOn(lastCardIn('procurement'), 'post', procurement);
+    now = new Date('2026-12-08T12:00:00Z');
+    await deliver();
+    await deliver();
+    const refused = await decideOn(lastCardIn('procurement'), 'record_evaluation', procurement, {
       applications: 'three',
       passed: '2',
     });
     assert.match(textOf(refused), /Some values are missing or cannot be read: Applications received/);
     const inputs = Object.fromEntries(
-      find(refused, (n) => typeof n.id === 'string' && String(n.id).startsWith('close_applications.')).map(
+      find(refused, (n) => typeof n.id === 'string' && String(n.id).startsWith('record_evaluation.')).map(
         (n) => [n.id, n.value],
       ),
     );
     assert.deepEqual(inputs, {
-      'close_applications.applications': 'three',
-      'close_applications.passed': '2',
+      'record_evaluation.applications': 'three',
+      'record_evaluation.passed': '2',
     });
   });
 

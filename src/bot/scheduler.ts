@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
-import type { Opportunity } from '../services/opportunity';
+import { deadlineInForce, type Opportunity } from '../services/opportunity';
 import { SYSTEM_ACTOR } from '../services/roles';
 import { channelKey, waitingOn } from '../services/routing';
 import { everyRecord, type OpportunityStore, StoreUnavailableError } from '../services/store';
@@ -63,8 +63,13 @@ export class Scheduler {
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
     const today = this.clock.today();
-    for await (const o of everyRecord(this.store, { statuses: ['submitted', 'in_approval'] }, 200)) {
+    for await (const o of everyRecord(
+      this.store,
+      { statuses: ['submitted', 'in_approval', 'posted'] },
+      200,
+    )) {
       await this.closeConsultation(o, today);
+      await this.closeApplications(o, today);
       await this.remind(o, now, today);
     }
   }
@@ -79,6 +84,18 @@ export class Scheduler {
       actor: SYSTEM_ACTOR,
       reference: o.reference,
       action: 'close_consultation',
+      payload: {},
+    });
+  }
+
+  /** Applications close by themselves once their deadline (extended or not) is over, locally. */
+  private async closeApplications(o: Opportunity, today: string): Promise<void> {
+    if (o.status !== 'posted' || deadlineInForce(o) >= today) return;
+    await this.change({
+      kind: 'decide',
+      actor: SYSTEM_ACTOR,
+      reference: o.reference,
+      action: 'close_applications',
       payload: {},
     });
   }

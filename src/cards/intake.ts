@@ -14,6 +14,8 @@ import {
   STEPS,
   stepNumber,
   datesOff,
+  earliestDeadline,
+  type PostingRoom,
 } from '../services/intake';
 import type { Lookback } from '../services/lookback';
 import type { Opportunity } from '../services/opportunity';
@@ -37,6 +39,8 @@ export interface IntakeView {
   readonly quote?: string;
   /** Where the department works: its days off are pointed out, its closing times shown. */
   readonly calendar: Calendar;
+  /** With today's date, a deadline too soon for vetting, the consultation and posting is pointed out. */
+  readonly room?: { readonly today: string; readonly needs: PostingRoom };
 }
 
 /** Long texts are shortened on the review so the card stays small; each step's own card shows them whole. */
@@ -129,6 +133,21 @@ function quoteOf(locale: Locale, fields: IntakeFields) {
       ...(q.rateOutsideSuggestion ? [t(locale, 'intake.quote.outsideSuggestion')] : []),
     ],
   };
+}
+
+/** A deadline that leaves too little time before it for vetting, the consultation and posting. */
+function roomWarnings(locale: Locale, v: IntakeView): string[] {
+  if (!v.room) return [];
+  const earliest = earliestDeadline(v.fields, v.room.today, v.room.needs, v.calendar);
+  if (!earliest) return [];
+  return [
+    t(locale, 'intake.tooSoon', {
+      vetting: v.room.needs.vettingDays,
+      consultation: v.room.needs.consultationDays,
+      posting: v.room.needs.postingDays,
+      earliest: formatDate(earliest, locale),
+    }),
+  ];
 }
 
 /** A date on a weekend, a holiday or a closure: said with its weekday, or the day off it is. */
@@ -270,7 +289,10 @@ export function intakeCard(v: IntakeView): Card {
     intro: t(locale, `intake.intro.${step}`),
     fields: form ? formFields(v, form) : [],
     quote: step === 'pricing' ? quoteOf(locale, v.fields) : quoteOf(locale, {}),
-    warnings: step === 'pricing' || step === 'review' ? dayOffWarnings(locale, v.fields, v.calendar) : [],
+    warnings:
+      step === 'pricing' || step === 'review'
+        ? [...roomWarnings(locale, v), ...dayOffWarnings(locale, v.fields, v.calendar)]
+        : [],
     lookback: lookbackOf(locale, step === 'attestations' ? v.lookback : undefined),
     sections: step === 'review' ? reviewSections(locale, v.fields, v.draftId) : [],
     nextSteps: [],

@@ -19,7 +19,7 @@ import {
   specOf,
   type WorkflowEvent,
 } from '../services/lifecycle';
-import { deliveryDueOn, type Opportunity } from '../services/opportunity';
+import { deadlineInForce, deliveryDueOn, type Opportunity, selectionInForce } from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
 import type { ActingRole } from '../services/roles';
 import type { CardChannel } from '../services/routing';
@@ -97,6 +97,11 @@ function decisionAction(
 }
 
 /** The roles someone may be waiting on, in words. */
+/** A date in force, and the one it replaced when it was extended: published dates stay in sight. */
+function extended(locale: Locale, inForce: string, original: string | undefined): string {
+  return original ? t(locale, 'decisions.card.extendedFrom', { date: inForce, original }) : inForce;
+}
+
 export function rolesInWords(locale: Locale, roles: Iterable<ActingRole>): string {
   return [...roles].map((r) => t(locale, `roles.${r}`)).join(', ');
 }
@@ -114,9 +119,21 @@ function rows(locale: Locale, o: Opportunity, viewer: Viewer, calendar: Calendar
     row(
       t(locale, 'decisions.card.dates'),
       t(locale, 'decisions.card.datesValue', {
-        deadline: formatClosing(o.dates.applicationDeadline, locale, calendar),
-        selection: formatDate(o.dates.supplierSelectionDate, locale),
-        delivery: formatDate(deliveryDueOn(o), locale),
+        deadline: extended(
+          locale,
+          formatClosing(deadlineInForce(o), locale, calendar),
+          o.dates.extendedApplicationDeadline && formatClosing(o.dates.applicationDeadline, locale, calendar),
+        ),
+        selection: extended(
+          locale,
+          formatDate(selectionInForce(o), locale),
+          o.dates.extendedSupplierSelectionDate && formatDate(o.dates.supplierSelectionDate, locale),
+        ),
+        delivery: extended(
+          locale,
+          formatDate(deliveryDueOn(o), locale),
+          o.dates.extendedDeliveryDate && formatDate(o.dates.deliveryDate, locale),
+        ),
       }),
     ),
     row(

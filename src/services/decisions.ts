@@ -17,6 +17,9 @@ export type DecisionInputId =
   | 'costCentre'
   | 'applications'
   | 'passed'
+  | 'applicationDeadline'
+  | 'supplierSelectionDate'
+  | 'deliveryDate'
   | 'candidates'
   | 'supplierLink'
   | 'link'
@@ -51,7 +54,19 @@ export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInp
   confirm_translation: [],
   post: [],
   record_question: [],
-  close_applications: [
+  amend_dates: [
+    { id: 'applicationDeadline', kind: 'date' },
+    { id: 'supplierSelectionDate', kind: 'date' },
+    { id: 'deliveryDate', kind: 'date' },
+    { ...comment, optional: true },
+  ],
+  extend_applications: [
+    { id: 'applicationDeadline', kind: 'date' },
+    { id: 'supplierSelectionDate', kind: 'date' },
+    { ...comment, optional: true },
+  ],
+  close_applications: [],
+  record_evaluation: [
     { id: 'applications', kind: 'number' },
     { id: 'passed', kind: 'number' },
   ],
@@ -83,7 +98,7 @@ export const inputId = (action: ActionName, input: DecisionInput) => `${action}.
 
 /** Actions a person takes from a card; the clock closes consultations and a resubmission goes through intake. */
 export function decidableFromCard(action: ActionName): boolean {
-  return action !== 'close_consultation' && action !== 'resubmit';
+  return action !== 'close_consultation' && action !== 'close_applications' && action !== 'resubmit';
 }
 
 /**

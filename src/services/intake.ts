@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type DaysOff, isWeekend } from './business-days';
+import { addBusinessDays, type DaysOff, isWeekend } from './business-days';
 import { MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
 import { ADMIN_HOURS, fixedPriceCents, SUGGESTED_RATE_CENTS, totalWithHighestTaxCents } from './pricing';
 import { checkAttestations, checkDates, checkPricing, type Problem } from './rules';
@@ -417,6 +417,30 @@ export function toContent(fields: IntakeFields, today: string): OpportunityConte
     },
     attestations: attestations.value,
   };
+}
+
+/** What must fit before applications close: vetting, the union consultation, and a time posted. */
+export interface PostingRoom {
+  readonly vettingDays: number;
+  readonly consultationDays: number;
+  readonly postingDays: number;
+}
+
+/**
+ * The earliest deadline that leaves room for vetting, the consultation and the posting window, in business
+ * days from today; undefined when the deadline typed leaves that room, or cannot be read yet.
+ */
+export function earliestDeadline(
+  fields: IntakeFields,
+  today: string,
+  room: PostingRoom,
+  daysOff: DaysOff,
+): string | undefined {
+  const deadline = fields.applicationDeadline?.trim() ?? '';
+  if (!z.iso.date().safeParse(deadline).success) return undefined;
+  const days = room.vettingDays + room.consultationDays + room.postingDays;
+  const earliest = addBusinessDays(today, days, daysOff);
+  return deadline < earliest ? earliest : undefined;
 }
 
 /** Dates typed that fall on a weekend, a holiday or a closure: allowed, but worth a second look. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { addBusinessDays, type DaysOff } from './business-days';
 import { drawIndex } from './draw';
 import {
+  deadlineInForce,
   deliveryDueOn,
   type NewOpportunity,
   type Opportunity,
@@ -11,7 +12,7 @@ import {
   TERMINAL_STATUSES,
 } from './opportunity';
 import { type ActingRole, type Actor, sameId } from './roles';
-import { checkContent, type Problem } from './rules';
+import { checkContent, checkDates, type Problem } from './rules';
 
 /**
  * The opportunity lifecycle as a pure state machine: (record, action, actor, clock) → new record and
@@ -45,7 +46,10 @@ export type EventType =
   | 'ready_to_post'
   | 'posted'
   | 'question_recorded'
+  | 'dates_amended'
+  | 'applications_extended'
   | 'applications_closed'
+  | 'evaluation_recorded'
   | 'supplier_selected'
   | 'supplier_declined'
   | 'terms_signed'
@@ -99,6 +103,8 @@ export const GUARDS = [
   'translation_not_confirmed',
   'consultation_period_running',
   'deadline_passed',
+  'applications_still_open',
+  'evaluation_not_recorded',
   'passed_exceeds_applications',
   'no_passing_applicant',
   'passing_applicant_exists',
@@ -134,7 +140,19 @@ export const PAYLOADS = {
   confirm_translation: z.object({}),
   post: z.object({}),
   record_question: z.object({}),
-  close_applications: z.object({
+  amend_dates: z.object({
+    applicationDeadline: z.iso.date(),
+    supplierSelectionDate: z.iso.date(),
+    deliveryDate: z.iso.date(),
+    comment: Reason.optional(),
+  }),
+  extend_applications: z.object({
+    applicationDeadline: z.iso.date(),
+    supplierSelectionDate: z.iso.date(),
+    comment: Reason.optional(),
+  }),
+  close_applications: z.object({}),
+  record_evaluation: z.object({
     applications: z.number().int().nonnegative().max(100_000),
     passed: z.number().int().nonnegative().max(100_000),
   }),
@@ -161,7 +179,8 @@ export type Payload<A extends ActionName> = z.infer<(typeof PAYLOADS)[A]>;
 export const ACTIONS = Object.keys(PAYLOADS) as ActionName[];
 
 /** The parts of a record that decisions taken side by side in one status are about. */
-export type Aspect = 'funds' | 'consultation' | 'translation' | 'questions' | 'delivery';
+export type Aspect =
+  'funds' | 'consultation' | 'translation' | 'questions' | 'dates' | 'evaluation' | 'delivery';
 
 interface Step {
   readonly to: Status;
@@ -222,7 +241,15 @@ function approvalStep(o: Opportunity, patch: Partial<Opportunity>, event: EventT
 }
 
 /** Posting and cancelling are about the whole request. */
-const EVERY_ASPECT: readonly Aspect[] = ['funds', 'consultation', 'translation', 'questions', 'delivery'];
+const EVERY_ASPECT: readonly Aspect[] = [
+  'funds',
+  'consultation',
+  'translation',
+  'questions',
+  'dates',
+  'evaluation',
+  'delivery',
+];
 
 /** Passers who have not declined: who a draw can still choose. */
 const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
@@ -245,7 +272,8 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   vet_go: {
     from: ['submitted'],
     roles: ['procurement'],
-    decidesOn: [],
+    // Vetting judges the request as submitted, its dates included.
+    decidesOn: ['dates'],
     step: (_o, _p, actor, clock) => ({
       to: 'in_approval',
       patch: () => ({
@@ -262,7 +290,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   vet_no_go: {
     from: ['submitted'],
     roles: ['procurement'],
-    decidesOn: [],
+    decidesOn: ['dates'],
     step: (_o, p) => ({
       to: 'rejected',
       patch: () => ({ decisionNote: p.reason }),
@@ -273,7 +301,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   request_edits: {
     from: ['submitted'],
     roles: ['procurement'],
-    decidesOn: [],
+    decidesOn: ['dates'],
     step: (_o, p) => ({
       to: 'changes_requested',
       patch: () => ({ decisionNote: p.comment }),
@@ -397,8 +425,52 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       if (!o.translationConfirmed) return 'translation_not_confirmed';
       return undefined;
     },
+    // Before posting the dates are not extended yet: a deadline gone by means amending them.
     guard: (o, _p, clock) => (o.dates.applicationDeadline <= today(clock) ? 'deadline_passed' : undefined),
     step: () => ({ to: 'posted', events: ['posted'] }),
+  },
+  amend_dates: {
+    from: ['submitted', 'in_approval'],
+    roles: ['requester', 'procurement'],
+    decidesOn: ['dates'],
+    // The dates meet the intake's rules; a consultation already running keeps its full period.
+    guard: (o, p, clock) =>
+      nonEmpty(checkDates(p, o.pricing.estimatedHours, o.pricing.adminHours, today(clock))),
+    step: (o, p) => ({
+      to: o.status,
+      patch: () => ({
+        dates: {
+          applicationDeadline: p.applicationDeadline,
+          supplierSelectionDate: p.supplierSelectionDate,
+          deliveryDate: p.deliveryDate,
+        },
+      }),
+      events: ['dates_amended'],
+      ...(p.comment ? { comment: p.comment } : {}),
+    }),
+  },
+  extend_applications: {
+    from: ['posted'],
+    roles: ['procurement'],
+    decidesOn: ['dates'],
+    guard: (o, p, clock) => {
+      if (p.applicationDeadline <= deadlineInForce(o)) return 'extension_not_later';
+      const dates = { ...p, deliveryDate: deliveryDueOn(o) };
+      return nonEmpty(checkDates(dates, o.pricing.estimatedHours, o.pricing.adminHours, today(clock)));
+    },
+    // The published dates stay: the extension is shown as such, as the pilot showed its one.
+    step: (o, p) => ({
+      to: 'posted',
+      patch: () => ({
+        dates: {
+          ...o.dates,
+          extendedApplicationDeadline: p.applicationDeadline,
+          extendedSupplierSelectionDate: p.supplierSelectionDate,
+        },
+      }),
+      events: ['applications_extended'],
+      ...(p.comment ? { comment: p.comment } : {}),
+    }),
   },
   record_question: {
     from: ['posted'],
@@ -410,22 +482,36 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       events: ['question_recorded'],
     }),
   },
+  /** The clock closes applications once the deadline in force is over where the department works. */
   close_applications: {
     from: ['posted'],
+    roles: ['system'],
+    decidesOn: ['dates'],
+    guard: (o, _p, clock) => (today(clock) <= deadlineInForce(o) ? 'applications_still_open' : undefined),
+    step: () => ({ to: 'closed', events: ['applications_closed'] }),
+  },
+  record_evaluation: {
+    from: ['closed'],
     roles: ['procurement'],
-    decidesOn: [],
+    decidesOn: ['evaluation'],
     guard: (_o, p) => (p.passed > p.applications ? 'passed_exceeds_applications' : undefined),
     step: (o, p) => ({
       to: 'closed',
       patch: () => ({ selection: { ...o.selection, applications: p.applications, passed: p.passed } }),
-      events: ['applications_closed'],
+      events: ['evaluation_recorded'],
     }),
   },
   select_supplier: {
     from: ['closed'],
     roles: ['procurement'],
-    decidesOn: [],
-    when: (o) => (remainingPassers(o) < 1 ? 'no_passing_applicant' : undefined),
+    // Who passed is what the draw and "no award" rest on.
+    decidesOn: ['evaluation'],
+    when: (o) =>
+      o.selection.passed === undefined
+        ? 'evaluation_not_recorded'
+        : remainingPassers(o) < 1
+          ? 'no_passing_applicant'
+          : undefined,
     guard: (o, p) => {
       if (p.candidates.length !== remainingPassers(o)) return 'draw_mismatch';
       if (p.candidates.some((c) => o.selection.declinedSuppliers.includes(c))) return 'draw_mismatch';
@@ -451,8 +537,13 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   no_award: {
     from: ['closed'],
     roles: ['procurement'],
-    decidesOn: [],
-    when: (o) => (remainingPassers(o) > 0 ? 'passing_applicant_exists' : undefined),
+    decidesOn: ['evaluation'],
+    when: (o) =>
+      o.selection.passed === undefined
+        ? 'evaluation_not_recorded'
+        : remainingPassers(o) > 0
+          ? 'passing_applicant_exists'
+          : undefined,
     step: () => ({ to: 'cancelled', patch: () => ({ decisionNote: 'no_award' }), events: ['cancelled'] }),
   },
   supplier_declined: {

@@ -86,6 +86,9 @@ export const Dates = z.object({
   deliveryDate: IsoDate,
   /** Set by an extension for non-delivery; the original date stays for the record. */
   extendedDeliveryDate: IsoDate.optional(),
+  /** Set when applications are extended after posting: the published dates stay, shown as extended. */
+  extendedApplicationDeadline: IsoDate.optional(),
+  extendedSupplierSelectionDate: IsoDate.optional(),
 });
 export type Dates = z.infer<typeof Dates>;
 
@@ -212,4 +215,14 @@ export function stageOf(status: Status): 1 | 2 | 3 | 4 | 5 {
 /** The delivery date in force: the extended one once an extension was granted. */
 export function deliveryDueOn(o: Pick<Opportunity, 'dates'>): string {
   return o.dates.extendedDeliveryDate ?? o.dates.deliveryDate;
+}
+
+/** The application deadline in force: the extended one once applications were extended. */
+export function deadlineInForce(o: Pick<Opportunity, 'dates'>): string {
+  return o.dates.extendedApplicationDeadline ?? o.dates.applicationDeadline;
+}
+
+/** The supplier selection date in force. */
+export function selectionInForce(o: Pick<Opportunity, 'dates'>): string {
+  return o.dates.extendedSupplierSelectionDate ?? o.dates.supplierSelectionDate;
 }

@@ -25,6 +25,8 @@ export const POSTS: Partial<Record<EventType, readonly CardChannel[]>> = {
   vetted: ['finance', 'union'],
   // A concern must be answered before posting: procurement gets it as a new card, not only an edit.
   concern_raised: ['procurement'],
+  // Applications closed by the clock: procurement records the evaluation and makes the draw.
+  applications_closed: ['procurement'],
   // Certification and payment come weeks later: a fresh card, not one scrolled far away.
   accepted: ['finance'],
 };

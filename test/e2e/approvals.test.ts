@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -21,6 +21,14 @@ describe('approvals in the local Teams client, one client per role', function ()
   const clients = new Map<Persona, { playground: RunningPlayground; page: Page }>();
   let browser: Browser;
   let dataDir: string;
+  /** The bot's clock runs this many days ahead of the machine's once a test lets time pass. */
+  let daysPassed = 0;
+  const letDaysPass = (days: number) => {
+    daysPassed += days;
+    writeFileSync(path.join(dataDir, 'clock'), `+${daysPassed}d`);
+  };
+  /** A date `offset` days after the bot's today (as the machine reckons it). */
+  const botDays = (offset: number) => inDays(daysPassed + offset);
 
   const pageOf = (persona: Persona): Page => {
     const client = clients.get(persona);
@@ -43,6 +51,7 @@ describe('approvals in the local Teams client, one client per role', function ()
     dataDir = mkdtempSync(path.join(tmpdir(), 'microacq-approvals-'));
     const botPort = await freePort();
     browser = await launchChromium();
+    letDaysPass(0);
     for (const persona of ['requester', 'procurement', 'finance', 'union', 'manager'] as const) {
       const playground = await startPlayground({
         as: persona,
@@ -51,6 +60,9 @@ describe('approvals in the local Teams client, one client per role', function ()
         botPort,
         clientPort: await freePort(),
         attach: persona !== 'requester',
+        // The bot (started by the requester's client) runs on a clock the tests can move.
+        clockFile: path.join(dataDir, 'clock'),
+        schedulerSeconds: 2,
       });
       const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
       await page.goto(playground.url);
@@ -182,7 +194,36 @@ describe('approvals in the local Teams client, one client per role', function ()
     const procurement = pageOf('procurement');
     await press(procurement, 'Translation checked');
     await press(procurement, 'Post');
-    await press(procurement, 'Close applications', {
+
+    // The closing date moves a week, as the pilot's did: the requester sees the original beside it.
+    await press(procurement, 'Extend applications', {
+      'Application deadline': botDays(21),
+      'Supplier selection': botDays(23),
+    });
+    await cardWith(procurement, /extended from/);
+    const requester = pageOf('requester');
+    const extended = await cardWith(requester, `${reference}: applications extended`);
+    await extended.getByRole('button', { name: 'Open the request', exact: true }).click();
+    const shown = await cardWith(requester, new RegExp(`${reference} · posted[\\s\\S]*extended from`));
+    assert.match(
+      await shown.innerText(),
+      /applications close .+ Eastern Time \(extended from .+ Eastern Time\)/,
+    );
+    await shown.screenshot({ path: path.join(SHOTS, 'approvals-extended-en.png') });
+    await say(requester, 'langue français');
+    await cardWith(requester, 'Désormais, je vous parle en français');
+    await say(requester, `état ${reference}`);
+    const fr = await cardWith(requester, /date initiale/);
+    assert.match(await fr.innerText(), /\(prolongée; date initiale : .+ heure de l’Est\)/);
+    await fr.screenshot({ path: path.join(SHOTS, 'approvals-extended-fr.png') });
+    await say(requester, 'language english');
+    await cardWith(requester, 'From now on I will speak to you in English');
+
+    // Three weeks and more go by: the clock closes applications after the deadline, by itself.
+    letDaysPass(23);
+    await cardWith(procurement, `${reference} · closed`);
+    await cardWith(requester, `${reference}: closed for applications`);
+    await press(procurement, 'Record the evaluation', {
       'Applications received': '3',
       'Applicants who passed': '2',
     });
@@ -199,7 +240,6 @@ describe('approvals in the local Teams client, one client per role', function ()
     await cardWith(procurement, `${reference} · delivered`);
 
     // The requester accepts from the update they received: it opens the card with their buttons.
-    const requester = pageOf('requester');
     const line = await cardWith(requester, `${reference}: work delivered`);
     await line.getByRole('button', { name: 'Open the request', exact: true }).click();
     await press(requester, 'Accept');
@@ -217,7 +257,7 @@ describe('approvals in the local Teams client, one client per role', function ()
         .last();
       await card.getByRole('button', { name: 'Record payment', exact: true }).click();
       await card.getByRole('radio', { name: 'PayPal' }).check();
-      await card.getByLabel('Payment date', { exact: true }).fill(inDays(71));
+      await card.getByLabel('Payment date', { exact: true }).fill(botDays(50));
       await card.locator('button:visible', { hasText: /^Confirm$/ }).click();
     };
     await recordPayment(finance);
@@ -248,7 +288,9 @@ describe('approvals in the local Teams client, one client per role', function ()
           'acknowledge',
           'confirm_translation',
           'post',
+          'extend_applications',
           'close_applications',
+          'record_evaluation',
           'select_supplier',
           'sign_terms',
           'deliver',
@@ -268,9 +310,9 @@ describe('approvals in the local Teams client, one client per role', function ()
     await cardWith(requester, 'Désormais, je vous parle en français');
     const record = await completeIntake(requester, dataDir, 'fr', {
       ...fieldsFromContent(content({ title: 'Formulaire accessible, deuxième partie' })),
-      applicationDeadline: inDays(14),
-      supplierSelectionDate: inDays(16),
-      deliveryDate: inDays(70),
+      applicationDeadline: botDays(14),
+      supplierSelectionDate: botDays(16),
+      deliveryDate: botDays(70),
     });
     const ref = record.reference;
     await say(requester, `état ${ref}`);

@@ -16,12 +16,12 @@ describe('decision forms', () => {
 
   it('read typed values into a payload the lifecycle accepts', () => {
     const payload = payloadFromCard(
-      'close_applications',
-      { 'close_applications.applications': ' 3 ', 'close_applications.passed': 2 },
+      'record_evaluation',
+      { 'record_evaluation.applications': ' 3 ', 'record_evaluation.passed': 2 },
       'seed',
     );
     assert.deepEqual(payload, { applications: 3, passed: 2 });
-    assert.equal(PAYLOADS.close_applications.safeParse(payload).success, true);
+    assert.equal(PAYLOADS.record_evaluation.safeParse(payload).success, true);
   });
 
   it('read the applicants of a draw one per line, and give the seed themselves', () => {

@@ -201,18 +201,86 @@ const GUARD_CASES: readonly GuardCase[] = [
     refusedBy: undefined,
   },
   {
-    rule: 'applications cannot close with more passes than applications',
-    record: inStatus('posted'),
-    action: 'close_applications',
+    rule: 'the evaluation cannot count more passes than applications',
+    record: inStatus('closed'),
+    action: 'record_evaluation',
     payload: { applications: 3, passed: 4 },
     refusedBy: 'passed_exceeds_applications',
   },
   {
-    rule: 'applications close when every applicant passed',
-    record: inStatus('posted'),
-    action: 'close_applications',
+    rule: 'the evaluation may find that every applicant passed',
+    record: inStatus('closed'),
+    action: 'record_evaluation',
     payload: { applications: 3, passed: 3 },
     refusedBy: undefined,
+  },
+  {
+    rule: 'the clock does not close applications on the deadline: they are open to its end',
+    record: inStatus('posted'),
+    action: 'close_applications',
+    at: '2026-12-08T04:59:59.000Z',
+    refusedBy: 'applications_still_open',
+  },
+  {
+    rule: 'the clock closes applications once the deadline is over where the department works',
+    record: inStatus('posted'),
+    action: 'close_applications',
+    at: '2026-12-08T05:00:00.000Z',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'the clock closes applications at the extended deadline, not the published one',
+    record: {
+      ...inStatus('posted'),
+      dates: { ...content().dates, extendedApplicationDeadline: '2026-12-14' },
+    },
+    action: 'close_applications',
+    at: '2026-12-10T14:00:00.000Z',
+    refusedBy: 'applications_still_open',
+  },
+  {
+    rule: 'no supplier is drawn before the evaluation is recorded',
+    record: inStatus('closed', { applications: undefined, passed: undefined }),
+    action: 'select_supplier',
+    payload: draw('A'),
+    refusedBy: 'evaluation_not_recorded',
+  },
+  {
+    rule: 'there is no "no award" before the evaluation is recorded',
+    record: inStatus('closed', { applications: undefined, passed: undefined }),
+    action: 'no_award',
+    refusedBy: 'evaluation_not_recorded',
+  },
+  {
+    rule: 'dates changed before posting meet the intake’s rules',
+    record: inApproval(),
+    action: 'amend_dates',
+    payload: {
+      applicationDeadline: '2026-12-14',
+      supplierSelectionDate: '2026-12-10',
+      deliveryDate: '2027-02-05',
+    },
+    refusedBy: 'content_rules',
+  },
+  {
+    rule: 'the requester moves the dates of a request in approval whose deadline has passed',
+    record: inApproval({ dates: { ...content().dates, applicationDeadline: '2026-11-20' } }),
+    action: 'amend_dates',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'applications are extended only to a later deadline',
+    record: inStatus('posted'),
+    action: 'extend_applications',
+    payload: { applicationDeadline: '2026-12-07', supplierSelectionDate: '2026-12-09' },
+    refusedBy: 'extension_not_later',
+  },
+  {
+    rule: 'an extension of applications keeps the selection after the deadline and the delivery doable',
+    record: inStatus('posted'),
+    action: 'extend_applications',
+    payload: { applicationDeadline: '2027-01-25', supplierSelectionDate: '2027-01-27' },
+    refusedBy: 'content_rules',
   },
   {
     rule: 'no supplier is drawn when nobody passed',
@@ -462,12 +530,47 @@ const RECORD_CASES: readonly RecordCase[] = [
     expected: true,
   },
   {
-    rule: 'closing applications records how many applied and passed',
-    record: inStatus('posted', { applications: undefined, passed: undefined }),
-    action: 'close_applications',
+    rule: 'the evaluation records how many applied and passed',
+    record: inStatus('closed', { applications: undefined, passed: undefined }),
+    action: 'record_evaluation',
     payload: { applications: 4, passed: 3 },
     written: (n) => [n.selection.applications, n.selection.passed],
     expected: [4, 3],
+  },
+  {
+    rule: 'changed dates replace the dates before posting, with the reason',
+    record: inApproval(),
+    action: 'amend_dates',
+    payload: {
+      applicationDeadline: '2026-12-14',
+      supplierSelectionDate: '2026-12-16',
+      deliveryDate: '2027-02-05',
+      comment: 'Vetting took longer',
+    },
+    written: (n) => n.dates,
+    expected: {
+      applicationDeadline: '2026-12-14',
+      supplierSelectionDate: '2026-12-16',
+      deliveryDate: '2027-02-05',
+    },
+    comment: 'Vetting took longer',
+  },
+  {
+    rule: 'extended applications keep the published dates beside the new ones',
+    record: inStatus('posted'),
+    action: 'extend_applications',
+    payload: {
+      applicationDeadline: '2026-12-14',
+      supplierSelectionDate: '2026-12-16',
+      comment: 'Few applications',
+    },
+    written: (n) => n.dates,
+    expected: {
+      ...content().dates,
+      extendedApplicationDeadline: '2026-12-14',
+      extendedSupplierSelectionDate: '2026-12-16',
+    },
+    comment: 'Few applications',
   },
   {
     rule: '"no award" says why the request was cancelled',
@@ -640,6 +743,7 @@ function* approvalStates(): Generator<Opportunity> {
 
 function* selectionStates(): Generator<Opportunity> {
   const names = ['A', 'B', 'C'];
+  yield inStatus('closed', { applications: undefined, passed: undefined });
   for (let passed = 0; passed <= 3; passed++)
     for (let declined = 0; declined <= passed; declined++)
       yield inStatus('closed', { passed, declinedSuppliers: names.slice(0, declined) });
@@ -654,8 +758,8 @@ function validPayload(o: Opportunity, action: ActionName): unknown {
 
 describe('lifecycle rules: buttons on the cards', () => {
   for (const [stage, states, cases] of [
-    ['approval', approvalStates, 20 * 9],
-    ['selection', selectionStates, 10 * 3],
+    ['approval', approvalStates, 20 * 10],
+    ['selection', selectionStates, 11 * 4],
   ] as const) {
     it(`offers a button during ${stage} exactly when pressing it would work`, () => {
       let checked = 0;

@@ -40,7 +40,10 @@ const PROCESS_MAP = `
   confirm_translation   | in_approval                                        | procurement             | =
   post                  | in_approval                                        | procurement             | posted
   record_question       | posted                                             | procurement             | =
-  close_applications    | posted                                             | procurement             | closed
+  amend_dates           | submitted in_approval                              | requester procurement   | =
+  extend_applications   | posted                                             | procurement             | =
+  close_applications    | posted                                             | system                  | closed
+  record_evaluation     | closed                                             | procurement             | =
   select_supplier       | closed                                             | procurement             | supplier_selected
   no_award              | closed                                             | procurement             | cancelled
   supplier_declined     | supplier_selected                                  | procurement             | closed
@@ -294,7 +297,13 @@ describe('lifecycle: guards', () => {
 
   it('refuses more passing applicants than applications', () => {
     const o = { ...submitted(), status: 'posted' as const };
-    const outcome = decide(o, 'close_applications', { applications: 1, passed: 2 }, procurement, clock());
+    const outcome = decide(
+      { ...o, status: 'closed' },
+      'record_evaluation',
+      { applications: 1, passed: 2 },
+      procurement,
+      clock(),
+    );
     assert.equal(guardOf(outcome), 'passed_exceeds_applications');
   });
 

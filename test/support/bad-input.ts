@@ -17,8 +17,8 @@ export interface CorpusContext {
   readonly draftId: string;
   /** PEOPLE.requester's request, just submitted (version 1). */
   readonly submitted: string;
-  /** A request that is posted, awaiting the close of applications. */
-  readonly posted: string;
+  /** A request closed for applications, awaiting their evaluation. */
+  readonly closed: string;
 }
 
 export type Expected =
@@ -454,7 +454,7 @@ const tamperedDecisions: BadInput[] = [
       ['pay', PEOPLE.finance, {}],
       ['post', PEOPLE.procurement, { locale: 'fr-CA' }],
       ['certify', PEOPLE.finance, {}],
-      ['close_applications', PEOPLE.procurement, {}],
+      ['record_evaluation', PEOPLE.procurement, {}],
     ] as const
   ).map(([action, from, where]): BadInput => ({
     name: `says ${action} does not apply to a request just submitted (${localeOf(where)})`,
@@ -483,11 +483,11 @@ const tamperedDecisions: BadInput[] = [
     verb: 'decide',
     body: decideWith(
       (c) => ({
-        reference: c.posted,
+        reference: c.closed,
         version: '1',
-        action: 'close_applications',
-        'close_applications.applications': count,
-        'close_applications.passed': '1',
+        action: 'record_evaluation',
+        'record_evaluation.applications': count,
+        'record_evaluation.passed': '1',
       }),
       { from: PEOPLE.procurement },
     ),

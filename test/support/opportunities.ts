@@ -86,7 +86,14 @@ export const PAYLOAD: Record<ActionName, unknown> = {
   confirm_translation: {},
   post: {},
   record_question: {},
-  close_applications: { applications: 4, passed: 2 },
+  amend_dates: {
+    applicationDeadline: '2026-12-14',
+    supplierSelectionDate: '2026-12-16',
+    deliveryDate: '2027-02-05',
+  },
+  extend_applications: { applicationDeadline: '2026-12-14', supplierSelectionDate: '2026-12-16' },
+  close_applications: {},
+  record_evaluation: { applications: 4, passed: 2 },
   select_supplier: {
     seed: 'seed-42',
     candidates: ['Applicant A', 'Applicant B'],
@@ -112,7 +119,15 @@ export function recordFor(
   requester: Actor = REQUESTER,
   reference = 'MA-2026-0001',
 ): Opportunity {
-  const o = { ...submitted(reference, requester), status };
+  const base = submitted(reference, requester);
+  // The clock closes applications only once the deadline is over.
+  const o = {
+    ...base,
+    status,
+    ...(action === 'close_applications'
+      ? { dates: { ...base.dates, applicationDeadline: '2026-11-20', supplierSelectionDate: '2026-11-25' } }
+      : {}),
+  };
   const consultation =
     action === 'answer_concern'
       ? { status: 'concern_raised' as const, concern: 'In-house capacity' }

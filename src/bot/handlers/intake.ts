@@ -104,6 +104,18 @@ async function saveDraft(
   });
 }
 
+/** What a deadline must leave room for: vetting (about as long as a reminder waits), the consultation, posting. */
+function roomFor(deps: Deps) {
+  return {
+    today: deps.clock.today(),
+    needs: {
+      vettingDays: deps.config.reminderBusinessDays,
+      consultationDays: deps.config.consultationBusinessDays,
+      postingDays: deps.config.minPostingBusinessDays,
+    },
+  };
+}
+
 /** The card for a step; the attestations step also reads the branch's recent requests. */
 async function stepCard(
   req: TurnRequest,
@@ -133,6 +145,7 @@ async function stepCard(
       problems,
       lookback: lb,
       calendar: deps.clock.calendar,
+      room: roomFor(deps),
     }),
   };
 }
