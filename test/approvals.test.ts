@@ -70,6 +70,19 @@ describe('approvals in Teams', function () {
   };
 
   /**
+   * Presses a button on a line in the chat's history: the answer is posted below the line, which stays;
+   * gives the card posted.
+   */
+  const pressBelow = async (verb: string, data: Record<string, unknown>, w: Where): Promise<Card> => {
+    const before = connector.sent.length;
+    const res = await post(bot, cardAction(where(w), verb, data));
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { type: string }).type, 'application/vnd.microsoft.activity.message');
+    const sent = await connector.waitFor(before + 1);
+    return cardOf(sent[sent.length - 1]);
+  };
+
+  /**
    * What was sent to a conversation since `from` (index in connector.sent), replies to commands said
    * there aside: those go to the command's thread (`;messageid=`), the outbox starts threads of its own.
    */
@@ -201,11 +214,12 @@ describe('approvals in Teams', function () {
     });
     await deliver();
 
-    // The requester accepts from the line they received: it opens the card with their buttons.
-    const delivered = sentTo('a:chat-personal-aad-requester').at(-1);
-    const opened = await click('card.refresh', button(cardOf(delivered), 'card.refresh'), requester);
-    assert.deepEqual(actionsOn(opened).sort(), ['accept', 'request_revisions']);
-    await decideOn(opened, 'accept', requester);
+    // The requester accepts from the line they received: it carries their buttons, and the request's
+    // card comes below it.
+    const delivered = cardOf(sentTo('a:chat-personal-aad-requester').at(-1));
+    assert.deepEqual(actionsOn(delivered).sort(), ['accept', 'request_revisions']);
+    const accepted = await pressBelow('decide', button(delivered, 'decide'), requester);
+    assert.match(textOf(accepted), new RegExp(`${reference} · accepted`));
     await deliver();
     const certification = lastCardIn('finance');
     answer = await decideOn(certification, 'certify', finance);
@@ -482,10 +496,10 @@ describe('approvals in Teams', function () {
     await deliver();
     const line = sentTo('a:chat-personal-aad-requester').at(-1);
     assert.match(textOf(cardOf(line)), /sent back for edits/);
-    const opened = await click('card.refresh', button(cardOf(line), 'card.refresh'), {
+    // The line asks the requester to act: its button opens the revision below it.
+    const revise = await pressBelow('intake.revise', button(cardOf(line), 'intake.revise'), {
       from: PEOPLE.requester,
     });
-    const revise = await click('intake.revise', button(opened, 'intake.revise'), { from: PEOPLE.requester });
     assert.match(textOf(revise), /Changes were asked for MA-2026-0001/);
     assert.ok(
       find(
@@ -573,6 +587,41 @@ describe('approvals in Teams', function () {
     assert.equal((await bot.store.auditTrail(reference)).at(-1)?.actor.name, 'Microacq');
   });
 
+  it('closes applications by itself once the deadline is over in Ottawa, even across a restart', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    // Posted: the store takes the record as the approvals would have left it.
+    const o = await bot.store.get(reference);
+    assert.ok(o);
+    assert.equal(o.dates.applicationDeadline, '2026-12-07');
+    await bot.store.transition(
+      { ...o, status: 'posted', version: o.version + 1, timeline: { ...o.timeline, posted: NOW } },
+      o.version,
+      { at: NOW, actor: o.requester, action: 'post', from: o.status, to: 'posted', outcome: 'applied' },
+    );
+    // 23:58 in Ottawa on the deadline: applications are still open.
+    await bot.server.stop();
+    now = new Date('2026-12-08T04:58:00Z');
+    await start();
+    await deliver();
+    assert.equal((await bot.store.get(reference))?.status, 'posted');
+    // Past midnight there, after a restart: the clock closes them and tells procurement and the requester.
+    await bot.server.stop();
+    const before = connector.sent.length;
+    now = new Date('2026-12-08T05:00:30Z');
+    await start();
+    await deliver();
+    assert.equal((await bot.store.get(reference))?.status, 'closed');
+    assert.equal((await bot.store.auditTrail(reference)).at(-1)?.actor.name, 'Microacq');
+    assert.match(textOf(lastCardIn('procurement')), new RegExp(`${reference} · closed`));
+    assert.ok(
+      sentTo('a:chat-personal-aad-requester', before).some((m) =>
+        textOf(cardOf(m)).includes(`${reference}: closed for applications`),
+      ),
+    );
+  });
+
   it('sends a message queued before a restart after it, once', async () => {
     await registerAll();
     await submit();
@@ -584,18 +633,111 @@ describe('approvals in Teams', function () {
     assert.equal(sentTo(channelId('procurement')).filter((s) => s.method === 'POST').length, 1);
   });
 
-  it('reminds finance when the funds decision has waited too long, once a day', async () => {
+  it('reminds each wait once a day in the channel that decides, mentioning who holds the role', async () => {
     await registerAll();
+    // Farah and Dana have talked to the bot: it knows their names, as a mention needs.
+    for (const who of [PEOPLE.finance, PEOPLE.finance2]) await say('help', { from: who });
     await submit();
     await deliver();
     await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
     await deliver();
-    const before = sentTo(channelId('finance')).length;
+    const before = { finance: sentTo(channelId('finance')).length, union: sentTo(channelId('union')).length };
+    // Vetted Monday 23 November; Thursday is three business days on.
     now = new Date('2026-11-26T15:00:00Z');
     await deliver();
     await deliver();
-    const reminders = sentTo(channelId('finance')).slice(before);
+    const reminders = sentTo(channelId('finance')).slice(before.finance);
+    assert.equal(reminders.length, 1, 'one reminder a day');
+    const card = cardOf(reminders[0]);
+    assert.match(
+      textOf(card),
+      /Reminder: MA-2026-0001 has waited for the funds decision \(s\. 32\) since Monday, November 23, 2026/,
+    );
+    assert.match(textOf(card), /<at>Farah Haddad<\/at>, <at>Dana Cho<\/at>/);
+    assert.deepEqual((card.msteams as { entities: unknown[] }).entities, [
+      {
+        type: 'mention',
+        text: '<at>Farah Haddad</at>',
+        mentioned: { id: PEOPLE.finance.aadObjectId, name: 'Farah Haddad' },
+      },
+      {
+        type: 'mention',
+        text: '<at>Dana Cho</at>',
+        mentioned: { id: PEOPLE.finance2.aadObjectId, name: 'Dana Cho' },
+      },
+    ]);
+    // The union's consultation waits as long: its channel is reminded too, of its own wait.
+    const union = sentTo(channelId('union'))
+      .slice(before.union)
+      .map((m) => textOf(cardOf(m)));
+    assert.deepEqual(union.filter((t) => t.includes('Reminder')).length, 1);
+    assert.match(union.join('\n'), /waited for the union consultation/);
+    // The next day, one more.
+    now = new Date('2026-11-27T15:00:00Z');
+    await deliver();
+    await deliver();
+    assert.equal(sentTo(channelId('finance')).slice(before.finance).length, 2);
+  });
+
+  it('tells the managers once when a wait outlasts the escalation threshold', async () => {
+    await registerAll();
+    await say('help', { from: PEOPLE.manager });
+    await submit();
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await deliver();
+    const managerChat = 'a:chat-personal-aad-manager';
+    now = new Date('2026-11-26T15:00:00Z');
+    await deliver();
+    assert.equal(sentTo(managerChat).filter((m) => /has waited/.test(textOf(cardOf(m)))).length, 0);
+    // Five business days after vetting (24, 25, 26, 27, 30 November), then a day more.
+    for (const day of ['2026-11-30', '2026-12-01']) {
+      now = new Date(`${day}T15:00:00Z`);
+      await deliver();
+      await deliver();
+    }
+    const told = sentTo(managerChat)
+      .map((m) => textOf(cardOf(m)))
+      .filter((t) => t.includes('has waited'));
+    assert.deepEqual(
+      told.filter((t) => t.includes('the funds decision')),
+      [
+        'MA-2026-0001: the funds decision (s. 32) has waited 5 business days, since Monday, November 23, 2026 — finance\nAccessible date picker for the benefits form\nSay history MA-2026-0001 for every step.\nOpen the request\nOpen the request',
+      ],
+    );
+  });
+
+  it('reminds the requester in person when the delivered work waits for them, with their buttons', async () => {
+    await registerAll();
+    await say('help', { from: PEOPLE.requester });
+    const reference = await submit();
+    await deliver();
+    // Delivered on Monday: the store takes the record as the lifecycle would have left it.
+    const o = await bot.store.get(reference);
+    assert.ok(o);
+    await bot.store.transition(
+      { ...o, status: 'delivered', version: o.version + 1, timeline: { ...o.timeline, delivered: NOW } },
+      o.version,
+      { at: NOW, actor: o.requester, action: 'deliver', from: o.status, to: 'delivered', outcome: 'applied' },
+    );
+    const chat = 'a:chat-personal-aad-requester';
+    const before = sentTo(chat).length;
+    now = new Date('2026-11-26T15:00:00Z');
+    await deliver();
+    await deliver();
+    const reminders = sentTo(chat).slice(before);
     assert.equal(reminders.length, 1);
-    assert.match(textOf(cardOf(reminders[0])), /Reminder: MA-2026-0001 has waited for Finance since/);
+    const card = cardOf(reminders[0]);
+    assert.match(textOf(card), /Reminder: MA-2026-0001 waits for you: acceptance of the delivered work/);
+    assert.deepEqual(actionsOn(card).sort(), ['accept', 'request_revisions']);
+    // Accepting from the reminder posts the request's card below it; the reminder stays in the chat.
+    const res = await post(
+      bot,
+      cardAction(where({ from: PEOPLE.requester }), 'decide', button(card, 'decide')),
+    );
+    assert.equal(res.status, 200);
+    const answer = (await res.json()) as { type: string; value: unknown };
+    assert.equal(answer.type, 'application/vnd.microsoft.activity.message');
+    assert.equal((await bot.store.get(reference))?.status, 'accepted');
   });
 });

@@ -214,6 +214,9 @@ export class MicroacqBot extends TeamsActivityHandler {
           req,
         )
       : notice(req.locale, 'unknownAction.text', 'warning');
+    // A button on a line in the chat's history (an update, a reminder) posts its card below the line.
+    if (data.placement === 'new' && 'card' in reply)
+      return { reply: { ...reply, placement: 'new' }, locale: req.locale };
     return { reply, locale: req.locale };
   }
 

@@ -6,7 +6,6 @@ import type { Locale } from '../i18n';
 import type { Logger } from '../log';
 import type { EventType, WorkflowEvent } from '../services/lifecycle';
 import type { Opportunity } from '../services/opportunity';
-import { idKey } from '../services/roles';
 import {
   CARD_CHANNELS,
   type CardChannel,
@@ -14,6 +13,7 @@ import {
   channelKey,
   deliveriesFor,
   postingEvents,
+  requesterChats,
 } from '../services/routing';
 import {
   type AuditEntry,
@@ -112,7 +112,7 @@ export function createNotifier(
     };
     /** The requester's personal chat if they have one with the bot, else where they submitted. */
     const requesterConversation = async (): Promise<string | undefined> => {
-      for (const key of [`user:${idKey(o.requester.aadObjectId)}`, `request:${o.reference}`]) {
+      for (const key of requesterChats(o)) {
         if (await registered(key)) return key;
       }
       return undefined;
@@ -150,6 +150,7 @@ export function createNotifier(
                 o,
                 event,
                 clock.calendar.timeZone,
+                delivery.to,
               ),
             ),
             createdAt: now().toISOString(),

@@ -1,12 +1,15 @@
 import { CardFactory, MessageFactory } from 'botbuilder';
-import { reminderCard } from '../cards/opportunity';
+import { type Mentioned, reminderCard } from '../cards/opportunity';
+import type { Card } from '../cards/template';
+import type { Locale } from '../i18n';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
-import { deadlineInForce, type Opportunity } from '../services/opportunity';
-import { SYSTEM_ACTOR } from '../services/roles';
-import { channelKey, waitingOn } from '../services/routing';
+import { deadlineInForce, type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
+import { idKey, SYSTEM_ACTOR } from '../services/roles';
+import { type CardChannel, channelKey, requesterChats } from '../services/routing';
+import { waitsOf } from '../services/waits';
 import { everyRecord, type OpportunityStore, StoreUnavailableError } from '../services/store';
 import type { Notifier } from './notify';
 
@@ -16,6 +19,8 @@ import type { Notifier } from './notify';
  */
 
 const REMEMBER_ACTIVITIES_MS = 24 * 3_600_000;
+/** Every status the clock acts in: a request waits on someone, or applications are open, in each. */
+const WAITING_STATUSES = STATUSES.filter((s) => s !== 'draft' && !TERMINAL_STATUSES.includes(s));
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -63,11 +68,7 @@ export class Scheduler {
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
     const today = this.clock.today();
-    for await (const o of everyRecord(
-      this.store,
-      { statuses: ['submitted', 'in_approval', 'posted'] },
-      200,
-    )) {
+    for await (const o of everyRecord(this.store, { statuses: WAITING_STATUSES }, 200)) {
       await this.closeConsultation(o, today);
       await this.closeApplications(o, today);
       await this.remind(o, now, today);
@@ -100,23 +101,84 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Reminds whoever each wait is on once it has lasted the reminder threshold, once a day: the team's
+   * channel, mentioning the people who hold the role, or the requester in person. A wait that outlasts
+   * the escalation threshold is told to the managers, once.
+   */
   private async remind(o: Opportunity, now: string, today: string): Promise<void> {
-    const team = waitingOn(o);
-    const entered = o.timeline[o.status];
-    if (!team || !entered) return;
-    const since = this.clock.calendar.dateOf(entered);
-    const waited = this.clock.calendar.businessDaysBetween(since, today);
-    if (waited < this.config.reminderBusinessDays) return;
-    const key = channelKey(team);
-    if (!(await this.store.getConversation(key))) return;
-    const card = reminderCard(this.config.defaultLocale, o, team, since);
-    // One reminder a day at most: the id carries the date.
+    const { calendar } = this.clock;
+    for (const wait of waitsOf(o, now, (date) => calendar.endOf(date))) {
+      const since = calendar.dateOf(wait.since);
+      const businessDays = calendar.businessDaysBetween(since, today);
+      if (businessDays < this.config.reminderBusinessDays) continue;
+      for (const party of wait.on) {
+        const to = party === 'requester' ? await this.requesterChat(o) : channelKey(party);
+        if (!to || !(await this.store.getConversation(to))) continue;
+        const card = reminderCard(
+          party === 'requester'
+            ? await this.localeOf(o.requester.aadObjectId, o.locale)
+            : this.config.defaultLocale,
+          o,
+          wait,
+          {
+            to: party === 'requester' ? 'requester' : 'team',
+            calendar,
+            businessDays,
+            ...(party === 'requester' ? {} : { mentions: await this.holders(party) }),
+          },
+        );
+        // One reminder a day at most: the id carries the date.
+        await this.queue(`reminder:${o.reference}:${wait.kind}:${party}:${today}`, to, card, now);
+      }
+      if (businessDays < this.config.escalationBusinessDays) continue;
+      for (const manager of this.config.roles.manager) {
+        const to = `user:${idKey(manager)}`;
+        if (!(await this.store.getConversation(to))) continue;
+        const card = reminderCard(await this.localeOf(manager, this.config.defaultLocale), o, wait, {
+          to: 'manager',
+          calendar,
+          businessDays,
+        });
+        // Once per wait: the id carries the day it began.
+        await this.queue(`escalation:${o.reference}:${wait.kind}:${since}:${idKey(manager)}`, to, card, now);
+      }
+    }
+  }
+
+  private async queue(id: string, conversationKey: string, card: Card, now: string): Promise<void> {
     await this.store.enqueue({
-      id: `reminder:${o.reference}:${team}:${today}`,
-      conversationKey: key,
+      id,
+      conversationKey,
       kind: 'post',
       activity: { ...MessageFactory.attachment(CardFactory.adaptiveCard(card)) },
       createdAt: now,
     });
+  }
+
+  /** The requester's personal chat with the bot, else the conversation they submitted from. */
+  private async requesterChat(o: Opportunity): Promise<string | undefined> {
+    for (const key of requesterChats(o)) {
+      if (await this.store.getConversation(key)) return key;
+    }
+    return undefined;
+  }
+
+  private async localeOf(userId: string, fallback: Locale): Promise<Locale> {
+    return (await this.store.getPreferences(userId)).locale ?? fallback;
+  }
+
+  /**
+   * The people who hold a team's role and whom the bot knows by name (they have a personal chat with it):
+   * a mention needs the name Teams shows. Group ids have no chat and are left out.
+   */
+  private async holders(role: CardChannel): Promise<Mentioned[]> {
+    const people: Mentioned[] = [];
+    for (const id of this.config.roles[role]) {
+      const ref = await this.store.getConversation(`user:${idKey(id)}`);
+      const user = ref?.user as { name?: unknown } | undefined;
+      if (typeof user?.name === 'string' && user.name.trim() !== '') people.push({ id, name: user.name });
+    }
+    return people;
   }
 }

@@ -22,8 +22,8 @@ import {
 import { deadlineInForce, deliveryDueOn, type Opportunity, selectionInForce } from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
 import type { ActingRole } from '../services/roles';
-import type { CardChannel } from '../services/routing';
 import type { AuditEntry } from '../services/store';
+import type { Party, Wait } from '../services/waits';
 import { type CardAction, cardAction } from './actions';
 import { type Card, expand } from './template';
 
@@ -56,14 +56,18 @@ const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {
   lines: 20_000,
 };
 
+/** Card data that makes a button post its answer below instead of replacing the card it is on. */
+const BELOW = { placement: 'new' } as const;
+
 function decisionAction(
   locale: Locale,
   o: Opportunity,
   action: ActionName,
   typed: Readonly<Record<string, unknown>>,
+  extra: Readonly<Record<string, string>> = {},
 ): CardAction {
   const title = t(locale, `decisions.actions.${action}`);
-  const data = { reference: o.reference, version: String(o.version), action };
+  const data = { reference: o.reference, version: String(o.version), action, ...extra };
   const inputs = DECISION_INPUTS[action];
   const style =
     action === 'vet_go' || action === 'approve_funds' || action === 'accept' ? 'positive' : undefined;
@@ -250,22 +254,54 @@ export function opportunityCard(
         : t(locale, 'decisions.card.history', { reference: o.reference }),
     actions: [
       ...('actor' in viewer && availableActions(o, viewer.actor).includes('resubmit')
-        ? [
-            cardAction({
-              title: t(locale, 'decisions.revise'),
-              verb: 'intake.revise',
-              data: { reference: o.reference },
-              style: 'positive',
-            }),
-          ]
+        ? [reviseAction(locale, o)]
         : []),
       ...actions.map((a) => decisionAction(locale, o, a, options.typed ?? {})),
     ],
   });
 }
 
-/** The short card that tells the requester, or the updates channel, what just happened. */
-export function statusCard(locale: Locale, o: Opportunity, event: WorkflowEvent, timeZone: string): Card {
+function reviseAction(locale: Locale, o: Opportunity, extra: Readonly<Record<string, string>> = {}) {
+  return cardAction({
+    title: t(locale, 'decisions.revise'),
+    verb: 'intake.revise',
+    data: { reference: o.reference, ...extra },
+    style: 'positive',
+  });
+}
+
+/** What answers a wait on the requester: a line telling them it is their turn carries these buttons. */
+const REQUESTER_TURN: readonly ActionName[] = ['accept', 'request_revisions'];
+
+/**
+ * The buttons of a line to the requester: their turn's decisions, if it is their turn, and the request's
+ * card. All post their answer below, so the line stays in the chat's history.
+ */
+function lineActions(locale: Locale, o: Opportunity): CardAction[] {
+  const requester: Viewer = {
+    actor: { id: o.requester.aadObjectId, name: o.requester.name, roles: new Set() },
+  };
+  const own = availableActions(o, requester.actor);
+  return [
+    ...(own.includes('resubmit') ? [reviseAction(locale, o, BELOW)] : []),
+    ...actionsFor(o, requester)
+      .filter((a) => REQUESTER_TURN.includes(a))
+      .map((a) => decisionAction(locale, o, a, {}, BELOW)),
+    openAction(locale, o.reference),
+  ];
+}
+
+/**
+ * The short card that tells the requester, or the updates channel, what just happened; the requester's
+ * carries the buttons of their turn when the request waits on them.
+ */
+export function statusCard(
+  locale: Locale,
+  o: Opportunity,
+  event: WorkflowEvent,
+  timeZone: string,
+  to: 'requester' | 'updates' = 'updates',
+): Card {
   const bad = event.type === 'rejected' || event.type === 'cancelled' || event.type === 'terminated';
   return expand('status', {
     heading: t(locale, 'decisions.status.heading', {
@@ -279,13 +315,19 @@ export function statusCard(locale: Locale, o: Opportunity, event: WorkflowEvent,
       when: formatDateTime(event.at, locale, timeZone),
     }),
     comment: event.comment ?? '',
-    actions: [openAction(locale, o.reference)],
+    mentions: '',
+    entities: [],
+    actions: to === 'requester' ? lineActions(locale, o) : [openAction(locale, o.reference)],
   });
 }
 
-/** Opens the request's card, with the buttons the person clicking may use. */
+/** Posts the request's card below the line, with the buttons the person clicking may use. */
 function openAction(locale: Locale, reference: string): CardAction {
-  return cardAction({ title: t(locale, 'decisions.open'), verb: 'card.refresh', data: { reference } });
+  return cardAction({
+    title: t(locale, 'decisions.open'),
+    verb: 'card.refresh',
+    data: { reference, ...BELOW },
+  });
 }
 
 const GUARD_KEYS = en.decisions.guards;
@@ -332,17 +374,65 @@ export function historyCard(
 }
 
 /** A nudge to the team a request has waited on for too long. */
-export function reminderCard(locale: Locale, o: Opportunity, team: CardChannel, since: string): Card {
+/** Who a wait is on, in words. */
+export function partiesInWords(locale: Locale, on: readonly Party[]): string {
+  return on.map((p) => t(locale, `waits.on.${p}`)).join(', ');
+}
+
+/** A person a reminder calls on: Teams notifies whoever is mentioned. */
+export interface Mentioned {
+  readonly id: string;
+  readonly name: string;
+}
+
+/**
+ * A reminder of a wait: to the team's channel (mentioning the people who hold the role), to the requester
+ * when it is their turn, or to a manager when it has waited too long.
+ */
+export function reminderCard(
+  locale: Locale,
+  o: Opportunity,
+  wait: Wait,
+  options: {
+    readonly to: 'team' | 'requester' | 'manager';
+    readonly calendar: Calendar;
+    readonly businessDays: number;
+    readonly mentions?: readonly Mentioned[];
+  },
+): Card {
+  const since = formatDate(options.calendar.dateOf(wait.since), locale);
+  const what = t(locale, `waits.kinds.${wait.kind}`);
+  const heading =
+    options.to === 'manager'
+      ? t(locale, 'waits.escalation', {
+          reference: o.reference,
+          what,
+          who: partiesInWords(locale, wait.on),
+          since,
+          count: options.businessDays,
+        })
+      : t(locale, options.to === 'requester' ? 'waits.yourTurn' : 'waits.reminder', {
+          reference: o.reference,
+          what,
+          since,
+        });
+  const mentions = options.mentions ?? [];
   return expand('status', {
-    heading: t(locale, 'decisions.reminder', {
-      reference: o.reference,
-      team: t(locale, `channels.kinds.${team}`),
-      since: formatDate(since, locale),
-    }),
+    heading,
     color: 'Warning',
     title: o.title,
     by: t(locale, 'decisions.card.history', { reference: o.reference }).replace(/\*\*/g, ''),
-    comment: '',
-    actions: [openAction(locale, o.reference)],
+    comment:
+      wait.kind === 'late_delivery'
+        ? t(locale, 'waits.lateDelivery', { due: formatDate(deliveryDueOn(o), locale) })
+        : '',
+    // Names come from Teams; a mention's text must match its entity's for Teams to notify the person.
+    mentions: mentions.map((m) => `<at>${m.name}</at>`).join(', '),
+    entities: mentions.map((m) => ({
+      type: 'mention',
+      text: `<at>${m.name}</at>`,
+      mentioned: { id: m.id, name: m.name },
+    })),
+    actions: options.to === 'requester' ? lineActions(locale, o) : [openAction(locale, o.reference)],
   });
 }

@@ -2,13 +2,15 @@ import { type Locale, t } from '../i18n';
 import { formatDate, formatMoney, formatNumber } from '../i18n/format';
 import {
   CLOSED_STATUSES,
+  type Elapsed,
   type ElapsedVsPilot,
+  OPEN_STATUSES,
   type PipelineSummary,
   type Stage,
   STAGES,
 } from '../services/pipeline';
-import type { CardChannel } from '../services/routing';
 import { pipelineChartPng } from './chart';
+import { partiesInWords } from './opportunity';
 import { type Card, expand } from './template';
 
 /** Waiting requests named on the card; the rest are counted, so the card stays small. */
@@ -35,6 +37,15 @@ function elapsed(locale: Locale, e: ElapsedVsPilot): string {
   });
 }
 
+function draftTime(locale: Locale, e: Elapsed): string {
+  if (e.businessDays.median === undefined) return t(locale, 'summary.noData');
+  return t(locale, 'summary.draftValue', {
+    median: formatNumber(e.businessDays.median, locale),
+    p90: formatNumber(e.businessDays.p90 ?? e.businessDays.median, locale),
+    medianCal: formatNumber(e.calendarDays.median ?? 0, locale),
+  });
+}
+
 const verdict = (locale: Locale, met: boolean | undefined) =>
   met === undefined ? '' : ` — ${t(locale, met ? 'summary.met' : 'summary.notMet')}`;
 
@@ -43,7 +54,6 @@ export async function summaryCard(
   locale: Locale,
   s: PipelineSummary,
   reminderBusinessDays: number,
-  teamName: (team: CardChannel) => string,
 ): Promise<Card> {
   const names = stageNames(locale);
   const chart = await pipelineChartPng(s, {
@@ -78,7 +88,8 @@ export async function summaryCard(
                   t(locale, 'summary.waitingLine', {
                     reference: w.reference,
                     title: w.title,
-                    team: teamName(w.team),
+                    what: t(locale, `waits.kinds.${w.wait}`),
+                    who: partiesInWords(locale, w.on),
                     days: w.businessDays,
                   }),
                 ),
@@ -93,8 +104,29 @@ export async function summaryCard(
           { title: t(locale, 'summary.endToEnd'), value: elapsed(locale, s.elapsed.endToEnd) },
           { title: t(locale, 'summary.toReceive'), value: elapsed(locale, s.elapsed.toReceiveWork) },
           { title: t(locale, 'summary.toPay'), value: elapsed(locale, s.elapsed.toPay) },
+          {
+            title: t(locale, 'summary.draftToSubmission'),
+            value: draftTime(locale, s.elapsed.draftToSubmission),
+          },
         ],
         lines: [],
+      },
+      {
+        heading: t(locale, 'summary.stageTimesHeading'),
+        facts: OPEN_STATUSES.filter((status) => s.timeInStatus[status].records > 0).map((status) => {
+          const { records, businessDays } = s.timeInStatus[status];
+          return {
+            title: t(locale, `statuses.${status}`),
+            value: t(locale, 'summary.stageTime', {
+              median: formatNumber(businessDays.median ?? 0, locale),
+              p90: formatNumber(businessDays.p90 ?? 0, locale),
+              count: records,
+            }),
+          };
+        }),
+        lines: OPEN_STATUSES.some((status) => s.timeInStatus[status].records > 0)
+          ? []
+          : [t(locale, 'summary.noData')],
       },
       {
         heading: t(locale, 'summary.targetsHeading'),

@@ -34,6 +34,8 @@ export type ChangeRequest =
       /** Complete intake content; checked again here. */
       readonly content: unknown;
       readonly locale: 'en' | 'fr';
+      /** When the draft it comes from was started. */
+      readonly draftStartedAt?: string;
       /** The same key gives back the first record rather than a second one. */
       readonly idempotencyKey: string;
     }
@@ -76,7 +78,7 @@ async function create(
   request: Extract<ChangeRequest, { kind: 'create' }>,
 ): Promise<ChangeOutcome> {
   const clock = ports.clock();
-  const result = submit(request.content, request.actor, request.locale, clock);
+  const result = submit(request.content, request.actor, request.locale, clock, request.draftStartedAt);
   if (!result.ok) return { kind: 'refused', refusal: result.refusal };
   const actor = personOf(request.actor);
   const event = { type: 'submitted', at: clock.now, actor, from: 'draft', to: 'submitted' } as const;

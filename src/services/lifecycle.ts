@@ -773,6 +773,7 @@ export function decide(
     version: o.version + 1,
     updatedAt: clock.now,
     timeline: step.to === o.status ? o.timeline : { ...o.timeline, [step.to]: clock.now },
+    eventAt: { ...o.eventAt, ...Object.fromEntries(step.events.map((e) => [e, clock.now])) },
   };
   const events = step.events.map((type): WorkflowEvent => ({
     type,
@@ -792,6 +793,8 @@ export function submit(
   requester: Actor,
   locale: 'en' | 'fr',
   clock: Clock,
+  /** When the draft was started, if it was: the time the text took is a measure of its own. */
+  draftStartedAt?: string,
 ): { ok: true; record: NewOpportunity } | { ok: false; refusal: Refusal } {
   const parsed = OpportunityContent.safeParse(rawContent);
   if (!parsed.success) {
@@ -810,6 +813,8 @@ export function submit(
       createdAt: clock.now,
       updatedAt: clock.now,
       timeline: { submitted: clock.now },
+      eventAt: { submitted: clock.now },
+      ...(draftStartedAt ? { draftStartedAt } : {}),
       ...freshReview(),
       selection: { questions: 0, declinedSuppliers: [] },
       delivery: { revisionsRequested: 0 },

@@ -173,6 +173,10 @@ export const Opportunity = OpportunityContent.extend({
   updatedAt: IsoDateTime,
   /** When the record entered each status: the tracker's step dates, for elapsed-time measures. */
   timeline: z.partialRecord(Status, IsoDateTime),
+  /** When each kind of event last happened (a decision within a status too): when each wait began. */
+  eventAt: z.record(z.string(), IsoDateTime).optional(),
+  /** When the requester started the draft that became this request. */
+  draftStartedAt: IsoDateTime.optional(),
   finance: Finance,
   consultation: Consultation,
   translationConfirmed: z.boolean(),

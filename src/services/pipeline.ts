@@ -1,6 +1,6 @@
 import { businessDaysBetween, type DaysOff, daysBetween } from './business-days';
 import { type Opportunity, type Status, STATUSES, stageOf, TERMINAL_STATUSES } from './opportunity';
-import { type CardChannel, waitingOn } from './routing';
+import { type Party, type WaitKind, waitsOf } from './waits';
 
 /**
  * The pipeline report managers ask for (DOMAIN.md, "Measures the pilot tracked"): what is open at each
@@ -71,8 +71,9 @@ export interface ElapsedVsPilot extends Elapsed {
 export interface WaitingRequest {
   readonly reference: string;
   readonly title: string;
-  readonly team: CardChannel;
-  /** ISO date the request entered its status. */
+  readonly wait: WaitKind;
+  readonly on: readonly Party[];
+  /** Local ISO date the wait began. */
   readonly since: string;
   readonly businessDays: number;
 }
@@ -96,6 +97,8 @@ export interface PipelineSummary {
     readonly toReceiveWork: ElapsedVsPilot;
     /** Delivery → paid, for paid records. */
     readonly toPay: ElapsedVsPilot;
+    /** Starting the draft → its first submission: the pilot's opportunity text alone took 23 days. */
+    readonly draftToSubmission: Elapsed;
   };
   readonly targets: {
     readonly postedThisYear: {
@@ -123,8 +126,10 @@ export interface PipelineSummary {
 
 export interface PipelineOptions {
   readonly reminderBusinessDays: number;
-  /** The department's calendar: the date of an instant where it works, and its days off. */
-  readonly calendar: DaysOff & { dateOf(instant: string): string };
+  /** The moment of the summary: a delivery is late once its due date is over. */
+  readonly now: string;
+  /** The department's calendar: the local date of an instant, the end of a local day, its days off. */
+  readonly calendar: DaysOff & { dateOf(instant: string): string; endOf(date: string): string };
 }
 
 /**
@@ -180,16 +185,25 @@ function leftAt(o: Opportunity, status: Status): string | undefined {
   return later.length > 0 ? new Date(Math.min(...later)).toISOString() : undefined;
 }
 
-function elapsed(
+function spansOf(
   spans: readonly (readonly [string, string])[],
   calendar: PipelineOptions['calendar'],
-  pilot: { soleSource: number; projected: number },
-): ElapsedVsPilot {
+): Elapsed {
   const dates = spans.map(([from, to]) => [calendar.dateOf(from), calendar.dateOf(to)] as const);
   return {
     records: spans.length,
     businessDays: percentiles(dates.map(([from, to]) => businessDaysBetween(from, to, calendar))),
     calendarDays: percentiles(dates.map(([from, to]) => daysBetween(from, to))),
+  };
+}
+
+function elapsed(
+  spans: readonly (readonly [string, string])[],
+  calendar: PipelineOptions['calendar'],
+  pilot: { soleSource: number; projected: number },
+): ElapsedVsPilot {
+  return {
+    ...spansOf(spans, calendar),
     soleSourceCalendarDays: pilot.soleSource,
     projectedCalendarDays: pilot.projected,
   };
@@ -220,23 +234,23 @@ export function pipelineSummary(
     }
   }
 
-  // The scheduler reminds a team once a request has waited the threshold: list the same requests.
+  // The scheduler reminds whoever a request has waited on for the threshold: list the same waits.
   const waiting: WaitingRequest[] = [];
   for (const o of records) {
-    const team = waitingOn(o);
-    const entered = o.timeline[o.status];
-    if (!team || !entered) continue;
-    const since = calendar.dateOf(entered);
-    const businessDays = businessDaysBetween(since, today, calendar);
-    if (businessDays >= options.reminderBusinessDays) {
-      waiting.push({ reference: o.reference, title: o.title, team, since, businessDays });
+    for (const w of waitsOf(o, options.now, (date) => calendar.endOf(date))) {
+      const since = calendar.dateOf(w.since);
+      const businessDays = businessDaysBetween(since, today, calendar);
+      if (businessDays >= options.reminderBusinessDays) {
+        waiting.push({ reference: o.reference, title: o.title, wait: w.kind, on: w.on, since, businessDays });
+      }
     }
   }
   waiting.sort(
     (a, b) =>
       b.businessDays - a.businessDays ||
       a.since.localeCompare(b.since) ||
-      a.reference.localeCompare(b.reference),
+      a.reference.localeCompare(b.reference) ||
+      a.wait.localeCompare(b.wait),
   );
 
   const timeInStatus = Object.fromEntries(
@@ -255,7 +269,9 @@ export function pipelineSummary(
   const endToEnd: (readonly [string, string])[] = [];
   const toReceiveWork: (readonly [string, string])[] = [];
   const toPay: (readonly [string, string])[] = [];
+  const drafting: (readonly [string, string])[] = [];
   for (const o of records) {
+    if (o.draftStartedAt) drafting.push([o.draftStartedAt, o.createdAt]);
     // From the first submission: a resubmission moves timeline.submitted, never createdAt. Only a paid
     // record has a payment date.
     const { delivered, accepted, paid } = o.timeline;
@@ -299,6 +315,7 @@ export function pipelineSummary(
         projected: projected.toReceiveWorkCalendarDays,
       }),
       toPay: toPayElapsed,
+      draftToSubmission: spansOf(drafting, calendar),
     },
     targets: {
       postedThisYear: {

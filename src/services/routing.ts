@@ -1,5 +1,6 @@
 import type { EventType, WorkflowEvent } from './lifecycle';
 import type { Opportunity } from './opportunity';
+import { idKey } from './roles';
 
 /**
  * Who hears about what. Each team works from its own channel: a request's card is posted to a channel
@@ -60,11 +61,8 @@ export function postingEvents(channel: CardChannel): EventType[] {
   return (Object.keys(POSTS) as EventType[]).filter((e) => POSTS[e]?.includes(channel));
 }
 
-/** The team whose decision a request waits for, if any. */
-export function waitingOn(o: Opportunity): CardChannel | undefined {
-  if (o.status === 'submitted') return 'procurement';
-  if (o.status !== 'in_approval') return undefined;
-  if (o.consultation.status === 'concern_raised') return 'procurement';
-  if (o.finance.fundsStatus === 'pending') return 'finance';
-  return undefined;
-}
+/** Where the requester hears from the bot: their personal chat with it, else where they submitted. */
+export const requesterChats = (o: Pick<Opportunity, 'reference' | 'requester'>): string[] => [
+  `user:${idKey(o.requester.aadObjectId)}`,
+  `request:${o.reference}`,
+];

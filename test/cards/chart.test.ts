@@ -66,7 +66,7 @@ const SUMMARY = pipelineSummary(
     open('MA-2026-0011', 'paid', 900_000),
   ],
   TODAY_FOR_TESTS,
-  { reminderBusinessDays: 3, calendar: CALENDAR },
+  { reminderBusinessDays: 3, now: `${TODAY_FOR_TESTS}T15:00:00Z`, calendar: CALENDAR },
 );
 
 function decode(dataUrl: string): { png: PNG; base64: string } {
@@ -153,7 +153,11 @@ describe('pipeline chart', () => {
   });
 
   it('draws an empty pipeline as empty tracks', async () => {
-    const empty = pipelineSummary([], TODAY_FOR_TESTS, { reminderBusinessDays: 3, calendar: CALENDAR });
+    const empty = pipelineSummary([], TODAY_FOR_TESTS, {
+      reminderBusinessDays: 3,
+      now: `${TODAY_FOR_TESTS}T15:00:00Z`,
+      calendar: CALENDAR,
+    });
     const { png } = decode(await pipelineChartPng(empty, LABELS.fr));
     assert.deepEqual(barWidths(png), [0, 0, 0, 0, 0]);
     assert.ok(colours(png).has(TRACK));

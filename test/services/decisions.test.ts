@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { DECISION_INPUTS, decidableFromCard, payloadFromCard } from '../../src/services/decisions';
 import { ACTIONS, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
 import { clock, person, submitted } from '../support/opportunities';
-import { deliveriesFor, waitingOn } from '../../src/services/routing';
+import { deliveriesFor } from '../../src/services/routing';
 
 describe('decision forms', () => {
   it('ask for every value each action needs, under the names its payload uses', () => {
@@ -148,27 +148,5 @@ describe('buttons offered on a card', () => {
     assert.ok(concern.ok);
     assert.equal(offeredNow(concern.next, 'answer_concern'), true);
     assert.equal(offeredNow(concern.next, 'acknowledge'), false);
-  });
-});
-
-describe('who a request waits on, for reminders', () => {
-  it('waits on procurement when submitted, on finance for the funds, on procurement for a concern', () => {
-    const o = submitted();
-    assert.equal(waitingOn(o), 'procurement');
-    const vetted = decide(o, 'vet_go', {}, person('p', 'procurement'), clock());
-    assert.ok(vetted.ok);
-    assert.equal(waitingOn(vetted.next), 'finance');
-    const concern = decide(vetted.next, 'raise_concern', { comment: 'x' }, person('u', 'union'), clock());
-    assert.ok(concern.ok);
-    assert.equal(waitingOn(concern.next), 'procurement');
-    const funded = decide(
-      vetted.next,
-      'approve_funds',
-      { fundReservationNumber: 'F' },
-      person('f', 'finance'),
-      clock(),
-    );
-    assert.ok(funded.ok);
-    assert.equal(waitingOn(funded.next), undefined);
   });
 });

@@ -32,7 +32,12 @@ const TODAY = '2026-11-23';
 const HOLIDAY = '2026-11-11';
 /** Ottawa's dates, and only the one holiday of the hand-made pipeline. */
 const dateOf = (instant: string) => CALENDAR.dateOf(instant);
-const OPTIONS = { reminderBusinessDays: 3, calendar: { dateOf, has: (d: string) => d === HOLIDAY } };
+const endOf = (date: string) => CALENDAR.endOf(date);
+const OPTIONS = {
+  reminderBusinessDays: 3,
+  now: `${TODAY}T15:00:00.000Z`,
+  calendar: { dateOf, endOf, has: (d: string) => d === HOLIDAY },
+};
 
 const at = (date: string) => `${date}T14:00:00.000Z`;
 
@@ -213,14 +218,25 @@ describe('pipeline summary', () => {
     });
   });
 
-  it('lists the requests a team has held for the reminder threshold or longer, longest first', () => {
+  it('lists every wait held for the reminder threshold or longer, longest first, with whom it is on', () => {
+    const waited = (o: Opportunity, wait: string, on: string[], since: string, businessDays: number) => ({
+      reference: o.reference,
+      title: o.title,
+      wait,
+      on,
+      since,
+      businessDays,
+    });
     assert.deepEqual(summary.waiting, [
       // Mon 11-16 → Mon 11-23: 17, 18, 19, 20, 23 = 5
-      { reference: A.reference, title: A.title, team: 'procurement', since: '2026-11-16', businessDays: 5 },
-      // Wed 11-18 → Mon 11-23: 19, 20, 23 = 3, the threshold, when the scheduler reminds finance
-      { reference: B.reference, title: B.title, team: 'finance', since: '2026-11-18', businessDays: 3 },
+      waited(A, 'vetting', ['procurement'], '2026-11-16', 5),
+      // L accepted Tue 11-17: finance's certification (s. 34) waits 18, 19, 20, 23 = 4
+      waited(L, 'certification', ['finance'], '2026-11-17', 4),
+      // Wed 11-18 → Mon 11-23: 19, 20, 23 = 3, the threshold: the funds and the translation check both
+      waited(B, 'funds', ['finance'], '2026-11-18', 3),
+      waited(B, 'translation', ['procurement'], '2026-11-18', 3),
     ]);
-    // C waits on no team; D has waited 1 business day (Fri 11-20 → Mon 11-23).
+    // C waits on no one past the threshold; D has waited 1 business day (Fri 11-20 → Mon 11-23).
   });
 
   it('gives the median and 90th percentile of business days spent in each status', () => {
@@ -451,8 +467,8 @@ describe('pipeline summary', () => {
   it('counts a holiday as a working day unless the caller lists it', () => {
     // B: Wed 11-09 → Wed 11-18 is 7 business days once the 11th is a working day
     const plain = pipelineSummary([B], TODAY, {
-      reminderBusinessDays: 3,
-      calendar: { dateOf, has: () => false },
+      ...OPTIONS,
+      calendar: { dateOf, endOf, has: () => false },
     });
     assert.deepEqual(plain.timeInStatus.submitted.businessDays, { median: 7, p90: 7 });
   });

@@ -453,8 +453,18 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'reminder',
     build: (locale) => ({
-      card: reminderCard(locale, vetted(), 'finance', '2026-11-23'),
-      expectText: [t(locale, 'channels.kinds.finance')],
+      card: reminderCard(
+        locale,
+        vetted(),
+        { kind: 'funds', on: ['finance'], since: '2026-11-23T15:00:00Z' },
+        {
+          to: 'team',
+          calendar: CALENDAR,
+          businessDays: 5,
+          mentions: [{ id: 'aad-farah', name: 'Farah Haddad' }],
+        },
+      ),
+      expectText: [t(locale, 'waits.kinds.funds'), 'Farah Haddad'],
     }),
   },
   {
@@ -511,6 +521,10 @@ export async function summarySample(locale: Locale): Promise<Record<string, unkn
     vetted(),
     { ...submitted('MA-2026-0003'), status: 'paid' as const },
   ];
-  const summary = pipelineSummary(records, '2026-12-01', { reminderBusinessDays: 2, calendar: CALENDAR });
-  return summaryCard(locale, summary, 2, (team) => t(locale, `channels.kinds.${team}`));
+  const summary = pipelineSummary(records, '2026-12-01', {
+    reminderBusinessDays: 2,
+    now: '2026-12-01T15:00:00Z',
+    calendar: CALENDAR,
+  });
+  return summaryCard(locale, summary, 2);
 }

@@ -43,6 +43,8 @@ const DraftData = z.object({
   reference: z.string().optional(),
   /** A draft that revises a request sent back for changes, rather than a new request. */
   revises: z.string().regex(REFERENCE_PATTERN).optional(),
+  /** When the requester started it: the summary measures how long the text takes to write. */
+  startedAt: z.iso.datetime({ offset: true }).optional().catch(undefined),
 });
 type DraftData = z.infer<typeof DraftData>;
 
@@ -249,7 +251,7 @@ export const startIntake: Handler = async (req, deps) => {
   }
   const id = randomUUID();
   const fields = await seedFields(req, deps);
-  await saveDraft(req, deps, id, 'basics', { fields });
+  await saveDraft(req, deps, id, 'basics', { fields, startedAt: deps.clock.now().toISOString() });
   return { ...(await stepCard(req, deps, id, 'basics', fields)), placement: 'new' };
 };
 
@@ -341,6 +343,7 @@ export const submitIntake = withDraft(async (req, deps, draft, data) => {
     actor: req.actor,
     content,
     locale: req.locale,
+    ...(data.startedAt ? { draftStartedAt: data.startedAt } : {}),
     idempotencyKey: `draft:${req.actor.id}:${draft.id}`,
   });
   if (outcome.kind !== 'applied') {

@@ -222,13 +222,10 @@ export const showSummary: Handler = async (req, deps) => {
   const today = deps.clock.today();
   const summary = pipelineSummary(await visibleRecords(req, deps), today, {
     reminderBusinessDays: deps.config.reminderBusinessDays,
+    now: deps.clock.now().toISOString(),
     calendar: deps.clock.calendar,
   });
-  return {
-    card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays, (team) =>
-      t(req.locale, `channels.kinds.${team}`),
-    ),
-  };
+  return { card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays) };
 };
 
 /** Results a search from the compose box offers at most. */

@@ -1,0 +1,98 @@
+import { readyToPost } from './lifecycle';
+import { deliveryDueOn, type Opportunity } from './opportunity';
+
+/**
+ * What a request waits for, on whom, and since when. Every reminder, escalation and "waiting longer
+ * than" in the summary reads these; a wait starts when the thing it waits for became someone's to do.
+ */
+
+/** Who a wait is on: a team, through its channel, or the requester in person. */
+export type Party = 'procurement' | 'finance' | 'union' | 'requester';
+
+export const WAIT_KINDS = [
+  'vetting',
+  'edits',
+  'funds',
+  'consultation',
+  'concern',
+  'translation',
+  'posting',
+  'evaluation',
+  'draw',
+  'terms',
+  'late_delivery',
+  'acceptance',
+  'certification',
+  'payment',
+] as const;
+export type WaitKind = (typeof WAIT_KINDS)[number];
+
+export interface Wait {
+  readonly kind: WaitKind;
+  readonly on: readonly Party[];
+  /** The instant the wait began. */
+  readonly since: string;
+}
+
+/** The latest of instants that are known. */
+function latest(...instants: (string | undefined)[]): string | undefined {
+  const known = instants.filter((i): i is string => i !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+}
+
+/**
+ * The waits of a request at `now`. `endOfDay` gives the last instant of a local date: a delivery is
+ * late once its due date is over where the department works.
+ */
+export function waitsOf(o: Opportunity, now: string, endOfDay: (date: string) => string): Wait[] {
+  const at = o.eventAt ?? {};
+  const entered = o.timeline[o.status];
+  const waits: Wait[] = [];
+  const wait = (kind: WaitKind, on: readonly Party[], since: string | undefined) => {
+    if (since) waits.push({ kind, on, since });
+  };
+  switch (o.status) {
+    case 'submitted':
+      wait('vetting', ['procurement'], entered);
+      break;
+    case 'changes_requested':
+      wait('edits', ['requester'], entered);
+      break;
+    case 'in_approval': {
+      const vetted = latest(at.vetted, entered);
+      if (o.finance.fundsStatus === 'pending') wait('funds', ['finance'], vetted);
+      if (o.consultation.status === 'open') wait('consultation', ['union'], o.consultation.opensAt ?? vetted);
+      if (o.consultation.status === 'concern_raised')
+        wait('concern', ['procurement'], at.concern_raised ?? vetted);
+      if (!o.translationConfirmed) wait('translation', ['procurement'], vetted);
+      if (readyToPost(o)) wait('posting', ['procurement'], latest(at.ready_to_post, vetted));
+      break;
+    }
+    case 'closed':
+      // A supplier who declined sends the request back here: the draw is to be made again.
+      if (o.selection.passed === undefined) wait('evaluation', ['procurement'], entered);
+      else wait('draw', ['procurement'], latest(at.evaluation_recorded, entered));
+      break;
+    case 'supplier_selected':
+      wait('terms', ['procurement'], entered);
+      break;
+    case 'in_progress': {
+      const due = endOfDay(deliveryDueOn(o));
+      // A delivery past its date is reviewed by procurement and the requester together.
+      if (Date.parse(now) > Date.parse(due)) wait('late_delivery', ['procurement', 'requester'], due);
+      break;
+    }
+    case 'delivered':
+      wait('acceptance', ['requester'], entered);
+      break;
+    case 'accepted':
+      wait('certification', ['finance'], entered);
+      break;
+    case 'certified':
+      wait('payment', ['finance'], entered);
+      break;
+    default:
+      break;
+  }
+  return waits;
+}
