@@ -212,7 +212,10 @@ describe('status and lists in Teams', function () {
     assert.match(String(image?.url), /^data:image\/png;base64,/);
     assert.match(String(image?.altText), /1 Pre-contractual: 3/);
     // Vetted on 2026-03-02 and still waiting on finance a week later: past the 2-day reminder threshold.
-    assert.match(textOf(card), /MA-2026-0002 · .* · the funds decision \(s\. 32\) · finance · 5 business days/);
+    assert.match(
+      textOf(card),
+      /MA-2026-0002 · .* · the funds decision \(s\. 32\) · finance · 5 business days/,
+    );
     assert.ok(Buffer.byteLength(JSON.stringify(card)) < 28 * 1024);
     const fr = await say('sommaire', PEOPLE.manager, 'fr-CA');
     assert.match(textOf(fr), /Portrait au lundi 9 mars 2026/);
