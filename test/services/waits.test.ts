@@ -134,4 +134,25 @@ describe('what a request waits for, on whom, since when', () => {
     const { eventAt: _dropped, ...old } = o;
     assert.deepEqual(waits(old as Opportunity)[0], ['funds', 'finance', day(0)]);
   });
+
+  it('counts the union consultation from when it opened, when that is not the vetting', () => {
+    const o = act(submitted(), 'vet_go', PROCUREMENT, 0);
+    const later = { ...o, consultation: { ...o.consultation, opensAt: day(1) } };
+    assert.deepEqual(
+      waits(later).find(([kind]) => kind === 'consultation'),
+      ['consultation', 'union', day(1)],
+    );
+  });
+
+  it('is not late at the last instant of the due date', () => {
+    const o: Opportunity = { ...submitted(), status: 'in_progress', timeline: { in_progress: day(0) } };
+    assert.deepEqual(waits(o, endOf(o.dates.deliveryDate)), []);
+  });
+
+  it('leaves out a wait whose start is unknown rather than failing', () => {
+    const o: Opportunity = { ...submitted(), status: 'closed', timeline: {}, eventAt: {} };
+    const evaluated = { ...o, selection: { ...o.selection, applications: 3, passed: 1 } };
+    assert.deepEqual(waits(o), []);
+    assert.deepEqual(waits(evaluated), []);
+  });
 });
