@@ -46,8 +46,29 @@ export interface Notifier {
   post(message: NewOutboxMessage): Promise<boolean>;
 }
 
-function activityOf(card: Card): Record<string, unknown> {
+/** A card as the message the outbox sends. */
+export function activityOf(card: Card): Record<string, unknown> {
   return { ...MessageFactory.attachment(CardFactory.adaptiveCard(card)) };
+}
+
+/** The requester's personal chat with the bot if they have one, else where they submitted. */
+export async function requesterChat(
+  o: Opportunity,
+  registered: (key: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  for (const key of requesterChats(o)) {
+    if (await registered(key)) return key;
+  }
+  return undefined;
+}
+
+/** The language a person chose for themselves, else `fallback`. */
+export async function chosenLocale(
+  store: OpportunityStore,
+  userId: string,
+  fallback: Locale,
+): Promise<Locale> {
+  return (await store.getPreferences(userId)).locale ?? fallback;
 }
 
 /** The card a team waits to be given for a request in this status, by the event that posts it. */
@@ -110,14 +131,7 @@ export function createNotifier(
         createdAt: now().toISOString(),
       });
     };
-    /** The requester's personal chat if they have one with the bot, else where they submitted. */
-    const requesterConversation = async (): Promise<string | undefined> => {
-      for (const key of requesterChats(o)) {
-        if (await registered(key)) return key;
-      }
-      return undefined;
-    };
-    return { messages, registered, queueCard, requesterConversation };
+    return { messages, registered, queueCard };
   }
 
   /**
@@ -125,12 +139,8 @@ export function createNotifier(
    * cards show the record as it is now, which is newer when a round catches up late.
    */
   async function queue(o: Opportunity, events: readonly WorkflowEvent[], version = o.version): Promise<void> {
-    const { messages, registered, queueCard, requesterConversation } = round(
-      o,
-      await lastApplied(store, o.reference),
-      version,
-    );
-    const requesterLocale = (await store.getPreferences(o.requester.aadObjectId)).locale ?? o.locale;
+    const { messages, registered, queueCard } = round(o, await lastApplied(store, o.reference), version);
+    const requesterLocale = await chosenLocale(store, o.requester.aadObjectId, o.locale);
     const posted = new Set<string>();
     for (const event of events) {
       for (const delivery of deliveriesFor(event)) {
@@ -138,7 +148,7 @@ export function createNotifier(
           await queueCard('post', delivery.channel, delivery.postedOn);
           posted.add(cardKey(o.reference, delivery.channel, delivery.postedOn));
         } else if (delivery.kind === 'line') {
-          const to = delivery.to === 'requester' ? await requesterConversation() : channelKey('updates');
+          const to = delivery.to === 'requester' ? await requesterChat(o, registered) : channelKey('updates');
           if (!to || !(await registered(to))) continue;
           messages.push({
             id: `line:${o.reference}:${delivery.to}:v${version}:${event.type}`,

@@ -1,30 +1,41 @@
-import { CardFactory, MessageFactory } from 'botbuilder';
 import { type Mentioned, reminderCard } from '../cards/opportunity';
 import type { Card } from '../cards/template';
-import type { Locale } from '../i18n';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
-import { deadlineInForce, type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
+import { ACTIONS, type ActionName, decide, specOf } from '../services/lifecycle';
+import { type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
 import { idKey, SYSTEM_ACTOR } from '../services/roles';
-import { type CardChannel, channelKey, requesterChats } from '../services/routing';
-import { waitsOf } from '../services/waits';
+import { type CardChannel, channelKey } from '../services/routing';
 import { everyRecord, type OpportunityStore, StoreUnavailableError } from '../services/store';
-import type { Notifier } from './notify';
+import { waitsOf } from '../services/waits';
+import { workflowClock } from './clock';
+import { activityOf, chosenLocale, type Notifier, requesterChat } from './notify';
 
 /**
  * The clock's part of the workflow. Its state lives in the records (the consultation's closing date, the
- * date a request entered its status), so a restart loses no timer: the next tick does what is due.
+ * deadline, when each wait began), so a restart loses no timer: the next tick does what is due.
  */
 
 const REMEMBER_ACTIVITIES_MS = 24 * 3_600_000;
 /** Every status the clock acts in: a request waits on someone, or applications are open, in each. */
 const WAITING_STATUSES = STATUSES.filter((s) => s !== 'draft' && !TERMINAL_STATUSES.includes(s));
+/** What the clock itself decides (closing a consultation, closing applications), when the lifecycle says. */
+const CLOCK_ACTIONS: readonly ActionName[] = ACTIONS.filter((a) => specOf(a).roles.includes('system'));
+
+/** What one tick reads once: who has a conversation with the bot, and who holds each team's role. */
+interface TickReads {
+  conversation(key: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  holders(role: CardChannel): Promise<Mentioned[]>;
+}
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Reminders this process queued today, by id. */
+  private readonly reminded = new Set<string>();
+  private remindedOn = '';
 
   constructor(
     private readonly store: OpportunityStore,
@@ -57,9 +68,9 @@ export class Scheduler {
   }
 
   /**
-   * Queues the messages of changes saved without them, closes consultations whose period ended, reminds
-   * teams of decisions that wait too long, and forgets answered activities after a day (Teams redelivers
-   * within minutes).
+   * Queues the messages of changes saved without them, takes the clock's actions that are due (closing
+   * consultations and applications), reminds whoever a request has waited on too long, and forgets
+   * answered activities after a day (Teams redelivers within minutes).
    */
   async tick(): Promise<void> {
     const now = this.clock.now().toISOString();
@@ -68,37 +79,52 @@ export class Scheduler {
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
     const today = this.clock.today();
+    if (today !== this.remindedOn) {
+      this.reminded.clear();
+      this.remindedOn = today;
+    }
+    const reads = this.reads();
     for await (const o of everyRecord(this.store, { statuses: WAITING_STATUSES }, 200)) {
-      await this.closeConsultation(o, today);
-      await this.closeApplications(o, today);
-      await this.remind(o, now, today);
+      await this.actOn(o);
+      await this.remind(o, now, today, reads);
     }
   }
 
-  /** A consultation whose last day has come closes; if someone acted first, the change path decides again. */
-  private async closeConsultation(o: Opportunity, today: string): Promise<void> {
-    if (o.status !== 'in_approval' || o.consultation.status !== 'open') return;
-    // It runs to the end of its last business day: it closes once that day is over.
-    if (!o.consultation.closesOn || o.consultation.closesOn >= today) return;
-    await this.change({
-      kind: 'decide',
-      actor: SYSTEM_ACTOR,
-      reference: o.reference,
-      action: 'close_consultation',
-      payload: {},
-    });
+  /**
+   * Takes the clock's actions the lifecycle allows now (a consultation or applications whose time is
+   * over, where the department works); if someone acted first, the change path decides again.
+   */
+  private async actOn(o: Opportunity): Promise<void> {
+    const clock = workflowClock(this.clock, this.config);
+    for (const action of CLOCK_ACTIONS) {
+      if (!decide(o, action, {}, SYSTEM_ACTOR, clock).ok) continue;
+      await this.change({ kind: 'decide', actor: SYSTEM_ACTOR, reference: o.reference, action, payload: {} });
+    }
   }
 
-  /** Applications close by themselves once their deadline (extended or not) is over, locally. */
-  private async closeApplications(o: Opportunity, today: string): Promise<void> {
-    if (o.status !== 'posted' || deadlineInForce(o) >= today) return;
-    await this.change({
-      kind: 'decide',
-      actor: SYSTEM_ACTOR,
-      reference: o.reference,
-      action: 'close_applications',
-      payload: {},
-    });
+  /** Reads shared by every record of one tick, each made once. */
+  private reads(): TickReads {
+    const conversations = new Map<string, ReturnType<TickReads['conversation']>>();
+    const holders = new Map<CardChannel, Promise<Mentioned[]>>();
+    const conversation = (key: string) => {
+      let found = conversations.get(key);
+      if (!found) {
+        found = this.store.getConversation(key);
+        conversations.set(key, found);
+      }
+      return found;
+    };
+    return {
+      conversation,
+      holders: (role) => {
+        let found = holders.get(role);
+        if (!found) {
+          found = this.holders(role, conversation);
+          holders.set(role, found);
+        }
+        return found;
+      },
+    };
   }
 
   /**
@@ -106,77 +132,78 @@ export class Scheduler {
    * channel, mentioning the people who hold the role, or the requester in person. A wait that outlasts
    * the escalation threshold is told to the managers, once.
    */
-  private async remind(o: Opportunity, now: string, today: string): Promise<void> {
+  private async remind(o: Opportunity, now: string, today: string, reads: TickReads): Promise<void> {
     const { calendar } = this.clock;
-    for (const wait of waitsOf(o, now, (date) => calendar.endOf(date))) {
+    const registered = async (key: string) => (await reads.conversation(key)) !== undefined;
+    for (const wait of waitsOf(o, now, calendar)) {
       const since = calendar.dateOf(wait.since);
       const businessDays = calendar.businessDaysBetween(since, today);
       if (businessDays < this.config.reminderBusinessDays) continue;
       for (const party of wait.on) {
-        const to = party === 'requester' ? await this.requesterChat(o) : channelKey(party);
-        if (!to || !(await this.store.getConversation(to))) continue;
-        const card = reminderCard(
-          party === 'requester'
-            ? await this.localeOf(o.requester.aadObjectId, o.locale)
-            : this.config.defaultLocale,
-          o,
-          wait,
-          {
-            to: party === 'requester' ? 'requester' : 'team',
+        const requester = party === 'requester';
+        // One reminder a day at most: the id carries the date.
+        await this.queue(`reminder:${o.reference}:${wait.kind}:${party}:${today}`, now, async () => {
+          const to = requester ? await requesterChat(o, registered) : channelKey(party);
+          if (!to || !(await registered(to))) return undefined;
+          const locale = requester
+            ? await chosenLocale(this.store, o.requester.aadObjectId, o.locale)
+            : this.config.defaultLocale;
+          const card = reminderCard(locale, o, wait, {
+            to: requester ? 'requester' : 'team',
             calendar,
             businessDays,
-            ...(party === 'requester' ? {} : { mentions: await this.holders(party) }),
-          },
-        );
-        // One reminder a day at most: the id carries the date.
-        await this.queue(`reminder:${o.reference}:${wait.kind}:${party}:${today}`, to, card, now);
+            ...(requester ? {} : { mentions: await reads.holders(party) }),
+          });
+          return { to, card };
+        });
       }
       if (businessDays < this.config.escalationBusinessDays) continue;
       for (const manager of this.config.roles.manager) {
-        const to = `user:${idKey(manager)}`;
-        if (!(await this.store.getConversation(to))) continue;
-        const card = reminderCard(await this.localeOf(manager, this.config.defaultLocale), o, wait, {
-          to: 'manager',
-          calendar,
-          businessDays,
-        });
         // Once per wait: the id carries the day it began.
-        await this.queue(`escalation:${o.reference}:${wait.kind}:${since}:${idKey(manager)}`, to, card, now);
+        await this.queue(
+          `escalation:${o.reference}:${wait.kind}:${since}:${idKey(manager)}`,
+          now,
+          async () => {
+            const to = `user:${idKey(manager)}`;
+            if (!(await registered(to))) return undefined;
+            const locale = await chosenLocale(this.store, manager, this.config.defaultLocale);
+            return { to, card: reminderCard(locale, o, wait, { to: 'manager', calendar, businessDays }) };
+          },
+        );
       }
     }
   }
 
-  private async queue(id: string, conversationKey: string, card: Card, now: string): Promise<void> {
+  /**
+   * Queues the message `build` makes, unless this process already queued its id today (the outbox
+   * refuses an id twice anyway: this spares building it on every tick).
+   */
+  private async queue(
+    id: string,
+    now: string,
+    build: () => Promise<{ to: string; card: Card } | undefined>,
+  ): Promise<void> {
+    if (this.reminded.has(id)) return;
+    const message = await build();
+    if (!message) return;
     await this.store.enqueue({
       id,
-      conversationKey,
+      conversationKey: message.to,
       kind: 'post',
-      activity: { ...MessageFactory.attachment(CardFactory.adaptiveCard(card)) },
+      activity: activityOf(message.card),
       createdAt: now,
     });
-  }
-
-  /** The requester's personal chat with the bot, else the conversation they submitted from. */
-  private async requesterChat(o: Opportunity): Promise<string | undefined> {
-    for (const key of requesterChats(o)) {
-      if (await this.store.getConversation(key)) return key;
-    }
-    return undefined;
-  }
-
-  private async localeOf(userId: string, fallback: Locale): Promise<Locale> {
-    return (await this.store.getPreferences(userId)).locale ?? fallback;
+    this.reminded.add(id);
   }
 
   /**
    * The people who hold a team's role and whom the bot knows by name (they have a personal chat with it):
    * a mention needs the name Teams shows. Group ids have no chat and are left out.
    */
-  private async holders(role: CardChannel): Promise<Mentioned[]> {
+  private async holders(role: CardChannel, conversation: TickReads['conversation']): Promise<Mentioned[]> {
     const people: Mentioned[] = [];
     for (const id of this.config.roles[role]) {
-      const ref = await this.store.getConversation(`user:${idKey(id)}`);
-      const user = ref?.user as { name?: unknown } | undefined;
+      const user = (await conversation(`user:${idKey(id)}`))?.user as { name?: unknown } | undefined;
       if (typeof user?.name === 'string' && user.name.trim() !== '') people.push({ id, name: user.name });
     }
     return people;

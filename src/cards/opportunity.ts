@@ -100,12 +100,12 @@ function decisionAction(
   return { type: 'Action.ShowCard', title, card: form };
 }
 
-/** The roles someone may be waiting on, in words. */
 /** A date in force, and the one it replaced when it was extended: published dates stay in sight. */
 function extended(locale: Locale, inForce: string, original: string | undefined): string {
   return original ? t(locale, 'decisions.card.extendedFrom', { date: inForce, original }) : inForce;
 }
 
+/** The roles someone may be waiting on, in words. */
 export function rolesInWords(locale: Locale, roles: Iterable<ActingRole>): string {
   return [...roles].map((r) => t(locale, `roles.${r}`)).join(', ');
 }
@@ -373,7 +373,6 @@ export function historyCard(
   });
 }
 
-/** A nudge to the team a request has waited on for too long. */
 /** Who a wait is on, in words. */
 export function partiesInWords(locale: Locale, on: readonly Party[]): string {
   return on.map((p) => t(locale, `waits.on.${p}`)).join(', ');

@@ -26,24 +26,21 @@ function stageNames(locale: Locale): Record<Stage, string> {
   };
 }
 
-function elapsed(locale: Locale, e: ElapsedVsPilot): string {
+/** Median (90th percentile) of a measure; beside the pilot's figures when it has them. */
+function elapsed(locale: Locale, e: Elapsed | ElapsedVsPilot): string {
   if (e.businessDays.median === undefined) return t(locale, 'summary.noData');
-  return t(locale, 'summary.elapsedValue', {
+  const figures = {
     median: formatNumber(e.businessDays.median, locale),
     p90: formatNumber(e.businessDays.p90 ?? e.businessDays.median, locale),
     medianCal: formatNumber(e.calendarDays.median ?? 0, locale),
-    sole: formatNumber(e.soleSourceCalendarDays, locale),
-    projected: formatNumber(e.projectedCalendarDays, locale),
-  });
-}
-
-function draftTime(locale: Locale, e: Elapsed): string {
-  if (e.businessDays.median === undefined) return t(locale, 'summary.noData');
-  return t(locale, 'summary.draftValue', {
-    median: formatNumber(e.businessDays.median, locale),
-    p90: formatNumber(e.businessDays.p90 ?? e.businessDays.median, locale),
-    medianCal: formatNumber(e.calendarDays.median ?? 0, locale),
-  });
+  };
+  return 'soleSourceCalendarDays' in e
+    ? t(locale, 'summary.elapsedValue', {
+        ...figures,
+        sole: formatNumber(e.soleSourceCalendarDays, locale),
+        projected: formatNumber(e.projectedCalendarDays, locale),
+      })
+    : t(locale, 'summary.draftValue', figures);
 }
 
 const verdict = (locale: Locale, met: boolean | undefined) =>
@@ -106,7 +103,7 @@ export async function summaryCard(
           { title: t(locale, 'summary.toPay'), value: elapsed(locale, s.elapsed.toPay) },
           {
             title: t(locale, 'summary.draftToSubmission'),
-            value: draftTime(locale, s.elapsed.draftToSubmission),
+            value: elapsed(locale, s.elapsed.draftToSubmission),
           },
         ],
         lines: [],

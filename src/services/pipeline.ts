@@ -237,7 +237,7 @@ export function pipelineSummary(
   // The scheduler reminds whoever a request has waited on for the threshold: list the same waits.
   const waiting: WaitingRequest[] = [];
   for (const o of records) {
-    for (const w of waitsOf(o, options.now, (date) => calendar.endOf(date))) {
+    for (const w of waitsOf(o, options.now, calendar)) {
       const since = calendar.dateOf(w.since);
       const businessDays = businessDaysBetween(since, today, calendar);
       if (businessDays >= options.reminderBusinessDays) {

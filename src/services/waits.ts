@@ -42,10 +42,10 @@ function latest(...instants: (string | undefined)[]): string | undefined {
 }
 
 /**
- * The waits of a request at `now`. `endOfDay` gives the last instant of a local date: a delivery is
+ * The waits of a request at `now`. The calendar gives the last instant of a local date: a delivery is
  * late once its due date is over where the department works.
  */
-export function waitsOf(o: Opportunity, now: string, endOfDay: (date: string) => string): Wait[] {
+export function waitsOf(o: Opportunity, now: string, calendar: { endOf(date: string): string }): Wait[] {
   const at = o.eventAt ?? {};
   const entered = o.timeline[o.status];
   const waits: Wait[] = [];
@@ -78,7 +78,7 @@ export function waitsOf(o: Opportunity, now: string, endOfDay: (date: string) =>
       wait('terms', ['procurement'], entered);
       break;
     case 'in_progress': {
-      const due = endOfDay(deliveryDueOn(o));
+      const due = calendar.endOf(deliveryDueOn(o));
       // A delivery past its date is reviewed by procurement and the requester together.
       if (Date.parse(now) > Date.parse(due)) wait('late_delivery', ['procurement', 'requester'], due);
       break;

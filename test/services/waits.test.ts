@@ -31,7 +31,7 @@ function act(o: Opportunity, action: ActionName, actor: Actor, n: number, payloa
 }
 
 const waits = (o: Opportunity, now = day(60)) =>
-  waitsOf(o, now, endOf).map((w) => [w.kind, w.on.join('+'), w.since] as const);
+  waitsOf(o, now, CALENDAR).map((w) => [w.kind, w.on.join('+'), w.since] as const);
 
 describe('what a request waits for, on whom, since when', () => {
   it('walks a request from submission to payment through every wait, each from when it began', () => {
