@@ -458,6 +458,49 @@ describe('approvals in Teams', function () {
     });
   });
 
+  it('lets the requester change the dates before posting, keeping what was typed when they break a rule', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const requester = { from: PEOPLE.requester };
+    const card = await say(`status ${reference}`, requester);
+    const refused = await decideOn(card, 'amend_dates', requester, {
+      applicationDeadline: '2026-11-20',
+      supplierSelectionDate: '2026-12-16',
+      deliveryDate: '2027-02-05',
+    });
+    assert.match(
+      textOf(refused),
+      /The request breaks a rule\. The application deadline must be after today\./,
+    );
+    assert.deepEqual(
+      Object.fromEntries(
+        find(refused, (n) => typeof n.id === 'string' && String(n.id).startsWith('amend_dates.')).map((n) => [
+          n.id,
+          n.value,
+        ]),
+      ),
+      {
+        'amend_dates.applicationDeadline': '2026-11-20',
+        'amend_dates.supplierSelectionDate': '2026-12-16',
+        'amend_dates.deliveryDate': '2027-02-05',
+        'amend_dates.comment': '',
+      },
+    );
+    const amended = await decideOn(refused, 'amend_dates', requester, {
+      applicationDeadline: '2026-12-14',
+      supplierSelectionDate: '2026-12-16',
+      deliveryDate: '2027-02-05',
+      comment: 'The team needs a week more to review',
+    });
+    assert.match(textOf(amended), /Monday, December 14, 2026, 11:59 p\.m\. Eastern Time/);
+    await deliver();
+    // Procurement's vetting card shows the new dates, and the change is on the history.
+    assert.match(textOf(lastCardIn('procurement')), /December 14, 2026/);
+    const history = await say(`history ${reference}`, requester);
+    assert.match(textOf(history), /Change the dates.*The team needs a week more to review/s);
+  });
+
   it('routes a request submitted before the channels exist once they are registered', async () => {
     const reference = await submit();
     await deliver();

@@ -95,11 +95,18 @@ describe('bad input', function () {
       outcome: 'applied' as const,
     };
     const submitted = await bot.store.create(created.record, audit, 'bad-input:submitted');
+    const posted = await bot.store.create({ ...created.record, status: 'posted' }, audit, 'bad-input:posted');
     const closed = await bot.store.create({ ...created.record, status: 'closed' }, audit, 'bad-input:closed');
     const res = await post(bot, activity('message', { serviceUrl: connector.url }, { text: 'new' }));
     assert.equal(res.status, 200);
     const { draftId } = button(cardOf(connector.sent.at(-1)), 'intake.next');
-    ctx = { serviceUrl: connector.url, draftId, submitted: submitted.reference, closed: closed.reference };
+    ctx = {
+      serviceUrl: connector.url,
+      draftId,
+      submitted: submitted.reference,
+      posted: posted.reference,
+      closed: closed.reference,
+    };
   });
 
   after(async () => {
@@ -184,7 +191,7 @@ describe('bad input', function () {
 
   it('created no request and changed none: tampered cards leave the records as they were', async () => {
     const records = (await bot.store.query({}, { limit: 100 })).items;
-    assert.deepEqual(records.map((o) => o.reference).sort(), [ctx.submitted, ctx.closed].sort());
+    assert.deepEqual(records.map((o) => o.reference).sort(), [ctx.submitted, ctx.posted, ctx.closed].sort());
     for (const o of records) assert.equal(o.version, 1, `${o.reference} is at version ${o.version}`);
     const submitted = await bot.store.get(ctx.submitted);
     assert.equal(submitted?.status, 'submitted');

@@ -339,7 +339,7 @@ function reasonText(locale: Locale, reason: string | undefined): string {
   if ((REASONS as readonly string[]).includes(reason)) {
     return t(locale, `history.reasons.${reason as (typeof REASONS)[number]}`);
   }
-  if (reason in GUARD_KEYS) return t(locale, `decisions.guards.${reason as Guard}`, { problems: '' });
+  if (reason in GUARD_KEYS) return t(locale, `decisions.guards.${reason as Guard}`);
   return reason;
 }
 

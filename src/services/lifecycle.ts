@@ -110,6 +110,7 @@ export const GUARDS = [
   'passing_applicant_exists',
   'draw_mismatch',
   'extension_not_later',
+  'deadline_not_later',
   'content_rules',
 ] as const;
 export type Guard = (typeof GUARDS)[number];
@@ -454,7 +455,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     roles: ['procurement'],
     decidesOn: ['dates'],
     guard: (o, p, clock) => {
-      if (p.applicationDeadline <= deadlineInForce(o)) return 'extension_not_later';
+      if (p.applicationDeadline <= deadlineInForce(o)) return 'deadline_not_later';
       const dates = { ...p, deliveryDate: deliveryDueOn(o) };
       return nonEmpty(checkDates(dates, o.pricing.estimatedHours, o.pricing.adminHours, today(clock)));
     },

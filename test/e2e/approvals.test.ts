@@ -403,4 +403,50 @@ describe('approvals in the local Teams client, one client per role', function ()
     assert.doesNotMatch(await waiting.innerText(), new RegExp(reference));
     await union.screenshot({ path: path.join(SHOTS, 'approvals-union-status.png') });
   });
+
+  it('reminds the team a request waits on, mentioning its people, tells the manager, and lets the requester move the dates, in French', async () => {
+    const second = 'MA-2026-0002';
+    // Two weeks go by with the funds of the second request undecided.
+    const finance = pageOf('finance');
+    await finance.getByRole('treeitem', { name: /Finance/ }).click();
+    letDaysPass(14);
+    const reminder = await cardWith(finance, `Reminder: ${second} has waited for the funds decision (s. 32)`);
+    // Farah and Marc hold the role and have talked to the bot: both are mentioned, so Teams tells them.
+    assert.match(await reminder.innerText(), /Farah Haddad[\s\S]*Marc Gagnon/);
+    await reminder.screenshot({ path: path.join(SHOTS, 'reminders-finance-channel.png') });
+    // Past the escalation threshold Marc, a manager who chose French, is told in his personal chat.
+    const marc = pageOf('manager');
+    const escalation = await cardWith(marc, `${second} : la décision sur les fonds (art. 32) attend depuis`);
+    await escalation.screenshot({ path: path.join(SHOTS, 'reminders-manager-escalation-fr.png') });
+
+    // The deadline has come during approval: the requester moves the dates from the card, in French.
+    const requester = pageOf('requester');
+    await say(requester, 'langue français');
+    await cardWith(requester, 'Désormais, je vous parle en français');
+    const cards = requester.locator('.ac-adaptiveCard', {
+      hasText: `${second} · en approbation`,
+      has: requester.getByRole('button', { name: 'Modifier les dates', exact: true }),
+    });
+    const before = await cards.count();
+    await say(requester, `état ${second}`);
+    // The answer to `état`, not the card of the earlier test further up the chat.
+    const card = cards.nth(before);
+    await card.waitFor({ timeout: 60_000 });
+    await card.getByRole('button', { name: 'Modifier les dates', exact: true }).click();
+    await card.getByLabel('Date limite des candidatures', { exact: true }).fill(botDays(21));
+    await card.getByLabel('Sélection du fournisseur', { exact: true }).fill(botDays(23));
+    await card.getByLabel('Livraison', { exact: true }).fill(botDays(80));
+    await card.locator('button:visible', { hasText: /^Confirmer$/ }).click();
+    const moved = await cardWith(requester, /Modifier les dates, par Riley Tremblay/);
+    assert.match(await moved.innerText(), /candidatures jusqu’au .+ 23 h 59, heure de l’Est/);
+    await moved.screenshot({ path: path.join(SHOTS, 'approvals-dates-amended-fr.png') });
+    const store = SqliteStore.open(path.join(dataDir, 'playground.db'));
+    try {
+      assert.equal((await store.get(second))?.dates.applicationDeadline, botDays(21));
+    } finally {
+      await store.close();
+    }
+    await say(requester, 'language english');
+    await cardWith(requester, 'From now on I will speak to you in English');
+  });
 });

@@ -273,7 +273,7 @@ const GUARD_CASES: readonly GuardCase[] = [
     record: inStatus('posted'),
     action: 'extend_applications',
     payload: { applicationDeadline: '2026-12-07', supplierSelectionDate: '2026-12-09' },
-    refusedBy: 'extension_not_later',
+    refusedBy: 'deadline_not_later',
   },
   {
     rule: 'an extension of applications keeps the selection after the deadline and the delivery doable',

@@ -17,6 +17,8 @@ export interface CorpusContext {
   readonly draftId: string;
   /** PEOPLE.requester's request, just submitted (version 1). */
   readonly submitted: string;
+  /** A request posted, its applications open until 7 December 2026. */
+  readonly posted: string;
   /** A request closed for applications, awaiting their evaluation. */
   readonly closed: string;
 }
@@ -464,6 +466,98 @@ const tamperedDecisions: BadInput[] = [
     body: decideWith((c) => ({ reference: c.submitted, version: '1', action }), { ...where, from }),
     expect: says(where, 'decisions.refusals.wrong_state', {
       status: t(localeOf(where), 'statuses.submitted'),
+    }),
+  })),
+  // Dates typed into the forms that move them: refused next to what was typed, in the person's language.
+  ...(
+    [
+      ['the 30th of February', '2026-02-30'],
+      ['words', 'next friday'],
+      ['in the North American order', '12/14/2026'],
+      ['a 10,000-character word', 'x'.repeat(10_000)],
+      ['empty', ''],
+    ] as const
+  ).flatMap(([what, date]) =>
+    [{}, { locale: 'fr-CA' }].map((s): BadInput => ({
+      name: `refuses a changed deadline that is ${what}, naming the field (${localeOf(s)})`,
+      category: 'card data',
+      contentType: JSON_TYPE,
+      verb: 'decide',
+      body: decideWith(
+        (c) => ({
+          reference: c.submitted,
+          version: '1',
+          action: 'amend_dates',
+          'amend_dates.applicationDeadline': date,
+          'amend_dates.supplierSelectionDate': '2026-12-16',
+          'amend_dates.deliveryDate': '2027-02-05',
+        }),
+        s,
+      ),
+      expect: says(s, 'decisions.refusals.invalid_input', {
+        fields: t(localeOf(s), 'decisions.inputs.applicationDeadline'),
+      }),
+    })),
+  ),
+  ...[{}, { locale: 'fr-CA' }].map((s): BadInput => ({
+    name: `refuses changed dates that break the intake's rules, saying which (${localeOf(s)})`,
+    category: 'card data',
+    contentType: JSON_TYPE,
+    verb: 'decide',
+    body: decideWith(
+      (c) => ({
+        reference: c.submitted,
+        version: '1',
+        action: 'amend_dates',
+        'amend_dates.applicationDeadline': '2026-11-20',
+        'amend_dates.supplierSelectionDate': '2026-11-25',
+        'amend_dates.deliveryDate': '2027-02-05',
+      }),
+      s,
+    ),
+    expect: says(s, 'decisions.guards.content_rules', { problems: '' }),
+  })),
+  ...(
+    [
+      ['the deadline in force', '2026-12-07'],
+      ['earlier than the deadline in force', '2026-12-01'],
+    ] as const
+  ).flatMap(([what, date]) =>
+    [{}, { locale: 'fr-CA' }].map((s): BadInput => ({
+      name: `refuses extending applications to ${what} (${localeOf(s)})`,
+      category: 'card data',
+      contentType: JSON_TYPE,
+      verb: 'decide',
+      body: decideWith(
+        (c) => ({
+          reference: c.posted,
+          version: '1',
+          action: 'extend_applications',
+          'extend_applications.applicationDeadline': date,
+          'extend_applications.supplierSelectionDate': '2026-12-16',
+        }),
+        { ...s, from: PEOPLE.procurement },
+      ),
+      expect: says(s, 'decisions.guards.deadline_not_later'),
+    })),
+  ),
+  ...[{}, { locale: 'fr-CA' }].map((s): BadInput => ({
+    name: `tells a requester that only procurement extends applications (${localeOf(s)})`,
+    category: 'card data',
+    contentType: JSON_TYPE,
+    verb: 'decide',
+    body: decideWith(
+      (c) => ({
+        reference: c.posted,
+        version: '1',
+        action: 'extend_applications',
+        'extend_applications.applicationDeadline': '2026-12-14',
+        'extend_applications.supplierSelectionDate': '2026-12-16',
+      }),
+      s,
+    ),
+    expect: says(s, 'decisions.refusals.role', {
+      who: t(localeOf(s), 'decisions.refusals.who.procurement'),
     }),
   })),
   ...(

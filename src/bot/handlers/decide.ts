@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CardNote, historyCard, noticeCard, opportunityCard } from '../../cards';
 import { actionName } from '../../cards/opportunity';
+import { problemText } from '../../cards/intake';
 import { type Locale, t } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
 import { mayRead } from '../../services/access';
@@ -92,10 +93,12 @@ function refusalText(req: TurnRequest, o: Opportunity, action: ActionName, refus
         .map((i) => t(req.locale, `decisions.inputs.${i.id}`));
       return t(req.locale, 'decisions.refusals.invalid_input', { fields: labels.join(', ') });
     }
-    case 'guard':
-      return t(req.locale, `decisions.guards.${refusal.guard ?? 'content_rules'}`, {
-        problems: (refusal.problems ?? []).map((p) => p.code).join(', '),
-      });
+    case 'guard': {
+      const rule = t(req.locale, `decisions.guards.${refusal.guard ?? 'content_rules'}`);
+      // The rules the values broke, in the words the intake uses for them.
+      const problems = (refusal.problems ?? []).map((p) => problemText(req.locale, p));
+      return [rule, ...problems].join(' ');
+    }
   }
 }
 
