@@ -53,10 +53,20 @@ describe('the department’s clock', () => {
   });
 
   it('refuses a zone that does not exist, and what is not a date or an instant', () => {
-    assert.throws(() => new Calendar({ timeZone: 'Mars/Olympus', province: 'ON' }), RangeError);
-    assert.throws(() => OTTAWA.endOf('2026-02-30'), RangeError);
+    // Each refusal names what it could not read, for the log and the configuration's message.
+    assert.throws(() => new Calendar({ timeZone: 'Mars/Olympus', province: 'ON' }), {
+      name: 'RangeError',
+      message: 'not a time zone: Mars/Olympus',
+    });
+    assert.throws(() => OTTAWA.endOf('2026-02-30'), {
+      name: 'RangeError',
+      message: 'not a date: 2026-02-30',
+    });
     assert.throws(() => OTTAWA.endOf('soon'), RangeError);
-    assert.throws(() => OTTAWA.dateOf('soon'), RangeError);
+    // A date with anything before or after it is not a date.
+    assert.throws(() => OTTAWA.endOf('2026-12-09T12'), RangeError);
+    assert.throws(() => OTTAWA.endOf('x2026-12-09'), RangeError);
+    assert.throws(() => OTTAWA.dateOf('soon'), { name: 'RangeError', message: 'not an instant: soon' });
   });
 });
 
@@ -87,9 +97,25 @@ describe('the department’s calendar', () => {
     assert.equal(OTTAWA.isBusinessDay('2026-02-16'), true);
   });
 
-  it('names its days off in French too', () => {
-    assert.equal(OTTAWA.dayOffName('2026-07-01', 'fr'), 'Fête du Canada');
-    assert.equal(OTTAWA.dayOffName('2026-12-29', 'fr'), 'Ministère fermé');
+  it('names its days off in French too, as the intake says them', () => {
+    const off = [
+      ['2026-01-01', 'Jour de l’An'],
+      ['2026-04-03', 'Vendredi saint'],
+      ['2026-04-06', 'Lundi de Pâques'],
+      ['2026-05-18', 'Fête de la Reine'],
+      ['2026-07-01', 'Fête du Canada'],
+      ['2026-08-03', 'Congé civique'],
+      ['2026-09-07', 'Fête du Travail'],
+      ['2026-09-30', 'Journée nationale de la vérité et de la réconciliation'],
+      ['2026-10-12', 'Action de grâce'],
+      ['2026-11-11', 'Jour du Souvenir'],
+      ['2026-12-25', 'Noël'],
+      ['2026-12-28', 'Lendemain de Noël'],
+      ['2026-12-29', 'Ministère fermé'],
+    ] as const;
+    for (const [date, name] of off) assert.equal(OTTAWA.dayOffName(date, 'fr'), name, date);
+    assert.equal(OTTAWA.dayOffName('2026-12-29', 'en'), 'Department closed');
+    assert.equal(OTTAWA.dayOffName('2026-12-30', 'fr'), undefined);
   });
 
   it('moves a holiday on a weekend to the next working day: Christmas 2027 on a Saturday', () => {
@@ -105,6 +131,18 @@ describe('the department’s calendar', () => {
     const quebec = new Calendar({ timeZone: 'America/Toronto', province: 'QC' });
     assert.equal(quebec.isBusinessDay('2026-06-24'), false);
     assert.equal(quebec.isBusinessDay('2026-08-03'), true);
+    assert.equal(quebec.dayOffName('2026-06-24', 'en'), 'Saint-Jean-Baptiste Day');
+    assert.equal(quebec.dayOffName('2026-06-24', 'fr'), 'Fête nationale du Québec');
+  });
+
+  it('keeps Newfoundland and Labrador’s Orangemen’s Day on the Monday nearest 12 July', () => {
+    const nl = new Calendar({ timeZone: 'America/St_Johns', province: 'NL' });
+    // 12 July: a Sunday in 2026, a Monday in 2027, a Wednesday in 2028.
+    assert.equal(nl.dayOffName('2026-07-13', 'en'), 'Orangemen’s Day');
+    assert.equal(nl.dayOffName('2026-07-13', 'fr'), 'Fête des orangistes');
+    assert.equal(nl.dayOffName('2027-07-12', 'en'), 'Orangemen’s Day');
+    assert.equal(nl.dayOffName('2028-07-10', 'en'), 'Orangemen’s Day');
+    assert.equal(nl.isBusinessDay('2026-08-03'), true);
   });
 
   it('skips the department’s closures as it skips holidays', () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import {
+  earliestDeadline,
   checkStep,
   datesOff,
   FIELD_NAMES,
@@ -448,5 +449,40 @@ describe('intake: rules on price and dates', () => {
       unclassified: 'attestation_required',
       notContractSplitting: 'attestation_required',
     });
+  });
+});
+
+describe('intake: room before the deadline for vetting, the consultation and posting', () => {
+  // Two business days to vet, five of consultation, five posted: twelve from Monday 23 November.
+  const ROOM = { vettingDays: 2, consultationDays: 5, postingDays: 5 };
+  const earliest = (deadline: string, today = '2026-11-23', room = ROOM) =>
+    earliestDeadline(typed({ applicationDeadline: deadline }), today, room, CALENDAR);
+
+  it('names the earliest deadline that fits when the one typed comes sooner', () => {
+    assert.equal(earliest('2026-12-08'), '2026-12-09');
+    assert.equal(earliest('2026-11-24'), '2026-12-09');
+  });
+
+  it('says nothing of a deadline that leaves exactly the room, or more', () => {
+    assert.equal(earliest('2026-12-09'), undefined);
+    assert.equal(earliest(' 2026-12-09 '), undefined);
+    assert.equal(earliest('2027-01-29'), undefined);
+  });
+
+  it('counts each of vetting, the consultation and posting', () => {
+    assert.equal(earliest('2026-12-08', '2026-11-23', { ...ROOM, vettingDays: 3 }), '2026-12-10');
+    assert.equal(earliest('2026-12-08', '2026-11-23', { ...ROOM, consultationDays: 6 }), '2026-12-10');
+    assert.equal(earliest('2026-12-08', '2026-11-23', { ...ROOM, postingDays: 6 }), '2026-12-10');
+  });
+
+  it('skips the holidays and the weekends between, as the consultation does', () => {
+    // From Friday 18 December: Christmas, Boxing Day in lieu (Monday 28) and New Year's Day are off.
+    assert.equal(earliest('2026-12-31', '2026-12-18'), '2027-01-08');
+  });
+
+  it('waits for a deadline it can read', () => {
+    for (const deadline of ['', 'next friday', '2026-02-30', '12/08/2026']) {
+      assert.equal(earliest(deadline), undefined, deadline);
+    }
   });
 });

@@ -462,6 +462,17 @@ describe('lifecycle: submission', () => {
     assert.deepEqual(result.record.timeline, { submitted: NOW });
   });
 
+  it('records when the submission happened, and when its draft was started if it was', () => {
+    const started = '2026-11-02T14:00:00.000Z';
+    const drafted = submit(content(), REQUESTER, 'en', clock(), started);
+    assert.ok(drafted.ok);
+    assert.equal(drafted.record.draftStartedAt, started);
+    assert.deepEqual(drafted.record.eventAt, { submitted: NOW });
+    const direct = submit(content(), REQUESTER, 'en', clock());
+    assert.ok(direct.ok);
+    assert.equal('draftStartedAt' in direct.record, false);
+  });
+
   it('refuses content with a missing or over-long field, naming the fields', () => {
     const result = submit(
       { ...content(), title: 'x'.repeat(101), shortDescription: '' },
