@@ -484,5 +484,8 @@ describe('intake: room before the deadline for vetting, the consultation and pos
     for (const deadline of ['', 'next friday', '2026-02-30', '12/08/2026']) {
       assert.equal(earliest(deadline), undefined, deadline);
     }
+    assert.equal(earliestDeadline({}, '2026-11-23', ROOM, CALENDAR), undefined);
+    // Spaces around a date typed are not part of it.
+    assert.equal(earliest(' 2026-12-08 '), '2026-12-09');
   });
 });
