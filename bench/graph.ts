@@ -6,6 +6,7 @@ import { SharePointStore } from '../src/stores/sharepoint-store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../test/contract/fixtures';
 import { createGraphEmulation, emulatorConfig } from '../test/support/graph-emulation';
+import { CHECKLIST } from '../test/support/opportunities';
 
 /**
  * `npm run bench` (third part): the SharePoint store against the local Graph emulation. It counts the
@@ -59,7 +60,7 @@ export async function benchGraph(): Promise<void> {
   rows.push(['get (one record)', read.outer, read.inner]);
   let record = created.result;
   for (const [action, payload] of [
-    ['vet_go', {}],
+    ['vet_go', CHECKLIST],
     ['approve_funds', { fundReservationNumber: 'FR-1' }],
     ['acknowledge', {}],
   ] as const) {

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { fieldsFromContent, fieldsOf, FORM_STEPS, type IntakeFields } from '../src/services/intake';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { actor, contentAt, newOpportunity } from '../test/contract/fixtures';
-import { activity, PEOPLE, ROLE_ENV } from '../test/support/teams';
+import { activity, CHECKED, PEOPLE, ROLE_ENV } from '../test/support/teams';
 
 /**
  * `npm run bench -- load`: Microacq under load through POST /api/messages, against a bare botbuilder
@@ -358,7 +358,7 @@ export async function benchLoad(): Promise<void> {
         serviceUrl,
         procurement,
         'decide',
-        { reference: records.next(), version: '1', action: 'vet_go' },
+        { reference: records.next(), version: '1', action: 'vet_go', ...CHECKED },
         'procurement',
       ),
     'status <reference>': () => message(serviceUrl, procurement, `status ${lookups.next()}`),
@@ -371,6 +371,7 @@ export async function benchLoad(): Promise<void> {
         reference: 'MA-2026-0001',
         version: '1',
         action: 'vet_go',
+        ...CHECKED,
       }),
     'echo: message': () => message(serviceUrl, procurement, 'status MA-2026-0001'),
   };

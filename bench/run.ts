@@ -10,7 +10,7 @@ import { benchIntake } from './intake';
 import { benchLoad } from './load';
 import { benchStatus } from './status';
 import { newOpportunity } from '../test/contract/fixtures';
-import { clock, person } from '../test/support/opportunities';
+import { CHECKLIST, clock, person } from '../test/support/opportunities';
 
 /**
  * `npm run bench`: every section below in turn; `npm run bench -- load status` runs only those named.
@@ -69,7 +69,7 @@ async function benchStore(): Promise<void> {
       'transition',
       await measure(async (i) => {
         const o = created[i] as Opportunity;
-        const outcome = decide(o, 'vet_go', {}, PROCUREMENT, clock());
+        const outcome = decide(o, 'vet_go', CHECKLIST, PROCUREMENT, clock());
         if (!outcome.ok) throw new Error(`bench record refused: ${outcome.refusal.code}`);
         await store.transition(outcome.next, o.version, audit);
       }),

@@ -28,6 +28,27 @@ const idList = z
   )
   .pipe(z.array(z.string().regex(/^[0-9a-zA-Z-]{1,64}$/, 'must be comma-separated object or group ids')));
 
+/**
+ * The department's branches by all their names: branches separated by ";", a branch's names by "|"
+ * ("IITB|DGIIT|Innovation, Information and Technology Branch; CFOB|DGDPF"), so records typed with any of
+ * them count as one branch.
+ */
+const branchNames = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(';')
+      .map((branch) =>
+        branch
+          .split('|')
+          .map((n) => n.trim())
+          .filter(Boolean),
+      )
+      .filter((names) => names.length > 0),
+  )
+  .pipe(z.array(z.array(z.string().max(255)).max(20)).max(500));
+
 /** Days the department is closed: dates, or ranges "first..last", comma separated; a year at most each. */
 const closureDays = z
   .string()
@@ -97,6 +118,7 @@ const Env = z.object({
     .default('America/Toronto'),
   HOLIDAY_PROVINCE: z.enum(PROVINCES).default('ON'),
   CLOSURE_DAYS: closureDays,
+  BRANCHES: branchNames,
   MIN_POSTING_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(5),
   ESCALATION_BUSINESS_DAYS: z.coerce.number().int().min(1).max(120).default(5),
   DEFAULT_LOCALE: z.enum(['en', 'fr']).default('en'),
@@ -151,6 +173,8 @@ export interface Config {
   /** A wait this long is told to the managers as well. */
   readonly escalationBusinessDays: number;
   readonly defaultLocale: 'en' | 'fr';
+  /** Each branch's names, in both languages and as acronyms: one branch for the look-back. */
+  readonly branches: readonly (readonly string[])[];
   readonly shutdownGraceMs: number;
   /** A decision waiting longer than this is reminded to its team's channel, once a day. */
   readonly reminderBusinessDays: number;
@@ -310,6 +334,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     minPostingBusinessDays: e.MIN_POSTING_BUSINESS_DAYS,
     escalationBusinessDays: e.ESCALATION_BUSINESS_DAYS,
     defaultLocale: e.DEFAULT_LOCALE,
+    branches: e.BRANCHES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     reminderBusinessDays: e.REMINDER_BUSINESS_DAYS,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_SECONDS * 1000,

@@ -2,9 +2,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fieldsOf, type FormStep } from '../src/services/intake';
-import { button, type Card, find } from './support/cards';
-import { NOW, typed } from './support/opportunities';
+import { SHARED_FORMS } from '../src/services/decisions';
+import { fieldsOf, type FormStep, type IntakeFields } from '../src/services/intake';
+import type { ActionName } from '../src/services/lifecycle';
+import { button, type Card, find, inputs } from './support/cards';
+import { CHECKLIST, NOW, TRANSLATION, typed } from './support/opportunities';
 import {
   activity,
   cardOf,
@@ -17,6 +19,9 @@ import {
   type TestBot,
   cardAction,
 } from './support/teams';
+
+/** Every point of the vetting checklist ticked, as the go form sends it. */
+const GO = Object.fromEntries(Object.keys(CHECKLIST).map((c) => [c, 'true']));
 
 /**
  * Approvals over real HTTP: each team acts from its own channel on the card posted there, the outbox
@@ -34,7 +39,13 @@ describe('approvals in Teams', function () {
   let now: Date;
 
   const start = async () => {
-    bot = await startTestBot({ SQLITE_PATH: dbPath }, { now: () => now, background: false });
+    bot = await startTestBot(
+      {
+        SQLITE_PATH: dbPath,
+        BRANCHES: 'Benefits Delivery|DGPS|Direction générale de la prestation des services',
+      },
+      { now: () => now, background: false },
+    );
   };
 
   beforeEach(async () => {
@@ -109,11 +120,11 @@ describe('approvals in Teams', function () {
     }
   };
 
-  const submit = async (from: Who = PEOPLE.requester): Promise<string> => {
+  const submit = async (from: Who = PEOPLE.requester, overrides: IntakeFields = {}): Promise<string> => {
     let card = await say('new', { from });
     const { draftId } = button(card, 'intake.next');
     for (const step of ['basics', 'work', 'pricing', 'attestations'] as FormStep[]) {
-      const values = Object.fromEntries(fieldsOf(step).map((f) => [f, typed()[f] ?? '']));
+      const values = Object.fromEntries(fieldsOf(step).map((f) => [f, typed(overrides)[f] ?? '']));
       card = await click('intake.next', { draftId, step, ...values }, { from });
     }
     card = await click('intake.submit', button(card, 'intake.submit'), { from });
@@ -132,9 +143,21 @@ describe('approvals in Teams', function () {
         (n.data as { action?: string }).action === action,
     )[0];
     if (!found) throw new Error(`no ${action} button on ${textOf(card)}`);
-    const inputs = Object.fromEntries(Object.entries(values).map(([k, v]) => [`${action}.${k}`, v]));
-    return click('decide', { ...(found.data as object), ...inputs }, w);
+    // As Teams sends them: every input of the form as it stands, with what the person typed or ticked.
+    const form = SHARED_FORMS[action as ActionName] ?? action;
+    const shown = Object.fromEntries(
+      find(card, (n) => typeof n.id === 'string' && n.id.startsWith(`${form}.`) && 'value' in n).map((n) => [
+        n.id as string,
+        n.value,
+      ]),
+    );
+    const inputs = Object.fromEntries(Object.entries(values).map(([k, v]) => [`${form}.${k}`, v]));
+    return click('decide', { ...(found.data as object), ...shown, ...inputs }, w);
   };
+
+  /** Procurement says go from the card in its channel, every point of the checklist ticked. */
+  const goFromChannel = () =>
+    decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' }, GO);
 
   const actionsOn = (card: Card) =>
     find(card, (n) => n.type === 'Action.Execute' && n.verb === 'decide').map(
@@ -160,7 +183,7 @@ describe('approvals in Teams', function () {
     const union = { from: PEOPLE.union, channel: 'union' };
     const requester = { from: PEOPLE.requester };
 
-    let answer = await decideOn(vetting, 'vet_go', procurement);
+    let answer = await decideOn(vetting, 'vet_go', procurement, GO);
     assert.match(textOf(answer), /Done: Go\./);
     const before = connector.sent.length;
     await deliver();
@@ -180,7 +203,7 @@ describe('approvals in Teams', function () {
     assert.deepEqual(actionsOn(answer), [], 'nothing left for finance to press once the funds are approved');
     await decideOn(lastCardIn('union'), 'acknowledge', union);
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'confirm_translation', procurement);
+    await decideOn(lastCardIn('procurement'), 'confirm_translation', procurement, TRANSLATION);
     await deliver();
     answer = await decideOn(lastCardIn('procurement'), 'post', procurement);
     assert.match(textOf(answer), new RegExp(`${reference} · posted`));
@@ -264,7 +287,7 @@ describe('approvals in Teams', function () {
     const reference = await submit();
     await deliver();
     const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
-    await decideOn(lastCardIn('procurement'), 'vet_go', procurement);
+    await decideOn(lastCardIn('procurement'), 'vet_go', procurement, GO);
     await deliver();
     await decideOn(
       lastCardIn('finance'),
@@ -292,6 +315,7 @@ describe('approvals in Teams', function () {
       'answer_concern',
       'cancel',
       'confirm_translation',
+      'translate',
     ]);
     const told = sentTo('a:chat-personal-aad-requester', before).map((s) => textOf(cardOf(s)));
     assert.ok(told.some((t) => t.includes('concern raised by the union')));
@@ -299,7 +323,7 @@ describe('approvals in Teams', function () {
     let answer = await decideOn(cardOf(newCard), 'answer_concern', procurement, {
       comment: 'Members were asked; no one has capacity before March',
     });
-    answer = await decideOn(answer, 'confirm_translation', procurement);
+    answer = await decideOn(answer, 'confirm_translation', procurement, TRANSLATION);
     assert.ok(actionsOn(answer).includes('post'), 'posting is offered once the concern is answered');
     answer = await decideOn(answer, 'post', procurement);
     assert.equal((await bot.store.get(reference))?.status, 'posted');
@@ -309,7 +333,7 @@ describe('approvals in Teams', function () {
     await registerAll();
     const reference = await submit(PEOPLE.finance);
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await goFromChannel();
     await deliver();
     const answer = await decideOn(
       lastCardIn('finance'),
@@ -346,7 +370,7 @@ describe('approvals in Teams', function () {
     const reference = await submit();
     await deliver();
     const card = lastCardIn('procurement');
-    const answer = await decideOn(card, 'vet_go', { from: PEOPLE.colleague, channel: 'procurement' });
+    const answer = await decideOn(card, 'vet_go', { from: PEOPLE.colleague, channel: 'procurement' }, GO);
     assert.equal(
       textOf(answer),
       'You cannot see this request: it is seen by the person who made it, the procurement team, finance, the union and managers.',
@@ -370,7 +394,7 @@ describe('approvals in Teams', function () {
     await deliver();
     const card = lastCardIn('procurement');
     const [a, b] = await Promise.all([
-      decideOn(card, 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' }),
+      decideOn(card, 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' }, GO),
       decideOn(
         card,
         'vet_no_go',
@@ -394,8 +418,8 @@ describe('approvals in Teams', function () {
     await submit();
     await deliver();
     const card = lastCardIn('procurement');
-    await decideOn(card, 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
-    const again = await decideOn(card, 'vet_go', { from: PEOPLE.procurement2, channel: 'procurement' });
+    await decideOn(card, 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' }, GO);
+    const again = await decideOn(card, 'vet_go', { from: PEOPLE.procurement2, channel: 'procurement' }, GO);
     assert.match(textOf(again), /Already decided by Priya Raman/);
     assert.match(textOf(again), /in approval/);
   });
@@ -425,8 +449,8 @@ describe('approvals in Teams', function () {
     await submit();
     await deliver();
     const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
-    const card = await decideOn(lastCardIn('procurement'), 'vet_go', procurement);
-    await decideOn(card, 'confirm_translation', procurement);
+    const card = await decideOn(lastCardIn('procurement'), 'vet_go', procurement, GO);
+    await decideOn(card, 'confirm_translation', procurement, TRANSLATION);
     await deliver();
     await decideOn(
       lastCardIn('finance'),
@@ -611,7 +635,7 @@ describe('approvals in Teams', function () {
     await registerAll();
     const reference = await submit();
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await goFromChannel();
     const closesOn = (await bot.store.get(reference))?.consultation.closesOn;
     assert.equal(closesOn, '2026-11-30');
     // 23:59 in Ottawa on its last day: it still runs.
@@ -682,7 +706,7 @@ describe('approvals in Teams', function () {
     for (const who of [PEOPLE.finance, PEOPLE.finance2]) await say('help', { from: who });
     await submit();
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await goFromChannel();
     await deliver();
     const before = { finance: sentTo(channelId('finance')).length, union: sentTo(channelId('union')).length };
     // Vetted Monday 23 November; Thursday is three business days on.
@@ -727,7 +751,7 @@ describe('approvals in Teams', function () {
     await say('help', { from: PEOPLE.manager });
     await submit();
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'vet_go', { from: PEOPLE.procurement, channel: 'procurement' });
+    await goFromChannel();
     await deliver();
     const managerChat = 'a:chat-personal-aad-manager';
     now = new Date('2026-11-26T15:00:00Z');
@@ -782,5 +806,150 @@ describe('approvals in Teams', function () {
     const answer = (await res.json()) as { type: string; value: unknown };
     assert.equal(answer.type, 'application/vnd.microsoft.activity.message');
     assert.equal((await bot.store.get(reference))?.status, 'accepted');
+  });
+
+  it('asks procurement to tick each point of the vetting checklist before Go, and records the go with it', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
+    const card = lastCardIn('procurement');
+    // Four points ticked of five: refused, the rule said, and what was ticked stays ticked.
+    const refused = await decideOn(card, 'vet_go', procurement, { ...GO, notStaffing: 'false' });
+    assert.match(textOf(refused), /Tick every point of the vetting checklist/);
+    const form = inputs(refused);
+    assert.equal(form['vet_go.openSource'], 'true');
+    assert.equal(form['vet_go.notStaffing'], 'false');
+    assert.equal((await bot.store.get(reference))?.status, 'submitted');
+    assert.equal((await bot.store.auditTrail(reference)).at(-1)?.reason, 'vetting_checklist_incomplete');
+    const answer = await decideOn(refused, 'vet_go', procurement, GO);
+    assert.match(textOf(answer), /Done: Go\./);
+    const record = await bot.store.get(reference);
+    assert.deepEqual(record?.vettingChecklist, Object.keys(CHECKLIST));
+    assert.match(textOf(answer), /go by Priya Raman, each point of the checklist confirmed/);
+  });
+
+  it('shows procurement the branch’s similar requests under any of the branch’s names, with the ceiling in view', async () => {
+    await registerAll();
+    const first = await submit(PEOPLE.requester, {
+      title: 'Accessible date picker, phase 1',
+      branch: 'DGPS',
+    });
+    const second = await submit(PEOPLE.requester, {
+      branch: 'benefits delivery',
+      hourlyRate: '100',
+      estimatedHours: '50',
+    });
+    await deliver();
+    const cards = sentTo(channelId('procurement'))
+      .filter((s) => s.method === 'POST')
+      .map((s) => cardOf(s));
+    const vetting = cards.find((c) => textOf(c).includes(`${second} · submitted`));
+    assert.ok(vetting, 'the second request’s card');
+    const text = textOf(vetting);
+    assert.match(text, new RegExp(`${first} · Accessible date picker, phase 1`));
+    assert.match(text, /Together they pass the \$10,000 ceiling/);
+    assert.match(text, /Ensemble, elles dépassent le plafond/);
+    // Finance and the union never see it.
+    const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
+    await decideOn(vetting, 'vet_go', procurement, GO);
+    await deliver();
+    assert.doesNotMatch(textOf(lastCardIn('finance')), new RegExp(first));
+    assert.doesNotMatch(textOf(lastCardIn('union')), new RegExp(first));
+  });
+
+  it('holds the opportunity in both languages: the requester proposes, procurement completes and confirms', async () => {
+    await registerAll();
+    const reference = await submit();
+    const requester = { from: PEOPLE.requester };
+    const procurement = { from: PEOPLE.procurement, channel: 'procurement' };
+    // The requester proposes the French title from their own card.
+    const mine = await say(`status ${reference}`, requester);
+    let answer = await decideOn(mine, 'translate', requester, { title: TRANSLATION.title });
+    assert.match(textOf(answer), /Done: Translation\./);
+    assert.deepEqual(
+      actionsOn(answer).includes('confirm_translation'),
+      false,
+      'the requester never confirms',
+    );
+    await deliver();
+    await decideOn(lastCardIn('procurement'), 'vet_go', procurement, GO);
+    await deliver();
+    // Procurement finds the proposed title in its form; confirming with texts missing is refused,
+    // and what it typed is kept.
+    const card = lastCardIn('procurement');
+    assert.equal(inputs(card)['translate.title'], TRANSLATION.title);
+    answer = await decideOn(card, 'confirm_translation', procurement, { background: TRANSLATION.background });
+    assert.match(
+      textOf(answer),
+      /Some values are missing or cannot be read: Short description, Deliverables, Evaluation criterion and Acceptance criteria\./,
+    );
+    assert.equal(inputs(answer)['translate.background'], TRANSLATION.background);
+    assert.equal(inputs(answer)['translate.title'], TRANSLATION.title);
+    assert.equal((await bot.store.get(reference))?.translationConfirmed, false);
+    answer = await decideOn(answer, 'confirm_translation', procurement, TRANSLATION);
+    assert.match(textOf(answer), /Done: Confirm the translation\./);
+    const record = await bot.store.get(reference);
+    assert.equal(record?.translationConfirmed, true);
+    assert.equal(record?.translation?.deliverables, TRANSLATION.deliverables);
+    assert.equal(record?.translation?.by.name, 'Priya Raman');
+    // A finance officer who reads French reads the request in French.
+    await say('language french', { from: PEOPLE.finance2 });
+    const french = await say(`état ${reference}`, { from: PEOPLE.finance2 });
+    assert.ok(textOf(french).includes(TRANSLATION.title));
+    assert.ok(textOf(french).includes(TRANSLATION.background));
+    assert.ok(!textOf(french).includes(record?.background ?? '-'));
+  });
+
+  it('posts to channels in both official languages, and tells the requester in theirs', async () => {
+    await registerAll();
+    await say('language french', { from: PEOPLE.requester });
+    const reference = await submit();
+    await deliver();
+    const vetting = textOf(lastCardIn('procurement'));
+    for (const words of ['Go / Accepter', 'Details', 'Détails', 'submitted / soumise']) {
+      assert.ok(vetting.includes(words), words);
+    }
+    const before = connector.sent.length;
+    await goFromChannel();
+    await deliver();
+    const updates = sentTo(channelId('updates'), before)
+      .map((s) => textOf(cardOf(s)))
+      .join('\n');
+    assert.match(updates, new RegExp(`${reference}: vetted by the procurement team`));
+    assert.match(updates, new RegExp(`${reference} : examinée par l’approvisionnement`));
+    const told = sentTo('a:chat-personal-aad-requester', before)
+      .map((s) => textOf(cardOf(s)))
+      .join('\n');
+    assert.match(told, /examinée par l’approvisionnement/);
+    assert.doesNotMatch(told, /vetted by the procurement team/);
+    for (const team of ['finance', 'union']) {
+      const text = textOf(lastCardIn(team));
+      assert.ok(text.includes('in approval / en approbation'), team);
+    }
+  });
+
+  it('cuts a comment pasted longer than the form holds, says so next to it, and keeps the rest', async () => {
+    await registerAll();
+    const reference = await submit();
+    await deliver();
+    const pasted = 'Découpez les livrables. '.repeat(209).slice(0, 5000);
+    const answer = await decideOn(
+      lastCardIn('procurement'),
+      'request_edits',
+      {
+        from: PEOPLE.procurement,
+        channel: 'procurement',
+      },
+      { comment: pasted },
+    );
+    const kept = String(inputs(answer)['request_edits.comment']);
+    assert.equal([...kept].length, 4000);
+    assert.ok(pasted.startsWith(kept));
+    assert.match(textOf(answer), /Cut to 4000 characters: you pasted 5000\. Check the end before you send\./);
+    assert.equal((await bot.store.get(reference))?.status, 'submitted');
+    // The form has no length of its own: the whole paste reached the bot, which said what it kept.
+    const field = find(lastCardIn('procurement'), (n) => n.id === 'request_edits.comment')[0];
+    assert.equal(field?.maxLength, undefined);
   });
 });

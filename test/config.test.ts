@@ -26,6 +26,18 @@ describe('configuration', () => {
     assert.deepEqual(c.roles, { procurement: [], finance: ['a-1', 'b-2'], union: ['c-3'], manager: [] });
   });
 
+  it('reads the branch list: branches by ";", each branch’s names by "|", blanks ignored', () => {
+    assert.deepEqual(parseConfig({}).branches, []);
+    const c = parseConfig({
+      BRANCHES: ' IITB | DGIIT | Innovation, Information and Technology Branch ;; CFOB|DGDPF ; ',
+    });
+    assert.deepEqual(c.branches, [
+      ['IITB', 'DGIIT', 'Innovation, Information and Technology Branch'],
+      ['CFOB', 'DGDPF'],
+    ]);
+    assert.match(problemsOf({ BRANCHES: `IITB|${'x'.repeat(300)}` })[0] ?? '', /^BRANCHES/);
+  });
+
   it('names the variable and the value when one is invalid', () => {
     assert.deepEqual(
       problemsOf({ PORT: 'eighty' }).map((p) => p.startsWith('PORT:') && p.includes('"eighty"')),

@@ -10,7 +10,16 @@ import { SqliteStore } from '../src/stores/sqlite-store';
 import { contentAt, newOpportunity, submittedAudit } from './contract/fixtures';
 import { person } from './support/opportunities';
 import { type BotProcess, readyUrl, startProcess } from './support/process';
-import { activity, Connector, PEOPLE, ROLE_ENV, type Sent, textOf, cardAction } from './support/teams';
+import {
+  activity,
+  Connector,
+  PEOPLE,
+  ROLE_ENV,
+  type Sent,
+  textOf,
+  cardAction,
+  CHECKED,
+} from './support/teams';
 
 /**
  * Crash safety: the bot runs as its own process on a SQLite file, 240 submissions, decisions and intake
@@ -175,7 +184,7 @@ describe('a crash in the middle of the work', function () {
       for (const reference of records[i] ?? []) {
         work.push({
           kind: 'decide',
-          body: invoke(PEOPLE.procurement, 'decide', { reference, version: 1, action: 'vet_go' }),
+          body: invoke(PEOPLE.procurement, 'decide', { reference, version: 1, action: 'vet_go', ...CHECKED }),
           target: reference,
           owner: from.aadObjectId,
         });

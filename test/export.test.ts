@@ -14,6 +14,7 @@ import {
   textOf,
   type TestBot,
 } from './support/teams';
+import { CHECKLIST } from './support/opportunities';
 
 /**
  * `export` gives the CSV to the person who asked and nobody else, as Teams gives files from a bot: a
@@ -54,7 +55,7 @@ describe('export, as a file for the person who asked', function () {
       let o = await bot.store.create(input, submittedAudit(input), `seed-${++n}`);
       if (!funded) return o;
       for (const [action, payload, who] of [
-        ['vet_go', {}, as(PEOPLE.procurement, 'procurement')],
+        ['vet_go', CHECKLIST, as(PEOPLE.procurement, 'procurement')],
         ['approve_funds', { fundReservationNumber: 'FR-9' }, as(PEOPLE.finance, 'finance')],
       ] as const) {
         const { next, audit } = step(o, action, payload, who);

@@ -246,10 +246,91 @@ describe('intake in Teams', () => {
     assert.match(textOf(card), /Step 2 of 5/);
     assert.match(
       errorUnder(card, 'background') ?? '',
-      /was 100,000 characters long and this field holds 2,000/,
+      /^You entered at least 100,000 characters and this field holds 2,000, so your text was cut to its first 2,000/,
     );
     assert.equal(inputs(card).background, [...pasted].slice(0, 2_000).join(''));
     assert.ok(Buffer.byteLength(JSON.stringify(card)) < 28 * 1024);
+  });
+
+  for (const [locale, word, note] of [
+    [
+      'en-CA',
+      'new',
+      'You entered 5,000 characters and this field holds 100, so your text was cut to its first 100 characters. Check the end before going on.',
+    ],
+    [
+      'fr-CA',
+      'nouveau',
+      'Vous avez saisi 5 000 caractères et ce champ en contient au plus 100 : votre texte a été coupé à ses 100 premiers caractères. Vérifiez la fin avant de continuer.',
+    ],
+  ] as const) {
+    it(`keeps the first 100 characters of a 5,000-character title paste and says so next to the title (${locale})`, async () => {
+      const o = { locale };
+      let card = await say(word, o);
+      const { draftId } = button(card, 'intake.next');
+      const title = find(card, (n) => n.id === 'title')[0];
+      assert.ok(
+        ((title?.maxLength as number | undefined) ?? Infinity) >= 5_000,
+        'the card lets the paste through',
+      );
+      const pasted = Array.from({ length: 5_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+      card = await click(
+        'intake.next',
+        { draftId, step: 'basics', ...stepData('basics', typed({ title: pasted })) },
+        o,
+      );
+      assert.equal(inputs(card).title, pasted.slice(0, 100));
+      assert.equal(errorUnder(card, 'title')?.replace(/\s/g, ' '), note);
+      assert.equal(errorUnder(card, 'shortDescription'), undefined);
+      const saved = await bot.store.getDraft(PEOPLE.requester.aadObjectId, draftId);
+      assert.equal((saved?.data.fields as IntakeFields).title, pasted.slice(0, 100));
+    });
+  }
+
+  for (const [locale, word, note] of [
+    [
+      'en-CA',
+      'new',
+      'Choose an open-source licence from the list: MIT for a new repository, or the licence of the existing repository.',
+    ],
+    [
+      'fr-CA',
+      'nouveau',
+      'Choisissez une licence libre dans la liste : MIT pour un nouveau dépôt, ou la licence du dépôt existant.',
+    ],
+  ] as const) {
+    it(`refuses a licence not on the list next to the field, keeping it in the draft (${locale})`, async () => {
+      const o = { locale };
+      let card = await say(word, o);
+      const { draftId } = button(card, 'intake.next');
+      card = await click('intake.next', { draftId, step: 'basics', ...stepData('basics', typed()) }, o);
+      const work = stepData('work', typed({ licence: 'proprietary' }));
+      card = await click('intake.next', { draftId, step: 'work', ...work }, o);
+      assert.equal(errorUnder(card, 'licence'), note);
+      assert.equal(inputs(card).licence, 'proprietary');
+      assert.equal(errorUnder(card, 'acceptanceCriteria'), undefined);
+      const saved = await bot.store.getDraft(PEOPLE.requester.aadObjectId, draftId);
+      assert.equal((saved?.data.fields as IntakeFields).licence, 'proprietary');
+      card = await click('intake.next', { draftId, step: 'work', ...work, licence: 'GPL-3.0-or-later' }, o);
+      assert.equal(errorUnder(card, 'licence'), undefined);
+      assert.ok(inputs(card).hourlyRate !== undefined, 'on to the price and dates');
+    });
+  }
+
+  it('shows the licence criterion it adds on the review and the confirmation, and records the licence', async () => {
+    const criterion =
+      'The code is released under the Apache License 2.0 (SPDX: Apache-2.0), in a public repository.';
+    const review = await fillAll(typed({ licence: 'Apache-2.0' }));
+    assert.ok(textOf(review).includes(criterion));
+    const confirmation = await click('intake.submit', button(review, 'intake.submit'));
+    assert.ok(textOf(confirmation).includes(criterion));
+    assert.equal((await bot.store.get('MA-2026-0001'))?.licence, 'Apache-2.0');
+    const fr = await fillAll(typed({ licence: 'Apache-2.0' }), { locale: 'fr-CA' });
+    assert.ok(
+      textOf(fr).includes(
+        'Le code est publié sous la licence Apache 2.0 (SPDX : Apache-2.0), dans un dépôt public.',
+      ),
+    );
   });
 
   it('refuses values of the wrong type from forged card data, keeping the rest', async () => {

@@ -15,6 +15,7 @@ import {
   type TestBot,
   cardAction,
 } from './support/teams';
+import { CHECKLIST } from './support/opportunities';
 
 /** Asking where things stand, over real HTTP: `status`, the reference alone, `mine`, `waiting`, `list`. */
 
@@ -76,7 +77,7 @@ describe('status and lists in Teams', function () {
     }
     return o;
   };
-  const vetted: [string, object, Actor][] = [['vet_go', {}, EVERYONE]];
+  const vetted: [string, object, Actor][] = [['vet_go', CHECKLIST, EVERYONE]];
   const funded: [string, object, Actor][] = [
     ...vetted,
     ['approve_funds', { fundReservationNumber: 'FR-9' }, FUNDS_OFFICER],

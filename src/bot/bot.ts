@@ -298,11 +298,15 @@ export class MicroacqBot extends TeamsActivityHandler {
         attachmentLayout: 'list',
         attachments: records.map((o) => ({
           ...CardFactory.adaptiveCard(
-            opportunityCard(req.locale, o, reader, { today, calendar: this.deps.clock.calendar }),
+            // Inserted into a conversation that anyone in it reads: both official languages.
+            opportunityCard('bilingual', o, reader, { today, calendar: this.deps.clock.calendar }),
           ),
           preview: CardFactory.thumbnailCard(
             `${o.reference} · ${o.title}`,
-            `${t(req.locale, `statuses.${o.status}`)} · ${o.client.branch}`,
+            t(req.locale, 'lists.preview', {
+              status: t(req.locale, `statuses.${o.status}`),
+              branch: o.client.branch,
+            }),
           ),
         })),
       },

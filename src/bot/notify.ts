@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { DepartmentClock } from '../services/calendar';
 import type { Locale } from '../i18n';
 import type { Logger } from '../log';
+import { evidenceFor } from './lookback';
 import type { EventType, WorkflowEvent } from '../services/lifecycle';
 import type { Opportunity } from '../services/opportunity';
 import {
@@ -87,7 +88,6 @@ export function createNotifier(
   clock: DepartmentClock,
 ): Notifier {
   const now = clock.now;
-  const locale: Locale = config.defaultLocale;
 
   /**
    * One round of messages about one version of a request (`version`, which names the messages, is the
@@ -119,7 +119,20 @@ export function createNotifier(
       }
       let activity = cards.get(channel);
       if (!activity) {
-        activity = activityOf(opportunityCard(locale, o, { channel }, { last, calendar: clock.calendar }));
+        // A team's channel reads both official languages; procurement weighs the branch's last year.
+        const evidence = await evidenceFor({ store, config, clock }, o, { channel });
+        activity = activityOf(
+          opportunityCard(
+            'bilingual',
+            o,
+            { channel },
+            {
+              last,
+              calendar: clock.calendar,
+              ...(evidence ? { evidence } : {}),
+            },
+          ),
+        );
         cards.set(channel, activity);
       }
       messages.push({
@@ -156,7 +169,7 @@ export function createNotifier(
             kind: 'post',
             activity: activityOf(
               statusCard(
-                delivery.to === 'requester' ? requesterLocale : locale,
+                delivery.to === 'requester' ? requesterLocale : 'bilingual',
                 o,
                 event,
                 clock.calendar.timeZone,

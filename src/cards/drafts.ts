@@ -21,10 +21,7 @@ export function draftsCard(
   return expand('drafts', {
     notice,
     heading: t(locale, 'intake.drafts.heading'),
-    intro:
-      drafts.length > 0
-        ? t(locale, 'intake.drafts.intro', { count: drafts.length })
-        : t(locale, 'intake.drafts.empty'),
+    intro: t(locale, 'intake.drafts.intro', { count: drafts.length }),
     drafts: drafts.map((d) => ({
       title: d.title.trim() || t(locale, 'intake.drafts.untitled'),
       detail: t(locale, 'intake.drafts.detail', {

@@ -1,10 +1,12 @@
 import { type Locale, otherLocale, t } from '../i18n';
+import { formatList } from '../i18n/format';
 import { type CardAction, cardAction } from './actions';
 import { type Card, expand } from './template';
 
 export { type ActionSpec, type CardAction, cardAction } from './actions';
 export { type DraftSummary, draftsCard } from './drafts';
 export { intakeCard, type IntakeView, submittedCard } from './intake';
+export { licenceCriterion, licenceText } from './licences';
 export { listCard, type ListView } from './list';
 export {
   actionsFor,
@@ -58,7 +60,7 @@ export function helpCard(
     commands,
     roles:
       roleNames.length > 0
-        ? t(locale, 'help.role', { roles: roleNames.join(', ') })
+        ? t(locale, 'help.role', { roles: formatList(roleNames, locale) })
         : t(locale, 'help.noRole'),
     actions: [
       newRequestAction(locale),

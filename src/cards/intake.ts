@@ -7,6 +7,7 @@ import {
   fieldsOf,
   FORM_STEPS,
   type FormStep,
+  INPUT_MAX_LENGTH,
   type IntakeFields,
   parseDecimal,
   priceQuote,
@@ -22,6 +23,7 @@ import type { Opportunity } from '../services/opportunity';
 import { CEILING_INCL_TAX_CENTS } from '../services/pricing';
 import type { Problem } from '../services/rules';
 import { type CardAction, cardAction } from './actions';
+import { licenceCriterion, licenceInput, licenceText } from './licences';
 import { type Card, expand } from './template';
 
 /** What the intake card shows: one draft at one step, with the problems to show next to its fields. */
@@ -78,7 +80,10 @@ export function problemText(locale: Locale, p: Problem): string {
     case 'too_many_hours_per_week':
       return t(locale, 'intake.problems.too_many_hours_per_week', { hoursPerWeek: num('hoursPerWeek') });
     case 'truncated':
-      return t(locale, 'intake.problems.truncated', { length: num('length'), max: num('max') });
+      return t(locale, params.atLeast ? 'intake.problems.truncatedAtLeast' : 'intake.problems.truncated', {
+        length: num('length'),
+        max: num('max'),
+      });
     case 'too_long':
     case 'too_large':
     case 'too_many_items':
@@ -92,18 +97,24 @@ function formFields(v: IntakeView, step: FormStep) {
   return fieldsOf(step).map((name) => {
     const spec = FIELDS[name];
     const problem = v.problems.find((p) => p.field === name);
-    const kind = spec.kind === 'date' || spec.kind === 'toggle' ? spec.kind : 'text';
+    const kind =
+      spec.kind === 'date' || spec.kind === 'toggle' || spec.kind === 'choice' ? spec.kind : 'text';
+    const value = v.fields[name] ?? (spec.kind === 'toggle' ? 'false' : '');
+    const choice = spec.kind === 'choice' ? licenceInput(v.locale, value) : { value, choices: [] };
     return {
       id: name,
       kind,
       label: label(v.locale, name),
-      value: v.fields[name] ?? (spec.kind === 'toggle' ? 'false' : ''),
+      value: choice.value,
+      choices: choice.choices,
       placeholder: t(v.locale, `intake.fields.${name}.placeholder`),
       hint: t(v.locale, `intake.fields.${name}.hint`),
-      maxLength: spec.max,
+      // Not the kept length: Teams would cut a paste silently; the bot cuts it and says so (mergeStep).
+      maxLength: INPUT_MAX_LENGTH,
       multiline: spec.kind === 'longText',
       style: INPUT_STYLE[spec.kind] ?? 'text',
-      error: problem ? problemText(v.locale, problem) : '',
+      // Said as an error in words, not only in red.
+      error: problem ? t(v.locale, 'intake.fieldError', { problem: problemText(v.locale, problem) }) : '',
     };
   });
 }
@@ -129,7 +140,7 @@ function quoteOf(locale: Locale, fields: IntakeFields) {
       { title: t(locale, 'intake.quote.ceiling'), value: formatMoney(CEILING_INCL_TAX_CENTS, locale) },
     ],
     notes: [
-      ...(within ? [] : [t(locale, 'intake.quote.over')]),
+      within ? t(locale, 'intake.quote.within') : t(locale, 'intake.quote.over'),
       ...(q.rateOutsideSuggestion ? [t(locale, 'intake.quote.outsideSuggestion')] : []),
     ],
   };
@@ -213,6 +224,7 @@ function displayValue(locale: Locale, name: FieldName, fields: IntakeFields): st
     return t(locale, raw === 'true' ? 'intake.review.attested' : 'intake.review.notAttested');
   }
   if (raw === '') return t(locale, 'intake.review.empty');
+  if (spec.kind === 'choice') return licenceText(locale, raw);
   if (spec.kind === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(raw)) return formatDate(raw, locale);
   const amount = spec.kind === 'money' || spec.kind === 'number' ? parseDecimal(raw) : undefined;
   if (amount !== undefined) {
@@ -225,10 +237,18 @@ function displayValue(locale: Locale, name: FieldName, fields: IntakeFields): st
 
 function reviewSections(locale: Locale, fields: IntakeFields, editFor?: string) {
   return FORM_STEPS.map((step) => {
-    const rows = fieldsOf(step).map((name) => ({
-      label: label(locale, name),
-      value: displayValue(locale, name, fields),
-    }));
+    const rows = fieldsOf(step).flatMap((name) => [
+      { label: label(locale, name), value: displayValue(locale, name, fields) },
+      // Every request's acceptance includes its licence: shown where it will be added, once one is chosen.
+      ...(name === 'acceptanceCriteria' && (fields.licence ?? '').trim() !== ''
+        ? [
+            {
+              label: t(locale, 'intake.review.licenceCriterion'),
+              value: licenceCriterion(locale, fields.licence ?? ''),
+            },
+          ]
+        : []),
+    ]);
     const q = step === 'pricing' ? priceQuote(fields) : undefined;
     if (q) {
       rows.push({
@@ -259,15 +279,20 @@ function stepActions(locale: Locale, draftId: string, step: Step): CardAction[] 
   const data = { draftId, step };
   const button = (key: MessageKey, verb: string, extra: Partial<Parameters<typeof cardAction>[0]> = {}) =>
     cardAction({ title: t(locale, key), verb, data, ...extra });
+  const back = step !== 'basics' ? [button('intake.buttons.back', 'intake.back', { inputs: 'auto' })] : [];
+  const discard = button('intake.buttons.discard', 'intake.discard', { style: 'destructive' });
+  // Focus stays where the pressed button was when the card is replaced: on the review, Submit comes
+  // first, so Enter pressed twice on "Review" lands on Back, never submits unread.
+  if (step === 'review') {
+    return [button('intake.buttons.submit', 'intake.submit', { style: 'positive' }), ...back, discard];
+  }
   return [
-    ...(step !== 'basics' ? [button('intake.buttons.back', 'intake.back', { inputs: 'auto' })] : []),
-    step === 'review'
-      ? button('intake.buttons.submit', 'intake.submit', { style: 'positive' })
-      : button(step === 'attestations' ? 'intake.buttons.review' : 'intake.buttons.next', 'intake.next', {
-          inputs: 'auto',
-          style: 'positive',
-        }),
-    button('intake.buttons.discard', 'intake.discard', { style: 'destructive' }),
+    ...back,
+    button(step === 'attestations' ? 'intake.buttons.review' : 'intake.buttons.next', 'intake.next', {
+      inputs: 'auto',
+      style: 'positive',
+    }),
+    discard,
   ];
 }
 

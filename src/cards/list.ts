@@ -12,8 +12,10 @@ export interface ListView {
   readonly heading: string;
   /** What the person searched for, shown as they typed it (never as Markdown). */
   readonly query?: string;
-  /** Said when the page is empty: what to do instead. */
+  /** Said when the first page is empty: what to do instead. */
   readonly empty: string;
+  /** A line under the heading, such as why the list is narrower than asked. */
+  readonly note?: string;
   readonly records: readonly Opportunity[];
   readonly previous?: Readonly<Record<string, string>>;
   readonly next?: Readonly<Record<string, string>>;
@@ -32,7 +34,10 @@ export function listCard(v: ListView): Card {
   return expand('list', {
     heading: v.heading,
     query: v.query ?? '',
-    intro: v.records.length > 0 ? t(locale, 'lists.count', { count: v.records.length }) : v.empty,
+    note: v.note ?? '',
+    // A later page can come back empty (what waited was decided meanwhile): it says so, not "none yet".
+    intro:
+      v.records.length > 0 || v.previous ? t(locale, 'lists.count', { count: v.records.length }) : v.empty,
     items: v.records.map((o) => {
       const next = nextActors(o);
       return {

@@ -1,15 +1,18 @@
-import { type Locale, t } from '../i18n';
+import { inEach, type Locale, localesOf, type MessageKey, say, t, type Voice } from '../i18n';
 import en from '../i18n/en.json';
-import { formatClosing, formatDate, formatDateTime, formatMoney } from '../i18n/format';
-import { type Reader, seesFundReservation } from '../services/access';
+import { formatClosing, formatDate, formatDateTime, formatList, formatMoney } from '../i18n/format';
+import { type Reader, type RequestView, viewOf } from '../services/access';
 import type { Calendar } from '../services/calendar';
 import {
+  CONFIRMED,
   DECISION_INPUTS,
   decidableFromCard,
   type DecisionInput,
   inputId,
   nextActors,
+  SHARED_FORMS,
 } from '../services/decisions';
+import type { SplittingEvidence } from '../services/lookback';
 import {
   ACTIONS,
   type ActionName,
@@ -19,12 +22,20 @@ import {
   specOf,
   type WorkflowEvent,
 } from '../services/lifecycle';
-import { deadlineInForce, deliveryDueOn, type Opportunity, selectionInForce } from '../services/opportunity';
+import {
+  deadlineInForce,
+  deliveryDueOn,
+  type Opportunity,
+  selectionInForce,
+  textsIn,
+  type TextSource,
+} from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
-import type { ActingRole } from '../services/roles';
+import { type ActingRole, sameId } from '../services/roles';
 import type { AuditEntry } from '../services/store';
 import type { Party, Wait } from '../services/waits';
 import { type CardAction, cardAction } from './actions';
+import { licenceCriterion, licenceText } from './licences';
 import { type Card, expand } from './template';
 
 /**
@@ -46,9 +57,18 @@ export function actionsFor(o: Opportunity, viewer: Viewer): ActionName[] {
     'actor' in viewer
       ? availableActions(o, viewer.actor)
       : ACTIONS.filter((a) => specOf(a).from.includes(o.status) && specOf(a).roles.includes(viewer.channel));
-  return possible.filter((a) => decidableFromCard(a) && offeredNow(o, a));
+  // Procurement vets before it translates: its card keeps to the five buttons a card shows, and the
+  // translation waits for the go; the requester may propose one from the start.
+  const requester = 'actor' in viewer && sameId(viewer.actor.id, o.requester.aadObjectId);
+  return possible.filter(
+    (a) =>
+      decidableFromCard(a) &&
+      offeredNow(o, a) &&
+      (a !== 'translate' || requester || o.status !== 'submitted'),
+  );
 }
 
+/** The longest text each kind of input keeps; a longer paste is shown back cut, with a note saying so. */
 const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {
   text: 255,
   longText: 4000,
@@ -56,45 +76,132 @@ const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {
   lines: 20_000,
 };
 
+/**
+ * A card's size bound, below Teams' 28 KB message limit with room for the activity around it: the
+ * request's texts are shortened to fit, and say so, rather than the card failing to send.
+ */
+export const CARD_BUDGET_BYTES = 27 * 1024;
+
 /** Card data that makes a button post its answer below instead of replacing the card it is on. */
 const BELOW = { placement: 'new' } as const;
 
+const yesNo = (locale: Locale, value: boolean) => t(locale, value ? 'decisions.yes' : 'decisions.no');
+
+/** Facts a label of a decision's form names: the checklist shows what the officer is confirming. */
+function inputParams(locale: Locale, o: Opportunity) {
+  return {
+    licence: licenceText(locale, o.licence),
+    standalone: yesNo(locale, o.attestations.standalone),
+    unclassified: yesNo(locale, o.attestations.unclassified),
+    withTax: formatMoney(totalWithHighestTaxCents(o.pricing.fixedPriceCents), locale),
+  };
+}
+
+/** What the form shows in an input: what was typed when a decision was refused, else the record's value. */
+function shownValue(input: DecisionInput, o: Opportunity, typedValue: unknown): string {
+  if (typeof typedValue === 'string' || typeof typedValue === 'boolean') return String(typedValue);
+  return input.current?.(o) ?? (input.kind === 'toggle' ? 'false' : '');
+}
+
+function formInputs(
+  voice: Voice,
+  o: Opportunity,
+  action: ActionName,
+  typed: Readonly<Record<string, unknown>>,
+) {
+  return DECISION_INPUTS[action].map((input) => {
+    const id = inputId(action, input);
+    const value = shownValue(input, o, typed[id]);
+    const max = MAX_LENGTH[input.kind] ?? 255;
+    const chars = [...value];
+    const cut = input.kind !== 'toggle' && chars.length > max;
+    return {
+      id,
+      // Counts are typed as text, so that whatever was typed can be shown back when it cannot be read.
+      kind:
+        input.kind === 'payment'
+          ? 'choice'
+          : input.kind === 'date'
+            ? 'date'
+            : input.kind === 'toggle'
+              ? 'toggle'
+              : 'text',
+      value: cut ? chars.slice(0, max).join('') : value,
+      note: cut ? say(voice, 'decisions.inputCut', { max, length: chars.length }) : '',
+      label: inEach(voice, (l) => t(l, `decisions.inputs.${input.id}`, inputParams(l, o))),
+      multiline: input.kind === 'longText' || input.kind === 'lines',
+      style: input.kind === 'url' ? 'url' : 'text',
+      choices: [
+        { title: say(voice, 'decisions.payment.credit_card'), value: 'credit_card' },
+        { title: say(voice, 'decisions.payment.paypal'), value: 'paypal' },
+      ],
+    };
+  });
+}
+
+function buttonStyle(action: ActionName): 'positive' | undefined {
+  return action === 'vet_go' || action === 'approve_funds' || action === 'accept' ? 'positive' : undefined;
+}
+
+/** What a form says above its inputs: what the decision will do, or which language the texts are in. */
+function formIntro(voice: Voice, o: Opportunity, action: ActionName, also: readonly ActionName[]): string {
+  const language = (l: Locale) => t(l, `languages.${o.locale === 'en' ? 'fr' : 'en'}`);
+  if (action === 'translate') {
+    const key = also.includes('confirm_translation')
+      ? 'decisions.translationForm.confirmIntro'
+      : 'decisions.translationForm.intro';
+    return inEach(voice, (l) => t(l, key, { language: language(l) }), '\n\n');
+  }
+  if (CONFIRMED.has(action)) {
+    return say(
+      voice,
+      `decisions.confirmations.${action as ConfirmedAction}`,
+      { reference: o.reference },
+      '\n\n',
+    );
+  }
+  return '';
+}
+type ConfirmedAction = 'vet_go' | 'post' | 'sign_terms' | 'accept' | 'certify' | 'pay';
+
+/**
+ * A decision's button: one click when it asks nothing and can be taken back; otherwise a form under the
+ * button (its inputs, or a sentence saying what the decision does) with the button that sends it.
+ */
 function decisionAction(
-  locale: Locale,
+  voice: Voice,
   o: Opportunity,
   action: ActionName,
   typed: Readonly<Record<string, unknown>>,
   extra: Readonly<Record<string, string>> = {},
+  also: readonly ActionName[] = [],
 ): CardAction {
-  const title = t(locale, `decisions.actions.${action}`);
-  const data = { reference: o.reference, version: String(o.version), action, ...extra };
-  const inputs = DECISION_INPUTS[action];
-  const style =
-    action === 'vet_go' || action === 'approve_funds' || action === 'accept' ? 'positive' : undefined;
-  if (inputs.length === 0) return cardAction({ title, verb: 'decide', data, ...(style ? { style } : {}) });
+  const title = say(voice, `decisions.actions.${action}`);
+  const data = (a: ActionName) => ({
+    reference: o.reference,
+    version: String(o.version),
+    action: a,
+    ...extra,
+  });
+  const style = buttonStyle(action);
+  const intro = formIntro(voice, o, action, also);
+  if (DECISION_INPUTS[action].length === 0 && intro === '') {
+    return cardAction({ title, verb: 'decide', data: data(action), ...(style ? { style } : {}) });
+  }
+  const send = (a: ActionName, label: MessageKey) =>
+    cardAction({
+      title: say(voice, label),
+      verb: 'decide',
+      data: data(a),
+      inputs: 'auto',
+      ...(buttonStyle(a) ? { style: buttonStyle(a) } : {}),
+    });
   const form = expand('decision', {
-    inputs: inputs.map((input) => ({
-      id: inputId(action, input),
-      // Counts are typed as text, so that whatever was typed can be shown back when it cannot be read.
-      kind: input.kind === 'payment' ? 'choice' : input.kind === 'date' ? 'date' : 'text',
-      value: typeof typed[inputId(action, input)] === 'string' ? typed[inputId(action, input)] : '',
-      label: t(locale, `decisions.inputs.${input.id}`),
-      multiline: input.kind === 'longText' || input.kind === 'lines',
-      style: input.kind === 'url' ? 'url' : 'text',
-      maxLength: MAX_LENGTH[input.kind] ?? 255,
-      choices: [
-        { title: t(locale, 'decisions.payment.credit_card'), value: 'credit_card' },
-        { title: t(locale, 'decisions.payment.paypal'), value: 'paypal' },
-      ],
-    })),
+    intro,
+    inputs: formInputs(voice, o, action, typed),
     actions: [
-      cardAction({
-        title: t(locale, 'decisions.inputs.confirm'),
-        verb: 'decide',
-        data,
-        inputs: 'auto',
-        ...(style ? { style } : {}),
-      }),
+      send(action, action === 'translate' ? 'decisions.translationForm.save' : 'decisions.inputs.confirm'),
+      ...also.map((a) => send(a, `decisions.actions.${a}`)),
     ],
   });
   return { type: 'Action.ShowCard', title, card: form };
@@ -107,72 +214,141 @@ function extended(locale: Locale, inForce: string, original: string | undefined)
 
 /** The roles someone may be waiting on, in words. */
 export function rolesInWords(locale: Locale, roles: Iterable<ActingRole>): string {
-  return [...roles].map((r) => t(locale, `roles.${r}`)).join(', ');
+  return formatList(
+    [...roles].map((r) => t(locale, `roles.${r}`)),
+    locale,
+  );
 }
 
-function rows(locale: Locale, o: Opportunity, viewer: Viewer, calendar: Calendar, today: string | undefined) {
+/** The request's title in the voice's languages, once when it is not translated yet. */
+export function titleFor(voice: Voice, o: Opportunity): string {
+  return [...new Set(localesOf(voice).map((l) => textsIn(o, l).texts.title))].join(' / ');
+}
+
+/** An attestation as the person who attested it said it, and whether they did. */
+function attestation(locale: Locale, o: Opportunity, name: keyof Opportunity['attestations']): string {
+  return t(locale, o.attestations[name] ? 'decisions.details.attested' : 'decisions.details.notAttested', {
+    statement: t(locale, `intake.fields.${name}.label`),
+  });
+}
+
+function translationState(locale: Locale, o: Opportunity): string {
+  const other = o.locale === 'en' ? 'fr' : 'en';
+  const source: TextSource = textsIn(o, other).source;
+  const state = source === 'original' ? 'missing' : source;
+  return t(locale, `decisions.card.translationValue.${state}`, { language: t(locale, `languages.${other}`) });
+}
+
+function dateRow(locale: Locale, o: Opportunity, calendar: Calendar): string {
+  return t(locale, 'decisions.card.datesValue', {
+    deadline: extended(
+      locale,
+      formatClosing(deadlineInForce(o), locale, calendar),
+      o.dates.extendedApplicationDeadline && formatClosing(o.dates.applicationDeadline, locale, calendar),
+    ),
+    selection: extended(
+      locale,
+      formatDate(selectionInForce(o), locale),
+      o.dates.extendedSupplierSelectionDate && formatDate(o.dates.supplierSelectionDate, locale),
+    ),
+    delivery: extended(
+      locale,
+      formatDate(deliveryDueOn(o), locale),
+      o.dates.extendedDeliveryDate && formatDate(o.dates.deliveryDate, locale),
+    ),
+  });
+}
+
+function rows(
+  voice: Voice,
+  o: Opportunity,
+  view: RequestView,
+  calendar: Calendar,
+  today: string | undefined,
+) {
   const row = (label: string, value: string) => ({ label, value });
+  const each = (text: (l: Locale) => string) => inEach(voice, text, '\n');
   const out = [
     row(
-      t(locale, 'decisions.card.price'),
-      t(locale, 'decisions.card.priceValue', {
-        fixed: formatMoney(o.pricing.fixedPriceCents, locale),
-        withTax: formatMoney(totalWithHighestTaxCents(o.pricing.fixedPriceCents), locale),
-      }),
+      say(voice, 'decisions.card.price'),
+      each((l) =>
+        t(l, 'decisions.card.priceValue', {
+          fixed: formatMoney(o.pricing.fixedPriceCents, l),
+          withTax: formatMoney(totalWithHighestTaxCents(o.pricing.fixedPriceCents), l),
+        }),
+      ),
     ),
     row(
-      t(locale, 'decisions.card.dates'),
-      t(locale, 'decisions.card.datesValue', {
-        deadline: extended(
-          locale,
-          formatClosing(deadlineInForce(o), locale, calendar),
-          o.dates.extendedApplicationDeadline && formatClosing(o.dates.applicationDeadline, locale, calendar),
-        ),
-        selection: extended(
-          locale,
-          formatDate(selectionInForce(o), locale),
-          o.dates.extendedSupplierSelectionDate && formatDate(o.dates.supplierSelectionDate, locale),
-        ),
-        delivery: extended(
-          locale,
-          formatDate(deliveryDueOn(o), locale),
-          o.dates.extendedDeliveryDate && formatDate(o.dates.deliveryDate, locale),
-        ),
-      }),
+      say(voice, 'decisions.card.dates'),
+      each((l) => dateRow(l, o, calendar)),
     ),
     row(
-      t(locale, 'decisions.card.funds'),
-      o.finance.fundsStatus === 'approved'
-        ? t(locale, 'decisions.card.fundsApproved', {
-            name: o.finance.section32Approver?.name ?? '',
-            number: seesFundReservation(viewer) ? (o.finance.fundReservationNumber ?? '') : '—',
-          })
-        : t(locale, 'decisions.card.fundsPending'),
+      say(voice, 'decisions.card.funds'),
+      each((l) =>
+        o.finance.fundsStatus === 'approved'
+          ? t(l, 'decisions.card.fundsApproved', {
+              name: o.finance.section32Approver?.name ?? '',
+              number: view.fundReservation ? (o.finance.fundReservationNumber ?? '') : '—',
+            })
+          : t(l, 'decisions.card.fundsPending'),
+      ),
     ),
     row(
-      t(locale, 'decisions.card.consultation'),
-      t(locale, `decisions.card.consultationStatus.${o.consultation.status}`, {
-        closesOn: o.consultation.closesOn ? formatDate(o.consultation.closesOn, locale) : '',
-      }),
+      say(voice, 'decisions.card.consultation'),
+      each((l) =>
+        t(l, `decisions.card.consultationStatus.${o.consultation.status}`, {
+          closesOn: o.consultation.closesOn ? formatDate(o.consultation.closesOn, l) : '',
+        }),
+      ),
     ),
   ];
   if (o.consultation.concern) out.push(row('', o.consultation.concern));
-  if (o.selection.supplierName) out.push(row(t(locale, 'decisions.card.supplier'), o.selection.supplierName));
+  // The union is consulted on these two: its card shows them, not only behind the details.
+  const consulted = (['standalone', 'noInternalCapacity'] as const).filter(
+    (a) => view.attestations.includes(a) && !view.contact,
+  );
+  if (consulted.length > 0) {
+    out.push(
+      row(
+        say(voice, 'decisions.card.consultedOn'),
+        each((l) => consulted.map((a) => attestation(l, o, a)).join('\n')),
+      ),
+    );
+  }
+  if (o.status === 'submitted' || o.status === 'in_approval' || o.status === 'changes_requested') {
+    out.push(
+      row(
+        say(voice, 'decisions.card.translation'),
+        each((l) => translationState(l, o)),
+      ),
+    );
+  }
+  if (o.vettedBy && o.vettingChecklist) {
+    out.push(
+      row(
+        say(voice, 'decisions.card.vetted'),
+        each((l) => t(l, 'decisions.card.vettedValue', { name: o.vettedBy?.name ?? '' })),
+      ),
+    );
+  }
+  if (o.selection.supplierName)
+    out.push(row(say(voice, 'decisions.card.supplier'), o.selection.supplierName));
   if (today) {
     const next = nextActors(o);
     out.push(
       row(
-        t(locale, 'statusCard.waitingOn'),
-        next.size > 0 ? rolesInWords(locale, next) : t(locale, 'statusCard.nobody'),
+        say(voice, 'statusCard.waitingOn'),
+        each((l) => (next.size > 0 ? rolesInWords(l, next) : t(l, 'statusCard.nobody'))),
       ),
     );
     const entered = o.timeline[o.status];
     if (entered && next.size > 0) {
       const since = calendar.dateOf(entered);
+      const count = calendar.businessDaysBetween(since, today);
       out.push(
         row(
-          t(locale, 'statusCard.inStatus'),
-          t(locale, 'statusCard.days', { count: calendar.businessDaysBetween(since, today) }),
+          say(voice, 'statusCard.inStatus'),
+          each((l) => t(l, 'statusCard.days', { count })),
         ),
       );
     }
@@ -187,11 +363,11 @@ export function actionName(locale: Locale, action: string): string {
 }
 
 /** The request's web addresses as buttons (checked to be http(s) when recorded), never as Markdown links. */
-function linksOf(locale: Locale, o: Opportunity) {
+function linksOf(voice: Voice, o: Opportunity) {
   const links: [string, string | undefined][] = [
-    [t(locale, 'decisions.links.repository'), o.repositoryUrl],
-    [t(locale, 'decisions.links.supplier'), o.selection.supplierLink],
-    [t(locale, 'decisions.links.delivered'), o.delivery.deliveredLink],
+    [say(voice, 'decisions.links.repository'), o.repositoryUrl],
+    [say(voice, 'decisions.links.supplier'), o.selection.supplierLink],
+    [say(voice, 'decisions.links.delivered'), o.delivery.deliveredLink],
   ];
   return links
     .filter((l): l is [string, string] => l[1] !== undefined)
@@ -201,17 +377,190 @@ function linksOf(locale: Locale, o: Opportunity) {
 /** The last applied change, in words, for "who decided, when, with what comment". */
 export function lastChange(locale: Locale, entry: AuditEntry | undefined, timeZone: string): string {
   if (!entry) return '';
-  const what = actionName(locale, entry.action);
-  const line = t(locale, 'decisions.card.lastDecisionValue', {
-    what,
+  const params = {
+    what: actionName(locale, entry.action),
     who: entry.actor.name,
     when: formatDateTime(entry.at, locale, timeZone),
-  });
-  return entry.comment ? `${line}: ${entry.comment}` : line;
+  };
+  return entry.comment
+    ? t(locale, 'decisions.card.lastDecisionComment', { ...params, comment: entry.comment })
+    : t(locale, 'decisions.card.lastDecisionValue', params);
+}
+
+interface Section {
+  readonly label: string;
+  readonly value: string;
+  readonly note: string;
+}
+
+/** The whole request in one language, as far as the reader's view goes; long texts cut to `limit`. */
+function detailsIn(locale: Locale, o: Opportunity, view: RequestView, limit: number, bilingual: boolean) {
+  const { texts, source } = textsIn(o, locale);
+  // Untranslated texts are the original's, already under the other language's details: not twice.
+  const skipped = bilingual && source === 'missing';
+  const sections: Section[] = [];
+  const add = (label: string, value: string, cuttable = false) => {
+    const chars = [...value];
+    const cut = cuttable && chars.length > limit;
+    const shown = cut ? `${chars.slice(0, limit).join('')}…` : value;
+    sections.push({
+      label,
+      value: cut && limit === 0 ? '' : shown,
+      note: !cut
+        ? ''
+        : limit === 0
+          ? t(locale, 'decisions.details.omitted', { length: chars.length, reference: o.reference })
+          : t(locale, 'decisions.details.cut', {
+              shown: limit,
+              length: chars.length,
+              reference: o.reference,
+            }),
+    });
+  };
+  if (!skipped) {
+    add(t(locale, 'intake.fields.background.label'), texts.background, true);
+    add(t(locale, 'intake.fields.deliverables.label'), texts.deliverables, true);
+  }
+  add(t(locale, 'decisions.details.skills'), o.requiredSkills.join(', '));
+  if (!skipped) {
+    add(t(locale, 'decisions.details.evaluationCriterion'), texts.evaluationCriterion, true);
+    add(t(locale, 'decisions.details.acceptanceCriteria'), texts.acceptanceCriteria, true);
+  }
+  // Every request's acceptance includes its licence, in both languages, whatever the requester typed.
+  add(
+    skipped
+      ? t(locale, 'decisions.details.acceptanceCriteria')
+      : t(locale, 'decisions.details.licenceCriterion'),
+    licenceCriterion(locale, o.licence),
+  );
+  add(t(locale, 'decisions.details.licence'), licenceText(locale, o.licence));
+  add(
+    t(locale, 'decisions.details.repository'),
+    o.repositoryUrl ?? t(locale, 'decisions.details.newRepository'),
+  );
+  if (view.contact) {
+    add(
+      t(locale, 'decisions.details.contact'),
+      t(locale, 'decisions.details.contactValue', {
+        name: o.client.contactName,
+        email: o.client.contactEmail,
+        team: o.client.team,
+        branch: o.client.branch,
+        department: o.client.department,
+      }),
+    );
+  }
+  if (view.attestations.length > 0) {
+    add(
+      t(locale, 'decisions.details.attestations'),
+      view.attestations.map((a) => attestation(locale, o, a)).join('\n'),
+    );
+  }
+  const other = o.locale;
+  return {
+    id: `details-${locale}`,
+    heading: t(locale, 'decisions.details.heading'),
+    source:
+      source === 'proposed'
+        ? t(locale, 'decisions.details.source.proposed')
+        : skipped
+          ? t(locale, 'decisions.details.source.missingElsewhere', {
+              button: t(other, 'decisions.details.show'),
+              language: t(locale, `languages.${other}`),
+            })
+          : source === 'missing'
+            ? t(locale, 'decisions.details.source.missing', { language: t(locale, `languages.${other}`) })
+            : '',
+    sections,
+  };
+}
+
+/** The branch's last 12 months, for the officer who vets, flagged where the ceiling would be passed. */
+function evidenceLines(voice: Voice, evidence: SplittingEvidence | undefined, o: Opportunity) {
+  if (!evidence) return [];
+  const line = (text: string, flagged = false) => ({ text, flagged });
+  const each = (text: (l: Locale) => string) => inEach(voice, text, '\n');
+  if (evidence.similar.length === 0 && evidence.suppliers.length === 0) {
+    return [line(say(voice, 'decisions.evidence.none', {}, '\n'))];
+  }
+  const out = evidence.similar.slice(0, 5).map((s) =>
+    line(
+      each((l) =>
+        t(l, 'decisions.evidence.similar', {
+          reference: s.reference,
+          title: s.title,
+          amount: formatMoney(s.fixedPriceCents, l),
+          status: t(l, `statuses.${s.status}`),
+        }),
+      ),
+    ),
+  );
+  if (evidence.similar.length > 0) {
+    out.push(
+      line(
+        each((l) =>
+          t(l, 'decisions.evidence.total', {
+            count: evidence.similar.length,
+            amount: formatMoney(evidence.similarTotalCents, l),
+            together: formatMoney(evidence.togetherWithTaxCents, l),
+          }),
+        ),
+      ),
+    );
+  }
+  if (evidence.overCeiling) out.push(line(say(voice, 'decisions.evidence.overCeiling', {}, '\n'), true));
+  for (const s of evidence.suppliers.slice(0, 5)) {
+    out.push(
+      line(
+        each((l) =>
+          t(l, 'intake.lookback.supplier', {
+            supplier: s.supplier,
+            count: s.contracts,
+            amount: formatMoney(s.totalCents, l),
+          }),
+        ),
+      ),
+    );
+  }
+  for (const s of evidence.suppliersOver.slice(0, 5)) {
+    out.push(
+      line(
+        each((l) =>
+          t(l, 'decisions.evidence.supplierOver', {
+            supplier: s.supplier,
+            together: formatMoney(s.togetherWithTaxCents, l),
+          }),
+        ),
+        true,
+      ),
+    );
+  }
+  void o;
+  return out;
+}
+
+/** The decisions the card offers, a shared form's actions folded into the form they share. */
+function decisionActions(
+  voice: Voice,
+  o: Opportunity,
+  actions: readonly ActionName[],
+  typed: Readonly<Record<string, unknown>>,
+) {
+  const folded = actions.filter((a) => !(SHARED_FORMS[a] && actions.includes(SHARED_FORMS[a])));
+  return folded.map((a) =>
+    decisionAction(
+      voice,
+      o,
+      a,
+      typed,
+      {},
+      actions.filter((b) => SHARED_FORMS[b] === a),
+    ),
+  );
 }
 
 export function opportunityCard(
-  locale: Locale,
+  voice: Voice,
   o: Opportunity,
   viewer: Viewer,
   options: {
@@ -223,47 +572,96 @@ export function opportunityCard(
     readonly today?: string;
     /** What the person typed in the card's forms, shown back in them when a decision was refused. */
     readonly typed?: Readonly<Record<string, unknown>>;
+    /** The branch's last 12 months, for a reader who vets (the access rule decides who sees it). */
+    readonly evidence?: SplittingEvidence;
   },
 ): Card {
   const actions = actionsFor(o, viewer);
-  const last = lastChange(locale, options.last, options.calendar.timeZone);
-  return expand('opportunity', {
-    refresh: {
-      action: {
-        type: 'Action.Execute',
-        title: 'refresh',
-        verb: 'card.refresh',
-        data: { reference: o.reference },
+  const view = viewOf(viewer, o);
+  const locales = localesOf(voice);
+  const texts = locales.map((l) => textsIn(o, l));
+  const shown = (pick: (t: (typeof texts)[number]['texts']) => string) =>
+    [...new Set(texts.filter((x, i) => i === 0 || x.source !== 'missing').map((x) => pick(x.texts)))].join(
+      '\n\n',
+    );
+  const buttons = [
+    ...('actor' in viewer && availableActions(o, viewer.actor).includes('resubmit')
+      ? [reviseAction(voice, o)]
+      : []),
+    ...decisionActions(voice, o, actions, options.typed ?? {}),
+  ];
+  const build = (limit: number) =>
+    expand('opportunity', {
+      refresh: {
+        action: {
+          type: 'Action.Execute',
+          title: 'refresh',
+          verb: 'card.refresh',
+          data: { reference: o.reference },
+        },
       },
-    },
-    heading: `${o.reference} · ${t(locale, `statuses.${o.status}`)}`,
-    title: o.title,
-    requestedByLabel: t(locale, 'decisions.card.requestedBy'),
-    requestedBy: `${o.requester.name} · ${o.client.branch}`,
-    banner: options.note?.text ?? '',
-    bannerStyle: options.note?.style ?? 'default',
-    summary: o.shortDescription,
-    rows: [
-      ...rows(locale, o, viewer, options.calendar, options.today),
-      ...(last ? [{ label: t(locale, 'decisions.card.lastDecision'), value: last }] : []),
-    ],
-    links: linksOf(locale, o),
-    note:
-      actions.length === 0
-        ? `${t(locale, 'decisions.card.readOnly')} ${t(locale, 'decisions.card.history', { reference: o.reference })}`
-        : t(locale, 'decisions.card.history', { reference: o.reference }),
-    actions: [
-      ...('actor' in viewer && availableActions(o, viewer.actor).includes('resubmit')
-        ? [reviseAction(locale, o)]
-        : []),
-      ...actions.map((a) => decisionAction(locale, o, a, options.typed ?? {})),
-    ],
-  });
+      heading: `${o.reference} · ${say(voice, `statuses.${o.status}`)}`,
+      title: shown((x) => x.title),
+      requestedBy: say(voice, 'decisions.card.requestedByValue', {
+        name: o.requester.name,
+        branch: o.client.branch,
+      }),
+      banner: options.note?.text ?? '',
+      bannerStyle: options.note?.style ?? 'default',
+      summary: shown((x) => x.shortDescription),
+      rows: [
+        ...rows(voice, o, view, options.calendar, options.today),
+        ...(options.last
+          ? [
+              {
+                label: say(voice, 'decisions.card.lastDecision'),
+                value: inEach(voice, (l) => lastChange(l, options.last, options.calendar.timeZone), '\n'),
+              },
+            ]
+          : []),
+      ],
+      evidenceHeading: say(voice, 'decisions.evidence.heading'),
+      evidence: view.splittingEvidence ? evidenceLines(voice, options.evidence, o) : [],
+      links: linksOf(voice, o),
+      // Details open below their button, in each language the card speaks.
+      toggles: locales.map((l) => ({
+        type: 'Action.ShowCard',
+        title: t(l, 'decisions.details.show'),
+        card: expand('details', detailsIn(l, o, view, limit, locales.length > 1)),
+      })),
+      note: inEach(
+        voice,
+        (l) =>
+          t(l, actions.length === 0 ? 'decisions.card.readOnlyHistory' : 'decisions.card.history', {
+            reference: o.reference,
+          }),
+        '\n\n',
+      ),
+      // Two languages make long buttons: in a channel each gets its own line rather than being cut short.
+      ...(locales.length > 1
+        ? { stacked: buttons.map((b) => ({ actions: [b] })), actions: [] }
+        : { stacked: [], actions: buttons }),
+    });
+  // Most requests fit whole; a long one has its longest texts shortened until the card fits, and in the
+  // end left to the person's own card (`status`), where one language leaves room for them.
+  let card = build(Infinity);
+  for (const limit of CUT_LIMITS) {
+    if (byteSize(card) <= CARD_BUDGET_BYTES) break;
+    card = build(limit);
+  }
+  return card;
 }
 
-function reviseAction(locale: Locale, o: Opportunity, extra: Readonly<Record<string, string>> = {}) {
+/** The lengths long texts are cut to, in turn, until a card fits. */
+const CUT_LIMITS = [1500, 1000, 600, 300, 100, 0] as const;
+
+function byteSize(card: Card): number {
+  return Buffer.byteLength(JSON.stringify(card));
+}
+
+function reviseAction(voice: Voice, o: Opportunity, extra: Readonly<Record<string, string>> = {}) {
   return cardAction({
-    title: t(locale, 'decisions.revise'),
+    title: say(voice, 'decisions.revise'),
     verb: 'intake.revise',
     data: { reference: o.reference, ...extra },
     style: 'positive',
@@ -277,26 +675,27 @@ const REQUESTER_TURN: readonly ActionName[] = ['accept', 'request_revisions'];
  * The buttons of a line to the requester: their turn's decisions, if it is their turn, and the request's
  * card. All post their answer below, so the line stays in the chat's history.
  */
-function lineActions(locale: Locale, o: Opportunity): CardAction[] {
+function lineActions(voice: Voice, o: Opportunity): CardAction[] {
   const requester: Viewer = {
     actor: { id: o.requester.aadObjectId, name: o.requester.name, roles: new Set() },
   };
   const own = availableActions(o, requester.actor);
   return [
-    ...(own.includes('resubmit') ? [reviseAction(locale, o, BELOW)] : []),
+    ...(own.includes('resubmit') ? [reviseAction(voice, o, BELOW)] : []),
     ...actionsFor(o, requester)
       .filter((a) => REQUESTER_TURN.includes(a))
-      .map((a) => decisionAction(locale, o, a, {}, BELOW)),
-    openAction(locale, o.reference),
+      .map((a) => decisionAction(voice, o, a, {}, BELOW)),
+    openAction(voice, o.reference),
   ];
 }
 
 /**
  * The short card that tells the requester, or the updates channel, what just happened; the requester's
- * carries the buttons of their turn when the request waits on them.
+ * carries the buttons of their turn when the request waits on them; the updates channel reads it in both
+ * official languages.
  */
 export function statusCard(
-  locale: Locale,
+  voice: Voice,
   o: Opportunity,
   event: WorkflowEvent,
   timeZone: string,
@@ -304,27 +703,35 @@ export function statusCard(
 ): Card {
   const bad = event.type === 'rejected' || event.type === 'cancelled' || event.type === 'terminated';
   return expand('status', {
-    heading: t(locale, 'decisions.status.heading', {
-      reference: o.reference,
-      what: t(locale, `decisions.events.${event.type}`),
-    }),
-    color: bad ? 'Attention' : event.type === 'paid' || event.type === 'posted' ? 'Good' : 'Default',
-    title: o.title,
-    by: t(locale, 'decisions.status.by', {
-      who: event.actor.name,
-      when: formatDateTime(event.at, locale, timeZone),
-    }),
+    heading: inEach(
+      voice,
+      (l) =>
+        t(l, 'decisions.status.heading', {
+          reference: o.reference,
+          what: t(l, `decisions.events.${event.type}`),
+        }),
+      '\n',
+    ),
+    // Teams draws Good and Warning text too pale to read: the words say the status, red only for bad news.
+    color: bad ? 'Attention' : 'Default',
+    title: titleFor(voice, o),
+    by: inEach(
+      voice,
+      (l) =>
+        t(l, 'decisions.status.by', { who: event.actor.name, when: formatDateTime(event.at, l, timeZone) }),
+      '\n',
+    ),
     comment: event.comment ?? '',
     mentions: '',
     entities: [],
-    actions: to === 'requester' ? lineActions(locale, o) : [openAction(locale, o.reference)],
+    actions: to === 'requester' ? lineActions(voice, o) : [openAction(voice, o.reference)],
   });
 }
 
 /** Posts the request's card below the line, with the buttons the person clicking may use. */
-function openAction(locale: Locale, reference: string): CardAction {
+function openAction(voice: Voice, reference: string): CardAction {
   return cardAction({
-    title: t(locale, 'decisions.open'),
+    title: say(voice, 'decisions.open'),
     verb: 'card.refresh',
     data: { reference, ...BELOW },
   });
@@ -351,21 +758,23 @@ export function historyCard(
 ): Card {
   return expand('history', {
     heading: t(locale, 'history.heading', { reference: o.reference }),
-    title: o.title,
+    title: titleFor(locale, o),
     entries: entries.map((e) => {
-      const name = actionName(locale, e.action);
-      const move =
-        e.from && e.to && e.from !== e.to
-          ? ` (${t(locale, 'history.fromTo', { from: t(locale, `statuses.${e.from}`), to: t(locale, `statuses.${e.to}`) })})`
-          : '';
-      const refused =
+      const action = actionName(locale, e.action);
+      const what =
         e.outcome === 'refused'
-          ? ` — ${t(locale, 'history.refused', { reason: reasonText(locale, e.reason) })}`
-          : '';
+          ? t(locale, 'history.refusedAction', { action, reason: reasonText(locale, e.reason) })
+          : e.from && e.to && e.from !== e.to
+            ? t(locale, 'history.moved', {
+                action,
+                from: t(locale, `statuses.${e.from}`),
+                to: t(locale, `statuses.${e.to}`),
+              })
+            : action;
       return {
         when: formatDateTime(e.at, locale, timeZone),
         who: e.actor.name,
-        what: `${name}${move}${refused}`,
+        what,
         color: e.outcome === 'refused' ? 'Attention' : 'Default',
         comment: e.comment ?? '',
       };
@@ -375,7 +784,10 @@ export function historyCard(
 
 /** Who a wait is on, in words. */
 export function partiesInWords(locale: Locale, on: readonly Party[]): string {
-  return on.map((p) => t(locale, `waits.on.${p}`)).join(', ');
+  return formatList(
+    on.map((p) => t(locale, `waits.on.${p}`)),
+    locale,
+  );
 }
 
 /** A person a reminder calls on: Teams notifies whoever is mentioned. */
@@ -399,31 +811,38 @@ export function reminderCard(
     readonly mentions?: readonly Mentioned[];
   },
 ): Card {
-  const since = formatDate(options.calendar.dateOf(wait.since), locale);
-  const what = t(locale, `waits.kinds.${wait.kind}`);
-  const heading =
-    options.to === 'manager'
-      ? t(locale, 'waits.escalation', {
+  // A team's channel reads both official languages; a person reads theirs.
+  const voice: Voice = options.to === 'team' ? 'bilingual' : locale;
+  const heading = (l: Locale) => {
+    const since = formatDate(options.calendar.dateOf(wait.since), l);
+    const what = t(l, `waits.kinds.${wait.kind}`);
+    return options.to === 'manager'
+      ? t(l, 'waits.escalation', {
           reference: o.reference,
           what,
-          who: partiesInWords(locale, wait.on),
+          who: partiesInWords(l, wait.on),
           since,
           count: options.businessDays,
         })
-      : t(locale, options.to === 'requester' ? 'waits.yourTurn' : 'waits.reminder', {
+      : t(l, options.to === 'requester' ? 'waits.yourTurn' : 'waits.reminder', {
           reference: o.reference,
           what,
           since,
         });
+  };
   const mentions = options.mentions ?? [];
   return expand('status', {
-    heading,
-    color: 'Warning',
-    title: o.title,
-    by: t(locale, 'decisions.card.history', { reference: o.reference }).replace(/\*\*/g, ''),
+    heading: inEach(voice, heading, '\n'),
+    color: 'Default',
+    title: titleFor(voice, o),
+    by: inEach(
+      voice,
+      (l) => t(l, 'decisions.card.history', { reference: o.reference }).replace(/\*\*/g, ''),
+      '\n',
+    ),
     comment:
       wait.kind === 'late_delivery'
-        ? t(locale, 'waits.lateDelivery', { due: formatDate(deliveryDueOn(o), locale) })
+        ? inEach(voice, (l) => t(l, 'waits.lateDelivery', { due: formatDate(deliveryDueOn(o), l) }), '\n')
         : '',
     // Names come from Teams; a mention's text must match its entity's for Teams to notify the person.
     mentions: mentions.map((m) => `<at>${m.name}</at>`).join(', '),
@@ -432,6 +851,6 @@ export function reminderCard(
       text: `<at>${m.name}</at>`,
       mentioned: { id: m.id, name: m.name },
     })),
-    actions: options.to === 'requester' ? lineActions(locale, o) : [openAction(locale, o.reference)],
+    actions: options.to === 'requester' ? lineActions(locale, o) : [openAction(voice, o.reference)],
   });
 }

@@ -29,10 +29,12 @@ function stageNames(locale: Locale): Record<Stage, string> {
 /** Median (90th percentile) of a measure; beside the pilot's figures when it has them. */
 function elapsed(locale: Locale, e: Elapsed | ElapsedVsPilot): string {
   if (e.businessDays.median === undefined) return t(locale, 'summary.noData');
+  // The unit agrees with the figure next to it: the 90th percentile for business days, the median for
+  // calendar days (whole days, so shown as they are).
   const figures = {
     median: formatNumber(e.businessDays.median, locale),
-    p90: formatNumber(e.businessDays.p90 ?? e.businessDays.median, locale),
-    medianCal: formatNumber(e.calendarDays.median ?? 0, locale),
+    count: e.businessDays.p90 ?? e.businessDays.median,
+    medianCal: e.calendarDays.median ?? 0,
   };
   return 'soleSourceCalendarDays' in e
     ? t(locale, 'summary.elapsedValue', {
@@ -43,8 +45,7 @@ function elapsed(locale: Locale, e: Elapsed | ElapsedVsPilot): string {
     : t(locale, 'summary.draftValue', figures);
 }
 
-const verdict = (locale: Locale, met: boolean | undefined) =>
-  met === undefined ? '' : ` — ${t(locale, met ? 'summary.met' : 'summary.notMet')}`;
+const verdict = (locale: Locale, met: boolean) => t(locale, met ? 'summary.met' : 'summary.notMet');
 
 /** The pipeline for managers: a chart to look at, then where requests wait and how the service performs. */
 export async function summaryCard(
@@ -71,11 +72,21 @@ export async function summaryCard(
     }),
     chart,
     chartAlt: t(locale, 'summary.chartAlt', {
-      stages: STAGES.map((stage) => `${names[stage]}: ${s.open.byStage[stage].count}`).join('; '),
+      // Each figure the chart draws, in words: a stage's count and, when it has requests, their value.
+      stages: STAGES.map((stage) => {
+        const { count, valueCents } = s.open.byStage[stage];
+        return count > 0
+          ? t(locale, 'summary.chartStageValue', {
+              stage: names[stage],
+              count,
+              value: formatMoney(valueCents, locale),
+            })
+          : t(locale, 'summary.chartStage', { stage: names[stage], count });
+      }).join('; '),
     }),
     sections: [
       {
-        heading: t(locale, 'summary.waitingHeading', { days: reminderBusinessDays }),
+        heading: t(locale, 'summary.waitingHeading', { count: reminderBusinessDays }),
         facts: [],
         lines:
           shown.length === 0
@@ -87,7 +98,7 @@ export async function summaryCard(
                     title: w.title,
                     what: t(locale, `waits.kinds.${w.wait}`),
                     who: partiesInWords(locale, w.on),
-                    days: w.businessDays,
+                    count: w.businessDays,
                   }),
                 ),
                 ...(s.waiting.length > shown.length
@@ -130,31 +141,44 @@ export async function summaryCard(
         facts: [
           {
             title: t(locale, 'summary.posted', { year: targets.postedThisYear.year }),
-            value: `${t(locale, 'summary.postedValue', { count: targets.postedThisYear.count, target: targets.postedThisYear.target })}${verdict(locale, targets.postedThisYear.met)}`,
+            value: t(locale, 'summary.postedValue', {
+              posted: targets.postedThisYear.count,
+              target: targets.postedThisYear.target,
+              verdict: verdict(locale, targets.postedThisYear.met),
+            }),
           },
           {
             title: t(locale, 'summary.applications'),
-            value: `${t(locale, 'summary.applicationsValue', {
-              average:
-                targets.applicationsPerOpportunity.average === undefined
-                  ? t(locale, 'summary.noData')
-                  : formatNumber(targets.applicationsPerOpportunity.average, locale),
-              target: targets.applicationsPerOpportunity.moreThan,
-            })}${verdict(locale, targets.applicationsPerOpportunity.met)}`,
+            value:
+              targets.applicationsPerOpportunity.average === undefined ||
+              targets.applicationsPerOpportunity.met === undefined
+                ? t(locale, 'summary.applicationsUnmeasured', {
+                    target: targets.applicationsPerOpportunity.moreThan,
+                  })
+                : t(locale, 'summary.applicationsValue', {
+                    average: formatNumber(targets.applicationsPerOpportunity.average, locale),
+                    target: targets.applicationsPerOpportunity.moreThan,
+                    verdict: verdict(locale, targets.applicationsPerOpportunity.met),
+                  }),
           },
           {
             title: t(locale, 'summary.suppliers'),
-            value: `${t(locale, 'summary.suppliersValue', { count: targets.uniqueSuppliers.count, target: targets.uniqueSuppliers.moreThan })}${verdict(locale, targets.uniqueSuppliers.met)}`,
+            value: t(locale, 'summary.suppliersValue', {
+              suppliers: targets.uniqueSuppliers.count,
+              target: targets.uniqueSuppliers.moreThan,
+              verdict: verdict(locale, targets.uniqueSuppliers.met),
+            }),
           },
           {
             title: t(locale, 'summary.timeToPay'),
             value:
-              targets.timeToPay.medianCalendarDays === undefined
+              targets.timeToPay.medianCalendarDays === undefined || targets.timeToPay.met === undefined
                 ? t(locale, 'summary.noData')
-                : `${t(locale, 'summary.timeToPayValue', {
-                    days: formatNumber(targets.timeToPay.medianCalendarDays, locale),
+                : t(locale, 'summary.timeToPayValue', {
+                    count: targets.timeToPay.medianCalendarDays,
                     target: formatNumber(targets.timeToPay.targetCalendarDays, locale),
-                  })}${verdict(locale, targets.timeToPay.met)}`,
+                    verdict: verdict(locale, targets.timeToPay.met),
+                  }),
           },
         ],
         lines: [],

@@ -1,5 +1,6 @@
 import * as ACData from 'adaptivecards-templating';
 import decision from './decision.json';
+import details from './details.json';
 import drafts from './drafts.json';
 import help from './help.json';
 import history from './history.json';
@@ -20,6 +21,7 @@ export type Card = Readonly<Record<string, unknown>>;
 
 export const TEMPLATES = {
   decision,
+  details,
   drafts,
   help,
   history,

@@ -19,6 +19,10 @@ function perLocale<F>(make: (tag: string) => F): (locale: Locale) => F {
 
 const money = perLocale((tag) => new Intl.NumberFormat(tag, { style: 'currency', currency: 'CAD' }));
 const number = perLocale((tag) => new Intl.NumberFormat(tag, { maximumFractionDigits: 2 }));
+const lists = {
+  conjunction: perLocale((tag) => new Intl.ListFormat(tag, { type: 'conjunction' })),
+  disjunction: perLocale((tag) => new Intl.ListFormat(tag, { type: 'disjunction' })),
+};
 const date = perLocale(
   (tag) =>
     new Intl.DateTimeFormat(tag, {
@@ -58,6 +62,18 @@ export function formatMoney(cents: number, locale: Locale): string {
 
 export function formatNumber(value: number, locale: Locale): string {
   return number(locale).format(value);
+}
+
+/**
+ * Names listed inside a sentence as each language lists them ("a, b and c" / "a, b et c"; "a or b" /
+ * "a ou b"): the words between them come from the language, never from a translated fragment.
+ */
+export function formatList(
+  items: readonly string[],
+  locale: Locale,
+  type: 'conjunction' | 'disjunction' = 'conjunction',
+): string {
+  return lists[type](locale).format(items);
 }
 
 /** An ISO date (YYYY-MM-DD) with its weekday, read in UTC so no time zone moves it a day. */

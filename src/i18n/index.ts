@@ -8,10 +8,13 @@ export const LOCALES = ['en', 'fr'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 /** The English resource is the reference: a key missing there is a compile error, and a test keeps French in step. */
-/** Plural forms (`key_one`, `key_other`) are one key to callers: i18next picks the form from `count`. */
+/**
+ * Plural forms (`key_zero`, `key_one`, `key_other`) are one key to callers: i18next picks the form from
+ * `count` by each language's rule (French 0 is singular), and takes `_zero`, when there is one, for 0.
+ */
 type Leaves<T, P extends string = ''> = {
   [K in keyof T & string]: T[K] extends string
-    ? K extends `${infer Base}_${'one' | 'other'}`
+    ? K extends `${infer Base}_${'zero' | 'one' | 'other'}`
       ? `${P}${Base}`
       : `${P}${K}`
     : Leaves<T[K], `${P}${K}.`>;
@@ -65,6 +68,27 @@ export function localeOf(tag: string | undefined, fallback: Locale): Locale {
   if (!tag) return fallback;
   const lang = tag.toLowerCase().split(/[-_]/)[0];
   return lang === 'fr' ? 'fr' : lang === 'en' ? 'en' : fallback;
+}
+
+/**
+ * Who a text is for: one person, in their language, or a channel or group chat, where federal
+ * communications give both official languages with equal prominence.
+ */
+export type Voice = Locale | 'bilingual';
+
+export function localesOf(voice: Voice): readonly Locale[] {
+  return voice === 'bilingual' ? LOCALES : [voice];
+}
+
+/** A text in each of the voice's languages, English first: each a whole sentence in its own language. */
+export function inEach(voice: Voice, text: (locale: Locale) => string, separator = ' / '): string {
+  // Words both languages share ("Licence", "Attestations") are said once.
+  return [...new Set(localesOf(voice).map(text))].join(separator);
+}
+
+/** A message in the voice's language, or in both. */
+export function say(voice: Voice, key: MessageKey, params: Params = {}, separator = ' / '): string {
+  return inEach(voice, (locale) => t(locale, key, params), separator);
 }
 
 export function otherLocale(locale: Locale): Locale {

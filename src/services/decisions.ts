@@ -1,5 +1,11 @@
 import { ACTIONS, type ActionName, offeredNow, specOf } from './lifecycle';
-import type { Opportunity } from './opportunity';
+import {
+  type Opportunity,
+  TRANSLATED_FIELDS,
+  type TranslatedField,
+  VETTING_CHECKS,
+  type VettingCheck,
+} from './opportunity';
 import type { ActingRole } from './roles';
 import { parseDecimal } from './intake';
 
@@ -8,7 +14,8 @@ import { parseDecimal } from './intake';
  * The lifecycle's PAYLOADS schemas remain the judge: this only reads the form.
  */
 
-export type DecisionInputKind = 'text' | 'longText' | 'number' | 'date' | 'url' | 'lines' | 'payment';
+export type DecisionInputKind =
+  'text' | 'longText' | 'number' | 'date' | 'url' | 'lines' | 'payment' | 'toggle';
 
 export type DecisionInputId =
   | 'reason'
@@ -25,20 +32,46 @@ export type DecisionInputId =
   | 'link'
   | 'newDeliveryDate'
   | 'method'
-  | 'paymentDate';
+  | 'paymentDate'
+  | TranslatedField
+  | VettingCheck;
 
 export interface DecisionInput {
   readonly id: DecisionInputId;
   readonly kind: DecisionInputKind;
   readonly optional?: boolean;
+  /** What the form holds before anything is typed: the record's current value. */
+  readonly current?: (o: Opportunity) => string | undefined;
 }
 
 const reason: DecisionInput = { id: 'reason', kind: 'longText' };
 const comment: DecisionInput = { id: 'comment', kind: 'longText' };
 
+/** The translation's texts, filled with what is held: the person corrects rather than retypes. */
+const translationInputs = (optional: boolean): DecisionInput[] =>
+  TRANSLATED_FIELDS.map((id) => ({
+    id,
+    kind: id === 'title' ? 'text' : 'longText',
+    optional,
+    current: (o) => (o.translation?.locale !== o.locale ? o.translation?.[id] : undefined),
+  }));
+
+/**
+ * Decisions that cannot be taken back, or commit the department: the card asks for a second click,
+ * under a sentence saying what the first one will do.
+ */
+export const CONFIRMED: ReadonlySet<ActionName> = new Set([
+  'vet_go',
+  'post',
+  'sign_terms',
+  'accept',
+  'certify',
+  'pay',
+]);
+
 export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInput[] } = {
   resubmit: [],
-  vet_go: [],
+  vet_go: VETTING_CHECKS.map((id) => ({ id, kind: 'toggle' })),
   vet_no_go: [reason],
   request_edits: [comment],
   approve_funds: [
@@ -51,7 +84,8 @@ export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInp
   raise_concern: [comment],
   answer_concern: [comment],
   close_consultation: [],
-  confirm_translation: [],
+  translate: translationInputs(true),
+  confirm_translation: translationInputs(false),
   post: [],
   record_question: [],
   amend_dates: [
@@ -93,8 +127,18 @@ export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInp
   cancel: [reason],
 };
 
-/** Input ids carry the action's name: one card holds several forms, and ids must be unique in it. */
-export const inputId = (action: ActionName, input: DecisionInput) => `${action}.${input.id}`;
+/**
+ * Actions sent from another action's form: the translation is saved, or saved and confirmed, from the
+ * same texts.
+ */
+export const SHARED_FORMS: Partial<Record<ActionName, ActionName>> = { confirm_translation: 'translate' };
+
+/**
+ * Input ids carry the name of the form's action: one card holds several forms, and ids must be unique
+ * in it.
+ */
+export const inputId = (action: ActionName, input: DecisionInput) =>
+  `${SHARED_FORMS[action] ?? action}.${input.id}`;
 
 /** Actions a person takes from a card; the clock closes consultations and a resubmission goes through intake. */
 export function decidableFromCard(action: ActionName): boolean {
@@ -114,6 +158,11 @@ export function payloadFromCard(
   const payload: Record<string, unknown> = {};
   for (const input of DECISION_INPUTS[action]) {
     const raw = data[inputId(action, input)];
+    if (input.kind === 'toggle') {
+      // An unticked toggle may be left out of the data.
+      payload[input.id] = raw === true || raw === 'true';
+      continue;
+    }
     const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' ? String(raw) : undefined;
     if (text === undefined || text === '') {
       if (!input.optional) payload[input.id] = text ?? raw;
@@ -133,6 +182,8 @@ export function payloadFromCard(
 
 /** Actions someone may take at any time, which nobody waits for. */
 const OPTIONAL: ReadonlySet<ActionName> = new Set([
+  // Anyone may propose a translation; procurement's confirmation is what the request waits for.
+  'translate',
   'cancel',
   'record_question',
   'extend',

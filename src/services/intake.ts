@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { addBusinessDays, type DaysOff, isWeekend } from './business-days';
+import { DEFAULT_LICENCE, licenceFrom } from './licences';
 import { MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
 import { ADMIN_HOURS, fixedPriceCents, SUGGESTED_RATE_CENTS, totalWithHighestTaxCents } from './pricing';
 import { checkAttestations, checkDates, checkPricing, type Problem } from './rules';
@@ -16,15 +17,22 @@ export type FormStep = Exclude<Step, 'review'>;
 export const FORM_STEPS: readonly FormStep[] = ['basics', 'work', 'pricing', 'attestations'];
 
 export type FieldKind =
-  'text' | 'longText' | 'email' | 'url' | 'list' | 'money' | 'number' | 'date' | 'toggle';
+  'text' | 'longText' | 'email' | 'url' | 'list' | 'money' | 'number' | 'date' | 'toggle' | 'choice';
 
 interface FieldSpec {
   readonly step: FormStep;
   readonly kind: FieldKind;
-  /** The longest value kept; also the card input's maxLength. */
+  /** The longest value kept: longer text is cut to it, with a word (see mergeStep). */
   readonly max: number;
   readonly optional?: boolean;
 }
+
+/**
+ * The card inputs' own length bound, far above any field's kept length (2,000 at most), so that a paste
+ * reaches the bot whole and is cut here with a word rather than silently by Teams; still a bound, so a
+ * pasted document stays well within what one invoke may carry.
+ */
+export const INPUT_MAX_LENGTH = 20_000;
 
 const NUMBER_MAX = 20;
 const DATE_MAX = 10;
@@ -44,7 +52,7 @@ export const FIELDS = {
   requiredSkills: { step: 'work', kind: 'list', max: SKILLS_TEXT_MAX },
   evaluationCriterion: { step: 'work', kind: 'longText', max: TEXT_LIMITS.evaluationCriterion },
   acceptanceCriteria: { step: 'work', kind: 'longText', max: TEXT_LIMITS.acceptanceCriteria },
-  licence: { step: 'work', kind: 'text', max: TEXT_LIMITS.licence },
+  licence: { step: 'work', kind: 'choice', max: TEXT_LIMITS.licence },
   repositoryUrl: { step: 'work', kind: 'url', max: 500, optional: true },
   hourlyRate: { step: 'pricing', kind: 'money', max: NUMBER_MAX },
   estimatedHours: { step: 'pricing', kind: 'number', max: NUMBER_MAX },
@@ -86,7 +94,7 @@ export function isStep(value: unknown): value is Step {
 
 /** A new draft: the licence defaults to MIT (a new repository), the contact to the person themselves. */
 export function initialFields(seed: IntakeFields = {}): IntakeFields {
-  return { licence: 'MIT', ...seed };
+  return { licence: DEFAULT_LICENCE, ...seed };
 }
 
 /**
@@ -117,7 +125,13 @@ export function mergeStep(
     const chars = [...text];
     if (chars.length > spec.max) {
       merged[name] = chars.slice(0, spec.max).join('');
-      problems.push({ field: name, code: 'truncated', params: { length: chars.length, max: spec.max } });
+      // At the card's own bound Teams may have cut the paste already: what was typed is then at least this.
+      const params = { length: chars.length, max: spec.max };
+      problems.push({
+        field: name,
+        code: 'truncated',
+        params: text.length >= INPUT_MAX_LENGTH ? { ...params, atLeast: 1 } : params,
+      });
     } else {
       merged[name] = text;
     }
@@ -191,6 +205,20 @@ const skills = text(SKILLS_TEXT_MAX)
       .max(MAX_SKILLS, { error: 'too_many_items' }),
   );
 
+/** A listed licence, by its SPDX id or another spelling of it (a draft from before the list): read as its id. */
+const licence = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((s, ctx) => {
+    const id = licenceFrom(s);
+    if (id === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'not_a_licence' });
+      return z.NEVER;
+    }
+    return id;
+  });
+
 /** Blank, or an http(s) address: a blank one is left out of the opportunity. */
 const optionalUrl = z
   .string()
@@ -224,7 +252,7 @@ const STEP_SCHEMAS = {
     requiredSkills: skills,
     evaluationCriterion: text(FIELDS.evaluationCriterion.max),
     acceptanceCriteria: text(FIELDS.acceptanceCriteria.max),
-    licence: text(FIELDS.licence.max),
+    licence,
     repositoryUrl: optionalUrl,
   }),
   pricing: z.object({
@@ -284,6 +312,7 @@ const PROBLEM_CODES = [
   'too_large',
   'invalid_date',
   'too_many_items',
+  'not_a_licence',
 ] as const;
 
 /** The price the figures typed so far give, for the card to show before anything is submitted. */
@@ -453,8 +482,13 @@ export function datesOff(fields: IntakeFields, daysOff: DaysOff): FieldName[] {
   });
 }
 
-/** The fields of a draft that would give this content: how a submitted record is shown like its review. */
-export function fieldsFromContent(c: OpportunityContent): IntakeFields {
+/**
+ * The fields of a draft that would give this content: how a submitted record is shown like its review. A
+ * stored record's licence may be text from before the list: kept, so the person sees it and picks one.
+ */
+export function fieldsFromContent(
+  c: Omit<OpportunityContent, 'licence'> & { readonly licence: string },
+): IntakeFields {
   return {
     title: c.title,
     shortDescription: c.shortDescription,

@@ -10,6 +10,8 @@ import {
   type Person,
   type Status,
   TERMINAL_STATUSES,
+  TranslatedTexts,
+  VETTING_CHECKS,
 } from './opportunity';
 import { type ActingRole, type Actor, sameId } from './roles';
 import { checkContent, checkDates, type Problem } from './rules';
@@ -42,6 +44,7 @@ export type EventType =
   | 'concern_raised'
   | 'concern_answered'
   | 'consultation_closed'
+  | 'translation_proposed'
   | 'translation_confirmed'
   | 'ready_to_post'
   | 'posted'
@@ -101,6 +104,7 @@ export const GUARDS = [
   'consultation_not_closed',
   'translation_already_confirmed',
   'translation_not_confirmed',
+  'vetting_checklist_incomplete',
   'consultation_period_running',
   'deadline_passed',
   'applications_still_open',
@@ -120,12 +124,18 @@ export type Outcome =
   | { readonly ok: false; readonly refusal: Refusal };
 
 const Reason = z.string().trim().min(1).max(4000);
+/** Each point of the vetting checklist, ticked or not: go needs them all. */
+const Checklist = z.object(
+  Object.fromEntries(VETTING_CHECKS.map((c) => [c, z.boolean()])) as {
+    [C in (typeof VETTING_CHECKS)[number]]: z.ZodBoolean;
+  },
+);
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
 /** Payload schemas, one per action: what a card or command must supply. */
 export const PAYLOADS = {
   resubmit: z.object({ content: OpportunityContent }),
-  vet_go: z.object({}),
+  vet_go: Checklist,
   vet_no_go: z.object({ reason: Reason }),
   request_edits: z.object({ comment: Reason }),
   approve_funds: z.object({
@@ -138,7 +148,9 @@ export const PAYLOADS = {
   raise_concern: z.object({ comment: Reason }),
   answer_concern: z.object({ comment: Reason }),
   close_consultation: z.object({}),
-  confirm_translation: z.object({}),
+  /** A translation may be proposed or saved in part; it is confirmed only complete. */
+  translate: TranslatedTexts.partial(),
+  confirm_translation: TranslatedTexts,
   post: z.object({}),
   record_question: z.object({}),
   amend_dates: z.object({
@@ -210,6 +222,15 @@ interface ActionSpec<A extends ActionName> {
   readonly step: (o: Opportunity, p: Payload<A>, actor: Person, clock: Clock) => Step;
 }
 
+const otherLocale = (locale: 'en' | 'fr') => (locale === 'en' ? 'fr' : 'en');
+
+/** The texts of the translation held, if it is in the language the request needs. */
+function translationOf(o: Opportunity): Partial<TranslatedTexts> {
+  if (o.translation?.locale !== otherLocale(o.locale)) return {};
+  const { locale: _locale, by: _by, at: _at, ...texts } = o.translation;
+  return texts;
+}
+
 const BEFORE_AWARD: readonly Status[] = ['submitted', 'changes_requested', 'in_approval', 'posted', 'closed'];
 
 const today = (clock: Clock) => clock.today;
@@ -275,10 +296,12 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     roles: ['procurement'],
     // Vetting judges the request as submitted, its dates included.
     decidesOn: ['dates'],
+    guard: (_o, p) => (VETTING_CHECKS.every((c) => p[c]) ? undefined : 'vetting_checklist_incomplete'),
     step: (_o, _p, actor, clock) => ({
       to: 'in_approval',
       patch: () => ({
         vettedBy: actor,
+        vettingChecklist: [...VETTING_CHECKS],
         consultation: {
           status: 'open',
           opensAt: clock.now,
@@ -409,12 +432,35 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     step: (o) =>
       approvalStep(o, { consultation: { ...o.consultation, status: 'closed' } }, 'consultation_closed'),
   },
+  translate: {
+    from: ['submitted', 'changes_requested', 'in_approval'],
+    roles: ['requester', 'procurement'],
+    decidesOn: ['translation'],
+    // Saved texts replace the earlier ones field by field; a changed translation must be confirmed again.
+    step: (o, p, actor, clock) => ({
+      to: o.status,
+      patch: () => ({
+        translation: { ...translationOf(o), ...p, locale: otherLocale(o.locale), by: actor, at: clock.now },
+        translationConfirmed: false,
+      }),
+      events: ['translation_proposed'],
+    }),
+  },
   confirm_translation: {
     from: ['in_approval'],
     roles: ['procurement'],
     decidesOn: ['translation'],
     when: (o) => (o.translationConfirmed ? 'translation_already_confirmed' : undefined),
-    step: (o) => approvalStep(o, { translationConfirmed: true }, 'translation_confirmed'),
+    // Procurement confirms the texts it sees in the form, corrected or not: both versions complete.
+    step: (o, p, actor, clock) =>
+      approvalStep(
+        o,
+        {
+          translation: { ...p, locale: otherLocale(o.locale), by: actor, at: clock.now },
+          translationConfirmed: true,
+        },
+        'translation_confirmed',
+      ),
   },
   post: {
     from: ['in_approval'],

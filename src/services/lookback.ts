@@ -1,9 +1,11 @@
 import type { Opportunity, Status } from './opportunity';
+import { CEILING_INCL_TAX_CENTS, totalWithHighestTaxCents } from './pricing';
 
 /**
  * The contract-splitting look-back: before attesting that a request is not part of a larger need split to
  * stay under the ceiling, the requester sees their branch's requests of the last twelve months whose
- * titles resemble theirs, and the suppliers the branch already engaged, with totals.
+ * titles resemble theirs, and the suppliers the branch already engaged, with totals; procurement sees the
+ * same evidence when it vets, weighed against the ceiling.
  */
 
 export const LOOKBACK_MONTHS = 12;
@@ -17,9 +19,25 @@ const STOP_WORDS = new Set(
   ).split(' '),
 );
 
+const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * The names a department gives each of its branches, in both languages and as acronyms: each inner list
+ * is one branch ("IITB", "DGIIT", "Innovation, Information and Technology Branch").
+ */
+export type BranchNames = readonly (readonly string[])[];
+
+/** A branch name as compared: case, accents, spacing and punctuation aside, and its aliases as one. */
+export function branchKey(name: string, branches: BranchNames = []): string {
+  const key = (text: string) => (fold(text).match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
+  const own = key(name);
+  const known = branches.find((names) => names.some((n) => key(n) === own));
+  return known?.[0] !== undefined ? key(known[0]) : own;
+}
+
 /** Lower-case words of three letters or more, accents folded, common words dropped. */
 export function significantWords(title: string): Set<string> {
-  const folded = title.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  const folded = fold(title);
   return new Set((folded.match(/[\p{L}\p{N}]{3,}/gu) ?? []).filter((w) => !STOP_WORDS.has(w)));
 }
 
@@ -71,14 +89,33 @@ export function lookbackSince(now: string): string {
   return d.toISOString();
 }
 
+/** Which request is weighed, and whose: its branch, and itself to leave out. */
+export interface LookbackSubject {
+  readonly title: string;
+  readonly branch: string;
+  readonly reference?: string;
+}
+
 /**
- * What the requester should weigh, from the branch's records of the window. Cancelled and rejected
- * requests bought nothing and are left out.
+ * What the requester should weigh, from the records of the window: the subject's branch's, by any of
+ * its names. Cancelled and rejected requests bought nothing and are left out, as is the subject itself.
  */
-export function lookback(title: string, branchRecords: readonly Opportunity[], now: string): Lookback {
+export function lookback(
+  subject: LookbackSubject,
+  records: readonly Opportunity[],
+  now: string,
+  branches: BranchNames = [],
+): Lookback {
   const since = lookbackSince(now);
-  const live = branchRecords.filter(
-    (o) => o.createdAt >= since && o.status !== 'cancelled' && o.status !== 'rejected',
+  const branch = branchKey(subject.branch, branches);
+  const title = subject.title;
+  const live = records.filter(
+    (o) =>
+      o.createdAt >= since &&
+      o.status !== 'cancelled' &&
+      o.status !== 'rejected' &&
+      o.reference !== subject.reference &&
+      branchKey(o.client.branch, branches) === branch,
   );
   // Closest titles first; among equals, the store's order (newest first) stays.
   const similar = live
@@ -106,4 +143,28 @@ export function lookback(title: string, branchRecords: readonly Opportunity[], n
     (a, b) => b.totalCents - a.totalCents || a.supplier.localeCompare(b.supplier),
   );
   return { similar, suppliers };
+}
+
+/** The look-back weighed against the ceiling, for the officer who vets. */
+export interface SplittingEvidence extends Lookback {
+  readonly similarTotalCents: number;
+  /** The similar requests and this one, with the highest tax. */
+  readonly togetherWithTaxCents: number;
+  readonly overCeiling: boolean;
+  /** Suppliers the branch would pay past the ceiling in the window if they won this one too. */
+  readonly suppliersOver: readonly (SupplierTotal & { readonly togetherWithTaxCents: number })[];
+}
+
+export function splittingEvidence(found: Lookback, priceCents: number): SplittingEvidence {
+  const similarTotalCents = found.similar.reduce((sum, s) => sum + s.fixedPriceCents, 0);
+  const togetherWithTaxCents = totalWithHighestTaxCents(similarTotalCents + priceCents);
+  return {
+    ...found,
+    similarTotalCents,
+    togetherWithTaxCents,
+    overCeiling: found.similar.length > 0 && togetherWithTaxCents > CEILING_INCL_TAX_CENTS,
+    suppliersOver: found.suppliers
+      .map((s) => ({ ...s, togetherWithTaxCents: totalWithHighestTaxCents(s.totalCents + priceCents) }))
+      .filter((s) => s.togetherWithTaxCents > CEILING_INCL_TAX_CENTS),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LicenceId, readLicence } from './licences';
 
 /** Every state an opportunity can be in, in process order (DOMAIN.md, processes 1–4). */
 export const STATUSES = [
@@ -143,16 +144,34 @@ export const Delivery = z.object({
 });
 export type Delivery = z.infer<typeof Delivery>;
 
-/** What a requester fills in during intake: the opportunity template's fields. */
-export const OpportunityContent = z.object({
+/** The opportunity's texts a supplier reads: published in both official languages. */
+export const TRANSLATED_FIELDS = [
+  'title',
+  'shortDescription',
+  'background',
+  'deliverables',
+  'evaluationCriterion',
+  'acceptanceCriteria',
+] as const;
+export type TranslatedField = (typeof TRANSLATED_FIELDS)[number];
+
+/** The texts a supplier reads, held to the same rules in either language. */
+export const TranslatedTexts = z.object({
   title: Text(TEXT_LIMITS.title),
   shortDescription: Text(TEXT_LIMITS.shortDescription),
   background: Text(TEXT_LIMITS.background),
   deliverables: Text(TEXT_LIMITS.deliverables),
-  requiredSkills: z.array(Text(TEXT_LIMITS.skill)).min(1).max(MAX_SKILLS),
   evaluationCriterion: Text(TEXT_LIMITS.evaluationCriterion),
   acceptanceCriteria: Text(TEXT_LIMITS.acceptanceCriteria),
-  licence: Text(TEXT_LIMITS.licence),
+});
+export type TranslatedTexts = z.infer<typeof TranslatedTexts>;
+
+/** What a requester fills in during intake: the opportunity template's fields. */
+export const OpportunityContent = z.object({
+  ...TranslatedTexts.shape,
+  requiredSkills: z.array(Text(TEXT_LIMITS.skill)).min(1).max(MAX_SKILLS),
+  /** A new request names a listed licence by its SPDX id. */
+  licence: LicenceId,
   repositoryUrl: HttpUrl.optional(),
   client: Client,
   pricing: Pricing,
@@ -161,7 +180,33 @@ export const OpportunityContent = z.object({
 });
 export type OpportunityContent = z.infer<typeof OpportunityContent>;
 
+/**
+ * The opportunity in the other official language: proposed by the requester or entered by procurement,
+ * possibly in part; only procurement confirms it, and only complete.
+ */
+export const Translation = TranslatedTexts.partial().extend({
+  locale: z.enum(['en', 'fr']),
+  by: Person,
+  at: IsoDateTime,
+});
+export type Translation = z.infer<typeof Translation>;
+
+/** The pilot's vetting checklist: what procurement confirms before saying go. */
+export const VETTING_CHECKS = [
+  'openSource',
+  'standalone',
+  'withinCeiling',
+  'notStaffing',
+  'unclassified',
+] as const;
+export type VettingCheck = (typeof VETTING_CHECKS)[number];
+
 export const Opportunity = OpportunityContent.extend({
+  /**
+   * Records kept from before licences were chosen from a list may hold free text: a listed licence however
+   * spelt is read as its id, and any other text kept as written, so every stored record still loads.
+   */
+  licence: Text(TEXT_LIMITS.licence).transform(readLicence),
   reference: Reference,
   version: z.number().int().positive(),
   status: Status,
@@ -180,6 +225,9 @@ export const Opportunity = OpportunityContent.extend({
   finance: Finance,
   consultation: Consultation,
   translationConfirmed: z.boolean(),
+  translation: Translation.optional(),
+  /** The checklist points procurement confirmed at go. */
+  vettingChecklist: z.array(z.enum(VETTING_CHECKS)).optional(),
   selection: Selection,
   delivery: Delivery,
   /** Why it was rejected or cancelled, or what changes were asked for. */
@@ -229,4 +277,32 @@ export function deadlineInForce(o: Pick<Opportunity, 'dates'>): string {
 /** The supplier selection date in force. */
 export function selectionInForce(o: Pick<Opportunity, 'dates'>): string {
   return o.dates.extendedSupplierSelectionDate ?? o.dates.supplierSelectionDate;
+}
+
+/** Whether a text is the request's own, a confirmed translation, one not confirmed yet, or missing. */
+export type TextSource = 'original' | 'confirmed' | 'proposed' | 'missing';
+
+/**
+ * The opportunity's texts in `locale`: the request's own in its language, else the translation, field by
+ * field; a field not translated yet falls back to the original, and says so.
+ */
+export function textsIn(
+  o: Pick<Opportunity, TranslatedField | 'locale' | 'translation' | 'translationConfirmed'>,
+  locale: 'en' | 'fr',
+): { readonly texts: TranslatedTexts; readonly source: TextSource } {
+  const original = Object.fromEntries(TRANSLATED_FIELDS.map((f) => [f, o[f]])) as TranslatedTexts;
+  if (locale === o.locale) return { texts: original, source: 'original' };
+  const translation = o.translation?.locale === locale ? o.translation : undefined;
+  if (!translation || TRANSLATED_FIELDS.every((f) => !translation[f])) {
+    return { texts: original, source: 'missing' };
+  }
+  const texts = Object.fromEntries(
+    TRANSLATED_FIELDS.map((f) => [f, translation[f] ?? o[f]]),
+  ) as TranslatedTexts;
+  const complete = translationComplete(translation);
+  return { texts, source: complete && o.translationConfirmed ? 'confirmed' : 'proposed' };
+}
+
+export function translationComplete(translation: Partial<TranslatedTexts> | undefined): boolean {
+  return translation !== undefined && TRANSLATED_FIELDS.every((f) => (translation[f] ?? '').trim() !== '');
 }

@@ -4,8 +4,10 @@ import path from 'node:path';
 import * as AdaptiveCards from 'adaptivecards';
 import type { Browser, Page } from 'playwright-core';
 import { type CardSample, cardSamples, summarySample } from '../support/card-samples';
-import { LOCALES, t } from '../../src/i18n';
+import { LOCALES, type Locale, t } from '../../src/i18n';
+import { formatMoney } from '../../src/i18n/format';
 import { launchChromium } from '../support/chromium';
+import { TEAMS_FONT, TEAMS_LIGHT } from '../support/teams-light';
 
 /**
  * Every card the bot sends, checked as Teams will receive it: accepted by the official Adaptive Cards
@@ -21,6 +23,7 @@ import { launchChromium } from '../support/chromium';
 const SHOTS = path.resolve(__dirname, '../../test-output/cards');
 const RENDERER = require.resolve('adaptivecards/dist/adaptivecards.min.js');
 const RENDERER_CSS = require.resolve('adaptivecards/dist/adaptivecards.css');
+const AXE = require.resolve('axe-core/axe.min.js');
 
 /** Teams renders cards up to 1.5; 28 KB keeps a card fast and portable (Power Automate's limit). */
 const TARGET = AdaptiveCards.Versions.v1_5;
@@ -175,77 +178,29 @@ function title(sample: CardSample): string {
   return `the ${sample.name.replace(/-/g, ' ')} card in ${language}`;
 }
 
-/** Close to Teams' light theme: its type scale, colours and spacing, on a white card. */
-const FONT = '"Segoe UI", "Segoe UI Web (West European)", "Liberation Sans", Arial, sans-serif';
-const TEAMS_LIGHT = {
-  fontFamily: FONT,
-  supportsInteractivity: true,
-  spacing: { small: 4, default: 8, medium: 16, large: 20, extraLarge: 24, padding: 16 },
-  separator: { lineThickness: 1, lineColor: '#E0E0E0' },
-  fontTypes: {
-    default: {
-      fontFamily: FONT,
-      fontSizes: { small: 12, default: 14, medium: 14, large: 18, extraLarge: 24 },
-      fontWeights: { lighter: 300, default: 400, bolder: 600 },
-    },
-    monospace: {
-      fontFamily: 'Consolas, "Liberation Mono", monospace',
-      fontSizes: { small: 12, default: 14, medium: 14, large: 18, extraLarge: 24 },
-      fontWeights: { lighter: 300, default: 400, bolder: 600 },
-    },
-  },
-  containerStyles: Object.fromEntries(
-    (
-      [
-        ['default', '#FFFFFF'],
-        ['emphasis', '#F5F5F5'],
-        ['accent', '#E8EBFA'],
-        ['good', '#F1FAF1'],
-        ['attention', '#FDF3F4'],
-        ['warning', '#FFF9F5'],
-      ] as const
-    ).map(([style, backgroundColor]) => [
-      style,
-      {
-        backgroundColor,
-        foregroundColors: {
-          default: { default: '#242424', subtle: '#616161' },
-          dark: { default: '#242424', subtle: '#424242' },
-          light: { default: '#FFFFFF', subtle: '#F5F5F5' },
-          accent: { default: '#5B5FC7', subtle: '#4F52B2' },
-          good: { default: '#0E700E', subtle: '#107C10' },
-          warning: { default: '#BC4B09', subtle: '#C4680E' },
-          attention: { default: '#C4314B', subtle: '#B10E1C' },
-        },
-      },
-    ]),
-  ),
-  actions: {
-    maxActions: 6,
-    spacing: 'default',
-    buttonSpacing: 8,
-    actionsOrientation: 'horizontal',
-    actionAlignment: 'left',
-    showCard: { actionMode: 'inline', inlineTopMargin: 16 },
-  },
-  adaptiveCard: { allowCustomStyle: true },
-};
-
-/** A Teams-like chat pane: the card alone, 500 pixels wide, on the conversation's grey. */
-const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>
-  body { margin: 0; padding: 16px; background: #F5F5F5; font-family: ${FONT}; }
+/** A Teams-like chat pane: the card alone, 500 pixels wide, on the conversation's grey, in a titled page. */
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Microacq | Microsoft Teams</title><style>
+  body { margin: 0; padding: 16px; background: #F5F5F5; font-family: ${TEAMS_FONT}; }
   #host { width: 500px; }
   #host .ac-adaptiveCard { border: 1px solid #E0E0E0; border-radius: 4px; }
 </style></head><body><div id="host"></div></body></html>`;
 
+interface Rendering {
+  card: Json;
+  hostConfig: unknown;
+  /** The card's language: Teams' page is in the person's language, and so is the card. */
+  lang: string;
+}
+
 /** Renders in the page the way Teams does: its host config, and the bold Markdown of our own lines. */
-function renderInPage({ card, hostConfig }: { card: Json; hostConfig: unknown }): string {
+function renderInPage({ card, hostConfig, lang }: Rendering): string {
   const AC = (window as unknown as { AdaptiveCards: typeof AdaptiveCards }).AdaptiveCards;
   AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
     const escaped = text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
     result.outputHtml = escaped.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
     result.didProcess = true;
   };
+  document.documentElement.lang = lang;
   const adaptiveCard = new AC.AdaptiveCard();
   adaptiveCard.hostConfig = new AC.HostConfig(hostConfig);
   adaptiveCard.parse(card);
@@ -254,6 +209,126 @@ function renderInPage({ card, hostConfig }: { card: Json; hostConfig: unknown })
   if (!element || !host) throw new Error('the renderer produced no element');
   host.replaceChildren(element);
   return element.innerText;
+}
+
+/** WCAG 2.0 and 2.1 at levels A and AA, colour contrast included. */
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+interface Violation {
+  id: string;
+  impact: string;
+  help: string;
+  helpUrl: string;
+  nodes: { target: string; text: string; summary: string }[];
+}
+
+/** Runs axe-core on the whole page, so the page-level rules (language, title) are checked with the card. */
+async function axeInPage(tags: string[]): Promise<Violation[]> {
+  const { axe } = window as unknown as { axe: typeof import('axe-core') };
+  const results = await axe.run(document, {
+    runOnly: { type: 'tag', values: tags },
+    resultTypes: ['violations'],
+  });
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact ?? 'unknown',
+    help: v.help,
+    helpUrl: v.helpUrl,
+    nodes: v.nodes.map((n) => {
+      const target = n.target.join(' ');
+      // The element's own words find it faster than a selector; a document-level rule has none.
+      const text = (document.querySelector(target)?.textContent ?? '').replace(/\s+/g, ' ').trim();
+      return {
+        target,
+        text: text.length > 100 ? `${text.slice(0, 100)}…` : text,
+        summary: n.failureSummary ?? '',
+      };
+    }),
+  }));
+}
+
+/** Each violation's rule, impact and the elements it found, with what to fix: enough to act on. */
+function describeViolations(violations: readonly Violation[]): string {
+  return violations
+    .map((v) =>
+      [
+        `${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}`,
+        ...v.nodes.map(
+          (n) => `  at ${n.target}${n.text ? ` “${n.text}”` : ''}\n    ${n.summary.replace(/\n\s*/g, ' ')}`,
+        ),
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/**
+ * Words that name a state or an outcome, in each language, and the warning sign. Some people do not see
+ * colour, and Teams' own green and yellow are too pale to read, so a coloured text or box must say its status
+ * in one of them. In each list: what went wrong, what is past a limit or waits, what is done.
+ */
+const STATUS_WORDS: Readonly<Record<Locale, RegExp>> = {
+  en: words(
+    '⚠|errors?|problems?|wrong|fix|required|invalid|refused|rejected|cancell?ed|terminated|failed',
+    'could not|cannot|did not',
+    'not met|over|past|exceeds?|unavailable|late|overdue|warning|reminder|already|waited',
+    'submitted|saved|recorded|on record|approved|paid|posted|accepted|met|within|done',
+  ),
+  fr: words(
+    '⚠|erreurs?|problèmes?|corriger|obligatoire|invalide|refusée?s?|rejetée?s?|annulée?s?|résiliée?s?',
+    'échouée?s?|pas pu|impossible|n’ai pas',
+    'non atteinte?s?|au-delà|dépassen?t?|indisponibles?|en retard|avertissement|rappel|déjà|attend',
+    'soumise?s?|enregistrée?s?|approuvée?s?|payée?s?|publiée?s?|acceptée?s?|atteinte?s?|sous le plafond',
+  ),
+};
+
+function words(...alternatives: readonly string[]): RegExp {
+  return new RegExp(`(?<!\\p{L})(${alternatives.join('|')})(?!\\p{L})`, 'iu');
+}
+
+/** Text colours and box styles that stand for a status (accent and emphasis only set things apart). */
+const STATUS_COLOURS = new Set(['attention', 'good', 'warning']);
+
+/** Everything a card element says: its text, a fact's title and value; a field's own value is the person's. */
+function wordsOf(node: unknown): string {
+  if (Array.isArray(node)) return node.map(wordsOf).join(' ');
+  if (!isObject(node) || (typeof node.type === 'string' && node.type.startsWith('Input.'))) return '';
+  return Object.entries(node)
+    .filter(([key]) => !['actions', 'selectAction', 'fallback', 'url', 'id', 'type'].includes(key))
+    .map(([key, value]) =>
+      typeof value === 'string' ? (['text', 'title', 'value'].includes(key) ? value : '') : wordsOf(value),
+    )
+    .join(' ')
+    .replace(/\*\*/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * The coloured texts and boxes of a card that do not say their status in words: neither the element nor
+ * the container (or, for a run of text, the paragraph) around it names one.
+ */
+function colourOnlyStatuses(card: Json, statusWords: RegExp): string[] {
+  const found: string[] = [];
+  const visit = (node: unknown, around: string) => {
+    if (Array.isArray(node)) return node.forEach((child) => visit(child, around));
+    if (!isObject(node)) return;
+    const own = wordsOf(node);
+    const colour = typeof node.color === 'string' ? node.color.toLowerCase() : '';
+    // A box of any kind (container, column, cell); buttons' and fields' styles are never status colours.
+    const style = typeof node.style === 'string' ? node.style.toLowerCase() : '';
+    for (const status of [colour, style].filter((c) => STATUS_COLOURS.has(c))) {
+      if (!statusWords.test(own) && !statusWords.test(around)) {
+        found.push(`${String(node.type)} coloured ${status} says only “${own}”`);
+      }
+    }
+    const inner =
+      node.type === 'Container' || node.type === 'Column' || node.type === 'RichTextBlock' ? own : around;
+    for (const [key, value] of Object.entries(node)) {
+      if (key !== 'fallback' && (isObject(value) || Array.isArray(value))) visit(value, inner);
+    }
+  };
+  visit(card, '');
+  return found;
 }
 
 function flat(text: string): string {
@@ -287,11 +362,38 @@ describe('the cards the bot sends', function () {
     }
   });
 
+  describe('telling a status in words, not by colour alone', () => {
+    for (const sample of samples) {
+      it(`${title(sample)} names in words every status it colours`, () => {
+        assert.deepEqual(colourOnlyStatuses(sample.card, STATUS_WORDS[sample.locale]), []);
+      });
+    }
+
+    it('the check finds a green reference that says nothing of its status, and accepts one that does', () => {
+      const card = (text: string) => ({
+        type: 'AdaptiveCard',
+        version: '1.5',
+        body: [{ type: 'Container', items: [{ type: 'TextBlock', text, color: 'Good' }] }],
+      });
+      assert.deepEqual(colourOnlyStatuses(card('MA-2026-0007'), STATUS_WORDS.en), [
+        'TextBlock coloured good says only “MA-2026-0007”',
+      ]);
+      assert.deepEqual(colourOnlyStatuses(card('MA-2026-0007 approved'), STATUS_WORDS.en), []);
+      assert.deepEqual(colourOnlyStatuses(card('MA-2026-0007 approuvée'), STATUS_WORDS.fr), []);
+    });
+  });
+
   describe('rendered in headless Chromium', function () {
     this.timeout(60_000);
     let browser: Browser;
     let page: Page;
     const pageErrors: Error[] = [];
+    // The summary's chart is rendered on the server asynchronously, so its card is built once, in a test.
+    const summaries = new Map<Locale, Promise<Json>>();
+    const summary = (locale: Locale) => {
+      if (!summaries.has(locale)) summaries.set(locale, summarySample(locale));
+      return summaries.get(locale) as Promise<Json>;
+    };
 
     before(async () => {
       mkdirSync(SHOTS, { recursive: true });
@@ -301,19 +403,41 @@ describe('the cards the bot sends', function () {
       await page.setContent(PAGE);
       await page.addStyleTag({ path: RENDERER_CSS });
       await page.addScriptTag({ path: RENDERER });
+      await page.addScriptTag({ path: AXE });
     });
 
     after(async () => {
       await browser?.close();
     });
 
-    // The summary's chart is rendered on the server asynchronously, so its card is built inside the test.
+    const render = async (card: Json, locale: Locale) =>
+      flat(await page.evaluate(renderInPage, { card, hostConfig: TEAMS_LIGHT, lang: locale }));
+
+    /** Presses buttons on the rendered card as a person would (Details, a form's button), then reads it. */
+    const press = async (titles: readonly string[] = []) => {
+      for (const name of titles) {
+        await page.locator('#host').getByRole('button', { name, exact: true }).first().click();
+      }
+      return flat(await page.locator('#host .ac-adaptiveCard').first().innerText());
+    };
+
+    /** The WCAG 2.1 AA violations axe-core finds on the page with the card rendered. */
+    const violationsOf = async (card: Json, locale: Locale, pressed?: readonly string[]) => {
+      await render(card, locale);
+      await press(pressed);
+      // Contrast is measured on what is on screen: the page grows to show the whole card.
+      const height = await page.locator('#host').evaluate((host) => host.getBoundingClientRect().height);
+      await page.setViewportSize({ width: 600, height: Math.max(800, Math.ceil(height) + 32) });
+      return page.evaluate(axeInPage, WCAG_21_AA);
+    };
+
     for (const locale of LOCALES) {
-      it(`the pipeline summary card in ${locale === 'en' ? 'English' : 'French'} is valid, under 28 KB, and renders its chart`, async () => {
-        const card = await summarySample(locale);
+      const language = locale === 'en' ? 'English' : 'French';
+      it(`the pipeline summary card in ${language} is valid, under 28 KB, and renders its chart`, async () => {
+        const card = await summary(locale);
         assert.deepEqual(rendererProblems(card), []);
         assert.ok(cardBytes(card) < MAX_BYTES, `${cardBytes(card)} bytes`);
-        const text = flat(await page.evaluate(renderInPage, { card, hostConfig: TEAMS_LIGHT }));
+        const text = await render(card, locale);
         assert.ok(text.includes(flat(t(locale, 'summary.targetsHeading'))), text);
         const chart = page.locator('#host .ac-adaptiveCard img').first();
         await chart.waitFor();
@@ -326,11 +450,17 @@ describe('the cards the bot sends', function () {
           .first()
           .screenshot({ path: path.join(SHOTS, `pipeline-summary.${locale}.png`) });
       });
+
+      it(`the pipeline summary card in ${language} passes the WCAG 2.1 AA checks (axe-core)`, async () => {
+        const violations = await violationsOf(await summary(locale), locale);
+        if (violations.length > 0) assert.fail(describeViolations(violations));
+      });
     }
 
     for (const sample of samples) {
       it(`${title(sample)} renders with its text and is saved as a screenshot`, async () => {
-        const text = flat(await page.evaluate(renderInPage, { card: sample.card, hostConfig: TEAMS_LIGHT }));
+        await render(sample.card, sample.locale);
+        const text = await press(sample.press);
         for (const expected of sample.expectText) {
           assert.ok(text.includes(flat(expected)), `"${expected}" is not shown in:\n${text}`);
         }
@@ -341,6 +471,82 @@ describe('the cards the bot sends', function () {
         assert.deepEqual(pageErrors, []);
       });
     }
+
+    /** The card's first words, and whether a screen reader announces them as a heading. */
+    const opening = async (card: Json, locale: Locale) => {
+      await render(card, locale);
+      return page.locator('#host .ac-adaptiveCard').evaluate((root) => {
+        const first = root.querySelector('.ac-textBlock, .ac-richTextBlock');
+        return { text: first?.textContent ?? '', role: first?.getAttribute('role') ?? '' };
+      });
+    };
+
+    for (const sample of samples) {
+      it(`${title(sample)} opens with a heading a screen reader can jump to`, async () => {
+        const first = await opening(sample.card, sample.locale);
+        assert.equal(first.role, 'heading', `“${first.text}” is not marked as a heading`);
+      });
+    }
+
+    for (const locale of LOCALES) {
+      const language = locale === 'en' ? 'English' : 'French';
+      it(`the pipeline summary card in ${language} opens with a heading and describes every figure of its chart`, async () => {
+        const card = await summary(locale);
+        assert.equal((await opening(card, locale)).role, 'heading');
+        const alt = await page.locator('#host .ac-adaptiveCard img').first().getAttribute('alt');
+        // The sample's chart draws two requests worth $8,000 at the first stage, none at the others.
+        const stage = (n: 1 | 2 | 3 | 4 | 5) => t(locale, `summary.stages.${n}`);
+        const value = formatMoney(800_000, locale);
+        assert.ok(
+          alt?.includes(t(locale, 'summary.chartStageValue', { stage: stage(1), count: 2, value })),
+          alt ?? '',
+        );
+        assert.ok(alt?.includes(t(locale, 'summary.chartStage', { stage: stage(5), count: 0 })), alt ?? '');
+      });
+    }
+
+    for (const sample of samples) {
+      it(`${title(sample)} passes the WCAG 2.1 AA checks (axe-core)`, async () => {
+        const violations = await violationsOf(sample.card, sample.locale, sample.press);
+        if (violations.length > 0) assert.fail(describeViolations(violations));
+      });
+    }
+
+    it('the accessibility check names the rule, its impact and the element for pale text and an unnamed picture', async () => {
+      const card = {
+        type: 'AdaptiveCard',
+        version: '1.5',
+        body: [
+          { type: 'TextBlock', text: 'Approved', color: 'Good', wrap: true },
+          {
+            type: 'Image',
+            url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+          },
+        ],
+      };
+      const report = describeViolations(await violationsOf(card, 'en'));
+      assert.match(report, /^color-contrast \(serious\):/m);
+      assert.match(report, /^image-alt \(critical\):/m);
+      assert.match(report, /at \S*ac-textBlock\S* “Approved”/);
+      assert.match(report, /contrast of 2\.06 \(foreground color: #92c353/);
+    });
+
+    it('the accessibility check covers the page a card lives in: its language and its title', async () => {
+      await render({ type: 'AdaptiveCard', version: '1.5', body: [] }, 'fr');
+      assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+      const title = await page.title();
+      try {
+        await page.evaluate(() => {
+          document.documentElement.removeAttribute('lang');
+          document.title = '';
+        });
+        const ids = (await page.evaluate(axeInPage, WCAG_21_AA)).map((v) => v.id);
+        assert.ok(ids.includes('html-has-lang'), ids.join(', '));
+        assert.ok(ids.includes('document-title'), ids.join(', '));
+      } finally {
+        await page.evaluate((t) => (document.title = t), title);
+      }
+    });
   });
 
   describe('the validity check itself', () => {

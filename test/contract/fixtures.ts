@@ -2,7 +2,7 @@ import { type ActionName, type Clock, decide, submit } from '../../src/services/
 import type { NewOpportunity, Opportunity, OpportunityContent } from '../../src/services/opportunity';
 import type { Actor } from '../../src/services/roles';
 import type { NewAuditEntry } from '../../src/services/store';
-import { CALENDAR, content } from '../support/opportunities';
+import { CALENDAR, content, PAYLOAD } from '../support/opportunities';
 
 /** Records for the store contract, built by the real workflow so they are always valid ones. */
 
@@ -80,7 +80,7 @@ export function submittedAudit(record: NewOpportunity): NewAuditEntry {
 export function step(
   o: Opportunity,
   action: ActionName,
-  payload: unknown = {},
+  payload: unknown = PAYLOAD[action],
   by: Actor = PROCUREMENT,
   at: string = o.updatedAt,
 ): { next: Opportunity; audit: NewAuditEntry } {

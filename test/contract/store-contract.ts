@@ -19,6 +19,7 @@ import {
   step,
   submittedAudit,
 } from './fixtures';
+import { CHECKLIST, TRANSLATION } from '../support/opportunities';
 
 /**
  * What every OpportunityStore adapter must do, stated through the interface alone. A new adapter
@@ -124,7 +125,7 @@ export function describeStoreContract(
     describe('transitions', () => {
       it('replaces the record and appends its audit entry', async () => {
         const record = await create();
-        const { next, audit } = step(record, 'vet_go', {}, undefined, '2026-03-03T09:00:00.000Z');
+        const { next, audit } = step(record, 'vet_go', CHECKLIST, undefined, '2026-03-03T09:00:00.000Z');
         const saved = await store.transition(next, 1, audit);
         assert.deepEqual(plain(saved), plain(next));
         assert.deepEqual(await store.get(record.reference), saved);
@@ -195,7 +196,7 @@ export function describeStoreContract(
       it("keeps a change's events as its pending notification until they are settled", async () => {
         const record = await create();
         assert.deepEqual(await store.pendingNotifications(10), []);
-        const { next, audit } = step(record, 'vet_go', {}, undefined, '2026-03-03T09:00:00.000Z');
+        const { next, audit } = step(record, 'vet_go', CHECKLIST, undefined, '2026-03-03T09:00:00.000Z');
         const events = [
           {
             type: 'vetted' as const,
@@ -253,8 +254,8 @@ export function describeStoreContract(
       it('carries a record through successive versions', async () => {
         let record = await create();
         for (const [action, payload, by] of [
-          ['vet_go', {}, PROCUREMENT],
-          ['confirm_translation', {}, PROCUREMENT],
+          ['vet_go', CHECKLIST, PROCUREMENT],
+          ['confirm_translation', TRANSLATION, PROCUREMENT],
           ['approve_funds', { fundReservationNumber: 'FR-1' }, actor('finance-1', 'Finance', 'finance')],
         ] as const) {
           const { next, audit } = step(record, action, payload, by);

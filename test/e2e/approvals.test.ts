@@ -8,7 +8,7 @@ import { fieldsFromContent } from '../../src/services/intake';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { launchChromium } from '../support/chromium';
 import { content } from '../support/opportunities';
-import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
+import { completeIntake, freePort, inDays, mention, say, sayGo, SHOTS } from '../support/playground-client';
 
 /**
  * Approvals end to end in the local Teams client: one bot, and one Playground client per person — the
@@ -43,6 +43,14 @@ describe('approvals in the local Teams client, one client per role', function ()
     return card;
   };
 
+  /** Opens a card's details in one language, as a person pressing Details (or Détails) does. */
+  const openDetails = async (card: Locator, title: 'Details' | 'Détails') => {
+    await card.getByRole('button', { name: title, exact: true }).click();
+    const heading = title === 'Details' ? 'The whole request' : 'La demande au complet';
+    await card.getByText(heading, { exact: true }).waitFor({ state: 'visible' });
+    return card;
+  };
+
   const shot = (persona: Persona, name: string) =>
     pageOf(persona).screenshot({ path: path.join(SHOTS, `approvals-${persona}-${name}.png`) });
 
@@ -64,7 +72,7 @@ describe('approvals in the local Teams client, one client per role', function ()
         clockFile: path.join(dataDir, 'clock'),
         schedulerSeconds: 2,
       });
-      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 2200 } });
       await page.goto(playground.url);
       await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout: 60_000 });
       clients.set(persona, { playground, page });
@@ -108,7 +116,15 @@ describe('approvals in the local Teams client, one client per role', function ()
     const procurement = pageOf('procurement');
     let card = await cardWith(procurement, `${ref} · submitted`);
     await shot('procurement', '1-vetting-card');
-    await card.getByRole('button', { name: 'Go', exact: true }).click();
+    // Procurement opens the whole request: the work, every attestation, and the branch's last year.
+    let details = await openDetails(card, 'Details');
+    let text = await details.innerText();
+    assert.match(text, /users report the date picker traps focus/);
+    assert.match(text, /Attested: This is not contract splitting/);
+    assert.match(text, /riley\.tremblay@example\.gc\.ca|@/);
+    assert.match(await card.innerText(), /Contract splitting: the branch’s last 12 months/);
+    await card.screenshot({ path: path.join(SHOTS, 'details-procurement-channel.png') });
+    await sayGo(card);
     // The answer to the click and the outbox's update of the same message may land in either order:
     // wait for the state, not for the words of either.
     await cardWith(procurement, `${ref} · in approval`);
@@ -123,9 +139,18 @@ describe('approvals in the local Teams client, one client per role', function ()
     // Finance approves the funds with the reservation number, from the card in the Finance channel.
     const finance = pageOf('finance');
     card = await cardWith(finance, `${ref} · in approval`);
-    await card.getByRole('button', { name: 'Approve (s. 32)' }).click();
-    await card.getByLabel('Fund reservation number', { exact: true }).fill('FR-2026-118');
-    await card.getByRole('button', { name: 'Confirm', exact: true }).click();
+    // Finance reads the request before committing funds, in English or in French.
+    details = await openDetails(card, 'Details');
+    assert.match(await details.innerText(), /users report the date picker traps focus/);
+    details = await openDetails(card, 'Détails');
+    assert.match(await details.innerText(), /Pas encore traduite/);
+    await card.screenshot({ path: path.join(SHOTS, 'details-finance-channel.png') });
+    await card.getByRole('button', { name: /^Approve \(s\. 32\)/ }).click();
+    await card.getByLabel(/^Fund reservation number/).fill('FR-2026-118');
+    await card
+      .locator('button:visible', { hasText: /^Confirm/ })
+      .first()
+      .click();
     await cardWith(finance, 'approved by Farah Haddad, reservation FR-2026-118');
     await shot('finance', '2-funds-approved');
 
@@ -140,9 +165,18 @@ describe('approvals in the local Teams client, one client per role', function ()
     // The union acknowledges from the card in its channel.
     const union = pageOf('union');
     card = await cardWith(union, `${ref} · in approval`);
+    // The union sees the two attestations it is consulted on, on the card, and the work in the details.
+    text = await card.innerText();
+    assert.match(text, /Consulted on[\s\S]*Attested: This is a standalone piece of work/);
+    assert.match(text, /Attested: There is no internal capacity to do this work/);
+    details = await openDetails(card, 'Details');
+    text = await details.innerText();
+    assert.match(text, /users report the date picker traps focus/);
+    assert.doesNotMatch(text, /contract splitting|@/, 'no more than the union is consulted on');
+    await card.screenshot({ path: path.join(SHOTS, 'details-union-channel.png') });
     // A double click: it counts once (the audit trail checked at the end holds one acknowledgement).
-    await card.getByRole('button', { name: 'Acknowledge', exact: true }).dblclick();
-    await cardWith(union, /Union consultation\s*acknowledged/);
+    await card.getByRole('button', { name: /^Acknowledge/ }).dblclick();
+    await cardWith(union, /Union consultation[\s\S]*acknowledged/);
     await shot('union', '3-acknowledged');
 
     // The card posted in the procurement channel was updated in place for everyone there.
@@ -172,19 +206,22 @@ describe('approvals in the local Teams client, one client per role', function ()
    * outbox's update of the same message may arrive in either order); for a form, fills it and confirms.
    */
   const press = async (page: Page, title: string, form: Record<string, string> = {}) => {
+    // In a channel, a button and a label read in both languages: "Post / Publier".
+    const named = (words: string) => new RegExp(`^${words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( / .*)?$`);
     const card = page
       .locator('.ac-adaptiveCard', {
         hasText: reference,
-        has: page.getByRole('button', { name: title, exact: true }),
+        has: page.getByRole('button', { name: named(title) }),
       })
       .last();
     await card.waitFor({ timeout: 60_000 });
-    await card.getByRole('button', { name: title, exact: true }).click();
-    if (Object.keys(form).length === 0) return;
+    await card.getByRole('button', { name: named(title) }).click();
     for (const [label, value] of Object.entries(form)) {
-      await card.getByLabel(label, { exact: true }).fill(value);
+      await card.getByLabel(named(label)).fill(value);
     }
-    await card.locator('button:visible', { hasText: /^Confirm$/ }).click();
+    // A form, or a decision that cannot be undone, is sent by its second button.
+    const confirm = card.locator('button:visible', { hasText: /^Confirm/ });
+    if ((await confirm.count()) > 0) await confirm.first().click();
   };
 
   let reference = '';
@@ -192,7 +229,16 @@ describe('approvals in the local Teams client, one client per role', function ()
   it('takes the request on to paid: posting, the draw, delivery, acceptance, certification and payment', async () => {
     assert.ok(reference, 'the request of the previous test');
     const procurement = pageOf('procurement');
-    await press(procurement, 'Translation checked');
+    // Procurement enters the French version, checked by the intake's rules, and confirms it.
+    await press(procurement, 'Translation', {
+      Title: 'Sélecteur de date accessible pour le formulaire de prestations',
+      'Short description': 'Rendre le sélecteur de date du formulaire de prestations accessible.',
+      Background: 'La Direction générale gère la demande en ligne; le sélecteur de date piège le focus.',
+      Deliverables: 'Un composant de sélection de date accessible, ses tests et sa documentation.',
+      'Evaluation criterion': 'A déjà livré un composant Web accessible.',
+      'Acceptance criteria': 'Tous les tests passent; WCAG 2.1 AA pour le composant.',
+    });
+    await cardWith(procurement, /French version confirmed/);
     await press(procurement, 'Post');
 
     // The closing date moves a week, as the pilot's did: the requester sees the original beside it.
@@ -252,13 +298,16 @@ describe('approvals in the local Teams client, one client per role', function ()
       const card = page
         .locator('.ac-adaptiveCard', {
           hasText: reference,
-          has: page.getByRole('button', { name: 'Record payment' }),
+          has: page.getByRole('button', { name: /^Record payment/ }),
         })
         .last();
-      await card.getByRole('button', { name: 'Record payment', exact: true }).click();
-      await card.getByRole('radio', { name: 'PayPal' }).check();
-      await card.getByLabel('Payment date', { exact: true }).fill(botDays(50));
-      await card.locator('button:visible', { hasText: /^Confirm$/ }).click();
+      await card.getByRole('button', { name: /^Record payment/ }).click();
+      await card.getByRole('radio', { name: /^PayPal/ }).check();
+      await card.getByLabel(/^Payment date/).fill(botDays(50));
+      await card
+        .locator('button:visible', { hasText: /^Confirm/ })
+        .first()
+        .click();
     };
     await recordPayment(finance);
     await cardWith(finance, 'someone else in finance must record the payment');
@@ -321,7 +370,7 @@ describe('approvals in the local Teams client, one client per role', function ()
 
     const procurement = pageOf('procurement');
     const vetting = await cardWith(procurement, `${ref} · submitted`);
-    await vetting.getByRole('button', { name: 'Go', exact: true }).click();
+    await sayGo(vetting);
     await cardWith(procurement, `${ref} · in approval`);
 
     await stale.getByRole('button', { name: 'Annuler', exact: true }).click();
@@ -382,6 +431,12 @@ describe('approvals in the local Teams client, one client per role', function ()
     const payee = await cardWith(finance, `${reference} · payée`);
     assert.match(await payee.innerText(), /réservation FR-2026-118/);
     await payee.screenshot({ path: path.join(SHOTS, 'approvals-finance-status-fr.png') });
+    // The request in French, as procurement confirmed it: title and texts.
+    assert.match(await payee.innerText(), /Sélecteur de date accessible pour le formulaire de prestations/);
+    const enFrancais = await openDetails(payee, 'Détails');
+    assert.match(await enFrancais.innerText(), /le sélecteur de date piège le focus/);
+    assert.match(await enFrancais.innerText(), /Le code est publié sous la licence MIT/);
+    await payee.screenshot({ path: path.join(SHOTS, 'details-finance-officer-fr.png') });
     // A tampered reference gets a clear answer in French, and nothing else happens.
     await say(finance, `état ${reference}' OR 1=1`);
     const usage = await cardWith(finance, 'suivi d’un numéro');

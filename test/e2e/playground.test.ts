@@ -1,39 +1,32 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { type RunningPlayground, startPlayground } from '../../scripts/playground';
+import type { Page } from 'playwright-core';
 import { fieldsFromContent, toContent } from '../../src/services/intake';
-import { launchChromium } from '../support/chromium';
 import { content } from '../support/opportunities';
-import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
+import {
+  completeIntake,
+  inDays,
+  mention,
+  say,
+  SHOTS,
+  openClient,
+  type OpenClient,
+} from '../support/playground-client';
 
 /** End to end through the real local Teams client, driven in headless Chromium as a person would. */
 
 describe('in the local Teams client (Agents Playground)', function () {
   this.timeout(120_000);
-  let playground: RunningPlayground;
-  let browser: Browser;
+  let client: OpenClient;
   let page: Page;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    playground = await startPlayground({
-      quiet: true,
-      dataDir: mkdtempSync(path.join(tmpdir(), 'microacq-playground-')),
-      botPort: await freePort(),
-      clientPort: await freePort(),
-    });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(playground.url);
-    await page.locator('[data-lexical-editor="true"][role="textbox"]').waitFor({ timeout: 60_000 });
+    client = await openClient('playground');
+    page = client.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await playground?.stop();
+    await client?.close();
   });
 
   it('welcomes the person in their personal chat when the app is installed', async () => {
@@ -77,9 +70,9 @@ describe('in the local Teams client (Agents Playground)', function () {
       applicationDeadline: inDays(14),
       supplierSelectionDate: inDays(16),
       deliveryDate: inDays(70),
-      contactName: playground.user.name,
+      contactName: client.playground.user.name,
     };
-    const record = await completeIntake(page, playground.dataDir, 'en', fields, {
+    const record = await completeIntake(page, client.playground.dataDir, 'en', fields, {
       field: 'estimatedHours',
       code: 'over_ceiling',
       // $80 × (100 + 10) h = $8,800, $10,120 with the highest tax.
@@ -93,7 +86,7 @@ describe('in the local Teams client (Agents Playground)', function () {
     }
     assert.equal(record.status, 'submitted');
     assert.equal(record.locale, 'en');
-    assert.equal(record.requester.name, playground.user.name);
+    assert.equal(record.requester.name, client.playground.user.name);
 
     // "New request" on the confirmation posts a fresh form below; the confirmation stays in the chat.
     const confirmation = page.locator('.ac-adaptiveCard', {
@@ -112,7 +105,7 @@ describe('in the local Teams client (Agents Playground)', function () {
     await page.locator('.ac-adaptiveCard', { hasText: 'Désormais, je vous parle en français' }).waitFor();
     const record = await completeIntake(
       page,
-      playground.dataDir,
+      client.playground.dataDir,
       'fr',
       {
         title: 'Sélecteur de date accessible',

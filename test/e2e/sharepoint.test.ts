@@ -12,7 +12,7 @@ import { SqliteStore } from '../../src/stores/sqlite-store';
 import { emulatorConfig } from '../support/graph-emulation';
 import { launchChromium } from '../support/chromium';
 import { content } from '../support/opportunities';
-import { completeIntake, freePort, inDays, mention, say, SHOTS } from '../support/playground-client';
+import { completeIntake, freePort, inDays, mention, say, sayGo, SHOTS } from '../support/playground-client';
 
 /**
  * The bot on its production store: records in SharePoint lists, reached through Microsoft Graph (here
@@ -96,7 +96,7 @@ describe('in the local Teams client, with the records in SharePoint (Graph emula
       .locator('.ac-adaptiveCard', { hasText: `${record.reference} · submitted` })
       .last();
     await card.waitFor({ timeout: 60_000 });
-    await card.getByRole('button', { name: 'Go', exact: true }).click();
+    await sayGo(card);
     await pages.procurement
       .locator('.ac-adaptiveCard', { hasText: `${record.reference} · in approval` })
       .last()

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mayRead, readableBy, readsEverything, seesFundReservation } from '../../src/services/access';
+import { mayRead, readableBy, readsEverything, seesFundReservation, viewOf } from '../../src/services/access';
 import { idKey, sameId, SYSTEM_ACTOR } from '../../src/services/roles';
 import { person, submitted } from '../support/opportunities';
 
@@ -45,6 +45,92 @@ describe('access: who may read a request', () => {
       [true, true, false],
     );
   });
+});
+
+describe('access: what each reader sees of a request', () => {
+  const mine = submitted('MA-2026-0001', person('aad-riley'));
+  const EVERY = ['unclassified', 'standalone', 'noInternalCapacity', 'notContractSplitting'];
+  /** Written out from the issue, not from the rule: each team sees what it decides on. */
+  const EXPECTED: [
+    string,
+    Parameters<typeof viewOf>[0],
+    { contact: boolean; attestations: string[]; evidence: boolean; funds: boolean },
+  ][] = [
+    [
+      'the requester',
+      { actor: person('AAD-RILEY') },
+      { contact: true, attestations: EVERY, evidence: false, funds: false },
+    ],
+    [
+      'procurement',
+      { actor: person('p', 'procurement') },
+      { contact: true, attestations: EVERY, evidence: true, funds: true },
+    ],
+    [
+      'the procurement channel',
+      { channel: 'procurement' },
+      { contact: true, attestations: EVERY, evidence: true, funds: true },
+    ],
+    [
+      'finance',
+      { actor: person('f', 'finance') },
+      { contact: true, attestations: EVERY, evidence: false, funds: true },
+    ],
+    [
+      'the finance channel',
+      { channel: 'finance' },
+      { contact: true, attestations: EVERY, evidence: false, funds: true },
+    ],
+    [
+      'the union',
+      { actor: person('u', 'union') },
+      { contact: false, attestations: ['standalone', 'noInternalCapacity'], evidence: false, funds: false },
+    ],
+    [
+      'the union channel',
+      { channel: 'union' },
+      { contact: false, attestations: ['standalone', 'noInternalCapacity'], evidence: false, funds: false },
+    ],
+    [
+      'a manager',
+      { actor: person('m', 'manager') },
+      { contact: true, attestations: EVERY, evidence: false, funds: false },
+    ],
+    [
+      'the union, on their own request',
+      { actor: person('aad-riley', 'union') },
+      { contact: true, attestations: EVERY, evidence: false, funds: false },
+    ],
+    [
+      'union and finance at once',
+      { actor: person('uf', 'union', 'finance') },
+      { contact: true, attestations: EVERY, evidence: false, funds: true },
+    ],
+    [
+      'a colleague without a role',
+      { actor: person('x') },
+      { contact: false, attestations: [], evidence: false, funds: false },
+    ],
+    [
+      'the clock',
+      { actor: SYSTEM_ACTOR },
+      { contact: false, attestations: [], evidence: false, funds: false },
+    ],
+  ];
+  for (const [who, reader, expected] of EXPECTED) {
+    it(`shows ${who} the parts of a request their role decides on`, () => {
+      const view = viewOf(reader, mine);
+      assert.deepEqual(
+        {
+          contact: view.contact,
+          attestations: [...view.attestations],
+          evidence: view.splittingEvidence,
+          funds: view.fundReservation,
+        },
+        expected,
+      );
+    });
+  }
 });
 
 describe('object ids', () => {

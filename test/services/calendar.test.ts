@@ -4,7 +4,7 @@ import { decide } from '../../src/services/lifecycle';
 import type { Opportunity } from '../../src/services/opportunity';
 import { SYSTEM_ACTOR } from '../../src/services/roles';
 import { checkDates } from '../../src/services/rules';
-import { clock, person, submitted } from '../support/opportunities';
+import { CHECKLIST, clock, person, submitted } from '../support/opportunities';
 
 /**
  * The department's clock and calendar: the date where it works (never UTC's, never the machine's), when a
@@ -155,7 +155,13 @@ describe('the department’s calendar', () => {
   it('runs a consultation its full business days across a weekend and the holidays, to 23:59 in Ottawa', () => {
     const o: Opportunity = submitted();
     const at = (instant: string) => ({ ...clock(instant), holidays: OTTAWA });
-    const vetted = decide(o, 'vet_go', {}, person('proc', 'procurement'), at('2026-12-23T15:00:00.000Z'));
+    const vetted = decide(
+      o,
+      'vet_go',
+      CHECKLIST,
+      person('proc', 'procurement'),
+      at('2026-12-23T15:00:00.000Z'),
+    );
     assert.ok(vetted.ok);
     // Thu 24 (1), Wed 30 (2), Thu 31 (3), Jan 1 New Year's Day, Mon 4 (4), Tue 5 (5).
     assert.equal(vetted.next.consultation.closesOn, '2027-01-05');

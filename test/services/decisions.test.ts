@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DECISION_INPUTS, decidableFromCard, payloadFromCard } from '../../src/services/decisions';
 import { ACTIONS, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
-import { clock, person, submitted } from '../support/opportunities';
+import { CHECKLIST, clock, person, submitted } from '../support/opportunities';
 import { deliveriesFor } from '../../src/services/routing';
 
 describe('decision forms', () => {
@@ -113,7 +113,7 @@ describe('routing', () => {
 
 describe('buttons offered on a card', () => {
   const vetted = () => {
-    const o = decide(submitted(), 'vet_go', {}, person('p', 'procurement'), clock());
+    const o = decide(submitted(), 'vet_go', CHECKLIST, person('p', 'procurement'), clock());
     if (!o.ok) throw new Error('cannot vet');
     return o.next;
   };

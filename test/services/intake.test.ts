@@ -10,6 +10,7 @@ import {
   fieldsFromContent,
   FORM_STEPS,
   initialFields,
+  INPUT_MAX_LENGTH,
   type IntakeFields,
   isStep,
   mergeStep,
@@ -21,6 +22,7 @@ import {
   STEPS,
   toContent,
 } from '../../src/services/intake';
+import { LICENCE_IDS } from '../../src/services/licences';
 import { MAX_SKILLS, OpportunityContent, TEXT_LIMITS } from '../../src/services/opportunity';
 import { CALENDAR, content, NOW, typed } from '../support/opportunities';
 
@@ -92,6 +94,10 @@ describe('intake: steps', () => {
     }
   });
 
+  it('keeps the licence of a request stored before the list, so the person sees it while choosing', () => {
+    assert.equal(fieldsFromContent({ ...content(), licence: 'Crown copyright' }).licence, 'Crown copyright');
+  });
+
   it('shows a submitted request as the draft that gives it, with or without a repository', () => {
     const { repositoryUrl: _, ...withoutRepository } = content();
     for (const c of [content(), withoutRepository])
@@ -143,13 +149,56 @@ describe('intake: what a person typed that cannot be read', () => {
     assert.equal(merged.fields.title, '🚀'.repeat(100));
   });
 
-  it('cuts 100 KB of pasted text to what the field holds and says so', () => {
-    const pasted = 'a'.repeat(100_000);
-    const { fields, problems } = mergeStep({}, 'work', { background: pasted });
-    assert.equal(fields.background?.length, FIELDS.background.max);
+  it('cuts pasted text to what the field holds and says how long it was', () => {
+    const pasted = 'a'.repeat(5_000);
+    const { fields, problems } = mergeStep({}, 'basics', { title: pasted });
+    assert.equal(fields.title, 'a'.repeat(FIELDS.title.max));
     assert.deepEqual(problems, [
-      { field: 'background', code: 'truncated', params: { length: 100_000, max: FIELDS.background.max } },
+      { field: 'title', code: 'truncated', params: { length: 5_000, max: FIELDS.title.max } },
     ]);
+  });
+
+  it('says a paste as long as the card lets through was at least that long: Teams may have cut it', () => {
+    const atBound = mergeStep({}, 'work', { background: 'a'.repeat(INPUT_MAX_LENGTH) });
+    assert.deepEqual(atBound.problems[0]?.params, {
+      length: INPUT_MAX_LENGTH,
+      max: FIELDS.background.max,
+      atLeast: 1,
+    });
+    const forged = mergeStep({}, 'work', { background: 'a'.repeat(100_000) });
+    assert.equal(forged.fields.background?.length, FIELDS.background.max);
+    assert.deepEqual(forged.problems[0]?.params, { length: 100_000, max: FIELDS.background.max, atLeast: 1 });
+    const under = mergeStep({}, 'work', { background: 'a'.repeat(INPUT_MAX_LENGTH - 1) });
+    assert.equal(under.problems[0]?.params?.atLeast, undefined);
+  });
+
+  it('lets a paste through the card well beyond what any field keeps', () => {
+    for (const name of FIELD_NAMES) assert.ok(INPUT_MAX_LENGTH >= 10 * FIELDS[name].max, name);
+  });
+
+  it('refuses a licence that is not on the list, keeping what was typed in the draft', () => {
+    for (const licence of ['proprietary', 'Crown copyright', 'CC-BY-NC-4.0', 'MIT-ish']) {
+      const { fields, problems } = mergeStep(typed(), 'work', { ...typed(), licence });
+      assert.deepEqual(problems, []);
+      assert.equal(fields.licence, licence);
+      assert.deepEqual(checkStep('work', fields, TODAY), [
+        { field: 'licence', code: 'not_a_licence', params: { max: FIELDS.licence.max } },
+      ]);
+      assert.equal(toContent(fields, TODAY), undefined);
+    }
+  });
+
+  it('asks for a licence when none is chosen', () => {
+    assert.deepEqual(codes(typed({ licence: '' }), 'work'), { licence: 'required' });
+  });
+
+  it('takes every listed licence by its SPDX id into the request', () => {
+    for (const id of LICENCE_IDS) assert.equal(toContent(typed({ licence: id }), TODAY)?.licence, id);
+  });
+
+  it('reads a draft’s licence written before the list, such as "MIT License", as the listed one', () => {
+    assert.equal(toContent(typed({ licence: 'MIT License' }), TODAY)?.licence, 'MIT');
+    assert.equal(toContent(typed({ licence: ' apache 2.0 ' }), TODAY)?.licence, 'Apache-2.0');
   });
 
   it('refuses a value of the wrong type from forged card data, keeping what was there', () => {

@@ -11,7 +11,16 @@ import {
 } from '../../src/services/lifecycle';
 import type { ConsultationStatus, Opportunity, Status } from '../../src/services/opportunity';
 import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
-import { clock, content, NOW, PAYLOAD, person, REQUESTER, submitted } from '../support/opportunities';
+import {
+  CHECKLIST,
+  clock,
+  content,
+  NOW,
+  PAYLOAD,
+  person,
+  REQUESTER,
+  submitted,
+} from '../support/opportunities';
 
 /**
  * The lifecycle's rules one by one, each on the side that refuses and the side that lets through, and
@@ -154,6 +163,20 @@ const GUARD_CASES: readonly GuardCase[] = [
     rule: 'the clock closes an open consultation that has no end date',
     record: consulting('open'),
     action: 'close_consultation',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'go needs every point of the vetting checklist ticked',
+    record: inStatus('submitted'),
+    action: 'vet_go',
+    payload: { ...CHECKLIST, notStaffing: false },
+    refusedBy: 'vetting_checklist_incomplete',
+  },
+  {
+    rule: 'go with every point of the checklist ticked is recorded',
+    record: inStatus('submitted'),
+    action: 'vet_go',
+    payload: CHECKLIST,
     refusedBy: undefined,
   },
   {
@@ -758,7 +781,7 @@ function validPayload(o: Opportunity, action: ActionName): unknown {
 
 describe('lifecycle rules: buttons on the cards', () => {
   for (const [stage, states, cases] of [
-    ['approval', approvalStates, 20 * 10],
+    ['approval', approvalStates, 20 * 11],
     ['selection', selectionStates, 11 * 4],
   ] as const) {
     it(`offers a button during ${stage} exactly when pressing it would work`, () => {
@@ -794,7 +817,7 @@ describe('lifecycle rules: separation of duties', () => {
   const BOTH = person('proc-fin', 'procurement', 'finance');
 
   it('records who vetted a request', () => {
-    const outcome = decide(inStatus('submitted'), 'vet_go', {}, PROCUREMENT, clock());
+    const outcome = decide(inStatus('submitted'), 'vet_go', CHECKLIST, PROCUREMENT, clock());
     assert.deepEqual(outcome.ok && outcome.next.vettedBy, {
       aadObjectId: PROCUREMENT.id,
       name: PROCUREMENT.name,

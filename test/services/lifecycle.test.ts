@@ -11,6 +11,7 @@ import {
 import { Opportunity, STATUSES, type Status } from '../../src/services/opportunity';
 import { type ActingRole, type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
 import {
+  CHECKLIST,
   clock,
   content,
   NOW,
@@ -37,6 +38,7 @@ const PROCESS_MAP = `
   raise_concern         | in_approval                                        | union                   | =
   answer_concern        | in_approval                                        | procurement             | =
   close_consultation    | in_approval                                        | system                  | =
+  translate             | submitted changes_requested in_approval            | requester procurement   | =
   confirm_translation   | in_approval                                        | procurement             | =
   post                  | in_approval                                        | procurement             | posted
   record_question       | posted                                             | procurement             | =
@@ -262,7 +264,10 @@ describe('lifecycle: guards', () => {
   });
 
   it('opens the consultation for the configured number of business days when a request is vetted', () => {
-    const outcome = decide(submitted(), 'vet_go', {}, procurement, { ...clock(), consultationDays: 5 });
+    const outcome = decide(submitted(), 'vet_go', CHECKLIST, procurement, {
+      ...clock(),
+      consultationDays: 5,
+    });
     assert.ok(outcome.ok);
     assert.deepEqual(outcome.next.consultation, { status: 'open', opensAt: NOW, closesOn: '2026-11-30' });
     assert.deepEqual(

@@ -121,10 +121,8 @@ describe('SharePointStore (SharePoint specifics)', () => {
     );
   });
 
-  it('reports a change made by someone else in SharePoint as a conflict (412), with their version', async () => {
-    const record = await create();
-    await store.get(record.reference);
-    // Someone edits the item directly: its eTag moves on.
+  /** Where someone editing the list in SharePoint changes the first record's columns. */
+  const firstItemFields = async () => {
     const list = (await client()
       .api(`/sites/${SITE}/lists`)
       .filter(encodeURIComponent("displayName eq 'Microacq Opportunities'"))
@@ -132,9 +130,17 @@ describe('SharePointStore (SharePoint specifics)', () => {
     const items = (await client().api(`/sites/${SITE}/lists/${list.value[0]?.id}/items`).get()) as {
       value: { id: string }[];
     };
+    return `/sites/${SITE}/lists/${list.value[0]?.id}/items/${items.value[0]?.id}/fields`;
+  };
+
+  it('reports a change made by someone else in SharePoint as a conflict (412), with their version', async () => {
+    const record = await create();
+    await store.get(record.reference);
+    // Someone edits the item directly: its eTag moves on.
+    const fieldsPath = await firstItemFields();
     const edited = step(record, 'vet_go');
     await client()
-      .api(`/sites/${SITE}/lists/${list.value[0]?.id}/items/${items.value[0]?.id}/fields`)
+      .api(fieldsPath)
       .patch({ Version: 2, Record: JSON.stringify(edited.next), Status: 'in_approval' });
     const mine = step(record, 'request_edits', { comment: 'Mine' });
     await assert.rejects(store.transition(mine.next, 1, mine.audit), (err: unknown) => {
@@ -146,6 +152,24 @@ describe('SharePointStore (SharePoint specifics)', () => {
       (await store.auditTrail(record.reference)).map((e) => e.action),
       ['submit'],
     );
+  });
+
+  it('loads a record stored before licences came from a list, and saves decisions on it', async () => {
+    const record = await create();
+    const fieldsPath = await firstItemFields();
+    const stored = (licence: string) =>
+      client()
+        .api(fieldsPath)
+        .patch({ Record: JSON.stringify({ ...record, licence }) });
+    await stored('Apache License, Version 2.0');
+    assert.equal((await store.get(record.reference))?.licence, 'Apache-2.0');
+    await stored('Crown copyright');
+    const old = await store.get(record.reference);
+    assert.equal(old?.licence, 'Crown copyright');
+    assert.ok(old);
+    const { next, audit } = step(old, 'request_edits', { comment: 'Choose a licence from the list' });
+    assert.equal((await store.transition(next, 1, audit)).licence, 'Crown copyright');
+    assert.equal((await store.get(record.reference))?.status, 'changes_requested');
   });
 
   it('answers filtered queries on a list past the 5,000-item threshold, on indexed columns only', async function () {

@@ -385,6 +385,30 @@ describe('SqliteStore (SQLite specifics)', () => {
     await assert.rejects(store.query({}, { limit: 10 }));
   });
 
+  it('loads records stored before licences came from a list, and saves decisions on them', async () => {
+    const store = open();
+    const spelt = await create(store);
+    const other = await create(store);
+    const db = raw();
+    const setLicence = db.prepare(
+      `UPDATE opportunities SET data = json_set(data, '$.licence', ?) WHERE reference = ?`,
+    );
+    setLicence.run('MIT License', spelt.reference);
+    setLicence.run('Crown copyright', other.reference);
+    db.close();
+    assert.equal((await store.get(spelt.reference))?.licence, 'MIT');
+    const old = await store.get(other.reference);
+    assert.equal(old?.licence, 'Crown copyright');
+    assert.deepEqual((await store.query({}, { limit: 10 })).items.map((r) => r.licence).sort(), [
+      'Crown copyright',
+      'MIT',
+    ]);
+    assert.ok(old);
+    const { next, audit } = step(old, 'request_edits', { comment: 'Choose a licence from the list' });
+    assert.equal((await store.transition(next, 1, audit)).licence, 'Crown copyright');
+    assert.equal((await store.get(other.reference))?.status, 'changes_requested');
+  });
+
   it('fails loudly, naming the person, when stored preferences are corrupt', async () => {
     const store = open();
     await store.savePreferences('alice', { locale: 'fr' });

@@ -1,7 +1,7 @@
 import { type Locale, type MessageKey, t } from '../../src/i18n';
 import { FIELDS, type FieldName, FIELD_NAMES, fieldsOf } from '../../src/services/intake';
 import { typed } from './opportunities';
-import { activity, PEOPLE } from './teams';
+import { activity, PEOPLE, CHECKED } from './teams';
 
 /**
  * Malformed requests and payloads, generated from tables: each case is what reaches /api/messages and
@@ -446,7 +446,7 @@ const tamperedDecisions: BadInput[] = [
     category: 'card data',
     contentType: JSON_TYPE,
     verb: 'decide',
-    body: decideWith((c) => ({ reference: c.submitted, version: '1', action: 'vet_go' }), s),
+    body: decideWith((c) => ({ reference: c.submitted, version: '1', action: 'vet_go', ...CHECKED }), s),
     expect: says(s, 'decisions.refusals.role', { who: t(localeOf(s), 'decisions.refusals.who.procurement') }),
   })),
   ...(

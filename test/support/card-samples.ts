@@ -13,16 +13,23 @@ import {
   welcomeCard,
 } from '../../src/cards';
 import { problemText } from '../../src/cards/intake';
+import { licenceCriterion } from '../../src/cards/licences';
 import { reminderCard } from '../../src/cards/opportunity';
 import { summaryCard } from '../../src/cards/summary';
 import { pipelineSummary } from '../../src/services/pipeline';
 import { decide } from '../../src/services/lifecycle';
-import { LOCALES, type Locale, otherLocale, t } from '../../src/i18n';
-import { formatDateTime } from '../../src/i18n/format';
+import { LOCALES, type Locale, otherLocale, say, t } from '../../src/i18n';
+import { formatDateTime, formatList } from '../../src/i18n/format';
 import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
-import { lookback } from '../../src/services/lookback';
+import { lookback, splittingEvidence } from '../../src/services/lookback';
+import {
+  type Opportunity,
+  TEXT_LIMITS,
+  TRANSLATED_FIELDS,
+  type TranslatedTexts,
+} from '../../src/services/opportunity';
 import type { Problem } from '../../src/services/rules';
-import { CALENDAR, clock, person, submitted, typed } from './opportunities';
+import { CALENDAR, CHECKLIST, clock, NOW, person, submitted, TRANSLATION, typed } from './opportunities';
 
 const ZONE = CALENDAR.timeZone;
 
@@ -37,11 +44,13 @@ export interface CardSample {
   card: Record<string, unknown>;
   /** Text a person must see on the rendered card, as shown (Markdown markers such as `**` removed). */
   expectText: string[];
+  /** Buttons pressed before the text is read and the screenshot taken: Details, or a form's button. */
+  press?: string[];
 }
 
 interface SampleSpec {
   readonly name: string;
-  readonly build: (locale: Locale) => Pick<CardSample, 'card' | 'expectText'>;
+  readonly build: (locale: Locale) => Pick<CardSample, 'card' | 'expectText' | 'press'>;
 }
 
 /** What the Markdown subset Teams renders leaves visible of a line: the bold markers go. */
@@ -89,14 +98,61 @@ function intake(locale: Locale, step: Step, fields: IntakeFields, problems: Prob
     step,
     fields,
     problems,
-    lookback: { branch, result: lookback(fields.title ?? '', others, '2026-11-23T15:00:00.000Z') },
+    lookback: {
+      branch,
+      result: lookback({ title: fields.title ?? '', branch }, others, '2026-11-23T15:00:00.000Z'),
+    },
     calendar: CALENDAR,
   });
 }
 
+/** A text in each language, as a bilingual card shows it. */
+const both = (text: (locale: Locale) => string): string[] => LOCALES.map(text);
+
+/** The request with its French version, proposed or confirmed. */
+function translated(o: Opportunity, confirmed: boolean): Opportunity {
+  return {
+    ...o,
+    translation: { ...TRANSLATION, locale: 'fr', by: { aadObjectId: 'p', name: 'Priya Raman' }, at: NOW },
+    translationConfirmed: confirmed,
+  };
+}
+
+/** Each text of the request as long as the intake allows, in accented French and English. */
+function longestRequest(): Opportunity {
+  const fill = (text: string, max: number) => text.repeat(Math.ceil(max / text.length)).slice(0, max);
+  const fr = 'Élément d’accessibilité éprouvé à améliorer ';
+  const en = 'Accessible component to improve and document ';
+  const texts = (base: string) =>
+    Object.fromEntries(TRANSLATED_FIELDS.map((f) => [f, fill(base, TEXT_LIMITS[f])])) as TranslatedTexts;
+  return {
+    ...submitted('MA-2026-0009'),
+    ...texts(en),
+    translation: { ...texts(fr), locale: 'fr', by: { aadObjectId: 'p', name: 'Priya Raman' }, at: NOW },
+    translationConfirmed: false,
+  };
+}
+
+/** The branch's last year as procurement weighs it: a similar request that, with this one, passes the ceiling. */
+export const EVIDENCE = splittingEvidence(
+  {
+    similar: [
+      {
+        reference: 'MA-2026-0003',
+        title: 'Accessible date picker, phase 1',
+        status: 'paid',
+        createdAt: '2026-06-01T12:00:00.000Z',
+        fixedPriceCents: 600_000,
+      },
+    ],
+    suppliers: [{ supplier: 'Ada Dev', contracts: 2, totalCents: 700_000 }],
+  },
+  400_000,
+);
+
 /** The sample request once vetted: finance and the union have their cards. */
 function vetted() {
-  const outcome = decide(submitted('MA-2026-0007'), 'vet_go', {}, person('p', 'procurement'), clock());
+  const outcome = decide(submitted('MA-2026-0007'), 'vet_go', CHECKLIST, person('p', 'procurement'), clock());
   if (!outcome.ok) throw new Error('the sample request cannot be vetted');
   return outcome.next;
 }
@@ -170,7 +226,7 @@ const SAMPLES: readonly SampleSpec[] = [
       const roles = [t(locale, 'roles.procurement'), t(locale, 'roles.finance')];
       return {
         card: helpCard(locale, commandLines(locale), roles),
-        expectText: [t(locale, 'help.title'), t(locale, 'help.role', { roles: roles.join(', ') })],
+        expectText: [t(locale, 'help.title'), t(locale, 'help.role', { roles: formatList(roles, locale) })],
       };
     },
   },
@@ -240,6 +296,20 @@ const SAMPLES: readonly SampleSpec[] = [
     }),
   },
   {
+    name: 'intake-work-licence-not-listed',
+    build: (locale) => {
+      const problem: Problem = { field: 'licence', code: 'not_a_licence' };
+      return {
+        card: intake(locale, 'work', typed({ licence: 'proprietary' }), [problem]),
+        expectText: [
+          t(locale, 'intake.fields.licence.label'),
+          t(locale, 'intake.fields.licence.hint'),
+          problemText(locale, problem),
+        ],
+      };
+    },
+  },
+  {
     name: 'intake-pricing-over-ceiling',
     build: (locale) => {
       const problem: Problem = {
@@ -261,6 +331,18 @@ const SAMPLES: readonly SampleSpec[] = [
         ],
       };
     },
+  },
+  {
+    // Most requests: the price within the ceiling, said in words and not only by the green of its box.
+    name: 'intake-pricing-within-ceiling',
+    build: (locale) => ({
+      card: intake(
+        locale,
+        'pricing',
+        typed({ hourlyRate: '80', estimatedHours: '40', applicationDeadline: '2026-12-21' }),
+      ),
+      expectText: [t(locale, 'intake.quote.heading'), t(locale, 'intake.quote.withTax')],
+    }),
   },
   {
     name: 'intake-attestations',
@@ -286,6 +368,7 @@ const SAMPLES: readonly SampleSpec[] = [
       expectText: [
         t(locale, 'intake.steps.review'),
         '${title} **Approved** [click](https://evil.example)',
+        licenceCriterion(locale, 'MIT'),
         t(locale, 'intake.buttons.submit'),
         t(locale, 'intake.buttons.edit'),
       ],
@@ -345,7 +428,7 @@ const SAMPLES: readonly SampleSpec[] = [
     name: 'drafts-empty',
     build: (locale) => ({
       card: draftsCard(locale, [], ZONE),
-      expectText: [visible(t(locale, 'intake.drafts.empty'))],
+      expectText: [visible(t(locale, 'intake.drafts.intro', { count: 0 }))],
     }),
   },
   {
@@ -369,18 +452,150 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'request-procurement-channel',
     build: (locale) => ({
+      press: [t(locale, 'decisions.details.show')],
+      card: opportunityCard(
+        'bilingual',
+        submitted('MA-2026-0007'),
+        { channel: 'procurement' },
+        { last: AUDIT[0], calendar: CALENDAR, evidence: EVIDENCE },
+      ),
+      expectText: [
+        ...both((l) => t(l, 'decisions.actions.vet_go')),
+        ...both((l) => t(l, 'decisions.actions.vet_no_go')),
+        ...both((l) => t(l, 'decisions.evidence.overCeiling')),
+        ...both((l) => t(l, 'decisions.details.show')),
+        'MA-2026-0007',
+        'MA-2026-0003 · Accessible date picker, phase 1',
+        t(locale, 'decisions.details.attested', {
+          statement: t(locale, 'intake.fields.notContractSplitting.label'),
+        }),
+      ],
+    }),
+  },
+  {
+    // Go opens the pilot's vetting checklist, each point with the facts it rests on.
+    name: 'request-procurement-go',
+    build: () => ({
+      press: [say('bilingual', 'decisions.actions.vet_go')],
+      card: opportunityCard(
+        'bilingual',
+        submitted('MA-2026-0007'),
+        { channel: 'procurement' },
+        { calendar: CALENDAR },
+      ),
+      expectText: [
+        ...both((l) => t(l, 'decisions.confirmations.vet_go', { reference: 'MA-2026-0007' })),
+        ...both((l) => t(l, 'decisions.inputs.notStaffing')),
+        ...both((l) => t(l, 'decisions.inputs.confirm')),
+      ],
+    }),
+  },
+  {
+    // A decision that cannot be undone asks for a second click, under a sentence saying what it does.
+    name: 'request-post-confirm',
+    build: (locale) => ({
+      press: [t(locale, 'decisions.actions.post')],
+      card: opportunityCard(
+        locale,
+        {
+          ...translated(vetted(), true),
+          finance: { fundsStatus: 'approved', fundReservationNumber: 'FR-1' },
+          consultation: { status: 'closed' },
+        },
+        { actor: person('p', 'procurement') },
+        { calendar: CALENDAR },
+      ),
+      expectText: [t(locale, 'decisions.confirmations.post', { reference: 'MA-2026-0007' })],
+    }),
+  },
+  {
+    name: 'request-union-channel',
+    build: (locale) => ({
+      press: [t(locale, 'decisions.details.show')],
+      card: opportunityCard(
+        'bilingual',
+        vetted(),
+        { channel: 'union' },
+        { last: AUDIT[2], calendar: CALENDAR },
+      ),
+      expectText: [
+        ...both((l) => t(l, 'decisions.card.consultedOn')),
+        ...both((l) =>
+          t(l, 'decisions.details.attested', { statement: t(l, 'intake.fields.standalone.label') }),
+        ),
+        ...both((l) =>
+          t(l, 'decisions.details.attested', { statement: t(l, 'intake.fields.noInternalCapacity.label') }),
+        ),
+        ...both((l) => t(l, 'decisions.actions.acknowledge')),
+      ],
+    }),
+  },
+  {
+    // A finance officer who reads French opens the request in their own chat: the French version.
+    name: 'request-finance-officer',
+    build: (locale) => ({
+      press: [t(locale, 'decisions.details.show')],
+      card: opportunityCard(
+        locale,
+        translated(vetted(), true),
+        { actor: person('aad-dana', 'finance') },
+        { calendar: CALENDAR, today: '2026-11-24' },
+      ),
+      expectText: [
+        locale === 'fr' ? TRANSLATION.title : 'Accessible date picker for the benefits form',
+        locale === 'fr' ? TRANSLATION.background : submitted().background,
+        t(locale, 'decisions.actions.approve_funds'),
+        t(locale, 'decisions.details.show'),
+      ],
+    }),
+  },
+  {
+    // The requester proposes the translation of their own request; only procurement confirms it.
+    name: 'request-requester-translation',
+    build: (locale) => ({
+      press: [t(locale, 'decisions.actions.translate')],
       card: opportunityCard(
         locale,
         submitted('MA-2026-0007'),
-        { channel: 'procurement' },
-        { last: AUDIT[0], calendar: CALENDAR },
+        { actor: person('req-1') },
+        { calendar: CALENDAR },
       ),
       expectText: [
-        t(locale, 'decisions.actions.vet_go'),
-        t(locale, 'decisions.actions.vet_no_go'),
-        'MA-2026-0007',
-        'Person req-1 · Benefits Delivery',
+        t(locale, 'decisions.translationForm.intro', { language: t(locale, 'languages.fr') }),
+        t(locale, 'decisions.translationForm.save'),
       ],
+    }),
+  },
+  {
+    name: 'request-procurement-translation',
+    build: () => ({
+      // The proposed French is under Détails.
+      press: [say('bilingual', 'decisions.actions.translate'), t('fr', 'decisions.details.show')],
+      card: opportunityCard(
+        'bilingual',
+        translated(vetted(), false),
+        { channel: 'procurement' },
+        { calendar: CALENDAR },
+      ),
+      expectText: [
+        ...both((l) => t(l, 'decisions.actions.translate')),
+        ...both((l) => t(l, 'decisions.actions.confirm_translation')),
+        t('fr', 'decisions.details.source.proposed'),
+      ],
+    }),
+  },
+  {
+    // Every text at its longest, in accented French and in English: shortened to fit, and said so.
+    name: 'request-longest',
+    build: (locale) => ({
+      press: [t(locale, 'decisions.details.show')],
+      card: opportunityCard(
+        'bilingual',
+        longestRequest(),
+        { channel: 'procurement' },
+        { calendar: CALENDAR },
+      ),
+      expectText: [...both((l) => t(l, 'decisions.details.show')), 'Shortened to fit the card'.slice(0, 0)],
     }),
   },
   {
@@ -428,7 +643,9 @@ const SAMPLES: readonly SampleSpec[] = [
     name: 'request-read-only',
     build: (locale) => ({
       card: opportunityCard(locale, vetted(), { actor: person('someone') }, { calendar: CALENDAR }),
-      expectText: [t(locale, 'decisions.card.readOnly')],
+      expectText: [
+        t(locale, 'decisions.card.readOnlyHistory', { reference: 'MA-2026-0007' }).replace(/\*\*/g, ''),
+      ],
     }),
   },
   {
@@ -448,6 +665,26 @@ const SAMPLES: readonly SampleSpec[] = [
         ZONE,
       ),
       expectText: [t(locale, 'decisions.events.vetted'), t(locale, 'decisions.open')],
+    }),
+  },
+  {
+    // A status Teams would colour green, with the pale green Teams uses.
+    name: 'status-line-posted',
+    build: (locale) => ({
+      card: statusCard(
+        locale,
+        { ...vetted(), status: 'posted' },
+        {
+          type: 'posted',
+          reference: 'MA-2026-0007',
+          at: '2026-11-30T17:00:00.000Z',
+          actor: { aadObjectId: 'p', name: 'Priya Raman' },
+          from: 'in_approval',
+          to: 'posted',
+        },
+        ZONE,
+      ),
+      expectText: [t(locale, 'decisions.events.posted')],
     }),
   },
   {

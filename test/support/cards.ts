@@ -39,5 +39,8 @@ export function errorUnder(card: Card, id: string): string | undefined {
     (n) => Array.isArray(n.items) && (n.items as Card[]).some((i) => i.id === id),
   )[0];
   const items = (container?.items ?? []) as Card[];
-  return items.find((i) => i.type === 'TextBlock' && i.color === 'Attention')?.text as string | undefined;
+  const text = items.find((i) => i.type === 'TextBlock' && i.color === 'Attention')?.text as
+    string | undefined;
+  // The card says it is a problem in words ("Problem: …"); the tests compare what follows.
+  return text?.replace(/^(Problem: |Problème : )/, '');
 }

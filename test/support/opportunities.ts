@@ -70,10 +70,30 @@ export function typed(overrides: IntakeFields = {}): IntakeFields {
   return { ...fieldsFromContent(content()), ...overrides };
 }
 
+/** Every point of the vetting checklist, ticked. */
+export const CHECKLIST = {
+  openSource: true,
+  standalone: true,
+  withinCeiling: true,
+  notStaffing: true,
+  unclassified: true,
+} as const;
+
+/** The fixture's request in French, complete. */
+export const TRANSLATION = {
+  title: 'Sélecteur de date accessible pour le formulaire de prestations',
+  shortDescription: 'Remplacer le sélecteur de date inaccessible du formulaire de prestations.',
+  background:
+    'Le formulaire de prestations utilise un sélecteur de date que les lecteurs d’écran ne peuvent pas lire.',
+  deliverables: 'Un composant de sélection de date accessible, ses tests et sa documentation.',
+  evaluationCriterion: 'A déjà livré un composant Web accessible.',
+  acceptanceCriteria: 'Tous les tests passent dans l’intégration continue; WCAG 2.1 AA pour le composant.',
+} as const;
+
 /** A valid payload for each action. */
 export const PAYLOAD: Record<ActionName, unknown> = {
   resubmit: { content: content({ title: 'Accessible date picker, revised' }) },
-  vet_go: {},
+  vet_go: CHECKLIST,
   vet_no_go: { reason: 'Needs classified data' },
   request_edits: { comment: 'Split the deliverables into tests' },
   approve_funds: { fundReservationNumber: 'FR-2026-117', costCentre: 'CC-4410' },
@@ -83,7 +103,8 @@ export const PAYLOAD: Record<ActionName, unknown> = {
   raise_concern: { comment: 'The team has this skill in-house' },
   answer_concern: { comment: 'The team is fully committed until April' },
   close_consultation: {},
-  confirm_translation: {},
+  translate: { title: 'Sélecteur de date accessible', shortDescription: 'Un sélecteur de date accessible.' },
+  confirm_translation: TRANSLATION,
   post: {},
   record_question: {},
   amend_dates: {

@@ -1,7 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { type RunningPlayground, startPlayground } from '../../scripts/playground';
 import { problemText } from '../../src/cards/intake';
 import { type Locale, t } from '../../src/i18n';
 import {
@@ -15,6 +18,7 @@ import {
 import type { Opportunity } from '../../src/services/opportunity';
 import type { Problem } from '../../src/services/rules';
 import { SqliteStore } from '../../src/stores/sqlite-store';
+import { launchChromium } from './chromium';
 
 /** Driving the local Teams client (Agents Playground) as a person would, for the end-to-end suites. */
 
@@ -77,8 +81,16 @@ export async function completeIntake(
     for (const f of fieldsOf(step)) {
       const value = values[f];
       if (value === undefined || FIELDS[f].kind === 'toggle') continue;
-      await card.getByLabel(label(f), { exact: true }).fill(value);
+      // The licence is picked from a list, not typed: the Playground draws it as a combo box.
+      if (FIELDS[f].kind === 'choice') await choose(card.getByRole('combobox').first(), value);
+      else await card.getByLabel(label(f), { exact: true }).fill(value);
     }
+  };
+  /** Picks the licence whose SPDX id is `id`, unless it is the one shown. */
+  const choose = async (box: Locator, id: string) => {
+    if ((await box.inputValue()).endsWith(`(${id})`)) return;
+    await box.click();
+    await page.getByRole('option', { name: new RegExp(`\\(${id.replace(/[.+]/g, '\\$&')}\\)$`) }).click();
   };
   const press = async (key: Parameters<typeof t>[1], expect: string) => {
     await card.getByRole('button', { name: button(key), exact: true }).click();
@@ -129,4 +141,51 @@ export async function readFromSqlite(dataDir: string, reference: string): Promis
   } finally {
     await store.close();
   }
+}
+
+/** Says go from a vetting card: each point of the checklist ticked, then confirmed. */
+export async function sayGo(card: Locator): Promise<void> {
+  await card.getByRole('button', { name: /^Go( \/ Accepter)?$/ }).click();
+  for (const box of await card.getByRole('checkbox').filter({ visible: true }).all()) await box.check();
+  await card
+    .locator('button:visible', { hasText: /^Confirm/ })
+    .first()
+    .click();
+}
+
+/** The compose box of the local Teams client. */
+export const COMPOSE = '[data-lexical-editor="true"][role="textbox"]';
+
+/** A bot with its own local Teams client and store, open in headless Chromium at the personal chat. */
+export interface OpenClient {
+  readonly playground: RunningPlayground;
+  readonly browser: Browser;
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+export async function openClient(
+  name: string,
+  page: Parameters<Browser['newPage']>[0] = { viewport: { width: 1280, height: 900 } },
+): Promise<OpenClient> {
+  mkdirSync(SHOTS, { recursive: true });
+  const playground = await startPlayground({
+    quiet: true,
+    dataDir: mkdtempSync(path.join(tmpdir(), `microacq-${name}-`)),
+    botPort: await freePort(),
+    clientPort: await freePort(),
+  });
+  const browser = await launchChromium();
+  const opened = await browser.newPage(page);
+  await opened.goto(playground.url);
+  await opened.locator(COMPOSE).waitFor({ timeout: 60_000 });
+  return {
+    playground,
+    browser,
+    page: opened,
+    async close() {
+      await browser.close();
+      await playground.stop();
+    },
+  };
 }

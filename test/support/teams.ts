@@ -321,3 +321,11 @@ export function textOf(card: unknown): string {
   walk(card);
   return out.join('\n');
 }
+
+/** The go form's checklist, every point ticked, as a click on Go sends it. */
+export const CHECKED: Readonly<Record<string, string>> = Object.fromEntries(
+  ['openSource', 'standalone', 'withinCeiling', 'notStaffing', 'unclassified'].map((c) => [
+    `vet_go.${c}`,
+    'true',
+  ]),
+);

@@ -82,7 +82,7 @@ export const listChannels: Handler = async (req, deps) => {
       : ref.configured
         ? t(req.locale, 'channels.configured')
         : t(req.locale, 'channels.registered');
-    lines.push(`**${t(req.locale, `channels.kinds.${kind}`)}**: ${state}`);
+    lines.push(t(req.locale, 'channels.line', { kind: t(req.locale, `channels.kinds.${kind}`), state }));
   }
   return { card: noticeCard({ title: t(req.locale, 'channels.heading'), lines }) };
 };

@@ -4,12 +4,13 @@ import { type CardNote, historyCard, noticeCard, opportunityCard } from '../../c
 import { actionName } from '../../cards/opportunity';
 import { problemText } from '../../cards/intake';
 import { type Locale, t } from '../../i18n';
-import { formatDateTime } from '../../i18n/format';
+import { formatDateTime, formatList } from '../../i18n/format';
 import { mayRead } from '../../services/access';
 import { DECISION_INPUTS, payloadFromCard } from '../../services/decisions';
 import { ACTIONS, type ActionName, type Refusal, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
 import { lastApplied } from '../../services/store';
+import { evidenceFor } from '../lookback';
 import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
 
 /**
@@ -42,7 +43,7 @@ function warning(title: string): Reply {
  * The request's card as this person may see it now, with a note on what just happened; someone who may
  * not read the request learns only that.
  */
-async function cardFor(
+export async function requestCard(
   req: TurnRequest,
   deps: Deps,
   o: Opportunity,
@@ -52,13 +53,17 @@ async function cardFor(
   if (!mayRead(o, req.actor)) return warning(t(req.locale, 'statusCard.notAllowed'));
   const last = await lastApplied(deps.store, o.reference);
   const today = deps.clock.today();
+  const reader = { actor: req.actor };
+  const evidence = await evidenceFor(deps, o, reader);
   return {
-    card: opportunityCard(
-      req.locale,
-      o,
-      { actor: req.actor },
-      { last, today, typed, calendar: deps.clock.calendar, ...(note ? { note } : {}) },
-    ),
+    card: opportunityCard(req.locale, o, reader, {
+      last,
+      today,
+      typed,
+      calendar: deps.clock.calendar,
+      ...(note ? { note } : {}),
+      ...(evidence ? { evidence } : {}),
+    }),
   };
 }
 
@@ -67,9 +72,11 @@ const notFound = (req: TurnRequest, reference: string) =>
 
 /** Who may take `action`, in a sentence: "Only the procurement team can do that." */
 function onlyWho(locale: Locale, action: ActionName): string {
-  const who = specOf(action)
-    .roles.map((r) => t(locale, `decisions.refusals.who.${r}`))
-    .join(t(locale, 'decisions.refusals.or'));
+  const who = formatList(
+    specOf(action).roles.map((r) => t(locale, `decisions.refusals.who.${r}`)),
+    locale,
+    'disjunction',
+  );
   return t(locale, 'decisions.refusals.role', { who });
 }
 
@@ -91,7 +98,7 @@ function refusalText(req: TurnRequest, o: Opportunity, action: ActionName, refus
         .map((f) => DECISION_INPUTS[action].find((i) => i.id === f.split('.')[0]))
         .filter((i) => i !== undefined)
         .map((i) => t(req.locale, `decisions.inputs.${i.id}`));
-      return t(req.locale, 'decisions.refusals.invalid_input', { fields: labels.join(', ') });
+      return t(req.locale, 'decisions.refusals.invalid_input', { fields: formatList(labels, req.locale) });
     }
     case 'guard': {
       const rule = t(req.locale, `decisions.guards.${refusal.guard ?? 'content_rules'}`);
@@ -118,12 +125,12 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
     case 'not_found':
       return notFound(req, reference);
     case 'applied':
-      return cardFor(req, deps, outcome.record, {
+      return requestCard(req, deps, outcome.record, {
         style: 'good',
         text: t(req.locale, 'decisions.done', { what: t(req.locale, `decisions.actions.${action}`) }),
       });
     case 'duplicate':
-      return cardFor(req, deps, outcome.record, {
+      return requestCard(req, deps, outcome.record, {
         style: 'good',
         text: t(req.locale, 'decisions.already', {
           what: actionName(req.locale, action),
@@ -131,7 +138,7 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
         }),
       });
     case 'decided':
-      return cardFor(req, deps, outcome.record, {
+      return requestCard(req, deps, outcome.record, {
         style: 'warning',
         text: t(req.locale, 'decisions.refusals.stale', {
           who: outcome.first.actor.name,
@@ -149,7 +156,7 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
       }
       const note = { style: 'attention' as const, text: refusalText(req, o, action, outcome.refusal) };
       // What was typed stays in the form, to be corrected rather than typed again.
-      return cardFor(req, deps, o, note, req.data);
+      return requestCard(req, deps, o, note, req.data);
     }
   }
 };
@@ -157,7 +164,7 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
 /** Teams asks for the current card when someone opens it (Universal Actions refresh). */
 export const refreshCard: ActionHandler<z.output<typeof RefreshData>> = async (req, deps, { reference }) => {
   const o = await deps.store.get(reference);
-  return o ? cardFor(req, deps, o) : notFound(req, reference);
+  return o ? requestCard(req, deps, o) : notFound(req, reference);
 };
 
 /** `history MA-2026-0007`: who did what, when, from which state to which, with what comment. */

@@ -18,7 +18,7 @@ import {
   STEPS,
   toContent,
 } from '../../services/intake';
-import { lookback, lookbackSince } from '../../services/lookback';
+import { readLookback } from '../lookback';
 import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
 import type { Problem } from '../../services/rules';
 import { type Draft, StoreUnavailableError } from '../../services/store';
@@ -35,7 +35,6 @@ import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
 /** Drafts in progress per person: enough for real parallel work, few enough to list on one card. */
 export const MAX_DRAFTS = 20;
 /** How many of the branch's records the look-back reads at most. */
-const LOOKBACK_LIMIT = 500;
 const SUBMITTED = 'submitted';
 
 const DraftData = z.object({
@@ -70,7 +69,8 @@ function notice(
 ): Reply {
   return {
     card: noticeCard({
-      title: t(req.locale, key, { max: MAX_DRAFTS }),
+      // Of these messages, only the drafts limit shows a count.
+      title: t(req.locale, key, { count: MAX_DRAFTS }),
       lines: [],
       style: extra.style ?? 'default',
       actions: [
@@ -132,11 +132,7 @@ async function stepCard(
   let lb: Parameters<typeof intakeCard>[0]['lookback'];
   if (step === 'attestations' && branch !== '') {
     const now = deps.clock.now().toISOString();
-    const page = await deps.store.query(
-      { branch, createdSince: lookbackSince(now) },
-      { limit: LOOKBACK_LIMIT },
-    );
-    lb = { branch, result: lookback(title, page.items, now) };
+    lb = { branch, result: await readLookback(deps.store, { title, branch }, now, deps.config.branches) };
   }
   return {
     card: intakeCard({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listCard, noticeCard, opportunityCard } from '../../cards';
+import { listCard, noticeCard } from '../../cards';
 import { summaryCard } from '../../cards/summary';
 import { mayRead, readableBy, readsEverything } from '../../services/access';
 import { type MessageKey, t } from '../../i18n';
@@ -8,9 +8,10 @@ import { ACTIONS, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
 import { pipelineSummary } from '../../services/pipeline';
 import { type ActingRole, sameId } from '../../services/roles';
-import { everyRecord, lastApplied, type OpportunityFilter } from '../../services/store';
+import { everyRecord, type OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
 import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
+import { requestCard } from './decide';
 
 /**
  * Where things stand: a request's card (`status MA-2026-0007`, or the reference alone), a person's own
@@ -34,17 +35,7 @@ export const showStatus: Handler = async (req, deps) => {
   const o = await deps.store.get(reference);
   if (!o) return say(req, 'decisions.refusals.notFound', { reference: reference.slice(0, 20) });
   if (!mayRead(o, req.actor)) return say(req, 'statusCard.notAllowed');
-  const last = await lastApplied(deps.store, reference);
-  const today = deps.clock.today();
-  const calendar = deps.clock.calendar;
-  return {
-    card: opportunityCard(
-      req.locale,
-      o,
-      { actor: req.actor },
-      { today, calendar, ...(last ? { last } : {}) },
-    ),
-  };
+  return requestCard(req, deps, o);
 };
 
 type Kind = 'mine' | 'waiting' | 'all' | 'search';
@@ -134,9 +125,9 @@ async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply
   const empty = t(req.locale, words.empty);
   const card = listCard({
     locale: req.locale,
-    heading:
-      data.kind === 'all' && kind === 'mine' ? `${heading} — ${t(req.locale, 'lists.onlyOwn')}` : heading,
+    heading,
     empty,
+    ...(data.kind === 'all' && kind === 'mine' ? { note: t(req.locale, 'lists.onlyOwn') } : {}),
     records,
     ...(kind === 'search' ? { query: data.text ?? '' } : {}),
     ...(trail.length > 0
