@@ -29,7 +29,7 @@ const GO = Object.fromEntries(Object.keys(CHECKLIST).map((c) => [c, 'true']));
  */
 
 type Who = (typeof PEOPLE)[keyof typeof PEOPLE];
-type Where = { from: Who; channel?: string };
+type Where = { from: Who; channel?: string; groupChat?: boolean };
 
 describe('approvals in Teams', function () {
   this.timeout(20_000);
@@ -64,6 +64,7 @@ describe('approvals in Teams', function () {
     serviceUrl: connector.url,
     from: w.from,
     ...(w.channel ? { conversationType: 'channel' as const, channel: w.channel } : {}),
+    ...(w.groupChat ? { conversationType: 'groupChat' as const } : {}),
   });
 
   const say = async (text: string, w: Where): Promise<Card> => {
@@ -120,14 +121,18 @@ describe('approvals in Teams', function () {
     }
   };
 
-  const submit = async (from: Who = PEOPLE.requester, overrides: IntakeFields = {}): Promise<string> => {
-    let card = await say('new', { from });
+  const submit = async (
+    from: Who = PEOPLE.requester,
+    overrides: IntakeFields = {},
+    groupChat = false,
+  ): Promise<string> => {
+    let card = await say('new', { from, groupChat });
     const { draftId } = button(card, 'intake.next');
     for (const step of ['basics', 'work', 'pricing', 'attestations'] as FormStep[]) {
       const values = Object.fromEntries(fieldsOf(step).map((f) => [f, typed(overrides)[f] ?? '']));
-      card = await click('intake.next', { draftId, step, ...values }, { from });
+      card = await click('intake.next', { draftId, step, ...values }, { from, groupChat });
     }
-    card = await click('intake.submit', button(card, 'intake.submit'), { from });
+    card = await click('intake.submit', button(card, 'intake.submit'), { from, groupChat });
     const reference = /MA-\d{4}-\d{4}/.exec(textOf(card))?.[0];
     assert.ok(reference, textOf(card));
     return reference;
@@ -720,6 +725,11 @@ describe('approvals in Teams', function () {
       textOf(card),
       /Reminder: MA-2026-0001 has waited for the funds decision \(s\. 32\) since Monday, November 23, 2026/,
     );
+    // A team's channel reads the reminder in both official languages.
+    assert.match(
+      textOf(card),
+      /Rappel : MA-2026-0001 attend la décision sur les fonds \(art\. 32\) depuis le lundi 23 novembre 2026/,
+    );
     assert.match(textOf(card), /<at>Farah Haddad<\/at>, <at>Dana Cho<\/at>/);
     assert.deepEqual((card.msteams as { entities: unknown[] }).entities, [
       {
@@ -951,5 +961,21 @@ describe('approvals in Teams', function () {
     // The form has no length of its own: the whole paste reached the bot, which said what it kept.
     const field = find(lastCardIn('procurement'), (n) => n.id === 'request_edits.comment')[0];
     assert.equal(field?.maxLength, undefined);
+  });
+
+  it('tells a requester who asked from a group chat there, in both languages, since everyone there reads it', async () => {
+    await registerAll();
+    // No personal chat with the bot: the group chat where the request was made hears of it.
+    const reference = await submit(PEOPLE.colleague, {}, true);
+    await deliver();
+    const before = connector.sent.length;
+    await goFromChannel();
+    await deliver();
+    const chat = `a:chat-groupChat-${PEOPLE.colleague.aadObjectId}`;
+    const told = sentTo(chat, before)
+      .map((s) => textOf(cardOf(s)))
+      .join('\n');
+    assert.match(told, new RegExp(`${reference}: vetted by the procurement team`));
+    assert.match(told, new RegExp(`${reference} : examinée par l’approvisionnement`));
   });
 });

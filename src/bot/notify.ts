@@ -2,7 +2,7 @@ import { CardFactory, MessageFactory } from 'botbuilder';
 import { type Card, opportunityCard, statusCard } from '../cards';
 import type { Config } from '../config';
 import type { DepartmentClock } from '../services/calendar';
-import type { Locale } from '../i18n';
+import type { Locale, Voice } from '../i18n';
 import type { Logger } from '../log';
 import { evidenceFor } from './lookback';
 import type { EventType, WorkflowEvent } from '../services/lifecycle';
@@ -18,6 +18,7 @@ import {
 } from '../services/routing';
 import {
   type AuditEntry,
+  type ConversationReferenceJson,
   everyRecord,
   lastApplied,
   type NewOutboxMessage,
@@ -63,6 +64,17 @@ export async function requesterChat(
   return undefined;
 }
 
+/**
+ * How to speak in a conversation: a chat several people read (a group chat, a channel) hears both
+ * official languages; a personal chat hears its person's.
+ */
+export function voiceIn(reference: ConversationReferenceJson | undefined, locale: Locale): Voice {
+  const conversation = reference?.conversation as
+    { conversationType?: unknown; isGroup?: unknown } | undefined;
+  const type = conversation?.conversationType;
+  return conversation?.isGroup === true || type === 'groupChat' || type === 'channel' ? 'bilingual' : locale;
+}
+
 /** The language a person chose for themselves, else `fallback`. */
 export async function chosenLocale(
   store: OpportunityStore,
@@ -97,16 +109,17 @@ export function createNotifier(
    */
   function round(o: Opportunity, last: AuditEntry | undefined, version = o.version) {
     const messages: NewOutboxMessage[] = [];
-    const known = new Map<string, Promise<boolean>>();
+    const known = new Map<string, Promise<ConversationReferenceJson | undefined>>();
     const cards = new Map<CardChannel, Record<string, unknown>>();
-    const registered = (key: string) => {
+    const conversation = (key: string) => {
       let found = known.get(key);
       if (!found) {
-        found = store.getConversation(key).then((ref) => ref !== undefined);
+        found = store.getConversation(key);
         known.set(key, found);
       }
       return found;
     };
+    const registered = async (key: string) => (await conversation(key)) !== undefined;
     /**
      * The channel's card at this version: posted as a new message, or replacing the card posted on
      * `postedOn` (the sender skips an update when no such card was ever posted).
@@ -144,7 +157,7 @@ export function createNotifier(
         createdAt: now().toISOString(),
       });
     };
-    return { messages, registered, queueCard };
+    return { messages, registered, conversation, queueCard };
   }
 
   /**
@@ -152,7 +165,11 @@ export function createNotifier(
    * cards show the record as it is now, which is newer when a round catches up late.
    */
   async function queue(o: Opportunity, events: readonly WorkflowEvent[], version = o.version): Promise<void> {
-    const { messages, registered, queueCard } = round(o, await lastApplied(store, o.reference), version);
+    const { messages, registered, conversation, queueCard } = round(
+      o,
+      await lastApplied(store, o.reference),
+      version,
+    );
     const requesterLocale = await chosenLocale(store, o.requester.aadObjectId, o.locale);
     const posted = new Set<string>();
     for (const event of events) {
@@ -169,7 +186,7 @@ export function createNotifier(
             kind: 'post',
             activity: activityOf(
               statusCard(
-                delivery.to === 'requester' ? requesterLocale : 'bilingual',
+                delivery.to === 'requester' ? voiceIn(await conversation(to), requesterLocale) : 'bilingual',
                 o,
                 event,
                 clock.calendar.timeZone,

@@ -11,7 +11,7 @@ import { type CardChannel, channelKey } from '../services/routing';
 import { everyRecord, type OpportunityStore, StoreUnavailableError } from '../services/store';
 import { waitsOf } from '../services/waits';
 import { workflowClock } from './clock';
-import { activityOf, chosenLocale, type Notifier, requesterChat } from './notify';
+import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from './notify';
 
 /**
  * The clock's part of the workflow. Its state lives in the records (the consultation's closing date, the
@@ -145,10 +145,14 @@ export class Scheduler {
         await this.queue(`reminder:${o.reference}:${wait.kind}:${party}:${today}`, now, async () => {
           const to = requester ? await requesterChat(o, registered) : channelKey(party);
           if (!to || !(await registered(to))) return undefined;
-          const locale = requester
-            ? await chosenLocale(this.store, o.requester.aadObjectId, o.locale)
-            : this.config.defaultLocale;
-          const card = reminderCard(locale, o, wait, {
+          // A team's channel reads both official languages; the requester, theirs (both in a group chat).
+          const voice = requester
+            ? voiceIn(
+                await reads.conversation(to),
+                await chosenLocale(this.store, o.requester.aadObjectId, o.locale),
+              )
+            : 'bilingual';
+          const card = reminderCard(voice, o, wait, {
             to: requester ? 'requester' : 'team',
             calendar,
             businessDays,

@@ -801,7 +801,7 @@ export interface Mentioned {
  * when it is their turn, or to a manager when it has waited too long.
  */
 export function reminderCard(
-  locale: Locale,
+  voice: Voice,
   o: Opportunity,
   wait: Wait,
   options: {
@@ -811,8 +811,6 @@ export function reminderCard(
     readonly mentions?: readonly Mentioned[];
   },
 ): Card {
-  // A team's channel reads both official languages; a person reads theirs.
-  const voice: Voice = options.to === 'team' ? 'bilingual' : locale;
   const heading = (l: Locale) => {
     const since = formatDate(options.calendar.dateOf(wait.since), l);
     const what = t(l, `waits.kinds.${wait.kind}`);
@@ -851,6 +849,6 @@ export function reminderCard(
       text: `<at>${m.name}</at>`,
       mentioned: { id: m.id, name: m.name },
     })),
-    actions: options.to === 'requester' ? lineActions(locale, o) : [openAction(voice, o.reference)],
+    actions: options.to === 'requester' ? lineActions(voice, o) : [openAction(voice, o.reference)],
   });
 }

@@ -387,9 +387,11 @@ describe('the request card: both official languages where a team reads it', () =
     );
   });
 
-  it('reminds a team in both languages, a person in theirs', () => {
+  it('reminds in both languages where a team reads, in one where a person does', () => {
     const wait = { kind: 'funds' as const, on: ['finance' as const], since: NOW };
-    const team = textOf(reminderCard('en', o, wait, { to: 'team', calendar: CALENDAR, businessDays: 3 }));
+    const team = textOf(
+      reminderCard('bilingual', o, wait, { to: 'team', calendar: CALENDAR, businessDays: 3 }),
+    );
     assert.ok(team.includes(t('en', 'waits.kinds.funds')) && team.includes(t('fr', 'waits.kinds.funds')));
     const manager = textOf(
       reminderCard('fr', o, wait, { to: 'manager', calendar: CALENDAR, businessDays: 6 }),

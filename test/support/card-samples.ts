@@ -691,7 +691,7 @@ const SAMPLES: readonly SampleSpec[] = [
     name: 'reminder',
     build: (locale) => ({
       card: reminderCard(
-        locale,
+        'bilingual',
         vetted(),
         { kind: 'funds', on: ['finance'], since: '2026-11-23T15:00:00Z' },
         {
