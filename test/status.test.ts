@@ -250,7 +250,13 @@ describe('status and lists in Teams', function () {
       [mine.reference],
     );
     const card = found[0]?.content ?? {};
-    assert.match(textOf(card), new RegExp(`${mine.reference} · in approval`));
+    // Inserted into a conversation everyone there reads: both languages, the work behind Details, and
+    // nothing beyond the work (no contact, no attestation) whoever inserts it.
+    assert.match(textOf(card), new RegExp(`${mine.reference} · in approval / en approbation`));
+    const details = find(card, (n) => n.type === 'Action.ShowCard').map((n) => n.title);
+    assert.deepEqual(details, ['Details', 'Détails']);
+    assert.ok(textOf(card).includes(mine.background));
+    assert.ok(!textOf(card).includes(mine.client.contactEmail));
     assert.equal(
       find(card, (n) => n.verb === 'decide').length,
       0,

@@ -303,10 +303,8 @@ function rows(
     ),
   ];
   if (o.consultation.concern) out.push(row('', o.consultation.concern));
-  // The union is consulted on these two: its card shows them, not only behind the details.
-  const consulted = (['standalone', 'noInternalCapacity'] as const).filter(
-    (a) => view.attestations.includes(a) && !view.contact,
-  );
+  // The union is consulted on two attestations: its card shows them, not only behind the details.
+  const consulted = view.consultedOn;
   if (consulted.length > 0) {
     out.push(
       row(
@@ -476,7 +474,7 @@ function detailsIn(locale: Locale, o: Opportunity, view: RequestView, limit: num
 }
 
 /** The branch's last 12 months, for the officer who vets, flagged where the ceiling would be passed. */
-function evidenceLines(voice: Voice, evidence: SplittingEvidence | undefined, o: Opportunity) {
+function evidenceLines(voice: Voice, evidence: SplittingEvidence | undefined) {
   if (!evidence) return [];
   const line = (text: string, flagged = false) => ({ text, flagged });
   const each = (text: (l: Locale) => string) => inEach(voice, text, '\n');
@@ -535,7 +533,6 @@ function evidenceLines(voice: Voice, evidence: SplittingEvidence | undefined, o:
       ),
     );
   }
-  void o;
   return out;
 }
 
@@ -621,7 +618,7 @@ export function opportunityCard(
           : []),
       ],
       evidenceHeading: say(voice, 'decisions.evidence.heading'),
-      evidence: view.splittingEvidence ? evidenceLines(voice, options.evidence, o) : [],
+      evidence: view.splittingEvidence ? evidenceLines(voice, options.evidence) : [],
       links: linksOf(voice, o),
       // Details open below their button, in each language the card speaks.
       toggles: locales.map((l) => ({

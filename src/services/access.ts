@@ -38,6 +38,8 @@ export interface RequestView {
   readonly contact: boolean;
   /** The requester's attestations shown. */
   readonly attestations: readonly (keyof Attestations)[];
+  /** The attestations the reader is consulted on: on the card itself, not only in its details. */
+  readonly consultedOn: readonly (keyof Attestations)[];
   /** The branch's requests of the last 12 months: the evidence against contract splitting. */
   readonly splittingEvidence: boolean;
   readonly fundReservation: boolean;
@@ -52,6 +54,9 @@ const EVERY_ATTESTATION: readonly (keyof Attestations)[] = [
   'notContractSplitting',
 ];
 
+/** What the union is consulted on, besides the work. */
+const CONSULTED_ON: readonly (keyof Attestations)[] = ['standalone', 'noInternalCapacity'];
+
 /**
  * What each holder sees. Procurement vets the whole request; finance commits funds against it; the union
  * is consulted on the work and on two attestations (standalone work, no internal capacity), and has no
@@ -61,30 +66,35 @@ const VIEWS: Readonly<Record<Holder, RequestView>> = {
   procurement: {
     contact: true,
     attestations: EVERY_ATTESTATION,
+    consultedOn: [],
     splittingEvidence: true,
     fundReservation: true,
   },
   finance: {
     contact: true,
     attestations: EVERY_ATTESTATION,
+    consultedOn: [],
     splittingEvidence: false,
     fundReservation: true,
   },
   union: {
     contact: false,
-    attestations: ['standalone', 'noInternalCapacity'],
+    attestations: CONSULTED_ON,
+    consultedOn: CONSULTED_ON,
     splittingEvidence: false,
     fundReservation: false,
   },
   manager: {
     contact: true,
     attestations: EVERY_ATTESTATION,
+    consultedOn: [],
     splittingEvidence: false,
     fundReservation: false,
   },
   requester: {
     contact: true,
     attestations: EVERY_ATTESTATION,
+    consultedOn: [],
     splittingEvidence: false,
     fundReservation: false,
   },
@@ -93,6 +103,7 @@ const VIEWS: Readonly<Record<Holder, RequestView>> = {
 const NOTHING: RequestView = {
   contact: false,
   attestations: [],
+  consultedOn: [],
   splittingEvidence: false,
   fundReservation: false,
 };
@@ -103,6 +114,7 @@ function union(views: readonly RequestView[]): RequestView {
     (a, b) => ({
       contact: a.contact || b.contact,
       attestations: EVERY_ATTESTATION.filter((x) => a.attestations.includes(x) || b.attestations.includes(x)),
+      consultedOn: EVERY_ATTESTATION.filter((x) => a.consultedOn.includes(x) || b.consultedOn.includes(x)),
       splittingEvidence: a.splittingEvidence || b.splittingEvidence,
       fundReservation: a.fundReservation || b.fundReservation,
     }),

@@ -54,67 +54,91 @@ describe('access: what each reader sees of a request', () => {
   const EXPECTED: [
     string,
     Parameters<typeof viewOf>[0],
-    { contact: boolean; attestations: string[]; evidence: boolean; funds: boolean },
+    { contact: boolean; attestations: string[]; consulted: string[]; evidence: boolean; funds: boolean },
   ][] = [
     [
       'the requester',
       { actor: person('AAD-RILEY') },
-      { contact: true, attestations: EVERY, evidence: false, funds: false },
+      { contact: true, attestations: EVERY, consulted: [], evidence: false, funds: false },
     ],
     [
       'procurement',
       { actor: person('p', 'procurement') },
-      { contact: true, attestations: EVERY, evidence: true, funds: true },
+      { contact: true, attestations: EVERY, consulted: [], evidence: true, funds: true },
     ],
     [
       'the procurement channel',
       { channel: 'procurement' },
-      { contact: true, attestations: EVERY, evidence: true, funds: true },
+      { contact: true, attestations: EVERY, consulted: [], evidence: true, funds: true },
     ],
     [
       'finance',
       { actor: person('f', 'finance') },
-      { contact: true, attestations: EVERY, evidence: false, funds: true },
+      { contact: true, attestations: EVERY, consulted: [], evidence: false, funds: true },
     ],
     [
       'the finance channel',
       { channel: 'finance' },
-      { contact: true, attestations: EVERY, evidence: false, funds: true },
+      { contact: true, attestations: EVERY, consulted: [], evidence: false, funds: true },
     ],
     [
       'the union',
       { actor: person('u', 'union') },
-      { contact: false, attestations: ['standalone', 'noInternalCapacity'], evidence: false, funds: false },
+      {
+        contact: false,
+        attestations: ['standalone', 'noInternalCapacity'],
+        consulted: ['standalone', 'noInternalCapacity'],
+        evidence: false,
+        funds: false,
+      },
     ],
     [
       'the union channel',
       { channel: 'union' },
-      { contact: false, attestations: ['standalone', 'noInternalCapacity'], evidence: false, funds: false },
+      {
+        contact: false,
+        attestations: ['standalone', 'noInternalCapacity'],
+        consulted: ['standalone', 'noInternalCapacity'],
+        evidence: false,
+        funds: false,
+      },
     ],
     [
       'a manager',
       { actor: person('m', 'manager') },
-      { contact: true, attestations: EVERY, evidence: false, funds: false },
+      { contact: true, attestations: EVERY, consulted: [], evidence: false, funds: false },
     ],
     [
       'the union, on their own request',
       { actor: person('aad-riley', 'union') },
-      { contact: true, attestations: EVERY, evidence: false, funds: false },
+      {
+        contact: true,
+        attestations: EVERY,
+        consulted: ['standalone', 'noInternalCapacity'],
+        evidence: false,
+        funds: false,
+      },
     ],
     [
       'union and finance at once',
       { actor: person('uf', 'union', 'finance') },
-      { contact: true, attestations: EVERY, evidence: false, funds: true },
+      {
+        contact: true,
+        attestations: EVERY,
+        consulted: ['standalone', 'noInternalCapacity'],
+        evidence: false,
+        funds: true,
+      },
     ],
     [
       'a colleague without a role',
       { actor: person('x') },
-      { contact: false, attestations: [], evidence: false, funds: false },
+      { contact: false, attestations: [], consulted: [], evidence: false, funds: false },
     ],
     [
       'the clock',
       { actor: SYSTEM_ACTOR },
-      { contact: false, attestations: [], evidence: false, funds: false },
+      { contact: false, attestations: [], consulted: [], evidence: false, funds: false },
     ],
   ];
   for (const [who, reader, expected] of EXPECTED) {
@@ -124,6 +148,7 @@ describe('access: what each reader sees of a request', () => {
         {
           contact: view.contact,
           attestations: [...view.attestations],
+          consulted: [...view.consultedOn],
           evidence: view.splittingEvidence,
           funds: view.fundReservation,
         },
