@@ -184,6 +184,9 @@ export function payloadFromCard(
 const OPTIONAL: ReadonlySet<ActionName> = new Set([
   // Anyone may propose a translation; procurement's confirmation is what the request waits for.
   'translate',
+  // Dates are moved when they need to be, which a reminder of its own says.
+  'amend_dates',
+  'extend_applications',
   'cancel',
   'record_question',
   'extend',

@@ -126,7 +126,6 @@ const ALIASES: Readonly<Partial<Record<LicenceId, readonly string[]>>> = {
   'GPL-3.0-or-later': ['GPL-3.0+', 'GPLv3+', 'GPL-3+'],
   'AGPL-3.0-only': ['AGPL-3.0', 'AGPLv3', 'AGPL-3'],
   'AGPL-3.0-or-later': ['AGPL-3.0+', 'AGPLv3+', 'AGPL-3+'],
-  Unlicense: ['The Unlicense'],
 };
 
 /** The letters and digits that tell licences apart: "The MIT licence" and "mit-License" are both "mit". */

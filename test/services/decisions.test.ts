@@ -1,7 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { DECISION_INPUTS, decidableFromCard, payloadFromCard } from '../../src/services/decisions';
+import {
+  CONFIRMED,
+  DECISION_INPUTS,
+  decidableFromCard,
+  inputId,
+  nextActors,
+  payloadFromCard,
+} from '../../src/services/decisions';
 import { ACTIONS, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
-import { CHECKLIST, clock, person, submitted } from '../support/opportunities';
+import { CHECKLIST, clock, person, submitted, TRANSLATION } from '../support/opportunities';
 import { deliveriesFor } from '../../src/services/routing';
 
 describe('decision forms', () => {
@@ -62,6 +69,51 @@ describe('decision forms', () => {
   it('are not offered for what the clock or the intake does', () => {
     assert.equal(decidableFromCard('close_consultation'), false);
     assert.equal(decidableFromCard('resubmit'), false);
+  });
+});
+
+describe('decision forms: the translation, and decisions that ask twice', () => {
+  it('ask for the title on one line and every longer text on several, all optional until confirmed', () => {
+    assert.deepEqual(
+      DECISION_INPUTS.translate.map((i) => [i.id, i.kind, i.optional]),
+      [
+        ['title', 'text', true],
+        ['shortDescription', 'longText', true],
+        ['background', 'longText', true],
+        ['deliverables', 'longText', true],
+        ['evaluationCriterion', 'longText', true],
+        ['acceptanceCriteria', 'longText', true],
+      ],
+    );
+    assert.ok(DECISION_INPUTS.confirm_translation.every((i) => i.optional === false));
+    // One form: the confirmation reads the texts the translation form holds.
+    for (const input of DECISION_INPUTS.confirm_translation) {
+      assert.equal(inputId('confirm_translation', input), `translate.${input.id}`);
+    }
+  });
+
+  it('fill the translation form with the translation held, never with a translation into the request’s own language', () => {
+    const o = submitted();
+    const title = DECISION_INPUTS.translate[0];
+    assert.ok(title?.current);
+    assert.equal(title.current(o), undefined);
+    const by = { aadObjectId: 'p', name: 'P' };
+    const fr = { ...o, translation: { ...TRANSLATION, locale: 'fr' as const, by, at: o.createdAt } };
+    assert.equal(title.current(fr), TRANSLATION.title);
+    const wrong = { ...o, translation: { ...TRANSLATION, locale: 'en' as const, by, at: o.createdAt } };
+    assert.equal(title.current(wrong), undefined);
+  });
+
+  it('ask for a second click before go, posting, the signed terms, acceptance, certification and payment', () => {
+    assert.deepEqual([...CONFIRMED].sort(), ['accept', 'certify', 'pay', 'post', 'sign_terms', 'vet_go']);
+  });
+
+  it('wait on whoever must act, never on someone who may only propose a translation, move dates or cancel', () => {
+    assert.deepEqual([...nextActors(submitted())], ['procurement']);
+    const vetted = decide(submitted(), 'vet_go', CHECKLIST, person('p', 'procurement'), clock());
+    assert.ok(vetted.ok);
+    assert.deepEqual([...nextActors(vetted.next)].sort(), ['finance', 'procurement', 'union']);
+    assert.deepEqual([...nextActors({ ...vetted.next, status: 'paid' })], []);
   });
 });
 

@@ -60,6 +60,21 @@ describe('licences a request may name', () => {
       ['Mozilla Public License 2.0', 'MPL-2.0'],
       ['Licence publique de l’Union européenne 1.2', 'EUPL-1.2'],
       ['The Unlicense', 'Unlicense'],
+      ['Expat', 'MIT'],
+      ['Simplified BSD', 'BSD-2-Clause'],
+      ['Zero-Clause BSD', '0BSD'],
+      ['MPLv2', 'MPL-2.0'],
+      ['EPLv2', 'EPL-2.0'],
+      ['EUPL v1.2', 'EUPL-1.2'],
+      ['LGPLv2.1+', 'LGPL-2.1-or-later'],
+      ['LGPLv3', 'LGPL-3.0-only'],
+      ['LGPLv3+', 'LGPL-3.0-or-later'],
+      ['GPLv2', 'GPL-2.0-only'],
+      ['GPLv2+', 'GPL-2.0-or-later'],
+      ['AGPLv3', 'AGPL-3.0-only'],
+      ['AGPLv3+', 'AGPL-3.0-or-later'],
+      // A French name typed without its accents.
+      ['licence BSD a zero clause', '0BSD'],
     ];
     for (const [written, id] of known) assert.equal(readLicence(written), id, written);
   });

@@ -28,6 +28,11 @@ describe('contract-splitting look-back', () => {
       1,
     );
     assert.equal(titleSimilarity('Accessible date picker', 'Payroll export to CSV'), 0);
+    // Common words in French count no more than in English.
+    assert.deepEqual([...significantWords('Ajouter une date pour les formulaires')].sort(), [
+      'date',
+      'formulaires',
+    ]);
   });
 
   it('shows the branch requests of the last 12 months with a similar title', () => {
@@ -137,6 +142,29 @@ describe('contract-splitting look-back', () => {
     assert.equal(result.similar.length, 1);
   });
 
+  it('tells branches apart by their words, not their letters, and reads a name with no letters as none', () => {
+    assert.notEqual(branchKey('Benefit sDelivery'), branchKey('Benefits Delivery'));
+    assert.equal(branchKey('Benefits-Delivery'), branchKey('benefits delivery'));
+    assert.equal(branchKey('— ·'), '');
+    assert.deepEqual([...significantWords('!!! —')], []);
+    assert.equal(titleSimilarity('', 'Accessible date picker'), 0);
+  });
+
+  it('counts a request made exactly twelve months ago, and a title sharing half its words', () => {
+    const result = lookback(
+      { title: 'Accessible widget', branch: BRANCH },
+      [
+        record('MA-2025-0001', 'Accessible picker', { createdAt: lookbackSince(NOW) }),
+        record('MA-2025-0002', 'Payroll picker'),
+      ],
+      NOW,
+    );
+    assert.deepEqual(
+      result.similar.map((s) => s.reference),
+      ['MA-2025-0001'],
+    );
+  });
+
   it('leaves the request being weighed out of its own look-back', () => {
     const result = lookback(
       { title: 'Accessible date picker', branch: BRANCH, reference: 'MA-2026-0001' },
@@ -164,7 +192,11 @@ describe('contract-splitting look-back', () => {
     const within = splittingEvidence(lookback(subject, [priced('MA-2026-0002', 400_000)], NOW), 460_000);
     assert.equal(within.overCeiling, false);
     // Nothing similar: nothing to add up, however large the request.
-    assert.equal(splittingEvidence(lookback(subject, [], NOW), 860_000).overCeiling, false);
+    assert.equal(splittingEvidence(lookback(subject, [], NOW), 870_000).overCeiling, false);
+    // Exactly the ceiling is within it: $4,695.65 + $4,000 is $10,000.00 with tax.
+    const exactly = splittingEvidence(lookback(subject, [priced('MA-2026-0002', 469_565)], NOW), 400_000);
+    assert.equal(exactly.togetherWithTaxCents, 1_000_000);
+    assert.equal(exactly.overCeiling, false);
   });
 
   it('names the suppliers the branch would pay past the ceiling if they won this request too', () => {
@@ -182,6 +214,12 @@ describe('contract-splitting look-back', () => {
       evidence.suppliersOver.map((s) => [s.supplier, s.togetherWithTaxCents]),
       [['Ada Dev', 1_035_000]],
     );
+    // A supplier the request would take exactly to the ceiling is within it.
+    const atCeiling = splittingEvidence(
+      lookback({ title: 'Accessible date picker', branch: BRANCH }, [engaged], NOW),
+      369_565,
+    );
+    assert.deepEqual(atCeiling.suppliersOver, []);
     const small = splittingEvidence(
       lookback({ title: 'Accessible date picker', branch: BRANCH }, [engaged], NOW),
       300_000,
