@@ -206,6 +206,7 @@ const skills = text(SKILLS_TEXT_MAX)
   );
 
 /** A listed licence, by its SPDX id or another spelling of it (a draft from before the list): read as its id. */
+// Stryker disable next-line MethodExpression: the trim is the list's own too, which ignores spaces
 const licence = z
   .string()
   .trim()
@@ -465,6 +466,7 @@ export function earliestDeadline(
   room: PostingRoom,
   daysOff: DaysOff,
 ): string | undefined {
+  // Stryker disable next-line StringLiteral: no deadline, or any text in its place, is not a date
   const deadline = fields.applicationDeadline?.trim() ?? '';
   if (!z.iso.date().safeParse(deadline).success) return undefined;
   const days = room.vettingDays + room.consultationDays + room.postingDays;
