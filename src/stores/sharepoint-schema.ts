@@ -14,6 +14,8 @@ export interface ColumnDefinition {
     readonly allowMultipleLines?: boolean;
     readonly maxLength?: number;
     readonly linesForEditing?: number;
+    /** Multiple lines hold rich text unless said plain: rich text would wrap the stored JSON in HTML. */
+    readonly textType?: 'plain';
   };
   readonly number?: { readonly decimalPlaces?: 'none' | 'automatic' };
   readonly currency?: { readonly locale: string };
@@ -38,7 +40,7 @@ const text = (name: string, extra: Partial<ColumnDefinition> = {}): ColumnDefini
 });
 const note = (name: string): ColumnDefinition => ({
   name,
-  text: { allowMultipleLines: true, linesForEditing: 6 },
+  text: { allowMultipleLines: true, linesForEditing: 6, textType: 'plain' },
 });
 
 /** The status column offers exactly the workflow's statuses. */
@@ -106,7 +108,10 @@ export function listDefinition(key: ListDefinition['key']): ListDefinition {
 export function columnType(
   c: Pick<ColumnDefinition, 'text' | 'number' | 'currency' | 'dateTime' | 'choice' | 'boolean'>,
 ): string {
-  if (c.text) return c.text.allowMultipleLines ? 'multiline text' : 'text';
+  if (c.text) {
+    if (!c.text.allowMultipleLines) return 'text';
+    return c.text.textType === 'plain' ? 'multiline text' : 'rich text';
+  }
   if (c.number) return 'number';
   if (c.currency) return 'currency';
   if (c.dateTime) return 'dateTime';

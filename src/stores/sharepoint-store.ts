@@ -288,8 +288,10 @@ export class SharePointStore implements OpportunityStore {
             )) as GraphItem;
             counter = { itemId: created.id, eTag: String(created.eTag ?? created['@odata.etag']), value: 0 };
           } catch (err) {
-            if (statusOf(err) !== 409) throw err;
-            continue; // someone else created it first: read theirs
+            // A duplicate is answered 409, 500 or 400 depending on the service: whatever the answer, a
+            // counter that now exists was created first by someone else, and theirs is read.
+            if (!(await this.findItem('counters', 'CounterKey', key, 'CounterKey'))) throw err;
+            continue;
           }
         }
       }
@@ -301,7 +303,10 @@ export class SharePointStore implements OpportunityStore {
             .patch({ Value: counter.value + 1 }),
         )) as Record<string, unknown>;
         const value = counter.value + 1;
-        this.counters.set(key, { itemId: counter.itemId, eTag: String(saved['@odata.etag']), value });
+        // Without the new eTag in the answer, the next number reads the counter again.
+        const eTag = saved['@odata.etag'];
+        if (typeof eTag === 'string') this.counters.set(key, { itemId: counter.itemId, eTag, value });
+        else this.counters.delete(key);
         return value;
       } catch (err) {
         if (statusOf(err) !== 412) throw err;
@@ -340,8 +345,10 @@ export class SharePointStore implements OpportunityStore {
       this.auditRequest(full.reference, audit),
     ]);
     const saved = responses.get('record');
-    if (saved?.status === 409) {
-      // The same submission, created meanwhile by another attempt: that one stands (this number is skipped).
+    if (!saved || saved.status >= 300) {
+      // The same submission, created meanwhile by another attempt, is refused as a duplicate (409, 500 or
+      // 400, depending on the service) or the answer was lost: read back by key, that one stands (this
+      // number is skipped).
       const first = await this.findItem('opportunities', 'IdempotencyKey', idempotencyKey, 'Record');
       if (first) return this.recordOf(first);
     }
@@ -430,18 +437,24 @@ export class SharePointStore implements OpportunityStore {
     }
     if (!saved || saved.status >= 300) throw this.failure('save the decision', saved);
     const fields = saved.body as Record<string, unknown>;
-    const eTag = String(fields['@odata.etag']);
-    this.items.set(record.reference, { itemId: known.itemId, eTag, version: record.version, record });
+    const eTag = fields['@odata.etag'];
+    // Without the new eTag in the answer, the next change reads the item again, eTag and record together:
+    // an eTag read alone might already be someone else's.
+    if (typeof eTag === 'string') {
+      this.items.set(record.reference, { itemId: known.itemId, eTag, version: record.version, record });
+    } else this.items.delete(record.reference);
     if ((responses.get('audit')?.status ?? 500) >= 300) {
       await this.appendAuditItem(record.reference, audit, randomUUID()).catch(async (err: unknown) => {
         // Put the previous version back, so no decision stands without its audit entry.
+        // Reading it back gives the eTag of this decision's write, whether the answer carried it or not.
         const previous = await this.get(record.reference);
-        if (previous && previous.version === record.version) {
+        const current = this.items.get(record.reference)?.eTag;
+        if (previous && previous.version === record.version && current) {
           const before = known.record;
           await this.call('undo the decision', () =>
             this.options.client
               .api(`${this.items$('opportunities')}/${known.itemId}/fields`)
-              .header('If-Match', this.items.get(record.reference)?.eTag ?? eTag)
+              .header('If-Match', current)
               .patch(this.fieldsOf(before)),
           ).catch(() => undefined);
           this.items.delete(record.reference);
@@ -464,8 +477,11 @@ export class SharePointStore implements OpportunityStore {
         );
         return { ...entry, id, reference };
       } catch (err) {
-        // A retried post that already landed shows as a duplicate entry id: it is written.
-        if (statusOf(err) === 409) return { ...entry, id, reference };
+        // A retried post that already landed is refused as a duplicate entry id, however the service
+        // answers that: an entry found by its id is written.
+        if (await this.findItem('audit', 'EntryId', id, 'EntryId').catch(() => undefined)) {
+          return { ...entry, id, reference };
+        }
         if (!(err instanceof StoreUnavailableError) || attempt >= ATTEMPTS) throw err;
         await sleep(200 * attempt);
       }

@@ -103,6 +103,24 @@ export function describeStoreContract(
         assert.equal((await create()).reference, 'MA-2026-0002');
       });
 
+      it('keeps one record when the same submission arrives twice at the same moment', async () => {
+        const [a, b] = await Promise.all([
+          create({ title: 'One arrival' }, 'same-moment'),
+          create({ title: 'Another arrival' }, 'same-moment'),
+        ]);
+        assert.deepEqual(a, b);
+        assert.deepEqual(refs((await store.query({}, { limit: 100 })).items), [a.reference]);
+        assert.equal((await store.auditTrail(a.reference)).length, 1);
+      });
+
+      it('numbers records created at the same moment without gaps or duplicates', async () => {
+        const made = await Promise.all(Array.from({ length: 8 }, (_, i) => create({}, `moment-${i}`)));
+        assert.deepEqual(
+          made.map((o) => o.reference).sort(),
+          Array.from({ length: 8 }, (_, i) => `MA-2026-000${i + 1}`),
+        );
+      });
+
       it('writes the first audit entry with the new record', async () => {
         const record = await create();
         const trail = await store.auditTrail(record.reference);

@@ -58,6 +58,8 @@ const ODATA_JSON =
   'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const DEFAULT_TOP = 200;
 const MAX_TOP = 5000;
+/** The error code that goes with each status a duplicate value may be answered with. */
+const DUPLICATE_CODES = { 409: 'nameAlreadyExists', 500: 'generalException', 400: 'invalidRequest' } as const;
 const MAX_BATCH = 20;
 const MAX_INDEXED_COLUMNS = 20;
 const SINGLE_LINE_MAX = 255;
@@ -148,6 +150,18 @@ export interface GraphEmulationOptions {
   siteUtcOffsetMinutes?: number;
   /** Rolls the dice of faults given a `chance` (a seeded generator makes a run repeatable). */
   random?: () => number;
+  /**
+   * How a duplicate value in a unique column is answered. SharePoint's own API answers 500; Graph's answer
+   * is not documented (409 was seen); each plausible one can be chosen.
+   */
+  duplicateStatus?: 409 | 500 | 400;
+  /** Whether `PATCH …/fields` returns the item's new `@odata.etag` (not documented either way). */
+  patchReturnsEtag?: boolean;
+  /**
+   * Multi-line text columns created without `textType: "plain"` hold rich text: what is written comes back
+   * wrapped in HTML, as SharePoint's enhanced rich text does.
+   */
+  richTextByDefault?: boolean;
 }
 
 export interface GraphEmulation {
@@ -225,6 +239,8 @@ interface Column {
   allowTextEntry: boolean;
   minimum?: number;
   maximum?: number;
+  /** A multi-line column that holds rich text: values read back as HTML. */
+  richText: boolean;
 }
 
 interface Item {
@@ -878,6 +894,9 @@ class Emulation implements GraphEmulation {
   private latencyMs = 0;
   private readonly clock: () => Date;
   private readonly threshold: number;
+  private readonly duplicateStatus: 409 | 500 | 400;
+  private readonly patchReturnsEtag: boolean;
+  private readonly richTextByDefault: boolean;
   private readonly thresholdError: GraphErrorShape;
   private readonly utcOffsetMinutes: number;
   private readonly random: () => number;
@@ -889,6 +908,9 @@ class Emulation implements GraphEmulation {
     this.siteName = this.siteDisplayName.toLowerCase().replace(/[^a-z0-9]+/g, '-');
     this.clock = options.now ?? (() => new Date());
     this.threshold = options.listViewThreshold ?? 5000;
+    this.duplicateStatus = options.duplicateStatus ?? 409;
+    this.patchReturnsEtag = options.patchReturnsEtag ?? true;
+    this.richTextByDefault = options.richTextByDefault ?? false;
     this.thresholdError = options.listViewThresholdError ?? DEFAULT_LIST_VIEW_THRESHOLD_ERROR;
     this.utcOffsetMinutes = options.siteUtcOffsetMinutes ?? 0;
     this.random = options.random ?? Math.random;
@@ -1331,6 +1353,7 @@ class Emulation implements GraphEmulation {
         builtIn: true,
         dateOnly: false,
         allowTextEntry: false,
+        richText: false,
         ...(name === 'Title' ? { maxLength: SINGLE_LINE_MAX } : {}),
       });
     }
@@ -1398,6 +1421,11 @@ class Emulation implements GraphEmulation {
       builtIn: false,
       dateOnly: kind === 'dateTime' && facet.format === 'dateOnly',
       allowTextEntry: facet.allowTextEntry === true,
+      richText:
+        this.richTextByDefault &&
+        kind === 'text' &&
+        facet.allowMultipleLines === true &&
+        facet.textType !== 'plain',
     };
     if (kind === 'text') {
       const maxLength = facet.maxLength;
@@ -1525,8 +1553,8 @@ class Emulation implements GraphEmulation {
       const owner = map.get(this.keyOf(value));
       if (owner !== undefined && owner !== self) {
         throw new GraphFailure(
-          409,
-          'nameAlreadyExists',
+          this.duplicateStatus,
+          DUPLICATE_CODES[this.duplicateStatus],
           `The list item could not be added or updated because duplicate values were found in the following field(s) in the list: [${column.displayName}].`,
         );
       }
@@ -1635,7 +1663,9 @@ class Emulation implements GraphEmulation {
     item.modified = this.nowMs();
     item.keys.set('Modified', item.modified);
     list.generation += 1;
-    return this.ok(this.fieldsResponse(list, item), 200, { ETag: etagOf(item) });
+    const fields = this.fieldsResponse(list, item);
+    if (!this.patchReturnsEtag) delete fields['@odata.etag'];
+    return this.ok(fields, 200, this.patchReturnsEtag ? { ETag: etagOf(item) } : {});
   }
 
   private deleteItem(list: ListState, item: Item, call: Call): Outcome {
@@ -1659,6 +1689,18 @@ class Emulation implements GraphEmulation {
   }
 
   private present(column: Column, value: Stored): unknown {
+    if (column.richText && typeof value === 'string') {
+      // Enhanced rich text: the text escaped, each line a paragraph, in SharePoint's wrapper.
+      const html = value
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .split('\n')
+        .map((line) => `<p>${line}</p>`)
+        .join('');
+      return `<div class="ExternalClass0D7E3F2A9B1C4D5E8F60718293A4B5C6">${html}</div>`;
+    }
     return column.kind === 'dateTime' && typeof value === 'number' ? iso(value) : value;
   }
 
