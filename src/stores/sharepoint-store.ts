@@ -87,6 +87,11 @@ export function odataString(value: string): string {
 }
 
 /** Graph's error code and status, from the SDK's GraphError or a batch response. */
+/** The same record, as stored: what one write saved is what another would save. */
+function sameRecord(a: Opportunity, b: Opportunity): boolean {
+  return JSON.stringify(Opportunity.parse(a)) === JSON.stringify(Opportunity.parse(b));
+}
+
 function statusOf(err: unknown): number | undefined {
   const e = err as { statusCode?: unknown };
   return typeof e?.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
@@ -255,15 +260,23 @@ export class SharePointStore implements OpportunityStore {
   }
 
   /** A batch request adding an audit entry, run only if the batch's record request succeeded. */
-  private auditRequest(reference: string, audit: NewAuditEntry): object {
+  private auditRequest(reference: string, audit: NewAuditEntry, id: string): object {
     return {
       id: 'audit',
       dependsOn: ['record'],
       method: 'POST',
       url: this.items$('audit'),
       headers: { 'Content-Type': 'application/json' },
-      body: { fields: this.auditFields(reference, audit, randomUUID()) },
+      body: { fields: this.auditFields(reference, audit, id) },
     };
+  }
+
+  /**
+   * The id of the audit entry of the change that made `version`: one per version, so an entry written by
+   * an attempt whose answer was lost is found again, never written twice.
+   */
+  private static changeEntryId(reference: string, version: number): string {
+    return `${reference}:v${version}`;
   }
 
   /** The next number of a year's sequence: a compare-and-set on the year's counter item. */
@@ -342,20 +355,29 @@ export class SharePointStore implements OpportunityStore {
         headers: { 'Content-Type': 'application/json' },
         body: { fields: this.fieldsOf(full, idempotencyKey) },
       },
-      this.auditRequest(full.reference, audit),
+      this.auditRequest(full.reference, audit, SharePointStore.changeEntryId(full.reference, 1)),
     ]);
     const saved = responses.get('record');
     if (!saved || saved.status >= 300) {
-      // The same submission, created meanwhile by another attempt, is refused as a duplicate (409, 500 or
-      // 400, depending on the service) or the answer was lost: read back by key, that one stands (this
-      // number is skipped).
+      // The same submission, created meanwhile by another attempt (or by this one, whose answer was lost),
+      // is refused as a duplicate: 409, 500 or 400 depending on the service. Read back by key, that one
+      // stands (this number is skipped), with its audit entry.
       const first = await this.findItem('opportunities', 'IdempotencyKey', idempotencyKey, 'Record');
-      if (first) return this.recordOf(first);
+      if (first) {
+        const stands = this.recordOf(first);
+        await this.appendAuditItem(
+          stands.reference,
+          audit,
+          SharePointStore.changeEntryId(stands.reference, 1),
+        );
+        return stands;
+      }
     }
     if (!saved || saved.status >= 300) throw this.failure('save the record', saved);
     const item = saved.body as GraphItem;
     if ((responses.get('audit')?.status ?? 500) >= 300) {
-      await this.appendAuditItem(full.reference, audit, randomUUID()).catch(async (err: unknown) => {
+      const entryId = SharePointStore.changeEntryId(full.reference, 1);
+      await this.appendAuditItem(full.reference, audit, entryId).catch(async (err: unknown) => {
         await this.call('undo the record', () =>
           this.options.client.api(`${this.items$('opportunities')}/${item.id}`).delete(),
         ).catch(() => undefined);
@@ -419,6 +441,7 @@ export class SharePointStore implements OpportunityStore {
     if (known.version !== expectedVersion)
       throw new ConcurrencyError(record.reference, expectedVersion, known.version);
 
+    const entryId = SharePointStore.changeEntryId(record.reference, record.version);
     const responses = await this.batch('save the decision', [
       {
         id: 'record',
@@ -427,12 +450,18 @@ export class SharePointStore implements OpportunityStore {
         headers: { 'Content-Type': 'application/json', 'If-Match': known.eTag },
         body: this.fieldsOf(record),
       },
-      this.auditRequest(record.reference, audit),
+      this.auditRequest(record.reference, audit, entryId),
     ]);
     const saved = responses.get('record');
     if (saved?.status === 412 || saved?.status === 404) {
       this.items.delete(record.reference);
       const now = await this.currentItem(record.reference);
+      // A retried write meets its own first attempt, applied though its answer was lost: it stands once.
+      if (now && now.version === record.version && sameRecord(now.record, record)) {
+        await this.appendAuditItem(record.reference, audit, entryId);
+        await this.noteChange(record, events, audit.at);
+        return record;
+      }
       throw new ConcurrencyError(record.reference, expectedVersion, now?.version);
     }
     if (!saved || saved.status >= 300) throw this.failure('save the decision', saved);
@@ -444,7 +473,7 @@ export class SharePointStore implements OpportunityStore {
       this.items.set(record.reference, { itemId: known.itemId, eTag, version: record.version, record });
     } else this.items.delete(record.reference);
     if ((responses.get('audit')?.status ?? 500) >= 300) {
-      await this.appendAuditItem(record.reference, audit, randomUUID()).catch(async (err: unknown) => {
+      await this.appendAuditItem(record.reference, audit, entryId).catch(async (err: unknown) => {
         // Put the previous version back, so no decision stands without its audit entry.
         // Reading it back gives the eTag of this decision's write, whether the answer carried it or not.
         const previous = await this.get(record.reference);

@@ -270,6 +270,48 @@ describe('SharePointStore (SharePoint specifics)', () => {
     assert.equal((await store.auditTrail(record.reference)).length, 2);
   });
 
+  /** A write SharePoint carries out, though the answer that reaches the store is a 503. */
+  const lostAnswer = (match: (method: string, path: string) => boolean) =>
+    emulation.inject({ status: 503, retryAfterSeconds: 0, times: 1, afterWrite: true, match });
+  const isItems = (list: string) => (path: string) => path.includes(`/lists/${list}/items`);
+
+  for (const [where, match] of [
+    ['inside the batch', (method: string) => method === 'PATCH'],
+    ['for the whole batch', (method: string, path: string) => method === 'POST' && path === '/$batch'],
+  ] as const) {
+    it(`keeps a decision once, with one audit entry, when SharePoint applied it but the answer was lost ${where}`, async () => {
+      const record = await create();
+      lostAnswer(match);
+      const { next, audit } = step(record, 'vet_go');
+      const saved = await store.transition(next, 1, audit);
+      assert.equal(saved.version, 2);
+      const now = await store.get(record.reference);
+      assert.equal(now?.status, 'in_approval');
+      assert.equal(now?.version, 2);
+      assert.deepEqual(
+        (await store.auditTrail(record.reference)).map((e) => e.action),
+        ['submit', 'vet_go'],
+      );
+    });
+  }
+
+  it('keeps a submission once, with one audit entry, when SharePoint created it but the answer was lost', async () => {
+    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
+      value: { id: string; displayName: string }[];
+    };
+    const opportunities = lists.value.find((l) => l.displayName === 'Microacq Opportunities')?.id ?? 'none';
+    lostAnswer((method, path) => method === 'POST' && isItems(opportunities)(path));
+    const record = await create();
+    assert.deepEqual(
+      (await store.query({}, { limit: 10 })).items.map((o) => o.reference),
+      [record.reference],
+    );
+    assert.deepEqual(
+      (await store.auditTrail(record.reference)).map((e) => e.action),
+      ['submit'],
+    );
+  });
+
   it('never leaves a decision without its audit entry: it is undone when the entry cannot be written', async () => {
     const record = await create();
     await failAuditWrites();

@@ -119,6 +119,11 @@ export interface GraphFault {
   chance?: number;
   /** Which requests fail; `path` is relative to /v1.0 and decoded. Without it, the next request fails. */
   match?: (method: string, path: string) => boolean;
+  /**
+   * The request is carried out, then answered with the fault: a gateway that gave up waiting while the
+   * write went through (503 and 504 only; Microsoft does not say this never happens).
+   */
+  afterWrite?: boolean;
 }
 
 /** Delays every HTTP request (a whole $batch counts once). */
@@ -986,7 +991,7 @@ class Emulation implements GraphEmulation {
       }
       this.authenticate(call);
       if (call.segments.length === 1 && call.segments[0] === '$batch') {
-        outcome = this.faultFor(call, true) ?? this.batch(call);
+        outcome = this.faultFor(call, true, () => this.batch(call)) ?? this.batch(call);
       } else {
         outcome = this.execute(call);
       }
@@ -1112,7 +1117,7 @@ class Emulation implements GraphEmulation {
    * A queued fault for this request, if any. An outer $batch is failed only by a fault whose `match`
    * names it: otherwise faults fall on the requests inside, as Graph throttles each on its own.
    */
-  private faultFor(call: Call, outerBatch: boolean): Outcome | undefined {
+  private faultFor(call: Call, outerBatch: boolean, apply: () => Outcome): Outcome | undefined {
     const path = `/${call.segments.join('/')}`;
     const at = this.faults.findIndex(
       ({ fault }) =>
@@ -1125,7 +1130,14 @@ class Emulation implements GraphEmulation {
       entry.remaining -= 1;
       if (entry.remaining <= 0) this.faults.splice(at, 1);
     }
-    const { status, retryAfterSeconds } = entry.fault;
+    const { status, retryAfterSeconds, afterWrite } = entry.fault;
+    if (afterWrite === true && status !== 429) {
+      try {
+        apply();
+      } catch {
+        // The write failed on its own account: the fault is the answer all the same.
+      }
+    }
     const [code, message] =
       status === 429
         ? ['activityLimitReached', 'The request has been throttled']
@@ -1142,7 +1154,7 @@ class Emulation implements GraphEmulation {
 
   private execute(call: Call): Outcome {
     try {
-      return this.faultFor(call, false) ?? this.route(call);
+      return this.faultFor(call, false, () => this.route(call)) ?? this.route(call);
     } catch (error) {
       return this.failure(error, call);
     }
