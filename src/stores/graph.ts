@@ -10,6 +10,8 @@ import {
   type Context,
   type Middleware,
   MiddlewareFactory,
+  RetryHandler,
+  RetryHandlerOptions,
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { SharePointConfig } from '../config';
@@ -72,6 +74,29 @@ function credentialFor(sp: SharePointConfig): TokenCredential | undefined {
   }
 }
 
+/**
+ * The SDK waits up to 180 s three times for a throttled request, while Teams gives a click 5 s: it retries
+ * here only a wait of a second or less, twice at most, and a longer one comes back at once, so the person
+ * is told to try again rather than kept waiting (the store's own retries keep to a budget as well).
+ */
+export const GRAPH_RETRY = {
+  maxWaitSeconds: 1,
+  maxRetries: 2,
+};
+
+function retryWithinTurn(): RetryHandler {
+  return new RetryHandler(
+    new RetryHandlerOptions(1, GRAPH_RETRY.maxRetries, (_delay, _attempt, _request, _options, response) => {
+      const header = response.headers.get('Retry-After');
+      if (header === null) return true;
+      const seconds = Number.isNaN(Number(header))
+        ? (new Date(header).getTime() - Date.now()) / 1000
+        : Number(header);
+      return seconds <= GRAPH_RETRY.maxWaitSeconds;
+    }),
+  );
+}
+
 /** An emulation on this machine accepts any token: configuration allows this only for a loopback Graph. */
 const emulatorAuth: AuthenticationProvider = { getAccessToken: async () => 'emulator' };
 
@@ -80,9 +105,11 @@ export function createGraphClient(sp: SharePointConfig, send: GraphFetch = fetch
   const auth = credential
     ? new TokenCredentialAuthenticationProvider(credential, { scopes: [`${PUBLIC_GRAPH}/.default`] })
     : emulatorAuth;
-  // Authentication, retries of 429 / 503 / 504 honouring Retry-After (bounded), redirects, telemetry,
-  // then our transport in place of the SDK's own fetch.
-  const middleware = MiddlewareFactory.getDefaultMiddlewareChain(auth);
+  // Authentication, retries of 429 / 503 / 504 honouring Retry-After (within a turn), redirects,
+  // telemetry, then our transport in place of the SDK's own fetch.
+  const middleware = MiddlewareFactory.getDefaultMiddlewareChain(auth).map((m) =>
+    m instanceof RetryHandler ? retryWithinTurn() : m,
+  );
   middleware[middleware.length - 1] = new GraphTransport(sp.endpoint, sp.timeoutMs, send);
   return Client.initWithMiddleware({ middleware, defaultVersion: 'v1.0' });
 }

@@ -72,7 +72,11 @@ interface BatchResponse {
 
 /** How many times a throttled or failing step is tried before the person is told to try again later. */
 const ATTEMPTS = 3;
-const MAX_WAIT_MS = 5_000;
+/**
+ * The longest the store waits on a throttled or failing SharePoint within one operation: a person's click
+ * is answered in Teams' few seconds, told to try again if need be, never held for minutes.
+ */
+export const WAIT_BUDGET_MS = 3_000;
 const PAGE_MAX = 100;
 /** Items read per request when a text search has to look through them. */
 const TEXT_SCAN_PAGE = 500;
@@ -86,12 +90,12 @@ export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** Graph's error code and status, from the SDK's GraphError or a batch response. */
 /** The same record, as stored: what one write saved is what another would save. */
 function sameRecord(a: Opportunity, b: Opportunity): boolean {
   return JSON.stringify(Opportunity.parse(a)) === JSON.stringify(Opportunity.parse(b));
 }
 
+/** Graph's error code and status, from the SDK's GraphError or a batch response. */
 function statusOf(err: unknown): number | undefined {
   const e = err as { statusCode?: unknown };
   return typeof e?.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
@@ -100,7 +104,7 @@ function statusOf(err: unknown): number | undefined {
 function retryAfterMs(headers: Record<string, string> | undefined): number {
   const raw = headers ? (headers['Retry-After'] ?? headers['retry-after']) : undefined;
   const seconds = raw === undefined ? 1 : Number(raw);
-  return Math.min(MAX_WAIT_MS, Math.max(0, Number.isFinite(seconds) ? seconds * 1000 : 1000));
+  return Math.max(0, Number.isFinite(seconds) ? seconds * 1000 : 1000);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -172,6 +176,7 @@ export class SharePointStore implements OpportunityStore {
 
   /** Sends a JSON batch, again while every request in it was throttled; returns the responses by id. */
   private async batch(operation: string, requests: object[]): Promise<Map<string, BatchResponse>> {
+    let waited = 0;
     for (let attempt = 1; ; attempt++) {
       const answer = (await this.call(operation, () =>
         this.options.client.api('/$batch').post({ requests }),
@@ -180,10 +185,13 @@ export class SharePointStore implements OpportunityStore {
       const throttled = answer.responses.filter((r) => RETRYABLE.has(r.status));
       const untouched = answer.responses.every((r) => RETRYABLE.has(r.status) || r.status === 424);
       if (throttled.length === 0 || !untouched) return byId;
-      if (attempt >= ATTEMPTS) {
+      const wait = Math.max(...throttled.map((r) => retryAfterMs(r.headers)));
+      // Nothing in the batch was applied: told to try again, the person loses nothing.
+      if (attempt >= ATTEMPTS || waited + wait > WAIT_BUDGET_MS) {
         throw new StoreUnavailableError(`SharePoint is busy and could not ${operation}; try again shortly`);
       }
-      await sleep(Math.max(...throttled.map((r) => retryAfterMs(r.headers))));
+      waited += wait;
+      await sleep(wait);
     }
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { provision } from '../../scripts/provision';
 import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
-import { SharePointStore } from '../../src/stores/sharepoint-store';
+import { SharePointStore, WAIT_BUDGET_MS } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../contract/fixtures';
 import { describeStoreContract } from '../contract/store-contract';
@@ -310,6 +310,47 @@ describe('SharePointStore (SharePoint specifics)', () => {
       (await store.auditTrail(record.reference)).map((e) => e.action),
       ['submit'],
     );
+  });
+
+  /** How long `work` takes, in milliseconds, whether it succeeds or not. */
+  const timed = async (work: () => Promise<unknown>) => {
+    const started = Date.now();
+    await work().catch(() => undefined);
+    return Date.now() - started;
+  };
+
+  it('answers at once that SharePoint is busy when it asks for a wait a turn cannot give, and applies nothing', async () => {
+    const record = await create();
+    // Tenants ask for 30 to 300 seconds; Teams gives a click 5.
+    emulation.inject({
+      status: 429,
+      retryAfterSeconds: 30,
+      times: 10,
+      match: (method) => method === 'PATCH',
+    });
+    const { next, audit } = step(record, 'vet_go');
+    const took = await timed(() => store.transition(next, 1, audit));
+    await assert.rejects(store.transition(next, 1, audit), StoreUnavailableError);
+    assert.ok(took < WAIT_BUDGET_MS, `${took} ms`);
+    emulation.clearFaults();
+    assert.equal((await store.get(record.reference))?.version, 1);
+    assert.equal((await store.auditTrail(record.reference)).length, 1);
+  });
+
+  it('answers a read at once when Graph asks to wait two minutes', async () => {
+    const record = await create();
+    emulation.inject({ status: 503, retryAfterSeconds: 120, times: 10, match: (method) => method === 'GET' });
+    const took = await timed(() => store.get(record.reference));
+    await assert.rejects(store.get(record.reference), StoreUnavailableError);
+    assert.ok(took < WAIT_BUDGET_MS, `${took} ms`);
+  });
+
+  it('waits out a throttle of a second and goes on', async () => {
+    const record = await create();
+    emulation.inject({ status: 429, retryAfterSeconds: 1, times: 1, match: (method) => method === 'PATCH' });
+    const { next, audit } = step(record, 'vet_go');
+    await store.transition(next, 1, audit);
+    assert.equal((await store.get(record.reference))?.version, 2);
   });
 
   it('never leaves a decision without its audit entry: it is undone when the entry cannot be written', async () => {
