@@ -112,7 +112,7 @@ function formInputs(
   return DECISION_INPUTS[action].map((input) => {
     const id = inputId(action, input);
     const value = shownValue(input, o, typed[id]);
-    const max = MAX_LENGTH[input.kind] ?? 255;
+    const max = input.max ?? MAX_LENGTH[input.kind] ?? 255;
     const chars = [...value];
     const cut = input.kind !== 'toggle' && chars.length > max;
     return {

@@ -1,6 +1,7 @@
 import { ACTIONS, type ActionName, offeredNow, specOf } from './lifecycle';
 import {
   type Opportunity,
+  TEXT_LIMITS,
   TRANSLATED_FIELDS,
   type TranslatedField,
   VETTING_CHECKS,
@@ -42,6 +43,8 @@ export interface DecisionInput {
   readonly optional?: boolean;
   /** What the form holds before anything is typed: the record's current value. */
   readonly current?: (o: Opportunity) => string | undefined;
+  /** The longest text the input keeps, when its field has a limit of its own. */
+  readonly max?: number;
 }
 
 const reason: DecisionInput = { id: 'reason', kind: 'longText' };
@@ -53,6 +56,7 @@ const translationInputs = (optional: boolean): DecisionInput[] =>
     id,
     kind: id === 'title' ? 'text' : 'longText',
     optional,
+    max: TEXT_LIMITS[id],
     current: (o) => (o.translation?.locale !== o.locale ? o.translation?.[id] : undefined),
   }));
 
@@ -164,6 +168,11 @@ export function payloadFromCard(
       continue;
     }
     const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' ? String(raw) : undefined;
+    // A value no form sends (a list, an object) goes to the lifecycle as it came, which refuses it by name.
+    if (text === undefined && raw !== undefined && raw !== null) {
+      payload[input.id] = raw;
+      continue;
+    }
     if (text === undefined || text === '') {
       if (!input.optional) payload[input.id] = text ?? raw;
       continue;

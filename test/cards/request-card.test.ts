@@ -298,6 +298,23 @@ describe('the request card: the opportunity in both languages', () => {
     );
   });
 
+  it('shows a translated text pasted too long back cut to what the field holds, saying so next to it', () => {
+    const pasted = 'Sélecteur de date accessible — '.repeat(200);
+    for (const locale of LOCALES) {
+      const card = opportunityCard(
+        locale,
+        submitted(),
+        { actor: person('req-1') },
+        { calendar: CALENDAR, typed: { 'translate.title': pasted, 'translate.background': 'Contexte' } },
+      );
+      const title = find(card, (n) => n.id === 'translate.title')[0];
+      assert.equal(title?.value, [...pasted].slice(0, TEXT_LIMITS.title).join(''));
+      assert.equal(find(card, (n) => n.id === 'translate.background')[0]?.value, 'Contexte');
+      const note = t(locale, 'decisions.inputCut', { max: TEXT_LIMITS.title, length: [...pasted].length });
+      assert.ok(textOf(card).includes(note), note);
+    }
+  });
+
   it('lets the requester propose a translation of their own request, and never confirm it', () => {
     const mine = submitted();
     const card = opportunityCard('en', mine, { actor: person('req-1') }, { calendar: CALENDAR });

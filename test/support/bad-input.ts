@@ -417,6 +417,53 @@ const tamperedData: BadInput[] = CORPUS_VERBS.flatMap((verb) =>
 const decideWith = (data: (ctx: CorpusContext) => Json, s: Sender) =>
   json((ctx) => cardClick(ctx, 'decide', data(ctx), s));
 
+/**
+ * A click that sends a decision's form, its inputs named as the form names them (`<form>.<input>`),
+ * on version 1 of a request of the corpus.
+ */
+const formClick = (
+  request: (ctx: CorpusContext) => string,
+  action: string,
+  form: string,
+  inputs: Json,
+  s: Sender,
+) =>
+  decideWith(
+    (c) => ({
+      reference: request(c),
+      version: '1',
+      action,
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`${form}.${k}`, v])),
+    }),
+    s,
+  );
+
+const BOTH: readonly Sender[] = [{}, { locale: 'fr-CA' }];
+
+/** The go form's checklist, every point ticked, its inputs by name. */
+const TICKED: Json = Object.fromEntries(
+  Object.entries(CHECKED).map(([id, v]) => [id.replace('vet_go.', ''), v]),
+);
+
+/** Every point of the go form ticked but one, which holds what a forged card sent instead. */
+const FORGED_TICKS: readonly (readonly [string, unknown])[] = [
+  ['"yes"', 'yes'],
+  ['"TRUE"', 'TRUE'],
+  ['a list', ['true']],
+  ['an object', { value: 'true' }],
+  ['the number 1', 1],
+  ['left out', undefined],
+];
+
+/** Translations no form holds: the title too long, or not text at all. */
+const FORGED_TRANSLATIONS: readonly (readonly [string, unknown])[] = [
+  ['5,000 characters long', 'é'.repeat(5_000)],
+  ['100 KB long', 'x'.repeat(100_000)],
+  ['a list', ['Titre']],
+  ['an object', { fr: 'Titre' }],
+  ['the boolean true', true],
+];
+
 const tamperedDecisions: BadInput[] = [
   ...(['0', '-1', 'MARK', '"abc"', '1.5', '[1]', 'null', '""', '" 1 "', '"0x1"', 'true'] as const).map(
     (version): BadInput => ({
@@ -483,15 +530,11 @@ const tamperedDecisions: BadInput[] = [
       category: 'card data',
       contentType: JSON_TYPE,
       verb: 'decide',
-      body: decideWith(
-        (c) => ({
-          reference: c.submitted,
-          version: '1',
-          action: 'amend_dates',
-          'amend_dates.applicationDeadline': date,
-          'amend_dates.supplierSelectionDate': '2026-12-16',
-          'amend_dates.deliveryDate': '2027-02-05',
-        }),
+      body: formClick(
+        (c) => c.submitted,
+        'amend_dates',
+        'amend_dates',
+        { applicationDeadline: date, supplierSelectionDate: '2026-12-16', deliveryDate: '2027-02-05' },
         s,
       ),
       expect: says(s, 'decisions.refusals.invalid_input', {
@@ -504,15 +547,11 @@ const tamperedDecisions: BadInput[] = [
     category: 'card data',
     contentType: JSON_TYPE,
     verb: 'decide',
-    body: decideWith(
-      (c) => ({
-        reference: c.submitted,
-        version: '1',
-        action: 'amend_dates',
-        'amend_dates.applicationDeadline': '2026-11-20',
-        'amend_dates.supplierSelectionDate': '2026-11-25',
-        'amend_dates.deliveryDate': '2027-02-05',
-      }),
+    body: formClick(
+      (c) => c.submitted,
+      'amend_dates',
+      'amend_dates',
+      { applicationDeadline: '2026-11-20', supplierSelectionDate: '2026-11-25', deliveryDate: '2027-02-05' },
       s,
     ),
     expect: says(s, 'decisions.guards.content_rules', { problems: '' }),
@@ -528,14 +567,11 @@ const tamperedDecisions: BadInput[] = [
       category: 'card data',
       contentType: JSON_TYPE,
       verb: 'decide',
-      body: decideWith(
-        (c) => ({
-          reference: c.posted,
-          version: '1',
-          action: 'extend_applications',
-          'extend_applications.applicationDeadline': date,
-          'extend_applications.supplierSelectionDate': '2026-12-16',
-        }),
+      body: formClick(
+        (c) => c.posted,
+        'extend_applications',
+        'extend_applications',
+        { applicationDeadline: date, supplierSelectionDate: '2026-12-16' },
         { ...s, from: PEOPLE.procurement },
       ),
       expect: says(s, 'decisions.guards.deadline_not_later'),
@@ -546,14 +582,11 @@ const tamperedDecisions: BadInput[] = [
     category: 'card data',
     contentType: JSON_TYPE,
     verb: 'decide',
-    body: decideWith(
-      (c) => ({
-        reference: c.posted,
-        version: '1',
-        action: 'extend_applications',
-        'extend_applications.applicationDeadline': '2026-12-14',
-        'extend_applications.supplierSelectionDate': '2026-12-16',
-      }),
+    body: formClick(
+      (c) => c.posted,
+      'extend_applications',
+      'extend_applications',
+      { applicationDeadline: '2026-12-14', supplierSelectionDate: '2026-12-16' },
       s,
     ),
     expect: says(s, 'decisions.refusals.role', {
@@ -589,6 +622,46 @@ const tamperedDecisions: BadInput[] = [
       status: 200,
       says: t('en', 'decisions.refusals.invalid_input', { fields: t('en', 'decisions.inputs.applications') }),
     },
+  })),
+  // Go with a point of the vetting checklist not ticked as the form ticks it: refused, the rule said.
+  ...FORGED_TICKS.flatMap(([what, value]) =>
+    BOTH.map((s): BadInput => ({
+      name: `refuses go when a point of the checklist is ${what}, saying every point must be ticked (${localeOf(s)})`,
+      category: 'card data',
+      contentType: JSON_TYPE,
+      verb: 'decide',
+      body: formClick(
+        (c) => c.submitted,
+        'vet_go',
+        'vet_go',
+        { ...TICKED, notStaffing: value },
+        { ...s, from: PEOPLE.procurement },
+      ),
+      expect: says(s, 'decisions.guards.vetting_checklist_incomplete'),
+    })),
+  ),
+  // A proposed translation whose title no form would send: refused, the field named.
+  ...FORGED_TRANSLATIONS.flatMap(([what, title]) =>
+    BOTH.map((s): BadInput => ({
+      name: `refuses a translated title that is ${what}, naming the field (${localeOf(s)})`,
+      category: 'card data',
+      contentType: JSON_TYPE,
+      verb: 'decide',
+      body: formClick((c) => c.submitted, 'translate', 'translate', { title, background: 'Contexte' }, s),
+      expect: says(s, 'decisions.refusals.invalid_input', {
+        fields: t(localeOf(s), 'decisions.inputs.title'),
+      }),
+    })),
+  ),
+  ...BOTH.map((s): BadInput => ({
+    name: `refuses confirming a translation before the request is vetted, saying where it stands (${localeOf(s)})`,
+    category: 'card data',
+    contentType: JSON_TYPE,
+    verb: 'decide',
+    body: formClick((c) => c.submitted, 'confirm_translation', 'translate', { title: 'Titre' }, s),
+    expect: says(s, 'decisions.refusals.wrong_state', {
+      status: t(localeOf(s), 'statuses.submitted'),
+    }),
   })),
 ];
 
