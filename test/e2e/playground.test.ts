@@ -61,6 +61,22 @@ describe('in the local Teams client (Agents Playground)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'unknown-command.png') });
   });
 
+  it('keeps the first 100 characters of a 5,000-character title pasted into the intake, and says so under it', async () => {
+    await page.getByRole('treeitem', { name: /Personal Chat/ }).click();
+    await say(page, 'new');
+    const card = page.locator('.ac-adaptiveCard', { hasText: 'New request' }).last();
+    await card.waitFor({ timeout: 30_000 });
+    const pasted = 'Accessible date picker for the benefits form. '.repeat(109).slice(0, 5_000);
+    await card.getByLabel('Title', { exact: true }).fill(pasted);
+    await card.getByRole('button', { name: 'Next', exact: true }).click();
+    const answered = page.locator('.ac-adaptiveCard', { hasText: 'You entered 5,000 characters' }).last();
+    await answered.waitFor({ timeout: 30_000 });
+    assert.equal(await answered.getByLabel('Title', { exact: true }).inputValue(), pasted.slice(0, 100));
+    assert.match(await answered.innerText(), /so your text was cut to its first 100 characters/);
+    await answered.screenshot({ path: path.join(SHOTS, 'intake-paste-cut-en.png') });
+    await answered.getByRole('button', { name: 'Discard this draft', exact: true }).click();
+  });
+
   it('completes an intake in English, explains a price over the ceiling, and stores every field', async () => {
     // Tall enough for the whole review card, so its screenshot shows every line.
     await page.setViewportSize({ width: 1280, height: 2400 });
