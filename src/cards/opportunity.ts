@@ -27,8 +27,10 @@ import {
   deliveryDueOn,
   type Opportunity,
   selectionInForce,
+  cutToLength,
   textsIn,
   type TextSource,
+  translationLocale,
 } from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
 import { type ActingRole, sameId } from '../services/roles';
@@ -113,8 +115,8 @@ function formInputs(
     const id = inputId(action, input);
     const value = shownValue(input, o, typed[id]);
     const max = input.max ?? MAX_LENGTH[input.kind] ?? 255;
-    const chars = [...value];
-    const cut = input.kind !== 'toggle' && chars.length > max;
+    const { kept, length } = cutToLength(value, max);
+    const cut = input.kind !== 'toggle' && length > max;
     return {
       id,
       // Counts are typed as text, so that whatever was typed can be shown back when it cannot be read.
@@ -126,8 +128,8 @@ function formInputs(
             : input.kind === 'toggle'
               ? 'toggle'
               : 'text',
-      value: cut ? chars.slice(0, max).join('') : value,
-      note: cut ? say(voice, 'decisions.inputCut', { max, length: chars.length }) : '',
+      value: cut ? kept : value,
+      note: cut ? say(voice, 'decisions.inputCut', { max, length }) : '',
       label: inEach(voice, (l) => t(l, `decisions.inputs.${input.id}`, inputParams(l, o))),
       multiline: input.kind === 'longText' || input.kind === 'lines',
       style: input.kind === 'url' ? 'url' : 'text',
@@ -233,10 +235,12 @@ function attestation(locale: Locale, o: Opportunity, name: keyof Opportunity['at
 }
 
 function translationState(locale: Locale, o: Opportunity): string {
-  const other = o.locale === 'en' ? 'fr' : 'en';
-  const source: TextSource = textsIn(o, other).source;
-  const state = source === 'original' ? 'missing' : source;
-  return t(locale, `decisions.card.translationValue.${state}`, { language: t(locale, `languages.${other}`) });
+  const other = translationLocale(o);
+  // The other language is never the request's own: its texts are missing, proposed or confirmed.
+  const source = textsIn(o, other).source as Exclude<TextSource, 'original'>;
+  return t(locale, `decisions.card.translationValue.${source}`, {
+    language: t(locale, `languages.${other}`),
+  });
 }
 
 function dateRow(locale: Locale, o: Opportunity, calendar: Calendar): string {
@@ -398,19 +402,19 @@ function detailsIn(locale: Locale, o: Opportunity, view: RequestView, limit: num
   const skipped = bilingual && source === 'missing';
   const sections: Section[] = [];
   const add = (label: string, value: string, cuttable = false) => {
-    const chars = [...value];
-    const cut = cuttable && chars.length > limit;
-    const shown = cut ? `${chars.slice(0, limit).join('')}…` : value;
+    const { kept, length } = cutToLength(value, limit);
+    const cut = cuttable && length > limit;
+    const shown = cut ? `${kept}…` : value;
     sections.push({
       label,
       value: cut && limit === 0 ? '' : shown,
       note: !cut
         ? ''
         : limit === 0
-          ? t(locale, 'decisions.details.omitted', { length: chars.length, reference: o.reference })
+          ? t(locale, 'decisions.details.omitted', { length, reference: o.reference })
           : t(locale, 'decisions.details.cut', {
               shown: limit,
-              length: chars.length,
+              length,
               reference: o.reference,
             }),
     });
@@ -587,57 +591,61 @@ export function opportunityCard(
       : []),
     ...decisionActions(voice, o, actions, options.typed ?? {}),
   ];
+  // Everything but the details is built once; only they are shortened when the card is too large.
+  const data = {
+    refresh: {
+      action: {
+        type: 'Action.Execute',
+        title: 'refresh',
+        verb: 'card.refresh',
+        data: { reference: o.reference },
+      },
+    },
+    heading: `${o.reference} · ${say(voice, `statuses.${o.status}`)}`,
+    title: shown((x) => x.title),
+    requestedBy: say(voice, 'decisions.card.requestedByValue', {
+      name: o.requester.name,
+      branch: o.client.branch,
+    }),
+    banner: options.note?.text ?? '',
+    bannerStyle: options.note?.style ?? 'default',
+    summary: shown((x) => x.shortDescription),
+    rows: [
+      ...rows(voice, o, view, options.calendar, options.today),
+      ...(options.last
+        ? [
+            {
+              label: say(voice, 'decisions.card.lastDecision'),
+              value: inEach(voice, (l) => lastChange(l, options.last, options.calendar.timeZone), '\n'),
+            },
+          ]
+        : []),
+    ],
+    evidenceHeading: say(voice, 'decisions.evidence.heading'),
+    evidence: view.splittingEvidence ? evidenceLines(voice, options.evidence) : [],
+    links: linksOf(voice, o),
+    note: inEach(
+      voice,
+      (l) =>
+        t(l, actions.length === 0 ? 'decisions.card.readOnlyHistory' : 'decisions.card.history', {
+          reference: o.reference,
+        }),
+      '\n\n',
+    ),
+    // Two languages make long buttons: in a channel each gets its own line rather than being cut short.
+    ...(locales.length > 1
+      ? { stacked: buttons.map((b) => ({ actions: [b] })), actions: [] }
+      : { stacked: [], actions: buttons }),
+  };
   const build = (limit: number) =>
     expand('opportunity', {
-      refresh: {
-        action: {
-          type: 'Action.Execute',
-          title: 'refresh',
-          verb: 'card.refresh',
-          data: { reference: o.reference },
-        },
-      },
-      heading: `${o.reference} · ${say(voice, `statuses.${o.status}`)}`,
-      title: shown((x) => x.title),
-      requestedBy: say(voice, 'decisions.card.requestedByValue', {
-        name: o.requester.name,
-        branch: o.client.branch,
-      }),
-      banner: options.note?.text ?? '',
-      bannerStyle: options.note?.style ?? 'default',
-      summary: shown((x) => x.shortDescription),
-      rows: [
-        ...rows(voice, o, view, options.calendar, options.today),
-        ...(options.last
-          ? [
-              {
-                label: say(voice, 'decisions.card.lastDecision'),
-                value: inEach(voice, (l) => lastChange(l, options.last, options.calendar.timeZone), '\n'),
-              },
-            ]
-          : []),
-      ],
-      evidenceHeading: say(voice, 'decisions.evidence.heading'),
-      evidence: view.splittingEvidence ? evidenceLines(voice, options.evidence) : [],
-      links: linksOf(voice, o),
+      ...data,
       // Details open below their button, in each language the card speaks.
       toggles: locales.map((l) => ({
         type: 'Action.ShowCard',
         title: t(l, 'decisions.details.show'),
         card: expand('details', detailsIn(l, o, view, limit, locales.length > 1)),
       })),
-      note: inEach(
-        voice,
-        (l) =>
-          t(l, actions.length === 0 ? 'decisions.card.readOnlyHistory' : 'decisions.card.history', {
-            reference: o.reference,
-          }),
-        '\n\n',
-      ),
-      // Two languages make long buttons: in a channel each gets its own line rather than being cut short.
-      ...(locales.length > 1
-        ? { stacked: buttons.map((b) => ({ actions: [b] })), actions: [] }
-        : { stacked: [], actions: buttons }),
     });
   // Most requests fit whole; a long one has its longest texts shortened until the card fits, and in the
   // end left to the person's own card (`status`), where one language leaves room for them.

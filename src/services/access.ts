@@ -109,7 +109,7 @@ const NOTHING: RequestView = {
 };
 
 /** The widest view of the holders' views: a person with two roles sees what either one sees. */
-function union(views: readonly RequestView[]): RequestView {
+function widest(views: readonly RequestView[]): RequestView {
   return views.reduce(
     (a, b) => ({
       contact: a.contact || b.contact,
@@ -130,5 +130,5 @@ export function viewOf(reader: Reader, o?: Pick<Opportunity, 'requester'>): Requ
   if ('channel' in reader) return VIEWS[reader.channel];
   const holders: Holder[] = [...reader.actor.roles].filter((r): r is ConfiguredRole => r !== 'system');
   if (o && sameId(o.requester.aadObjectId, reader.actor.id)) holders.push('requester');
-  return union(holders.map((h) => VIEWS[h]));
+  return widest(holders.map((h) => VIEWS[h]));
 }

@@ -4,6 +4,7 @@ import {
   TEXT_LIMITS,
   TRANSLATED_FIELDS,
   type TranslatedField,
+  translatedTexts,
   VETTING_CHECKS,
   type VettingCheck,
 } from './opportunity';
@@ -57,7 +58,7 @@ const translationInputs = (optional: boolean): DecisionInput[] =>
     kind: id === 'title' ? 'text' : 'longText',
     optional,
     max: TEXT_LIMITS[id],
-    current: (o) => (o.translation?.locale !== o.locale ? o.translation?.[id] : undefined),
+    current: (o) => translatedTexts(o)[id],
   }));
 
 /**

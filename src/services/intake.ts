@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addBusinessDays, type DaysOff, isWeekend } from './business-days';
 import { DEFAULT_LICENCE, licenceFrom } from './licences';
-import { MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
+import { cutToLength, MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
 import { ADMIN_HOURS, fixedPriceCents, SUGGESTED_RATE_CENTS, totalWithHighestTaxCents } from './pricing';
 import { checkAttestations, checkDates, checkPricing, type Problem } from './rules';
 
@@ -122,11 +122,11 @@ export function mergeStep(
       continue;
     }
     const text = String(raw);
-    const chars = [...text];
-    if (chars.length > spec.max) {
-      merged[name] = chars.slice(0, spec.max).join('');
+    const { kept, length } = cutToLength(text, spec.max);
+    if (length > spec.max) {
+      merged[name] = kept;
       // At the card's own bound Teams may have cut the paste already: what was typed is then at least this.
-      const params = { length: chars.length, max: spec.max };
+      const params = { length, max: spec.max };
       problems.push({
         field: name,
         code: 'truncated',

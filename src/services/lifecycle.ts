@@ -11,6 +11,8 @@ import {
   type Status,
   TERMINAL_STATUSES,
   TranslatedTexts,
+  translatedTexts,
+  translationLocale,
   VETTING_CHECKS,
 } from './opportunity';
 import { type ActingRole, type Actor, sameId } from './roles';
@@ -222,15 +224,6 @@ interface ActionSpec<A extends ActionName> {
   readonly step: (o: Opportunity, p: Payload<A>, actor: Person, clock: Clock) => Step;
 }
 
-const otherLocale = (locale: 'en' | 'fr') => (locale === 'en' ? 'fr' : 'en');
-
-/** The texts of the translation held, if it is in the language the request needs. */
-function translationOf(o: Opportunity): Partial<TranslatedTexts> {
-  if (o.translation?.locale !== otherLocale(o.locale)) return {};
-  const { locale: _locale, by: _by, at: _at, ...texts } = o.translation;
-  return texts;
-}
-
 const BEFORE_AWARD: readonly Status[] = ['submitted', 'changes_requested', 'in_approval', 'posted', 'closed'];
 
 const today = (clock: Clock) => clock.today;
@@ -440,7 +433,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     step: (o, p, actor, clock) => ({
       to: o.status,
       patch: () => ({
-        translation: { ...translationOf(o), ...p, locale: otherLocale(o.locale), by: actor, at: clock.now },
+        translation: { ...translatedTexts(o), ...p, locale: translationLocale(o), by: actor, at: clock.now },
         translationConfirmed: false,
       }),
       events: ['translation_proposed'],
@@ -456,7 +449,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       approvalStep(
         o,
         {
-          translation: { ...p, locale: otherLocale(o.locale), by: actor, at: clock.now },
+          translation: { ...p, locale: translationLocale(o), by: actor, at: clock.now },
           translationConfirmed: true,
         },
         'translation_confirmed',

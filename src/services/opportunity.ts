@@ -51,6 +51,15 @@ export const TEXT_LIMITS = {
 } as const;
 export const MAX_SKILLS = 15;
 
+/**
+ * Text kept to `max` characters (whole characters, an emoji or an accent never split), with the length it
+ * had: whoever cuts a text says so, and says how long it was.
+ */
+export function cutToLength(text: string, max: number): { readonly kept: string; readonly length: number } {
+  const chars = [...text];
+  return { kept: chars.length > max ? chars.slice(0, max).join('') : text, length: chars.length };
+}
+
 export const Person = z.object({
   aadObjectId: z.string().min(1),
   name: z.string().max(255),
@@ -277,6 +286,18 @@ export function deadlineInForce(o: Pick<Opportunity, 'dates'>): string {
 /** The supplier selection date in force. */
 export function selectionInForce(o: Pick<Opportunity, 'dates'>): string {
   return o.dates.extendedSupplierSelectionDate ?? o.dates.supplierSelectionDate;
+}
+
+/** The other official language: the one a request's translation is in. */
+export function translationLocale(o: Pick<Opportunity, 'locale'>): 'en' | 'fr' {
+  return o.locale === 'en' ? 'fr' : 'en';
+}
+
+/** The texts of the translation held, if it is in the language the request needs. */
+export function translatedTexts(o: Pick<Opportunity, 'locale' | 'translation'>): Partial<TranslatedTexts> {
+  if (o.translation?.locale !== translationLocale(o)) return {};
+  const { locale: _locale, by: _by, at: _at, ...texts } = o.translation;
+  return texts;
 }
 
 /** Whether a text is the request's own, a confirmed translation, one not confirmed yet, or missing. */
