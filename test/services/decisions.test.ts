@@ -8,7 +8,7 @@ import {
   payloadFromCard,
 } from '../../src/services/decisions';
 import { ACTIONS, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
-import { CHECKLIST, clock, person, submitted, TRANSLATION } from '../support/opportunities';
+import { CHECKLIST, clock, person, REQUESTER, submitted, TRANSLATION } from '../support/opportunities';
 import { deliveriesFor } from '../../src/services/routing';
 
 describe('decision forms', () => {
@@ -60,6 +60,18 @@ describe('decision forms', () => {
       },
     );
     assert.equal(PAYLOADS.vet_no_go.safeParse(payloadFromCard('vet_no_go', {}, 's')).success, false);
+  });
+
+  it('pass a value no form sends (a list, an object) to the lifecycle, which refuses it by name', () => {
+    const payload = payloadFromCard(
+      'translate',
+      { 'translate.title': ['Titre'], 'translate.background': null },
+      's',
+    );
+    assert.deepEqual(payload, { title: ['Titre'] });
+    const outcome = decide(submitted(), 'translate', payload, REQUESTER, clock());
+    assert.ok(!outcome.ok);
+    assert.deepEqual(outcome.refusal.fields, ['title']);
   });
 
   it('ignore values meant for another action on the same card', () => {
