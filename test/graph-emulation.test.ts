@@ -5,6 +5,7 @@ import {
   DEFAULT_LIST_VIEW_THRESHOLD_ERROR,
   GRAPH_V1,
   type GraphEmulation,
+  type GraphEmulationOptions,
   graphClientFor,
   PREFER_NON_INDEXED,
 } from './support/graph-emulation';
@@ -507,6 +508,7 @@ describe('Graph emulation: queries and paging', () => {
           { name: 'Key', text: {}, indexed: true, enforceUniqueValues: true },
           { name: 'Status', choice: { choices: ['Open', 'Approved', 'Rejected'] }, indexed: true },
           { name: 'Due', dateTime: {}, indexed: true },
+          { name: 'Batch', text: {}, indexed: true },
         ],
       },
     });
@@ -518,14 +520,15 @@ describe('Graph emulation: queries and paging', () => {
       Key: `K${i}`,
       Status: statuses[i % 3],
       Due: new Date(dueOf(i)).toISOString(),
+      Batch: `B${i % 50}`,
     }));
     const expected = Array.from({ length: 100_000 }, (_, i) => i)
-      .filter((i) => i % 3 === 0)
+      .filter((i) => i % 3 === 0 && i % 50 === 7)
       .sort((a, b) => dueOf(b) - dueOf(a))
       .map((i) => `K${i}`);
 
     const query = `/lists/Scale/items?$expand=fields($select=Key,Due)&$top=100&${filterParam(
-      "fields/Status eq 'Open'",
+      "fields/Batch eq 'B7' and fields/Status eq 'Open'",
     )}&$orderby=fields/Due desc`;
     const first = await send(emulation, 'GET', query);
     assert.equal(first.status, 200);
@@ -534,6 +537,110 @@ describe('Graph emulation: queries and paging', () => {
     assert.deepEqual(keys(first), expected.slice(0, 100));
     const second = await send(emulation, 'GET', first.body['@odata.nextLink']);
     assert.deepEqual(keys(second), expected.slice(100, 200));
+  });
+
+  describe('past the list view threshold, as SharePoint narrows a query', () => {
+    /** 6,000 items: 5,500 Open, 500 Approved; Owner splits them 60 ways (100 each). */
+    async function large(options: GraphEmulationOptions = {}): Promise<GraphEmulation> {
+      const emulation = createGraphEmulation(options);
+      await send(emulation, 'POST', '/lists', {
+        body: {
+          displayName: 'Large',
+          columns: [
+            { name: 'Key', text: {}, indexed: true, enforceUniqueValues: true },
+            { name: 'Status', choice: { choices: ['Open', 'Approved'] }, indexed: true },
+            { name: 'Owner', text: {}, indexed: true },
+            { name: 'Quantity', number: {} },
+          ],
+        },
+      });
+      emulation.seedItems('Large', 6_000, (i) => ({
+        Key: `K${i}`,
+        Status: i < 5_500 ? 'Open' : 'Approved',
+        Owner: `O${i % 60}`,
+        Quantity: i,
+      }));
+      return emulation;
+    }
+    const items = (query: string) => `/lists/Large/items?$expand=fields&$top=10&${query}`;
+
+    it('refuses a query whose first clause selects more than 5,000 items, whatever the clauses after it', async () => {
+      const emulation = await large();
+      const broad = await send(
+        emulation,
+        'GET',
+        items(filterParam("fields/Status eq 'Open' and fields/Owner eq 'O7'")),
+      );
+      assert.equal(broad.status, DEFAULT_LIST_VIEW_THRESHOLD_ERROR.status);
+      assert.equal(broad.body.error.code, DEFAULT_LIST_VIEW_THRESHOLD_ERROR.code);
+      const range = await send(
+        emulation,
+        'GET',
+        items(filterParam("fields/Key ge 'K1' and fields/Key le 'K2'")),
+      );
+      assert.equal(range.status, DEFAULT_LIST_VIEW_THRESHOLD_ERROR.status);
+      const narrow = await send(
+        emulation,
+        'GET',
+        items(filterParam("fields/Owner eq 'O7' and fields/Status eq 'Open'")),
+      );
+      assert.equal(narrow.status, 200);
+      assert.equal(narrow.body.value.length, 10);
+      assert.ok(narrow.body.value.every((i: { fields: { Status: string } }) => i.fields.Status === 'Open'));
+    });
+
+    it('counts a first clause of alternatives joined by or as all the items they select together', async () => {
+      const emulation = await large();
+      const few = "(fields/Owner eq 'O1' or fields/Owner eq 'O2') and fields/Status eq 'Approved'";
+      assert.equal((await send(emulation, 'GET', items(filterParam(few)))).status, 200);
+      const many = "(fields/Status eq 'Approved' or fields/Status eq 'Open') and fields/Owner eq 'O2'";
+      assert.equal(
+        (await send(emulation, 'GET', items(filterParam(many)))).status,
+        DEFAULT_LIST_VIEW_THRESHOLD_ERROR.status,
+      );
+      const approved = await send(emulation, 'GET', items(filterParam("fields/Status eq 'Approved'")));
+      assert.equal(approved.status, 200);
+    });
+
+    it('refuses a sort without a narrowing filter, even on an indexed column or the ID, and pages the unsorted list', async () => {
+      const emulation = await large();
+      for (const order of ['fields/Key desc', 'fields/ID desc']) {
+        const sorted = await send(emulation, 'GET', items(`$orderby=${order}`));
+        assert.equal(sorted.status, DEFAULT_LIST_VIEW_THRESHOLD_ERROR.status, order);
+      }
+      const narrowed = await send(
+        emulation,
+        'GET',
+        items(`${filterParam("fields/Owner eq 'O3'")}&$orderby=fields/Key desc`),
+      );
+      assert.equal(narrowed.status, 200);
+      let next: string | undefined = `/lists/Large/items?$select=id&$top=5000`;
+      let seen = 0;
+      while (next) {
+        const page: Answer = await send(emulation, 'GET', next);
+        assert.equal(page.status, 200);
+        seen += page.body.value.length;
+        next = page.body['@odata.nextLink'];
+      }
+      assert.equal(seen, 6_000);
+    });
+
+    it('answers the refusal as told: 429 with a Retry-After, as reported for Graph, or 500 as SharePoint’s own API', async () => {
+      for (const shape of [
+        { status: 429, code: 'activityLimitReached', message: 'The request has been throttled' },
+        {
+          status: 500,
+          code: 'generalException',
+          message: 'The attempted operation is prohibited because it exceeds the list view threshold.',
+        },
+      ]) {
+        const emulation = await large({ listViewThresholdError: shape });
+        const refused = await send(emulation, 'GET', items('$orderby=fields/Key desc'));
+        assert.equal(refused.status, shape.status);
+        assert.equal(refused.body.error.code, shape.code);
+        assert.equal(refused.headers.get('retry-after') !== null, shape.status === 429);
+      }
+    });
   });
 });
 
