@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
-import { type NewOpportunity, Opportunity, REFERENCE_PATTERN } from '../services/opportunity';
+import {
+  type NewOpportunity,
+  Opportunity,
+  REFERENCE_PATTERN,
+  TERMINAL_STATUSES,
+} from '../services/opportunity';
 import {
   type AuditEntry,
   ConcurrencyError,
@@ -78,6 +83,15 @@ const ATTEMPTS = 3;
  */
 export const WAIT_BUDGET_MS = 3_000;
 const PAGE_MAX = 100;
+/** Graph's limit on the requests of one JSON batch. */
+const BATCH_MAX = 20;
+/**
+ * Records per block of references: a query no clause narrows is read one block at a time, and a block's
+ * equality selects at most this many items, well under SharePoint's 5,000-item list view threshold.
+ */
+export const BLOCK_SIZE = 1_000;
+/** How long a leading clause refused as too broad is not tried again. */
+const BROAD_LEAD_MS = 10 * 60_000;
 /** Items read per request when a text search has to look through them. */
 const TEXT_SCAN_PAGE = 500;
 /** A page of a record's audit trail; long trails follow Graph's nextLink. */
@@ -122,13 +136,76 @@ const Entry = z.object({
   reason: z.string().optional(),
 });
 
-const Cursor = z.object({ c: z.iso.datetime(), r: z.string().regex(REFERENCE_PATTERN) });
+const Cursor = z.object({ s: z.number().int().positive() });
+
+/**
+ * Where a reference sits in the newest-first order: its serial (year and number as one sortable number,
+ * which the reference's text is not past 9,999) and its block.
+ */
+export function positionOf(reference: string): { serial: number; block: string } {
+  const [, year, number] = REFERENCE_PATTERN.exec(reference) ?? [];
+  const n = Number(number);
+  return { serial: Number(year) * 1_000_000 + n, block: `${year}-${Math.floor(n / BLOCK_SIZE)}` };
+}
+
+const fromSerial = (serial: number) => ({ year: Math.floor(serial / 1_000_000), number: serial % 1_000_000 });
+
+/**
+ * How a query reads. It may lead with a clause that selects few items whatever the list's size: a
+ * person's own requests, or requests in progress (records leave those statuses; only the final ones grow
+ * without end). Without such a clause it is read block by block (`readBlocks`).
+ */
+function planOf(filter: OpportunityFilter): { lead?: string; clauses: string[] } {
+  const requester =
+    filter.requesterId === undefined
+      ? undefined
+      : `fields/RequesterId eq ${odataString(idKey(filter.requesterId))}`;
+  const statuses =
+    filter.statuses === undefined
+      ? undefined
+      : `(${filter.statuses.map((s) => `fields/Status eq ${odataString(s)}`).join(' or ')})`;
+  const branch = filter.branch === undefined ? undefined : `fields/Branch eq ${odataString(filter.branch)}`;
+  const since =
+    filter.createdSince === undefined
+      ? undefined
+      : `fields/CreatedKey ge ${odataString(new Date(filter.createdSince).toISOString())}`;
+  const inProgress = filter.statuses?.every((s) => !TERMINAL_STATUSES.includes(s)) === true;
+  const lead = requester ?? (inProgress ? statuses : undefined);
+  const clauses = [requester, statuses, branch, since].filter((c) => c !== undefined && c !== lead);
+  return { ...(lead === undefined ? {} : { lead }), clauses: clauses as string[] };
+}
+
+/** The columns of a record's item: the whole record, and the values people read and queries select on. */
+export function itemFields(o: Opportunity, idempotencyKey?: string): Record<string, unknown> {
+  return {
+    Title: o.title,
+    Reference: o.reference,
+    Status: o.status,
+    RequesterId: idKey(o.requester.aadObjectId),
+    RequesterName: o.requester.name.slice(0, SINGLE_LINE_MAX),
+    Branch: o.client.branch,
+    CreatedAt: new Date(o.createdAt).toISOString(),
+    CreatedKey: new Date(o.createdAt).toISOString(),
+    Serial: positionOf(o.reference).serial,
+    Block: positionOf(o.reference).block,
+    UpdatedAt: new Date(o.updatedAt).toISOString(),
+    Version: o.version,
+    FixedPrice: o.pricing.fixedPriceCents / 100,
+    TranslationConfirmed: o.translationConfirmed,
+    Record: JSON.stringify(o),
+    ...(idempotencyKey ? { IdempotencyKey: idempotencyKey } : {}),
+  };
+}
 
 export class SharePointStore implements OpportunityStore {
   private readonly lists = new Map<ListKey, string>();
   /** The last item seen of each record: a transition from the version just read needs no second read. */
   private readonly items = new Map<string, ItemRef>();
   private readonly counters = new Map<string, { itemId: string; eTag: string; value: number }>();
+  /** Each year's last reference number, as the counters list last said: the blocks a walk goes through. */
+  private lastNumbers: Map<number, number> | undefined;
+  /** Leading clauses SharePoint refused as too broad, until when they are not tried again. */
+  private readonly broadLeads = new Map<string, number>();
 
   private constructor(private readonly options: SharePointStoreOptions) {}
 
@@ -218,6 +295,21 @@ export class SharePointStore implements OpportunityStore {
     return record;
   }
 
+  /**
+   * The records of `items`, or those holding the words of `text`: a search reads many items, so each is
+   * validated only once its words match.
+   */
+  private recordsOf(items: readonly GraphItem[], text: string | undefined): Opportunity[] {
+    const holds = (item: GraphItem) => {
+      try {
+        return matchesText(JSON.parse(String(item.fields?.Record)) as Opportunity, text ?? '');
+      } catch {
+        return true; // not a record: recordOf says so
+      }
+    };
+    return items.filter((item) => text === undefined || holds(item)).map((item) => this.recordOf(item));
+  }
+
   private recordOf(item: GraphItem): Opportunity {
     const raw = item.fields?.Record;
     const parsed = typeof raw === 'string' ? Opportunity.safeParse(JSON.parse(raw)) : undefined;
@@ -227,25 +319,6 @@ export class SharePointStore implements OpportunityStore {
       });
     }
     return this.remember(item, parsed.data);
-  }
-
-  private fieldsOf(o: Opportunity, idempotencyKey?: string): Record<string, unknown> {
-    return {
-      Title: o.title,
-      Reference: o.reference,
-      Status: o.status,
-      RequesterId: idKey(o.requester.aadObjectId),
-      RequesterName: o.requester.name.slice(0, SINGLE_LINE_MAX),
-      Branch: o.client.branch,
-      CreatedAt: new Date(o.createdAt).toISOString(),
-      CreatedKey: new Date(o.createdAt).toISOString(),
-      UpdatedAt: new Date(o.updatedAt).toISOString(),
-      Version: o.version,
-      FixedPrice: o.pricing.fixedPriceCents / 100,
-      TranslationConfirmed: o.translationConfirmed,
-      Record: JSON.stringify(o),
-      ...(idempotencyKey ? { IdempotencyKey: idempotencyKey } : {}),
-    };
   }
 
   private auditFields(reference: string, entry: NewAuditEntry, id: string): Record<string, unknown> {
@@ -361,7 +434,7 @@ export class SharePointStore implements OpportunityStore {
         method: 'POST',
         url: this.items$('opportunities'),
         headers: { 'Content-Type': 'application/json' },
-        body: { fields: this.fieldsOf(full, idempotencyKey) },
+        body: { fields: itemFields(full, idempotencyKey) },
       },
       this.auditRequest(full.reference, audit, SharePointStore.changeEntryId(full.reference, 1)),
     ]);
@@ -456,7 +529,7 @@ export class SharePointStore implements OpportunityStore {
         method: 'PATCH',
         url: `${this.items$('opportunities')}/${known.itemId}/fields`,
         headers: { 'Content-Type': 'application/json', 'If-Match': known.eTag },
-        body: this.fieldsOf(record),
+        body: itemFields(record),
       },
       this.auditRequest(record.reference, audit, entryId),
     ]);
@@ -492,7 +565,7 @@ export class SharePointStore implements OpportunityStore {
             this.options.client
               .api(`${this.items$('opportunities')}/${known.itemId}/fields`)
               .header('If-Match', current)
-              .patch(this.fieldsOf(before)),
+              .patch(itemFields(before)),
           ).catch(() => undefined);
           this.items.delete(record.reference);
         }
@@ -561,68 +634,152 @@ export class SharePointStore implements OpportunityStore {
     });
   }
 
+  /**
+   * Records newest first (the latest reference first), read so that no request asks SharePoint to look
+   * through more than a few thousand items however long the list grows (see `planOf`).
+   */
   async query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
     const limit = Math.min(PAGE_MAX, Math.max(1, Math.trunc(Number.isNaN(page.limit) ? 1 : page.limit)));
     if (filter.statuses && filter.statuses.length === 0) return { items: [] };
-    const clauses: string[] = [];
-    if (filter.statuses)
-      clauses.push(`(${filter.statuses.map((s) => `fields/Status eq ${odataString(s)}`).join(' or ')})`);
-    if (filter.requesterId !== undefined)
-      clauses.push(`fields/RequesterId eq ${odataString(idKey(filter.requesterId))}`);
-    if (filter.branch !== undefined) clauses.push(`fields/Branch eq ${odataString(filter.branch)}`);
-    if (filter.createdSince !== undefined) {
-      clauses.push(`fields/CreatedKey ge ${odataString(new Date(filter.createdSince).toISOString())}`);
+    if (filter.text !== undefined && searchWords(filter.text).length === 0) return { items: [] };
+    const after = page.cursor === undefined ? undefined : this.decodeCursor(page.cursor);
+    const plan = planOf(filter);
+    const clauses = [...plan.clauses, ...(after === undefined ? [] : [`fields/Serial lt ${after}`])];
+    const wanted = filter.text;
+    const scanning = filter.text !== undefined;
+    const byBlocks = (all: readonly string[]) =>
+      this.readBlocks(all, limit, wanted, after, filter.createdSince, scanning);
+    const lead = plan.lead;
+    let records: Opportunity[];
+    if (lead === undefined) records = await byBlocks(clauses);
+    else if ((this.broadLeads.get(lead) ?? 0) > Date.now()) records = await byBlocks([lead, ...clauses]);
+    else {
+      records = await this.readLed([lead, ...clauses], limit, wanted, scanning).catch((err: unknown) => {
+        // A lead that selects more than SharePoint allows (thousands of requests waiting in one status)
+        // is refused, however Graph words it (400, 429 or 500 have been seen): it is read by blocks
+        // instead, for a while without asking. Were SharePoint down, the blocks would say so.
+        if (!(err instanceof StoreUnavailableError) && statusOf(err) === undefined) throw err;
+        this.broadLeads.set(lead, Date.now() + BROAD_LEAD_MS);
+        return byBlocks([lead, ...clauses]);
+      });
     }
-    if (page.cursor !== undefined) {
-      const at = this.decodeCursor(page.cursor);
-      const c = odataString(at.c);
-      clauses.push(
-        `(fields/CreatedKey lt ${c} or (fields/CreatedKey eq ${c} and fields/Reference lt ${odataString(at.r)}))`,
-      );
-    }
-    const wantText = filter.text;
-    if (wantText !== undefined && searchWords(wantText).length === 0) return { items: [] };
-    let request = this.options.client
-      .api(this.items$('opportunities'))
-      .expand('fields($select=Reference,CreatedKey,Record)')
-      .orderby('fields/CreatedKey desc,fields/Reference desc')
-      // Text is matched here, not by SharePoint (list items have no full-text filter): read wider pages.
-      .top(wantText === undefined ? limit + 1 : TEXT_SCAN_PAGE);
-    if (clauses.length > 0) request = request.filter(encodeURIComponent(clauses.join(' and ')));
-    const records: Opportunity[] = [];
-    let found = (await this.call('query the records', () => request.get())) as {
-      value: GraphItem[];
-      '@odata.nextLink'?: string;
-    };
-    for (;;) {
-      for (const item of found.value) {
-        const record = this.recordOf(item);
-        if (wantText === undefined || matchesText(record, wantText)) records.push(record);
-      }
-      const nextLink = found['@odata.nextLink'];
-      if (wantText === undefined || records.length > limit || !nextLink) break;
-      found = (await this.call('query the records', () =>
-        this.options.client.api(nextLink).get(),
-      )) as typeof found;
-    }
-    const page$ = records.slice(0, limit);
-    const last = page$[page$.length - 1];
+    const items = records.slice(0, limit);
+    const last = items.at(-1);
     return records.length > limit && last
-      ? {
-          items: page$,
-          nextCursor: this.encodeCursor(new Date(last.createdAt).toISOString(), last.reference),
-        }
-      : { items: page$ };
+      ? { items, nextCursor: this.encodeCursor(positionOf(last.reference).serial) }
+      : { items };
   }
 
-  private encodeCursor(createdAt: string, reference: string): string {
-    return `sp1.${Buffer.from(JSON.stringify({ c: createdAt, r: reference })).toString('base64url')}`;
+  /** `$expand`, `$orderby` and `$filter` of a query on the opportunities list, newest first. */
+  private static queryString(clauses: readonly string[], top: number): string {
+    return [
+      '$expand=fields($select=Reference,Serial,Record)',
+      '$orderby=fields/Serial desc',
+      `$top=${top}`,
+      `$filter=${encodeURIComponent(clauses.join(' and '))}`,
+    ].join('&');
   }
 
-  private decodeCursor(cursor: string): z.infer<typeof Cursor> {
+  /** A query led by a clause that selects few items: one request, or a few pages of a text search. */
+  private async readLed(
+    clauses: readonly string[],
+    limit: number,
+    wanted: string | undefined,
+    scanning: boolean,
+  ): Promise<Opportunity[]> {
+    const records: Opportunity[] = [];
+    // Text is matched here, not by SharePoint (list items have no full-text filter): read wider pages.
+    let next: string | undefined =
+      `${this.items$('opportunities')}?${SharePointStore.queryString(clauses, scanning ? TEXT_SCAN_PAGE : limit + 1)}`;
+    while (next !== undefined && records.length <= limit) {
+      const url: string = next;
+      const found = (await this.call('query the records', () => this.options.client.api(url).get())) as {
+        value: GraphItem[];
+        '@odata.nextLink'?: string;
+      };
+      records.push(...this.recordsOf(found.value, wanted));
+      next = scanning ? found['@odata.nextLink'] : undefined;
+    }
+    return records;
+  }
+
+  /**
+   * A query no clause narrows, read block by block from the newest: each request is led by one block's
+   * equality, which selects at most BLOCK_SIZE items. Blocks go in batches that grow as the page stays
+   * short, so a page usually costs one request and a rare match a few.
+   */
+  private async readBlocks(
+    clauses: readonly string[],
+    limit: number,
+    wanted: string | undefined,
+    after: number | undefined,
+    createdSince: string | undefined,
+    scanning: boolean,
+  ): Promise<Opportunity[]> {
+    const since = createdSince === undefined ? 0 : new Date(createdSince).getUTCFullYear();
+    const blocks = (await this.blocksFrom(after)).filter((b) => b.year >= since);
+    const records: Opportunity[] = [];
+    // A text search reads whole blocks: one at a time, so that no answer carries thousands of records.
+    const most = scanning ? 1 : BATCH_MAX;
+    let read = 0;
+    for (let group = 1; read < blocks.length && records.length <= limit; group = Math.min(most, group * 4)) {
+      const requests = blocks.slice(read, read + group).map((block, j) => ({
+        id: String(j),
+        method: 'GET',
+        url: `${this.items$('opportunities')}?${SharePointStore.queryString(
+          [`fields/Block eq ${odataString(block.key)}`, ...clauses],
+          scanning ? BLOCK_SIZE : limit + 1,
+        )}`,
+      }));
+      read += requests.length;
+      const responses = await this.batch('query the records', requests);
+      for (const request of requests) {
+        const answer = responses.get(request.id);
+        if (!answer || answer.status >= 300) throw this.failure('query the records', answer);
+        const body = answer.body as { value: GraphItem[] };
+        records.push(...this.recordsOf(body.value, wanted));
+      }
+    }
+    return records;
+  }
+
+  /**
+   * The blocks that may hold records, newest first, from the counters list (a few items: one per year):
+   * every block of each year up to its last number, or from the cursor's block down.
+   */
+  private async blocksFrom(after: number | undefined): Promise<{ year: number; key: string }[]> {
+    if (after === undefined || this.lastNumbers === undefined) {
+      const found = (await this.call('query the records', () =>
+        this.options.client
+          .api(this.items$('counters'))
+          .expand('fields($select=CounterKey,Value)')
+          .top(5000)
+          .get(),
+      )) as { value: GraphItem[] };
+      this.lastNumbers = new Map();
+      for (const item of found.value) {
+        const year = /^opportunities-(\d{4})$/.exec(String(item.fields?.CounterKey ?? ''))?.[1];
+        if (year) this.lastNumbers.set(Number(year), Number(item.fields?.Value ?? 0));
+      }
+    }
+    const from = after === undefined ? undefined : fromSerial(after);
+    const blocks: { year: number; key: string }[] = [];
+    for (const [year, last] of [...this.lastNumbers].sort(([a], [b]) => b - a)) {
+      if (from && year > from.year) continue;
+      const top = from && year === from.year ? Math.min(from.number, last) : last;
+      for (let b = Math.floor(top / BLOCK_SIZE); b >= 0; b--) blocks.push({ year, key: `${year}-${b}` });
+    }
+    return blocks;
+  }
+
+  private encodeCursor(serial: number): string {
+    return `sp2.${Buffer.from(JSON.stringify({ s: serial })).toString('base64url')}`;
+  }
+
+  private decodeCursor(cursor: string): number {
     try {
-      if (!cursor.startsWith('sp1.')) throw new Error('unknown prefix');
-      return Cursor.parse(JSON.parse(Buffer.from(cursor.slice(4), 'base64url').toString('utf8')));
+      if (!cursor.startsWith('sp2.')) throw new Error('unknown prefix');
+      return Cursor.parse(JSON.parse(Buffer.from(cursor.slice(4), 'base64url').toString('utf8'))).s;
     } catch (cause) {
       throw new RangeError('not a page cursor this store issued', { cause });
     }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
 import { searchWords } from '../services/search';
-import { type NewOpportunity, Opportunity, Reference, Status } from '../services/opportunity';
+import { type NewOpportunity, Opportunity, Status } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import {
   type AuditEntry,
@@ -226,6 +226,22 @@ const MIGRATIONS: readonly Migration[] = [
       UPDATE OR REPLACE conversations SET key = 'user:' || lower(substr(key, 6)) WHERE key LIKE 'user:%';
     `,
   },
+  {
+    version: 8,
+    name: 'newest first by reference',
+    // Records list by reference, the latest first, in every store: the order SharePoint can page through
+    // a large list in.
+    sql: `
+      DROP INDEX IF EXISTS opportunities_created;
+      DROP INDEX IF EXISTS opportunities_status;
+      DROP INDEX IF EXISTS opportunities_requester;
+      DROP INDEX IF EXISTS opportunities_branch;
+      CREATE INDEX opportunities_newest ON opportunities (year DESC, seq DESC);
+      CREATE INDEX opportunities_status ON opportunities (status, year DESC, seq DESC);
+      CREATE INDEX opportunities_requester ON opportunities (requester_id, year DESC, seq DESC);
+      CREATE INDEX opportunities_branch ON opportunities (branch, year DESC, seq DESC);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -266,6 +282,12 @@ function asUnavailable(err: unknown, what: string): StoreUnavailableError | unde
     return new StoreUnavailableError(`${what} failed: ${err.message}`, { cause: err });
   }
   return undefined;
+}
+
+/** A record with its place in the newest-first order. */
+interface PagedRow extends RecordRow {
+  readonly year: number;
+  readonly seq: number;
 }
 
 interface RecordRow {
@@ -336,7 +358,7 @@ const OutboxRow = z.object({
 const StoredPreferences = z.object({ locale: z.enum(['en', 'fr']).optional() });
 const NewPreferences = z.strictObject(StoredPreferences.shape);
 
-const Cursor = z.tuple([z.iso.datetime(), Reference]);
+const Cursor = z.tuple([z.number().int().positive(), z.number().int().positive()]);
 
 /**
  * Timestamps may carry any offset; columns hold them as UTC so that text order is time order for
@@ -357,11 +379,11 @@ function formatReference(year: number, seq: number): string {
   return `MA-${year}-${String(seq).padStart(4, '0')}`;
 }
 
-function encodeCursor(row: RecordRow): string {
-  return Buffer.from(JSON.stringify([row.created_at, row.reference]), 'utf8').toString('base64url');
+function encodeCursor(row: PagedRow): string {
+  return Buffer.from(JSON.stringify([row.year, row.seq]), 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): readonly [string, string] {
+function decodeCursor(cursor: string): readonly [number, number] {
   try {
     return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch (cause) {
@@ -522,7 +544,7 @@ export function ftsQuery(text: string): string | undefined {
 }
 
 /** The filter as SQL: fragments are constants, every value goes through a placeholder. */
-function whereOf(filter: OpportunityFilter, after?: readonly [string, string]) {
+function whereOf(filter: OpportunityFilter, after?: readonly [number, number]) {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (filter.statuses) {
@@ -553,7 +575,7 @@ function whereOf(filter: OpportunityFilter, after?: readonly [string, string]) {
     if (match) params.push(match);
   }
   if (after) {
-    clauses.push('(created_at, reference) < (?, ?)');
+    clauses.push('(year, seq) < (?, ?)');
     params.push(after[0], after[1]);
   }
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
@@ -677,9 +699,9 @@ export class SqliteStore implements OpportunityStore {
     return this.guard('query', () => {
       // One row more than asked tells whether another page follows.
       const rows = this.sql(
-        `SELECT reference, version, created_at, data FROM opportunities ${where.sql}
-         ORDER BY created_at DESC, reference DESC LIMIT ?`,
-      ).all(...where.params, limit + 1) as RecordRow[];
+        `SELECT reference, version, created_at, data, year, seq FROM opportunities ${where.sql}
+         ORDER BY year DESC, seq DESC LIMIT ?`,
+      ).all(...where.params, limit + 1) as PagedRow[];
       const items = rows.slice(0, limit);
       const last = items.at(-1);
       return {

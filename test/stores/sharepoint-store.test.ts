@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { provision } from '../../scripts/provision';
 import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
-import { SharePointStore, WAIT_BUDGET_MS } from '../../src/stores/sharepoint-store';
+import { itemFields, SharePointStore, WAIT_BUDGET_MS } from '../../src/stores/sharepoint-store';
+import { Opportunity } from '../../src/services/opportunity';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../contract/fixtures';
 import { describeStoreContract } from '../contract/store-contract';
@@ -197,29 +198,18 @@ describe('SharePointStore (SharePoint specifics)', () => {
   it('answers filtered queries on a list past the 5,000-item threshold, on indexed columns only', async function () {
     this.timeout(30_000);
     const template = newOpportunity({ branch: 'Seeded' });
-    emulation.seedItems('Microacq Opportunities', 6_000, (i) => {
-      const reference = `MA-2025-${String(i + 1).padStart(4, '0')}`;
-      const createdAt = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-      const record = {
-        ...template,
-        reference,
-        version: 1,
-        createdAt,
-        status: i % 2 ? 'submitted' : 'posted',
-      };
-      return {
-        Title: record.title,
-        Reference: reference,
-        Status: record.status,
-        RequesterId: record.requester.aadObjectId,
-        Branch: 'Seeded',
-        CreatedAt: createdAt,
-        CreatedKey: createdAt,
-        Version: 1,
-        IdempotencyKey: `seed-${i}`,
-        Record: JSON.stringify(record),
-      };
-    });
+    emulation.seedItems('Microacq Opportunities', 6_000, (i) =>
+      itemFields(
+        Opportunity.parse({
+          ...template,
+          reference: `MA-2025-${String(i + 1).padStart(4, '0')}`,
+          version: 1,
+          createdAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(),
+          status: i % 2 ? 'submitted' : 'posted',
+        }),
+        `seed-${i}`,
+      ),
+    );
     const first = await store.query({ statuses: ['posted'], branch: 'Seeded' }, { limit: 50 });
     assert.equal(first.items.length, 50);
     assert.ok(first.items.every((o) => o.status === 'posted'));

@@ -115,6 +115,9 @@ describe('SqliteStore (SQLite specifics)', () => {
     db.exec(
       `DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
+       DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;
+       CREATE INDEX opportunities_created ON opportunities (created_at DESC, reference DESC); CREATE INDEX opportunities_status ON opportunities (status, created_at DESC, reference DESC);
+       CREATE INDEX opportunities_requester ON opportunities (requester_id, created_at DESC, reference DESC); CREATE INDEX opportunities_branch ON opportunities (branch, created_at DESC, reference DESC);
        DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1`,
     );
     const [initial] = db.prepare('SELECT version, name, applied_at FROM schema_migrations').all();
@@ -153,6 +156,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [5, 'handled activities'],
           [6, 'pending notifications'],
           [7, 'object ids in one case'],
+          [8, 'newest first by reference'],
         ],
       );
     } finally {
@@ -168,6 +172,9 @@ describe('SqliteStore (SQLite specifics)', () => {
     db.exec(
       `DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
+       DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;
+       CREATE INDEX opportunities_created ON opportunities (created_at DESC, reference DESC); CREATE INDEX opportunities_status ON opportunities (status, created_at DESC, reference DESC);
+       CREATE INDEX opportunities_requester ON opportunities (requester_id, created_at DESC, reference DESC); CREATE INDEX opportunities_branch ON opportunities (branch, created_at DESC, reference DESC);
        DELETE FROM schema_migrations WHERE version > 2; PRAGMA user_version = 2`,
     );
     db.close();
@@ -453,7 +460,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     assert.equal((await two.get(record.reference))?.status, 'in_approval');
   });
 
-  it('takes the reference year as written in createdAt and orders by the instant', async () => {
+  it('takes the reference year as written in createdAt and lists the latest reference first', async () => {
     const store = open();
     // 00:30 on New Year's Day in Paris is still the old year in UTC.
     const paris = await create(store, { at: '2027-01-01T00:30:00.000+01:00' });
@@ -463,12 +470,12 @@ describe('SqliteStore (SQLite specifics)', () => {
     const page = await store.query({}, { limit: 10 });
     assert.deepEqual(
       page.items.map((r) => r.reference),
-      ['MA-2026-0001', 'MA-2027-0001'],
+      ['MA-2027-0001', 'MA-2026-0001'],
     );
     const since = await store.query({ createdSince: '2027-01-01T00:00:00.000+01:00' }, { limit: 10 });
     assert.deepEqual(
       since.items.map((r) => r.reference),
-      ['MA-2026-0001', 'MA-2027-0001'],
+      ['MA-2027-0001', 'MA-2026-0001'],
     );
     const later = await store.query({ createdSince: '2026-12-31T23:40:00.000Z' }, { limit: 10 });
     assert.deepEqual(

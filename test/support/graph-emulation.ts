@@ -175,6 +175,8 @@ export interface GraphEmulation {
   readonly siteId: string;
   /** Every request received, in order, including refused and throttled ones and each request of a $batch. */
   readonly requests: readonly LoggedRequest[];
+  /** The queries refused since the log was last reset because they would pass the list view threshold. */
+  readonly overThreshold: readonly LoggedRequest[];
   /** The emulation as a fetch-style function. */
   handle(request: Request): Promise<Response>;
   /** `handle` with fetch's signature, for code that takes a fetch function. */
@@ -183,6 +185,8 @@ export interface GraphEmulation {
   serve(): Promise<{ url: string; close(): Promise<void> }>;
   inject(fault: GraphFault | GraphLatency): void;
   clearFaults(): void;
+  /** From now on, refuses queries past the list view threshold with this answer. */
+  answerOverThreshold(answer: GraphErrorShape): void;
   resetLog(): void;
   /** Adds items without HTTP (same validation as a create); `listName` is a display name or id. */
   seedItems(listName: string, count: number, makeFields: (index: number) => Record<string, unknown>): void;
@@ -897,6 +901,7 @@ const EXTRA_FIELDS = [
 class Emulation implements GraphEmulation {
   readonly siteId: string;
   readonly requests: LoggedRequest[] = [];
+  readonly overThreshold: LoggedRequest[] = [];
   private readonly siteName: string;
   private readonly siteDisplayName: string;
   private readonly hostname: string;
@@ -909,7 +914,7 @@ class Emulation implements GraphEmulation {
   private readonly duplicateStatus: 409 | 500 | 400;
   private readonly patchReturnsEtag: boolean;
   private readonly richTextByDefault: boolean;
-  private readonly thresholdError: GraphErrorShape;
+  private thresholdError: GraphErrorShape;
   private readonly utcOffsetMinutes: number;
   private readonly random: () => number;
 
@@ -944,8 +949,13 @@ class Emulation implements GraphEmulation {
     this.latencyMs = 0;
   }
 
+  answerOverThreshold(answer: GraphErrorShape): void {
+    this.thresholdError = answer;
+  }
+
   resetLog(): void {
     this.requests.length = 0;
+    this.overThreshold.length = 0;
   }
 
   seedItems(listName: string, count: number, makeFields: (index: number) => Record<string, unknown>): void {
@@ -1843,14 +1853,14 @@ class Emulation implements GraphEmulation {
           `Field '${name}' cannot be referenced in filter or orderby as it is not indexed. Provide the 'Prefer: ${PREFER_NON_INDEXED}' header to allow this, but be warned that such queries may fail on large lists.`,
         );
       }
-      if (list.items.size > this.threshold) throw this.overThreshold();
+      if (list.items.size > this.threshold) throw this.refuseOverThreshold();
     }
     if (list.items.size > this.threshold) {
       // Past the threshold SharePoint narrows by the filter's first clause alone, from its index; a sort
       // without that narrowing would order the whole list.
       const first = filter === null ? null : firstClause(filter);
       const narrowed = first === null ? (order.length > 0 ? Infinity : 0) : this.selectedBy(list, first);
-      if (narrowed > this.threshold) throw this.overThreshold();
+      if (narrowed > this.threshold) throw this.refuseOverThreshold();
     }
     const compiled =
       filter === null
@@ -1877,7 +1887,9 @@ class Emulation implements GraphEmulation {
     return this.ok(body);
   }
 
-  private overThreshold(): GraphFailure {
+  private refuseOverThreshold(): GraphFailure {
+    const refused = this.requests.at(-1);
+    if (refused) this.overThreshold.push(refused);
     const { status, code, message } = this.thresholdError;
     return new GraphFailure(status, code, message, status === 429 ? { 'Retry-After': '0' } : {});
   }
