@@ -2,7 +2,8 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { ConfigError, loadConfig } from '../src/config';
 import { createGraphClient } from '../src/stores/graph';
 import { type ColumnDefinition, columnType, LISTS } from '../src/stores/sharepoint-schema';
-import { odataString } from '../src/stores/sharepoint-store';
+import { REFERENCE_PATTERN } from '../src/services/opportunity';
+import { odataString, positionOf } from '../src/stores/sharepoint-store';
 
 /**
  * `npm run provision`: creates the SharePoint lists the bot keeps its records in, on the configured site,
@@ -15,6 +16,8 @@ export interface ProvisionReport {
   readonly found: string[];
   readonly addedColumns: string[];
   readonly conflicts: string[];
+  /** Records written before the list had a column the bot now queries on, and given it. */
+  readonly backfilled: string[];
 }
 
 interface GraphColumn extends ColumnDefinition {
@@ -36,7 +39,7 @@ function conflictOf(list: string, want: ColumnDefinition, have: GraphColumn): st
 }
 
 export async function provision(client: Client, siteId: string, prefix: string): Promise<ProvisionReport> {
-  const report: ProvisionReport = { created: [], found: [], addedColumns: [], conflicts: [] };
+  const report: ProvisionReport = { created: [], found: [], addedColumns: [], conflicts: [], backfilled: [] };
   for (const list of LISTS) {
     const name = list.displayName(prefix);
     const existing = (await client
@@ -67,8 +70,39 @@ export async function provision(client: Client, siteId: string, prefix: string):
       const conflict = conflictOf(name, want, have);
       if (conflict) report.conflicts.push(conflict);
     }
+    if (list.key === 'opportunities' && report.conflicts.length === 0) {
+      const given = await placeRecords(client, `/sites/${siteId}/lists/${id}/items`);
+      if (given > 0)
+        report.backfilled.push(`${name}: ${given} records given their place in the newest-first order`);
+    }
   }
   return report;
+}
+
+/**
+ * Gives records written by an earlier release the Serial and Block columns the queries now read, walking
+ * the list unfiltered and unsorted (the one walk SharePoint allows past its threshold without an index).
+ */
+async function placeRecords(client: Client, items: string): Promise<number> {
+  let given = 0;
+  let next: string | undefined = `${items}?$expand=fields($select=Reference,Serial,Block)&$top=500`;
+  while (next) {
+    const url: string = next;
+    const page = (await client.api(url).get()) as {
+      value: { id: string; fields?: Record<string, unknown> }[];
+      '@odata.nextLink'?: string;
+    };
+    for (const item of page.value) {
+      const reference = item.fields?.Reference;
+      const placed = item.fields?.Serial !== undefined && item.fields.Block !== undefined;
+      if (typeof reference !== 'string' || !REFERENCE_PATTERN.test(reference) || placed) continue;
+      const { serial, block } = positionOf(reference);
+      await client.api(`${items}/${item.id}/fields`).patch({ Serial: serial, Block: block });
+      given += 1;
+    }
+    next = page['@odata.nextLink'];
+  }
+  return given;
 }
 
 async function main(): Promise<void> {
@@ -91,6 +125,7 @@ async function main(): Promise<void> {
   for (const line of report.created) console.log(`created  ${line}`);
   for (const line of report.found) console.log(`found    ${line}`);
   for (const line of report.addedColumns) console.log(`added    ${line}`);
+  for (const line of report.backfilled) console.log(`updated  ${line}`);
   if (report.conflicts.length > 0) {
     console.error('\nThese existing columns conflict with what the bot needs; nothing was changed for them:');
     for (const line of report.conflicts) console.error(`  - ${line}`);

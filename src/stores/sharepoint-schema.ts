@@ -98,6 +98,8 @@ export const LISTS: readonly ListDefinition[] = [
     columns: [
       text('CounterKey', { indexed: true, enforceUniqueValues: true }),
       { name: 'Value', number: { decimalPlaces: 'none' } },
+      // Who took the last numbers: a writer whose answer was lost finds its own number here.
+      note('Takers'),
     ],
   },
 ];

@@ -138,6 +138,41 @@ const Entry = z.object({
 
 const Cursor = z.object({ s: z.number().int().positive() });
 
+/** A year's counter item: its last number, and who took the last few numbers. */
+interface Counter {
+  readonly itemId: string;
+  readonly eTag: string;
+  readonly value: number;
+  readonly takers: Readonly<Record<string, number>>;
+}
+
+const Takers = z.record(z.string(), z.number());
+
+function counterOf(item: GraphItem): Counter {
+  const raw = item.fields?.Takers;
+  let takers: Record<string, number> = {};
+  try {
+    takers = typeof raw === 'string' ? Takers.parse(JSON.parse(raw)) : {};
+  } catch {
+    // A counter edited by hand keeps its value; only the record of who took numbers is lost.
+  }
+  return {
+    itemId: item.id,
+    eTag: String(item.eTag ?? item['@odata.etag'] ?? item.fields?.['@odata.etag']),
+    value: Number(item.fields?.Value ?? 0),
+    takers,
+  };
+}
+
+/** The takers of the last numbers, enough to outlast any burst of writers racing for one. */
+function recentTakers(takers: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(takers)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 40),
+  );
+}
+
 /**
  * Where a reference sits in the newest-first order: its serial (year and number as one sortable number,
  * which the reference's text is not past 9,999) and its block.
@@ -201,7 +236,7 @@ export class SharePointStore implements OpportunityStore {
   private readonly lists = new Map<ListKey, string>();
   /** The last item seen of each record: a transition from the version just read needs no second read. */
   private readonly items = new Map<string, ItemRef>();
-  private readonly counters = new Map<string, { itemId: string; eTag: string; value: number }>();
+  private readonly counters = new Map<string, Counter>();
   /** Each year's last reference number, as the counters list last said: the blocks a walk goes through. */
   private lastNumbers: Map<number, number> | undefined;
   /** Leading clauses SharePoint refused as too broad, until when they are not tried again. */
@@ -363,24 +398,20 @@ export class SharePointStore implements OpportunityStore {
   /** The next number of a year's sequence: a compare-and-set on the year's counter item. */
   private async nextNumber(year: string): Promise<number> {
     const key = `opportunities-${year}`;
-    for (let attempt = 1; attempt <= 10; attempt++) {
+    const taker = randomUUID().slice(0, 13);
+    for (let attempt = 1; attempt <= 20; attempt++) {
       let counter = this.counters.get(key);
       if (!counter) {
-        const item = await this.findItem('counters', 'CounterKey', key, 'CounterKey,Value');
-        if (item) {
-          counter = {
-            itemId: item.id,
-            eTag: String(item.eTag ?? item['@odata.etag']),
-            value: Number(item.fields?.Value ?? 0),
-          };
-        } else {
+        const item = await this.findItem('counters', 'CounterKey', key, 'CounterKey,Value,Takers');
+        if (item) counter = counterOf(item);
+        else {
           try {
             const created = (await this.call('number a record', () =>
               this.options.client
                 .api(this.items$('counters'))
                 .post({ fields: { Title: key, CounterKey: key, Value: 0 } }),
             )) as GraphItem;
-            counter = { itemId: created.id, eTag: String(created.eTag ?? created['@odata.etag']), value: 0 };
+            counter = counterOf(created);
           } catch (err) {
             // A duplicate is answered 409, 500 or 400 depending on the service: whatever the answer, a
             // counter that now exists was created first by someone else, and theirs is read.
@@ -389,22 +420,27 @@ export class SharePointStore implements OpportunityStore {
           }
         }
       }
+      const value = counter.value + 1;
+      const takers = recentTakers({ ...counter.takers, [taker]: value });
       try {
         const saved = (await this.call('number a record', () =>
           this.options.client
             .api(`${this.items$('counters')}/${counter.itemId}/fields`)
             .header('If-Match', counter.eTag)
-            .patch({ Value: counter.value + 1 }),
+            .patch({ Value: value, Takers: JSON.stringify(takers) }),
         )) as Record<string, unknown>;
-        const value = counter.value + 1;
         // Without the new eTag in the answer, the next number reads the counter again.
         const eTag = saved['@odata.etag'];
-        if (typeof eTag === 'string') this.counters.set(key, { itemId: counter.itemId, eTag, value });
+        if (typeof eTag === 'string') this.counters.set(key, { itemId: counter.itemId, eTag, value, takers });
         else this.counters.delete(key);
         return value;
       } catch (err) {
         if (statusOf(err) !== 412) throw err;
-        this.counters.delete(key); // another writer took a number: read the counter again
+        this.counters.delete(key);
+        // A retried PATCH that meets its own first attempt, applied though its answer was lost, finds its
+        // number among the counter's recent takers; otherwise another writer took it: read and try again.
+        const now = await this.findItem('counters', 'CounterKey', key, 'CounterKey,Value,Takers');
+        if (now && counterOf(now).takers[taker] === value) return value;
       }
     }
     throw new StoreUnavailableError('SharePoint is too busy to number the record; try again shortly');
@@ -737,7 +773,9 @@ export class SharePointStore implements OpportunityStore {
         const answer = responses.get(request.id);
         if (!answer || answer.status >= 300) throw this.failure('query the records', answer);
         const body = answer.body as { value: GraphItem[] };
-        records.push(...this.recordsOf(body.value, wanted));
+        // Newer blocks come first: once the page is full, older ones are not even read.
+        const room = scanning ? body.value.length : limit + 1 - records.length;
+        if (room > 0) records.push(...this.recordsOf(body.value.slice(0, room), wanted));
       }
     }
     return records;

@@ -12,6 +12,7 @@ import {
   emulatorConfig,
   type GraphEmulation,
   type GraphEmulationOptions,
+  type GraphFault,
 } from '../support/graph-emulation';
 
 /**
@@ -57,6 +58,56 @@ for (const [mode, options] of UNDOCUMENTED) {
   );
 }
 
+/**
+ * Writes SharePoint carries out though their answer is lost (a 503 or 504 after the fact): every write's
+ * first attempt, inside batches, or every batch's as a whole. The same contract holds: nothing is written
+ * twice, no number is skipped.
+ */
+const writes = (method: string) => method === 'POST' || method === 'PATCH' || method === 'DELETE';
+const LOST_ANSWERS: [string, GraphEmulationOptions, GraphFault][] = [
+  [
+    'every write applied, its first answer lost (503)',
+    {},
+    {
+      status: 503,
+      retryAfterSeconds: 0,
+      afterWrite: true,
+      firstAttemptOnly: true,
+      match: (m, p) => writes(m) && p !== '/$batch',
+    },
+  ],
+  [
+    'every batch applied, its first answer lost (504)',
+    {},
+    {
+      status: 504,
+      retryAfterSeconds: 0,
+      afterWrite: true,
+      firstAttemptOnly: true,
+      match: (m, p) => m === 'POST' && p === '/$batch',
+    },
+  ],
+  [
+    'every write applied, its first answer lost, with the undocumented answers above',
+    { duplicateStatus: 500, patchReturnsEtag: false, richTextByDefault: true },
+    {
+      status: 504,
+      retryAfterSeconds: 0,
+      afterWrite: true,
+      firstAttemptOnly: true,
+      match: (m, p) => writes(m) && p !== '/$batch',
+    },
+  ],
+];
+for (const [mode, options, fault] of LOST_ANSWERS) {
+  describeStoreContract(`SharePointStore on the Graph emulation (${mode})`, async () => {
+    const emulation = createGraphEmulation({ siteId: SITE, ...options });
+    const store = await openOn(emulation);
+    emulation.inject(fault);
+    return store;
+  });
+}
+
 describe('SharePointStore (SharePoint specifics)', () => {
   let emulation: GraphEmulation;
   let store: OpportunityStore;
@@ -92,7 +143,35 @@ describe('SharePointStore (SharePoint specifics)', () => {
     assert.deepEqual(again.created, []);
     assert.deepEqual(again.addedColumns, []);
     assert.deepEqual(again.conflicts, []);
+    assert.deepEqual(again.backfilled, []);
     assert.deepEqual(again.found, ['Microacq Opportunities', 'Microacq Audit', 'Microacq Counters']);
+  });
+
+  it('gives records written before the newest-first columns their place when provisioning runs again', async () => {
+    const template = Opportunity.parse({ ...newOpportunity(), reference: 'MA-2026-0001', version: 1 });
+    emulation.seedItems('Microacq Opportunities', 3, (i) => {
+      const {
+        Serial: _serial,
+        Block: _block,
+        ...older
+      } = itemFields({ ...template, reference: `MA-2026-000${i + 1}` }, `older-${i}`);
+      return older;
+    });
+    emulation.seedItems('Microacq Counters', 1, () => ({
+      Title: 'opportunities-2026',
+      CounterKey: 'opportunities-2026',
+      Value: 3,
+    }));
+    assert.deepEqual((await store.query({}, { limit: 10 })).items, []);
+    const again = await provision(client(), SITE, 'Microacq');
+    assert.deepEqual(again.backfilled, [
+      'Microacq Opportunities: 3 records given their place in the newest-first order',
+    ]);
+    assert.deepEqual(
+      (await store.query({}, { limit: 10 })).items.map((o) => o.reference),
+      ['MA-2026-0003', 'MA-2026-0002', 'MA-2026-0001'],
+    );
+    assert.deepEqual((await provision(client(), SITE, 'Microacq')).backfilled, []);
   });
 
   it('refuses, naming them, the columns of an existing list that conflict', async () => {

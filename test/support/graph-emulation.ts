@@ -9,6 +9,7 @@
  * - Lists:           https://learn.microsoft.com/en-us/graph/api/list-list
  *                    https://learn.microsoft.com/en-us/graph/api/list-create
  *                    https://learn.microsoft.com/en-us/graph/api/list-get (a list id may be its title)
+ *                    https://learn.microsoft.com/en-us/graph/api/list-delete
  * - Columns:         https://learn.microsoft.com/en-us/graph/api/list-list-columns
  *                    https://learn.microsoft.com/en-us/graph/api/list-post-columns
  *                    https://learn.microsoft.com/en-us/graph/api/resources/columndefinition
@@ -125,6 +126,11 @@ export interface GraphFault {
    * write went through (503 and 504 only; Microsoft does not say this never happens).
    */
   afterWrite?: boolean;
+  /**
+   * Fails each distinct request (method, path and body) once, until the faults are cleared: the same
+   * request sent again gets through (`times` and `chance` are ignored).
+   */
+  firstAttemptOnly?: boolean;
 }
 
 /** Delays every HTTP request (a whole $batch counts once). */
@@ -908,6 +914,8 @@ class Emulation implements GraphEmulation {
   private readonly siteCreated: number;
   private readonly lists = new Map<string, ListState>();
   private faults: { fault: GraphFault; remaining: number }[] = [];
+  /** Requests already failed once by a `firstAttemptOnly` fault. */
+  private readonly attempted = new Set<string>();
   private latencyMs = 0;
   private readonly clock: () => Date;
   private readonly threshold: number;
@@ -1136,14 +1144,18 @@ class Emulation implements GraphEmulation {
    */
   private faultFor(call: Call, outerBatch: boolean, apply: () => Outcome): Outcome | undefined {
     const path = `/${call.segments.join('/')}`;
+    const attempt = `${call.method} ${path}?${call.rawQuery}\n${call.body}`;
     const at = this.faults.findIndex(
       ({ fault }) =>
         (fault.match === undefined ? !outerBatch : fault.match(call.method, path)) &&
-        (fault.chance === undefined || this.random() < fault.chance),
+        (fault.firstAttemptOnly === true
+          ? !this.attempted.has(attempt)
+          : fault.chance === undefined || this.random() < fault.chance),
     );
     const entry = this.faults[at];
     if (entry === undefined) return undefined;
-    if (entry.fault.chance === undefined) {
+    if (entry.fault.firstAttemptOnly === true) this.attempted.add(attempt);
+    else if (entry.fault.chance === undefined) {
       entry.remaining -= 1;
       if (entry.remaining <= 0) this.faults.splice(at, 1);
     }
@@ -1241,6 +1253,10 @@ class Emulation implements GraphEmulation {
     const list = this.findList(listRef);
     if (list === undefined) throw new GraphFailure(404, 'itemNotFound', 'List not found');
     if (sub === undefined) {
+      if (call.method === 'DELETE') {
+        this.lists.delete(list.id);
+        return { status: 204, headers: {} };
+      }
       return only('GET', () =>
         this.ok({ '@odata.context': this.context('lists/$entity'), ...this.listJson(list) }),
       );
