@@ -681,16 +681,14 @@ export class SharePointStore implements OpportunityStore {
     const after = page.cursor === undefined ? undefined : this.decodeCursor(page.cursor);
     const plan = planOf(filter);
     const clauses = [...plan.clauses, ...(after === undefined ? [] : [`fields/Serial lt ${after}`])];
-    const wanted = filter.text;
-    const scanning = filter.text !== undefined;
     const byBlocks = (all: readonly string[]) =>
-      this.readBlocks(all, limit, wanted, after, filter.createdSince, scanning);
+      this.readBlocks(all, limit, filter.text, after, filter.createdSince);
     const lead = plan.lead;
     let records: Opportunity[];
     if (lead === undefined) records = await byBlocks(clauses);
     else if ((this.broadLeads.get(lead) ?? 0) > Date.now()) records = await byBlocks([lead, ...clauses]);
     else {
-      records = await this.readLed([lead, ...clauses], limit, wanted, scanning).catch((err: unknown) => {
+      records = await this.readLed([lead, ...clauses], limit, filter.text).catch((err: unknown) => {
         // A lead that selects more than SharePoint allows (thousands of requests waiting in one status)
         // is refused, however Graph words it (400, 429 or 500 have been seen): it is read by blocks
         // instead, for a while without asking. Were SharePoint down, the blocks would say so.
@@ -720,9 +718,9 @@ export class SharePointStore implements OpportunityStore {
   private async readLed(
     clauses: readonly string[],
     limit: number,
-    wanted: string | undefined,
-    scanning: boolean,
+    text: string | undefined,
   ): Promise<Opportunity[]> {
+    const scanning = text !== undefined;
     const records: Opportunity[] = [];
     // Text is matched here, not by SharePoint (list items have no full-text filter): read wider pages.
     let next: string | undefined =
@@ -733,7 +731,7 @@ export class SharePointStore implements OpportunityStore {
         value: GraphItem[];
         '@odata.nextLink'?: string;
       };
-      records.push(...this.recordsOf(found.value, wanted));
+      records.push(...this.recordsOf(found.value, text));
       next = scanning ? found['@odata.nextLink'] : undefined;
     }
     return records;
@@ -742,16 +740,16 @@ export class SharePointStore implements OpportunityStore {
   /**
    * A query no clause narrows, read block by block from the newest: each request is led by one block's
    * equality, which selects at most BLOCK_SIZE items. Blocks go in batches that grow as the page stays
-   * short, so a page usually costs one request and a rare match a few.
+   * short, so a page usually costs one batch and a rare match a few.
    */
   private async readBlocks(
     clauses: readonly string[],
     limit: number,
-    wanted: string | undefined,
+    text: string | undefined,
     after: number | undefined,
     createdSince: string | undefined,
-    scanning: boolean,
   ): Promise<Opportunity[]> {
+    const scanning = text !== undefined;
     const since = createdSince === undefined ? 0 : new Date(createdSince).getUTCFullYear();
     const blocks = (await this.blocksFrom(after)).filter((b) => b.year >= since);
     const records: Opportunity[] = [];
@@ -775,7 +773,7 @@ export class SharePointStore implements OpportunityStore {
         const body = answer.body as { value: GraphItem[] };
         // Newer blocks come first: once the page is full, older ones are not even read.
         const room = scanning ? body.value.length : limit + 1 - records.length;
-        if (room > 0) records.push(...this.recordsOf(body.value.slice(0, room), wanted));
+        if (room > 0) records.push(...this.recordsOf(body.value.slice(0, room), text));
       }
     }
     return records;
