@@ -35,9 +35,14 @@ export function listCard(v: ListView): Card {
     heading: v.heading,
     query: v.query ?? '',
     note: v.note ?? '',
-    // A later page can come back empty (what waited was decided meanwhile): it says so, not "none yet".
+    // A page can come back empty with more to look through (a search reads a bounded part of the records
+    // per turn), or later empty because what waited was decided meanwhile: each says so, not "none".
     intro:
-      v.records.length > 0 || v.previous ? t(locale, 'lists.count', { count: v.records.length }) : v.empty,
+      v.records.length > 0 || (v.previous && !v.next)
+        ? t(locale, 'lists.count', { count: v.records.length })
+        : v.next
+          ? t(locale, 'lists.noneYet')
+          : v.empty,
     items: v.records.map((o) => {
       const next = nextActors(o);
       return {

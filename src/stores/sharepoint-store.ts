@@ -90,6 +90,11 @@ const BATCH_MAX = 20;
  * equality selects at most this many items, well under SharePoint's 5,000-item list view threshold.
  */
 export const BLOCK_SIZE = 1_000;
+/**
+ * Blocks a text search looks through per call: SharePoint has no full-text filter on list items, so the
+ * words are matched here, and a page comes back after this many blocks, found or not, with a cursor to go on.
+ */
+const SCAN_BLOCKS = 2;
 /** How long a leading clause refused as too broad is not tried again. */
 const BROAD_LEAD_MS = 10 * 60_000;
 /** Items read per request when a text search has to look through them. */
@@ -685,23 +690,28 @@ export class SharePointStore implements OpportunityStore {
       this.readBlocks(all, limit, filter.text, after, filter.createdSince);
     const lead = plan.lead;
     let records: Opportunity[];
-    if (lead === undefined) records = await byBlocks(clauses);
-    else if ((this.broadLeads.get(lead) ?? 0) > Date.now()) records = await byBlocks([lead, ...clauses]);
-    else {
-      records = await this.readLed([lead, ...clauses], limit, filter.text).catch((err: unknown) => {
-        // A lead that selects more than SharePoint allows (thousands of requests waiting in one status)
-        // is refused, however Graph words it (400, 429 or 500 have been seen): it is read by blocks
-        // instead, for a while without asking. Were SharePoint down, the blocks would say so.
-        if (!(err instanceof StoreUnavailableError) && statusOf(err) === undefined) throw err;
-        this.broadLeads.set(lead, Date.now() + BROAD_LEAD_MS);
-        return byBlocks([lead, ...clauses]);
-      });
+    let stoppedAt: number | undefined;
+    if (lead === undefined) ({ records, stoppedAt } = await byBlocks(clauses));
+    else if ((this.broadLeads.get(lead) ?? 0) > Date.now()) {
+      ({ records, stoppedAt } = await byBlocks([lead, ...clauses]));
+    } else {
+      ({ records, stoppedAt } = await this.readLed([lead, ...clauses], limit, filter.text).catch(
+        (err: unknown) => {
+          // A lead that selects more than SharePoint allows (thousands of requests waiting in one status)
+          // is refused, however Graph words it (400, 429 or 500 have been seen): it is read by blocks
+          // instead, for a while without asking. Were SharePoint down, the blocks would say so.
+          if (!(err instanceof StoreUnavailableError) && statusOf(err) === undefined) throw err;
+          this.broadLeads.set(lead, Date.now() + BROAD_LEAD_MS);
+          return byBlocks([lead, ...clauses]);
+        },
+      ));
     }
     const items = records.slice(0, limit);
     const last = items.at(-1);
-    return records.length > limit && last
-      ? { items, nextCursor: this.encodeCursor(positionOf(last.reference).serial) }
-      : { items };
+    if (records.length > limit && last) {
+      return { items, nextCursor: this.encodeCursor(positionOf(last.reference).serial) };
+    }
+    return stoppedAt === undefined ? { items } : { items, nextCursor: this.encodeCursor(stoppedAt) };
   }
 
   /** `$expand`, `$orderby` and `$filter` of a query on the opportunities list, newest first. */
@@ -719,7 +729,7 @@ export class SharePointStore implements OpportunityStore {
     clauses: readonly string[],
     limit: number,
     text: string | undefined,
-  ): Promise<Opportunity[]> {
+  ): Promise<{ records: Opportunity[]; stoppedAt?: number }> {
     const scanning = text !== undefined;
     const records: Opportunity[] = [];
     // Text is matched here, not by SharePoint (list items have no full-text filter): read wider pages.
@@ -734,13 +744,14 @@ export class SharePointStore implements OpportunityStore {
       records.push(...this.recordsOf(found.value, text));
       next = scanning ? found['@odata.nextLink'] : undefined;
     }
-    return records;
+    return { records };
   }
 
   /**
    * A query no clause narrows, read block by block from the newest: each request is led by one block's
    * equality, which selects at most BLOCK_SIZE items. Blocks go in batches that grow as the page stays
-   * short, so a page usually costs one batch and a rare match a few.
+   * short, so a page usually costs one batch and a rare match a few. A text search stops after
+   * SCAN_BLOCKS blocks, and says where (`stoppedAt`, a cursor below the last block read).
    */
   private async readBlocks(
     clauses: readonly string[],
@@ -748,7 +759,7 @@ export class SharePointStore implements OpportunityStore {
     text: string | undefined,
     after: number | undefined,
     createdSince: string | undefined,
-  ): Promise<Opportunity[]> {
+  ): Promise<{ records: Opportunity[]; stoppedAt?: number }> {
     const scanning = text !== undefined;
     const since = createdSince === undefined ? 0 : new Date(createdSince).getUTCFullYear();
     const blocks = (await this.blocksFrom(after)).filter((b) => b.year >= since);
@@ -757,6 +768,10 @@ export class SharePointStore implements OpportunityStore {
     const most = scanning ? 1 : BATCH_MAX;
     let read = 0;
     for (let group = 1; read < blocks.length && records.length <= limit; group = Math.min(most, group * 4)) {
+      if (scanning && read >= SCAN_BLOCKS) {
+        const below = blocks[read - 1];
+        return { records, ...(below ? { stoppedAt: below.serial } : {}) };
+      }
       const requests = blocks.slice(read, read + group).map((block, j) => ({
         id: String(j),
         method: 'GET',
@@ -776,14 +791,16 @@ export class SharePointStore implements OpportunityStore {
         if (room > 0) records.push(...this.recordsOf(body.value.slice(0, room), text));
       }
     }
-    return records;
+    return { records };
   }
 
   /**
    * The blocks that may hold records, newest first, from the counters list (a few items: one per year):
    * every block of each year up to its last number, or from the cursor's block down.
    */
-  private async blocksFrom(after: number | undefined): Promise<{ year: number; key: string }[]> {
+  private async blocksFrom(
+    after: number | undefined,
+  ): Promise<{ year: number; key: string; serial: number }[]> {
     if (after === undefined || this.lastNumbers === undefined) {
       const found = (await this.call('query the records', () =>
         this.options.client
@@ -799,11 +816,14 @@ export class SharePointStore implements OpportunityStore {
       }
     }
     const from = after === undefined ? undefined : fromSerial(after);
-    const blocks: { year: number; key: string }[] = [];
+    // Each block with the serial of its lowest number: a cursor there goes on with the block below.
+    const blocks: { year: number; key: string; serial: number }[] = [];
     for (const [year, last] of [...this.lastNumbers].sort(([a], [b]) => b - a)) {
       if (from && year > from.year) continue;
-      const top = from && year === from.year ? Math.min(from.number, last) : last;
-      for (let b = Math.floor(top / BLOCK_SIZE); b >= 0; b--) blocks.push({ year, key: `${year}-${b}` });
+      const top = from && year === from.year ? Math.min(from.number - 1, last) : last;
+      for (let b = Math.floor(top / BLOCK_SIZE); b >= 0; b--) {
+        blocks.push({ year, key: `${year}-${b}`, serial: year * 1_000_000 + b * BLOCK_SIZE });
+      }
     }
     return blocks;
   }

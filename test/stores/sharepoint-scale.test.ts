@@ -13,7 +13,17 @@ import {
   type GraphEmulation,
   type GraphErrorShape,
 } from '../support/graph-emulation';
-import { activity, cardOf, Connector, PEOPLE, post, startTestBot, textOf } from '../support/teams';
+import { type Card, find } from '../support/cards';
+import {
+  activity,
+  cardAction,
+  cardOf,
+  Connector,
+  PEOPLE,
+  post,
+  startTestBot,
+  textOf,
+} from '../support/teams';
 
 /**
  * A department's lists after years of use, on an emulation that applies SharePoint's list view threshold
@@ -235,6 +245,25 @@ describe('SharePointStore with 100,000 records past the list view threshold', fu
         assert.deepEqual(emulation.overThreshold, []);
       });
 
+      it('looks for a rare word a bounded part of the list at a time, and finds it by going on', async () => {
+        const found: string[] = [];
+        let cursor: string | undefined;
+        let calls = 0;
+        do {
+          emulation.resetLog();
+          const page = await store.query({ text: 'okapi' }, { limit: 10, ...(cursor ? { cursor } : {}) });
+          calls += 1;
+          found.push(...page.items.map((o) => o.reference));
+          cursor = page.nextCursor;
+          // The counters list and two blocks at most: a turn is never held by the whole list.
+          const sent = emulation.requests.filter((r) => r.batchedIn === undefined).length;
+          assert.ok(sent <= 3, `${sent} requests`);
+        } while (cursor && calls < 100);
+        assert.deepEqual(found, [referenceOf(4_321)]);
+        assert.ok(calls > 1);
+        assert.deepEqual(emulation.overThreshold, []);
+      });
+
       it('reads the last twelve months of every branch (the contract-splitting look-back)', async () => {
         const since = '2026-03-01T00:00:00.000Z';
         const expected = newestFirst((i) => {
@@ -288,7 +317,6 @@ describe('SharePointStore with 100,000 records past the list view threshold', fu
       ['list paid', PEOPLE.procurement, () => newestFirst((i) => statusOf(i) === 'paid').slice(0, 10)],
       ['list submitted', PEOPLE.procurement, () => newestFirst(isBacklog).slice(0, 10)],
       ['mine', PEOPLE.requester, () => newestFirst((i) => i % 5_000 === 7).slice(0, 10)],
-      ['search okapi', PEOPLE.procurement, () => [referenceOf(4_321)]],
       [`status ${referenceOf(77_777)}`, PEOPLE.procurement, () => [referenceOf(77_777)]],
     ] as const) {
       it(`answers “${command}” with the right requests`, async () => {
@@ -299,6 +327,37 @@ describe('SharePointStore with 100,000 records past the list view threshold', fu
         assert.ok(emulation.overThreshold.length <= 3, 'at most one probe of a lead, retried');
       });
     }
+
+    it('answers “search” for a rare word part by part: none among the most recent yet, then Next finds it', async () => {
+      const res = await post(
+        bot,
+        activity(
+          'message',
+          { serviceUrl: connector.url, from: PEOPLE.procurement },
+          { text: 'search okapi' },
+        ),
+      );
+      assert.equal(res.status, 200);
+      let card = cardOf((await connector.waitFor(1)).at(-1));
+      assert.match(textOf(card), /None found among the most recent requests yet/);
+      let clicks = 0;
+      while (refs(textOf(card)).length === 0 && clicks < 40) {
+        const data = find(card, (n) => n.type === 'Action.Execute' && n.title === 'Next')[0]?.data;
+        assert.ok(data, 'a Next button goes on');
+        const answer = await post(
+          bot,
+          cardAction(
+            { serviceUrl: connector.url, from: PEOPLE.procurement },
+            'list.page',
+            data as Record<string, unknown>,
+          ),
+        );
+        card = ((await answer.json()) as { value: Card }).value;
+        clicks += 1;
+      }
+      assert.deepEqual(refs(textOf(card)), [referenceOf(4_321)]);
+      assert.ok(clicks > 1);
+    });
 
     it('answers “waiting” to procurement with what waits on them', async () => {
       const text = await say('waiting', PEOPLE.procurement);

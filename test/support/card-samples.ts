@@ -737,6 +737,21 @@ const SAMPLES: readonly SampleSpec[] = [
     },
   },
   {
+    name: 'search-none-yet',
+    build: (locale) => ({
+      // A search that looked through the most recent records and found nothing there yet.
+      card: listCard({
+        locale,
+        heading: t(locale, 'lists.search'),
+        query: 'okapi',
+        empty: t(locale, 'lists.emptySearch'),
+        records: [],
+        next: { kind: 'search', text: 'okapi', cursor: 'c'.repeat(60), trail: '[""]' },
+      }),
+      expectText: [t(locale, 'lists.noneYet').replace(/\*\*/g, ''), t(locale, 'lists.next')],
+    }),
+  },
+  {
     name: 'store-unavailable',
     build: (locale) => ({
       card: noticeCard({ title: t(locale, 'errors.storeUnavailable'), lines: [], style: 'warning' }),

@@ -22,8 +22,11 @@ import { requestCard } from './decide';
 const PAGE = 10;
 /** Longer search text is cut: ten words is what a search reads anyway. */
 const SEARCH_MAX = 200;
-/** Store pages read at most to fill one page of "waiting": the rest comes with Next. */
-const WAITING_SCAN = 20;
+/**
+ * Store pages read at most to fill one page: "waiting" filters what the store returns, and a search in
+ * SharePoint looks through a bounded part of the records per call; the rest comes with Next.
+ */
+const SCAN: Partial<Record<Kind, number>> = { waiting: 20, search: 3 };
 
 const say = (req: TurnRequest, key: MessageKey, params: Record<string, string> = {}): Reply => ({
   card: noticeCard({ title: t(req.locale, key, params), lines: [], style: 'warning' }),
@@ -100,12 +103,11 @@ async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply
   const records: Opportunity[] = [];
   let cursor = data.cursor || undefined;
   let next: string | undefined;
-  for (
-    let scanned = 0;
-    records.length < PAGE && scanned < (kind === 'waiting' ? WAITING_SCAN : 1);
-    scanned++
-  ) {
-    const found = await deps.store.query(filter, { limit: PAGE, ...(cursor ? { cursor } : {}) });
+  for (let scanned = 0; records.length < PAGE && scanned < (SCAN[kind] ?? 1); scanned++) {
+    const found = await deps.store.query(filter, {
+      limit: PAGE - records.length,
+      ...(cursor ? { cursor } : {}),
+    });
     const wanted = kind === 'waiting' ? found.items.filter((o) => waitsFor(o, req)) : found.items;
     records.push(...wanted);
     next = found.nextCursor;
