@@ -103,6 +103,11 @@ const Env = z.object({
   GRAPH_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(10_000),
   SQLITE_PATH: z.string().min(1).default('./data/microacq.db'),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where suppliers reach the public pages (and where links in cards and e-mails point). */
+  PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  /** Public page and feed requests one address may make in a minute, and all addresses together. */
+  SITE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
+  SITE_RATE_TOTAL_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6_000),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3978),
   ALLOW_REMOTE_LOCAL_MODE: flag,
   MAX_BODY_KB: z.coerce.number().int().min(16).max(4096).default(256),
@@ -159,6 +164,12 @@ export interface Config {
     readonly sharepoint?: SharePointConfig;
   };
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number };
+  /** The public site: its address when configured (else the bot's own), and its rate limits. */
+  readonly site: {
+    readonly publicUrl?: string;
+    readonly perAddressPerMinute: number;
+    readonly totalPerMinute: number;
+  };
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   readonly roles: RoleMapping;
   readonly consultationBusinessDays: number;
@@ -327,6 +338,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         : {}),
     },
     http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_KB * 1024 },
+    site: {
+      ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
+      perAddressPerMinute: e.SITE_RATE_PER_MINUTE,
+      totalPerMinute: e.SITE_RATE_TOTAL_PER_MINUTE,
+    },
     logLevel: e.LOG_LEVEL,
     roles,
     consultationBusinessDays: e.CONSULTATION_BUSINESS_DAYS,

@@ -182,5 +182,17 @@ describe('configuration', () => {
 
   it('treats an empty variable as unset', () => {
     assert.equal(parseConfig({ PORT: '', MICROSOFT_APP_ID: '' }).http.port, 3978);
+    assert.equal(parseConfig({ PUBLIC_URL: '' }).site.publicUrl, undefined);
+  });
+
+  it('takes the public pages’ address as an http(s) URL without its trailing slash', () => {
+    assert.equal(
+      parseConfig({ PUBLIC_URL: 'https://opportunities.example.gc.ca/' }).site.publicUrl,
+      'https://opportunities.example.gc.ca',
+    );
+    for (const bad of ['javascript:alert(1)', 'ftp://example.gc.ca', 'opportunities.example.gc.ca']) {
+      assert.match(problemsOf({ PUBLIC_URL: bad })[0] ?? '', /^PUBLIC_URL/, bad);
+    }
+    assert.match(problemsOf({ SITE_RATE_PER_MINUTE: '0' })[0] ?? '', /^SITE_RATE_PER_MINUTE/);
   });
 });

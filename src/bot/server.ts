@@ -14,6 +14,7 @@ import { createNotifier } from './notify';
 import { OutboxSender } from './outbox';
 import { Scheduler } from './scheduler';
 import { createRoutes } from './routes';
+import { registerSite } from '../web/site';
 
 export interface RunningServer {
   readonly url: string;
@@ -81,7 +82,7 @@ export async function startServer(
     sender.start();
     scheduler.start(config.schedulerIntervalMs);
   }
-  // No body parser: /api/messages reads its own body (inbound.ts); no other route takes one.
+  // No body parser: /api/messages reads its own body (inbound.ts); the public site takes none yet.
   const server = restify.createServer({ name: 'microacq', handleUncaughtExceptions: false });
 
   let inFlight = 0;
@@ -131,12 +132,16 @@ export async function startServer(
     }
   });
 
+  let ownUrl = '';
+  registerSite(server, { store, config, calendar: clock.calendar, log, origin: () => ownUrl });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.http.port, config.http.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  ownUrl = `http://${host}:${port}`;
   log.info({ port, host: config.http.host, localMode: config.localMode }, 'listening');
 
   let stopping: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import { type CardSample, cardSamples, summarySample } from '../support/card-sam
 import { LOCALES, type Locale, t } from '../../src/i18n';
 import { formatMoney } from '../../src/i18n/format';
 import { launchChromium } from '../support/chromium';
+import { AXE, axeInPage, describeViolations, WCAG_21_AA } from '../support/axe';
 import { TEAMS_FONT, TEAMS_LIGHT } from '../support/teams-light';
 
 /**
@@ -23,7 +24,6 @@ import { TEAMS_FONT, TEAMS_LIGHT } from '../support/teams-light';
 const SHOTS = path.resolve(__dirname, '../../test-output/cards');
 const RENDERER = require.resolve('adaptivecards/dist/adaptivecards.min.js');
 const RENDERER_CSS = require.resolve('adaptivecards/dist/adaptivecards.css');
-const AXE = require.resolve('axe-core/axe.min.js');
 
 /** Teams renders cards up to 1.5; 28 KB keeps a card fast and portable (Power Automate's limit). */
 const TARGET = AdaptiveCards.Versions.v1_5;
@@ -212,54 +212,6 @@ function renderInPage({ card, hostConfig, lang }: Rendering): string {
 }
 
 /** WCAG 2.0 and 2.1 at levels A and AA, colour contrast included. */
-const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-interface Violation {
-  id: string;
-  impact: string;
-  help: string;
-  helpUrl: string;
-  nodes: { target: string; text: string; summary: string }[];
-}
-
-/** Runs axe-core on the whole page, so the page-level rules (language, title) are checked with the card. */
-async function axeInPage(tags: string[]): Promise<Violation[]> {
-  const { axe } = window as unknown as { axe: typeof import('axe-core') };
-  const results = await axe.run(document, {
-    runOnly: { type: 'tag', values: tags },
-    resultTypes: ['violations'],
-  });
-  return results.violations.map((v) => ({
-    id: v.id,
-    impact: v.impact ?? 'unknown',
-    help: v.help,
-    helpUrl: v.helpUrl,
-    nodes: v.nodes.map((n) => {
-      const target = n.target.join(' ');
-      // The element's own words find it faster than a selector; a document-level rule has none.
-      const text = (document.querySelector(target)?.textContent ?? '').replace(/\s+/g, ' ').trim();
-      return {
-        target,
-        text: text.length > 100 ? `${text.slice(0, 100)}…` : text,
-        summary: n.failureSummary ?? '',
-      };
-    }),
-  }));
-}
-
-/** Each violation's rule, impact and the elements it found, with what to fix: enough to act on. */
-function describeViolations(violations: readonly Violation[]): string {
-  return violations
-    .map((v) =>
-      [
-        `${v.id} (${v.impact}): ${v.help} — ${v.helpUrl}`,
-        ...v.nodes.map(
-          (n) => `  at ${n.target}${n.text ? ` “${n.text}”` : ''}\n    ${n.summary.replace(/\n\s*/g, ' ')}`,
-        ),
-      ].join('\n'),
-    )
-    .join('\n');
-}
 
 /**
  * Words that name a state or an outcome, in each language, and the warning sign. Some people do not see

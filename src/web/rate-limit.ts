@@ -1,0 +1,32 @@
+/**
+ * Requests counted per key in fixed one-minute windows, with a bound on how many keys are remembered, so
+ * that a flood from many addresses costs memory no more than it costs answers.
+ */
+export class RateLimiter {
+  private readonly counts = new Map<string, { window: number; count: number }>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly maxKeys = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one request; returns the seconds to wait when over the limit, else 0. */
+  take(key: string): number {
+    const at = this.now();
+    const window = Math.floor(at / 60_000);
+    const entry = this.counts.get(key);
+    if (!entry || entry.window !== window) {
+      if (!entry && this.counts.size >= this.maxKeys) {
+        // The oldest key goes: Maps keep insertion order.
+        const oldest = this.counts.keys().next().value;
+        if (oldest !== undefined) this.counts.delete(oldest);
+      }
+      this.counts.delete(key);
+      this.counts.set(key, { window, count: 1 });
+      return 0;
+    }
+    entry.count += 1;
+    return entry.count > this.perMinute ? Math.ceil(((window + 1) * 60_000 - at) / 1000) : 0;
+  }
+}
