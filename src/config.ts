@@ -166,7 +166,8 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number };
   /** The public site: its address when configured (else the bot's own), and its rate limits. */
   readonly site: {
-    readonly publicUrl?: string;
+    /** Where suppliers reach the pages: PUBLIC_URL, else the bot's own address on this machine. */
+    readonly publicUrl: string;
     readonly perAddressPerMinute: number;
     readonly totalPerMinute: number;
   };
@@ -339,7 +340,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     },
     http: { host: e.HOST, port: e.PORT, maxBodyBytes: e.MAX_BODY_KB * 1024 },
     site: {
-      ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       perAddressPerMinute: e.SITE_RATE_PER_MINUTE,
       totalPerMinute: e.SITE_RATE_TOTAL_PER_MINUTE,
     },

@@ -182,7 +182,7 @@ describe('configuration', () => {
 
   it('treats an empty variable as unset', () => {
     assert.equal(parseConfig({ PORT: '', MICROSOFT_APP_ID: '' }).http.port, 3978);
-    assert.equal(parseConfig({ PUBLIC_URL: '' }).site.publicUrl, undefined);
+    assert.equal(parseConfig({ PUBLIC_URL: '' }).site.publicUrl, 'http://localhost:3978');
   });
 
   it('takes the public pages’ address as an http(s) URL without its trailing slash', () => {

@@ -299,7 +299,11 @@ export class MicroacqBot extends TeamsActivityHandler {
         attachments: records.map((o) => ({
           ...CardFactory.adaptiveCard(
             // Inserted into a conversation that anyone in it reads: both official languages.
-            opportunityCard('bilingual', o, reader, { today, calendar: this.deps.clock.calendar }),
+            opportunityCard('bilingual', o, reader, {
+              today,
+              calendar: this.deps.clock.calendar,
+              site: this.deps.config.site.publicUrl,
+            }),
           ),
           preview: CardFactory.thumbnailCard(
             `${o.reference} · ${o.title}`,

@@ -142,6 +142,7 @@ export function createNotifier(
             {
               last,
               calendar: clock.calendar,
+              site: config.site.publicUrl,
               ...(evidence ? { evidence } : {}),
             },
           ),
@@ -191,6 +192,7 @@ export function createNotifier(
                 event,
                 clock.calendar.timeZone,
                 delivery.to,
+                config.site.publicUrl,
               ),
             ),
             createdAt: now().toISOString(),

@@ -132,8 +132,7 @@ export async function startServer(
     }
   });
 
-  let ownUrl = '';
-  registerSite(server, { store, config, calendar: clock.calendar, log, origin: () => ownUrl });
+  registerSite(server, { store, config, calendar: clock.calendar, log });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -141,7 +140,6 @@ export async function startServer(
   });
   const { port } = server.address() as AddressInfo;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  ownUrl = `http://${host}:${port}`;
   log.info({ port, host: config.http.host, localMode: config.localMode }, 'listening');
 
   let stopping: Promise<void> | undefined;

@@ -33,6 +33,7 @@ import {
   translationLocale,
 } from '../services/opportunity';
 import { totalWithHighestTaxCents } from '../services/pricing';
+import { isPublished, sitePath } from '../services/publication';
 import { type ActingRole, sameId } from '../services/roles';
 import type { AuditEntry } from '../services/store';
 import type { Party, Wait } from '../services/waits';
@@ -364,16 +365,32 @@ export function actionName(locale: Locale, action: string): string {
   return action === 'submit' ? t(locale, 'decisions.submit') : action;
 }
 
-/** The request's web addresses as buttons (checked to be http(s) when recorded), never as Markdown links. */
-function linksOf(voice: Voice, o: Opportunity) {
+/**
+ * The request's web addresses as buttons (checked to be http(s) when recorded), never as Markdown links:
+ * once posted, its public page first, in each language the card speaks.
+ */
+function linksOf(voice: Voice, o: Opportunity, site: string | undefined) {
   const links: [string, string | undefined][] = [
     [say(voice, 'decisions.links.repository'), o.repositoryUrl],
     [say(voice, 'decisions.links.supplier'), o.selection.supplierLink],
     [say(voice, 'decisions.links.delivered'), o.delivery.deliveredLink],
   ];
-  return links
-    .filter((l): l is [string, string] => l[1] !== undefined)
-    .map(([title, url]) => ({ type: 'Action.OpenUrl', title, url }));
+  return [
+    ...publicPageLinks(voice, o, site),
+    ...links
+      .filter((l): l is [string, string] => l[1] !== undefined)
+      .map(([title, url]) => ({ type: 'Action.OpenUrl', title, url })),
+  ];
+}
+
+/** A posted request's public page, in each language the card speaks. */
+function publicPageLinks(voice: Voice, o: Opportunity, site: string | undefined): CardAction[] {
+  if (!site || !isPublished(o)) return [];
+  return localesOf(voice).map((l) => ({
+    type: 'Action.OpenUrl',
+    title: t(l, 'decisions.links.publicPage'),
+    url: `${site}${sitePath(l, o.reference)}`,
+  }));
 }
 
 /** The last applied change, in words, for "who decided, when, with what comment". */
@@ -567,6 +584,8 @@ export function opportunityCard(
   options: {
     /** Where the department works: dates are read and shown there. */
     readonly calendar: Calendar;
+    /** The public site's address: a posted request's card links to its pages there. */
+    readonly site?: string;
     readonly last?: AuditEntry;
     readonly note?: CardNote;
     /** With today's date, the card also says who the request waits on, and for how long. */
@@ -623,7 +642,7 @@ export function opportunityCard(
     ],
     evidenceHeading: say(voice, 'decisions.evidence.heading'),
     evidence: view.splittingEvidence ? evidenceLines(voice, options.evidence) : [],
-    links: linksOf(voice, o),
+    links: linksOf(voice, o, options.site),
     note: inEach(
       voice,
       (l) =>
@@ -705,6 +724,7 @@ export function statusCard(
   event: WorkflowEvent,
   timeZone: string,
   to: 'requester' | 'updates' = 'updates',
+  site?: string,
 ): Card {
   const bad = event.type === 'rejected' || event.type === 'cancelled' || event.type === 'terminated';
   return expand('status', {
@@ -729,7 +749,11 @@ export function statusCard(
     comment: event.comment ?? '',
     mentions: '',
     entities: [],
-    actions: to === 'requester' ? lineActions(voice, o) : [openAction(voice, o.reference)],
+    actions: [
+      ...(to === 'requester' ? lineActions(voice, o) : [openAction(voice, o.reference)]),
+      // The news that it is posted comes with where suppliers read it.
+      ...(event.type === 'posted' ? publicPageLinks(voice, o, site) : []),
+    ],
   });
 }
 

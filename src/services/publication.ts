@@ -63,6 +63,14 @@ export interface PublicOpportunity {
   readonly updates: readonly PublicUpdate[];
 }
 
+const SECTION: Record<'en' | 'fr', string> = { en: 'opportunities', fr: 'possibilites' };
+
+/** The path of the list, or of one opportunity, in a language. */
+export function sitePath(locale: 'en' | 'fr', reference?: string, file?: 'feed.xml'): string {
+  const base = `/${locale}/${SECTION[locale]}`;
+  return reference ? `${base}/${reference}` : file ? `${base}/${file}` : base;
+}
+
 /** A request is public from the moment it is posted, whatever happens to it afterwards. */
 export function isPublished(o: Pick<Opportunity, 'timeline'>): boolean {
   return o.timeline.posted !== undefined;

@@ -1,6 +1,6 @@
 import { type Locale, t } from '../i18n';
 import { formatClosing, formatDate, formatMoney } from '../i18n/format';
-import { type PublicOpportunity, type PublicStatus } from '../services/publication';
+import { type PublicOpportunity, type PublicStatus, sitePath } from '../services/publication';
 import { escapeHtml, html, type Html, render } from './html';
 
 /**
@@ -19,14 +19,6 @@ export interface SiteContext {
   readonly nonce: string;
   /** The department's calendar: deadlines close at the end of their day there. */
   readonly calendar: { readonly timeZone: string; endOf(date: string): string };
-}
-
-const SECTION: Record<Locale, string> = { en: 'opportunities', fr: 'possibilites' };
-
-/** The path of the list, or of one opportunity, in a language. */
-export function sitePath(locale: Locale, reference?: string, file?: 'feed.xml'): string {
-  const base = `/${locale}/${SECTION[locale]}`;
-  return reference ? `${base}/${reference}` : file ? `${base}/${file}` : base;
 }
 
 const other = (locale: Locale): Locale => (locale === 'en' ? 'fr' : 'en');

@@ -9,10 +9,11 @@ import {
   isPublished,
   type PublicOpportunity,
   publicOpportunity,
+  sitePath,
 } from '../services/publication';
 import type { OpportunityStore } from '../services/store';
 import { loadAssets } from './assets';
-import { atomFeed, listPage, messagePage, opportunityPage, type SiteContext, sitePath } from './pages';
+import { atomFeed, listPage, messagePage, opportunityPage, type SiteContext } from './pages';
 import { RateLimiter } from './rate-limit';
 
 /**
@@ -26,8 +27,6 @@ export interface SiteDeps {
   readonly config: Config;
   readonly calendar: SiteContext['calendar'];
   readonly log: Logger;
-  /** The address the pages are reached at, when configuration does not say. */
-  readonly origin: () => string;
 }
 
 /** Closed opportunities listed (and in the feed), the most recent first. */
@@ -37,7 +36,7 @@ const OPEN_LISTED = 100;
 const SECTIONS: Record<string, Locale> = { 'en/opportunities': 'en', 'fr/possibilites': 'fr' };
 
 export function securityHeaders(config: Config, nonce?: string): Record<string, string> {
-  const https = config.site.publicUrl?.startsWith('https:') === true;
+  const https = config.site.publicUrl.startsWith('https:');
   return {
     'Content-Security-Policy': [
       "default-src 'none'",
@@ -64,7 +63,6 @@ export function registerSite(server: Server, deps: SiteDeps): void {
   const assets = loadAssets();
   const perAddress = new RateLimiter(deps.config.site.perAddressPerMinute);
   const overall = new RateLimiter(deps.config.site.totalPerMinute, 1);
-  const origin = () => deps.config.site.publicUrl ?? deps.origin();
 
   const send = (res: Response, status: number, type: string, body: string | Buffer, cache: string) => {
     res.writeHead(status, {
@@ -164,7 +162,11 @@ export function registerSite(server: Server, deps: SiteDeps): void {
     try {
       if (item === 'feed.xml') {
         const views = await listed(locale);
-        const feed = atomFeed({ locale, calendar: deps.calendar, nonce: '' }, origin(), views);
+        const feed = atomFeed(
+          { locale, calendar: deps.calendar, nonce: '' },
+          deps.config.site.publicUrl,
+          views,
+        );
         send(res, 200, 'application/atom+xml; charset=utf-8', feed, 'public, max-age=300');
         return;
       }

@@ -470,3 +470,70 @@ describe('the request card: within the size bound whatever is typed', () => {
     assert.ok(notes.length > 0);
   });
 });
+
+describe('the request card: where suppliers read it', () => {
+  const SITE = 'https://opportunities.example.gc.ca';
+  const posted = (): Opportunity => ({
+    ...submitted('MA-2026-0042'),
+    status: 'posted',
+    timeline: { posted: NOW },
+  });
+  const links = (card: Record<string, unknown>) =>
+    find(card, (n) => n.type === 'Action.OpenUrl').map((n) => `${String(n.title)} ${String(n.url)}`);
+  const reader: Viewer = { actor: PROCUREMENT };
+
+  it('links a posted request to its public page, in each language the card speaks', () => {
+    assert.deepEqual(
+      links(
+        opportunityCard(
+          'bilingual',
+          posted(),
+          { channel: 'procurement' },
+          { calendar: CALENDAR, site: SITE },
+        ),
+      ).slice(0, 2),
+      [
+        `Public page ${SITE}/en/opportunities/MA-2026-0042`,
+        `Page publique ${SITE}/fr/possibilites/MA-2026-0042`,
+      ],
+    );
+    assert.deepEqual(
+      links(opportunityCard('fr', posted(), reader, { calendar: CALENDAR, site: SITE })).slice(0, 1),
+      [`Page publique ${SITE}/fr/possibilites/MA-2026-0042`],
+    );
+  });
+
+  it('has no public page before the request is posted', () => {
+    const card = opportunityCard('bilingual', vetted(), reader, { calendar: CALENDAR, site: SITE });
+    assert.ok(
+      links(card).every((l) => !l.includes(SITE)),
+      links(card).join('\n'),
+    );
+  });
+
+  it('tells the requester it is posted with the link to its public page', () => {
+    const o = posted();
+    const event = {
+      type: 'posted' as const,
+      reference: o.reference,
+      from: 'in_approval' as const,
+      to: 'posted' as const,
+      at: NOW,
+      actor: { aadObjectId: 'aad-priya', name: 'Priya' },
+    };
+    const line = statusCard('en', o, event, CALENDAR.timeZone, 'requester', SITE);
+    assert.ok(
+      links(line).includes(`Public page ${SITE}/en/opportunities/MA-2026-0042`),
+      links(line).join('\n'),
+    );
+    const other = statusCard(
+      'en',
+      o,
+      { ...event, type: 'vetted' as const },
+      CALENDAR.timeZone,
+      'requester',
+      SITE,
+    );
+    assert.deepEqual(links(other), []);
+  });
+});

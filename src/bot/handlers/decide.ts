@@ -61,6 +61,7 @@ export async function requestCard(
       today,
       typed,
       calendar: deps.clock.calendar,
+      site: deps.config.site.publicUrl,
       ...(note ? { note } : {}),
       ...(evidence ? { evidence } : {}),
     }),
