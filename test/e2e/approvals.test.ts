@@ -256,6 +256,33 @@ describe('approvals in the local Teams client, one client per role', function ()
       /applications close .+ Eastern Time \(extended from .+ Eastern Time\)/,
     );
     await shown.screenshot({ path: path.join(SHOTS, 'approvals-extended-en.png') });
+
+    // Suppliers read it on its public pages, served by the same bot: the card links there, and both
+    // languages show the new deadline beside the one first published.
+    assert.match(await shown.innerText(), /Public page/);
+    const botUrl = clients.get('requester')?.playground.botUrl ?? '';
+    const site = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    for (const [address, title, firstPublished] of [
+      [
+        `/en/opportunities/${reference}`,
+        'Accessible date picker for the benefits form',
+        /extended; first published as/,
+      ],
+      [
+        `/fr/possibilites/${reference}`,
+        'Sélecteur de date accessible pour le formulaire de prestations',
+        /reportée; publiée d’abord pour le/,
+      ],
+    ] as const) {
+      assert.equal((await site.goto(`${botUrl}${address}`))?.status(), 200);
+      assert.equal(await site.getByRole('heading', { level: 1 }).textContent(), title);
+      assert.match(await site.locator('main').innerText(), firstPublished);
+      await site.screenshot({
+        path: path.join(SHOTS, `public-page-${address.slice(1, 3)}.png`),
+        fullPage: true,
+      });
+    }
+    await site.close();
     await say(requester, 'langue français');
     await cardWith(requester, 'Désormais, je vous parle en français');
     await say(requester, `état ${reference}`);
