@@ -18,7 +18,7 @@ export class RateLimiter {
     const entry = this.counts.get(key);
     if (!entry || entry.window !== window) {
       if (!entry && this.counts.size >= this.maxKeys) {
-        // The oldest key goes: Maps keep insertion order.
+        // The key quiet longest goes: Maps keep insertion order, and each request moves its key last.
         const oldest = this.counts.keys().next().value;
         if (oldest !== undefined) this.counts.delete(oldest);
       }
@@ -27,6 +27,9 @@ export class RateLimiter {
       return 0;
     }
     entry.count += 1;
+    // Most recently seen last: the key forgotten first is the one quiet longest.
+    this.counts.delete(key);
+    this.counts.set(key, entry);
     return entry.count > this.perMinute ? Math.ceil(((window + 1) * 60_000 - at) / 1000) : 0;
   }
 }
