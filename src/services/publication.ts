@@ -97,7 +97,7 @@ export function publicUpdates(o: Pick<Opportunity, 'eventAt' | 'timeline'>): Pub
   return PUBLIC_EVENTS.flatMap((event) => {
     const at = o.eventAt?.[event];
     return at !== undefined && at >= posted ? [{ at, event }] : [];
-  }).sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  }).sort((a, b) => b.at.localeCompare(a.at));
 }
 
 /** The public page of a posted request in one language; undefined for a request never posted. */

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { type Opportunity, STATUSES } from '../../src/services/opportunity';
 import {
+  AFTER_POSTING,
   isPublished,
   PUBLIC_EVENTS,
   publicOpportunity,
   publicStatus,
   publicUpdates,
+  sitePath,
 } from '../../src/services/publication';
 import { submitted, TRANSLATION } from '../support/opportunities';
 
@@ -61,10 +63,12 @@ describe('the public view of a request', () => {
       ['supplier_selected', '2026-12-16T15:00:00.000Z'],
       // An event suppliers are told of, but from before the post (a cancelled earlier attempt): left out.
       ['cancelled', '2026-11-01T15:00:00.000Z'],
+      // At the very moment of posting: it is part of the posting, so told.
+      ['supplier_declined', POSTED_AT],
     ]);
     assert.deepEqual(
       publicUpdates({ eventAt, timeline: { posted: POSTED_AT } }).map((u) => u.event),
-      ['supplier_selected', 'applications_closed', 'applications_extended'],
+      ['supplier_selected', 'applications_closed', 'applications_extended', 'supplier_declined'],
     );
     assert.deepEqual(publicUpdates({ eventAt, timeline: {} }), []);
     for (const event of PUBLIC_EVENTS) {
@@ -135,5 +139,20 @@ describe('the public view of a request', () => {
     const cancelled = publicOpportunity({ ...o, status: 'cancelled' }, 'en');
     assert.equal(cancelled?.supplier, undefined);
     assert.equal(cancelled?.deliveredLink, undefined);
+  });
+
+  it('knows where a posted request may be: every state after posting in the process, none before', () => {
+    assert.ok(AFTER_POSTING.includes('closed') && AFTER_POSTING.includes('cancelled'));
+    for (const before of ['draft', 'submitted', 'changes_requested', 'in_approval', 'posted'] as const) {
+      assert.ok(!AFTER_POSTING.includes(before), before);
+    }
+  });
+
+  it('gives each page its address: one reference, a section named in each language', () => {
+    assert.equal(sitePath('en'), '/en/opportunities');
+    assert.equal(sitePath('fr'), '/fr/possibilites');
+    assert.equal(sitePath('en', 'MA-2026-0042'), '/en/opportunities/MA-2026-0042');
+    assert.equal(sitePath('fr', 'MA-2026-0042'), '/fr/possibilites/MA-2026-0042');
+    assert.equal(sitePath('fr', undefined, 'feed.xml'), '/fr/possibilites/feed.xml');
   });
 });
