@@ -282,6 +282,9 @@ async function main(): Promise<void> {
   );
   console.log(`Open the local Teams client: ${running.url}`);
   console.log(
+    `Posted requests' public pages: ${running.botUrl}/en/opportunities and ${running.botUrl}/fr/possibilites`,
+  );
+  console.log(
     `You are ${running.user.name}. Say "new" to request work, or "help" to see every command ("langue français" for French). Press Ctrl+C to stop.\n`,
   );
   const shutdown = () => void running.stop().then(() => process.exit(0));
