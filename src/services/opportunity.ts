@@ -153,18 +153,7 @@ export const Delivery = z.object({
 });
 export type Delivery = z.infer<typeof Delivery>;
 
-/** The opportunity's texts a supplier reads: published in both official languages. */
-export const TRANSLATED_FIELDS = [
-  'title',
-  'shortDescription',
-  'background',
-  'deliverables',
-  'evaluationCriterion',
-  'acceptanceCriteria',
-] as const;
-export type TranslatedField = (typeof TRANSLATED_FIELDS)[number];
-
-/** The texts a supplier reads, held to the same rules in either language. */
+/** The texts a supplier reads, published in both official languages, held to the same rules in either. */
 export const TranslatedTexts = z.object({
   title: Text(TEXT_LIMITS.title),
   shortDescription: Text(TEXT_LIMITS.shortDescription),
@@ -174,6 +163,9 @@ export const TranslatedTexts = z.object({
   acceptanceCriteria: Text(TEXT_LIMITS.acceptanceCriteria),
 });
 export type TranslatedTexts = z.infer<typeof TranslatedTexts>;
+export type TranslatedField = keyof TranslatedTexts;
+/** Those texts' names, in the order a form asks for them. */
+export const TRANSLATED_FIELDS = TranslatedTexts.keyof().options;
 
 /** What a requester fills in during intake: the opportunity template's fields. */
 export const OpportunityContent = z.object({

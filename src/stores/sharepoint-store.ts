@@ -686,26 +686,20 @@ export class SharePointStore implements OpportunityStore {
     const after = page.cursor === undefined ? undefined : this.decodeCursor(page.cursor);
     const plan = planOf(filter);
     const clauses = [...plan.clauses, ...(after === undefined ? [] : [`fields/Serial lt ${after}`])];
-    const byBlocks = (all: readonly string[]) =>
-      this.readBlocks(all, limit, filter.text, after, filter.createdSince);
-    const lead = plan.lead;
-    let records: Opportunity[];
-    let stoppedAt: number | undefined;
-    if (lead === undefined) ({ records, stoppedAt } = await byBlocks(clauses));
-    else if ((this.broadLeads.get(lead) ?? 0) > Date.now()) {
-      ({ records, stoppedAt } = await byBlocks([lead, ...clauses]));
-    } else {
-      ({ records, stoppedAt } = await this.readLed([lead, ...clauses], limit, filter.text).catch(
-        (err: unknown) => {
+    const { lead } = plan;
+    const all = lead === undefined ? clauses : [lead, ...clauses];
+    const byBlocks = () => this.readBlocks(all, limit, filter.text, after, filter.createdSince);
+    const ledFirst = lead !== undefined && (this.broadLeads.get(lead) ?? 0) <= Date.now();
+    const { records, stoppedAt } = !ledFirst
+      ? await byBlocks()
+      : await this.readLed(all, limit, filter.text).catch((err: unknown) => {
           // A lead that selects more than SharePoint allows (thousands of requests waiting in one status)
           // is refused, however Graph words it (400, 429 or 500 have been seen): it is read by blocks
           // instead, for a while without asking. Were SharePoint down, the blocks would say so.
           if (!(err instanceof StoreUnavailableError) && statusOf(err) === undefined) throw err;
           this.broadLeads.set(lead, Date.now() + BROAD_LEAD_MS);
-          return byBlocks([lead, ...clauses]);
-        },
-      ));
-    }
+          return byBlocks();
+        });
     const items = records.slice(0, limit);
     const last = items.at(-1);
     if (records.length > limit && last) {

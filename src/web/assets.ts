@@ -5,7 +5,7 @@ import { dirname, extname, join } from 'node:path';
  * The files the public pages load, all served from here: the GC Design System's components and styles
  * and its fonts, from their npm packages, and the site's own few rules. Nothing comes from a CDN: the
  * design system's stylesheet names Google Fonts and its own CDN, and those addresses are rewritten to
- * these files. Read once at start-up; a path not listed here is not served.
+ * these files. A path not listed here is not served.
  */
 
 export interface Asset {
@@ -62,7 +62,15 @@ gcds-container:not(:defined) { display: block; max-width: 71.25rem; margin: 0 au
 }
 `;
 
+let loaded: ReadonlyMap<string, Asset> | undefined;
+
+/** The files, read from their packages once per process: they never change while it runs. */
 export function loadAssets(): ReadonlyMap<string, Asset> {
+  loaded ??= readAssets();
+  return loaded;
+}
+
+function readAssets(): ReadonlyMap<string, Asset> {
   const assets = new Map<string, Asset>();
   const add = (path: string, body: Buffer | string) => {
     const type = TYPES[extname(path)];

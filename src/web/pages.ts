@@ -218,8 +218,7 @@ export function messagePage(ctx: SiteContext, title: string, help: string, path:
 }
 
 /** The Atom feed of one language: every published opportunity, newest first. */
-export function atomFeed(ctx: SiteContext, origin: string, views: readonly PublicOpportunity[]): string {
-  const { locale } = ctx;
+export function atomFeed(locale: Locale, origin: string, views: readonly PublicOpportunity[]): string {
   const updated = views.reduce(
     (latest, v) => (v.updatedAt > latest ? v.updatedAt : latest),
     '1970-01-01T00:00:00.000Z',

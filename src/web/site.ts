@@ -4,13 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { type Locale, type MessageKey, t } from '../i18n';
 import type { Logger } from '../log';
 import { type Opportunity, REFERENCE_PATTERN } from '../services/opportunity';
-import {
-  AFTER_POSTING,
-  isPublished,
-  type PublicOpportunity,
-  publicOpportunity,
-  sitePath,
-} from '../services/publication';
+import { AFTER_POSTING, type PublicOpportunity, publicOpportunity, sitePath } from '../services/publication';
 import type { OpportunityStore } from '../services/store';
 import { loadAssets } from './assets';
 import { atomFeed, listPage, messagePage, opportunityPage, type SiteContext } from './pages';
@@ -64,9 +58,17 @@ export function registerSite(server: Server, deps: SiteDeps): void {
   const perAddress = new RateLimiter(deps.config.site.perAddressPerMinute);
   const overall = new RateLimiter(deps.config.site.totalPerMinute, 1);
 
-  const send = (res: Response, status: number, type: string, body: string | Buffer, cache: string) => {
+  /** Any answer, with the security headers (and, for a page, the nonce its styles carry). */
+  const send = (
+    res: Response,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    cache: string,
+    nonce?: string,
+  ) => {
     res.writeHead(status, {
-      ...securityHeaders(deps.config),
+      ...securityHeaders(deps.config, nonce),
       'Content-Type': type,
       'Cache-Control': cache,
       'Content-Length': Buffer.byteLength(body),
@@ -77,13 +79,8 @@ export function registerSite(server: Server, deps: SiteDeps): void {
   const page = (res: Response, status: number, locale: Locale, build: (ctx: SiteContext) => string) => {
     const nonce = randomBytes(16).toString('base64');
     const body = build({ locale, calendar: deps.calendar, nonce });
-    res.writeHead(status, {
-      ...securityHeaders(deps.config, nonce),
-      'Content-Type': 'text/html; charset=utf-8',
-      'Cache-Control': status === 200 ? 'public, max-age=60' : 'no-store',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    res.end(body);
+    const cache = status === 200 ? 'public, max-age=60' : 'no-store';
+    send(res, status, 'text/html; charset=utf-8', body, cache, nonce);
   };
   const message = (res: Response, status: number, locale: Locale, title: MessageKey, help: MessageKey) =>
     page(res, status, locale, (ctx) => messagePage(ctx, t(locale, title), t(locale, help), sitePath(locale)));
@@ -101,7 +98,8 @@ export function registerSite(server: Server, deps: SiteDeps): void {
   const listed = async (locale: Locale): Promise<PublicOpportunity[]> => {
     const open = await deps.store.query({ statuses: ['posted'] }, { limit: OPEN_LISTED });
     const closed = await deps.store.query({ statuses: AFTER_POSTING }, { limit: CLOSED_LISTED });
-    return [...open.items, ...closed.items.filter(isPublished)].flatMap((o: Opportunity) => {
+    // A request closed or cancelled without ever being posted has no public view.
+    return [...open.items, ...closed.items].flatMap((o: Opportunity) => {
       const view = publicOpportunity(o, locale);
       return view ? [view] : [];
     });
@@ -162,11 +160,7 @@ export function registerSite(server: Server, deps: SiteDeps): void {
     try {
       if (item === 'feed.xml') {
         const views = await listed(locale);
-        const feed = atomFeed(
-          { locale, calendar: deps.calendar, nonce: '' },
-          deps.config.site.publicUrl,
-          views,
-        );
+        const feed = atomFeed(locale, deps.config.site.publicUrl, views);
         send(res, 200, 'application/atom+xml; charset=utf-8', feed, 'public, max-age=300');
         return;
       }
