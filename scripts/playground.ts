@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { createGraphClient } from '../src/stores/graph';
-import { createGraphEmulation, emulatorConfig } from '../test/support/graph-emulation';
+import { createGraphEmulation, emulatorConfig, type GraphEmulation } from '../test/support/graph-emulation';
 import { provision } from './provision';
 
 /**
@@ -80,8 +80,8 @@ function movedClock(clockFile: string | undefined): Record<string, string> {
 export interface RunningPlayground {
   readonly url: string;
   readonly botUrl: string;
-  /** With `sharepoint`: where the Graph emulation answers, and its site. */
-  readonly graph?: { readonly endpoint: string; readonly siteId: string };
+  /** With `sharepoint`: where the Graph emulation answers, its site, and the emulation (for tests). */
+  readonly graph?: { readonly endpoint: string; readonly siteId: string; readonly emulation: GraphEmulation };
   readonly user: PlaygroundUser;
   readonly dataDir: string;
   stop(): Promise<void>;
@@ -117,7 +117,12 @@ export function configFor(
 }
 
 /** The Graph emulation of the tests, served on loopback, with the bot's lists provisioned on it. */
-async function startGraphEmulation(): Promise<{ endpoint: string; siteId: string; close(): Promise<void> }> {
+async function startGraphEmulation(): Promise<{
+  endpoint: string;
+  siteId: string;
+  emulation: GraphEmulation;
+  close(): Promise<void>;
+}> {
   const emulation = createGraphEmulation();
   const served = await emulation.serve();
   await provision(
@@ -125,7 +130,7 @@ async function startGraphEmulation(): Promise<{ endpoint: string; siteId: string
     emulation.siteId,
     'Microacq',
   );
-  return { endpoint: served.url, siteId: emulation.siteId, close: served.close };
+  return { endpoint: served.url, siteId: emulation.siteId, emulation, close: served.close };
 }
 
 async function waitUntilUp(
@@ -243,7 +248,9 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     user: config.currentUser,
     dataDir,
     stop,
-    ...(graph ? { graph: { endpoint: graph.endpoint, siteId: graph.siteId } } : {}),
+    ...(graph
+      ? { graph: { endpoint: graph.endpoint, siteId: graph.siteId, emulation: graph.emulation } }
+      : {}),
   };
 }
 
