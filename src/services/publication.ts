@@ -136,3 +136,13 @@ export function publicOpportunity(o: Opportunity, locale: 'en' | 'fr'): PublicOp
     updates,
   };
 }
+
+/**
+ * What was last published of each request to an outside site (the pilot's GitHub Pages repository), by
+ * a digest of its public views: the publisher writes only what changed since, and picks up after a
+ * restart or a failure where it stopped.
+ */
+export interface PublicationLog {
+  lastPublished(target: string, reference: string): Promise<string | undefined>;
+  notePublished(target: string, reference: string, digest: string, at: string): Promise<void>;
+}

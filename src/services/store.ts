@@ -1,5 +1,9 @@
 import type { WorkflowEvent } from './lifecycle';
+import type { LocalMailbox, MailQueue } from './mail';
 import type { NewOpportunity, Opportunity, Status } from './opportunity';
+import type { PublicationLog } from './publication';
+import type { QuestionStore } from './questions';
+import type { SubscriptionStore } from './subscriptions';
 
 /**
  * The one port every store adapter implements (SQLite now, a SharePoint list later). Every method is
@@ -265,3 +269,14 @@ export async function lastApplied(
 ): Promise<AuditEntry | undefined> {
   return (await store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
 }
+
+/**
+ * Everything the bot keeps, port by port: records (OpportunityStore), the public site's questions and
+ * subscriptions, the e-mail queue and local mailbox, and what was published elsewhere.
+ */
+export type Store = OpportunityStore &
+  QuestionStore &
+  SubscriptionStore &
+  MailQueue &
+  LocalMailbox &
+  PublicationLog;
