@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { PROVINCES, type Province } from './services/calendar';
+import { MAIL_KINDS, type MailKind } from './services/mail';
 import { CONFIGURED_ROLES, type RoleMapping } from './services/roles';
 
 /**
@@ -75,6 +77,10 @@ const closureDays = z
     return days;
   });
 
+/** GC Notify's API keys: a name, then the service id and the secret, each a UUID. */
+const NOTIFY_KEY =
+  /^[\w.-]*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const optionalText = z
   .string()
   .default('')
@@ -108,6 +114,24 @@ const Env = z.object({
   /** Public page and feed requests one address may make in a minute, and all addresses together. */
   SITE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(120),
   SITE_RATE_TOTAL_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6_000),
+  /** Forms (questions, subscriptions) one address may send in an hour, and all addresses together. */
+  SITE_FORMS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
+  SITE_FORMS_TOTAL_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Signs the forms' anti-forgery tokens; every replica needs the same one (a random one otherwise). */
+  SITE_SECRET: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
+  QUESTIONS_WAITING_PER_OPPORTUNITY: z.coerce.number().int().min(1).max(10_000).default(50),
+  QUESTIONS_WAITING_TOTAL: z.coerce.number().int().min(1).max(100_000).default(500),
+  SUBSCRIPTIONS_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  NOTIFY_API_KEY: z
+    .union([
+      z.literal(''),
+      z.string().regex(NOTIFY_KEY, 'must be a GC Notify API key (name-service id-secret)'),
+    ])
+    .default(''),
+  NOTIFY_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.notification.canada.ca'),
+  /** JSON: each message's GC Notify template id per language (see `npm run notify-templates`). */
+  NOTIFY_TEMPLATES: optionalText,
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3978),
   ALLOW_REMOTE_LOCAL_MODE: flag,
   MAX_BODY_KB: z.coerce.number().int().min(16).max(4096).default(256),
@@ -135,6 +159,24 @@ const Env = z.object({
   CHANNEL_UNION: optionalText,
   CHANNEL_UPDATES: optionalText,
   TEAMS_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('https://smba.trafficmanager.net/teams/'),
+  PUBLISHER: z.enum(['site', 'github']).default('site'),
+  GITHUB_REPOSITORY: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, 'must be owner/name')
+    .optional(),
+  GITHUB_BASE_BRANCH: z
+    .string()
+    .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]{1,200}(?<![/.])$/, 'must be a branch name')
+    .default('main'),
+  GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+  GITHUB_TOKEN: optionalText,
+  GITHUB_APP_ID: z
+    .string()
+    .regex(/^(\d{1,12}|Iv[0-9A-Za-z.]{1,60})$/, 'must be the app’s numeric id or its client id')
+    .optional(),
+  GITHUB_APP_INSTALLATION_ID: z.coerce.number().int().positive().optional(),
+  GITHUB_APP_PRIVATE_KEY_PATH: optionalText,
+  GITHUB_APP_PRIVATE_KEY: optionalText,
 });
 
 export interface Config {
@@ -170,6 +212,19 @@ export interface Config {
     readonly publicUrl: string;
     readonly perAddressPerMinute: number;
     readonly totalPerMinute: number;
+    /** Forms each address, and all together, may send in an hour. */
+    readonly formsPerHour: number;
+    readonly formsTotalPerHour: number;
+    /** Signs the forms' anti-forgery tokens. */
+    readonly secret: string;
+    /** Unanswered questions that may wait before the form pauses, per opportunity and in all. */
+    readonly questionsWaiting: { readonly perOpportunity: number; readonly total: number };
+    readonly maxUnconfirmedSubscriptions: number;
+  };
+  /** E-mail: through GC Notify when a key is set, else into the local mailbox. */
+  readonly mail: {
+    readonly notify?: NotifyConfig;
+    readonly maxAttempts: number;
   };
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   readonly roles: RoleMapping;
@@ -194,6 +249,35 @@ export interface Config {
   /** Channel conversation ids given by configuration, used until one is registered in chat. */
   readonly channels: Readonly<Partial<Record<'procurement' | 'finance' | 'union' | 'updates', string>>>;
   readonly teamsServiceUrl: string;
+  /** Where public pages are published besides the bot's own site: nowhere, or GitHub (PUBLISHER). */
+  readonly publisher: { readonly kind: 'site' } | GitHubPublisherConfig;
+}
+
+/** A Jekyll site on GitHub, changed through pull requests, as the pilot's was. */
+export interface GitHubPublisherConfig {
+  readonly kind: 'github';
+  /** owner/name */
+  readonly repository: string;
+  readonly baseBranch: string;
+  /** GitHub's API root: github.com's, a GitHub Enterprise Server's, or a local emulation for tests. */
+  readonly apiUrl: string;
+  readonly auth:
+    | { readonly kind: 'token'; readonly token: string }
+    | {
+        readonly kind: 'app';
+        readonly appId: string;
+        readonly installationId: number;
+        /** One of the two: the key's file, or the key itself (PEM). */
+        readonly privateKeyPath?: string;
+        readonly privateKey?: string;
+      };
+}
+
+export interface NotifyConfig {
+  readonly apiKey: string;
+  readonly baseUrl: string;
+  /** Each message's template id, per language. */
+  readonly templates: Readonly<Record<MailKind, Readonly<Record<'en' | 'fr', string>>>>;
 }
 
 export interface SharePointConfig {
@@ -253,6 +337,118 @@ function sharepointProblems(e: z.infer<typeof Env>): string[] {
   return problems;
 }
 
+const TemplateIds = z.object(
+  Object.fromEntries(MAIL_KINDS.map((kind) => [kind, z.object({ en: z.uuid(), fr: z.uuid() })])) as Record<
+    MailKind,
+    z.ZodObject<{ en: z.ZodUUID; fr: z.ZodUUID }>
+  >,
+);
+
+/** GC Notify's settings when a key is given: every message needs its template in both languages. */
+function notifyOf(e: z.infer<typeof Env>, problems: string[]): NotifyConfig | undefined {
+  if (e.NOTIFY_API_KEY === '') return undefined;
+  // The key signs every request: it travels in the clear only to a stand-in on this machine.
+  if (e.NOTIFY_BASE_URL.startsWith('http:') && !onThisMachine(e.NOTIFY_BASE_URL)) {
+    problems.push(`NOTIFY_BASE_URL: must be https unless it is on this machine (got "${e.NOTIFY_BASE_URL}")`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(e.NOTIFY_TEMPLATES || 'null');
+  } catch {
+    problems.push('NOTIFY_TEMPLATES: must be JSON, e.g. {"new-opportunity":{"en":"<uuid>","fr":"<uuid>"},…}');
+    return undefined;
+  }
+  const templates = TemplateIds.safeParse(raw);
+  if (!templates.success) {
+    const missing = [...new Set(templates.error.issues.map((i) => i.path.join('.') || 'all'))];
+    problems.push(
+      `NOTIFY_TEMPLATES: required with NOTIFY_API_KEY, a template id (UUID) for each message in each language; wrong or missing: ${missing.join(', ')} (npm run notify-templates lists them)`,
+    );
+    return undefined;
+  }
+  return {
+    apiKey: e.NOTIFY_API_KEY,
+    baseUrl: e.NOTIFY_BASE_URL.replace(/\/+$/, ''),
+    templates: templates.data,
+  };
+}
+
+/** A private key given inline, often with its line breaks written as \\n. */
+function pemOf(value: string): string {
+  return value.replace(/\\n/g, '\n');
+}
+
+/** What PUBLISHER=github needs: a repository, and a token or a GitHub App (never both). */
+function githubProblems(e: z.infer<typeof Env>): string[] {
+  const problems: string[] = [];
+  if (e.GITHUB_REPOSITORY === undefined) {
+    problems.push('GITHUB_REPOSITORY: required with PUBLISHER=github (owner/name)');
+  }
+  const app = {
+    GITHUB_APP_ID: e.GITHUB_APP_ID !== undefined,
+    GITHUB_APP_INSTALLATION_ID: e.GITHUB_APP_INSTALLATION_ID !== undefined,
+    GITHUB_APP_PRIVATE_KEY_PATH: e.GITHUB_APP_PRIVATE_KEY_PATH !== '' || e.GITHUB_APP_PRIVATE_KEY !== '',
+  };
+  const anyApp = Object.values(app).some(Boolean);
+  if (e.GITHUB_TOKEN !== '' && anyApp) {
+    problems.push('GITHUB_TOKEN: give a token or a GitHub App (GITHUB_APP_*), not both');
+  } else if (e.GITHUB_TOKEN === '' && !anyApp) {
+    problems.push(
+      'GITHUB_TOKEN: required with PUBLISHER=github, unless GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID and GITHUB_APP_PRIVATE_KEY_PATH (or GITHUB_APP_PRIVATE_KEY) name a GitHub App',
+    );
+  } else if (anyApp) {
+    for (const [name, given] of Object.entries(app)) {
+      if (!given) {
+        problems.push(
+          `${name}: required for a GitHub App${name === 'GITHUB_APP_PRIVATE_KEY_PATH' ? ' (or GITHUB_APP_PRIVATE_KEY)' : ''}`,
+        );
+      }
+    }
+  }
+  if (e.GITHUB_APP_PRIVATE_KEY_PATH !== '' && e.GITHUB_APP_PRIVATE_KEY !== '') {
+    problems.push(
+      'GITHUB_APP_PRIVATE_KEY: give GITHUB_APP_PRIVATE_KEY_PATH or GITHUB_APP_PRIVATE_KEY, not both',
+    );
+  }
+  if (e.GITHUB_APP_PRIVATE_KEY_PATH !== '' && !existsSync(e.GITHUB_APP_PRIVATE_KEY_PATH)) {
+    problems.push(`GITHUB_APP_PRIVATE_KEY_PATH: no file at "${e.GITHUB_APP_PRIVATE_KEY_PATH}"`);
+  }
+  // The key is a secret: say what is wrong with it without repeating it.
+  if (
+    e.GITHUB_APP_PRIVATE_KEY !== '' &&
+    !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pemOf(e.GITHUB_APP_PRIVATE_KEY))
+  ) {
+    problems.push(
+      'GITHUB_APP_PRIVATE_KEY: must be the app’s private key in PEM form (-----BEGIN … PRIVATE KEY-----)',
+    );
+  }
+  // The token goes with every request, so plain HTTP only to a stand-in on this machine.
+  if (e.GITHUB_API_URL.startsWith('http:') && !onThisMachine(e.GITHUB_API_URL)) {
+    problems.push(`GITHUB_API_URL: must be https unless it is on this machine (got "${e.GITHUB_API_URL}")`);
+  }
+  return problems;
+}
+
+function githubPublisher(e: z.infer<typeof Env>): GitHubPublisherConfig {
+  return {
+    kind: 'github',
+    repository: e.GITHUB_REPOSITORY ?? '',
+    baseBranch: e.GITHUB_BASE_BRANCH,
+    apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
+    auth:
+      e.GITHUB_TOKEN !== ''
+        ? { kind: 'token', token: e.GITHUB_TOKEN }
+        : {
+            kind: 'app',
+            appId: e.GITHUB_APP_ID ?? '',
+            installationId: e.GITHUB_APP_INSTALLATION_ID ?? 0,
+            ...(e.GITHUB_APP_PRIVATE_KEY !== ''
+              ? { privateKey: pemOf(e.GITHUB_APP_PRIVATE_KEY) }
+              : { privateKeyPath: e.GITHUB_APP_PRIVATE_KEY_PATH }),
+          },
+  };
+}
+
 /** Validates `env` into a Config, or throws ConfigError naming each faulty variable. */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
   // Empty strings mean "not set", as in a .env file with `NAME=`.
@@ -294,6 +490,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     );
   }
   if (e.STORE === 'sharepoint') problems.push(...sharepointProblems(e));
+  if (e.PUBLISHER === 'github') problems.push(...githubProblems(e));
+  const notify = notifyOf(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const roles = Object.fromEntries(
@@ -343,6 +541,18 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       perAddressPerMinute: e.SITE_RATE_PER_MINUTE,
       totalPerMinute: e.SITE_RATE_TOTAL_PER_MINUTE,
+      formsPerHour: e.SITE_FORMS_PER_HOUR,
+      formsTotalPerHour: e.SITE_FORMS_TOTAL_PER_HOUR,
+      secret: e.SITE_SECRET || randomBytes(32).toString('base64url'),
+      questionsWaiting: {
+        perOpportunity: e.QUESTIONS_WAITING_PER_OPPORTUNITY,
+        total: e.QUESTIONS_WAITING_TOTAL,
+      },
+      maxUnconfirmedSubscriptions: e.SUBSCRIPTIONS_UNCONFIRMED_MAX,
+    },
+    mail: {
+      ...(notify ? { notify } : {}),
+      maxAttempts: e.MAIL_MAX_ATTEMPTS,
     },
     logLevel: e.LOG_LEVEL,
     roles,
@@ -366,6 +576,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       ).filter(([, id]) => id !== ''),
     ),
     teamsServiceUrl: e.TEAMS_SERVICE_URL,
+    publisher: e.PUBLISHER === 'github' ? githubPublisher(e) : { kind: 'site' },
   };
 }
 

@@ -195,4 +195,102 @@ describe('configuration', () => {
     }
     assert.match(problemsOf({ SITE_RATE_PER_MINUTE: '0' })[0] ?? '', /^SITE_RATE_PER_MINUTE/);
   });
+
+  describe('publisher (PUBLISHER)', () => {
+    const github = { PUBLISHER: 'github', GITHUB_REPOSITORY: 'canada-ca/micro-acquisition' };
+    const app = { ...github, GITHUB_APP_ID: '12345', GITHUB_APP_INSTALLATION_ID: '678' };
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA PRIVATE KEY-----';
+
+    it('publishes to the bot’s own site only unless told otherwise, whatever GITHUB_* says', () => {
+      assert.deepEqual(parseConfig({}).publisher, { kind: 'site' });
+      assert.deepEqual(parseConfig({ GITHUB_TOKEN: 't', GITHUB_APP_ID: '1' }).publisher, { kind: 'site' });
+      assert.match(problemsOf({ PUBLISHER: 'gitlab' })[0] ?? '', /^PUBLISHER: .*"gitlab"/);
+    });
+
+    it('takes a repository and a token, on github.com’s API and the main branch by default', () => {
+      assert.deepEqual(parseConfig({ ...github, GITHUB_TOKEN: 'ghp_x' }).publisher, {
+        kind: 'github',
+        repository: 'canada-ca/micro-acquisition',
+        baseBranch: 'main',
+        apiUrl: 'https://api.github.com',
+        auth: { kind: 'token', token: 'ghp_x' },
+      });
+      const ghes = parseConfig({
+        ...github,
+        GITHUB_TOKEN: 'ghp_x',
+        GITHUB_BASE_BRANCH: 'gh-pages',
+        GITHUB_API_URL: 'https://github.example.gc.ca/api/v3/',
+      }).publisher;
+      assert.equal(ghes.kind === 'github' && ghes.apiUrl, 'https://github.example.gc.ca/api/v3');
+      assert.equal(ghes.kind === 'github' && ghes.baseBranch, 'gh-pages');
+    });
+
+    it('takes a GitHub App: its id, its installation and its key, from a file or inline', () => {
+      const fromFile = parseConfig({ ...app, GITHUB_APP_PRIVATE_KEY_PATH: __filename }).publisher;
+      assert.deepEqual(fromFile.kind === 'github' && fromFile.auth, {
+        kind: 'app',
+        appId: '12345',
+        installationId: 678,
+        privateKeyPath: __filename,
+      });
+      const inline = parseConfig({ ...app, GITHUB_APP_PRIVATE_KEY: pem }).publisher;
+      assert.equal(
+        inline.kind === 'github' && inline.auth.kind === 'app' && inline.auth.privateKey,
+        '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----',
+      );
+    });
+
+    it('names what GitHub publishing lacks, per variable', () => {
+      assert.deepEqual(
+        problemsOf({ PUBLISHER: 'github' }).map((p) => p.split(':')[0]),
+        ['GITHUB_REPOSITORY', 'GITHUB_TOKEN'],
+      );
+      assert.deepEqual(problemsOf({ ...github, GITHUB_APP_ID: '12345' }), [
+        'GITHUB_APP_INSTALLATION_ID: required for a GitHub App',
+        'GITHUB_APP_PRIVATE_KEY_PATH: required for a GitHub App (or GITHUB_APP_PRIVATE_KEY)',
+      ]);
+      assert.deepEqual(
+        problemsOf({ ...app, GITHUB_TOKEN: 't', GITHUB_APP_PRIVATE_KEY: pem }).map((p) => p.split(':')[0]),
+        ['GITHUB_TOKEN'],
+      );
+      assert.deepEqual(
+        problemsOf({ ...app, GITHUB_APP_PRIVATE_KEY: pem, GITHUB_APP_PRIVATE_KEY_PATH: __filename }).map(
+          (p) => p.split(':')[0],
+        ),
+        ['GITHUB_APP_PRIVATE_KEY'],
+      );
+      assert.deepEqual(problemsOf({ ...app, GITHUB_APP_PRIVATE_KEY_PATH: '/no/such/key.pem' }), [
+        'GITHUB_APP_PRIVATE_KEY_PATH: no file at "/no/such/key.pem"',
+      ]);
+      const badKey = problemsOf({ ...app, GITHUB_APP_PRIVATE_KEY: 'not-a-key-secret' });
+      assert.deepEqual(
+        badKey.map((p) => p.split(':')[0]),
+        ['GITHUB_APP_PRIVATE_KEY'],
+      );
+      assert.ok(!badKey[0]?.includes('not-a-key-secret'), 'the key is never repeated');
+      assert.match(
+        problemsOf({ ...github, GITHUB_TOKEN: 't', GITHUB_REPOSITORY: 'no-slash' })[0] ?? '',
+        /^GITHUB_REPOSITORY: /,
+      );
+      assert.match(
+        problemsOf({ ...app, GITHUB_APP_PRIVATE_KEY: pem, GITHUB_APP_INSTALLATION_ID: 'x' })[0] ?? '',
+        /^GITHUB_APP_INSTALLATION_ID: /,
+      );
+      assert.match(
+        problemsOf({ ...github, GITHUB_TOKEN: 't', GITHUB_BASE_BRANCH: 'a..b' })[0] ?? '',
+        /^GITHUB_BASE_BRANCH: /,
+      );
+    });
+
+    it('sends the token over plain HTTP only to an API on this machine', () => {
+      assert.deepEqual(
+        problemsOf({ ...github, GITHUB_TOKEN: 't', GITHUB_API_URL: 'http://github.example/api' }),
+        ['GITHUB_API_URL: must be https unless it is on this machine (got "http://github.example/api")'],
+      );
+      assert.deepEqual(
+        problemsOf({ ...github, GITHUB_TOKEN: 't', GITHUB_API_URL: 'http://127.0.0.1:4100' }),
+        [],
+      );
+    });
+  });
 });

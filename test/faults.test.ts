@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fieldsFromContent, fieldsOf, type FormStep } from '../src/services/intake';
-import type { OpportunityStore } from '../src/services/store';
+import type { Store } from '../src/services/store';
 import { createGraphClient } from '../src/stores/graph';
 import { provision } from '../scripts/provision';
 import { SharePointStore } from '../src/stores/sharepoint-store';
@@ -41,7 +41,7 @@ const UNAVAILABLE =
 const STEPS: FormStep[] = ['basics', 'work', 'pricing', 'attestations'];
 
 interface Setup {
-  readonly store: OpportunityStore;
+  readonly store: Store;
   /** The store's own retries absorb some faults; a SQLite lock held too long reaches people. */
   readonly peopleAreTold: boolean;
   /** Starts the store's faults. */

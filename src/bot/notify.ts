@@ -23,8 +23,14 @@ import {
   lastApplied,
   type NewOutboxMessage,
   type OpportunityStore,
+  type Store,
   StoreUnavailableError,
 } from '../services/store';
+import { newOpportunityMail } from '../mail/messages';
+import { publicOpportunity } from '../services/publication';
+import type { Question } from '../services/questions';
+import { questionCard } from '../cards/question';
+import { textsIn } from '../services/opportunity';
 
 /**
  * Turns what happened to a request into messages in the durable outbox: cards posted to the team whose
@@ -84,6 +90,30 @@ export async function chosenLocale(
   return (await store.getPreferences(userId)).locale ?? fallback;
 }
 
+/** A question's card, posted to procurement's channel; its id is the question's, so it goes once. */
+export function questionMessage(
+  q: Question,
+  o: Opportunity,
+  config: Pick<Config, 'site'>,
+  clock: Pick<DepartmentClock, 'now' | 'calendar'>,
+): NewOutboxMessage {
+  const key = `question:${q.id}`;
+  return {
+    id: key,
+    conversationKey: channelKey('procurement'),
+    kind: 'post',
+    activity: activityOf(
+      questionCard(q, {
+        titles: { en: textsIn(o, 'en').texts.title, fr: textsIn(o, 'fr').texts.title },
+        timeZone: clock.calendar.timeZone,
+        site: config.site.publicUrl,
+      }),
+    ),
+    messageKey: key,
+    createdAt: clock.now().toISOString(),
+  };
+}
+
 /** The card a team waits to be given for a request in this status, by the event that posts it. */
 function waitingCard(o: Opportunity, channel: CardChannel): EventType | undefined {
   if (channel === 'procurement' && o.status === 'submitted')
@@ -93,13 +123,39 @@ function waitingCard(o: Opportunity, channel: CardChannel): EventType | undefine
 }
 
 export function createNotifier(
-  store: OpportunityStore,
+  store: Store,
   config: Config,
   log: Logger,
   kick: () => void,
   clock: DepartmentClock,
+  kickMail: () => void = () => undefined,
 ): Notifier {
   const now = clock.now;
+
+  /**
+   * A newly posted opportunity, e-mailed to every confirmed subscriber in their language. Each e-mail's
+   * id names the opportunity and the subscriber, so a round run again (a retry, a catch-up) adds none.
+   */
+  async function mailSubscribers(o: Opportunity): Promise<void> {
+    const views = { en: publicOpportunity(o, 'en'), fr: publicOpportunity(o, 'fr') };
+    let cursor: string | undefined;
+    let queued = 0;
+    do {
+      const page = await store.subscribers({ limit: 500, ...(cursor ? { cursor } : {}) });
+      const mails = page.items.flatMap((s) => {
+        const view = views[s.locale];
+        return view
+          ? [newOpportunityMail(config.site.publicUrl, view, s, clock.calendar, now().toISOString())]
+          : [];
+      });
+      queued += await store.queueMail(mails);
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (queued > 0) {
+      log.info({ reference: o.reference, emails: queued }, 'new opportunity e-mailed to subscribers');
+      kickMail();
+    }
+  }
 
   /**
    * One round of messages about one version of a request (`version`, which names the messages, is the
@@ -209,8 +265,22 @@ export function createNotifier(
         }
       }
     }
+    if (events.some((e) => e.type === 'posted')) await mailSubscribers(o);
     await store.enqueueAll(messages, { reference: o.reference, version });
     kick();
+  }
+
+  /** Questions asked while procurement's channel was not registered: their cards, now it is. */
+  async function routeWaitingQuestions(): Promise<number> {
+    let count = 0;
+    for await (const o of everyRecord(store, { statuses: ['posted'] }, 200)) {
+      for (const q of await store.questionsOf(o.reference, ['asked'])) {
+        if (await store.getMessageId(`question:${q.id}`)) continue;
+        await store.enqueue(questionMessage(q, o, config, clock));
+        count += 1;
+      }
+    }
+    return count;
   }
 
   return {
@@ -247,6 +317,7 @@ export function createNotifier(
     async routeWaiting(channel) {
       let count = 0;
       const statuses = channel === 'procurement' ? (['submitted'] as const) : (['in_approval'] as const);
+      if (channel === 'procurement') count += await routeWaitingQuestions();
       for await (const o of everyRecord(store, { statuses: [...statuses] }, 200)) {
         const postedOn = waitingCard(o, channel);
         if (!postedOn || (await store.getMessageId(cardKey(o.reference, channel, postedOn)))) continue;

@@ -19,6 +19,7 @@ import {
 } from './handlers/intake';
 import { languageCommand, LanguageData, setLanguage } from './handlers/language';
 import { exportRecords } from './handlers/export';
+import { showMail } from './handlers/mail';
 import {
   listAll,
   listMine,
@@ -31,6 +32,7 @@ import {
 } from './handlers/status';
 import { listChannels, registerChannel } from './handlers/channels';
 import { DecideData, decideFromCard, RefreshData, refreshCard, showHistory } from './handlers/decide';
+import { answerFromCard, DeclineData, declineFromCard, QuestionData } from './handlers/questions';
 import { Router } from './router';
 
 /** Every command word and card verb the bot answers, in one place. */
@@ -75,6 +77,11 @@ export function createRoutes(): Router {
     'portrait',
   ]);
   router.command('export', { en: 'export', fr: 'exporter' }, 'commands.export', exportRecords, ['csv']);
+  router.command('mail', { en: 'mail', fr: 'courriels' }, 'commands.mail', showMail, [
+    'email',
+    'e-mail',
+    'courriel',
+  ]);
   router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
   const nothing = z.object({});
   router.action('help.show', nothing, help);
@@ -91,5 +98,7 @@ export function createRoutes(): Router {
   router.action('intake.submit', DraftStepData, submitIntake, draftNotFound);
   router.action('intake.revise', ReviseData, reviseRequest, reviseNotNow);
   router.action('language.set', LanguageData, setLanguage);
+  router.action('question.answer', QuestionData, answerFromCard);
+  router.action('question.decline', DeclineData, declineFromCard);
   return router;
 }

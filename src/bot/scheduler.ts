@@ -8,8 +8,9 @@ import { ACTIONS, type ActionName, decide, specOf } from '../services/lifecycle'
 import { type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
 import { idKey, SYSTEM_ACTOR } from '../services/roles';
 import { type CardChannel, channelKey } from '../services/routing';
-import { everyRecord, type OpportunityStore, StoreUnavailableError } from '../services/store';
+import { everyRecord, type Store, StoreUnavailableError } from '../services/store';
 import { waitsOf } from '../services/waits';
+import type { PublicationSync } from '../publish/sync';
 import { workflowClock } from './clock';
 import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from './notify';
 
@@ -19,6 +20,8 @@ import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from 
  */
 
 const REMEMBER_ACTIVITIES_MS = 24 * 3_600_000;
+/** A subscription not confirmed within a week is forgotten, address and all. */
+const UNCONFIRMED_KEPT_MS = 7 * 24 * 3_600_000;
 /** Every status the clock acts in: a request waits on someone, or applications are open, in each. */
 const WAITING_STATUSES = STATUSES.filter((s) => s !== 'draft' && !TERMINAL_STATUSES.includes(s));
 /** What the clock itself decides (closing a consultation, closing applications), when the lifecycle says. */
@@ -38,12 +41,14 @@ export class Scheduler {
   private remindedOn = '';
 
   constructor(
-    private readonly store: OpportunityStore,
+    private readonly store: Store,
     private readonly config: Config,
     private readonly notifier: Notifier,
     private readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>,
     private readonly log: Logger,
     private readonly clock: DepartmentClock,
+    /** With PUBLISHER=github: keeps the pilot's Jekyll site in step. */
+    private readonly publication?: PublicationSync,
   ) {}
 
   start(intervalMs: number): void {
@@ -75,6 +80,7 @@ export class Scheduler {
   async tick(): Promise<void> {
     const now = this.clock.now().toISOString();
     await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
+    await this.store.forgetUnconfirmed(new Date(Date.parse(now) - UNCONFIRMED_KEPT_MS).toISOString());
     const caughtUp = await this.notifier.catchUp();
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
@@ -88,6 +94,8 @@ export class Scheduler {
       await this.actOn(o);
       await this.remind(o, now, today, reads);
     }
+    // After the clock's own changes, so what it closed reaches the outside site in the same tick.
+    await this.publication?.tick();
   }
 
   /**

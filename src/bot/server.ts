@@ -4,7 +4,13 @@ import * as restify from 'restify';
 import type { Config } from '../config';
 import { type Logger, withCorrelation } from '../log';
 import { applyChange } from '../services/change';
-import type { OpportunityStore } from '../services/store';
+import type { Store } from '../services/store';
+import { LocalMailTransport } from '../mail/local';
+import { NotifyTransport } from '../mail/notify';
+import { MailSender } from '../mail/sender';
+import { createPublisher } from '../publish/github';
+import { PublicationSync } from '../publish/sync';
+import { postQuestionCard, postQuestionsPaused } from './handlers/questions';
 import { createAdapter } from './adapter';
 import { clockOf, workflowClock } from './clock';
 import { MicroacqBot } from './bot';
@@ -57,7 +63,7 @@ export interface ServerOptions {
 
 export async function startServer(
   config: Config,
-  store: OpportunityStore,
+  store: Store,
   log: Logger,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
@@ -65,7 +71,24 @@ export async function startServer(
   const clock = clockOf(config, options.now);
   const now = clock.now;
   const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now });
-  const notifier = createNotifier(store, config, log, () => sender.kick(), clock);
+  // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox.
+  const mail = new MailSender({
+    queue: store,
+    transport: config.mail.notify
+      ? new NotifyTransport(config.mail.notify)
+      : new LocalMailTransport(store, now),
+    log,
+    now,
+    maxAttempts: config.mail.maxAttempts,
+  });
+  const notifier = createNotifier(
+    store,
+    config,
+    log,
+    () => sender.kick(),
+    clock,
+    () => mail.kick(),
+  );
   const change = (request: Parameters<typeof applyChange>[1]) =>
     applyChange(
       {
@@ -75,11 +98,22 @@ export async function startServer(
       },
       request,
     );
-  const bot = new MicroacqBot(createRoutes(), { store, config, log, clock, notifier, change });
-  const scheduler = new Scheduler(store, config, notifier, change, log, clock);
+  const deps = { store, config, log, clock, notifier, change, mail };
+  const bot = new MicroacqBot(createRoutes(), deps);
+  const publisher = createPublisher(config, { log, now: () => now().getTime() });
+  const scheduler = new Scheduler(
+    store,
+    config,
+    notifier,
+    change,
+    log,
+    clock,
+    publisher ? new PublicationSync(publisher, store, log, now) : undefined,
+  );
   await useConfiguredChannels(store, config, log);
   if (options.background ?? true) {
     sender.start();
+    mail.start();
     scheduler.start(config.schedulerIntervalMs);
   }
   // No body parser: /api/messages reads its own body (inbound.ts); the public site takes none yet.
@@ -132,7 +166,15 @@ export async function startServer(
     }
   });
 
-  registerSite(server, { store, config, calendar: clock.calendar, log });
+  registerSite(server, {
+    store,
+    config,
+    clock,
+    log,
+    mail,
+    questionAsked: (question, record) => postQuestionCard(deps, question, record),
+    questionsPaused: (reference, full) => postQuestionsPaused(deps, reference, full),
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -158,6 +200,7 @@ export async function startServer(
       await closed;
       await scheduler.stop();
       await sender.stop();
+      await mail.stop();
       await store.close();
       log.info({ unfinished: inFlight }, 'stopped');
     })());
@@ -165,6 +208,7 @@ export async function startServer(
   const tick = async () => {
     await scheduler.tick();
     await sender.drainOnce();
+    await mail.drainOnce();
   };
   return { url: `http://${host}:${port}`, port, stop, tick };
 }

@@ -4,7 +4,7 @@ import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
 import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
-import type { ConversationReferenceJson, OpportunityStore } from '../services/store';
+import type { ConversationReferenceJson, Store } from '../services/store';
 import type { Notifier } from './notify';
 import type { Logger } from '../log';
 
@@ -27,7 +27,7 @@ export interface TurnRequest {
 
 /** The ports every handler may use. */
 export interface Deps {
-  readonly store: OpportunityStore;
+  readonly store: Store;
   readonly config: Config;
   readonly log: Logger;
   /** The one clock: now, and today where the department works, on its calendar. */
@@ -36,6 +36,8 @@ export interface Deps {
   readonly notifier: Notifier;
   /** Every change to a request goes through here (services/change.ts). */
   readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>;
+  /** Wakes the e-mail sender after e-mails are queued. */
+  readonly mail: { kick(): void };
 }
 
 /**

@@ -362,6 +362,8 @@ function rows(
 /** An audited action in words: a lifecycle action, the submission, or the stored name as a last resort. */
 export function actionName(locale: Locale, action: string): string {
   if (ACTIONS.includes(action as ActionName)) return t(locale, `decisions.actions.${action as ActionName}`);
+  if (action in en.history.actions)
+    return t(locale, `history.actions.${action as keyof typeof en.history.actions}`);
   return action === 'submit' ? t(locale, 'decisions.submit') : action;
 }
 

@@ -8,6 +8,7 @@ import intake from './intake.json';
 import list from './list.json';
 import notice from './notice.json';
 import opportunity from './opportunity.json';
+import question from './question.json';
 import status from './status.json';
 import summary from './summary.json';
 import welcome from './welcome.json';
@@ -30,6 +31,7 @@ export const TEMPLATES = {
   summary,
   notice,
   opportunity,
+  question,
   status,
   welcome,
 } as const;

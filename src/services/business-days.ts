@@ -55,3 +55,19 @@ export function businessDaysBetween(from: string, to: string, holidays: DaysOff 
 export function daysBetween(from: string, to: string): number {
   return Math.round((toUtc(to).getTime() - toUtc(from).getTime()) / DAY_MS);
 }
+
+/** The date `days` business days before `isoDate` (weekends and `holidays` skipped). */
+export function subtractBusinessDays(
+  isoDate: string,
+  days: number,
+  holidays: DaysOff = new Set<string>(),
+): string {
+  let d = toUtc(isoDate);
+  let left = days;
+  while (left > 0) {
+    d = new Date(d.getTime() - DAY_MS);
+    const iso = toIso(d);
+    if (!isWeekend(iso) && !holidays.has(iso)) left--;
+  }
+  return toIso(d);
+}

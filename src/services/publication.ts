@@ -71,6 +71,20 @@ export function sitePath(locale: 'en' | 'fr', reference?: string, file?: 'feed.x
   return reference ? `${base}/${reference}` : file ? `${base}/${file}` : base;
 }
 
+/** The site's forms, by their address in each language. */
+export const SITE_FORMS = {
+  subscribe: { en: 'subscribe', fr: 'abonnement' },
+  confirm: { en: 'confirm', fr: 'confirmer' },
+  unsubscribe: { en: 'unsubscribe', fr: 'desabonnement' },
+  question: { en: 'question', fr: 'question' },
+} as const;
+export type SiteForm = keyof typeof SITE_FORMS;
+
+/** A form's path: the question form is an opportunity's, the others the list's. */
+export function formPath(locale: 'en' | 'fr', form: SiteForm, reference?: string): string {
+  return `${sitePath(locale, reference)}/${SITE_FORMS[form][locale]}`;
+}
+
 /** A request is public from the moment it is posted, whatever happens to it afterwards. */
 export function isPublished(o: Pick<Opportunity, 'timeline'>): boolean {
   return o.timeline.posted !== undefined;

@@ -1,3 +1,5 @@
+import type { FormRules } from './forms';
+
 /**
  * The mailing list of new opportunities: a person subscribes on the public site with an e-mail address
  * and a language, confirms by the link e-mailed to them (double opt-in), and leaves in one click from
@@ -35,8 +37,11 @@ export interface SubscriptionStore {
   confirmationResent(id: string, at: string): Promise<void>;
   /** Confirms the subscription holding this token (the first confirmation's time stays); undefined if none. */
   confirmSubscription(token: string, at: string): Promise<Subscription | undefined>;
-  /** Deletes the subscription holding this token, address and all; false when there was none. */
-  unsubscribe(token: string): Promise<boolean>;
+  /**
+   * Deletes the subscription holding this token, address and all; returns what was deleted (so the
+   * caller can drop e-mails still queued to it), undefined when there was none.
+   */
+  unsubscribe(token: string): Promise<Subscription | undefined>;
   /** Confirmed subscriptions, oldest first, by pages (the cursor is opaque). */
   subscribers(page: { readonly limit: number; readonly cursor?: string }): Promise<{
     readonly items: readonly Subscription[];
@@ -47,3 +52,9 @@ export interface SubscriptionStore {
   /** How many are confirmed and how many wait: for procurement, never the addresses. */
   subscriptionCounts(): Promise<{ readonly confirmed: number; readonly unconfirmed: number }>;
 }
+
+/** The public subscription form: an address, and the language of the e-mails. */
+export const SUBSCRIBE_FORM = {
+  email: { kind: 'email', max: 254 },
+  language: { kind: 'choice', max: 2, choices: ['en', 'fr'] },
+} as const satisfies FormRules;

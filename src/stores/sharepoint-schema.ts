@@ -1,4 +1,5 @@
 import { STATUSES } from '../services/opportunity';
+import { QUESTION_STATES } from '../services/questions';
 
 /**
  * The SharePoint lists that hold the records, as Graph column definitions: provisioning creates them and
@@ -26,7 +27,7 @@ export interface ColumnDefinition {
 
 export interface ListDefinition {
   /** The list's purpose, for messages. */
-  readonly key: 'opportunities' | 'audit' | 'counters';
+  readonly key: 'opportunities' | 'audit' | 'counters' | 'questions' | 'subscriptions';
   readonly displayName: (prefix: string) => string;
   readonly columns: readonly ColumnDefinition[];
 }
@@ -100,6 +101,37 @@ export const LISTS: readonly ListDefinition[] = [
       { name: 'Value', number: { decimalPlaces: 'none' } },
       // Who took the last numbers: a writer whose answer was lost finds its own number here.
       note('Takers'),
+    ],
+  },
+  {
+    key: 'questions',
+    displayName: (prefix) => `${prefix} Questions`,
+    columns: [
+      text('QuestionId', { indexed: true, enforceUniqueValues: true }),
+      text('Reference', { indexed: true }),
+      // The bounds count the questions waiting: those in `asked`, few whatever the list's size.
+      { name: 'State', indexed: true, choice: { choices: QUESTION_STATES } },
+      { name: 'AskedAt', dateTime: { format: 'dateTime' } },
+      { name: 'Version', number: { decimalPlaces: 'none' } },
+      { name: 'Locale', choice: { choices: ['en', 'fr'] } },
+      // The whole question, validated on every read: the columns above are for people and for queries.
+      note('Record'),
+    ],
+  },
+  {
+    key: 'subscriptions',
+    displayName: (prefix) => `${prefix} Subscriptions`,
+    columns: [
+      text('SubscriptionId', { indexed: true, enforceUniqueValues: true }),
+      // The address in lower case: SharePoint itself refuses a second subscription of one address.
+      text('EmailKey', { indexed: true, enforceUniqueValues: true }),
+      text('Token', { indexed: true, enforceUniqueValues: true }),
+      // Unconfirmed subscriptions are few (bounded): queries on them lead with this column.
+      { name: 'Confirmed', indexed: true, boolean: {} },
+      // When it was made, as ISO text to the millisecond, for forgetting the unconfirmed.
+      text('CreatedKey', { indexed: true }),
+      { name: 'Locale', choice: { choices: ['en', 'fr'] } },
+      note('Record'),
     ],
   },
 ];

@@ -19,24 +19,34 @@ import {
   type NewAuditEntry,
   type NewOutboxMessage,
   type OpportunityFilter,
-  type OpportunityStore,
   type OutboxMessage,
   type Page,
   type PageRequest,
   type Preferences,
+  type Store,
   StoreUnavailableError,
 } from '../services/store';
 import type { WorkflowEvent } from '../services/lifecycle';
+import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
+import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
+import type { DeliveredMail, Mail, NewMail } from '../services/mail';
 import { matchesText, searchWords } from '../services/search';
 import { idKey } from '../services/roles';
 import type { SqliteStore } from './sqlite-store';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
+import { SharePointList } from './sharepoint-list';
+import { SharePointQuestions } from './sharepoint-questions';
+import { SharePointSubscriptions } from './sharepoint-subscriptions';
 
 /**
  * Records in SharePoint lists through Microsoft Graph. The opportunities list holds each record (its
  * whole JSON, plus indexed columns to query on), the audit list its trail, and a counters list the
  * reference numbers. The bot's working state (drafts, conversations, preferences, the outbox) stays in
  * the local store given as `state`: it is per bot instance, not part of the record.
+ *
+ * The public site's questions and subscriptions are records too, kept in lists of their own (see
+ * sharepoint-questions.ts and sharepoint-subscriptions.ts); its e-mail queue, local mailbox and
+ * publication log are working state, kept in `state` with the outbox.
  *
  * Writes that touch two items go as one JSON batch, the second depending on the first; a batch is not a
  * transaction, so if the audit entry cannot be written after its record was, the record is put back and
@@ -47,7 +57,7 @@ export interface SharePointStoreOptions {
   readonly client: Client;
   readonly siteId: string;
   readonly listPrefix: string;
-  /** Drafts, conversations, preferences and the outbox. */
+  /** Drafts, conversations, preferences, the outbox, the e-mail queue and the publication log. */
   readonly state: SqliteStore;
 }
 
@@ -237,8 +247,10 @@ export function itemFields(o: Opportunity, idempotencyKey?: string): Record<stri
   };
 }
 
-export class SharePointStore implements OpportunityStore {
+export class SharePointStore implements Store {
   private readonly lists = new Map<ListKey, string>();
+  private questionList: SharePointQuestions | undefined;
+  private subscriptionList: SharePointSubscriptions | undefined;
   /** The last item seen of each record: a transition from the version just read needs no second read. */
   private readonly items = new Map<string, ItemRef>();
   private readonly counters = new Map<string, Counter>();
@@ -270,6 +282,18 @@ export class SharePointStore implements OpportunityStore {
       store.lists.set(list.key, id);
     }
     return store;
+  }
+
+  private listOf(key: ListKey): SharePointList {
+    return new SharePointList(this.options.client, this.options.siteId, this.lists.get(key) ?? key);
+  }
+
+  private get questions(): SharePointQuestions {
+    return (this.questionList ??= new SharePointQuestions(this.listOf('questions')));
+  }
+
+  private get subscriptions(): SharePointSubscriptions {
+    return (this.subscriptionList ??= new SharePointSubscriptions(this.listOf('subscriptions')));
   }
 
   private items$(list: ListKey): string {
@@ -907,6 +931,83 @@ export class SharePointStore implements OpportunityStore {
   }
   forgetActivities(before: string): Promise<number> {
     return this.options.state.forgetActivities(before);
+  }
+
+  askQuestion(question: NewQuestion, limits: QuestionLimits): Promise<AskOutcome> {
+    return this.questions.askQuestion(question, limits);
+  }
+  getQuestion(id: string): Promise<Question | undefined> {
+    return this.questions.getQuestion(id);
+  }
+  questionsOf(
+    reference: string,
+    states?: readonly QuestionState[],
+    limit?: number,
+  ): Promise<readonly Question[]> {
+    return this.questions.questionsOf(reference, states, limit);
+  }
+  settleQuestion(next: Question, expectedVersion: number): Promise<Question> {
+    return this.questions.settleQuestion(next, expectedVersion);
+  }
+
+  subscribe(subscription: NewSubscription, maxUnconfirmed: number): Promise<SubscribeOutcome> {
+    return this.subscriptions.subscribe(subscription, maxUnconfirmed);
+  }
+  confirmationResent(id: string, at: string): Promise<void> {
+    return this.subscriptions.confirmationResent(id, at);
+  }
+  confirmSubscription(token: string, at: string): Promise<Subscription | undefined> {
+    return this.subscriptions.confirmSubscription(token, at);
+  }
+  unsubscribe(token: string): Promise<Subscription | undefined> {
+    return this.subscriptions.unsubscribe(token);
+  }
+  subscribers(page: { readonly limit: number; readonly cursor?: string }) {
+    return this.subscriptions.subscribers(page);
+  }
+  forgetUnconfirmed(before: string): Promise<number> {
+    return this.subscriptions.forgetUnconfirmed(before);
+  }
+  subscriptionCounts() {
+    return this.subscriptions.subscriptionCounts();
+  }
+
+  // The e-mail queue, the local mailbox and the publication log are working state, in the local store.
+  queueMail(mails: readonly NewMail[]): Promise<number> {
+    return this.options.state.queueMail(mails);
+  }
+  dueMail(now: string, limit: number): Promise<readonly Mail[]> {
+    return this.options.state.dueMail(now, limit);
+  }
+  markMailSent(id: string, at: string, providerId?: string): Promise<void> {
+    return this.options.state.markMailSent(id, at, providerId);
+  }
+  markMailRetry(id: string, notBefore: string, error: string): Promise<void> {
+    return this.options.state.markMailRetry(id, notBefore, error);
+  }
+  markMailDead(id: string, error: string): Promise<void> {
+    return this.options.state.markMailDead(id, error);
+  }
+  dropMailTo(address: string): Promise<number> {
+    return this.options.state.dropMailTo(address);
+  }
+  mailCounts() {
+    return this.options.state.mailCounts();
+  }
+  deadMail(limit: number): Promise<readonly Mail[]> {
+    return this.options.state.deadMail(limit);
+  }
+  deliverLocally(mail: DeliveredMail): Promise<void> {
+    return this.options.state.deliverLocally(mail);
+  }
+  mailbox(limit: number): Promise<readonly DeliveredMail[]> {
+    return this.options.state.mailbox(limit);
+  }
+  lastPublished(target: string, reference: string): Promise<string | undefined> {
+    return this.options.state.lastPublished(target, reference);
+  }
+  notePublished(target: string, reference: string, digest: string, at: string): Promise<void> {
+    return this.options.state.notePublished(target, reference, digest, at);
   }
 
   async ping(): Promise<void> {

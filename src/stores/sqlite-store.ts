@@ -19,13 +19,21 @@ import {
   type NewAuditEntry,
   type NewOutboxMessage,
   type OpportunityFilter,
-  type OpportunityStore,
   type OutboxMessage,
   type Page,
   type PageRequest,
   type Preferences,
+  type Store,
   StoreUnavailableError,
 } from '../services/store';
+import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
+import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
+import type { DeliveredMail, Mail, NewMail } from '../services/mail';
+import { asUnavailable, SqliteAccess, utc } from './sqlite-access';
+import { SqliteQuestions } from './sqlite-questions';
+import { SqliteSubscriptions } from './sqlite-subscriptions';
+import { SqliteMailbox, SqliteMailQueue } from './sqlite-mail';
+import { SqlitePublicationLog } from './sqlite-publication-log';
 
 /**
  * The embedded store: one SQLite file, written through better-sqlite3. Every write that must be atomic
@@ -242,6 +250,86 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX opportunities_branch ON opportunities (branch, year DESC, seq DESC);
     `,
   },
+  {
+    version: 9,
+    name: 'public site: questions, subscriptions, e-mail queue, local mailbox, publication log',
+    sql: `
+      CREATE TABLE questions (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        reference TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('asked', 'answered', 'declined')),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        asked_at TEXT NOT NULL,
+        data TEXT NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object')
+      ) STRICT;
+      CREATE INDEX questions_reference ON questions (reference, asked_at, seq);
+      -- The bounds count the questions still waiting, on one request and in all, never the settled ones.
+      CREATE INDEX questions_unanswered ON questions (reference) WHERE state = 'asked';
+
+      -- One row per address: email_key is the address in lower case as JavaScript folds it (SQL's lower()
+      -- folds ASCII only, and addresses may hold more). seq is never reused, so page cursors stay good.
+      CREATE TABLE subscriptions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        email_key TEXT NOT NULL UNIQUE,
+        token TEXT NOT NULL UNIQUE,
+        confirmed INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+        created_at TEXT NOT NULL,
+        data TEXT NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object')
+      ) STRICT;
+      CREATE INDEX subscriptions_unconfirmed ON subscriptions (created_at) WHERE confirmed = 0;
+      CREATE INDEX subscriptions_confirmed ON subscriptions (seq) WHERE confirmed = 1;
+
+      -- kind is checked by the code, not here: a new kind of e-mail then needs no table rebuild.
+      CREATE TABLE mail (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        locale TEXT NOT NULL CHECK (locale IN ('en', 'fr')),
+        recipient TEXT NOT NULL,
+        recipient_key TEXT NOT NULL,
+        personalisation TEXT NOT NULL
+          CHECK (json_valid(personalisation) AND json_type(personalisation) = 'object'),
+        reference TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        not_before TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+        last_error TEXT,
+        sent_at TEXT,
+        provider_id TEXT,
+        given_up INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        -- A message sent or given up keeps nothing personal.
+        CHECK (state = 'pending' OR (recipient = '' AND recipient_key = '' AND personalisation = '{}'))
+      ) STRICT;
+      -- As the outbox's: partial, so the growing list of sent messages is never read.
+      CREATE INDEX mail_due ON mail (created_at, seq) WHERE state = 'pending';
+      CREATE INDEX mail_pending_to ON mail (recipient_key) WHERE state = 'pending';
+      CREATE INDEX mail_dead ON mail (given_up) WHERE state = 'dead';
+
+      CREATE TABLE mailbox (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        locale TEXT NOT NULL CHECK (locale IN ('en', 'fr')),
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        delivered_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX mailbox_delivered ON mailbox (delivered_at, seq);
+
+      CREATE TABLE publication_log (
+        target TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        PRIMARY KEY (target, reference)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -270,18 +358,6 @@ export class SchemaTooNewError extends StoreUnavailableError {
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock; it blocks the event loop meanwhile. */
   readonly busyTimeoutMs?: number;
-}
-
-/** Failures of the file or the lock, not of our data: the caller may retry later. */
-const UNAVAILABLE_CODES =
-  /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL|NOMEM|INTERRUPT|CORRUPT|NOTADB)/;
-
-function asUnavailable(err: unknown, what: string): StoreUnavailableError | undefined {
-  if (err instanceof StoreUnavailableError) return err;
-  if (err instanceof Database.SqliteError && UNAVAILABLE_CODES.test(err.code)) {
-    return new StoreUnavailableError(`${what} failed: ${err.message}`, { cause: err });
-  }
-  return undefined;
 }
 
 /** A record with its place in the newest-first order. */
@@ -359,16 +435,6 @@ const StoredPreferences = z.object({ locale: z.enum(['en', 'fr']).optional() });
 const NewPreferences = z.strictObject(StoredPreferences.shape);
 
 const Cursor = z.tuple([z.number().int().positive(), z.number().int().positive()]);
-
-/**
- * Timestamps may carry any offset; columns hold them as UTC so that text order is time order for
- * sorting, paging and the createdSince bound.
- */
-function utc(iso: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new RangeError(`not an ISO timestamp: ${iso}`);
-  return new Date(ms).toISOString();
-}
 
 /** The reference year is the calendar year written in createdAt, as the requester saw it. */
 function yearOf(createdAt: string): number {
@@ -619,6 +685,9 @@ function connect(path: string, options: SqliteStoreOptions): Database.Database {
     // Safe under WAL: a power cut may lose the last commits but never corrupts the file.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Deleted content is overwritten, not left in free pages: an unsubscribed or erased address is gone
+    // from the file itself once the write-ahead log is checkpointed.
+    db.pragma('secure_delete = ON');
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
     migrate(db, path);
     return db;
@@ -628,13 +697,27 @@ function connect(path: string, options: SqliteStoreOptions): Database.Database {
   }
 }
 
-export class SqliteStore implements OpportunityStore {
+export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly access: SqliteAccess;
+  private readonly questions: SqliteQuestions;
+  private readonly subscriptions: SqliteSubscriptions;
+  private readonly mail: SqliteMailQueue;
+  private readonly localMailbox: SqliteMailbox;
+  private readonly publications: SqlitePublicationLog;
 
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
-  ) {}
+  ) {
+    // The public site's tables, each behind its own port, over this same connection.
+    this.access = new SqliteAccess(db, path);
+    this.questions = new SqliteQuestions(this.access);
+    this.subscriptions = new SqliteSubscriptions(this.access);
+    this.mail = new SqliteMailQueue(this.access);
+    this.localMailbox = new SqliteMailbox(this.access);
+    this.publications = new SqlitePublicationLog(this.access);
+  }
 
   /** Opens (creating it and its directory if needed) and migrates the file; ':memory:' for a throwaway. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
@@ -1094,8 +1177,87 @@ export class SqliteStore implements OpportunityStore {
     }
   }
 
+  askQuestion(question: NewQuestion, limits: QuestionLimits): Promise<AskOutcome> {
+    return this.questions.askQuestion(question, limits);
+  }
+  getQuestion(id: string): Promise<Question | undefined> {
+    return this.questions.getQuestion(id);
+  }
+  questionsOf(
+    reference: string,
+    states?: readonly QuestionState[],
+    limit?: number,
+  ): Promise<readonly Question[]> {
+    return this.questions.questionsOf(reference, states, limit);
+  }
+  settleQuestion(next: Question, expectedVersion: number): Promise<Question> {
+    return this.questions.settleQuestion(next, expectedVersion);
+  }
+
+  subscribe(subscription: NewSubscription, maxUnconfirmed: number): Promise<SubscribeOutcome> {
+    return this.subscriptions.subscribe(subscription, maxUnconfirmed);
+  }
+  confirmationResent(id: string, at: string): Promise<void> {
+    return this.subscriptions.confirmationResent(id, at);
+  }
+  confirmSubscription(token: string, at: string): Promise<Subscription | undefined> {
+    return this.subscriptions.confirmSubscription(token, at);
+  }
+  unsubscribe(token: string): Promise<Subscription | undefined> {
+    return this.subscriptions.unsubscribe(token);
+  }
+  subscribers(page: { readonly limit: number; readonly cursor?: string }) {
+    return this.subscriptions.subscribers(page);
+  }
+  forgetUnconfirmed(before: string): Promise<number> {
+    return this.subscriptions.forgetUnconfirmed(before);
+  }
+  subscriptionCounts() {
+    return this.subscriptions.subscriptionCounts();
+  }
+
+  queueMail(mails: readonly NewMail[]): Promise<number> {
+    return this.mail.queueMail(mails);
+  }
+  dueMail(now: string, limit: number): Promise<readonly Mail[]> {
+    return this.mail.dueMail(now, limit);
+  }
+  markMailSent(id: string, at: string, providerId?: string): Promise<void> {
+    return this.mail.markMailSent(id, at, providerId);
+  }
+  markMailRetry(id: string, notBefore: string, error: string): Promise<void> {
+    return this.mail.markMailRetry(id, notBefore, error);
+  }
+  markMailDead(id: string, error: string): Promise<void> {
+    return this.mail.markMailDead(id, error);
+  }
+  dropMailTo(address: string): Promise<number> {
+    return this.mail.dropMailTo(address);
+  }
+  mailCounts() {
+    return this.mail.mailCounts();
+  }
+  deadMail(limit: number): Promise<readonly Mail[]> {
+    return this.mail.deadMail(limit);
+  }
+
+  deliverLocally(mail: DeliveredMail): Promise<void> {
+    return this.localMailbox.deliverLocally(mail);
+  }
+  mailbox(limit: number): Promise<readonly DeliveredMail[]> {
+    return this.localMailbox.mailbox(limit);
+  }
+
+  lastPublished(target: string, reference: string): Promise<string | undefined> {
+    return this.publications.lastPublished(target, reference);
+  }
+  notePublished(target: string, reference: string, digest: string, at: string): Promise<void> {
+    return this.publications.notePublished(target, reference, digest, at);
+  }
+
   async close(): Promise<void> {
     this.statements.clear();
+    this.access.forget();
     if (this.db.open) this.db.close();
   }
 

@@ -51,6 +51,32 @@ main a:focus { outline: var(--gcds-link-focus-outline-width) solid var(--gcds-li
 .site-update, .site-updates strong { color: var(--gcds-text-secondary); }
 .site-notice { border-left: 0.375rem solid var(--gcds-heading-h1-border-background); padding: 0.5rem 1rem; background: #f1f2f3; }
 .site-fallback { margin: 0.5rem 1rem; }
+.site-answer { border-left: 0.25rem solid var(--gcds-border-default, #7d828b); padding: 0 0 0 1rem; margin: 0 0 1.5rem; }
+.site-answer h3 { margin-top: 0; }
+.site-question p { font-weight: 700; }
+.site-answer-label { color: var(--gcds-text-secondary); margin-bottom: 0.25rem; }
+.site-form { max-width: 40rem; }
+.site-field { margin: 0 0 1.5rem; }
+.site-field label, .site-field legend { display: block; font-weight: 700; margin-bottom: 0.25rem; }
+.site-field fieldset { border: 0; padding: 0; margin: 0; }
+.site-field .site-choice { display: flex; align-items: center; gap: 0.5rem; margin: 0.25rem 0; }
+.site-choice label { font-weight: 400; margin: 0; }
+.site-required { font-weight: 400; color: var(--gcds-text-secondary); }
+.site-hint { display: block; color: var(--gcds-text-secondary); margin-bottom: 0.5rem; }
+.site-error { display: block; color: var(--gcds-error-text, #a62a1e); font-weight: 700; margin-bottom: 0.5rem; }
+.site-field input[type=email], .site-field textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 0.5rem; border: 2px solid var(--gcds-text-primary); border-radius: 0.25rem; }
+.site-field [aria-invalid=true] { border-color: var(--gcds-error-text, #a62a1e); }
+.site-field input:focus, .site-field textarea:focus, .site-button:focus { outline: 3px solid var(--gcds-link-focus-background, #0535d2); outline-offset: 2px; }
+.site-field textarea { min-height: 10rem; }
+.site-button { font: inherit; font-weight: 700; color: #fff; background: var(--gcds-button-primary-default-background, #26374a); border: 0; border-radius: 0.375rem; padding: 0.75rem 1.5rem; cursor: pointer; }
+.site-button:hover { background: var(--gcds-button-primary-hover-background, #1c578a); }
+.site-summary { border: 0.25rem solid var(--gcds-error-text, #a62a1e); padding: 1rem 1.5rem; margin: 0 0 2rem; }
+.site-summary h2 { margin-top: 0; }
+.site-trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+.site-mail { border: 1px solid var(--gcds-text-secondary); padding: 1rem 1.5rem; margin: 0 0 1.5rem; }
+.site-mail h2 { margin-top: 0; }
+.site-mail-body { overflow-wrap: anywhere; }
+.site-mail-body blockquote { border-left: 0.25rem solid var(--gcds-border-default, #7d828b); margin: 0 0 1rem; padding: 0 0 0 1rem; }
 /* Before (or without) JavaScript the container is a plain block: keep its width and margins. */
 gcds-container:not(:defined) { display: block; max-width: 71.25rem; margin: 0 auto; padding: 0 1rem; }
 @media (max-width: 48em) {

@@ -1,6 +1,9 @@
 import { type Locale, t } from '../i18n';
-import { formatClosing, formatDate, formatMoney } from '../i18n/format';
-import { type PublicOpportunity, type PublicStatus, sitePath } from '../services/publication';
+import { formatClosing, formatDate, formatDateTime, formatMoney } from '../i18n/format';
+import type { DeliveredMail } from '../services/mail';
+import { formPath, type PublicOpportunity, type PublicStatus, sitePath } from '../services/publication';
+import type { PublishedAnswer } from '../services/questions';
+import type { Problem } from '../services/rules';
 import { escapeHtml, html, type Html, render } from './html';
 
 /**
@@ -128,12 +131,22 @@ export function listPage(ctx: SiteContext, views: readonly PublicOpportunity[]):
       <p>${t(locale, 'site.intro')}</p>
       ${section(t(locale, 'site.openHeading'), open, t(locale, 'site.noneOpen'))}
       ${section(t(locale, 'site.closedHeading'), closed, t(locale, 'site.noneClosed'))}
-      <p><a href="${sitePath(locale, undefined, 'feed.xml')}">${t(locale, 'site.feed')}</a></p>`,
+      <ul>
+        <li><a href="${formPath(locale, 'subscribe')}">${t(locale, 'site.subscribe.link')}</a></li>
+        <li><a href="${sitePath(locale, undefined, 'feed.xml')}">${t(locale, 'site.feed')}</a></li>
+      </ul>`,
   });
 }
 
+/** What the page shows besides the opportunity: the published answers, and until when questions are taken. */
+export interface Discussion {
+  readonly answers: readonly PublishedAnswer[];
+  /** The last day for questions, while the form takes them. */
+  readonly askUntil?: string;
+}
+
 /** One opportunity, in the pilot's structure. */
-export function opportunityPage(ctx: SiteContext, v: PublicOpportunity): string {
+export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussion?: Discussion): string {
   const { locale } = ctx;
   const fact = (term: string, value: Html | string) =>
     html`<dt>${term}</dt>
@@ -155,7 +168,8 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity): string 
     title: v.texts.title,
     path: sitePath(locale, v.reference),
     otherPath: sitePath(other(locale), v.reference),
-    modified: v.updatedAt.slice(0, 10),
+    // An answer published since the last update is a change of the page too.
+    modified: [v.updatedAt, ...(discussion?.answers ?? []).map((a) => a.at)].sort().at(-1)?.slice(0, 10),
     body: html` <h1>${v.texts.title}</h1>
       ${v.provisional ? html`<p class="site-notice" role="note">${t(locale, 'site.provisional')}</p>` : ''}
       <p class="site-lead">${v.texts.shortDescription}</p>
@@ -200,7 +214,290 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity): string 
       ${paragraphs(v.texts.acceptanceCriteria)}
       <p>${t(locale, 'site.licence', { licence: v.licence })}</p>
       ${v.deliveredLink ? html`<p><a href="${v.deliveredLink}" rel="external">${t(locale, 'site.delivered')}</a></p>` : ''}
+      ${discussion ? discussionSection(ctx, v, discussion) : ''}
       <p><a href="${sitePath(locale)}">${t(locale, 'site.allOpportunities')}</a></p>`,
+  });
+}
+
+function discussionSection(ctx: SiteContext, v: PublicOpportunity, d: Discussion): Html {
+  const { locale } = ctx;
+  if (d.answers.length === 0 && !d.askUntil) return html``;
+  return html`<section class="site-answers" aria-labelledby="answers">
+    <h2 id="answers">${t(locale, 'site.answers')}</h2>
+    ${
+      d.askUntil
+        ? html`<p>
+            <a href="${formPath(locale, 'question', v.reference)}">${t(locale, 'site.ask.link')}</a>
+            — ${t(locale, 'site.ask.until', { date: formatDate(d.askUntil, locale) })}
+          </p>`
+        : ''
+    }
+    ${d.answers.map(
+      (a) =>
+        html`<article class="site-answer" aria-labelledby="question-${a.number}">
+          <h3 id="question-${a.number}">${t(locale, 'site.answerNumber', { number: a.number })}</h3>
+          <div class="site-question">${paragraphs(a.question)}</div>
+          <p class="site-answer-label">${t(locale, 'site.answerLabel')}</p>
+          ${paragraphs(a.answer)}
+        </article>`,
+    )}
+  </section>`;
+}
+
+/** A form as it was sent back: what was typed (kept), what is wrong with it, and a fresh token. */
+export interface FormState {
+  readonly values: Readonly<Record<string, string>>;
+  readonly problems: readonly Problem[];
+  readonly token: string;
+  /** A note above the form: why it came back although nothing in it is wrong. */
+  readonly notice?: string;
+}
+
+interface FieldSpec {
+  readonly name: string;
+  readonly label: string;
+  readonly hint?: string;
+  readonly kind: 'email' | 'textarea' | 'choice';
+  readonly max: number;
+  readonly choices?: readonly { readonly value: string; readonly label: string }[];
+}
+
+const problemText = (locale: Locale, p: Problem) =>
+  t(locale, `intake.problems.${p.code}` as 'intake.problems.required', p.params ?? {});
+
+function field(locale: Locale, state: FormState, f: FieldSpec): Html {
+  const problem = state.problems.find((p) => p.field === f.name);
+  const value = state.values[f.name] ?? '';
+  const described = [f.hint ? `${f.name}-hint` : '', problem ? `${f.name}-error` : '']
+    .filter(Boolean)
+    .join(' ');
+  const hint = f.hint ? html`<span class="site-hint" id="${f.name}-hint">${f.hint}</span>` : '';
+  const error = problem
+    ? html`<span class="site-error" id="${f.name}-error">${problemText(locale, problem)}</span>`
+    : '';
+  const aria = html`${described ? html` aria-describedby="${described}"` : ''}${problem ? html` aria-invalid="true"` : ''}`;
+  if (f.kind === 'choice') {
+    return html`<div class="site-field">
+      <fieldset${aria}>
+        <legend>${f.label}</legend>
+        ${hint}${error}
+        ${(f.choices ?? []).map(
+          (c) =>
+            html`<div class="site-choice">
+              <input
+                type="radio"
+                id="${f.name}-${c.value}"
+                name="${f.name}"
+                value="${c.value}"
+                ${value === c.value ? html`checked` : ''}
+              />
+              <label for="${f.name}-${c.value}">${c.label}</label>
+            </div>`,
+        )}
+      </fieldset>
+    </div>`;
+  }
+  return html`<div class="site-field">
+    <label for="${f.name}"
+      >${f.label} <span class="site-required">(${t(locale, 'site.form.required')})</span></label
+    >
+    ${hint}${error}
+    ${
+      f.kind === 'textarea'
+        ? html`<textarea id="${f.name}" name="${f.name}" maxlength="${f.max}" required${aria}>
+${value}</textarea>`
+        : html`<input
+            type="email"
+            id="${f.name}"
+            name="${f.name}"
+            maxlength="${f.max}"
+            autocomplete="email"
+            spellcheck="false"
+            required
+            value="${value}"
+            ${aria}
+          />`
+    }
+  </div>`;
+}
+
+function form(
+  locale: Locale,
+  action: string,
+  state: FormState,
+  fields: readonly FieldSpec[],
+  submit: string,
+): Html {
+  const summary =
+    state.problems.length > 0
+      ? html`<div class="site-summary" role="alert" tabindex="-1" id="problems">
+          <h2>${t(locale, 'site.form.problems', { count: state.problems.length })}</h2>
+          <ul>
+            ${state.problems.map(
+              (p) =>
+                html`<li>
+                  <a href="#${p.field}"
+                    >${t(locale, 'site.form.problemLine', {
+                      field: fields.find((f) => f.name === p.field)?.label ?? p.field,
+                      problem: problemText(locale, p),
+                    })}</a
+                  >
+                </li>`,
+            )}
+          </ul>
+        </div>`
+      : '';
+  return html`${summary}${state.notice ? html`<p class="site-notice" role="alert">${state.notice}</p>` : ''}
+    <form class="site-form" method="post" action="${action}" novalidate>
+      <input type="hidden" name="form_token" value="${state.token}" />
+      <div class="site-trap" aria-hidden="true">
+        <label for="website">Website</label>
+        <input type="text" id="website" name="website" tabindex="-1" autocomplete="off" value="" />
+      </div>
+      ${fields.map((f) => field(locale, state, f))}
+      <button class="site-button" type="submit">${submit}</button>
+    </form>`;
+}
+
+/** The question form of an open opportunity. */
+export function questionPage(
+  ctx: SiteContext,
+  v: PublicOpportunity,
+  askUntil: string,
+  state: FormState,
+): string {
+  const { locale } = ctx;
+  return layout(ctx, {
+    title: `${t(locale, 'site.ask.heading')} — ${v.texts.title}`,
+    path: formPath(locale, 'question', v.reference),
+    otherPath: formPath(other(locale), 'question', v.reference),
+    body: html` <h1>${t(locale, 'site.ask.heading')}</h1>
+      <p class="site-lead">
+        <a href="${sitePath(locale, v.reference)}">${v.texts.title}</a> (${v.reference})
+      </p>
+      <p>${t(locale, 'site.ask.intro')}</p>
+      <p>${t(locale, 'site.ask.until', { date: formatDate(askUntil, locale) })}</p>
+      ${form(
+        locale,
+        formPath(locale, 'question', v.reference),
+        state,
+        [
+          {
+            name: 'email',
+            label: t(locale, 'site.ask.email'),
+            hint: t(locale, 'site.ask.emailHint'),
+            kind: 'email',
+            max: 254,
+          },
+          {
+            name: 'question',
+            label: t(locale, 'site.ask.question'),
+            hint: t(locale, 'site.ask.questionHint', { max: 2000 }),
+            kind: 'textarea',
+            max: 2000,
+          },
+        ],
+        t(locale, 'site.ask.submit'),
+      )}`,
+  });
+}
+
+/** The mailing list's form. */
+export function subscribePage(ctx: SiteContext, state: FormState): string {
+  const { locale } = ctx;
+  return layout(ctx, {
+    title: t(locale, 'site.subscribe.heading'),
+    path: formPath(locale, 'subscribe'),
+    otherPath: formPath(other(locale), 'subscribe'),
+    body: html` <h1>${t(locale, 'site.subscribe.heading')}</h1>
+      <p>${t(locale, 'site.subscribe.intro')}</p>
+      ${form(
+        locale,
+        formPath(locale, 'subscribe'),
+        state,
+        [
+          { name: 'email', label: t(locale, 'site.subscribe.email'), kind: 'email', max: 254 },
+          {
+            name: 'language',
+            label: t(locale, 'site.subscribe.language'),
+            kind: 'choice',
+            max: 2,
+            choices: [
+              { value: 'en', label: 'English' },
+              { value: 'fr', label: 'Français' },
+            ],
+          },
+        ],
+        t(locale, 'site.subscribe.submit'),
+      )}`,
+  });
+}
+
+/** One button that confirms a subscription, or ends it, for whoever holds the e-mailed link. */
+export function tokenPage(
+  ctx: SiteContext,
+  kind: 'confirm' | 'unsubscribe',
+  token: string,
+  formToken: string,
+): string {
+  const { locale } = ctx;
+  const action = `${formPath(locale, kind)}?token=${encodeURIComponent(token)}`;
+  return layout(ctx, {
+    title: t(locale, `site.${kind}.heading`),
+    path: formPath(locale, kind),
+    otherPath: `${formPath(other(locale), kind)}?token=${encodeURIComponent(token)}`,
+    body: html` <h1>${t(locale, `site.${kind}.heading`)}</h1>
+      <p>${t(locale, `site.${kind}.intro`)}</p>
+      <form method="post" action="${action}">
+        <input type="hidden" name="form_token" value="${formToken}" />
+        <button class="site-button" type="submit">${t(locale, `site.${kind}.submit`)}</button>
+      </form>`,
+  });
+}
+
+/** The local mailbox: every e-mail the bot "sent" while no Notify key is configured, newest first. */
+export function mailboxPage(ctx: SiteContext, mails: readonly DeliveredMail[]): string {
+  const { locale } = ctx;
+  const linked = (text: string) =>
+    text
+      .split(/(https?:\/\/[^\s<>"]+)/)
+      .map((part, i) => (i % 2 === 1 ? html`<a href="${part}">${part}</a>` : part));
+  // GC Notify's formatting, as its e-mails show it: headings, lists, inset text, rules.
+  const formatted = (body: string) =>
+    body.split(/\n\s*\n/).map((block) => {
+      const lines = block.split('\n');
+      if (/^#\s/.test(block)) return html`<h3>${linked(block.replace(/^#\s+/, ''))}</h3>`;
+      if (/^---+\s*$/.test(block)) return html`<hr />`;
+      if (/^\^\s/.test(block)) return html`<blockquote>${linked(block.replace(/^\^\s+/, ''))}</blockquote>`;
+      if (lines.every((l) => /^\*\s/.test(l)))
+        return html`<ul>
+          ${lines.map((l) => html`<li>${linked(l.replace(/^\*\s+/, ''))}</li>`)}
+        </ul>`;
+      return html`<p>${lines.map((l, i) => (i === 0 ? linked(l) : html`<br />${linked(l)}`))}</p>`;
+    });
+  return layout(ctx, {
+    title: t(locale, 'site.mailbox.heading'),
+    path: `/mailbox?lang=${locale}`,
+    otherPath: `/mailbox?lang=${other(locale)}`,
+    body: html` <h1>${t(locale, 'site.mailbox.heading')}</h1>
+      <p>${t(locale, 'site.mailbox.intro')}</p>
+      ${
+        mails.length === 0
+          ? html`<p>${t(locale, 'site.mailbox.none')}</p>`
+          : mails.map(
+              (m) =>
+                html`<article class="site-mail" lang="${m.locale}">
+                  <h2>${m.subject}</h2>
+                  <p class="site-meta">
+                    ${t(locale, 'site.mailbox.meta', {
+                      to: m.to,
+                      at: formatDateTime(m.deliveredAt, locale, ctx.calendar.timeZone),
+                    })}
+                  </p>
+                  <div class="site-mail-body">${formatted(m.body)}</div>
+                </article>`,
+            )
+      }`,
   });
 }
 

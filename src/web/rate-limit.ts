@@ -1,20 +1,21 @@
 /**
- * Requests counted per key in fixed one-minute windows, with a bound on how many keys are remembered, so
+ * Requests counted per key in fixed windows (a minute unless told), with a bound on how many keys are remembered, so
  * that a flood from many addresses costs memory no more than it costs answers.
  */
 export class RateLimiter {
   private readonly counts = new Map<string, { window: number; count: number }>();
 
   constructor(
-    private readonly perMinute: number,
+    private readonly perWindow: number,
     private readonly maxKeys = 10_000,
     private readonly now: () => number = Date.now,
+    private readonly windowMs = 60_000,
   ) {}
 
   /** Counts one request; returns the seconds to wait when over the limit, else 0. */
   take(key: string): number {
     const at = this.now();
-    const window = Math.floor(at / 60_000);
+    const window = Math.floor(at / this.windowMs);
     const entry = this.counts.get(key);
     if (!entry || entry.window !== window) {
       if (!entry && this.counts.size >= this.maxKeys) {
@@ -30,6 +31,6 @@ export class RateLimiter {
     // Most recently seen last: the key forgotten first is the one quiet longest.
     this.counts.delete(key);
     this.counts.set(key, entry);
-    return entry.count > this.perMinute ? Math.ceil(((window + 1) * 60_000 - at) / 1000) : 0;
+    return entry.count > this.perWindow ? Math.ceil(((window + 1) * this.windowMs - at) / 1000) : 0;
   }
 }

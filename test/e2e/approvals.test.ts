@@ -239,6 +239,24 @@ describe('approvals in the local Teams client, one client per role', function ()
       'Acceptance criteria': 'Tous les tests passent; WCAG 2.1 AA pour le composant.',
     });
     await cardWith(procurement, /French version confirmed/);
+
+    // A supplier subscribes to new opportunities, in French, and confirms from the local mailbox.
+    const botUrl = clients.get('requester')?.playground.botUrl ?? '';
+    const site = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await site.goto(`${botUrl}/fr/possibilites`);
+    await site.getByRole('link', { name: 'Recevoir un courriel à chaque nouvelle possibilité' }).click();
+    await site.getByLabel('Votre adresse courriel').fill('abonnee@example.ca');
+    await site.getByRole('button', { name: 'S’abonner' }).click();
+    await site.getByRole('heading', { name: 'Consultez vos courriels' }).waitFor();
+    await site.goto(`${botUrl}/mailbox?lang=fr`);
+    await site.getByRole('heading', { name: /Confirmez votre abonnement/ }).waitFor({ timeout: 30_000 });
+    await site
+      .getByRole('link', { name: /confirmer\?token=/ })
+      .first()
+      .click();
+    await site.getByRole('button', { name: 'Confirmer' }).click();
+    await site.getByRole('heading', { name: 'Vous êtes abonné' }).waitFor();
+
     await press(procurement, 'Post');
 
     // The closing date moves a week, as the pilot's did: the requester sees the original beside it.
@@ -260,8 +278,6 @@ describe('approvals in the local Teams client, one client per role', function ()
     // Suppliers read it on its public pages, served by the same bot: the card links there, and both
     // languages show the new deadline beside the one first published.
     assert.match(await shown.innerText(), /Public page/);
-    const botUrl = clients.get('requester')?.playground.botUrl ?? '';
-    const site = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     for (const [address, title, firstPublished] of [
       [
         `/en/opportunities/${reference}`,
@@ -282,6 +298,67 @@ describe('approvals in the local Teams client, one client per role', function ()
         fullPage: true,
       });
     }
+
+    // The subscriber was told of the posting, in French, with a link to leave in one click.
+    await site.goto(`${botUrl}/mailbox`);
+    const posted = site.locator('article', {
+      hasText: 'Nouvelle possibilité : Sélecteur de date accessible',
+    });
+    await posted.waitFor({ timeout: 30_000 });
+    assert.match(await posted.innerText(), /Se désabonner en un clic : http/);
+
+    // A supplier asks a question from the French page; procurement answers it from its channel.
+    await site.goto(`${botUrl}/fr/possibilites/${reference}`);
+    await site.getByRole('link', { name: 'Poser une question sur cette possibilité' }).click();
+    await site.getByLabel('Votre adresse courriel').fill('fournisseur@example.ca');
+    await site.getByLabel('Votre question').fill('Le sélecteur doit-il marcher sans JavaScript ?');
+    await site.screenshot({ path: path.join(SHOTS, 'public-question-form-fr.png'), fullPage: true });
+    await site.getByRole('button', { name: 'Envoyer la question' }).click();
+    await site.getByRole('heading', { name: 'Votre question est envoyée' }).waitFor();
+    const question = procurement
+      .locator('.ac-adaptiveCard', { hasText: 'Le sélecteur doit-il marcher sans JavaScript' })
+      .last();
+    await question.waitFor({ timeout: 60_000 });
+    const answer = {
+      'Question as published (English)': 'Must the picker work without JavaScript?',
+      'Answer (English)': 'Yes: it must degrade to a plain date field.',
+      'Answer (French)': 'Oui : il doit se replier sur un simple champ de date.',
+    };
+    for (const [label, value] of Object.entries(answer)) {
+      await question.getByLabel(new RegExp(`^${label.replace(/[()]/g, '\\$&')}`)).fill(value);
+    }
+    await question.screenshot({ path: path.join(SHOTS, 'question-card-procurement.png') });
+    await question.getByRole('button', { name: /^Publish the answer/ }).click();
+    await procurement
+      .locator('.ac-adaptiveCard', { hasText: /Answered by .+ published on the opportunity/ })
+      .last()
+      .waitFor();
+    for (const [address, heading, text] of [
+      [
+        `/en/opportunities/${reference}`,
+        'Questions and answers',
+        'Yes: it must degrade to a plain date field.',
+      ],
+      [
+        `/fr/possibilites/${reference}`,
+        'Questions et réponses',
+        'Oui : il doit se replier sur un simple champ de date.',
+      ],
+    ] as const) {
+      await site.goto(`${botUrl}${address}`);
+      await site.getByRole('heading', { name: heading }).waitFor();
+      assert.ok((await site.locator('main').innerText()).includes(text));
+      assert.doesNotMatch(await site.content(), /fournisseur@example\.ca/);
+      await site.screenshot({
+        path: path.join(SHOTS, `public-answers-${address.slice(1, 3)}.png`),
+        fullPage: true,
+      });
+    }
+    await site.goto(`${botUrl}/mailbox`);
+    const told = site.locator('article', { hasText: `Votre question sur ${reference} a sa réponse` });
+    await told.waitFor({ timeout: 30_000 });
+    assert.match(await told.innerText(), /fournisseur@example\.ca/);
+    await site.screenshot({ path: path.join(SHOTS, 'mailbox.png'), fullPage: true });
     await site.close();
     await say(requester, 'langue français');
     await cardWith(requester, 'Désormais, je vous parle en français');
@@ -365,6 +442,7 @@ describe('approvals in the local Teams client, one client per role', function ()
           'confirm_translation',
           'post',
           'extend_applications',
+          'question_answered',
           'close_applications',
           'record_evaluation',
           'select_supplier',

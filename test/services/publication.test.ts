@@ -9,23 +9,9 @@ import {
   publicUpdates,
   sitePath,
 } from '../../src/services/publication';
-import { submitted, TRANSLATION } from '../support/opportunities';
+import { POSTED_AT, posted, submitted, TRANSLATION } from '../support/opportunities';
 
 /** What suppliers may read of a request: the public view, for every state and both languages. */
-
-const POSTED_AT = '2026-11-24T15:00:00.000Z';
-const posted = (patch: Partial<Opportunity> = {}): Opportunity => {
-  const o = submitted();
-  return {
-    ...o,
-    status: 'posted',
-    timeline: { ...o.timeline, posted: POSTED_AT },
-    finance: { ...o.finance, fundsStatus: 'approved', fundReservationNumber: 'FR-1', costCentre: 'CC-1' },
-    translation: { locale: 'fr', ...TRANSLATION, by: { aadObjectId: 'p', name: 'Priya' }, at: POSTED_AT },
-    translationConfirmed: true,
-    ...patch,
-  };
-};
 
 describe('the public view of a request', () => {
   it('is published from post on, whatever state follows, and never before', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { provision } from '../../scripts/provision';
 import { type Opportunity, type Status } from '../../src/services/opportunity';
-import { everyRecord, type OpportunityFilter, type OpportunityStore } from '../../src/services/store';
+import { everyRecord, type OpportunityFilter, type Store } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
 import { itemFields, SharePointStore } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
@@ -83,7 +83,7 @@ const THRESHOLD_ANSWERS: [string, GraphErrorShape][] = [
 describe('SharePointStore with 100,000 records past the list view threshold', function () {
   this.timeout(240_000);
   let emulation: GraphEmulation;
-  let store: OpportunityStore;
+  let store: Store;
 
   before(async () => {
     emulation = createGraphEmulation({ siteId: SITE });
@@ -136,7 +136,7 @@ describe('SharePointStore with 100,000 records past the list view threshold', fu
     });
   });
 
-  const open = async (answer: GraphErrorShape): Promise<OpportunityStore> => {
+  const open = async (answer: GraphErrorShape): Promise<Store> => {
     emulation.answerOverThreshold(answer);
     const client = createGraphClient(emulatorConfig(SITE), (url, init) => emulation.fetch(url, init));
     return SharePointStore.open({

@@ -144,7 +144,56 @@ describe('SharePointStore (SharePoint specifics)', () => {
     assert.deepEqual(again.addedColumns, []);
     assert.deepEqual(again.conflicts, []);
     assert.deepEqual(again.backfilled, []);
-    assert.deepEqual(again.found, ['Microacq Opportunities', 'Microacq Audit', 'Microacq Counters']);
+    assert.deepEqual(again.found, [
+      'Microacq Opportunities',
+      'Microacq Audit',
+      'Microacq Counters',
+      'Microacq Questions',
+      'Microacq Subscriptions',
+    ]);
+  });
+
+  it('adds the questions and subscriptions lists to a site provisioned before them, indexed as the queries need', async () => {
+    const lists = async () =>
+      (
+        (await client().api(`/sites/${SITE}/lists`).get()) as {
+          value: { id: string; displayName: string }[];
+        }
+      ).value;
+    for (const list of await lists()) {
+      if (/Questions|Subscriptions/.test(list.displayName)) {
+        await client().api(`/sites/${SITE}/lists/${list.id}`).delete();
+      }
+    }
+    const report = await provision(client(), SITE, 'Microacq');
+    assert.deepEqual(report.created, [
+      'Microacq Questions (7 columns)',
+      'Microacq Subscriptions (7 columns)',
+    ]);
+    assert.deepEqual(report.conflicts, []);
+    const columnsOf = async (name: string) => {
+      const id = (await lists()).find((l) => l.displayName === name)?.id;
+      const columns = (await client().api(`/sites/${SITE}/lists/${id}/columns`).get()) as {
+        value: { name: string; indexed?: boolean; enforceUniqueValues?: boolean }[];
+      };
+      return Object.fromEntries(
+        columns.value
+          .filter((c) => c.indexed)
+          .map((c) => [c.name, c.enforceUniqueValues === true ? 'unique' : 'indexed']),
+      );
+    };
+    assert.deepEqual(await columnsOf('Microacq Questions'), {
+      QuestionId: 'unique',
+      Reference: 'indexed',
+      State: 'indexed',
+    });
+    assert.deepEqual(await columnsOf('Microacq Subscriptions'), {
+      SubscriptionId: 'unique',
+      EmailKey: 'unique',
+      Token: 'unique',
+      Confirmed: 'indexed',
+      CreatedKey: 'indexed',
+    });
   });
 
   it('gives records written before the newest-first columns their place when provisioning runs again', async () => {

@@ -113,7 +113,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     // Take the file back to what version 1 left: everything but the preferences table.
     const db = raw();
     db.exec(
-      `DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
+      `DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+       DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;
        CREATE INDEX opportunities_created ON opportunities (created_at DESC, reference DESC); CREATE INDEX opportunities_status ON opportunities (status, created_at DESC, reference DESC);
@@ -157,6 +158,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [6, 'pending notifications'],
           [7, 'object ids in one case'],
           [8, 'newest first by reference'],
+          [9, 'public site: questions, subscriptions, e-mail queue, local mailbox, publication log'],
         ],
       );
     } finally {
@@ -170,7 +172,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
+      `DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+       DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;
        CREATE INDEX opportunities_created ON opportunities (created_at DESC, reference DESC); CREATE INDEX opportunities_status ON opportunities (status, created_at DESC, reference DESC);

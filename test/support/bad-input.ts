@@ -365,6 +365,8 @@ const UNUSABLE: Readonly<Record<string, MessageKey>> = {
   'intake.submit': 'intake.drafts.notFound',
   'intake.revise': 'intake.revise.notNow',
   'language.set': 'language.heading',
+  'question.answer': 'unknownAction.text',
+  'question.decline': 'unknownAction.text',
 };
 export const CORPUS_VERBS = Object.keys(UNUSABLE);
 

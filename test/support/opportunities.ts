@@ -168,3 +168,18 @@ export function recordFor(
     },
   };
 }
+
+export const POSTED_AT = '2026-11-24T15:00:00.000Z';
+/** A request as the workflow leaves it once posted: funds approved, the French confirmed. */
+export const posted = (patch: Partial<Opportunity> = {}): Opportunity => {
+  const o = submitted();
+  return {
+    ...o,
+    status: 'posted',
+    timeline: { ...o.timeline, posted: POSTED_AT },
+    finance: { ...o.finance, fundsStatus: 'approved', fundReservationNumber: 'FR-1', costCentre: 'CC-1' },
+    translation: { locale: 'fr', ...TRANSLATION, by: { aadObjectId: 'p', name: 'Priya' }, at: POSTED_AT },
+    translationConfirmed: true,
+    ...patch,
+  };
+};

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Config, parseConfig } from '../../src/config';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/bot/server';
 import { createLogger } from '../../src/log';
-import type { OpportunityStore } from '../../src/services/store';
+import type { Store } from '../../src/services/store';
 import { openStore } from '../../src/stores';
 import type { DestinationStream } from 'pino';
 
@@ -202,13 +202,13 @@ export const ROLE_ENV = {
 
 export interface TestBot {
   readonly server: RunningServer;
-  readonly store: OpportunityStore;
+  readonly store: Store;
   readonly config: Config;
 }
 
 /** What a test may give the bot instead of what its configuration would open: a store, a log's sink. */
 export interface TestBotParts {
-  readonly store?: OpportunityStore;
+  readonly store?: Store;
   readonly logTo?: DestinationStream;
 }
 

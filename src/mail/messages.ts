@@ -1,0 +1,93 @@
+import { t } from '../i18n';
+import { formatClosing, formatMoney } from '../i18n/format';
+import type { NewMail } from '../services/mail';
+import { formPath, type PublicOpportunity, sitePath } from '../services/publication';
+import type { Question } from '../services/questions';
+import type { Subscription } from '../services/subscriptions';
+
+/**
+ * Each e-mail the site sends, built from what it is about. Ids name the occasion, so the same e-mail is
+ * never queued twice however often its producer runs; links point to the public site's address.
+ */
+
+type Calendar = Parameters<typeof formatClosing>[2];
+
+const tokenLink = (origin: string, s: Subscription, form: 'confirm' | 'unsubscribe') =>
+  `${origin}${formPath(s.locale, form)}?token=${encodeURIComponent(s.token)}`;
+
+export function unsubscribeLink(origin: string, s: Subscription): string {
+  return tokenLink(origin, s, 'unsubscribe');
+}
+
+export function confirmationMail(origin: string, s: Subscription): NewMail {
+  return {
+    id: `confirm:${s.id}:${s.confirmationSentAt}`,
+    kind: 'subscription-confirm',
+    locale: s.locale,
+    to: s.email,
+    personalisation: {
+      confirm_url: tokenLink(origin, s, 'confirm'),
+      unsubscribe_url: tokenLink(origin, s, 'unsubscribe'),
+    },
+    createdAt: s.confirmationSentAt,
+  };
+}
+
+/** A newly posted opportunity, for one subscriber, in their language (`view` is in it). */
+export function newOpportunityMail(
+  origin: string,
+  view: PublicOpportunity,
+  s: Subscription,
+  calendar: Calendar,
+  at: string,
+): NewMail {
+  return {
+    id: `posted:${view.reference}:${s.id}`,
+    kind: 'new-opportunity',
+    locale: s.locale,
+    to: s.email,
+    reference: view.reference,
+    personalisation: {
+      title: view.texts.title,
+      short_description: view.texts.shortDescription,
+      reference: view.reference,
+      value: formatMoney(view.valueCents, view.locale),
+      closing: formatClosing(view.deadline, view.locale, calendar),
+      url: `${origin}${sitePath(view.locale, view.reference)}`,
+      unsubscribe_url: unsubscribeLink(origin, s),
+    },
+    createdAt: at,
+  };
+}
+
+/**
+ * The asker told how their question was settled, in the language they asked in (`view` is in it);
+ * `to` is the address the question held before it was settled.
+ */
+export function settlementMail(origin: string, view: PublicOpportunity, q: Question, to: string): NewMail {
+  const common = {
+    title: view.texts.title,
+    reference: view.reference,
+    question: q.text,
+    url: `${origin}${sitePath(view.locale, view.reference)}`,
+  };
+  return {
+    id: `question:${q.id}:v${q.version}`,
+    ...(q.state === 'answered'
+      ? {
+          kind: 'question-answered' as const,
+          personalisation: { ...common, answer: q.answer?.answer[view.locale] ?? '' },
+        }
+      : {
+          kind: 'question-declined' as const,
+          personalisation: {
+            ...common,
+            reason: t(view.locale, `mail.reasons.${q.declined ?? 'out_of_scope'}`),
+          },
+        }),
+    locale: view.locale,
+    to,
+    reference: view.reference,
+    createdAt: q.settledAt ?? q.askedAt,
+  };
+}

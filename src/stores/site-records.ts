@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import {
+  DECLINE_REASONS,
+  type NewQuestion,
+  type Question,
+  type QuestionLimits,
+  QUESTION_STATES,
+} from '../services/questions';
+import type { NewSubscription, Subscription } from '../services/subscriptions';
+
+/**
+ * The public site's records as every store checks them: strictly on the way in (a caller's mistake is a
+ * RangeError, whichever store it meets), leniently on the way out (a member a later release adds is
+ * dropped, so its data still opens), and loudly, naming the record, when what is stored is unreadable.
+ */
+
+/** SharePoint's single line of text: ids, tokens and addresses are kept in such columns there. */
+const KEY_MAX = 255;
+/** The longest address SMTP carries. */
+const EMAIL_MAX = 254;
+
+const Instant = z.iso.datetime({ offset: true });
+const Key = z
+  .string()
+  .max(KEY_MAX)
+  .refine((v) => v.trim() !== '', 'must not be empty');
+const Locale = z.enum(['en', 'fr']);
+const Bilingual = z.object({ en: z.string(), fr: z.string() });
+
+const questionShape = {
+  id: Key,
+  reference: Key,
+  locale: Locale,
+  text: z.string(),
+  email: z.string().max(EMAIL_MAX).optional(),
+  askedAt: Instant,
+  state: z.enum(QUESTION_STATES),
+  version: z.number().int().positive(),
+  answer: z.object({ question: Bilingual, answer: Bilingual }).optional(),
+  declined: z.enum(DECLINE_REASONS).optional(),
+  settledBy: z.object({ aadObjectId: z.string(), name: z.string() }).optional(),
+  settledAt: Instant.optional(),
+};
+const StoredQuestion = z.object(questionShape);
+const QuestionIn = z.strictObject(questionShape);
+const NewQuestionIn = z.strictObject({
+  id: questionShape.id,
+  reference: questionShape.reference,
+  locale: questionShape.locale,
+  text: questionShape.text,
+  email: questionShape.email,
+  askedAt: questionShape.askedAt,
+});
+const Limit = z.number().int().nonnegative();
+const LimitsIn = z.object({ perOpportunity: Limit, total: Limit });
+
+const subscriptionShape = {
+  id: Key,
+  email: z
+    .string()
+    .transform((v) => v.trim())
+    .pipe(z.string().min(1).max(EMAIL_MAX)),
+  locale: Locale,
+  token: Key,
+  createdAt: Instant,
+  confirmedAt: Instant.optional(),
+  confirmationSentAt: Instant,
+};
+const StoredSubscription = z.object(subscriptionShape);
+const { confirmedAt: _confirmedAt, ...unconfirmedShape } = subscriptionShape;
+const NewSubscriptionIn = z.strictObject(unconfirmedShape);
+
+/** A page of subscribers is at most this long: enough for a mailing batch, short enough for one read. */
+export const SUBSCRIBERS_PAGE_MAX = 1_000;
+
+/** Plain JSON: what a store hands back never carries `undefined` members. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+function valid<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new RangeError(`not a valid ${what}: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return plain(parsed.data);
+}
+
+function stored<T>(schema: z.ZodType<T>, json: unknown, what: string): T {
+  try {
+    return plain(schema.parse(typeof json === 'string' ? JSON.parse(json) : json));
+  } catch (cause) {
+    throw new Error(`stored ${what} is unreadable`, { cause });
+  }
+}
+
+/** A question as first stored: waiting for an answer, at version 1. */
+export function askedQuestion(question: NewQuestion): Question {
+  return { ...valid(NewQuestionIn, question, 'question'), state: 'asked', version: 1 };
+}
+
+export function settledQuestion(question: Question): Question {
+  return valid(QuestionIn, question, 'question');
+}
+
+export function storedQuestion(json: unknown, where: string): Question {
+  return stored(StoredQuestion, json, `question ${where}`);
+}
+
+export function questionLimits(limits: QuestionLimits): QuestionLimits {
+  return valid(LimitsIn, limits, 'bound on questions');
+}
+
+/** Another settlement may be refused as stale, never change what was asked or on which request. */
+export function sameAsking(a: Question, b: Question): boolean {
+  return a.id === b.id && a.reference === b.reference && a.askedAt === b.askedAt && a.locale === b.locale;
+}
+
+export function newSubscription(subscription: NewSubscription): Subscription {
+  return valid(NewSubscriptionIn, subscription, 'subscription');
+}
+
+export function storedSubscription(json: unknown, where: string): Subscription {
+  return stored(StoredSubscription, json, `subscription ${where}`);
+}
+
+/** One subscription per address whatever its case: the address as every store compares it. */
+export function emailKey(address: string): string {
+  return String(address).trim().toLowerCase();
+}
+
+/** An instant a caller gives, checked as the records' own are. */
+export function instant(value: string, what: string): string {
+  if (!Instant.safeParse(value).success)
+    throw new RangeError(`${what} must be an ISO timestamp, not ${value}`);
+  return value;
+}
+
+export function bound(max: number, what: string): number {
+  if (!Number.isInteger(max) || max < 0) throw new RangeError(`${what} must be a whole number, 0 or more`);
+  return max;
+}

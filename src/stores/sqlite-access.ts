@@ -1,0 +1,84 @@
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../services/store';
+
+/**
+ * What every table's adapter needs of the one SQLite connection: statements prepared once, IMMEDIATE
+ * write transactions, and lock or I/O failures reported as StoreUnavailableError.
+ */
+
+/** Failures of the file or the lock, not of our data: the caller may retry later. */
+const UNAVAILABLE_CODES =
+  /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL|NOMEM|INTERRUPT|CORRUPT|NOTADB)/;
+
+export function asUnavailable(err: unknown, what: string): StoreUnavailableError | undefined {
+  if (err instanceof StoreUnavailableError) return err;
+  if (err instanceof Database.SqliteError && UNAVAILABLE_CODES.test(err.code)) {
+    return new StoreUnavailableError(`${what} failed: ${err.message}`, { cause: err });
+  }
+  return undefined;
+}
+
+/**
+ * Timestamps may carry any offset; columns hold them as UTC so that text order is time order for
+ * sorting, paging and bounds.
+ */
+export function utc(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new RangeError(`not an ISO timestamp: ${iso}`);
+  return new Date(ms).toISOString();
+}
+
+export class SqliteAccess {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  /** Runs `fn`, turning lock and I/O failures (and use after close) into StoreUnavailableError. */
+  guard<T>(what: string, fn: () => T): T {
+    if (!this.db.open) throw new StoreUnavailableError(`the store at ${this.path} is closed`);
+    try {
+      return fn();
+    } catch (err) {
+      throw asUnavailable(err, `${what} on ${this.path}`) ?? err;
+    }
+  }
+
+  /**
+   * One IMMEDIATE transaction: a second process takes its turn for the write lock up front, so what `fn`
+   * counts is still true when it writes.
+   */
+  write<T>(what: string, fn: () => T): T {
+    return this.guard(what, () => this.db.transaction(fn).immediate());
+  }
+
+  /** Prepared once per SQL text: preparing costs more than running. */
+  sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  row<T>(text: string, ...params: unknown[]): T | undefined {
+    return this.sql(text).get(...params) as T | undefined;
+  }
+
+  rows<T>(text: string, ...params: unknown[]): T[] {
+    return this.sql(text).all(...params) as T[];
+  }
+
+  forget(): void {
+    this.statements.clear();
+  }
+}
+
+/** A page size the caller asked for, kept between 1 and `max`. */
+export function clamp(limit: number, max: number): number {
+  if (Number.isNaN(limit)) return 1;
+  return Math.min(max, Math.max(1, Math.trunc(limit)));
+}
