@@ -291,6 +291,7 @@ async function main(): Promise<void> {
   console.log(
     `Posted requests' public pages: ${running.botUrl}/en/opportunities and ${running.botUrl}/fr/possibilites`,
   );
+  console.log(`E-mails to suppliers and subscribers (local mailbox): ${running.botUrl}/mailbox`);
   console.log(
     `You are ${running.user.name}. Say "new" to request work, or "help" to see every command ("langue français" for French). Press Ctrl+C to stop.\n`,
   );

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
 import { NOW, typed } from './support/opportunities';
-import { activity, Connector, PEOPLE, post, startTestBot, type TestBot } from './support/teams';
+import { storePosted } from './support/published';
+import { Browser } from './support/site-browser';
+import { activity, cardAction, Connector, PEOPLE, post, startTestBot, type TestBot } from './support/teams';
 
 /**
  * What operators read: one JSON object per line, each line of an activity's handling tagged with its
@@ -17,7 +19,7 @@ describe('logs', function () {
   let lines: Line[];
   let raw: string;
 
-  const start = async (level: string) => {
+  const start = async (level: string, now = NOW) => {
     lines = [];
     raw = '';
     const sink = new Writable({
@@ -29,7 +31,7 @@ describe('logs', function () {
     });
     bot = await startTestBot(
       { LOG_LEVEL: level },
-      { now: () => new Date(NOW), background: false },
+      { now: () => new Date(now), background: false },
       { logTo: sink },
     );
   };
@@ -143,5 +145,57 @@ describe('logs', function () {
     );
     assert.deepEqual(await bot.store.listDrafts(PEOPLE.requester.aadObjectId), []);
     assert.equal(connector.sent.length, 0);
+  });
+
+  it('never writes a supplier’s or a subscriber’s address, nor what they typed, at any level', async () => {
+    // While the posted request still takes questions.
+    await start('trace', '2026-03-05T15:00:00.000Z');
+    const o = await storePosted(bot.store);
+    const browser = new Browser(bot.server.url);
+    await browser.fill('/fr/possibilites/abonnement', {
+      email: 'Subscriber.Private@example.ca',
+      language: 'fr',
+    });
+    await browser.fill('/en/opportunities/subscribe', { email: 'nope-not-an-address', language: 'en' });
+    await browser.fill(`/en/opportunities/${o.reference}/question`, {
+      email: 'asker.private@example.ca',
+      question: 'Secret question text 7731',
+    });
+    await browser.fill(`/en/opportunities/${o.reference}/question`, {
+      email: 'robot.private@example.ca',
+      question: 'Spam 7731',
+      website: 'https://spam.example',
+    });
+    const [q] = await bot.store.questionsOf(o.reference);
+    assert.ok(q);
+    const channel = {
+      serviceUrl: connector.url,
+      from: PEOPLE.procurement,
+      conversationType: 'channel' as const,
+      channel: 'procurement',
+    };
+    await post(
+      bot,
+      cardAction(channel, 'question.answer', {
+        questionId: q.id,
+        version: '1',
+        questionEn: 'Q?',
+        questionFr: 'Q?',
+        answerEn: 'Answer text 4410',
+        answerFr: 'Réponse 4410',
+      }),
+    );
+    await bot.server.tick();
+    assert.ok((await bot.store.mailbox(10)).length >= 2, 'the e-mails went');
+    for (const secret of [
+      'private@example.ca',
+      'Private@example.ca',
+      'nope-not-an-address',
+      '7731',
+      '4410',
+    ]) {
+      assert.ok(!raw.includes(secret), `the logs hold ${secret}`);
+    }
+    assert.ok(lines.some((l) => l.msg === 'e-mail sent'));
   });
 });

@@ -12,7 +12,6 @@ export interface FieldRule {
   readonly kind: 'text' | 'email' | 'choice';
   /** For a choice: the values it takes. */
   readonly choices?: readonly string[];
-  readonly optional?: boolean;
 }
 
 export type FormRules = Readonly<Record<string, FieldRule>>;
@@ -26,10 +25,10 @@ export type FormReading<R extends FormRules> =
 const email = z.email();
 
 function problemOf(value: string, rule: FieldRule): Problem['code'] | undefined {
-  if (value === '') return rule.optional ? undefined : 'required';
+  if (value === '') return 'required';
   if (value.length > rule.max) return 'too_long';
   if (rule.kind === 'email' && !email.safeParse(value).success) return 'invalid_email';
-  if (rule.kind === 'choice' && !(rule.choices ?? []).includes(value)) return 'required';
+  if (rule.kind === 'choice' && !rule.choices?.includes(value)) return 'required';
   return undefined;
 }
 

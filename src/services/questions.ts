@@ -164,16 +164,16 @@ export interface PublishedAnswer {
 
 /** The answers as a page in `locale` shows them, in the order they were published; nothing about who asked. */
 export function publishedAnswers(questions: readonly Question[], locale: 'en' | 'fr'): PublishedAnswer[] {
-  return questions
-    .filter(
-      (q): q is Question & Required<Pick<Question, 'answer' | 'settledAt'>> =>
-        q.state === 'answered' && q.answer !== undefined && q.settledAt !== undefined,
-    )
-    .sort((a, b) => a.settledAt.localeCompare(b.settledAt) || a.id.localeCompare(b.id))
+  // Only an answered question holds an answer; its settlement time orders the page.
+  const answered = questions.flatMap((q) =>
+    q.answer && q.settledAt ? [{ id: q.id, at: q.settledAt, published: q.answer }] : [],
+  );
+  return answered
+    .sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id))
     .map((q, i) => ({
       number: i + 1,
-      question: q.answer.question[locale],
-      answer: q.answer.answer[locale],
-      at: q.settledAt,
+      question: q.published.question[locale],
+      answer: q.published.answer[locale],
+      at: q.at,
     }));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Calendar } from '../../src/services/calendar';
 import { readForm } from '../../src/services/forms';
+import { SUBSCRIBE_FORM } from '../../src/services/subscriptions';
 import { type Opportunity, STATUSES } from '../../src/services/opportunity';
 import {
   ANSWER_FORM,
@@ -172,6 +173,13 @@ describe('the answers a page shows', () => {
       publishedAnswers(all, 'en').map((a) => a.question),
       [ANSWER.questionEn, 'Second?'],
     );
+    // Two answers published in the same instant keep one order, whatever order they are read in.
+    const same = answerQuestion(asked({ id: 'q-same0000000000a' }), later, BY, '2026-11-21T15:00:00.000Z');
+    assert.ok(same.ok);
+    const one = publishedAnswers([same.question, first.question], 'en').map((a) => a.question);
+    const two = publishedAnswers([first.question, same.question], 'en').map((a) => a.question);
+    assert.deepEqual(one, [ANSWER.questionEn, 'Second?']);
+    assert.deepEqual(two, one);
     const shown = JSON.stringify(fr);
     for (const secret of ['fournisseur@example.ca', 'Priya', 'p-1', 'q-first']) {
       assert.equal(shown.includes(secret), false, secret);
@@ -180,6 +188,21 @@ describe('the answers a page shows', () => {
 });
 
 describe('reading a public form', () => {
+  it('takes a question of exactly its limit, and a line break typed on any system', () => {
+    const read = readForm(ASK_FORM, { email: 'a@b.ca', question: `${'q'.repeat(1_996)}\ra\r\nb` });
+    assert.ok(read.ok);
+    assert.equal(read.values.question, `${'q'.repeat(1_996)}\na\nb`);
+  });
+
+  it('takes a language only among those offered, naming the field when it is not', () => {
+    assert.ok(readForm(SUBSCRIBE_FORM, { email: 'a@b.ca', language: 'fr' }).ok);
+    for (const language of ['de', 'FR', ' ', undefined]) {
+      const read = readForm(SUBSCRIBE_FORM, { email: 'a@b.ca', language });
+      assert.ok(!read.ok, String(language));
+      assert.deepEqual(read.problems, [{ field: 'language', code: 'required' }]);
+    }
+  });
+
   it('takes a question and an address, trimmed', () => {
     const read = readForm(ASK_FORM, { email: '  a@b.ca ', question: ' Why?\r\nBecause. ' });
     assert.deepEqual(read, { ok: true, values: { email: 'a@b.ca', question: 'Why?\nBecause.' } });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { PAYLOADS } from '../support/bad-input';
 import { storePosted } from '../support/published';
 import { Browser } from '../support/site-browser';
 import { startTestBot, type TestBot } from '../support/teams';
@@ -370,5 +371,53 @@ describe('the public site’s forms', function () {
       });
       assert.equal((await browser.get('/mailbox')).status, 404);
     });
+  });
+});
+
+describe('the public forms against strangers’ input', function () {
+  this.timeout(120_000);
+  let bot: TestBot;
+  let reference = '';
+
+  before(async () => {
+    bot = await startTestBot(
+      { SITE_RATE_PER_MINUTE: '100000', SITE_FORMS_PER_HOUR: '10000', SITE_FORMS_TOTAL_PER_HOUR: '100000' },
+      { now: () => NOW, background: false },
+    );
+    reference = (await storePosted(bot.store)).reference;
+  });
+  after(async () => bot.server.stop());
+
+  const forms = () =>
+    [
+      [`/en/opportunities/${reference}/question`, ['email', 'question']],
+      ['/fr/possibilites/abonnement', ['email', 'language']],
+    ] as const;
+
+  for (const [name, text] of PAYLOADS) {
+    it(`answers ${name} in any field of any form clearly, and shows it only as text`, async () => {
+      for (const [path, fields] of forms()) {
+        for (const field of fields) {
+          const browser = new Browser(bot.server.url);
+          const values: Record<string, string> = { email: 'a@example.ca', question: 'Fine?', language: 'fr' };
+          values[field] = text;
+          const res = await browser.fill(path, values);
+          assert.ok(res.status < 500, `${path} ${field}: ${res.status}`);
+          assert.doesNotMatch(res.body, /\n\s+at |node_modules|\.ts:\d+/);
+          // What was typed comes back escaped: no tag, attribute or script of it is live markup.
+          assert.ok(!res.body.includes('<script>alert'), `${path} ${field} reflected a script`);
+          assert.ok(!/<img[^>]+onerror/i.test(res.body), `${path} ${field} reflected an image`);
+        }
+      }
+    });
+  }
+
+  it('still serves afterwards, and every question stored is one someone could have typed', async () => {
+    const page = await new Browser(bot.server.url).get(`/en/opportunities/${reference}`);
+    assert.equal(page.status, 200);
+    for (const q of await bot.store.questionsOf(reference)) {
+      assert.ok(q.text.length <= 2_000);
+      assert.ok(q.email && q.email.length <= 254);
+    }
   });
 });
