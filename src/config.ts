@@ -122,6 +122,7 @@ const Env = z.object({
   QUESTIONS_WAITING_PER_OPPORTUNITY: z.coerce.number().int().min(1).max(10_000).default(50),
   QUESTIONS_WAITING_TOTAL: z.coerce.number().int().min(1).max(100_000).default(500),
   SUBSCRIPTIONS_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  APPLICATIONS_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(1_000_000).default(500),
   NOTIFY_API_KEY: z
     .union([
       z.literal(''),
@@ -220,6 +221,8 @@ export interface Config {
     /** Unanswered questions that may wait before the form pauses, per opportunity and in all. */
     readonly questionsWaiting: { readonly perOpportunity: number; readonly total: number };
     readonly maxUnconfirmedSubscriptions: number;
+    /** Applications waiting for their confirmation link before the application form pauses. */
+    readonly maxUnconfirmedApplications: number;
   };
   /** E-mail: through GC Notify when a key is set, else into the local mailbox. */
   readonly mail: {
@@ -549,6 +552,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         total: e.QUESTIONS_WAITING_TOTAL,
       },
       maxUnconfirmedSubscriptions: e.SUBSCRIPTIONS_UNCONFIRMED_MAX,
+      maxUnconfirmedApplications: e.APPLICATIONS_UNCONFIRMED_MAX,
     },
     mail: {
       ...(notify ? { notify } : {}),

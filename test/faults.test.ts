@@ -210,6 +210,28 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
       }
       assert.deepEqual(await setup.store.outboxCounts(), { pending: 0, dead: 0 });
 
+      // A requester told to try again asks again, as persist does for every other step.
+      const chatOf = (i: number) => `/v3/conversations/a:chat-personal-${requesterOf(i).aadObjectId}/`;
+      for (const [i, reference] of references.entries()) {
+        const texts = connector.delivered
+          .filter((s) => decodeURIComponent(s.path).startsWith(chatOf(i)))
+          .map((s) => textOf(s.body));
+        if (texts.some((t) => t.includes(reference) && /Waiting on/.test(t))) continue;
+        assert.ok(
+          texts.some((t) => UNAVAILABLE.test(t)),
+          `"status ${reference}" got an answer or a "try again"`,
+        );
+        toldToTryAgain++;
+        await send(
+          activity(
+            'message',
+            { serviceUrl: connector.url, from: requesterOf(i) },
+            { text: `status ${reference}` },
+          ),
+        );
+        await bot.server.tick();
+      }
+
       const seen = new Map<string, number>();
       for (const s of connector.delivered) {
         const key = `${s.method} ${s.path} ${JSON.stringify(s.body.attachments ?? s.body.text)}`;
@@ -219,7 +241,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
       assert.deepEqual(twice, [], 'nothing reached Teams twice');
 
       for (const [i, reference] of references.entries()) {
-        const chat = `/v3/conversations/a:chat-personal-${requesterOf(i).aadObjectId}/`;
+        const chat = chatOf(i);
         const toRequester = connector.delivered.filter((s) => decodeURIComponent(s.path).startsWith(chat));
         const texts = toRequester.map((s) => textOf(s.body));
         assert.equal(

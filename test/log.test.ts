@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
 import { NOW, typed } from './support/opportunities';
+import { DECLARATIONS } from '../src/services/applications';
 import { storePosted } from './support/published';
 import { Browser } from './support/site-browser';
 import { activity, cardAction, Connector, PEOPLE, post, startTestBot, type TestBot } from './support/teams';
@@ -147,7 +148,7 @@ describe('logs', function () {
     assert.equal(connector.sent.length, 0);
   });
 
-  it('never writes a supplier’s or a subscriber’s address, nor what they typed, at any level', async () => {
+  it('never writes an applicant’s, a supplier’s or a subscriber’s address or name, nor what they typed, at any level', async () => {
     // While the posted request still takes questions.
     await start('trace', '2026-03-05T15:00:00.000Z');
     const o = await storePosted(bot.store);
@@ -165,6 +166,16 @@ describe('logs', function () {
       email: 'robot.private@example.ca',
       question: 'Spam 7731',
       website: 'https://spam.example',
+    });
+    await browser.fill(`/fr/possibilites/${o.reference}/postuler`, {
+      name: 'Applicant Private Name',
+      email: 'applicant.private@example.ca',
+      kind: 'business',
+      federalEmployee: 'yes',
+      answer: 'Private answer 7731',
+      links: 'https://private-7731.example.ca',
+      ...Object.fromEntries([...DECLARATIONS, 'terms'].map((d) => [d, 'yes'])),
+      equityGroup: 'yes',
     });
     const [q] = await bot.store.questionsOf(o.reference);
     assert.ok(q);
@@ -186,7 +197,7 @@ describe('logs', function () {
       }),
     );
     await bot.server.tick();
-    assert.ok((await bot.store.mailbox(10)).length >= 2, 'the e-mails went');
+    assert.ok((await bot.store.mailbox(10)).length >= 3, 'the e-mails went');
     for (const secret of [
       'private@example.ca',
       'Private@example.ca',

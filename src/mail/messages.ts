@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { t } from '../i18n';
 import { formatClosing, formatMoney } from '../i18n/format';
 import type { NewMail } from '../services/mail';
 import { formPath, type PublicOpportunity, sitePath } from '../services/publication';
+import type { Application } from '../services/applications';
 import type { Question } from '../services/questions';
 import type { Subscription } from '../services/subscriptions';
 
@@ -89,5 +91,35 @@ export function settlementMail(origin: string, view: PublicOpportunity, q: Quest
     to,
     reference: view.reference,
     createdAt: q.settledAt ?? q.askedAt,
+  };
+}
+
+/**
+ * The link that makes an application (or its change) count, in the language it was sent from (`view` is
+ * in it); named after the change it confirms, so a repeated form sends one e-mail for it.
+ */
+export function applicationConfirmationMail(
+  origin: string,
+  view: PublicOpportunity,
+  a: Application,
+  calendar: Calendar,
+): NewMail {
+  const pending = a.pending;
+  if (!pending) throw new RangeError(`${a.id} has nothing to confirm`);
+  return {
+    // One e-mail per change, named by a digest of its token (the token itself is a secret; ids are logged).
+    id: `apply:${a.id}:${createHash('sha256').update(pending.token).digest('hex').slice(0, 16)}`,
+    kind: 'application-confirm',
+    locale: view.locale,
+    to: a.email,
+    reference: view.reference,
+    personalisation: {
+      title: view.texts.title,
+      reference: view.reference,
+      closing: formatClosing(view.deadline, view.locale, calendar),
+      confirm_url: `${origin}${formPath(view.locale, 'confirm', view.reference)}?token=${encodeURIComponent(pending.token)}`,
+      url: `${origin}${sitePath(view.locale, view.reference)}`,
+    },
+    createdAt: pending.at,
   };
 }

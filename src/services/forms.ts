@@ -12,6 +12,8 @@ export interface FieldRule {
   readonly kind: 'text' | 'email' | 'choice';
   /** For a choice: the values it takes. */
   readonly choices?: readonly string[];
+  /** May be left empty (a question a person may decline to answer). */
+  readonly optional?: boolean;
 }
 
 export type FormRules = Readonly<Record<string, FieldRule>>;
@@ -25,7 +27,7 @@ export type FormReading<R extends FormRules> =
 const email = z.email();
 
 function problemOf(value: string, rule: FieldRule): Problem['code'] | undefined {
-  if (value === '') return 'required';
+  if (value === '') return rule.optional ? undefined : 'required';
   if (value.length > rule.max) return 'too_long';
   if (rule.kind === 'email' && !email.safeParse(value).success) return 'invalid_email';
   if (rule.kind === 'choice' && !rule.choices?.includes(value)) return 'required';

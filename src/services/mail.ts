@@ -9,6 +9,7 @@ export const MAIL_KINDS = [
   'new-opportunity',
   'question-answered',
   'question-declined',
+  'application-confirm',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 

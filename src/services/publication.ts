@@ -77,10 +77,14 @@ export const SITE_FORMS = {
   confirm: { en: 'confirm', fr: 'confirmer' },
   unsubscribe: { en: 'unsubscribe', fr: 'desabonnement' },
   question: { en: 'question', fr: 'question' },
+  apply: { en: 'apply', fr: 'postuler' },
 } as const;
 export type SiteForm = keyof typeof SITE_FORMS;
 
-/** A form's path: the question form is an opportunity's, the others the list's. */
+/**
+ * A form's path: the question and application forms are an opportunity's, as is the confirmation of an
+ * application; the others are the list's.
+ */
 export function formPath(locale: 'en' | 'fr', form: SiteForm, reference?: string): string {
   return `${sitePath(locale, reference)}/${SITE_FORMS[form][locale]}`;
 }

@@ -18,6 +18,7 @@ export interface Problem {
     | 'too_large'
     | 'invalid_date'
     | 'too_many_items'
+    | 'too_many_links'
     | 'not_a_licence'
     // Rules a well-formed opportunity must still meet.
     | 'over_ceiling'

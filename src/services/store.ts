@@ -1,3 +1,4 @@
+import type { ApplicationStore } from './applications';
 import type { WorkflowEvent } from './lifecycle';
 import type { LocalMailbox, MailQueue } from './mail';
 import type { NewOpportunity, Opportunity, Status } from './opportunity';
@@ -271,12 +272,13 @@ export async function lastApplied(
 }
 
 /**
- * Everything the bot keeps, port by port: records (OpportunityStore), the public site's questions and
- * subscriptions, the e-mail queue and local mailbox, and what was published elsewhere.
+ * Everything the bot keeps, port by port: records (OpportunityStore), the public site's questions,
+ * subscriptions and applications, the e-mail queue and local mailbox, and what was published elsewhere.
  */
 export type Store = OpportunityStore &
   QuestionStore &
   SubscriptionStore &
+  ApplicationStore &
   MailQueue &
   LocalMailbox &
   PublicationLog;

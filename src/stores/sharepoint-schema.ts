@@ -1,3 +1,4 @@
+import { SELF_IDENTIFICATION } from '../services/applications';
 import { STATUSES } from '../services/opportunity';
 import { QUESTION_STATES } from '../services/questions';
 
@@ -27,7 +28,14 @@ export interface ColumnDefinition {
 
 export interface ListDefinition {
   /** The list's purpose, for messages. */
-  readonly key: 'opportunities' | 'audit' | 'counters' | 'questions' | 'subscriptions';
+  readonly key:
+    | 'opportunities'
+    | 'audit'
+    | 'counters'
+    | 'questions'
+    | 'subscriptions'
+    | 'applications'
+    | 'selfIdentification';
   readonly displayName: (prefix: string) => string;
   readonly columns: readonly ColumnDefinition[];
 }
@@ -43,6 +51,14 @@ const note = (name: string): ColumnDefinition => ({
   name,
   text: { allowMultipleLines: true, linesForEditing: 6, textType: 'plain' },
 });
+
+/** The answers a self-identification column offers. */
+export const SELF_IDENTIFICATION_ANSWERS = ['yes', 'no', 'unsaid'] as const;
+
+/** The column of the self-identification list that holds a question's answer: newToGovernment → NewToGovernment. */
+export function answerColumn(question: (typeof SELF_IDENTIFICATION)[number]): string {
+  return question.charAt(0).toUpperCase() + question.slice(1);
+}
 
 /** The status column offers exactly the workflow's statuses. */
 export const STATUS_CHOICES = STATUSES;
@@ -132,6 +148,40 @@ export const LISTS: readonly ListDefinition[] = [
       text('CreatedKey', { indexed: true }),
       { name: 'Locale', choice: { choices: ['en', 'fr'] } },
       note('Record'),
+    ],
+  },
+  {
+    key: 'applications',
+    displayName: (prefix) => `${prefix} Applications`,
+    columns: [
+      text('ApplicationId', { indexed: true, enforceUniqueValues: true }),
+      // An opportunity's applications are read by its reference: a few hundred at most.
+      text('Reference', { indexed: true }),
+      // The reference and the address in lower case: SharePoint itself refuses a second application of
+      // one address to one opportunity.
+      text('AddressKey', { indexed: true, enforceUniqueValues: true }),
+      text('PendingToken', { indexed: true }),
+      // Applications never confirmed are few (bounded): the bound's count leads with this column.
+      { name: 'Confirmed', indexed: true, boolean: {} },
+      { name: 'Version', number: { decimalPlaces: 'none' } },
+      { name: 'Locale', choice: { choices: ['en', 'fr'] } },
+      // The self-identification waiting with the pending change, as JSON, until it is confirmed.
+      note('PendingAnswers'),
+      // The whole application, validated on every read: the columns above are for people and queries.
+      note('Record'),
+    ],
+  },
+  {
+    key: 'selfIdentification',
+    displayName: (prefix) => `${prefix} Self-identification`,
+    columns: [
+      text('ApplicationId', { indexed: true, enforceUniqueValues: true }),
+      text('Reference', { indexed: true }),
+      // One column per question, blank when it was not answered.
+      ...SELF_IDENTIFICATION.map((q) => ({
+        name: answerColumn(q),
+        choice: { choices: SELF_IDENTIFICATION_ANSWERS },
+      })),
     ],
   },
 ];

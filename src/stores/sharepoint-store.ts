@@ -29,6 +29,12 @@ import {
 import type { WorkflowEvent } from '../services/lifecycle';
 import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
 import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
+import type {
+  Application,
+  NewApplication,
+  SelfIdentification,
+  SubmitOutcome,
+} from '../services/applications';
 import type { DeliveredMail, Mail, NewMail } from '../services/mail';
 import { matchesText, searchWords } from '../services/search';
 import { idKey } from '../services/roles';
@@ -37,6 +43,7 @@ import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './s
 import { SharePointList } from './sharepoint-list';
 import { SharePointQuestions } from './sharepoint-questions';
 import { SharePointSubscriptions } from './sharepoint-subscriptions';
+import { SharePointApplications } from './sharepoint-applications';
 
 /**
  * Records in SharePoint lists through Microsoft Graph. The opportunities list holds each record (its
@@ -44,9 +51,9 @@ import { SharePointSubscriptions } from './sharepoint-subscriptions';
  * reference numbers. The bot's working state (drafts, conversations, preferences, the outbox) stays in
  * the local store given as `state`: it is per bot instance, not part of the record.
  *
- * The public site's questions and subscriptions are records too, kept in lists of their own (see
- * sharepoint-questions.ts and sharepoint-subscriptions.ts); its e-mail queue, local mailbox and
- * publication log are working state, kept in `state` with the outbox.
+ * The public site's questions, subscriptions and applications are records too, kept in lists of their
+ * own (see sharepoint-questions.ts, sharepoint-subscriptions.ts and sharepoint-applications.ts); its
+ * e-mail queue, local mailbox and publication log are working state, kept in `state` with the outbox.
  *
  * Writes that touch two items go as one JSON batch, the second depending on the first; a batch is not a
  * transaction, so if the audit entry cannot be written after its record was, the record is put back and
@@ -251,6 +258,7 @@ export class SharePointStore implements Store {
   private readonly lists = new Map<ListKey, string>();
   private questionList: SharePointQuestions | undefined;
   private subscriptionList: SharePointSubscriptions | undefined;
+  private applicationLists: SharePointApplications | undefined;
   /** The last item seen of each record: a transition from the version just read needs no second read. */
   private readonly items = new Map<string, ItemRef>();
   private readonly counters = new Map<string, Counter>();
@@ -294,6 +302,13 @@ export class SharePointStore implements Store {
 
   private get subscriptions(): SharePointSubscriptions {
     return (this.subscriptionList ??= new SharePointSubscriptions(this.listOf('subscriptions')));
+  }
+
+  private get applications(): SharePointApplications {
+    return (this.applicationLists ??= new SharePointApplications(
+      this.listOf('applications'),
+      this.listOf('selfIdentification'),
+    ));
   }
 
   private items$(list: ListKey): string {
@@ -970,6 +985,39 @@ export class SharePointStore implements Store {
   }
   subscriptionCounts() {
     return this.subscriptions.subscriptionCounts();
+  }
+
+  submitApplication(
+    application: NewApplication,
+    selfIdentification: SelfIdentification,
+    maxUnconfirmed: number,
+  ): Promise<SubmitOutcome> {
+    return this.applications.submitApplication(application, selfIdentification, maxUnconfirmed);
+  }
+  applicationByToken(token: string): Promise<Application | undefined> {
+    return this.applications.applicationByToken(token);
+  }
+  confirmApplication(id: string, expectedVersion: number, at: string): Promise<Application> {
+    return this.applications.confirmApplication(id, expectedVersion, at);
+  }
+  getApplication(id: string): Promise<Application | undefined> {
+    return this.applications.getApplication(id);
+  }
+  saveApplication(next: Application, expectedVersion: number): Promise<Application> {
+    return this.applications.saveApplication(next, expectedVersion);
+  }
+  applicationsOf(
+    reference: string,
+    options: { readonly confirmedOnly?: boolean },
+    page: { readonly limit: number; readonly cursor?: string },
+  ) {
+    return this.applications.applicationsOf(reference, options, page);
+  }
+  deleteApplications(reference: string): Promise<number> {
+    return this.applications.deleteApplications(reference);
+  }
+  selfIdentificationCounts(references: readonly string[]) {
+    return this.applications.selfIdentificationCounts(references);
   }
 
   // The e-mail queue, the local mailbox and the publication log are working state, in the local store.

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import {
+  type Application,
+  APPLICANT_KINDS,
+  type NewApplication,
+  SELF_IDENTIFICATION,
+  type SelfIdentification,
+  type SelfIdentificationAnswer,
+  type SelfIdentificationQuestion,
+} from '../services/applications';
+import {
   DECLINE_REASONS,
   type NewQuestion,
   type Question,
@@ -70,6 +79,78 @@ const StoredSubscription = z.object(subscriptionShape);
 const { confirmedAt: _confirmedAt, ...unconfirmedShape } = subscriptionShape;
 const NewSubscriptionIn = z.strictObject(unconfirmedShape);
 
+const Email = z
+  .string()
+  .transform((v) => v.trim())
+  .pipe(z.string().min(1).max(EMAIL_MAX));
+
+const contentShape = {
+  name: z.string(),
+  kind: z.enum(APPLICANT_KINDS),
+  federalEmployee: z.boolean(),
+  answer: z.string(),
+  links: z.array(z.string()),
+  publicLink: z.string().optional(),
+};
+const pendingShape = { token: Key, at: Instant };
+const byShape = { aadObjectId: z.string(), name: z.string() };
+const evaluationShape = { result: z.enum(['pass', 'fail']), rationale: z.string(), at: Instant };
+const applicationShape = {
+  id: Key,
+  reference: Key,
+  email: Email,
+  locale: Locale,
+  createdAt: Instant,
+  confirmedAt: Instant.optional(),
+  number: z.number().int().positive().optional(),
+  debriefToken: Key.optional(),
+  version: z.number().int().positive(),
+};
+// Stored records are read leniently at every depth; what a caller gives is checked strictly at every depth.
+const StoredContent = z.object(contentShape);
+const ContentIn = z.strictObject(contentShape);
+const StoredApplication = z.object({
+  ...applicationShape,
+  content: StoredContent.optional(),
+  pending: z.object({ ...pendingShape, content: StoredContent }).optional(),
+  evaluation: z.object({ ...evaluationShape, by: z.object(byShape) }).optional(),
+});
+const PendingIn = z.strictObject({ ...pendingShape, content: ContentIn });
+const ApplicationIn = z.strictObject({
+  ...applicationShape,
+  content: ContentIn.optional(),
+  pending: PendingIn.optional(),
+  evaluation: z.strictObject({ ...evaluationShape, by: z.strictObject(byShape) }).optional(),
+});
+const NewApplicationIn = z
+  .strictObject({
+    id: applicationShape.id,
+    reference: applicationShape.reference,
+    email: applicationShape.email,
+    locale: applicationShape.locale,
+    createdAt: applicationShape.createdAt,
+    pending: PendingIn,
+  })
+  // SharePoint keeps the opportunity and address together in one single line of text, its unique key.
+  .refine((a) => addressKey(a.reference, a.email).length <= KEY_MAX, {
+    message: `the reference and address together must fit in ${KEY_MAX} characters`,
+    path: ['email'],
+  });
+
+const ANSWERS = ['yes', 'no', 'unsaid'] as const satisfies readonly SelfIdentificationAnswer[];
+const Answer = z.enum(ANSWERS);
+const selfIdentificationShape = {
+  newToGovernment: Answer.optional(),
+  outsideNcr: Answer.optional(),
+  equityGroup: Answer.optional(),
+} satisfies Record<SelfIdentificationQuestion, unknown>;
+const SelfIdentificationIn = z.strictObject(selfIdentificationShape);
+const StoredSelfIdentification = z.object(selfIdentificationShape);
+const References = z.array(Key);
+
+/** A page of an opportunity's applications is at most this long. */
+export const APPLICATIONS_PAGE_MAX = 500;
+
 /** A page of subscribers is at most this long: enough for a mailing batch, short enough for one read. */
 export const SUBSCRIBERS_PAGE_MAX = 1_000;
 
@@ -137,4 +218,60 @@ export function instant(value: string, what: string): string {
 export function bound(max: number, what: string): number {
   if (!Number.isInteger(max) || max < 0) throw new RangeError(`${what} must be a whole number, 0 or more`);
   return max;
+}
+
+/** An application as first stored: its pending content waiting for confirmation, at version 1. */
+export function newApplication(application: NewApplication): WaitingApplication {
+  return { ...valid(NewApplicationIn, application, 'application'), version: 1 };
+}
+
+export type WaitingApplication = Application & { readonly pending: NonNullable<Application['pending']> };
+
+export function savedApplication(application: Application): Application {
+  return valid(ApplicationIn, application, 'application');
+}
+
+export function storedApplication(json: unknown, where: string): Application {
+  return stored(StoredApplication, json, `application ${where}`);
+}
+
+/** A later save may number, evaluate or change an application, never move it to another opportunity or address. */
+export function sameApplicant(a: Application, b: Application): boolean {
+  return a.id === b.id && a.reference === b.reference && a.email === b.email;
+}
+
+/** One application per address per opportunity, whatever the address's case: the key every store compares. */
+export function addressKey(reference: string, email: string): string {
+  return `${reference}|${emailKey(email)}`;
+}
+
+export function selfIdentification(answers: SelfIdentification): SelfIdentification {
+  return valid(SelfIdentificationIn, answers, 'self-identification');
+}
+
+export function storedSelfIdentification(json: unknown, where: string): SelfIdentification {
+  return stored(StoredSelfIdentification, json, `self-identification ${where}`);
+}
+
+export function referenceList(references: readonly string[]): string[] {
+  return valid(References, references, 'list of references');
+}
+
+export type SelfIdentificationCounts = Record<
+  SelfIdentificationQuestion,
+  Record<SelfIdentificationAnswer, number>
+>;
+
+/** Every question with every answer, each counted 0: what is reported when nobody said anything. */
+export function noAnswers(): SelfIdentificationCounts {
+  const zero = (): Record<SelfIdentificationAnswer, number> => ({ yes: 0, no: 0, unsaid: 0 });
+  return { newToGovernment: zero(), outsideNcr: zero(), equityGroup: zero() };
+}
+
+/** Adds one person's answers to `counts`; a question left unanswered counts under no answer. */
+export function countAnswers(counts: SelfIdentificationCounts, answers: SelfIdentification): void {
+  for (const question of SELF_IDENTIFICATION) {
+    const answer = answers[question];
+    if (answer !== undefined) counts[question][answer] += 1;
+  }
 }

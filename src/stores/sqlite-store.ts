@@ -28,10 +28,17 @@ import {
 } from '../services/store';
 import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
 import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
+import type {
+  Application,
+  NewApplication,
+  SelfIdentification,
+  SubmitOutcome,
+} from '../services/applications';
 import type { DeliveredMail, Mail, NewMail } from '../services/mail';
 import { asUnavailable, SqliteAccess, utc } from './sqlite-access';
 import { SqliteQuestions } from './sqlite-questions';
 import { SqliteSubscriptions } from './sqlite-subscriptions';
+import { SqliteApplications } from './sqlite-applications';
 import { SqliteMailbox, SqliteMailQueue } from './sqlite-mail';
 import { SqlitePublicationLog } from './sqlite-publication-log';
 
@@ -328,6 +335,43 @@ const MIGRATIONS: readonly Migration[] = [
         published_at TEXT NOT NULL,
         PRIMARY KEY (target, reference)
       ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 10,
+    name: 'applications',
+    sql: `
+      -- One row per address per opportunity: email_key is the address in lower case as JavaScript folds
+      -- it. confirmed says the application was confirmed once; pending_token is the secret of the change
+      -- waiting for its link (NULL when none), pending_answers the self-identification waiting with it.
+      -- seq is never reused, so page cursors stay good across deletions.
+      CREATE TABLE applications (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        reference TEXT NOT NULL,
+        email_key TEXT NOT NULL,
+        pending_token TEXT UNIQUE,
+        confirmed INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        created_at TEXT NOT NULL,
+        data TEXT NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object'),
+        pending_answers TEXT
+          CHECK (pending_answers IS NULL OR (json_valid(pending_answers) AND json_type(pending_answers) = 'object')),
+        UNIQUE (reference, email_key)
+      ) STRICT;
+      CREATE INDEX applications_reference ON applications (reference, seq);
+      -- The bound counts applications never confirmed that wait for their link.
+      CREATE INDEX applications_unconfirmed ON applications (seq)
+        WHERE confirmed = 0 AND pending_token IS NOT NULL;
+
+      -- Kept apart from the applications, for the program's statistics: one row per confirmed
+      -- application, replaced at each confirmation, gone with the application.
+      CREATE TABLE self_identification (
+        application_id TEXT PRIMARY KEY REFERENCES applications (id) ON DELETE CASCADE,
+        reference TEXT NOT NULL,
+        answers TEXT NOT NULL CHECK (json_valid(answers) AND json_type(answers) = 'object')
+      ) STRICT;
+      CREATE INDEX self_identification_reference ON self_identification (reference);
     `,
   },
 ];
@@ -702,6 +746,7 @@ export class SqliteStore implements Store {
   private readonly access: SqliteAccess;
   private readonly questions: SqliteQuestions;
   private readonly subscriptions: SqliteSubscriptions;
+  private readonly applications: SqliteApplications;
   private readonly mail: SqliteMailQueue;
   private readonly localMailbox: SqliteMailbox;
   private readonly publications: SqlitePublicationLog;
@@ -714,6 +759,7 @@ export class SqliteStore implements Store {
     this.access = new SqliteAccess(db, path);
     this.questions = new SqliteQuestions(this.access);
     this.subscriptions = new SqliteSubscriptions(this.access);
+    this.applications = new SqliteApplications(this.access);
     this.mail = new SqliteMailQueue(this.access);
     this.localMailbox = new SqliteMailbox(this.access);
     this.publications = new SqlitePublicationLog(this.access);
@@ -1214,6 +1260,39 @@ export class SqliteStore implements Store {
   }
   subscriptionCounts() {
     return this.subscriptions.subscriptionCounts();
+  }
+
+  submitApplication(
+    application: NewApplication,
+    selfIdentification: SelfIdentification,
+    maxUnconfirmed: number,
+  ): Promise<SubmitOutcome> {
+    return this.applications.submitApplication(application, selfIdentification, maxUnconfirmed);
+  }
+  applicationByToken(token: string): Promise<Application | undefined> {
+    return this.applications.applicationByToken(token);
+  }
+  confirmApplication(id: string, expectedVersion: number, at: string): Promise<Application> {
+    return this.applications.confirmApplication(id, expectedVersion, at);
+  }
+  getApplication(id: string): Promise<Application | undefined> {
+    return this.applications.getApplication(id);
+  }
+  saveApplication(next: Application, expectedVersion: number): Promise<Application> {
+    return this.applications.saveApplication(next, expectedVersion);
+  }
+  applicationsOf(
+    reference: string,
+    options: { readonly confirmedOnly?: boolean },
+    page: { readonly limit: number; readonly cursor?: string },
+  ) {
+    return this.applications.applicationsOf(reference, options, page);
+  }
+  deleteApplications(reference: string): Promise<number> {
+    return this.applications.deleteApplications(reference);
+  }
+  selfIdentificationCounts(references: readonly string[]) {
+    return this.applications.selfIdentificationCounts(references);
   }
 
   queueMail(mails: readonly NewMail[]): Promise<number> {

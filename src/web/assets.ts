@@ -59,12 +59,13 @@ main a:focus { outline: var(--gcds-link-focus-outline-width) solid var(--gcds-li
 .site-field { margin: 0 0 1.5rem; }
 .site-field label, .site-field legend { display: block; font-weight: 700; margin-bottom: 0.25rem; }
 .site-field fieldset { border: 0; padding: 0; margin: 0; }
-.site-field .site-choice { display: flex; align-items: center; gap: 0.5rem; margin: 0.25rem 0; }
+.site-field .site-choice { display: flex; align-items: flex-start; gap: 0.5rem; margin: 0.25rem 0; }
+.site-choice input { width: 1.25rem; height: 1.25rem; margin: 0.2rem 0 0; flex: none; }
 .site-choice label { font-weight: 400; margin: 0; }
 .site-required { font-weight: 400; color: var(--gcds-text-secondary); }
 .site-hint { display: block; color: var(--gcds-text-secondary); margin-bottom: 0.5rem; }
 .site-error { display: block; color: var(--gcds-error-text, #a62a1e); font-weight: 700; margin-bottom: 0.5rem; }
-.site-field input[type=email], .site-field textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 0.5rem; border: 2px solid var(--gcds-text-primary); border-radius: 0.25rem; }
+.site-field input[type=email], .site-field input[type=text], .site-field input[type=url], .site-field textarea { box-sizing: border-box; width: 100%; font: inherit; padding: 0.5rem; border: 2px solid var(--gcds-text-primary); border-radius: 0.25rem; }
 .site-field [aria-invalid=true] { border-color: var(--gcds-error-text, #a62a1e); }
 .site-field input:focus, .site-field textarea:focus, .site-button:focus { outline: 3px solid var(--gcds-link-focus-background, #0535d2); outline-offset: 2px; }
 .site-field textarea { min-height: 10rem; }
@@ -72,6 +73,10 @@ main a:focus { outline: var(--gcds-link-focus-outline-width) solid var(--gcds-li
 .site-button:hover { background: var(--gcds-button-primary-hover-background, #1c578a); }
 .site-summary { border: 0.25rem solid var(--gcds-error-text, #a62a1e); padding: 1rem 1.5rem; margin: 0 0 2rem; }
 .site-summary h2 { margin-top: 0; }
+.site-group { border: 0; padding: 0; margin: 0 0 1.5rem; }
+.site-group > legend { font: var(--gcds-heading-h5-desktop, 700 1.25rem/1.3 sans-serif); margin-bottom: 0.75rem; }
+.site-apply { margin: 1.5rem 0; }
+.site-apply .site-button { display: inline-block; text-decoration: none; color: #fff; }
 .site-trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 .site-mail { border: 1px solid var(--gcds-text-secondary); padding: 1rem 1.5rem; margin: 0 0 1.5rem; }
 .site-mail h2 { margin-top: 0; }

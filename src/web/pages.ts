@@ -1,5 +1,6 @@
 import { type Locale, t } from '../i18n';
 import { formatClosing, formatDate, formatDateTime, formatMoney } from '../i18n/format';
+import { APPLICANT_KINDS, DECLARATIONS, MAX_LINKS, SELF_IDENTIFICATION } from '../services/applications';
 import type { DeliveredMail } from '../services/mail';
 import { formPath, type PublicOpportunity, type PublicStatus, sitePath } from '../services/publication';
 import type { PublishedAnswer } from '../services/questions';
@@ -143,6 +144,8 @@ export interface Discussion {
   readonly answers: readonly PublishedAnswer[];
   /** The last day for questions, while the form takes them. */
   readonly askUntil?: string;
+  /** Whether the application form takes applications now. */
+  readonly applying?: boolean;
 }
 
 /** One opportunity, in the pilot's structure. */
@@ -182,6 +185,15 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
         ${fact(t(locale, 'site.delivery'), formatDate(v.deliveryDate, locale))}
         ${fact(t(locale, 'site.posted'), formatDate(v.postedAt.slice(0, 10), locale))}
       </dl>
+      ${
+        discussion?.applying
+          ? html`<p class="site-apply">
+              <a class="site-button" href="${formPath(locale, 'apply', v.reference)}"
+                >${t(locale, 'site.apply.link')}</a
+              >
+            </p>`
+          : ''
+      }
       ${
         v.updates.length > 0
           ? html`<section class="site-updates" aria-labelledby="updates">
@@ -257,13 +269,36 @@ interface FieldSpec {
   readonly name: string;
   readonly label: string;
   readonly hint?: string;
-  readonly kind: 'email' | 'textarea' | 'choice';
+  readonly kind: 'email' | 'text' | 'url' | 'textarea' | 'choice' | 'checkbox';
   readonly max: number;
   readonly choices?: readonly { readonly value: string; readonly label: string }[];
+  /** May be left empty: not marked as required. */
+  readonly optional?: boolean;
 }
 
 const problemText = (locale: Locale, p: Problem) =>
   t(locale, `intake.problems.${p.code}` as 'intake.problems.required', p.params ?? {});
+
+/** The input itself, for the kinds typed in a box. */
+function box(f: FieldSpec, value: string, aria: Html): Html {
+  const required = f.optional ? '' : html` required`;
+  if (f.kind === 'textarea') {
+    return html`<textarea id="${f.name}" name="${f.name}" maxlength="${f.max}" ${required}${aria}>
+${value}</textarea>`;
+  }
+  const type = f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'text';
+  const autocomplete = f.kind === 'email' ? 'email' : f.kind === 'url' ? 'url' : 'name';
+  return html`<input
+    type="${type}"
+    id="${f.name}"
+    name="${f.name}"
+    maxlength="${f.max}"
+    autocomplete="${autocomplete}"
+    spellcheck="false"
+    value="${value}"
+    ${required}${aria}
+  />`;
+}
 
 function field(locale: Locale, state: FormState, f: FieldSpec): Html {
   const problem = state.problems.find((p) => p.field === f.name);
@@ -276,9 +311,24 @@ function field(locale: Locale, state: FormState, f: FieldSpec): Html {
     ? html`<span class="site-error" id="${f.name}-error">${problemText(locale, problem)}</span>`
     : '';
   const aria = html`${described ? html` aria-describedby="${described}"` : ''}${problem ? html` aria-invalid="true"` : ''}`;
+  if (f.kind === 'checkbox') {
+    return html`<div class="site-field">
+      ${error}
+      <div class="site-choice">
+        <input
+          type="checkbox"
+          id="${f.name}"
+          name="${f.name}"
+          value="yes"
+          ${value === 'yes' ? html`checked` : ''}${aria}
+        />
+        <label for="${f.name}">${f.label}</label>
+      </div>
+    </div>`;
+  }
   if (f.kind === 'choice') {
     return html`<div class="site-field">
-      <fieldset${aria}>
+      <fieldset id="${f.name}" ${aria}>
         <legend>${f.label}</legend>
         ${hint}${error}
         ${(f.choices ?? []).map(
@@ -299,35 +349,27 @@ function field(locale: Locale, state: FormState, f: FieldSpec): Html {
   }
   return html`<div class="site-field">
     <label for="${f.name}"
-      >${f.label} <span class="site-required">(${t(locale, 'site.form.required')})</span></label
+      >${f.label}${f.optional ? '' : html` <span class="site-required">(${t(locale, 'site.form.required')})</span>`}</label
     >
-    ${hint}${error}
-    ${
-      f.kind === 'textarea'
-        ? html`<textarea id="${f.name}" name="${f.name}" maxlength="${f.max}" required${aria}>
-${value}</textarea>`
-        : html`<input
-            type="email"
-            id="${f.name}"
-            name="${f.name}"
-            maxlength="${f.max}"
-            autocomplete="email"
-            spellcheck="false"
-            required
-            value="${value}"
-            ${aria}
-          />`
-    }
+    ${hint}${error} ${box(f, value, aria)}
   </div>`;
+}
+
+/** Fields that answer one question together (the eligibility declarations), under one legend. */
+interface FieldGroup {
+  readonly legend: string;
+  readonly hint?: string;
+  readonly fields: readonly FieldSpec[];
 }
 
 function form(
   locale: Locale,
   action: string,
   state: FormState,
-  fields: readonly FieldSpec[],
+  parts: readonly (FieldSpec | FieldGroup)[],
   submit: string,
 ): Html {
+  const fields = parts.flatMap((p) => ('fields' in p ? p.fields : [p]));
   const summary =
     state.problems.length > 0
       ? html`<div class="site-summary" role="alert" tabindex="-1" id="problems">
@@ -354,7 +396,15 @@ function form(
         <label for="website">Website</label>
         <input type="text" id="website" name="website" tabindex="-1" autocomplete="off" value="" />
       </div>
-      ${fields.map((f) => field(locale, state, f))}
+      ${parts.map((p) =>
+        'fields' in p
+          ? html`<fieldset class="site-group">
+              <legend>${p.legend}</legend>
+              ${p.hint ? html`<p class="site-hint">${p.hint}</p>` : ''}
+              ${p.fields.map((f) => field(locale, state, f))}
+            </fieldset>`
+          : field(locale, state, p),
+      )}
       <button class="site-button" type="submit">${submit}</button>
     </form>`;
 }
@@ -402,6 +452,104 @@ export function questionPage(
   });
 }
 
+/** The application form of an open opportunity, with its criterion. */
+export function applyPage(ctx: SiteContext, v: PublicOpportunity, state: FormState): string {
+  const { locale } = ctx;
+  const yesNo = [
+    { value: 'yes', label: t(locale, 'site.apply.yes') },
+    { value: 'no', label: t(locale, 'site.apply.no') },
+  ];
+  return layout(ctx, {
+    title: `${t(locale, 'site.apply.heading')} — ${v.texts.title}`,
+    path: formPath(locale, 'apply', v.reference),
+    otherPath: formPath(other(locale), 'apply', v.reference),
+    body: html` <h1>${t(locale, 'site.apply.heading')}</h1>
+      <p class="site-lead">
+        <a href="${sitePath(locale, v.reference)}">${v.texts.title}</a> (${v.reference})
+      </p>
+      <p>${t(locale, 'site.apply.intro')}</p>
+      <p>${t(locale, 'site.apply.until', { closing: formatClosing(v.deadline, locale, ctx.calendar) })}</p>
+      <h2>${t(locale, 'site.apply.criterion')}</h2>
+      ${paragraphs(v.texts.evaluationCriterion)}
+      ${form(
+        locale,
+        formPath(locale, 'apply', v.reference),
+        state,
+        [
+          { name: 'name', label: t(locale, 'site.apply.name'), kind: 'text', max: 200 },
+          {
+            name: 'email',
+            label: t(locale, 'site.apply.email'),
+            hint: t(locale, 'site.apply.emailHint'),
+            kind: 'email',
+            max: 254,
+          },
+          {
+            name: 'kind',
+            label: t(locale, 'site.apply.kind'),
+            kind: 'choice',
+            max: 10,
+            choices: APPLICANT_KINDS.map((k) => ({ value: k, label: t(locale, `site.apply.kinds.${k}`) })),
+          },
+          {
+            name: 'federalEmployee',
+            label: t(locale, 'site.apply.federalEmployee'),
+            hint: t(locale, 'site.apply.federalEmployeeHint'),
+            kind: 'choice',
+            max: 3,
+            choices: yesNo,
+          },
+          {
+            name: 'answer',
+            label: t(locale, 'site.apply.answer'),
+            hint: t(locale, 'site.apply.answerHint', { max: 4000 }),
+            kind: 'textarea',
+            max: 4_000,
+          },
+          {
+            name: 'links',
+            label: t(locale, 'site.apply.links'),
+            hint: t(locale, 'site.apply.linksHint', { max: MAX_LINKS }),
+            kind: 'textarea',
+            max: 2_000,
+          },
+          {
+            name: 'publicLink',
+            label: t(locale, 'site.apply.publicLink'),
+            kind: 'url',
+            max: 500,
+            optional: true,
+          },
+          {
+            legend: t(locale, 'site.apply.eligibility'),
+            fields: [
+              ...DECLARATIONS.map((d) => ({
+                name: d,
+                label: t(locale, `site.apply.declarations.${d}`),
+                kind: 'checkbox' as const,
+                max: 3,
+              })),
+              { name: 'terms', label: t(locale, 'site.apply.terms'), kind: 'checkbox', max: 3 },
+            ],
+          },
+          {
+            legend: t(locale, 'site.apply.selfId'),
+            hint: t(locale, 'site.apply.selfIdHint'),
+            fields: SELF_IDENTIFICATION.map((q) => ({
+              name: q,
+              label: t(locale, `site.apply.selfIdQuestions.${q}`),
+              kind: 'choice' as const,
+              max: 6,
+              optional: true,
+              choices: [...yesNo, { value: 'unsaid', label: t(locale, 'site.apply.unsaid') }],
+            })),
+          },
+        ],
+        t(locale, 'site.apply.submit'),
+      )}`,
+  });
+}
+
 /** The mailing list's form. */
 export function subscribePage(ctx: SiteContext, state: FormState): string {
   const { locale } = ctx;
@@ -433,24 +581,29 @@ export function subscribePage(ctx: SiteContext, state: FormState): string {
   });
 }
 
-/** One button that confirms a subscription, or ends it, for whoever holds the e-mailed link. */
+/**
+ * One button that confirms a subscription or ends it, or confirms an application (`reference` given),
+ * for whoever holds the e-mailed link.
+ */
 export function tokenPage(
   ctx: SiteContext,
   kind: 'confirm' | 'unsubscribe',
   token: string,
   formToken: string,
+  reference?: string,
 ): string {
   const { locale } = ctx;
-  const action = `${formPath(locale, kind)}?token=${encodeURIComponent(token)}`;
+  const texts = reference ? 'applyConfirm' : kind;
+  const query = `?token=${encodeURIComponent(token)}`;
   return layout(ctx, {
-    title: t(locale, `site.${kind}.heading`),
-    path: formPath(locale, kind),
-    otherPath: `${formPath(other(locale), kind)}?token=${encodeURIComponent(token)}`,
-    body: html` <h1>${t(locale, `site.${kind}.heading`)}</h1>
-      <p>${t(locale, `site.${kind}.intro`)}</p>
-      <form method="post" action="${action}">
+    title: t(locale, `site.${texts}.heading`),
+    path: formPath(locale, kind, reference),
+    otherPath: `${formPath(other(locale), kind, reference)}${query}`,
+    body: html` <h1>${t(locale, `site.${texts}.heading`)}</h1>
+      <p>${t(locale, `site.${texts}.intro`)}</p>
+      <form method="post" action="${formPath(locale, kind, reference)}${query}">
         <input type="hidden" name="form_token" value="${formToken}" />
-        <button class="site-button" type="submit">${t(locale, `site.${kind}.submit`)}</button>
+        <button class="site-button" type="submit">${t(locale, `site.${texts}.submit`)}</button>
       </form>`,
   });
 }

@@ -1,7 +1,8 @@
 import type { Request, Response, Server } from 'restify';
 import type { Config } from '../config';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { confirmationMail } from '../mail/messages';
+import { applicationConfirmationMail, confirmationMail } from '../mail/messages';
+import { APPLY_FORM, applicationsOpen, confirmationState, readApplication } from '../services/applications';
 import type { DepartmentClock } from '../services/calendar';
 import { readForm } from '../services/forms';
 import { SUBSCRIBE_FORM } from '../services/subscriptions';
@@ -25,10 +26,11 @@ import {
   type SiteForm,
   sitePath,
 } from '../services/publication';
-import type { Store } from '../services/store';
+import { ConcurrencyError, type Store } from '../services/store';
 import { CSRF_FIELD, formGuard, HONEYPOT_FIELD, readFormBody, sameOrigin } from './forms';
 import { loadAssets } from './assets';
 import {
+  applyPage,
   atomFeed,
   type FormState,
   listPage,
@@ -234,8 +236,9 @@ export function registerSite(server: Server, deps: SiteDeps): void {
       const askUntil = questionsOpen(found, deps.clock.today(), deps.clock.calendar)
         ? lastDayForQuestions(found, deps.clock.calendar)
         : undefined;
+      const applying = applicationsOpen(found, deps.clock.now().toISOString(), deps.clock.calendar);
       page(res, 200, locale, (ctx) =>
-        opportunityPage(ctx, view, { answers, ...(askUntil ? { askUntil } : {}) }),
+        opportunityPage(ctx, view, { answers, applying, ...(askUntil ? { askUntil } : {}) }),
       );
     } catch (err) {
       failed(res, locale, err);
@@ -247,7 +250,7 @@ export function registerSite(server: Server, deps: SiteDeps): void {
   const guard = formGuard(deps.config.site.secret, deps.config.site.publicUrl.startsWith('https:'));
   const formsPerAddress = new RateLimiter(deps.config.site.formsPerHour, 10_000, Date.now, 3_600_000);
   const formsOverall = new RateLimiter(deps.config.site.formsTotalPerHour, 1, Date.now, 3_600_000);
-  const formNamed = (locale: Locale, item: string): Exclude<SiteForm, 'question'> | undefined =>
+  const formNamed = (locale: Locale, item: string): 'subscribe' | 'confirm' | 'unsubscribe' | undefined =>
     (['subscribe', 'confirm', 'unsubscribe'] as const).find((f) => SITE_FORMS[f][locale] === item);
   const emptyState = (token: string, values: Record<string, string> = {}): FormState => ({
     values,
@@ -361,12 +364,114 @@ export function registerSite(server: Server, deps: SiteDeps): void {
     return { fields, back };
   };
 
+  const itemFormNamed = (locale: Locale, word: string): 'question' | 'apply' | 'confirm' | undefined =>
+    (['question', 'apply', 'confirm'] as const).find((f) => SITE_FORMS[f][locale] === word);
+
+  /** An application sent from the public page: kept pending, and its confirmation link e-mailed. */
+  const apply = async (req: Request, res: Response, locale: Locale, reference: string) => {
+    try {
+      const found = await deps.store.get(reference);
+      const view = found && publicOpportunity(found, locale);
+      if (!found || !view) return message(res, 404, locale, 'site.notFound', 'site.notFoundHelp');
+      const at = deps.clock.now().toISOString();
+      if (!applicationsOpen(found, at, deps.clock.calendar)) {
+        return message(res, 409, locale, 'site.apply.heading', 'site.apply.closed');
+      }
+      const got = await receive(req, res, locale, {
+        name: 'apply',
+        action: formPath(locale, 'apply', reference),
+        fields: Object.keys(APPLY_FORM),
+        page: (ctx, state) => applyPage(ctx, view, state),
+        sent: ['site.apply.sent', 'site.apply.sentHelp'],
+      });
+      if (!got) return;
+      const read = readApplication(got.fields);
+      if (!read.ok) return got.back(400, got.fields, { problems: read.problems });
+      const email = typeof got.fields.email === 'string' ? got.fields.email.trim() : '';
+      const outcome = await deps.store.submitApplication(
+        {
+          id: `a-${randomUUID()}`,
+          reference,
+          email,
+          locale,
+          createdAt: at,
+          pending: { content: read.content, token: randomBytes(32).toString('base64url'), at },
+        },
+        read.selfIdentification,
+        deps.config.site.maxUnconfirmedApplications,
+      );
+      if (outcome.outcome === 'full') {
+        deps.log.warn({ reference }, 'applications paused: too many wait for confirmation');
+        return got.back(503, got.fields, {
+          notice: `${t(locale, 'site.apply.full')}. ${t(locale, 'site.apply.fullHelp')}`,
+        });
+      }
+      // The e-mail is in the language of the page the application came from.
+      await deps.store.queueMail([
+        applicationConfirmationMail(
+          deps.config.site.publicUrl,
+          view,
+          outcome.application,
+          deps.clock.calendar,
+        ),
+      ]);
+      deps.mail.kick();
+      message(res, 200, locale, 'site.apply.sent', 'site.apply.sentHelp');
+    } catch (err) {
+      failed(res, locale, err);
+    }
+  };
+
+  /** The button of an application's confirmation page: the pending application counts from now on. */
+  const confirmApplication = async (req: Request, res: Response, locale: Locale, reference: string) => {
+    const token = queryOf(req, 'token');
+    if (!TOKEN.test(token)) {
+      return message(res, 404, locale, 'site.applyConfirm.unknown', 'site.applyConfirm.unknownHelp');
+    }
+    try {
+      const got = await receive(req, res, locale, {
+        name: 'confirm',
+        action: formPath(locale, 'confirm', reference),
+        fields: [],
+        page: (ctx, state) => tokenPage(ctx, 'confirm', token, state.token, reference),
+        sent: ['site.applyConfirm.unknown', 'site.applyConfirm.unknownHelp'],
+      });
+      if (!got) return;
+      const found = await deps.store.get(reference);
+      const application = await deps.store.applicationByToken(token);
+      if (!found || !application || application.reference !== reference) {
+        return message(res, 404, locale, 'site.applyConfirm.unknown', 'site.applyConfirm.unknownHelp');
+      }
+      const at = deps.clock.now().toISOString();
+      const state = confirmationState(application, found, at, deps.clock.calendar);
+      if (state === 'expired')
+        return message(res, 410, locale, 'site.applyConfirm.expired', 'site.applyConfirm.expiredHelp');
+      if (state === 'closed')
+        return message(res, 409, locale, 'site.applyConfirm.closed', 'site.applyConfirm.closedHelp');
+      if (state === 'nothing_pending') {
+        return message(res, 404, locale, 'site.applyConfirm.unknown', 'site.applyConfirm.unknownHelp');
+      }
+      try {
+        await deps.store.confirmApplication(application.id, application.version, at);
+      } catch (err) {
+        // A second click raced the first: the application counts either way.
+        if (!(err instanceof ConcurrencyError)) throw err;
+      }
+      message(res, 200, locale, 'site.applyConfirm.done', 'site.applyConfirm.doneHelp');
+    } catch (err) {
+      failed(res, locale, err);
+    }
+  };
+
   server.post('/:lang/:section/:item/:form', async (req, res) => {
     const locale = localeOf(req);
     const reference = String(req.params.item);
-    if (!locale || req.params.form !== SITE_FORMS.question[locale] || !REFERENCE_PATTERN.test(reference)) {
+    const kind = locale && itemFormNamed(locale, String(req.params.form));
+    if (!locale || !kind || !REFERENCE_PATTERN.test(reference)) {
       return message(res, 404, guessed(req), 'site.notFound', 'site.notFoundHelp');
     }
+    if (kind === 'apply') return apply(req, res, locale, reference);
+    if (kind === 'confirm') return confirmApplication(req, res, locale, reference);
     try {
       const found = await deps.store.get(reference);
       const view = found && publicOpportunity(found, locale);
@@ -418,7 +523,8 @@ export function registerSite(server: Server, deps: SiteDeps): void {
   server.get('/:lang/:section/:item/:form', async (req, res) => {
     const locale = localeOf(req);
     const reference = String(req.params.item);
-    if (!locale || req.params.form !== SITE_FORMS.question[locale] || !REFERENCE_PATTERN.test(reference)) {
+    const kind = locale && itemFormNamed(locale, String(req.params.form));
+    if (!locale || !kind || !REFERENCE_PATTERN.test(reference)) {
       return message(res, 404, guessed(req), 'site.notFound', 'site.notFoundHelp');
     }
     if (!admitted(req, res, locale)) return;
@@ -426,6 +532,24 @@ export function registerSite(server: Server, deps: SiteDeps): void {
       const found = await deps.store.get(reference);
       const view = found && publicOpportunity(found, locale);
       if (!found || !view) return message(res, 404, locale, 'site.notFound', 'site.notFoundHelp');
+      if (kind === 'confirm') {
+        const token = queryOf(req, 'token');
+        if (!TOKEN.test(token)) {
+          return message(res, 404, locale, 'site.applyConfirm.unknown', 'site.applyConfirm.unknownHelp');
+        }
+        const action = formPath(locale, 'confirm', reference);
+        return formPage(req, res, 200, locale, action, (ctx, formToken) =>
+          tokenPage(ctx, 'confirm', token, formToken, reference),
+        );
+      }
+      if (kind === 'apply') {
+        if (!applicationsOpen(found, deps.clock.now().toISOString(), deps.clock.calendar)) {
+          return message(res, 200, locale, 'site.apply.heading', 'site.apply.closed');
+        }
+        return formPage(req, res, 200, locale, formPath(locale, 'apply', reference), (ctx, token) =>
+          applyPage(ctx, view, emptyState(token)),
+        );
+      }
       if (!questionsOpen(found, deps.clock.today(), deps.clock.calendar)) {
         return message(res, 200, locale, 'site.ask.heading', 'site.ask.closed');
       }

@@ -359,6 +359,28 @@ describe('approvals in the local Teams client, one client per role', function ()
     await told.waitFor({ timeout: 30_000 });
     assert.match(await told.innerText(), /fournisseur@example\.ca/);
     await site.screenshot({ path: path.join(SHOTS, 'mailbox.png'), fullPage: true });
+
+    // A supplier applies from the French page and confirms from the e-mailed link.
+    await site.goto(`${botUrl}/fr/possibilites/${reference}`);
+    await site.getByRole('link', { name: 'Postuler à cette possibilité' }).click();
+    await site.getByLabel('Votre nom, ou celui de votre entreprise').fill('Camille Code');
+    await site.getByLabel('Votre adresse courriel').fill('camille@example.ca');
+    await site.getByLabel('Étudiant ou étudiante').check();
+    await site.getByRole('group', { name: 'Êtes-vous fonctionnaire fédéral?' }).getByLabel('Non').check();
+    await site
+      .getByLabel('Votre réponse au critère d’évaluation')
+      .fill('J’ai livré le sélecteur de dates du formulaire municipal.');
+    await site.getByLabel('Liens vers vos travaux antérieurs').fill('https://gitlab.com/camille/selecteur');
+    for (const box of await site.locator('input[type=checkbox]').all()) await box.check();
+    await site.screenshot({ path: path.join(SHOTS, 'public-apply-fr.png'), fullPage: true });
+    await site.getByRole('button', { name: 'Envoyer la candidature' }).click();
+    await site.getByRole('heading', { name: 'Consultez vos courriels' }).waitFor();
+    await site.goto(`${botUrl}/mailbox?lang=fr`);
+    const toConfirm = site.locator('article', { hasText: `Confirmez votre candidature à ${reference}` });
+    await toConfirm.waitFor({ timeout: 30_000 });
+    await toConfirm.getByRole('link', { name: /confirmer\?token=/ }).click();
+    await site.getByRole('button', { name: 'Confirmer' }).click();
+    await site.getByRole('heading', { name: 'Votre candidature compte' }).waitFor();
     await site.close();
     await say(requester, 'langue français');
     await cardWith(requester, 'Désormais, je vous parle en français');
@@ -431,6 +453,11 @@ describe('approvals in the local Teams client, one client per role', function ()
       assert.equal(record?.status, 'paid');
       assert.equal(record?.selection.draw?.candidates.length, 2);
       assert.equal(record?.finance.paymentMethod, 'paypal');
+      const applied = await store.applicationsOf(reference, { confirmedOnly: true }, { limit: 10 });
+      assert.deepEqual(
+        applied.items.map((a) => [a.content?.name, a.locale]),
+        [['Camille Code', 'fr']],
+      );
       const trail = await store.auditTrail(reference);
       assert.deepEqual(
         trail.filter((e) => e.outcome === 'applied').map((e) => e.action),

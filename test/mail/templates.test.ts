@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { confirmationMail, newOpportunityMail, settlementMail } from '../../src/mail/messages';
+import {
+  applicationConfirmationMail,
+  confirmationMail,
+  newOpportunityMail,
+  settlementMail,
+} from '../../src/mail/messages';
 import { fillTemplate, placeholdersOf, templateOf } from '../../src/mail/templates';
 import { Calendar } from '../../src/services/calendar';
 import { MAIL_KINDS, type MailKind, type NewMail } from '../../src/services/mail';
@@ -52,6 +57,20 @@ function mailsOf(locale: 'en' | 'fr'): Record<MailKind, NewMail> {
     ),
     'question-answered': settlementMail(ORIGIN, view, answered.question, 'asker@example.ca'),
     'question-declined': settlementMail(ORIGIN, view, declined.question, 'asker@example.ca'),
+    'application-confirm': applicationConfirmationMail(
+      ORIGIN,
+      view,
+      {
+        id: 'a-0001',
+        reference: view.reference,
+        email: 'applicant@example.ca',
+        locale,
+        pending: { content: {} as never, token: 'P'.repeat(43), at: '2026-11-21T10:00:00.000Z' },
+        createdAt: '2026-11-21T10:00:00.000Z',
+        version: 1,
+      },
+      calendar,
+    ),
   };
 }
 

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { provision } from '../../scripts/provision';
+import type { Application, SelfIdentification } from '../../src/services/applications';
 import type { NewQuestion, Question } from '../../src/services/questions';
-import { ConcurrencyError } from '../../src/services/store';
+import { ConcurrencyError, StoreUnavailableError } from '../../src/services/store';
 import type { NewSubscription, Subscription } from '../../src/services/subscriptions';
 import { createGraphClient } from '../../src/stores/graph';
+import { applicationFields, selfIdentificationFields } from '../../src/stores/sharepoint-applications';
 import { questionFields } from '../../src/stores/sharepoint-questions';
 import { SharePointStore } from '../../src/stores/sharepoint-store';
 import { subscriptionFields } from '../../src/stores/sharepoint-subscriptions';
 import { SqliteStore } from '../../src/stores/sqlite-store';
+import { applicationAt, describeApplicationContract } from '../contract/application-contract';
 import { describeMailContract } from '../contract/mail-contract';
 import { describePublicationLogContract } from '../contract/publication-log-contract';
 import { describeQuestionContract, minutesAfter } from '../contract/question-contract';
@@ -72,6 +75,7 @@ for (const [mode, options, fault] of MODES) {
   };
   describeQuestionContract(`SharePointStore on the Graph emulation${mode}`, open);
   describeSubscriptionContract(`SharePointStore on the Graph emulation${mode}`, open);
+  describeApplicationContract(`SharePointStore on the Graph emulation${mode}`, open);
 }
 
 // The e-mail queue, the mailbox and the publication log live in the local state: the same contracts hold.
@@ -249,6 +253,176 @@ describe('SharePointStore (public site, SharePoint specifics)', () => {
     assert.equal(emails.includes('person-100@example.com'), false);
     assert.equal(await store.forgetUnconfirmed(minutesAfter(0)), 6);
     assert.deepEqual(await store.subscriptionCounts(), { confirmed: 5_094, unconfirmed: 0 });
+
+    // No request was refused for passing the threshold, nor needed leave to query a column not indexed.
+    assert.deepEqual(emulation.overThreshold, []);
+    assert.ok(emulation.requests.every((r) => r.headers.prefer !== PREFER_NON_INDEXED));
+  });
+});
+
+describe('SharePointStore (applications, SharePoint specifics)', () => {
+  let emulation: GraphEmulation;
+  const opened: SharePointStore[] = [];
+  const open = async (provisioned = true) => {
+    const store = await openOn(emulation, provisioned);
+    opened.push(store);
+    return store;
+  };
+  const client = () => createGraphClient(emulatorConfig(SITE), (url, init) => emulation.fetch(url, init));
+  const listId = async (name: string) => {
+    const lists = (await client().api(`/sites/${SITE}/lists`).get()) as {
+      value: { id: string; displayName: string }[];
+    };
+    return lists.value.find((l) => l.displayName === name)?.id ?? 'none';
+  };
+  const OPPORTUNITY = 'MA-2026-0001';
+
+  beforeEach(async () => {
+    emulation = createGraphEmulation({ siteId: SITE });
+    await open(false);
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+  });
+
+  async function created(store: SharePointStore, email: string, answers: SelfIdentification = {}) {
+    const outcome = await store.submitApplication(applicationAt(email, 1), answers, 10);
+    return outcome.outcome === 'created' ? outcome.application : assert.fail(outcome.outcome);
+  }
+
+  it('keeps one application per address across bot instances: SharePoint refuses the second item', async () => {
+    const [a, b] = [await open(), await open()];
+    const outcomes = await Promise.all([
+      a.submitApplication(applicationAt('ana@example.com', 1), {}, 10),
+      b.submitApplication(applicationAt('ANA@example.com', 2), {}, 10),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.outcome).sort(), ['changed', 'created']);
+    const items = (await b.applicationsOf(OPPORTUNITY, {}, { limit: 10 })).items;
+    assert.equal(items.length, 1);
+    assert.equal(items[0]?.version, 2);
+  });
+
+  it('lets bot instances racing for the last places store no more applications than the bound', async () => {
+    const stores = [await open(), await open(), await open()];
+    const outcomes = await Promise.all(
+      stores.flatMap((s, i) =>
+        [0, 1].map((j) => s.submitApplication(applicationAt(`person-${i}-${j}@example.com`, 1), {}, 3)),
+      ),
+    );
+    assert.equal(outcomes.filter((o) => o.outcome === 'created').length, 3);
+    assert.equal((await stores[0]?.applicationsOf(OPPORTUNITY, {}, { limit: 10 }))?.items.length, 3);
+  });
+
+  it('puts a confirmation back when its self-identification cannot be kept, so the link works again', async () => {
+    const store = await open();
+    const a = await created(store, 'ana@example.com', { equityGroup: 'yes' });
+    const answersList = await listId('Microacq Self-identification');
+    emulation.inject({
+      status: 503,
+      retryAfterSeconds: 0,
+      times: 20,
+      match: (method, path) => method !== 'GET' && path.includes(`/lists/${answersList}/items`),
+    });
+    await assert.rejects(store.confirmApplication(a.id, 1, minutesAfter(2)), StoreUnavailableError);
+    assert.deepEqual(await store.getApplication(a.id), a);
+    assert.deepEqual(await store.applicationByToken(a.pending?.token ?? ''), a);
+    emulation.clearFaults();
+    const done = await store.confirmApplication(a.id, 1, minutesAfter(3));
+    assert.equal(done.confirmedAt, minutesAfter(3));
+    assert.equal((await store.selfIdentificationCounts([OPPORTUNITY])).equityGroup.yes, 1);
+  });
+
+  it('reports an application changed by someone in SharePoint as a conflict, with their version', async () => {
+    const store = await open();
+    const a = await store.confirmApplication(
+      (await created(store, 'ana@example.com')).id,
+      1,
+      minutesAfter(2),
+    );
+    const list = await listId('Microacq Applications');
+    const items = (await client().api(`/sites/${SITE}/lists/${list}/items`).get()) as {
+      value: { id: string }[];
+    };
+    const edited: Application = { ...a, number: 7, version: 3 };
+    await client()
+      .api(`/sites/${SITE}/lists/${list}/items/${items.value[0]?.id}/fields`)
+      .patch(applicationFields(edited));
+    await assert.rejects(store.saveApplication({ ...a, number: 1, version: 3 }, 2), (err: unknown) => {
+      assert.ok(err instanceof ConcurrencyError, String(err));
+      assert.equal(err.actualVersion, 3);
+      return true;
+    });
+    assert.deepEqual(await store.getApplication(a.id), edited);
+  });
+
+  it('answers past 5,000 applications and 5,000 answers, on indexed columns only', async function () {
+    this.timeout(60_000);
+    const store = await open();
+    const referenceOf = (i: number) => `MA-2026-${String((i % 900) + 1).padStart(4, '0')}`;
+    const seeded = (i: number): Application => {
+      const waiting = i >= 5_097;
+      const at = minutesAfter(-10_000 + i);
+      const content = applicationAt('x@example.com', 0).pending.content;
+      return {
+        id: `a-seed-${i}`,
+        reference: referenceOf(i),
+        email: `person-${i}@example.com`,
+        locale: i % 2 ? 'fr' : 'en',
+        createdAt: at,
+        version: waiting ? 1 : 2,
+        ...(waiting ? { pending: { content, token: `seed-token-${i}`, at } } : { content, confirmedAt: at }),
+      };
+    };
+    emulation.seedItems('Microacq Applications', 5_100, (i) => applicationFields(seeded(i), {}));
+    emulation.seedItems('Microacq Self-identification', 5_097, (i) =>
+      selfIdentificationFields(`a-seed-${i}`, referenceOf(i), { newToGovernment: i % 3 ? 'yes' : 'no' }),
+    );
+    emulation.resetLog();
+
+    // The bound counts the three waiting; an address already in changes its application.
+    const fresh = await store.submitApplication(
+      applicationAt('new@example.com', 1),
+      { outsideNcr: 'yes' },
+      4,
+    );
+    assert.equal(fresh.outcome, 'created');
+    assert.deepEqual(await store.submitApplication(applicationAt('other@example.com', 1), {}, 4), {
+      outcome: 'full',
+    });
+    const change = applicationAt('PERSON-900@example.com', 2);
+    const changed = await store.submitApplication(change, {}, 4);
+    assert.equal(changed.outcome, 'changed');
+    assert.equal((await store.applicationByToken(change.pending.token))?.id, 'a-seed-900');
+    assert.equal((await store.applicationByToken('seed-token-5098'))?.id, 'a-seed-5098');
+
+    // Confirming, numbering, listing and counting an opportunity's applications, by its reference.
+    const mine = fresh.outcome === 'created' ? fresh.application : assert.fail();
+    const done = await store.confirmApplication(mine.id, 1, minutesAfter(3));
+    assert.deepEqual(await store.saveApplication({ ...done, number: 1, version: 3 }, 2), {
+      ...done,
+      number: 1,
+      version: 3,
+    });
+    const all: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.applicationsOf(OPPORTUNITY, {}, { limit: 2, ...(cursor ? { cursor } : {}) });
+      all.push(...page.items.map((a) => a.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(all, [0, 900, 1_800, 2_700, 3_600, 4_500].map((i) => `a-seed-${i}`).concat(mine.id));
+    assert.equal(
+      (await store.applicationsOf(OPPORTUNITY, { confirmedOnly: true }, { limit: 100 })).items.length,
+      7,
+    );
+    assert.deepEqual(await store.selfIdentificationCounts([OPPORTUNITY, 'MA-2026-0002']), {
+      newToGovernment: { yes: 6, no: 6, unsaid: 0 },
+      outsideNcr: { yes: 1, no: 0, unsaid: 0 },
+      equityGroup: { yes: 0, no: 0, unsaid: 0 },
+    });
+    assert.equal(await store.deleteApplications(OPPORTUNITY), 7);
+    assert.deepEqual((await store.applicationsOf(OPPORTUNITY, {}, { limit: 10 })).items, []);
+    assert.equal((await store.selfIdentificationCounts([OPPORTUNITY])).newToGovernment.yes, 0);
 
     // No request was refused for passing the threshold, nor needed leave to query a column not indexed.
     assert.deepEqual(emulation.overThreshold, []);

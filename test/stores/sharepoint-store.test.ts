@@ -150,6 +150,8 @@ describe('SharePointStore (SharePoint specifics)', () => {
       'Microacq Counters',
       'Microacq Questions',
       'Microacq Subscriptions',
+      'Microacq Applications',
+      'Microacq Self-identification',
     ]);
   });
 

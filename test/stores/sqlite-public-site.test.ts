@@ -3,12 +3,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { NewApplication, SubmitOutcome } from '../../src/services/applications';
 import type { NewMail } from '../../src/services/mail';
 import type { NewQuestion } from '../../src/services/questions';
 import { StoreUnavailableError } from '../../src/services/store';
 import type { NewSubscription } from '../../src/services/subscriptions';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite-store';
+import { applicationAt, describeApplicationContract } from '../contract/application-contract';
 import { describeMailContract } from '../contract/mail-contract';
 import { describePublicationLogContract } from '../contract/publication-log-contract';
 import { describeQuestionContract, minutesAfter } from '../contract/question-contract';
@@ -33,6 +36,7 @@ for (const [where, open, cleanup] of [
 ] as const) {
   describeQuestionContract(`SqliteStore ${where}`, open, cleanup);
   describeSubscriptionContract(`SqliteStore ${where}`, open, cleanup);
+  describeApplicationContract(`SqliteStore ${where}`, open, cleanup);
   describeMailContract(`SqliteStore ${where}`, open, cleanup);
   describePublicationLogContract(`SqliteStore ${where}`, open, cleanup);
 }
@@ -238,7 +242,7 @@ describe('SqliteStore (public site, SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+      `DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DELETE FROM schema_migrations WHERE version > 8; PRAGMA user_version = 8`,
     );
     db.close();
@@ -247,6 +251,260 @@ describe('SqliteStore (public site, SQLite specifics)', () => {
     assert.ok((await store.askQuestion(question(), { perOpportunity: 1, total: 1 })).ok);
     assert.equal((await store.subscribe(subscription('a@example.com'), 1)).outcome, 'created');
     assert.equal(await store.queueMail([mail('a')]), 1);
+    const after = raw();
+    try {
+      assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    } finally {
+      after.close();
+    }
+  });
+});
+
+/**
+ * Processes on one file, each a thread with its own connection, released together: each submits its
+ * applications in turn and answers the outcomes.
+ */
+async function submitTogether(
+  file: string,
+  batches: readonly (readonly NewApplication[])[],
+  maxUnconfirmed: number,
+): Promise<SubmitOutcome['outcome'][][]> {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const workers = batches.map(
+    (applications) =>
+      new Worker(
+        `
+        const { workerData, parentPort } = require('node:worker_threads');
+        require('tsx/cjs');
+        const { SqliteStore } = require(workerData.module);
+        const store = SqliteStore.open(workerData.file);
+        parentPort.postMessage('ready');
+        Atomics.wait(new Int32Array(workerData.gate), 0, 0);
+        (async () => {
+          const outcomes = [];
+          for (const a of workerData.applications) {
+            outcomes.push((await store.submitApplication(a, {}, workerData.max)).outcome);
+          }
+          await store.close();
+          parentPort.postMessage(outcomes);
+        })().catch((err) => parentPort.postMessage({ error: String(err) }));
+        `,
+        {
+          eval: true,
+          workerData: {
+            module: join(__dirname, '../../src/stores/sqlite-store.ts'),
+            file,
+            gate: gate.buffer,
+            applications,
+            max: maxUnconfirmed,
+          },
+        },
+      ),
+  );
+  const answers = workers.map(
+    (worker) =>
+      new Promise<unknown>((resolve, reject) => {
+        let ready = false;
+        worker.on('message', (message: unknown) => {
+          if (ready) resolve(message);
+          ready = true;
+        });
+        worker.once('error', reject);
+      }),
+  );
+  try {
+    // Every thread has its connection open before any writes.
+    await Promise.all(
+      workers.map((worker) => new Promise<void>((resolve) => worker.once('message', () => resolve()))),
+    );
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    const results = await Promise.all(answers);
+    for (const r of results) assert.ok(Array.isArray(r), JSON.stringify(r));
+    return results as SubmitOutcome['outcome'][][];
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+describe('SqliteStore (applications, SQLite specifics)', () => {
+  let file: string;
+  const opened: SqliteStore[] = [];
+  const open = (options = {}) => {
+    const store = SqliteStore.open(file, options);
+    opened.push(store);
+    return store;
+  };
+  const raw = () => new Database(file);
+  const OPPORTUNITY = 'MA-2026-0001';
+
+  beforeEach(() => {
+    file = freshFile();
+    // The schema is in place before threads race to open the file.
+    SqliteStore.open(file)
+      .close()
+      .catch(() => undefined);
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await removeDir();
+  });
+
+  it('keeps applications, their confirmations, evaluations and statistics across a restart', async () => {
+    const first = open();
+    const applied = await first.submitApplication(
+      applicationAt('ana@example.com', 1),
+      { outsideNcr: 'yes' },
+      5,
+    );
+    assert.equal(applied.outcome, 'created');
+    const a = applied.outcome === 'created' ? applied.application : assert.fail();
+    const done = await first.confirmApplication(a.id, 1, minutesAfter(2));
+    const numbered = await first.saveApplication({ ...done, number: 1, version: 3 }, 2);
+    const waiting = applicationAt('bo@example.com', 3);
+    await first.submitApplication(waiting, { newToGovernment: 'no' }, 5);
+    const change = applicationAt('ANA@example.com', 4);
+    await first.submitApplication(change, { outsideNcr: 'no' }, 5);
+    const before = await first.applicationsOf(OPPORTUNITY, {}, { limit: 10 });
+    await first.close();
+
+    const second = open();
+    assert.deepEqual(await second.applicationsOf(OPPORTUNITY, {}, { limit: 10 }), before);
+    assert.deepEqual(await second.getApplication(a.id), { ...numbered, pending: change.pending, version: 4 });
+    assert.equal((await second.applicationByToken(waiting.pending.token))?.email, 'bo@example.com');
+    assert.equal((await second.selfIdentificationCounts([OPPORTUNITY])).outsideNcr.yes, 1);
+    // The answers waiting with the change survive too, and replace the earlier ones once confirmed.
+    await second.confirmApplication(a.id, 4, minutesAfter(5));
+    assert.deepEqual((await second.selfIdentificationCounts([OPPORTUNITY])).outsideNcr, {
+      yes: 0,
+      no: 1,
+      unsaid: 0,
+    });
+  });
+
+  it('keeps one application when two processes on one file take the same address at the same moment', async function () {
+    this.timeout(60_000);
+    const outcomes = await submitTogether(
+      file,
+      [[applicationAt('Ana@example.com', 1)], [applicationAt('ana@EXAMPLE.com', 1)]],
+      10,
+    );
+    assert.deepEqual(outcomes.flat().sort(), ['changed', 'created']);
+    const store = open();
+    const [only, ...others] = (await store.applicationsOf(OPPORTUNITY, {}, { limit: 10 })).items;
+    assert.deepEqual(others, []);
+    assert.equal(only?.version, 2);
+  });
+
+  it('lets processes on one file racing for the last places store no more applications than the bound', async function () {
+    this.timeout(60_000);
+    const batches = [0, 1, 2].map((p) =>
+      [0, 1, 2, 3].map((i) => applicationAt(`person-${p}-${i}@example.com`, 1 + i)),
+    );
+    const outcomes = (await submitTogether(file, batches, 5)).flat();
+    assert.equal(outcomes.filter((o) => o === 'created').length, 5);
+    assert.equal(outcomes.filter((o) => o === 'full').length, 7);
+    const store = open();
+    assert.equal((await store.applicationsOf(OPPORTUNITY, {}, { limit: 100 })).items.length, 5);
+  });
+
+  it('reports a database locked by another writer as unavailable when someone applies', async () => {
+    const store = open({ busyTimeoutMs: 20 });
+    const other = raw();
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      await assert.rejects(
+        store.submitApplication(applicationAt('ana@example.com', 1), {}, 5),
+        (err: unknown) => err instanceof StoreUnavailableError && err.message.includes(file),
+      );
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    assert.equal(
+      (await store.submitApplication(applicationAt('ana@example.com', 1), {}, 5)).outcome,
+      'created',
+    );
+  });
+
+  it('fails loudly, naming the application, when a stored application or its answers are corrupt', async () => {
+    const store = open();
+    const applied = await store.submitApplication(
+      applicationAt('ana@example.com', 1),
+      { equityGroup: 'yes' },
+      5,
+    );
+    const a = applied.outcome === 'created' ? applied.application : assert.fail();
+    await store.confirmApplication(a.id, 1, minutesAfter(2));
+    const db = raw();
+    db.prepare(`UPDATE applications SET data = json_set(data, '$.content.kind', 'company') WHERE id = ?`).run(
+      a.id,
+    );
+    db.prepare(`UPDATE self_identification SET answers = '{"equityGroup":"perhaps"}'`).run();
+    db.close();
+    const namesIt = (err: unknown) => {
+      assert.ok(!(err instanceof StoreUnavailableError));
+      assert.ok(err instanceof Error && err.message.includes(a.id), String(err));
+      return true;
+    };
+    await assert.rejects(store.getApplication(a.id), namesIt);
+    await assert.rejects(store.applicationsOf(OPPORTUNITY, {}, { limit: 10 }), namesIt);
+    await assert.rejects(store.selfIdentificationCounts([OPPORTUNITY]), namesIt);
+  });
+
+  it('leaves no trace of a deleted application’s address or answers in the file itself', async () => {
+    const store = open();
+    const secret = 'Unmistakable-Answer-7f3c';
+    const applied = await store.submitApplication(
+      applicationAt('gone.applicant@example.com', 1, {}, { answer: secret }),
+      { newToGovernment: 'yes' },
+      5,
+    );
+    const a = applied.outcome === 'created' ? applied.application : assert.fail();
+    await store.confirmApplication(a.id, 1, minutesAfter(2));
+    await store.close();
+    const again = open();
+    assert.equal(await again.deleteApplications(OPPORTUNITY), 1);
+    await again.close();
+    const db = raw();
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      assert.deepEqual(db.prepare('SELECT COUNT(*) AS n FROM self_identification').get(), { n: 0 });
+    } finally {
+      db.close();
+    }
+    const bytes = readFileSync(file);
+    assert.equal(bytes.includes('gone.applicant@example.com'), false);
+    assert.equal(bytes.includes(secret), false);
+    assert.equal(bytes.includes(a.id), false);
+  });
+
+  it('upgrades a file written before applications, keeping its questions', async () => {
+    const old = open();
+    const asked = await old.askQuestion(
+      {
+        id: `q-${randomUUID()}`,
+        reference: OPPORTUNITY,
+        locale: 'en',
+        text: 'Is the code public?',
+        askedAt: minutesAfter(1),
+      },
+      { perOpportunity: 5, total: 5 },
+    );
+    await old.close();
+    const db = raw();
+    db.exec(
+      `DROP TABLE self_identification; DROP TABLE applications;
+       DELETE FROM schema_migrations WHERE version > 9; PRAGMA user_version = 9`,
+    );
+    db.close();
+    const store = open();
+    assert.ok(asked.ok);
+    assert.deepEqual(await store.getQuestion(asked.question.id), asked.question);
+    assert.equal(
+      (await store.submitApplication(applicationAt('ana@example.com', 2), {}, 1)).outcome,
+      'created',
+    );
     const after = raw();
     try {
       assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);

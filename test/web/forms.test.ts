@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { MAIL_KINDS } from '../../src/services/mail';
 import { PAYLOADS } from '../support/bad-input';
 import { storePosted } from '../support/published';
 import { Browser } from '../support/site-browser';
@@ -362,7 +363,7 @@ describe('the public site’s forms', function () {
         NOTIFY_BASE_URL: 'http://127.0.0.1:9',
         NOTIFY_TEMPLATES: JSON.stringify(
           Object.fromEntries(
-            ['subscription-confirm', 'new-opportunity', 'question-answered', 'question-declined'].map((k) => [
+            MAIL_KINDS.map((k) => [
               k,
               { en: '3f0a1b2c-0000-4000-8000-000000000001', fr: '3f0a1b2c-0000-4000-8000-000000000002' },
             ]),

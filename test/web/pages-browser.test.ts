@@ -124,6 +124,9 @@ describe('the public pages in a browser', function () {
     ['confirm.fr', `/fr/possibilites/confirmer?token=${TOKEN}`],
     ['unsubscribe.en', `/en/opportunities/unsubscribe?token=${TOKEN}`],
     ['mailbox.fr', '/mailbox?lang=fr'],
+    ['apply.en', `/en/opportunities/${open.reference}/apply`],
+    ['apply.fr', `/fr/possibilites/${open.reference}/postuler`],
+    ['apply-confirm.fr', `/fr/possibilites/${open.reference}/confirmer?token=${TOKEN}`],
   ];
 
   for (const name of [
@@ -141,6 +144,9 @@ describe('the public pages in a browser', function () {
     'confirm.fr',
     'unsubscribe.en',
     'mailbox.fr',
+    'apply.en',
+    'apply.fr',
+    'apply-confirm.fr',
   ]) {
     it(`shows the ${name} page with the design system loaded and nothing refused by its policy`, async () => {
       const url = pages().find(([n]) => n === name)?.[1] ?? '';
