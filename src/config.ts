@@ -123,6 +123,8 @@ const Env = z.object({
   QUESTIONS_WAITING_TOTAL: z.coerce.number().int().min(1).max(100_000).default(500),
   SUBSCRIPTIONS_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   APPLICATIONS_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  /** Days applications are kept once their opportunity has ended, then deleted. */
+  APPLICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(730),
   NOTIFY_API_KEY: z
     .union([
       z.literal(''),
@@ -223,6 +225,8 @@ export interface Config {
     readonly maxUnconfirmedSubscriptions: number;
     /** Applications waiting for their confirmation link before the application form pauses. */
     readonly maxUnconfirmedApplications: number;
+    /** Days applications are kept once their opportunity has ended. */
+    readonly applicationRetentionDays: number;
   };
   /** E-mail: through GC Notify when a key is set, else into the local mailbox. */
   readonly mail: {
@@ -553,6 +557,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       },
       maxUnconfirmedSubscriptions: e.SUBSCRIPTIONS_UNCONFIRMED_MAX,
       maxUnconfirmedApplications: e.APPLICATIONS_UNCONFIRMED_MAX,
+      applicationRetentionDays: e.APPLICATION_RETENTION_DAYS,
     },
     mail: {
       ...(notify ? { notify } : {}),

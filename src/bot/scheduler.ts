@@ -10,6 +10,7 @@ import { idKey, SYSTEM_ACTOR } from '../services/roles';
 import { type CardChannel, channelKey } from '../services/routing';
 import { everyRecord, type Store, StoreUnavailableError } from '../services/store';
 import { waitsOf } from '../services/waits';
+import { applicationsKeptUntil } from '../services/applications';
 import type { PublicationSync } from '../publish/sync';
 import { workflowClock } from './clock';
 import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from './notify';
@@ -39,6 +40,8 @@ export class Scheduler {
   /** Reminders this process queued today, by id. */
   private readonly reminded = new Set<string>();
   private remindedOn = '';
+  /** The day this process last deleted applications past their retention. */
+  private retainedOn = '';
 
   constructor(
     private readonly store: Store,
@@ -96,6 +99,34 @@ export class Scheduler {
     }
     // After the clock's own changes, so what it closed reaches the outside site in the same tick.
     await this.publication?.tick();
+    if (today !== this.retainedOn) {
+      await this.forgetApplications(now);
+      this.retainedOn = today;
+    }
+  }
+
+  /**
+   * Deletes the applications of opportunities that ended longer ago than the retention period, once a
+   * day, each deletion audited on its request (a request whose applications are gone already adds nothing).
+   */
+  private async forgetApplications(now: string): Promise<void> {
+    for await (const o of everyRecord(this.store, { statuses: [...TERMINAL_STATUSES] }, 200)) {
+      const until = applicationsKeptUntil(o, this.config.site.applicationRetentionDays);
+      if (!until || until > now) continue;
+      const deleted = await this.store.deleteApplications(o.reference);
+      if (deleted === 0) continue;
+      await this.store.appendAudit(o.reference, {
+        at: now,
+        actor: { aadObjectId: SYSTEM_ACTOR.id, name: SYSTEM_ACTOR.name },
+        action: 'applications_deleted',
+        outcome: 'applied',
+        comment: String(deleted),
+      });
+      this.log.info(
+        { reference: o.reference, deleted },
+        'applications deleted at the end of their retention',
+      );
+    }
   }
 
   /**

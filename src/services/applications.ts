@@ -1,6 +1,6 @@
 import { type FormRules, type FormValues, readForm } from './forms';
 import type { Problem } from './rules';
-import { deadlineInForce, type Opportunity } from './opportunity';
+import { deadlineInForce, type Opportunity, TERMINAL_STATUSES } from './opportunity';
 
 /**
  * Suppliers' applications to a posted opportunity. An application counts once its address is confirmed
@@ -173,6 +173,18 @@ export function confirmationState(
   if (!a.pending) return 'nothing_pending';
   if (!applicationsOpen(o, now, calendar)) return 'closed';
   return Date.parse(now) - Date.parse(a.pending.at) > CONFIRMATION_MS ? 'expired' : 'usable';
+}
+
+/**
+ * When an opportunity's applications are deleted: `days` after it ended (paid, terminated, rejected or
+ * cancelled; its last change), never while it runs.
+ */
+export function applicationsKeptUntil(
+  o: Pick<Opportunity, 'status' | 'updatedAt'>,
+  days: number,
+): string | undefined {
+  if (!TERMINAL_STATUSES.includes(o.status)) return undefined;
+  return new Date(Date.parse(o.updatedAt) + days * 86_400_000).toISOString();
 }
 
 export type NewApplication = Pick<Application, 'id' | 'reference' | 'email' | 'locale' | 'createdAt'> & {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   APPLY_FORM,
+  applicationsKeptUntil,
   applicationsOpen,
   CONFIRMATION_MS,
   confirmationState,
@@ -186,5 +187,15 @@ describe('a confirmation link', () => {
       'closed',
     );
     assert.equal(confirmationState({}, withDeadline('2026-11-30'), after(1), calendar), 'nothing_pending');
+  });
+});
+
+describe('the retention of applications', () => {
+  it('runs from the end of an opportunity, and never while it runs', () => {
+    for (const status of STATUSES) {
+      const until = applicationsKeptUntil({ status, updatedAt: '2026-01-31T12:00:00.000Z' }, 730);
+      const ended = ['paid', 'terminated', 'rejected', 'cancelled'].includes(status);
+      assert.equal(until, ended ? '2028-01-31T12:00:00.000Z' : undefined, status);
+    }
   });
 });
