@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Mentioned, reminderCard } from '../cards/opportunity';
 import type { Card } from '../cards/template';
 import type { Config } from '../config';
@@ -136,8 +137,10 @@ export class Scheduler {
   private async actOn(o: Opportunity): Promise<void> {
     const clock = workflowClock(this.clock, this.config);
     for (const action of CLOCK_ACTIONS) {
-      if (!decide(o, action, {}, SYSTEM_ACTOR, clock).ok) continue;
-      await this.change({ kind: 'decide', actor: SYSTEM_ACTOR, reference: o.reference, action, payload: {} });
+      // Closing applications fixes the draw's seed: random, drawn here, never typed.
+      const payload = action === 'close_applications' ? { seed: randomBytes(24).toString('base64url') } : {};
+      if (!decide(o, action, payload, SYSTEM_ACTOR, clock).ok) continue;
+      await this.change({ kind: 'decide', actor: SYSTEM_ACTOR, reference: o.reference, action, payload });
     }
   }
 

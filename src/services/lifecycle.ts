@@ -3,6 +3,7 @@ import { addBusinessDays, type DaysOff } from './business-days';
 import { drawIndex } from './draw';
 import {
   deadlineInForce,
+  DrawSeed,
   deliveryDueOn,
   type NewOpportunity,
   type Opportunity,
@@ -166,7 +167,7 @@ export const PAYLOADS = {
     supplierSelectionDate: z.iso.date(),
     comment: Reason.optional(),
   }),
-  close_applications: z.object({}),
+  close_applications: z.object({ seed: DrawSeed }),
   record_evaluation: z.object({
     applications: z.number().int().nonnegative().max(100_000),
     passed: z.number().int().nonnegative().max(100_000),
@@ -529,7 +530,12 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     // Stryker disable next-line ArrayDeclaration: the clock acts on the record as it is, never from a card
     decidesOn: ['dates'],
     guard: (o, _p, clock) => (today(clock) <= deadlineInForce(o) ? 'applications_still_open' : undefined),
-    step: () => ({ to: 'closed', events: ['applications_closed'] }),
+    // The draw's seed is fixed now, before anyone is evaluated, so no evaluation can be made to pick it.
+    step: (o, p) => ({
+      to: 'closed',
+      patch: () => ({ selection: { ...o.selection, drawSeed: p.seed } }),
+      events: ['applications_closed'],
+    }),
   },
   record_evaluation: {
     from: ['closed'],
@@ -559,14 +565,16 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       return undefined;
     },
     step: (o, p) => {
-      const selectedIndex = drawIndex(p.seed, p.candidates.length);
+      // The seed fixed at the close, when there is one: a seed given now could be chosen for its winner.
+      const seed = o.selection.drawSeed ?? p.seed;
+      const selectedIndex = drawIndex(seed, p.candidates.length);
       const supplierName = p.candidates[selectedIndex] as string;
       return {
         to: 'supplier_selected',
         patch: () => ({
           selection: {
             ...o.selection,
-            draw: { seed: p.seed, candidates: p.candidates, selectedIndex },
+            draw: { seed, candidates: p.candidates, selectedIndex },
             supplierName,
             supplierLink: p.supplierLink,
           },

@@ -135,8 +135,13 @@ export const Draw = z.object({
 });
 export type Draw = z.infer<typeof Draw>;
 
+/** The draw's seed: random, fixed by the clock when applications close, published with the result. */
+export const DrawSeed = z.string().regex(/^[\w-]{16,128}$/);
+
 export const Selection = z.object({
   questions: z.number().int().nonnegative(),
+  /** Fixed when applications close, before anyone is evaluated; the page shows its SHA-256 meanwhile. */
+  drawSeed: DrawSeed.optional(),
   applications: z.number().int().nonnegative().optional(),
   passed: z.number().int().nonnegative().optional(),
   draw: Draw.optional(),

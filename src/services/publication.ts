@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   STATUSES,
   deadlineInForce,
@@ -59,6 +60,8 @@ export interface PublicOpportunity {
   readonly updatedAt: string;
   readonly supplier?: { readonly name: string; readonly link?: string };
   readonly deliveredLink?: string;
+  /** The SHA-256 of the draw's seed, fixed when applications closed: the seed cannot change after. */
+  readonly drawCommitment?: string;
   /** Newest first. */
   readonly updates: readonly PublicUpdate[];
 }
@@ -151,6 +154,9 @@ export function publicOpportunity(o: Opportunity, locale: 'en' | 'fr'): PublicOp
         }
       : {}),
     ...(o.delivery.deliveredLink && status === 'awarded' ? { deliveredLink: o.delivery.deliveredLink } : {}),
+    ...(o.selection.drawSeed
+      ? { drawCommitment: createHash('sha256').update(o.selection.drawSeed).digest('hex') }
+      : {}),
     updates,
   };
 }

@@ -77,6 +77,7 @@ main a:focus { outline: var(--gcds-link-focus-outline-width) solid var(--gcds-li
 .site-group > legend { font: var(--gcds-heading-h5-desktop, 700 1.25rem/1.3 sans-serif); margin-bottom: 0.75rem; }
 .site-apply { margin: 1.5rem 0; }
 .site-apply .site-button { display: inline-block; text-decoration: none; color: #fff; }
+.site-hash { font-family: var(--gcds-font-families-monospace, monospace); overflow-wrap: anywhere; }
 .site-trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 .site-mail { border: 1px solid var(--gcds-text-secondary); padding: 1rem 1.5rem; margin: 0 0 1.5rem; }
 .site-mail h2 { margin-top: 0; }

@@ -221,6 +221,13 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
       <p>${t(locale, 'site.evaluationIntro')}</p>
       ${paragraphs(v.texts.evaluationCriterion)}
       <p>${t(locale, 'site.eligibility')}</p>
+      ${
+        v.drawCommitment
+          ? html`<p>
+              ${t(locale, 'site.drawCommitment')} <code class="site-hash">${v.drawCommitment}</code>
+            </p>`
+          : ''
+      }
       <h2>${t(locale, 'site.acceptance')}</h2>
       <p>${t(locale, 'site.acceptanceIntro')}</p>
       ${paragraphs(v.texts.acceptanceCriteria)}

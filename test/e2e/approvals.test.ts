@@ -452,6 +452,9 @@ describe('approvals in the local Teams client, one client per role', function ()
       const record = await store.get(reference);
       assert.equal(record?.status, 'paid');
       assert.equal(record?.selection.draw?.candidates.length, 2);
+      // The clock fixed the draw's seed when it closed applications; the draw used it.
+      assert.match(record?.selection.drawSeed ?? '', /^[\w-]{32}$/);
+      assert.equal(record?.selection.draw?.seed, record?.selection.drawSeed);
       assert.equal(record?.finance.paymentMethod, 'paypal');
       const applied = await store.applicationsOf(reference, { confirmedOnly: true }, { limit: 10 });
       assert.deepEqual(

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { drawIndex } from '../../src/services/draw';
 import { decide } from '../../src/services/lifecycle';
 import type { Opportunity } from '../../src/services/opportunity';
+import { SYSTEM_ACTOR } from '../../src/services/roles';
 import { clock, person, submitted } from '../support/opportunities';
 
 /**
@@ -57,5 +58,49 @@ describe('supplier draw', () => {
     assert.deepEqual([...counts.keys()].sort(), [0, 1, 2, 3]);
     for (const c of counts.values())
       assert.ok(c > 1_800 && c < 2_200, `uneven draw: ${[...counts.values()].join(', ')}`);
+  });
+});
+
+describe('the draw’s seed, fixed when applications close', () => {
+  const posted: Opportunity = {
+    ...submitted(),
+    status: 'posted',
+    dates: { ...submitted().dates, applicationDeadline: '2026-11-20', supplierSelectionDate: '2026-11-25' },
+  };
+  const SEED = 'Zp3-kq9_Xv71mB4sLr0tYw2a';
+
+  it('is kept by the clock’s close, and a close without one is refused', () => {
+    const closed = decide(posted, 'close_applications', { seed: SEED }, SYSTEM_ACTOR, clock());
+    assert.ok(closed.ok);
+    assert.equal(closed.next.selection.drawSeed, SEED);
+    for (const payload of [
+      {},
+      { seed: 'short' },
+      { seed: 'has spaces in it, sixteen+' },
+      { seed: 'x'.repeat(129) },
+    ]) {
+      const refused = decide(posted, 'close_applications', payload, SYSTEM_ACTOR, clock());
+      assert.equal(refused.ok, false, JSON.stringify(payload));
+    }
+  });
+
+  it('decides the draw, whatever seed the card gives, so nobody can pick a seed for its winner', () => {
+    const closed = decide(posted, 'close_applications', { seed: SEED }, SYSTEM_ACTOR, clock());
+    assert.ok(closed.ok);
+    const evaluated = { ...closed.next, selection: { ...closed.next.selection, applications: 3, passed: 3 } };
+    const candidates = ['1', '2', '3'];
+    const winners = ['chosen-seed-1', 'chosen-seed-2', 'chosen-seed-3'].map((seed) => {
+      const drawn = decide(
+        evaluated,
+        'select_supplier',
+        { seed, candidates, supplierLink: 'https://example.dev/w' },
+        person('proc-1', 'procurement'),
+        clock(),
+      );
+      assert.ok(drawn.ok);
+      assert.equal(drawn.next.selection.draw?.seed, SEED);
+      return drawn.next.selection.supplierName;
+    });
+    assert.deepEqual(winners, Array(3).fill(candidates[drawIndex(SEED, 3)]));
   });
 });

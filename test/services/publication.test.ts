@@ -141,4 +141,16 @@ describe('the public view of a request', () => {
     assert.equal(sitePath('fr', 'MA-2026-0042'), '/fr/possibilites/MA-2026-0042');
     assert.equal(sitePath('fr', undefined, 'feed.xml'), '/fr/possibilites/feed.xml');
   });
+
+  it('shows the SHA-256 of the draw’s seed once applications closed, and never the seed', () => {
+    assert.equal(publicOpportunity(posted(), 'en')?.drawCommitment, undefined);
+    const seed = 'Zp3-kq9_Xv71mB4sLr0tYw2a';
+    const closed = posted({ status: 'closed', selection: { ...posted().selection, drawSeed: seed } });
+    for (const locale of ['en', 'fr'] as const) {
+      const view = publicOpportunity(closed, locale);
+      // As `printf %s <seed> | sha256sum` gives it.
+      assert.equal(view?.drawCommitment, 'd4ca873c53b2a16fdcbe331b973967540ca70ee9caeeb427b03f6c0eda41299c');
+      assert.ok(!JSON.stringify(view).includes(seed));
+    }
+  });
 });

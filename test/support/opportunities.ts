@@ -113,7 +113,7 @@ export const PAYLOAD: Record<ActionName, unknown> = {
     deliveryDate: '2027-02-05',
   },
   extend_applications: { applicationDeadline: '2026-12-14', supplierSelectionDate: '2026-12-16' },
-  close_applications: {},
+  close_applications: { seed: 'committed-seed-0001' },
   record_evaluation: { applications: 4, passed: 2 },
   select_supplier: {
     seed: 'seed-42',

@@ -330,4 +330,18 @@ describe('the public opportunity pages', function () {
       assert.equal(shown, before ? 404 : 200, status);
     }
   });
+
+  it('shows, once applications closed, the fingerprint of the draw’s seed in both languages, never the seed', async () => {
+    const seed = 'Zp3-kq9_Xv71mB4sLr0tYw2a';
+    const o = await storePosted(bot.store, (p) => ({
+      status: 'closed',
+      selection: { ...p.selection, drawSeed: seed },
+    }));
+    for (const path of [`/en/opportunities/${o.reference}`, `/fr/possibilites/${o.reference}`]) {
+      const { body } = await text(path);
+      assert.ok(body.includes('d4ca873c53b2a16fdcbe331b973967540ca70ee9caeeb427b03f6c0eda41299c'), path);
+      assert.ok(!body.includes(seed), path);
+    }
+    assert.match((await text(`/fr/possibilites/${o.reference}`)).body, /Son empreinte SHA-256/);
+  });
 });
