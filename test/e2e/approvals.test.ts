@@ -219,9 +219,14 @@ describe('approvals in the local Teams client, one client per role', function ()
     for (const [label, value] of Object.entries(form)) {
       await card.getByLabel(named(label)).fill(value);
     }
-    // A form, or a decision that cannot be undone, is sent by its second button.
-    const confirm = card.locator('button:visible', { hasText: /^Confirm/ });
-    if ((await confirm.count()) > 0) await confirm.first().click();
+    // A form, or a decision that cannot be undone, is sent by its second button. The client may draw
+    // the opened form a moment after the click: wait for it briefly rather than count too early.
+    const confirm = card.locator('button:visible', { hasText: /^Confirm/ }).first();
+    const opened = await confirm
+      .waitFor({ state: 'visible', timeout: 3_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (opened) await confirm.click();
   };
 
   let reference = '';
