@@ -20,6 +20,8 @@ export const TARGETS: Readonly<Record<string, number>> = {
   'src/services/questions.ts': 95,
   'src/services/forms.ts': 95,
   'src/services/applications.ts': 95,
+  'src/services/evaluation.ts': 95,
+  'src/services/debrief.ts': 95,
   'src/services/intake.ts': 90,
   'src/services/pipeline.ts': 90,
 };

@@ -156,6 +156,8 @@ const Env = z.object({
   DEFAULT_LOCALE: z.enum(['en', 'fr']).default('en'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   REMINDER_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(2),
+  /** The summary shows a self-identification share once at least this many answered yes or no. */
+  SELF_IDENTIFICATION_MIN_COUNT: z.coerce.number().int().min(1).max(10_000).default(10),
   SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   CHANNEL_PROCUREMENT: optionalText,
   CHANNEL_FINANCE: optionalText,
@@ -252,6 +254,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** A decision waiting longer than this is reminded to its team's channel, once a day. */
   readonly reminderBusinessDays: number;
+  /** Answers (yes or no) a self-identification question needs before the summary shows its share. */
+  readonly selfIdentificationMinCount: number;
   readonly schedulerIntervalMs: number;
   /** Channel conversation ids given by configuration, used until one is registered in chat. */
   readonly channels: Readonly<Partial<Record<'procurement' | 'finance' | 'union' | 'updates', string>>>;
@@ -573,6 +577,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     branches: e.BRANCHES,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     reminderBusinessDays: e.REMINDER_BUSINESS_DAYS,
+    selfIdentificationMinCount: e.SELF_IDENTIFICATION_MIN_COUNT,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_SECONDS * 1000,
     channels: Object.fromEntries(
       (

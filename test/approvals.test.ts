@@ -7,6 +7,7 @@ import { fieldsOf, type FormStep, type IntakeFields } from '../src/services/inta
 import type { ActionName } from '../src/services/lifecycle';
 import { button, type Card, find, inputs } from './support/cards';
 import { CHECKLIST, NOW, TRANSLATION, typed } from './support/opportunities';
+import { storeApplicant } from './support/published';
 import {
   activity,
   cardOf,
@@ -213,6 +214,12 @@ describe('approvals in Teams', function () {
     answer = await decideOn(lastCardIn('procurement'), 'post', procurement);
     assert.match(textOf(answer), new RegExp(`${reference} · posted`));
     await deliver();
+    // Two suppliers apply from the public page (stored here as their confirmation leaves them).
+    for (const name of ['Ada', 'Bo']) {
+      const email = `${name.toLowerCase()}@example.ca`;
+      const link = `https://example.com/${name.toLowerCase()}`;
+      await storeApplicant(bot.store, reference, { name, email, link }, now.toISOString());
+    }
     // Applications close by themselves once the deadline (7 December, Eastern) is over.
     const beforeClose = connector.sent.length;
     now = new Date('2026-12-08T05:30:00Z');
@@ -224,15 +231,24 @@ describe('approvals in Teams', function () {
       ),
       'the requester is told applications closed',
     );
-    await decideOn(lastCardIn('procurement'), 'record_evaluation', procurement, {
-      applications: '3',
-      passed: '2',
-    });
+    // The requester marks each applicant from the cards in their chat; the counts are recorded from them.
+    const toMark = sentTo('a:chat-personal-aad-requester', beforeClose)
+      .map((s) => cardOf(s))
+      .filter((c) => /Applicant \d/.test(textOf(c)));
+    assert.equal(toMark.length, 2);
+    for (const [i, card] of toMark.entries()) {
+      const mark = find(
+        card,
+        (n) =>
+          n.type === 'Action.Execute' &&
+          n.verb === 'application.evaluate' &&
+          (n.data as { result?: string }).result === (i === 0 ? 'pass' : 'fail'),
+      )[0];
+      await click('application.evaluate', { ...(mark?.data as object), rationale: 'Because' }, requester);
+    }
     await deliver();
-    answer = await decideOn(lastCardIn('procurement'), 'select_supplier', procurement, {
-      candidates: 'Ada Dev\nBo Code',
-      supplierLink: 'https://example.com/ada',
-    });
+    assert.match(textOf(lastCardIn('procurement')), /2 applications, 1 passed/);
+    answer = await decideOn(lastCardIn('procurement'), 'select_supplier', procurement);
     assert.match(textOf(answer), new RegExp(`${reference} · supplier selected`), textOf(answer));
     await deliver();
     await decideOn(lastCardIn('procurement'), 'sign_terms', procurement);
@@ -468,23 +484,19 @@ describe('approvals in Teams', function () {
     await decideOn(lastCardIn('union'), 'acknowledge', { from: PEOPLE.union, channel: 'union' });
     await deliver();
     await decideOn(lastCardIn('procurement'), 'post', procurement);
-    now = new Date('2026-12-08T12:00:00Z');
     await deliver();
-    await deliver();
-    const refused = await decideOn(lastCardIn('procurement'), 'record_evaluation', procurement, {
-      applications: 'three',
-      passed: '2',
+    const refused = await decideOn(lastCardIn('procurement'), 'extend_applications', procurement, {
+      applicationDeadline: 'next Tuesday',
+      supplierSelectionDate: '2026-12-20',
     });
-    assert.match(textOf(refused), /Some values are missing or cannot be read: Applications received/);
+    assert.match(textOf(refused), /Some values are missing or cannot be read: /);
     const inputs = Object.fromEntries(
-      find(refused, (n) => typeof n.id === 'string' && String(n.id).startsWith('record_evaluation.')).map(
+      find(refused, (n) => typeof n.id === 'string' && String(n.id).startsWith('extend_applications.')).map(
         (n) => [n.id, n.value],
       ),
     );
-    assert.deepEqual(inputs, {
-      'record_evaluation.applications': 'three',
-      'record_evaluation.passed': '2',
-    });
+    assert.equal(inputs['extend_applications.applicationDeadline'], 'next Tuesday');
+    assert.equal(inputs['extend_applications.supplierSelectionDate'], '2026-12-20');
   });
 
   it('lets the requester change the dates before posting, keeping what was typed when they break a rule', async () => {

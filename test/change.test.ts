@@ -21,6 +21,7 @@ const KEEPS_STATUS: readonly ActionName[] = [
   'amend_dates',
   'extend_applications',
   'record_evaluation',
+  'reassign_evaluation',
   'approve_funds',
   'acknowledge',
   'raise_concern',
@@ -39,6 +40,7 @@ const PART: Partial<Record<ActionName, string>> = {
   amend_dates: 'dates',
   extend_applications: 'dates',
   record_evaluation: 'evaluation',
+  reassign_evaluation: 'evaluation',
   select_supplier: 'evaluation',
   no_award: 'evaluation',
   approve_funds: 'funds',
@@ -98,6 +100,10 @@ function versions(): { name: string; record: Omit<Opportunity, 'reference' | 've
     },
     { name: 'posted', record: at('posted') },
     { name: 'closed, two passed', record: at('closed') },
+    {
+      name: 'closed, applicants being marked',
+      record: at('closed', { selection: { ...base.selection, applications: undefined, passed: undefined } }),
+    },
     { name: 'closed, nobody passed', record: at('closed', { selection: { ...base.selection, passed: 0 } }) },
     {
       name: 'supplier selected',
@@ -436,6 +442,28 @@ describe('the change path', () => {
     });
     const late = await decide(o, 'acknowledge', PEOPLE.union[0]);
     assert.deepEqual(late.kind === 'decided' && late.first.action, 'close_consultation');
+  });
+
+  it('records the evaluation by the bot alone, and answers a draw from a card shown before it as decided by the bot', async () => {
+    const o = await seed(versions()[6]?.record as Pair['record']);
+    const typed = await decide(o, 'record_evaluation', PEOPLE.procurement[0], { applications: 4, passed: 1 });
+    assert.deepEqual(typed.kind === 'refused' && typed.refusal.code, 'role');
+    // A mark changed: the bot records the counts again.
+    const recorded = await decide(o, 'record_evaluation', SYSTEM_ACTOR, { applications: 4, passed: 1 });
+    assert.ok(recorded.kind === 'applied');
+    assert.equal(recorded.record.selection.passed, 1);
+    assert.deepEqual((await store.auditTrail(o.reference)).at(-1)?.actor, {
+      aadObjectId: 'system',
+      name: 'Microacq',
+    });
+    const late = await decide(o, 'select_supplier', PEOPLE.procurement[0]);
+    assert.deepEqual(late.kind === 'decided' && late.first.action, 'record_evaluation');
+    assert.equal((await store.get(o.reference))?.status, 'closed');
+    assert.deepEqual((await trail(o)).slice(1), [
+      ['record_evaluation', 'refused', 'role'],
+      ['record_evaluation', 'applied', ''],
+      ['select_supplier', 'refused', 'stale'],
+    ]);
   });
 
   /** A store where someone else writes first, `times` times, before each of our writes. */

@@ -5,6 +5,7 @@ import type { Opportunity } from '../src/services/opportunity';
 import { newOpportunity, submittedAudit } from './contract/fixtures';
 import type { Card } from './support/cards';
 import { NOW, PAYLOAD, person, recordFor } from './support/opportunities';
+import { storeApplicant } from './support/published';
 import { Connector, PEOPLE, post, startTestBot, textOf, type TestBot, cardAction } from './support/teams';
 
 /**
@@ -27,7 +28,9 @@ function cardData(action: ActionName, o: Opportunity): Record<string, unknown> {
   const payload = PAYLOAD[action] as Record<string, unknown>;
   const inputs = DECISION_INPUTS[action].map((input) => {
     const value = payload[input.id];
-    return [inputId(action, input), Array.isArray(value) ? value.join('\n') : String(value ?? '')];
+    // A person is chosen by their id.
+    const typed = input.kind === 'person' ? (value as { aadObjectId: string }).aadObjectId : value;
+    return [inputId(action, input), Array.isArray(typed) ? typed.join('\n') : String(typed ?? '')];
   });
   return { reference: o.reference, version: o.version, action, ...Object.fromEntries(inputs) };
 }
@@ -53,6 +56,36 @@ describe('each decision counts once', function () {
     const submitted = newOpportunity({ at: NOW, requester });
     const created = await bot.store.create(submitted, submittedAudit(submitted), `seed-${action}`);
     const prepared = recordFor(specOf(action).from[0] ?? 'submitted', action, requester);
+    // What the bot reads beside the record: the applicants who passed, the colleague it can reach.
+    if (action === 'select_supplier') {
+      for (const [i, name] of ['Ada', 'Bo'].entries()) {
+        const a = await storeApplicant(
+          bot.store,
+          created.reference,
+          { name, email: `${name}@example.ca` },
+          NOW,
+        );
+        await bot.store.saveApplication(
+          {
+            ...a,
+            number: i + 1,
+            evaluation: { result: 'pass', rationale: 'r', by: { aadObjectId: 'r', name: 'R' }, at: NOW },
+            version: a.version + 1,
+          },
+          a.version,
+        );
+      }
+    }
+    if (action === 'reassign_evaluation') {
+      const { evaluator } = PAYLOAD.reassign_evaluation as {
+        evaluator: { aadObjectId: string; name: string };
+      };
+      await bot.store.saveConversation(`user:${evaluator.aadObjectId}`, {
+        serviceUrl: connector.url,
+        conversation: { id: `a:chat-personal-${evaluator.aadObjectId}`, conversationType: 'personal' },
+        user: { id: '29:colleague', ...evaluator },
+      });
+    }
     return bot.store.transition(
       {
         ...prepared,

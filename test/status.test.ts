@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
+import type { SelfIdentification } from '../src/services/applications';
 import type { Opportunity } from '../src/services/opportunity';
 import type { Actor } from '../src/services/roles';
 import type { NewAuditEntry } from '../src/services/store';
 import { type Card, find } from './support/cards';
+import { applicationAt } from './contract/application-contract';
 import { newOpportunity, step, submittedAudit } from './contract/fixtures';
 import {
   activity,
@@ -16,6 +18,7 @@ import {
   cardAction,
 } from './support/teams';
 import { CHECKLIST } from './support/opportunities';
+import { storePosted } from './support/published';
 
 /** Asking where things stand, over real HTTP: `status`, the reference alone, `mine`, `waiting`, `list`. */
 
@@ -221,6 +224,64 @@ describe('status and lists in Teams', function () {
     const fr = await say('sommaire', PEOPLE.manager, 'fr-CA');
     assert.match(textOf(fr), /Portrait au lundi 9 mars 2026/);
     assert.match(textOf(await say('summary')), /The pipeline is for managers/);
+  });
+
+  it('counts unique bidders on the summary and shows a self-identification share only once enough answered, in English and French', async () => {
+    /** A closed and a posted opportunity, and their applications: Ana twice (her address in two cases), Bo, and Cy who never confirmed. */
+    const seedApplications = async () => {
+      const closed = await storePosted(bot.store, (p) => ({
+        status: 'closed',
+        timeline: { ...p.timeline, closed: '2026-03-06T15:00:00.000Z' },
+      }));
+      const posted = await storePosted(bot.store);
+      let minute = 0;
+      const apply = async (email: string, reference: string, answers: SelfIdentification, confirm = true) => {
+        const outcome = await bot.store.submitApplication(
+          applicationAt(email, ++minute, { reference }),
+          answers,
+          100,
+        );
+        assert.equal(outcome.outcome, 'created');
+        if (confirm && outcome.outcome === 'created')
+          await bot.store.confirmApplication(outcome.application.id, 1, '2026-03-05T15:00:00.000Z');
+      };
+      await apply('Ana@Example.com', closed.reference, { newToGovernment: 'yes', outsideNcr: 'yes' });
+      await apply('ana@example.com', posted.reference, { newToGovernment: 'no' });
+      await apply('bo@example.com', closed.reference, { newToGovernment: 'no', outsideNcr: 'unsaid' });
+      await apply('cy@example.com', closed.reference, { newToGovernment: 'yes', outsideNcr: 'no' }, false);
+    };
+    const factsOf = (card: Card) =>
+      Object.fromEntries(
+        find(card, (n) => n.type === 'FactSet')
+          .flatMap((set) => set.facts as { title: string; value: string }[])
+          .map((f) => [f.title, f.value]),
+      );
+
+    // By default a question needs 10 answers: the 3 who said yes or no to the first are not shown.
+    await seedApplications();
+    let facts = factsOf(await say('summary', PEOPLE.manager));
+    assert.equal(facts['Unique bidders'], '2 (target: more than 10) — not met');
+    // The closed opportunity's 2 confirmed applications; the posted one's wait for its close.
+    assert.equal(facts['Applications per opportunity'], '2 (target: more than 1) — met');
+    assert.equal(facts['New to government'], 'fewer than 10 answers');
+    assert.ok(!JSON.stringify(facts).includes('33'), 'no share below the minimum');
+
+    await bot.server.stop();
+    bot = await startTestBot(
+      { SELF_IDENTIFICATION_MIN_COUNT: '3' },
+      { now: () => new Date('2026-03-09T15:00:00Z'), background: false },
+    );
+    await seedApplications();
+    facts = factsOf(await say('summary', PEOPLE.manager));
+    // 1 yes and 2 no: 3 answered, the minimum; 1 said yes to living outside the region and 1 would not say.
+    assert.equal(facts['New to government'], '33% yes, of 3 who answered');
+    assert.equal(facts['Outside the National Capital Region'], 'fewer than 3 answers');
+    assert.equal(facts['Employment equity group'], 'fewer than 3 answers');
+    assert.equal(facts['Passed the evaluation'], 'not measured yet');
+    const fr = factsOf(await say('sommaire', PEOPLE.manager, 'fr-CA'));
+    assert.equal(fr['Soumissionnaires distincts'], '2 (cible : plus de 10) — non atteinte');
+    assert.equal(fr['Nouveaux au gouvernement'], '33 % de oui, sur 3 réponses');
+    assert.equal(fr['Hors de la région de la capitale nationale'], 'moins de 3 réponses');
   });
 
   it('finds requests from the compose box and offers their read-only cards to insert', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CardFactory, MessageFactory } from 'botbuilder';
 import { type Card, opportunityCard, statusCard } from '../cards';
 import type { Config } from '../config';
@@ -26,11 +27,14 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../services/store';
-import { newOpportunityMail } from '../mail/messages';
+import { newOpportunityMail, notSelectedMail, selectedMail } from '../mail/messages';
+import { confirmedApplications } from '../services/applications';
+import type { NewMail } from '../services/mail';
 import { publicOpportunity } from '../services/publication';
 import type { Question } from '../services/questions';
 import { questionCard } from '../cards/question';
 import { textsIn } from '../services/opportunity';
+import { evaluationFor } from './handlers/evaluation';
 
 /**
  * Turns what happened to a request into messages in the durable outbox: cards posted to the team whose
@@ -52,6 +56,11 @@ export interface Notifier {
   catchUp(): Promise<number>;
   /** Queues one message of its own (not about a change) and wakes the sender; false if its id was queued. */
   post(message: NewOutboxMessage): Promise<boolean>;
+  /**
+   * Updates every card of a request in place for something its record does not hold (an applicant
+   * marked); `occasion` names the messages, so it is queued once.
+   */
+  refresh(record: Opportunity, occasion: string): Promise<void>;
 }
 
 /** A card as the message the outbox sends. */
@@ -158,15 +167,52 @@ export function createNotifier(
   }
 
   /**
+   * Applicants told how it ended, each in the language they applied in: the drawn one when drawn; every
+   * other numbered applicant (but those who declined) once the terms are signed with the winner or the
+   * opportunity is cancelled, with a debrief link made for them then. Ids name the application, so a
+   * round run again adds nothing.
+   */
+  async function mailApplicants(o: Opportunity, happened: ReadonlySet<EventType>): Promise<void> {
+    const selected = happened.has('supplier_selected') && o.status === 'supplier_selected';
+    const ended = happened.has('terms_signed') || happened.has('cancelled');
+    if (!selected && !ended) return;
+    const applicants = (await confirmedApplications(store, o.reference)).filter(
+      (a) => a.number !== undefined,
+    );
+    const draw = o.selection.draw;
+    const drawn = draw?.candidates[draw.selectedIndex];
+    const views = { en: publicOpportunity(o, 'en'), fr: publicOpportunity(o, 'fr') };
+    const at = now().toISOString();
+    const mails: NewMail[] = [];
+    for (const a of applicants) {
+      const view = views[a.locale];
+      const number = String(a.number);
+      if (!view) continue;
+      if (number === drawn && selected) mails.push(selectedMail(config.site.publicUrl, view, a, at));
+      if (!ended || (number === drawn && happened.has('terms_signed'))) continue;
+      if (o.selection.declinedSuppliers.includes(number)) continue;
+      const withLink = a.debriefToken
+        ? a
+        : await store.saveApplication(
+            { ...a, debriefToken: randomBytes(32).toString('base64url'), version: a.version + 1 },
+            a.version,
+          );
+      mails.push(notSelectedMail(config.site.publicUrl, view, withLink, at));
+    }
+    if ((await store.queueMail(mails)) > 0) kickMail();
+  }
+
+  /**
    * One round of messages about one version of a request (`version`, which names the messages, is the
    * record's own unless a late round catches up on an earlier change). The channel's card is the same
    * for every key it is posted or updated under, and a conversation's registration does not change
    * within the round: each is read or built once.
    */
-  function round(o: Opportunity, last: AuditEntry | undefined, version = o.version) {
+  function round(o: Opportunity, last: AuditEntry | undefined, version: number | string = o.version) {
     const messages: NewOutboxMessage[] = [];
     const known = new Map<string, Promise<ConversationReferenceJson | undefined>>();
     const cards = new Map<CardChannel, Record<string, unknown>>();
+    let evaluation: ReturnType<typeof evaluationFor> | undefined;
     const conversation = (key: string) => {
       let found = known.get(key);
       if (!found) {
@@ -190,6 +236,8 @@ export function createNotifier(
       if (!activity) {
         // A team's channel reads both official languages; procurement weighs the branch's last year.
         const evidence = await evidenceFor({ store, config, clock }, o, { channel });
+        evaluation ??= evaluationFor({ store }, o);
+        const progress = await evaluation;
         activity = activityOf(
           opportunityCard(
             'bilingual',
@@ -200,6 +248,7 @@ export function createNotifier(
               calendar: clock.calendar,
               site: config.site.publicUrl,
               ...(evidence ? { evidence } : {}),
+              ...(progress ? { evaluation: progress } : {}),
             },
           ),
         );
@@ -266,6 +315,7 @@ export function createNotifier(
       }
     }
     if (events.some((e) => e.type === 'posted')) await mailSubscribers(o);
+    await mailApplicants(o, new Set(events.map((e) => e.type)));
     await store.enqueueAll(messages, { reference: o.reference, version });
     kick();
   }
@@ -312,6 +362,19 @@ export function createNotifier(
       const queued = await store.enqueue(message);
       kick();
       return queued;
+    },
+
+    async refresh(o, occasion) {
+      const { messages, queueCard } = round(
+        o,
+        await lastApplied(store, o.reference),
+        `${o.version}:${occasion}`,
+      );
+      for (const channel of CARD_CHANNELS) {
+        for (const postedOn of postingEvents(channel)) await queueCard('update', channel, postedOn);
+      }
+      await store.enqueueAll(messages);
+      kick();
     },
 
     async routeWaiting(channel) {

@@ -33,6 +33,8 @@ import {
 import { listChannels, registerChannel } from './handlers/channels';
 import { DecideData, decideFromCard, RefreshData, refreshCard, showHistory } from './handlers/decide';
 import { answerFromCard, DeclineData, declineFromCard, QuestionData } from './handlers/questions';
+import { EvaluateData, evaluateFromCard } from './handlers/evaluation';
+import { DebriefData, sendDebrief } from './handlers/debrief';
 import { Router } from './router';
 
 /** Every command word and card verb the bot answers, in one place. */
@@ -100,5 +102,7 @@ export function createRoutes(): Router {
   router.action('language.set', LanguageData, setLanguage);
   router.action('question.answer', QuestionData, answerFromCard);
   router.action('question.decline', DeclineData, declineFromCard);
+  router.action('application.evaluate', EvaluateData, evaluateFromCard);
+  router.action('debrief.send', DebriefData, sendDebrief);
   return router;
 }

@@ -14,6 +14,7 @@ import { waitsOf } from '../services/waits';
 import { applicationsKeptUntil } from '../services/applications';
 import type { PublicationSync } from '../publish/sync';
 import { workflowClock } from './clock';
+import { openEvaluation } from './handlers/evaluation';
 import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from './notify';
 
 /**
@@ -26,8 +27,13 @@ const REMEMBER_ACTIVITIES_MS = 24 * 3_600_000;
 const UNCONFIRMED_KEPT_MS = 7 * 24 * 3_600_000;
 /** Every status the clock acts in: a request waits on someone, or applications are open, in each. */
 const WAITING_STATUSES = STATUSES.filter((s) => s !== 'draft' && !TERMINAL_STATUSES.includes(s));
-/** What the clock itself decides (closing a consultation, closing applications), when the lifecycle says. */
-const CLOCK_ACTIONS: readonly ActionName[] = ACTIONS.filter((a) => specOf(a).roles.includes('system'));
+/**
+ * What the clock itself decides (closing a consultation, closing applications), when the lifecycle says;
+ * the evaluation's counts it records from the applicants' marks (handlers/evaluation.ts).
+ */
+const CLOCK_ACTIONS: readonly ActionName[] = ACTIONS.filter(
+  (a) => specOf(a).roles.includes('system') && a !== 'record_evaluation',
+);
 
 /** What one tick reads once: who has a conversation with the bot, and who holds each team's role. */
 interface TickReads {
@@ -134,14 +140,28 @@ export class Scheduler {
    * Takes the clock's actions the lifecycle allows now (a consultation or applications whose time is
    * over, where the department works); if someone acted first, the change path decides again.
    */
-  private async actOn(o: Opportunity): Promise<void> {
+  private async actOn(record: Opportunity): Promise<void> {
     const clock = workflowClock(this.clock, this.config);
+    let o = record;
     for (const action of CLOCK_ACTIONS) {
       // Closing applications fixes the draw's seed: random, drawn here, never typed.
       const payload = action === 'close_applications' ? { seed: randomBytes(24).toString('base64url') } : {};
       if (!decide(o, action, payload, SYSTEM_ACTOR, clock).ok) continue;
-      await this.change({ kind: 'decide', actor: SYSTEM_ACTOR, reference: o.reference, action, payload });
+      const outcome = await this.change({
+        kind: 'decide',
+        actor: SYSTEM_ACTOR,
+        reference: o.reference,
+        action,
+        payload,
+      });
+      if (outcome.kind === 'applied' || outcome.kind === 'decided') o = outcome.record;
     }
+    // Applications closed: numbered, sent to the requester's team, counted once all are marked (a
+    // restart or a card lost on the way is made good here on the next tick).
+    await openEvaluation(
+      { store: this.store, notifier: this.notifier, clock: this.clock, change: this.change, log: this.log },
+      o,
+    );
   }
 
   /** Reads shared by every record of one tick, each made once. */

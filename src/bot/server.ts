@@ -1,3 +1,4 @@
+import { postDebriefCard } from './handlers/debrief';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as restify from 'restify';
@@ -173,6 +174,7 @@ export async function startServer(
     log,
     mail,
     questionAsked: (question, record) => postQuestionCard(deps, question, record),
+    debriefRequested: (application, record) => postDebriefCard(deps, application, record),
     questionsPaused: (reference, full) => postQuestionsPaused(deps, reference, full),
   });
 

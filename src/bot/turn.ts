@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Card } from '../cards';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
@@ -58,3 +59,15 @@ export type Handler = (req: TurnRequest, deps: Deps) => Promise<Reply>;
 
 /** A button's handler: its card data has passed the schema its route declares. */
 export type ActionHandler<D> = (req: TurnRequest, deps: Deps, data: D) => Promise<Reply>;
+
+/**
+ * The version a card was built from, as its buttons send it back: digits, or a number from clients that
+ * keep types. Anything else (a list, blanks, 1e309) is not a version the bot gave.
+ */
+export const CardVersion = z.union([
+  z.int().positive(),
+  z
+    .string()
+    .regex(/^[1-9]\d{0,8}$/)
+    .transform(Number),
+]);

@@ -1,3 +1,5 @@
+import type { EvaluationProgress } from '../services/evaluation';
+import type { Person } from '../services/store';
 import { inEach, type Locale, localesOf, type MessageKey, say, t, type Voice } from '../i18n';
 import en from '../i18n/en.json';
 import { formatClosing, formatDate, formatDateTime, formatList, formatMoney } from '../i18n/format';
@@ -25,6 +27,7 @@ import {
 import {
   deadlineInForce,
   deliveryDueOn,
+  evaluatorOf,
   type Opportunity,
   selectionInForce,
   cutToLength,
@@ -76,7 +79,6 @@ const MAX_LENGTH: Partial<Record<DecisionInput['kind'], number>> = {
   text: 255,
   longText: 4000,
   url: 500,
-  lines: 20_000,
 };
 
 /**
@@ -111,6 +113,7 @@ function formInputs(
   o: Opportunity,
   action: ActionName,
   typed: Readonly<Record<string, unknown>>,
+  people: readonly Person[],
 ) {
   return DECISION_INPUTS[action].map((input) => {
     const id = inputId(action, input);
@@ -124,20 +127,25 @@ function formInputs(
       kind:
         input.kind === 'payment'
           ? 'choice'
-          : input.kind === 'date'
-            ? 'date'
-            : input.kind === 'toggle'
-              ? 'toggle'
-              : 'text',
+          : input.kind === 'person'
+            ? 'person'
+            : input.kind === 'date'
+              ? 'date'
+              : input.kind === 'toggle'
+                ? 'toggle'
+                : 'text',
       value: cut ? kept : value,
       note: cut ? say(voice, 'decisions.inputCut', { max, length }) : '',
       label: inEach(voice, (l) => t(l, `decisions.inputs.${input.id}`, inputParams(l, o))),
-      multiline: input.kind === 'longText' || input.kind === 'lines',
+      multiline: input.kind === 'longText',
       style: input.kind === 'url' ? 'url' : 'text',
-      choices: [
-        { title: say(voice, 'decisions.payment.credit_card'), value: 'credit_card' },
-        { title: say(voice, 'decisions.payment.paypal'), value: 'paypal' },
-      ],
+      choices:
+        input.kind === 'person'
+          ? people.map((p) => ({ title: p.name, value: p.aadObjectId }))
+          : [
+              { title: say(voice, 'decisions.payment.credit_card'), value: 'credit_card' },
+              { title: say(voice, 'decisions.payment.paypal'), value: 'paypal' },
+            ],
     };
   });
 }
@@ -178,6 +186,7 @@ function decisionAction(
   typed: Readonly<Record<string, unknown>>,
   extra: Readonly<Record<string, string>> = {},
   also: readonly ActionName[] = [],
+  people: readonly Person[] = [],
 ): CardAction {
   const title = say(voice, `decisions.actions.${action}`);
   const data = (a: ActionName) => ({
@@ -201,7 +210,7 @@ function decisionAction(
     });
   const form = expand('decision', {
     intro,
-    inputs: formInputs(voice, o, action, typed),
+    inputs: formInputs(voice, o, action, typed, people),
     actions: [
       send(action, action === 'translate' ? 'decisions.translationForm.save' : 'decisions.inputs.confirm'),
       ...also.map((a) => send(a, `decisions.actions.${a}`)),
@@ -270,6 +279,7 @@ function rows(
   view: RequestView,
   calendar: Calendar,
   today: string | undefined,
+  evaluation: EvaluationProgress | undefined,
 ) {
   const row = (label: string, value: string) => ({ label, value });
   const each = (text: (l: Locale) => string) => inEach(voice, text, '\n');
@@ -333,6 +343,26 @@ function rows(
         each((l) => t(l, 'decisions.card.vettedValue', { name: o.vettedBy?.name ?? '' })),
       ),
     );
+  }
+  // While the team marks applications, its progress; once recorded, the counts the draw rests on.
+  const counts =
+    o.selection.passed !== undefined
+      ? { applications: o.selection.applications ?? 0, marked: undefined, passed: o.selection.passed }
+      : evaluation;
+  if (counts) {
+    out.push(
+      row(
+        say(voice, 'decisions.card.evaluation'),
+        each((l) =>
+          counts.marked === undefined
+            ? t(l, 'decisions.card.evaluationRecorded', { ...counts, marked: 0 })
+            : t(l, 'decisions.card.evaluationProgress', { ...counts }),
+        ),
+      ),
+    );
+  }
+  if (evaluation && o.selection.passed === undefined) {
+    out.push(row(say(voice, 'decisions.card.evaluator'), evaluatorOf(o).name));
   }
   if (o.selection.supplierName)
     out.push(row(say(voice, 'decisions.card.supplier'), o.selection.supplierName));
@@ -565,6 +595,7 @@ function decisionActions(
   o: Opportunity,
   actions: readonly ActionName[],
   typed: Readonly<Record<string, unknown>>,
+  people: readonly Person[],
 ) {
   const folded = actions.filter((a) => !(SHARED_FORMS[a] && actions.includes(SHARED_FORMS[a])));
   return folded.map((a) =>
@@ -575,6 +606,7 @@ function decisionActions(
       typed,
       {},
       actions.filter((b) => SHARED_FORMS[b] === a),
+      people,
     ),
   );
 }
@@ -596,6 +628,11 @@ export function opportunityCard(
     readonly typed?: Readonly<Record<string, unknown>>;
     /** The branch's last 12 months, for a reader who vets (the access rule decides who sees it). */
     readonly evidence?: SplittingEvidence;
+    /**
+     * While the requester's team marks applications: how far it is, and the people the marking can be
+     * given to (those the bot can reach).
+     */
+    readonly evaluation?: EvaluationProgress & { readonly people?: readonly Person[] };
   },
 ): Card {
   const actions = actionsFor(o, viewer);
@@ -610,7 +647,7 @@ export function opportunityCard(
     ...('actor' in viewer && availableActions(o, viewer.actor).includes('resubmit')
       ? [reviseAction(voice, o)]
       : []),
-    ...decisionActions(voice, o, actions, options.typed ?? {}),
+    ...decisionActions(voice, o, actions, options.typed ?? {}, options.evaluation?.people ?? []),
   ];
   // Everything but the details is built once; only they are shortened when the card is too large.
   const data = {
@@ -632,7 +669,7 @@ export function opportunityCard(
     bannerStyle: options.note?.style ?? 'default',
     summary: shown((x) => x.shortDescription),
     rows: [
-      ...rows(voice, o, view, options.calendar, options.today),
+      ...rows(voice, o, view, options.calendar, options.today, options.evaluation),
       ...(options.last
         ? [
             {

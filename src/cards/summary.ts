@@ -1,11 +1,13 @@
 import { type Locale, t } from '../i18n';
 import { formatDate, formatMoney, formatNumber } from '../i18n/format';
+import { SELF_IDENTIFICATION } from '../services/applications';
 import {
   CLOSED_STATUSES,
   type Elapsed,
   type ElapsedVsPilot,
   OPEN_STATUSES,
   type PipelineSummary,
+  type SelfIdentificationShare,
   type Stage,
   STAGES,
 } from '../services/pipeline';
@@ -46,6 +48,40 @@ function elapsed(locale: Locale, e: Elapsed | ElapsedVsPilot): string {
 }
 
 const verdict = (locale: Locale, met: boolean) => t(locale, met ? 'summary.met' : 'summary.notMet');
+
+/** A share as a whole percentage: 0.4 → 40. */
+const percent = (share: number, locale: Locale) => formatNumber(Math.round(share * 100), locale);
+
+/** A self-identification share, or only that too few answered: never how few. */
+function selfIdentified(locale: Locale, s: SelfIdentificationShare): string {
+  return s.shown
+    ? t(locale, 'summary.selfIdValue', { percent: percent(s.share, locale), count: s.answered })
+    : t(locale, 'summary.selfIdHidden', { count: s.minimum });
+}
+
+/** The applications in aggregate: the share that passed, and the self-identification shares. */
+function applicationsSection(locale: Locale, a: NonNullable<PipelineSummary['applications']>) {
+  return {
+    heading: t(locale, 'summary.applicationsHeading'),
+    facts: [
+      {
+        title: t(locale, 'summary.passed'),
+        value:
+          a.passedShare === undefined
+            ? t(locale, 'summary.noData')
+            : t(locale, 'summary.passedValue', {
+                percent: percent(a.passedShare, locale),
+                count: a.evaluated,
+              }),
+      },
+      ...SELF_IDENTIFICATION.map((q) => ({
+        title: t(locale, `summary.selfId.${q}`),
+        value: selfIdentified(locale, a.selfIdentification[q]),
+      })),
+    ],
+    lines: [],
+  };
+}
 
 /** The pipeline for managers: a chart to look at, then where requests wait and how the service performs. */
 export async function summaryCard(
@@ -162,11 +198,11 @@ export async function summaryCard(
                   }),
           },
           {
-            title: t(locale, 'summary.suppliers'),
-            value: t(locale, 'summary.suppliersValue', {
-              suppliers: targets.uniqueSuppliers.count,
-              target: targets.uniqueSuppliers.moreThan,
-              verdict: verdict(locale, targets.uniqueSuppliers.met),
+            title: t(locale, 'summary.bidders'),
+            value: t(locale, 'summary.biddersValue', {
+              bidders: targets.uniqueBidders.count,
+              target: targets.uniqueBidders.moreThan,
+              verdict: verdict(locale, targets.uniqueBidders.met),
             }),
           },
           {
@@ -183,6 +219,7 @@ export async function summaryCard(
         ],
         lines: [],
       },
+      ...(s.applications ? [applicationsSection(locale, s.applications)] : []),
     ],
   });
 }

@@ -1,7 +1,9 @@
 import * as ACData from 'adaptivecards-templating';
+import debrief from './debrief.json';
 import decision from './decision.json';
 import details from './details.json';
 import drafts from './drafts.json';
+import evaluation from './evaluation.json';
 import help from './help.json';
 import history from './history.json';
 import intake from './intake.json';
@@ -21,9 +23,11 @@ import welcome from './welcome.json';
 export type Card = Readonly<Record<string, unknown>>;
 
 export const TEMPLATES = {
+  debrief,
   decision,
   details,
   drafts,
+  evaluation,
   help,
   history,
   intake,

@@ -123,3 +123,75 @@ export function applicationConfirmationMail(
     createdAt: pending.at,
   };
 }
+
+/**
+ * An e-mail to an applicant after the close, in the language they applied in (`view` is in it), named
+ * by its kind and the application so it goes once; every one greets them by name and links the page.
+ */
+function applicantMail(
+  kind: 'application-selected' | 'application-not-selected' | 'debrief',
+  origin: string,
+  view: PublicOpportunity,
+  a: Application,
+  at: string,
+  fill: (number: number) => Readonly<Record<string, string>>,
+): NewMail {
+  if (a.number === undefined || !a.content) throw new RangeError(`${a.id} was not numbered at the close`);
+  return {
+    id: `${kind.replace('application-', '')}:${a.id}`,
+    kind,
+    locale: view.locale,
+    to: a.email,
+    reference: view.reference,
+    personalisation: {
+      name: a.content.name,
+      title: view.texts.title,
+      reference: view.reference,
+      ...fill(a.number),
+      url: `${origin}${sitePath(view.locale, view.reference)}`,
+    },
+    createdAt: at,
+  };
+}
+
+/** The drawn applicant told: procurement will send the terms. */
+export function selectedMail(origin: string, view: PublicOpportunity, a: Application, at: string): NewMail {
+  return applicantMail('application-selected', origin, view, a, at, (number) => ({
+    number: String(number),
+  }));
+}
+
+/** Where a not-selected applicant asks for a debrief: their application and its secret. */
+export function debriefLink(origin: string, a: Application): string {
+  if (!a.debriefToken) throw new RangeError(`${a.id} has no debrief link`);
+  const query = `application=${encodeURIComponent(a.id)}&token=${encodeURIComponent(a.debriefToken)}`;
+  return `${origin}${formPath(a.locale, 'debrief', a.reference)}?${query}`;
+}
+
+/**
+ * An applicant not awarded the work, told why (failed, passed but not drawn, or the opportunity
+ * cancelled), with the link to ask for a debrief.
+ */
+export function notSelectedMail(
+  origin: string,
+  view: PublicOpportunity,
+  a: Application,
+  at: string,
+): NewMail {
+  const outcome = a.evaluation?.result === 'pass' ? 'passed' : a.evaluation ? 'failed' : 'cancelled';
+  return applicantMail('application-not-selected', origin, view, a, at, (number) => ({
+    outcome: t(view.locale, `mail.application-not-selected.${outcome}`, { number }),
+    debrief_url: debriefLink(origin, a),
+  }));
+}
+
+/** Procurement's debrief, e-mailed to the applicant who asked for it. */
+export function debriefMail(
+  origin: string,
+  view: PublicOpportunity,
+  a: Application,
+  text: string,
+  at: string,
+): NewMail {
+  return applicantMail('debrief', origin, view, a, at, () => ({ debrief: text }));
+}

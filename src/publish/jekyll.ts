@@ -191,6 +191,25 @@ function body(v: PublicOpportunity): string {
   text(t(locale, 'site.evaluationIntro'));
   text(v.texts.evaluationCriterion);
   text(t(locale, 'site.eligibility'));
+  // The draw is checkable from the outside site too: the seed's fingerprint, then the draw itself.
+  if (v.drawCommitment) blocks.push(`${inert(t(locale, 'site.drawCommitment'))} \`${v.drawCommitment}\``);
+  if (v.draw) {
+    const list = (numbers: readonly string[]) => inert(numbers.join(', '));
+    heading(3, t(locale, 'site.draw.heading'));
+    blocks.push(
+      [
+        `- ${inert(t(locale, 'site.draw.seed'))}: \`${v.draw.seed}\``,
+        `- ${inert(t(locale, 'site.draw.passed'))}: ${list(v.draw.candidates)}`,
+        `- ${inert(t(locale, 'site.draw.order'))}: ${list(v.draw.order)}`,
+        `- ${inert(t(locale, 'site.draw.selected'))}: ${inert(t(locale, 'site.draw.applicant', { number: v.draw.selected }))}`,
+        ...(v.draw.declined.length > 0
+          ? [`- ${inert(t(locale, 'site.draw.declined'))}: ${list(v.draw.declined)}`]
+          : []),
+      ].join('\n'),
+    );
+    text(t(locale, 'site.draw.check'));
+    blocks.push(`\`printf '%s' '${v.draw.seed}:${v.draw.order[0] ?? ''}' | sha256sum\``);
+  }
   heading(2, t(locale, 'site.acceptance'));
   text(t(locale, 'site.acceptanceIntro'));
   text(v.texts.acceptanceCriteria);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type FormRules, type FormValues, readForm } from './forms';
 import type { Problem } from './rules';
 import { deadlineInForce, type Opportunity, TERMINAL_STATUSES } from './opportunity';
@@ -8,6 +9,9 @@ import { deadlineInForce, type Opportunity, TERMINAL_STATUSES } from './opportun
  * deadline. At the close each confirmed one gets an applicant number, the requester's team marks it pass
  * or fail without names, and the draw picks among those who passed.
  */
+
+/** An application's id as the site makes it: `a-` and a UUID. */
+export const ApplicationId = z.string().regex(/^a-[0-9a-f-]{36}$/);
 
 export const APPLICANT_KINDS = ['individual', 'student', 'business'] as const;
 export type ApplicantKind = (typeof APPLICANT_KINDS)[number];
@@ -59,6 +63,11 @@ export interface Application {
   readonly evaluation?: Evaluation;
   /** A secret for the debrief link of the not-selected e-mail. */
   readonly debriefToken?: string;
+  /** The applicant asked for a debrief (from that link), and procurement's answer once sent. */
+  readonly debrief?: {
+    readonly requestedAt: string;
+    readonly answer?: { readonly text: string; readonly by: Evaluation['by']; readonly at: string };
+  };
   readonly version: number;
 }
 
@@ -253,9 +262,77 @@ export interface ApplicationStore {
    * how many said each answer (every question and answer present, 0 when none; a question left
    * unanswered counts under none); never who.
    */
-  selfIdentificationCounts(
-    references: readonly string[],
-  ): Promise<
-    Readonly<Record<SelfIdentificationQuestion, Readonly<Record<SelfIdentificationAnswer, number>>>>
-  >;
+  selfIdentificationCounts(references: readonly string[]): Promise<SelfIdentificationTotals>;
+  /**
+   * The applications in aggregate, over the given opportunities (each counted once however often it is
+   * named): how many different addresses (whatever their case) have a confirmed application, and per
+   * opportunity asked for (0s when nobody applied) its confirmed applications, how many of those were
+   * evaluated and how many passed. Never an address. RangeError for a list that is not one.
+   */
+  applicationFigures(references: readonly string[]): Promise<ApplicationFigures>;
+}
+
+/** Per self-identification question, how many gave each answer. */
+export type SelfIdentificationTotals = Readonly<
+  Record<SelfIdentificationQuestion, Readonly<Record<SelfIdentificationAnswer, number>>>
+>;
+
+/** One opportunity's applications, counted: the confirmed ones, and of those the evaluated and the passed. */
+export interface OpportunityApplicationCounts {
+  readonly confirmed: number;
+  readonly evaluated: number;
+  readonly passed: number;
+}
+
+/** What `applicationFigures` reads: counts only, never who. */
+export interface ApplicationFigures {
+  /** Different addresses, compared in lower case, with a confirmed application to any opportunity asked for. */
+  readonly uniqueBidders: number;
+  /** Every opportunity asked for, by reference. */
+  readonly perOpportunity: Readonly<Record<string, OpportunityApplicationCounts>>;
+}
+
+/**
+ * `applicationFigures` worked out from the applications themselves (a store that reads them whole uses
+ * it): only the confirmed applications to the opportunities asked for (their reference exactly) count,
+ * each address once whatever its case, across all of them.
+ */
+export function applicationFiguresOf(
+  references: readonly string[],
+  applications: Iterable<Pick<Application, 'reference' | 'email' | 'confirmedAt' | 'evaluation'>>,
+): ApplicationFigures {
+  const perOpportunity = new Map<string, { confirmed: number; evaluated: number; passed: number }>(
+    references.map((reference) => [reference, { confirmed: 0, evaluated: 0, passed: 0 }]),
+  );
+  const bidders = new Set<string>();
+  for (const a of applications) {
+    const counts = perOpportunity.get(a.reference);
+    if (!counts || a.confirmedAt === undefined) continue;
+    // The address as the stores key it: in lower case, without the spaces around it.
+    bidders.add(a.email.trim().toLowerCase());
+    counts.confirmed += 1;
+    if (a.evaluation) counts.evaluated += 1;
+    if (a.evaluation?.result === 'pass') counts.passed += 1;
+  }
+  return { uniqueBidders: bidders.size, perOpportunity: Object.fromEntries(perOpportunity) };
+}
+
+/** Every confirmed application of an opportunity, page by page (oldest first). */
+export async function confirmedApplications(
+  store: Pick<ApplicationStore, 'applicationsOf'>,
+  reference: string,
+  pageSize = 200,
+): Promise<Application[]> {
+  const all: Application[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.applicationsOf(
+      reference,
+      { confirmedOnly: true },
+      { limit: pageSize, ...(cursor ? { cursor } : {}) },
+    );
+    all.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
 }

@@ -9,29 +9,24 @@ import {
   type VettingCheck,
 } from './opportunity';
 import type { ActingRole } from './roles';
-import { parseDecimal } from './intake';
 
 /**
  * What a decision card asks for each action, and how the typed values become the action's payload.
  * The lifecycle's PAYLOADS schemas remain the judge: this only reads the form.
  */
 
-export type DecisionInputKind =
-  'text' | 'longText' | 'number' | 'date' | 'url' | 'lines' | 'payment' | 'toggle';
+export type DecisionInputKind = 'text' | 'longText' | 'date' | 'url' | 'payment' | 'toggle' | 'person';
 
 export type DecisionInputId =
   | 'reason'
   | 'comment'
   | 'fundReservationNumber'
   | 'costCentre'
-  | 'applications'
-  | 'passed'
   | 'applicationDeadline'
   | 'supplierSelectionDate'
   | 'deliveryDate'
-  | 'candidates'
-  | 'supplierLink'
   | 'link'
+  | 'evaluator'
   | 'newDeliveryDate'
   | 'method'
   | 'paymentDate'
@@ -105,14 +100,10 @@ export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInp
     { ...comment, optional: true },
   ],
   close_applications: [],
-  record_evaluation: [
-    { id: 'applications', kind: 'number' },
-    { id: 'passed', kind: 'number' },
-  ],
-  select_supplier: [
-    { id: 'candidates', kind: 'lines' },
-    { id: 'supplierLink', kind: 'url' },
-  ],
+  // Both come from the applicants' marks and the store: nothing is typed.
+  record_evaluation: [],
+  select_supplier: [],
+  reassign_evaluation: [{ id: 'evaluator', kind: 'person' }],
   no_award: [],
   supplier_declined: [{ ...comment, optional: true }],
   sign_terms: [],
@@ -145,14 +136,24 @@ export const SHARED_FORMS: Partial<Record<ActionName, ActionName>> = { confirm_t
 export const inputId = (action: ActionName, input: DecisionInput) =>
   `${SHARED_FORMS[action] ?? action}.${input.id}`;
 
-/** Actions a person takes from a card; the clock closes consultations and a resubmission goes through intake. */
+/**
+ * Actions nobody takes from a card: the clock closes consultations and applications and records the
+ * evaluation's counts; a resubmission goes through the intake.
+ */
+const NOT_FROM_CARDS: ReadonlySet<ActionName> = new Set([
+  'close_consultation',
+  'close_applications',
+  'record_evaluation',
+  'resubmit',
+]);
+
+/** Actions a person takes from a card. */
 export function decidableFromCard(action: ActionName): boolean {
-  return action !== 'close_consultation' && action !== 'close_applications' && action !== 'resubmit';
+  return !NOT_FROM_CARDS.has(action);
 }
 
 /**
- * The payload an action receives from card data. Empty optional inputs are left out; numbers are read as
- * people type them; the candidates of a draw are one per line. The draw's seed is never typed: it is
+ * The payload an action receives from card data. Empty optional inputs are left out; the draw's seed is never typed: it is
  * given here by the caller, so nobody can choose the winner.
  */
 export function payloadFromCard(
@@ -178,13 +179,7 @@ export function payloadFromCard(
       if (!input.optional) payload[input.id] = text ?? raw;
       continue;
     }
-    if (input.kind === 'number') payload[input.id] = parseDecimal(text) ?? text;
-    else if (input.kind === 'lines') {
-      payload[input.id] = text
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-    } else payload[input.id] = text;
+    payload[input.id] = text;
   }
   if (action === 'select_supplier') payload.seed = seed;
   return payload;

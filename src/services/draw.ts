@@ -1,28 +1,47 @@
+import { createHash } from 'node:crypto';
+
 /**
- * The random draw among applicants who passed, made reproducible: anyone holding the recorded seed and
- * candidate list can recompute the winner (the pilot used PowerShell Get-Random without a record).
+ * The random draw among applicants who passed, made checkable by anyone: the seed is fixed when
+ * applications close (its SHA-256 published then), and once the draw is made the seed and the passing
+ * applicant numbers are published. Sorting those numbers by the SHA-256 of `seed:number` gives the order
+ * of the draw: the first is selected, and if they decline or cannot be reached, the next. Any SHA-256
+ * tool recomputes it (`printf '%s' "$SEED:3" | sha256sum`).
  */
 
-/** FNV-1a over UTF-16 code units: a stable 32-bit hash of the seed text. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+const digest = (seed: string, item: string) =>
+  createHash('sha256').update(`${seed}:${item}`, 'utf8').digest('hex');
+
+interface Keyed {
+  readonly item: string;
+  readonly key: string;
+}
+// Stryker disable next-line EqualityOperator: distinct items never share a SHA-256 key, so < and <= sort alike
+const byKey = (a: Keyed, b: Keyed) => (a.key < b.key ? -1 : 1);
+
+/** `items` in the order the seed draws them. */
+export function drawOrder(seed: string, items: readonly string[]): string[] {
+  return items
+    .map((item) => ({ item, key: digest(seed, item) }))
+    .sort(byKey)
+    .map((d) => d.item);
 }
 
-/** mulberry32: one uniform draw in [0, 1) from a 32-bit state. */
-function uniform(state: number): number {
-  let t = (state + 0x6d2b79f5) >>> 0;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/**
+ * The first of `candidates` in the seed's order that has not declined; undefined when all have. The
+ * candidates are the passing applicant numbers, as published.
+ */
+export function drawWinner(
+  seed: string,
+  candidates: readonly string[],
+  declined: readonly string[],
+): string | undefined {
+  return drawOrder(seed, candidates).find((c) => !declined.includes(c));
 }
 
-/** The index of the winner among `candidates` for `seed`; candidates are drawn in the order given. */
-export function drawIndex(seed: string, candidateCount: number): number {
-  if (candidateCount < 1) throw new RangeError('a draw needs at least one candidate');
-  return Math.floor(uniform(hash32(seed)) * candidateCount);
+/**
+ * Applicant numbers for an opportunity's confirmed applications, 1 to n, in the seed's order of their
+ * ids: evaluators cannot tell who applied first, and numbering again (after a restart) gives the same.
+ */
+export function applicantNumbers(seed: string, ids: readonly string[]): ReadonlyMap<string, number> {
+  return new Map(drawOrder(seed, ids).map((id, i) => [id, i + 1]));
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { addBusinessDays, type DaysOff } from './business-days';
-import { drawIndex } from './draw';
+import { drawWinner } from './draw';
 import {
   deadlineInForce,
   DrawSeed,
   deliveryDueOn,
+  evaluatorOf,
   type NewOpportunity,
   type Opportunity,
   OpportunityContent,
@@ -56,6 +57,7 @@ export type EventType =
   | 'applications_extended'
   | 'applications_closed'
   | 'evaluation_recorded'
+  | 'evaluation_reassigned'
   | 'supplier_selected'
   | 'supplier_declined'
   | 'terms_signed'
@@ -112,6 +114,8 @@ export const GUARDS = [
   'deadline_passed',
   'applications_still_open',
   'evaluation_not_recorded',
+  'evaluation_already_recorded',
+  'evaluator_unchanged',
   'passed_exceeds_applications',
   'no_passing_applicant',
   'passing_applicant_exists',
@@ -172,10 +176,26 @@ export const PAYLOADS = {
     applications: z.number().int().nonnegative().max(100_000),
     passed: z.number().int().nonnegative().max(100_000),
   }),
+  /**
+   * Made from the store, never from a card: the applicants who passed, by number, with the name and link
+   * each agreed to publish. The seed is the one fixed at the close; `seed` serves records closed before.
+   */
   select_supplier: z.object({
     seed: z.string().min(1).max(255),
-    candidates: z.array(z.string().trim().min(1).max(255)).min(1).max(1000),
-    supplierLink: HttpUrl,
+    passers: z
+      .array(
+        z.object({
+          number: z.int().positive().max(100_000),
+          name: z.string().trim().min(1).max(255),
+          link: HttpUrl.optional(),
+        }),
+      )
+      .min(1)
+      .max(100_000),
+  }),
+  /** The person is read from their chat with the bot (who it can reach), never taken from a card. */
+  reassign_evaluation: z.object({
+    evaluator: z.object({ aadObjectId: z.string().min(1).max(100), name: z.string().min(1).max(255) }),
   }),
   no_award: z.object({}),
   supplier_declined: z.object({ comment: Reason.optional() }),
@@ -267,6 +287,11 @@ const EVERY_ASPECT: readonly Aspect[] = [
   'delivery',
 ];
 
+/** The number the draw selected, as published; none before the draw. */
+const drawnNumber = (o: Opportunity): string[] => {
+  const d = o.selection.draw;
+  return d ? d.candidates.slice(d.selectedIndex, d.selectedIndex + 1) : [];
+};
 /** Passers who have not declined: who a draw can still choose. */
 const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
 /** Funds are decided once: after approval, finance's buttons on the request are spent. */
@@ -537,15 +562,30 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       events: ['applications_closed'],
     }),
   },
+  /** The clock records the evaluation once every applicant is marked: the counts are the marks'. */
   record_evaluation: {
     from: ['closed'],
-    roles: ['procurement'],
+    roles: ['system'],
     decidesOn: ['evaluation'],
     guard: (_o, p) => (p.passed > p.applications ? 'passed_exceeds_applications' : undefined),
     step: (o, p) => ({
       to: 'closed',
       patch: () => ({ selection: { ...o.selection, applications: p.applications, passed: p.passed } }),
       events: ['evaluation_recorded'],
+    }),
+  },
+  /** Procurement gives the marking to someone else on the requester's team (leave, workload). */
+  reassign_evaluation: {
+    from: ['closed'],
+    roles: ['procurement'],
+    decidesOn: ['evaluation'],
+    when: (o) => (o.selection.passed !== undefined ? 'evaluation_already_recorded' : undefined),
+    guard: (o, p) =>
+      sameId(p.evaluator.aadObjectId, evaluatorOf(o).aadObjectId) ? 'evaluator_unchanged' : undefined,
+    step: (o, p) => ({
+      to: 'closed',
+      patch: () => ({ selection: { ...o.selection, evaluator: p.evaluator } }),
+      events: ['evaluation_reassigned'],
     }),
   },
   select_supplier: {
@@ -560,23 +600,29 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
           ? 'no_passing_applicant'
           : undefined,
     guard: (o, p) => {
-      if (p.candidates.length !== remainingPassers(o)) return 'draw_mismatch';
-      if (p.candidates.some((c) => o.selection.declinedSuppliers.includes(c))) return 'draw_mismatch';
-      return undefined;
+      const numbers = new Set(p.passers.map((c) => c.number));
+      return numbers.size !== p.passers.length || numbers.size !== o.selection.passed
+        ? 'draw_mismatch'
+        : undefined;
     },
     step: (o, p) => {
       // The seed fixed at the close, when there is one: a seed given now could be chosen for its winner.
       const seed = o.selection.drawSeed ?? p.seed;
-      const selectedIndex = drawIndex(seed, p.candidates.length);
-      const supplierName = p.candidates[selectedIndex] as string;
+      const candidates = p.passers
+        .map((c) => c.number)
+        .sort((a, b) => a - b)
+        .map(String);
+      // Stryker disable next-line StringLiteral: `when` leaves someone to draw; '' only satisfies the type
+      const drawn = drawWinner(seed, candidates, o.selection.declinedSuppliers) ?? '';
+      const winner = p.passers.find((c) => String(c.number) === drawn);
       return {
         to: 'supplier_selected',
         patch: () => ({
           selection: {
             ...o.selection,
-            draw: { seed, candidates: p.candidates, selectedIndex },
-            supplierName,
-            supplierLink: p.supplierLink,
+            draw: { seed, candidates, selectedIndex: candidates.indexOf(drawn) },
+            supplierName: winner?.name,
+            supplierLink: winner?.link,
           },
         }),
         events: ['supplier_selected'],
@@ -604,8 +650,8 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       patch: () => ({
         selection: {
           ...o.selection,
-          // Stryker disable next-line StringLiteral: a selected supplier always has a name; '' only satisfies the type
-          declinedSuppliers: [...o.selection.declinedSuppliers, o.selection.supplierName ?? ''],
+          // The applicant's number, as published: the draw passes to the next in its order.
+          declinedSuppliers: [...o.selection.declinedSuppliers, ...drawnNumber(o)],
           draw: undefined,
           supplierName: undefined,
           supplierLink: undefined,

@@ -10,6 +10,9 @@ export const MAIL_KINDS = [
   'question-answered',
   'question-declined',
   'application-confirm',
+  'application-selected',
+  'application-not-selected',
+  'debrief',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 

@@ -144,6 +144,8 @@ export const Selection = z.object({
   drawSeed: DrawSeed.optional(),
   applications: z.number().int().nonnegative().optional(),
   passed: z.number().int().nonnegative().optional(),
+  /** Who marks the applications, when procurement gave the marking to someone other than the requester. */
+  evaluator: Person.optional(),
   draw: Draw.optional(),
   supplierName: z.string().max(255).optional(),
   supplierLink: HttpUrl.optional(),
@@ -323,4 +325,9 @@ export function textsIn(
 
 export function translationComplete(translation: Partial<TranslatedTexts> | undefined): boolean {
   return translation !== undefined && TRANSLATED_FIELDS.every((f) => (translation[f] ?? '').trim() !== '');
+}
+
+/** Who marks a request's applications: the requester, unless procurement gave the marking to someone else. */
+export function evaluatorOf(o: Pick<Opportunity, 'requester' | 'selection'>): Person {
+  return o.selection.evaluator ?? o.requester;
 }

@@ -1,3 +1,10 @@
+import {
+  type ApplicationFigures,
+  applicationsKeptUntil,
+  SELF_IDENTIFICATION,
+  type SelfIdentificationQuestion,
+  type SelfIdentificationTotals,
+} from './applications';
 import { businessDaysBetween, type DaysOff, daysBetween } from './business-days';
 import { type Opportunity, type Status, STATUSES, stageOf, TERMINAL_STATUSES } from './opportunity';
 import { type Party, type WaitKind, waitsOf } from './waits';
@@ -32,8 +39,8 @@ export const PILOT_TARGETS = {
   opportunitiesPostedPerYear: 10,
   /** Strictly more than this many applications per opportunity. */
   applicationsPerOpportunityMoreThan: 1,
-  /** Strictly more than this many different suppliers. */
-  uniqueSuppliersMoreThan: 10,
+  /** Strictly more than this many different bidders: addresses with a confirmed application. */
+  uniqueBiddersMoreThan: 10,
   /** Half the sole-source time to pay. */
   timeToPayDecrease: 0.5,
 } as const;
@@ -78,6 +85,23 @@ export interface WaitingRequest {
   readonly businessDays: number;
 }
 
+/**
+ * A self-identification question in aggregate: the share of "yes" among those who answered yes or no,
+ * shown only once at least `minimum` did, so that a handful of answers never points at anyone. Hidden,
+ * it holds no count at all.
+ */
+export type SelfIdentificationShare =
+  | { readonly shown: true; readonly answered: number; readonly yes: number; readonly share: number }
+  | { readonly shown: false; readonly minimum: number };
+
+/** What the store read of the applications to the opportunities summarised (see `applicationsToRead`). */
+export interface ApplicationData {
+  readonly figures: ApplicationFigures;
+  readonly selfIdentification: SelfIdentificationTotals;
+  /** A self-identification share is shown once at least this many answered yes or no. */
+  readonly selfIdentificationMinCount: number;
+}
+
 export interface PipelineSummary {
   readonly today: string;
   readonly open: {
@@ -107,20 +131,33 @@ export interface PipelineSummary {
       readonly target: number;
       readonly met: boolean;
     };
+    /**
+     * The mean of confirmed applications over the opportunities that reached `closed` (and perhaps went
+     * further) whose applications were read: those retention deleted are left out, not counted as none.
+     */
     readonly applicationsPerOpportunity: {
-      /** Posted opportunities whose applications closed. */
       readonly opportunities: number;
+      /** Confirmed applications to those opportunities. */
       readonly applications: number;
       readonly average: number | undefined;
       readonly moreThan: number;
       readonly met: boolean | undefined;
     };
-    readonly uniqueSuppliers: { readonly count: number; readonly moreThan: number; readonly met: boolean };
+    /** Different addresses (whatever their case) with a confirmed application. */
+    readonly uniqueBidders: { readonly count: number; readonly moreThan: number; readonly met: boolean };
     readonly timeToPay: {
       readonly medianCalendarDays: number | undefined;
       readonly targetCalendarDays: number;
       readonly met: boolean | undefined;
     };
+  };
+  /** The applications in aggregate, when they were read: never who. */
+  readonly applications?: {
+    /** Confirmed applications evaluated, those that passed, and the share that passed (undefined of none). */
+    readonly evaluated: number;
+    readonly passed: number;
+    readonly passedShare: number | undefined;
+    readonly selfIdentification: Readonly<Record<SelfIdentificationQuestion, SelfIdentificationShare>>;
   };
 }
 
@@ -130,6 +167,11 @@ export interface PipelineOptions {
   readonly now: string;
   /** The department's calendar: the local date of an instant, the end of a local day, its days off. */
   readonly calendar: DaysOff & { dateOf(instant: string): string; endOf(date: string): string };
+  /**
+   * What the applications say, read by the caller for `applicationsToRead(records, …)`. Without it no
+   * application was read: no bidder, applications per opportunity not measured, no aggregate shown.
+   */
+  readonly applications?: ApplicationData;
 }
 
 /**
@@ -164,10 +206,52 @@ function add(t: { count: number; valueCents: number }, o: Opportunity): void {
 
 const isClosed = (s: Status): s is ClosedStatus => TERMINAL_STATUSES.includes(s);
 
-/** A supplier's name as it tells suppliers apart: spacing and case aside. */
-function supplierKey(name: string): string {
-  // Stryker disable next-line MethodExpression: upper or lower, the names compare the same
-  return name.trim().replace(/\s+/g, ' ').toLowerCase();
+/**
+ * The opportunities whose applications a summary reads: those posted (nobody applies before), less those
+ * whose applications retention has deleted by `now` (`retentionDays` after they ended).
+ */
+export function applicationsToRead(
+  records: readonly Opportunity[],
+  now: string,
+  retentionDays: number,
+): string[] {
+  return records
+    .filter((o) => o.timeline.posted !== undefined)
+    .filter((o) => {
+      const until = applicationsKeptUntil(o, retentionDays);
+      return until === undefined || Date.parse(now) < Date.parse(until);
+    })
+    .map((o) => o.reference);
+}
+
+/**
+ * The share of "yes" among those who answered yes or no, hidden when fewer than `minimum` did (and
+ * always when nobody did: there is no share of nothing).
+ */
+export function selfIdentificationShare(
+  counts: { readonly yes: number; readonly no: number },
+  minimum: number,
+): SelfIdentificationShare {
+  const answered = counts.yes + counts.no;
+  if (answered < Math.max(1, minimum)) return { shown: false, minimum };
+  return { shown: true, answered, yes: counts.yes, share: counts.yes / answered };
+}
+
+function applicationAggregate(data: ApplicationData): NonNullable<PipelineSummary['applications']> {
+  const counts = Object.values(data.figures.perOpportunity);
+  const evaluated = counts.reduce((sum, c) => sum + c.evaluated, 0);
+  const passed = counts.reduce((sum, c) => sum + c.passed, 0);
+  return {
+    evaluated,
+    passed,
+    passedShare: evaluated === 0 ? undefined : passed / evaluated,
+    selfIdentification: Object.fromEntries(
+      SELF_IDENTIFICATION.map((q) => [
+        q,
+        selfIdentificationShare(data.selfIdentification[q], data.selfIdentificationMinCount),
+      ]),
+    ) as Record<SelfIdentificationQuestion, SelfIdentificationShare>,
+  };
 }
 
 /**
@@ -290,12 +374,15 @@ export function pipelineSummary(
   const postedThisYear = records.filter(
     (o) => o.timeline.posted && Number(calendar.dateOf(o.timeline.posted).slice(0, 4)) === year,
   ).length;
-  const closedApplications = records.filter((o) => o.timeline.closed);
-  const applications = closedApplications.reduce((sum, o) => sum + (o.selection.applications ?? 0), 0);
+  // Applications closed at `closed`; a record that went further keeps that entry in its timeline.
+  const perOpportunity = options.applications?.figures.perOpportunity ?? {};
+  const closedApplications = records.flatMap((o) => {
+    const counts = o.timeline.closed ? perOpportunity[o.reference] : undefined;
+    return counts ? [counts] : [];
+  });
+  const applications = closedApplications.reduce((sum, c) => sum + c.confirmed, 0);
   const average = closedApplications.length === 0 ? undefined : applications / closedApplications.length;
-  const suppliers = new Set(
-    records.map((o) => supplierKey(o.selection.supplierName ?? '')).filter((name) => name !== ''),
-  );
+  const bidders = options.applications?.figures.uniqueBidders ?? 0;
   const timeToPayTarget = soleSource.toPayCalendarDays * (1 - PILOT_TARGETS.timeToPayDecrease);
   const payMedian = toPayElapsed.calendarDays.median;
 
@@ -331,10 +418,10 @@ export function pipelineSummary(
         moreThan: PILOT_TARGETS.applicationsPerOpportunityMoreThan,
         met: average === undefined ? undefined : average > PILOT_TARGETS.applicationsPerOpportunityMoreThan,
       },
-      uniqueSuppliers: {
-        count: suppliers.size,
-        moreThan: PILOT_TARGETS.uniqueSuppliersMoreThan,
-        met: suppliers.size > PILOT_TARGETS.uniqueSuppliersMoreThan,
+      uniqueBidders: {
+        count: bidders,
+        moreThan: PILOT_TARGETS.uniqueBiddersMoreThan,
+        met: bidders > PILOT_TARGETS.uniqueBiddersMoreThan,
       },
       timeToPay: {
         medianCalendarDays: payMedian,
@@ -343,5 +430,6 @@ export function pipelineSummary(
         met: payMedian === undefined ? undefined : payMedian <= timeToPayTarget,
       },
     },
+    ...(options.applications ? { applications: applicationAggregate(options.applications) } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { drawOrder } from './draw';
 import { createHash } from 'node:crypto';
 import {
   STATUSES,
@@ -62,6 +63,17 @@ export interface PublicOpportunity {
   readonly deliveredLink?: string;
   /** The SHA-256 of the draw's seed, fixed when applications closed: the seed cannot change after. */
   readonly drawCommitment?: string;
+  /**
+   * Once the draw is made, what anyone needs to recompute it: the seed, the applicant numbers that
+   * passed, the order the seed gives them, who was selected and who declined before.
+   */
+  readonly draw?: {
+    readonly seed: string;
+    readonly candidates: readonly string[];
+    readonly order: readonly string[];
+    readonly selected: string;
+    readonly declined: readonly string[];
+  };
   /** Newest first. */
   readonly updates: readonly PublicUpdate[];
 }
@@ -81,6 +93,7 @@ export const SITE_FORMS = {
   unsubscribe: { en: 'unsubscribe', fr: 'desabonnement' },
   question: { en: 'question', fr: 'question' },
   apply: { en: 'apply', fr: 'postuler' },
+  debrief: { en: 'debrief', fr: 'compte-rendu' },
 } as const;
 export type SiteForm = keyof typeof SITE_FORMS;
 
@@ -156,6 +169,18 @@ export function publicOpportunity(o: Opportunity, locale: 'en' | 'fr'): PublicOp
     ...(o.delivery.deliveredLink && status === 'awarded' ? { deliveredLink: o.delivery.deliveredLink } : {}),
     ...(o.selection.drawSeed
       ? { drawCommitment: createHash('sha256').update(o.selection.drawSeed).digest('hex') }
+      : {}),
+    ...(o.selection.draw
+      ? {
+          draw: {
+            seed: o.selection.draw.seed,
+            candidates: o.selection.draw.candidates,
+            order: drawOrder(o.selection.draw.seed, o.selection.draw.candidates),
+            // Stryker disable next-line StringLiteral: a recorded draw always selects one of its candidates
+            selected: o.selection.draw.candidates[o.selection.draw.selectedIndex] ?? '',
+            declined: o.selection.declinedSuppliers,
+          },
+        }
       : {}),
     updates,
   };

@@ -143,6 +143,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** Someone the bot can reach in their personal chat. */
+export interface Person {
+  readonly aadObjectId: string;
+  readonly name: string;
+}
+
 export interface OpportunityStore {
   /**
    * Saves a new record with the next reference of its creation year (MA-YYYY-NNNN) at version 1, with
@@ -186,6 +192,11 @@ export interface OpportunityStore {
   saveConversation(key: string, reference: ConversationReferenceJson): Promise<void>;
   getConversation(key: string): Promise<ConversationReferenceJson | undefined>;
   deleteConversation(key: string): Promise<boolean>;
+  /**
+   * The people who have a personal chat with the bot (so it can reach them), as their chats' references
+   * name them, ordered by name; at most `limit`.
+   */
+  peopleInChat(limit: number): Promise<readonly Person[]>;
 
   /**
    * Kept by the store, not the conversation, so a choice survives restarts and follows the person into

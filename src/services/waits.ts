@@ -71,7 +71,8 @@ export function waitsOf(o: Opportunity, now: string, calendar: { endOf(date: str
     }
     case 'closed':
       // A supplier who declined sends the request back here: the draw is to be made again.
-      if (o.selection.passed === undefined) wait('evaluation', ['procurement'], entered);
+      // The requester's team marks the applications; procurement draws once they are marked.
+      if (o.selection.passed === undefined) wait('evaluation', ['requester'], entered);
       else wait('draw', ['procurement'], latest(at.evaluation_recorded, entered));
       break;
     case 'supplier_selected':

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import {
   type Application,
+  type ApplicationFigures,
+  applicationFiguresOf,
   type ApplicationStore,
   type NewApplication,
   SELF_IDENTIFICATION,
@@ -282,6 +284,22 @@ export class SharePointApplications implements ApplicationStore {
       }
     }
     return counts;
+  }
+
+  async applicationFigures(references: readonly string[]): Promise<ApplicationFigures> {
+    const wanted = [...new Set(referenceList(references))];
+    const confirmed: Application[] = [];
+    // One indexed equality per opportunity, read page by page, as for the self-identification counts.
+    for (const reference of wanted) {
+      const items = await this.list.findAll(
+        'count the applications',
+        `fields/Reference eq ${odataString(reference)} and fields/Confirmed eq 1`,
+        'Record',
+      );
+      confirmed.push(...items.map(applicationOf));
+    }
+    // SharePoint compares text whatever its case: the figures keep the references asked for, exactly.
+    return applicationFiguresOf(wanted, confirmed);
   }
 
   /** Replaces the pending change (and its answers) of `existing`; undefined when another writer changed it first. */

@@ -890,6 +890,9 @@ export class SharePointStore implements Store {
   saveConversation(key: string, reference: ConversationReferenceJson): Promise<void> {
     return this.options.state.saveConversation(key, reference);
   }
+  peopleInChat(limit: number) {
+    return this.options.state.peopleInChat(limit);
+  }
   getConversation(key: string): Promise<ConversationReferenceJson | undefined> {
     return this.options.state.getConversation(key);
   }
@@ -1018,6 +1021,9 @@ export class SharePointStore implements Store {
   }
   selfIdentificationCounts(references: readonly string[]) {
     return this.applications.selfIdentificationCounts(references);
+  }
+  applicationFigures(references: readonly string[]) {
+    return this.applications.applicationFigures(references);
   }
 
   // The e-mail queue, the local mailbox and the publication log are working state, in the local store.

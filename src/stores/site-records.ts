@@ -109,8 +109,17 @@ const applicationShape = {
 // Stored records are read leniently at every depth; what a caller gives is checked strictly at every depth.
 const StoredContent = z.object(contentShape);
 const ContentIn = z.strictObject(contentShape);
+const StoredDebrief = z.object({
+  requestedAt: Instant,
+  answer: z.object({ text: z.string(), by: z.object(byShape), at: Instant }).optional(),
+});
+const DebriefIn = z.strictObject({
+  requestedAt: Instant,
+  answer: z.strictObject({ text: z.string(), by: z.strictObject(byShape), at: Instant }).optional(),
+});
 const StoredApplication = z.object({
   ...applicationShape,
+  debrief: StoredDebrief.optional(),
   content: StoredContent.optional(),
   pending: z.object({ ...pendingShape, content: StoredContent }).optional(),
   evaluation: z.object({ ...evaluationShape, by: z.object(byShape) }).optional(),
@@ -118,6 +127,7 @@ const StoredApplication = z.object({
 const PendingIn = z.strictObject({ ...pendingShape, content: ContentIn });
 const ApplicationIn = z.strictObject({
   ...applicationShape,
+  debrief: DebriefIn.optional(),
   content: ContentIn.optional(),
   pending: PendingIn.optional(),
   evaluation: z.strictObject({ ...evaluationShape, by: z.strictObject(byShape) }).optional(),

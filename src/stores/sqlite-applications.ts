@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type {
   Application,
+  ApplicationFigures,
   ApplicationStore,
   NewApplication,
   SelfIdentification,
@@ -245,6 +246,42 @@ export class SqliteApplications implements ApplicationStore {
         countAnswers(counts, storedSelfIdentification(row.answers, `of application ${row.application_id}`));
       }
       return counts;
+    });
+  }
+
+  async applicationFigures(references: readonly string[]): Promise<ApplicationFigures> {
+    const wanted = JSON.stringify(referenceList(references));
+    return this.access.guard('applicationFigures', () => {
+      // One row per opportunity asked for, 0s when nobody applied; every row carries the bidders, counted
+      // by email_key (the address in lower case) over all of them together.
+      const rows = this.access.rows<{
+        reference: string;
+        confirmed: number;
+        evaluated: number;
+        passed: number;
+        bidders: number;
+      }>(
+        `SELECT wanted.value AS reference,
+                COUNT(a.id) AS confirmed,
+                COUNT(json_extract(a.data, '$.evaluation.result')) AS evaluated,
+                COALESCE(SUM(json_extract(a.data, '$.evaluation.result') = 'pass'), 0) AS passed,
+                (SELECT COUNT(DISTINCT b.email_key) FROM applications b
+                 WHERE b.confirmed = 1 AND b.reference IN (SELECT value FROM json_each(?))) AS bidders
+         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
+         LEFT JOIN applications a ON a.reference = wanted.value AND a.confirmed = 1
+         GROUP BY wanted.value`,
+        wanted,
+        wanted,
+      );
+      return {
+        uniqueBidders: rows[0]?.bidders ?? 0,
+        perOpportunity: Object.fromEntries(
+          rows.map((row) => [
+            row.reference,
+            { confirmed: row.confirmed, evaluated: row.evaluated, passed: row.passed },
+          ]),
+        ),
+      };
     });
   }
 

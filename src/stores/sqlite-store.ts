@@ -20,6 +20,7 @@ import {
   type NewOutboxMessage,
   type OpportunityFilter,
   type OutboxMessage,
+  type Person,
   type Page,
   type PageRequest,
   type Preferences,
@@ -1000,6 +1001,24 @@ export class SqliteStore implements Store {
     });
   }
 
+  async peopleInChat(limit: number): Promise<readonly Person[]> {
+    return this.guard('peopleInChat', () =>
+      (
+        this.sql(
+          `SELECT json_extract(data, '$.user.aadObjectId') AS id, json_extract(data, '$.user.name') AS name
+           FROM conversations
+          WHERE key LIKE 'user:%' AND json_extract(data, '$.user.aadObjectId') IS NOT NULL
+          ORDER BY json_extract(data, '$.user.name') IS NULL, lower(json_extract(data, '$.user.name')), key
+          LIMIT ?`,
+        ).all(limit) as { id: unknown; name: unknown }[]
+      ).flatMap((r) =>
+        typeof r.id === 'string' && r.id !== ''
+          ? [{ aadObjectId: r.id, name: typeof r.name === 'string' && r.name !== '' ? r.name : r.id }]
+          : [],
+      ),
+    );
+  }
+
   async deleteConversation(key: string): Promise<boolean> {
     return this.guard(
       'deleteConversation',
@@ -1293,6 +1312,9 @@ export class SqliteStore implements Store {
   }
   selfIdentificationCounts(references: readonly string[]) {
     return this.applications.selfIdentificationCounts(references);
+  }
+  applicationFigures(references: readonly string[]) {
+    return this.applications.applicationFigures(references);
   }
 
   queueMail(mails: readonly NewMail[]): Promise<number> {

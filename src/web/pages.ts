@@ -228,6 +228,7 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
             </p>`
           : ''
       }
+      ${v.draw ? drawSection(locale, v.draw) : ''}
       <h2>${t(locale, 'site.acceptance')}</h2>
       <p>${t(locale, 'site.acceptanceIntro')}</p>
       ${paragraphs(v.texts.acceptanceCriteria)}
@@ -236,6 +237,32 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
       ${discussion ? discussionSection(ctx, v, discussion) : ''}
       <p><a href="${sitePath(locale)}">${t(locale, 'site.allOpportunities')}</a></p>`,
   });
+}
+
+/** The draw, once made, with what anyone needs to recompute it by hand. */
+function drawSection(locale: Locale, d: NonNullable<PublicOpportunity['draw']>): Html {
+  const list = (numbers: readonly string[]) => numbers.join(', ');
+  return html`<section aria-labelledby="draw">
+    <h2 id="draw">${t(locale, 'site.draw.heading')}</h2>
+    <dl class="site-draw">
+      <dt>${t(locale, 'site.draw.seed')}</dt>
+      <dd><code class="site-hash">${d.seed}</code></dd>
+      <dt>${t(locale, 'site.draw.passed')}</dt>
+      <dd>${list(d.candidates)}</dd>
+      <dt>${t(locale, 'site.draw.order')}</dt>
+      <dd>${list(d.order)}</dd>
+      <dt>${t(locale, 'site.draw.selected')}</dt>
+      <dd>${t(locale, 'site.draw.applicant', { number: d.selected })}</dd>
+      ${
+        d.declined.length > 0
+          ? html`<dt>${t(locale, 'site.draw.declined')}</dt>
+              <dd>${list(d.declined)}</dd>`
+          : ''
+      }
+    </dl>
+    <p>${t(locale, 'site.draw.check')}</p>
+    <pre class="site-hash"><code>printf '%s' '${d.seed}:${d.order[0] ?? ''}' | sha256sum</code></pre>
+  </section>`;
 }
 
 function discussionSection(ctx: SiteContext, v: PublicOpportunity, d: Discussion): Html {
@@ -589,19 +616,21 @@ export function subscribePage(ctx: SiteContext, state: FormState): string {
 }
 
 /**
- * One button that confirms a subscription or ends it, or confirms an application (`reference` given),
- * for whoever holds the e-mailed link.
+ * One button that confirms a subscription or ends it, confirms an application (`reference` given), or
+ * asks for a debrief, for whoever holds the e-mailed link.
  */
 export function tokenPage(
   ctx: SiteContext,
-  kind: 'confirm' | 'unsubscribe',
+  kind: 'confirm' | 'unsubscribe' | 'debrief',
   token: string,
   formToken: string,
   reference?: string,
+  /** The application a debrief link names, which its token belongs to. */
+  application?: string,
 ): string {
   const { locale } = ctx;
-  const texts = reference ? 'applyConfirm' : kind;
-  const query = `?token=${encodeURIComponent(token)}`;
+  const texts = kind === 'debrief' ? 'debrief' : reference ? 'applyConfirm' : kind;
+  const query = `?${application ? `application=${encodeURIComponent(application)}&` : ''}token=${encodeURIComponent(token)}`;
   return layout(ctx, {
     title: t(locale, `site.${texts}.heading`),
     path: formPath(locale, kind, reference),

@@ -1,3 +1,4 @@
+import type { Application } from '../services/applications';
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'restify';
 import type { Config } from '../config';
@@ -27,6 +28,8 @@ export interface SiteDeps {
   readonly mail: { kick(): void };
   /** A question was stored: its card goes to procurement. */
   questionAsked(question: Question, record: Opportunity): Promise<void>;
+  /** An applicant asked for a debrief: its card goes to procurement (once, whatever the calls). */
+  debriefRequested(application: Application, record: Opportunity): Promise<void>;
   /** The question form stopped taking questions: procurement is told. */
   questionsPaused(reference: string, full: 'opportunity' | 'total'): Promise<void>;
 }

@@ -12,6 +12,7 @@ import {
 import { lastDayForQuestions, publishedAnswers, questionsOpen } from '../services/questions';
 import { applicationConfirmation, applicationForm } from './apply';
 import { questionForm } from './ask';
+import { debriefRequest } from './debrief';
 import { loadAssets } from './assets';
 import { type ListForm, mailingList } from './mailing-list';
 import { atomFeed, listPage, mailboxPage, opportunityPage } from './pages';
@@ -22,7 +23,8 @@ export type { SiteDeps } from './respond';
 /**
  * The public site: the bot's first anonymous surface. Pages are read-only views of posted requests,
  * answered with strict security headers and counted per address; nothing on them comes from anywhere
- * but `publicOpportunity`. The forms (questions, the mailing list, applications) are in their own files.
+ * but `publicOpportunity`. The forms (questions, the mailing list, applications, debriefs) are in their
+ * own files.
  */
 
 /** Closed opportunities listed (and in the feed), the most recent first. */
@@ -38,8 +40,11 @@ const guessed = (req: Request): Locale => (req.params.lang === 'fr' ? 'fr' : 'en
 const listFormNamed = (locale: Locale, word: string): ListForm | undefined =>
   (['subscribe', 'confirm', 'unsubscribe'] as const).find((f) => SITE_FORMS[f][locale] === word);
 /** An opportunity's forms, by their word in the page's language. */
-const itemFormNamed = (locale: Locale, word: string): 'question' | 'apply' | 'confirm' | undefined =>
-  (['question', 'apply', 'confirm'] as const).find((f) => SITE_FORMS[f][locale] === word);
+const itemFormNamed = (
+  locale: Locale,
+  word: string,
+): 'question' | 'apply' | 'confirm' | 'debrief' | undefined =>
+  (['question', 'apply', 'confirm', 'debrief'] as const).find((f) => SITE_FORMS[f][locale] === word);
 
 export function registerSite(server: Server, deps: SiteDeps): void {
   const assets = loadAssets();
@@ -49,6 +54,7 @@ export function registerSite(server: Server, deps: SiteDeps): void {
     question: questionForm(r, deps),
     apply: applicationForm(r, deps),
     confirm: applicationConfirmation(r, deps),
+    debrief: debriefRequest(r, deps),
   };
   const notFound = (res: Response, locale: Locale) =>
     r.message(res, 404, locale, 'site.notFound', 'site.notFoundHelp');

@@ -527,6 +527,77 @@ export function describeApplicationContract(
       });
     });
 
+    describe('application figures for the summary', () => {
+      const counts = (confirmed: number, evaluated = 0, passed = 0) => ({ confirmed, evaluated, passed });
+      const evaluate = (a: Application, result: 'pass' | 'fail') =>
+        store.saveApplication(
+          {
+            ...a,
+            evaluation: {
+              result,
+              rationale: 'Read against the criterion.',
+              by: { aadObjectId: 'evaluator-1', name: 'Sam Okafor' },
+              at: minutesAfter(500),
+            },
+            version: a.version + 1,
+          },
+          a.version,
+        );
+
+      it('counts each address with a confirmed application once, whatever its case, over the opportunities asked for', async () => {
+        await confirmed('Ana@Example.com');
+        await confirmed('ana@example.COM', {}, { reference: OTHER });
+        await confirmed('bo@example.com');
+        await apply('cy@example.com');
+        await confirmed('dee@example.com', {}, { reference: 'MA-2026-0003' });
+        assert.deepEqual(await store.applicationFigures([OPPORTUNITY, OTHER]), {
+          uniqueBidders: 2,
+          perOpportunity: { [OPPORTUNITY]: counts(2), [OTHER]: counts(1) },
+        });
+        assert.deepEqual(await store.applicationFigures([OPPORTUNITY, OTHER, 'MA-2026-0003', OPPORTUNITY]), {
+          uniqueBidders: 3,
+          perOpportunity: { [OPPORTUNITY]: counts(2), [OTHER]: counts(1), 'MA-2026-0003': counts(1) },
+        });
+        // Never who: the figures hold no address.
+        assert.doesNotMatch(JSON.stringify(await store.applicationFigures([OPPORTUNITY])), /@/);
+      });
+
+      it('counts the confirmed applications evaluated and those that passed', async () => {
+        await evaluate(await confirmed('a@example.com'), 'pass');
+        await evaluate(await confirmed('b@example.com'), 'fail');
+        await confirmed('c@example.com');
+        await apply('d@example.com');
+        assert.deepEqual(await store.applicationFigures([OPPORTUNITY]), {
+          uniqueBidders: 3,
+          perOpportunity: { [OPPORTUNITY]: counts(3, 2, 1) },
+        });
+      });
+
+      it('counts a confirmed application once while its change waits, and none once deleted', async () => {
+        await confirmed('a@example.com');
+        await store.submitApplication(application('A@example.com'), {}, ROOMY);
+        assert.deepEqual(await store.applicationFigures([OPPORTUNITY]), {
+          uniqueBidders: 1,
+          perOpportunity: { [OPPORTUNITY]: counts(1) },
+        });
+        await store.deleteApplications(OPPORTUNITY);
+        assert.deepEqual(await store.applicationFigures([OPPORTUNITY]), {
+          uniqueBidders: 0,
+          perOpportunity: { [OPPORTUNITY]: counts(0) },
+        });
+      });
+
+      it('gives 0s for an opportunity nobody applied to, nothing for no opportunity, and refuses a list that is not one', async () => {
+        await apply('a@example.com');
+        assert.deepEqual(await store.applicationFigures([]), { uniqueBidders: 0, perOpportunity: {} });
+        assert.deepEqual(await store.applicationFigures(['MA-2026-9999', OPPORTUNITY]), {
+          uniqueBidders: 0,
+          perOpportunity: { 'MA-2026-9999': counts(0), [OPPORTUNITY]: counts(0) },
+        });
+        await assert.rejects(store.applicationFigures([''] as string[]), RangeError);
+      });
+    });
+
     describe('the bound on applications waiting for their first confirmation', () => {
       it('stops taking new applications while the bound wait, storing nothing; changes still go through', async () => {
         const a = await apply('a@example.com');

@@ -587,6 +587,25 @@ export function describeStoreContract(
         assert.equal(await store.getConversation('alice'), undefined);
         assert.equal(await store.deleteConversation('alice'), false);
       });
+
+      it('lists the people it can reach in a personal chat, by name, and nobody else', async () => {
+        const personal = (id: string, name?: string) => ({
+          conversation: { id: `a:${id}`, conversationType: 'personal' },
+          user: { id: `29:${id}`, aadObjectId: id, ...(name ? { name } : {}) },
+        });
+        await store.saveConversation('user:c', personal('c', 'Chloé Gagné'));
+        await store.saveConversation('user:a', personal('a', 'alex Martin'));
+        await store.saveConversation('user:b', personal('b'));
+        await store.saveConversation('user:d', { conversation: { id: 'a:d' }, user: { id: '29:d' } });
+        await store.saveConversation('conversation:19:x', personal('x', 'A channel, not a person'));
+        assert.deepEqual(await store.peopleInChat(10), [
+          { aadObjectId: 'a', name: 'alex Martin' },
+          { aadObjectId: 'c', name: 'Chloé Gagné' },
+          // Someone whose chat names nobody is listed by id, last, rather than left out.
+          { aadObjectId: 'b', name: 'b' },
+        ]);
+        assert.equal((await store.peopleInChat(2)).length, 2);
+      });
     });
 
     describe('preferences', () => {

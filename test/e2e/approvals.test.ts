@@ -39,7 +39,13 @@ describe('approvals in the local Teams client, one client per role', function ()
   /** The latest card on a page that shows `text`, once it is there. */
   const cardWith = async (page: Page, text: string | RegExp): Promise<Locator> => {
     const card = page.locator('.ac-adaptiveCard', { hasText: text }).last();
-    await card.waitFor({ timeout: 60_000 });
+    try {
+      await card.waitFor({ timeout: 60_000 });
+    } catch (err) {
+      // What the person saw instead, for whoever reads the failure.
+      await page.screenshot({ path: path.join(SHOTS, 'approvals-missing-card.png'), fullPage: true });
+      throw err;
+    }
     return card;
   };
 
@@ -231,6 +237,113 @@ describe('approvals in the local Teams client, one client per role', function ()
 
   let reference = '';
 
+  const APPLICANTS = [
+    {
+      name: 'Camille Code',
+      email: 'camille@example.ca',
+      locale: 'fr',
+      answer: 'J’ai livré le sélecteur de dates du formulaire municipal.',
+      link: 'https://gitlab.com/camille/selecteur',
+    },
+    {
+      name: 'Ada Dev',
+      email: 'ada@example.ca',
+      locale: 'en',
+      answer: 'I shipped the accessible date picker of the permit forms.',
+      link: 'https://github.com/ada/picker',
+    },
+    {
+      name: 'Bo Code',
+      email: 'bo@example.ca',
+      locale: 'en',
+      answer: 'I have not built a web component yet, but I learn fast.',
+      link: 'https://github.com/bo/first-steps',
+    },
+  ] as const;
+  const FAILING = APPLICANTS[2];
+
+  /** A supplier applies from the page in their language and confirms from the e-mailed link. */
+  const applyOnSite = async (site: Page, botUrl: string, a: (typeof APPLICANTS)[number]) => {
+    const fr = a.locale === 'fr';
+    await site.goto(`${botUrl}${fr ? `/fr/possibilites/${reference}` : `/en/opportunities/${reference}`}`);
+    await site
+      .getByRole('link', { name: fr ? 'Postuler à cette possibilité' : 'Apply to this opportunity' })
+      .click();
+    await site
+      .getByLabel(fr ? 'Votre nom, ou celui de votre entreprise' : 'Your name, or your business’s name')
+      .fill(a.name);
+    await site.getByLabel(fr ? 'Votre adresse courriel' : 'Your e-mail address').fill(a.email);
+    await site.getByLabel(fr ? 'Étudiant ou étudiante' : 'A student').check();
+    await site
+      .getByRole('group', {
+        name: fr ? 'Êtes-vous fonctionnaire fédéral?' : 'Are you a federal public servant?',
+      })
+      .getByLabel(fr ? 'Non' : 'No')
+      .check();
+    await site
+      .getByLabel(fr ? 'Votre réponse au critère d’évaluation' : 'Your answer to the evaluation criterion')
+      .fill(a.answer);
+    await site.getByLabel(fr ? 'Liens vers vos travaux antérieurs' : 'Links to your past work').fill(a.link);
+    for (const box of await site.locator('input[type=checkbox]').all()) await box.check();
+    if (fr) await site.screenshot({ path: path.join(SHOTS, 'public-apply-fr.png'), fullPage: true });
+    await site.getByRole('button', { name: fr ? 'Envoyer la candidature' : 'Send the application' }).click();
+    await site.getByRole('heading', { name: fr ? 'Consultez vos courriels' : 'Check your e-mail' }).waitFor();
+    await site.goto(`${botUrl}/mailbox`);
+    const toConfirm = site
+      .locator('article', {
+        hasText: fr
+          ? `Confirmez votre candidature à ${reference}`
+          : `Confirm your application to ${reference}`,
+      })
+      .filter({ hasText: a.email });
+    await toConfirm.waitFor({ timeout: 30_000 });
+    await toConfirm.getByRole('link', { name: /(confirm|confirmer)\?token=/ }).click();
+    await site.getByRole('button', { name: fr ? 'Confirmer' : 'Confirm' }).click();
+    await site
+      .getByRole('heading', { name: fr ? 'Votre candidature compte' : 'Your application counts' })
+      .waitFor();
+  };
+
+  /**
+   * The award as suppliers see it: the public page shows the draw anyone can check and who was selected,
+   * and the mailbox holds each applicant's e-mail in their language.
+   */
+  const checkAward = async (botUrl: string) => {
+    const site = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    try {
+      for (const [address, heading, awarded] of [
+        [`/en/opportunities/${reference}`, 'The draw', /Awarded to/],
+        [`/fr/possibilites/${reference}`, 'Le tirage', /Attribuée à/],
+      ] as const) {
+        await site.goto(`${botUrl}${address}`);
+        const draw = site.locator('section', { has: site.getByRole('heading', { name: heading }) });
+        await draw.waitFor();
+        assert.match(await draw.innerText(), /sha256sum/);
+        assert.match(await site.locator('main').innerText(), awarded);
+        await site.screenshot({
+          path: path.join(SHOTS, `public-award-${address.slice(1, 3)}.png`),
+          fullPage: true,
+        });
+      }
+      await site.goto(`${botUrl}/mailbox`);
+      for (const a of APPLICANTS) {
+        const mine = site.locator('article', { hasText: a.email });
+        const subjects = await mine.locator('h2').allInnerTexts();
+        const selected = subjects.some((s) => /You were selected|Vous avez été sélectionné/.test(s));
+        const notSelected = subjects.some((s) => /^Your application to|^Votre candidature à/.test(s));
+        assert.ok(selected !== notSelected, `${a.email} is told once: ${subjects.join(' | ')}`);
+        if (a === FAILING) assert.ok(notSelected, 'the failed applicant is not selected');
+        assert.ok(
+          subjects.every((s) => (a.locale === 'fr') === /Confirmez|Vous avez|Votre candidature/.test(s)),
+          `${a.email} hears in ${a.locale}: ${subjects.join(' | ')}`,
+        );
+      }
+      await site.screenshot({ path: path.join(SHOTS, 'mailbox-award.png'), fullPage: true });
+    } finally {
+      await site.close();
+    }
+  };
+
   it('takes the request on to paid: posting, the draw, delivery, acceptance, certification and payment', async () => {
     assert.ok(reference, 'the request of the previous test');
     const procurement = pageOf('procurement');
@@ -365,27 +478,8 @@ describe('approvals in the local Teams client, one client per role', function ()
     assert.match(await told.innerText(), /fournisseur@example\.ca/);
     await site.screenshot({ path: path.join(SHOTS, 'mailbox.png'), fullPage: true });
 
-    // A supplier applies from the French page and confirms from the e-mailed link.
-    await site.goto(`${botUrl}/fr/possibilites/${reference}`);
-    await site.getByRole('link', { name: 'Postuler à cette possibilité' }).click();
-    await site.getByLabel('Votre nom, ou celui de votre entreprise').fill('Camille Code');
-    await site.getByLabel('Votre adresse courriel').fill('camille@example.ca');
-    await site.getByLabel('Étudiant ou étudiante').check();
-    await site.getByRole('group', { name: 'Êtes-vous fonctionnaire fédéral?' }).getByLabel('Non').check();
-    await site
-      .getByLabel('Votre réponse au critère d’évaluation')
-      .fill('J’ai livré le sélecteur de dates du formulaire municipal.');
-    await site.getByLabel('Liens vers vos travaux antérieurs').fill('https://gitlab.com/camille/selecteur');
-    for (const box of await site.locator('input[type=checkbox]').all()) await box.check();
-    await site.screenshot({ path: path.join(SHOTS, 'public-apply-fr.png'), fullPage: true });
-    await site.getByRole('button', { name: 'Envoyer la candidature' }).click();
-    await site.getByRole('heading', { name: 'Consultez vos courriels' }).waitFor();
-    await site.goto(`${botUrl}/mailbox?lang=fr`);
-    const toConfirm = site.locator('article', { hasText: `Confirmez votre candidature à ${reference}` });
-    await toConfirm.waitFor({ timeout: 30_000 });
-    await toConfirm.getByRole('link', { name: /confirmer\?token=/ }).click();
-    await site.getByRole('button', { name: 'Confirmer' }).click();
-    await site.getByRole('heading', { name: 'Votre candidature compte' }).waitFor();
+    // Three suppliers apply from the public pages, one in French, and confirm from the e-mailed link.
+    for (const applicant of APPLICANTS) await applyOnSite(site, botUrl, applicant);
     await site.close();
     await say(requester, 'langue français');
     await cardWith(requester, 'Désormais, je vous parle en français');
@@ -400,17 +494,30 @@ describe('approvals in the local Teams client, one client per role', function ()
     letDaysPass(23);
     await cardWith(procurement, `${reference} · closed`);
     await cardWith(requester, `${reference}: closed for applications`);
-    await press(procurement, 'Record the evaluation', {
-      'Applications received': '3',
-      'Applicants who passed': '2',
-    });
-    await press(procurement, 'Draw the supplier', {
-      'Applicants who passed, one per line': 'Ada Dev\nBo Code',
-      'Supplier’s profile or contact link': 'https://example.com/suppliers/ada',
-    });
+    // Procurement follows the marking on the request's card, and could give it to someone else.
+    const following = await cardWith(procurement, /0 of 3 applications marked/);
+    await following.getByRole('button', { name: /^Reassign the evaluation/ }).click();
+    await following.screenshot({ path: path.join(SHOTS, 'evaluation-progress-procurement.png') });
+    // The requester marks each applicant from the cards in their chat, without names: one fails.
+    for (let n = 1; n <= APPLICANTS.length; n++) {
+      const card = await cardWith(requester, new RegExp(`Applicant ${n}(?!\\d)`));
+      const text = await card.innerText();
+      for (const a of APPLICANTS) {
+        assert.ok(!text.includes(a.name) && !text.includes(a.email), `no ${a.name} on an evaluator's card`);
+      }
+      const fails = text.includes(FAILING.answer);
+      await card.getByLabel(/^Why it passes or fails/).fill(fails ? 'No component shipped.' : 'Shipped one.');
+      if (n === 1) await card.screenshot({ path: path.join(SHOTS, 'evaluation-card-requester.png') });
+      await card.getByRole('button', { name: fails ? 'Fail' : 'Pass', exact: true }).click();
+      await cardWith(requester, new RegExp(`Applicant ${n}(?!\\d)[\\s\\S]*(Passed|Failed) by`));
+    }
+    await cardWith(procurement, new RegExp(`${reference} · closed[\\s\\S]*3 applications, 2 passed`));
+    await press(procurement, 'Draw the supplier');
     await cardWith(procurement, `${reference} · supplier selected`);
     await shot('procurement', '6-supplier-drawn');
     await press(procurement, 'Terms signed');
+    await cardWith(procurement, `${reference} · in progress`);
+    await checkAward(botUrl);
     await press(procurement, 'Delivered', {
       'Link to the delivered work': 'https://github.com/example/benefits-form/pull/7',
     });
@@ -457,14 +564,16 @@ describe('approvals in the local Teams client, one client per role', function ()
       const record = await store.get(reference);
       assert.equal(record?.status, 'paid');
       assert.equal(record?.selection.draw?.candidates.length, 2);
+      assert.equal(record?.selection.applications, 3);
+      assert.equal(record?.selection.passed, 2);
       // The clock fixed the draw's seed when it closed applications; the draw used it.
       assert.match(record?.selection.drawSeed ?? '', /^[\w-]{32}$/);
       assert.equal(record?.selection.draw?.seed, record?.selection.drawSeed);
       assert.equal(record?.finance.paymentMethod, 'paypal');
       const applied = await store.applicationsOf(reference, { confirmedOnly: true }, { limit: 10 });
       assert.deepEqual(
-        applied.items.map((a) => [a.content?.name, a.locale]),
-        [['Camille Code', 'fr']],
+        applied.items.map((a) => [a.content?.name, a.locale, a.evaluation?.result]),
+        APPLICANTS.map((a) => [a.name, a.locale, a === FAILING ? 'fail' : 'pass']),
       );
       const trail = await store.auditTrail(reference);
       assert.deepEqual(
@@ -479,6 +588,9 @@ describe('approvals in the local Teams client, one client per role', function ()
           'extend_applications',
           'question_answered',
           'close_applications',
+          'application_marked',
+          'application_marked',
+          'application_marked',
           'record_evaluation',
           'select_supplier',
           'sign_terms',

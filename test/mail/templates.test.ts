@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import {
   applicationConfirmationMail,
   confirmationMail,
+  debriefMail,
   newOpportunityMail,
+  notSelectedMail,
+  selectedMail,
   settlementMail,
 } from '../../src/mail/messages';
+import type { Application } from '../../src/services/applications';
 import { fillTemplate, placeholdersOf, templateOf } from '../../src/mail/templates';
 import { Calendar } from '../../src/services/calendar';
 import { MAIL_KINDS, type MailKind, type NewMail } from '../../src/services/mail';
@@ -37,6 +41,27 @@ const question = (locale: 'en' | 'fr'): Question => ({
   version: 1,
 });
 const BY = { aadObjectId: 'p', name: 'Priya' };
+/** An application numbered at the close and marked, with its debrief link made. */
+const applicant = (locale: 'en' | 'fr', result: 'pass' | 'fail' = 'pass'): Application => ({
+  id: 'a-0002',
+  reference: 'MA-2026-0001',
+  email: 'applicant@example.ca',
+  locale,
+  content: {
+    name: 'Chloé Gagné',
+    kind: 'student',
+    federalEmployee: false,
+    answer: 'I did.',
+    links: ['https://github.com/chloe'],
+  },
+  createdAt: '2026-11-21T10:00:00.000Z',
+  confirmedAt: '2026-11-21T10:05:00.000Z',
+  number: 4,
+  evaluation: { result, rationale: 'Clear.', by: BY, at: '2026-12-01T10:00:00.000Z' },
+  debriefToken: 'D'.repeat(43),
+  version: 4,
+});
+const AT = '2026-12-02T10:00:00.000Z';
 const ANSWER = { questionEn: 'Rust?', questionFr: 'Rust?', answerEn: 'Yes.', answerFr: 'Oui.' };
 
 function mailsOf(locale: 'en' | 'fr'): Record<MailKind, NewMail> {
@@ -71,6 +96,9 @@ function mailsOf(locale: 'en' | 'fr'): Record<MailKind, NewMail> {
       },
       calendar,
     ),
+    'application-selected': selectedMail(ORIGIN, view, applicant(locale), AT),
+    'application-not-selected': notSelectedMail(ORIGIN, view, applicant(locale), AT),
+    debrief: debriefMail(ORIGIN, view, applicant(locale), 'Your tests were thin.', AT),
   };
 }
 
@@ -122,6 +150,31 @@ describe('the e-mails', () => {
     assert.equal(fr['question-answered'].personalisation.answer, 'Oui.');
     assert.equal(fr['question-declined'].personalisation.reason, 'une réponse déjà publiée la couvre.');
     assert.equal(mailsOf('en')['question-answered'].personalisation.answer, 'Yes.');
+  });
+
+  it('tells a not-selected applicant why, in their language, with a debrief link of their own', () => {
+    const view = publicOpportunity(posted(), 'fr');
+    assert.ok(view);
+    const passed = notSelectedMail(ORIGIN, view, applicant('fr', 'pass'), AT);
+    assert.match(
+      passed.personalisation.outcome ?? '',
+      /satisfait à l’évaluation \(candidat 4\), mais n’a pas été tirée/,
+    );
+    assert.equal(
+      passed.personalisation.debrief_url,
+      `${ORIGIN}/fr/possibilites/MA-2026-0001/compte-rendu?application=a-0002&token=${'D'.repeat(43)}`,
+    );
+    const failed = notSelectedMail(ORIGIN, view, applicant('fr', 'fail'), AT);
+    assert.match(failed.personalisation.outcome ?? '', /n’a pas satisfait à l’évaluation \(candidat 4\)/);
+    const { evaluation: _unmarked, ...cancelled } = applicant('en');
+    const en = publicOpportunity(posted(), 'en');
+    assert.ok(en);
+    assert.match(
+      notSelectedMail(ORIGIN, en, cancelled, AT).personalisation.outcome ?? '',
+      /cancelled before/,
+    );
+    const { debriefToken: _none, ...noLink } = applicant('en');
+    assert.throws(() => notSelectedMail(ORIGIN, en, noLink, AT), /no debrief link/);
   });
 
   it('fills a value as text: a value naming a placeholder is not filled again', () => {

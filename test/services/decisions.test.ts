@@ -7,45 +7,76 @@ import {
   nextActors,
   payloadFromCard,
 } from '../../src/services/decisions';
-import { ACTIONS, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
+import { ACTIONS, type ActionName, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
 import { CHECKLIST, clock, person, REQUESTER, submitted, TRANSLATION } from '../support/opportunities';
 import { deliveriesFor } from '../../src/services/routing';
 
+/** What the bot fills in from the store and the applicants' marks, never from a card. */
+const FROM_THE_BOT: Partial<Record<ActionName, readonly string[]>> = {
+  record_evaluation: ['applications', 'passed'],
+  select_supplier: ['seed', 'passers'],
+};
+
 describe('decision forms', () => {
-  it('ask for every value each action needs, under the names its payload uses', () => {
+  it('ask for every value each action needs, under the names its payload uses, but none the bot fills in', () => {
     for (const action of ACTIONS.filter(decidableFromCard)) {
       const shape = PAYLOADS[action].shape as Record<string, unknown>;
       const asked = DECISION_INPUTS[action].map((i) => i.id);
-      const needed = Object.keys(shape).filter((k) => k !== 'seed');
+      const needed = Object.keys(shape).filter((k) => !(FROM_THE_BOT[action] ?? []).includes(k));
       assert.deepEqual([...asked].sort(), needed.sort(), action);
     }
   });
 
-  it('read typed values into a payload the lifecycle accepts', () => {
-    const payload = payloadFromCard(
-      'record_evaluation',
-      { 'record_evaluation.applications': ' 3 ', 'record_evaluation.passed': 2 },
-      'seed',
-    );
-    assert.deepEqual(payload, { applications: 3, passed: 2 });
-    assert.equal(PAYLOADS.record_evaluation.safeParse(payload).success, true);
+  it('ask only for text, dates, links, a payment method, a person or ticks: no counts and no lists', () => {
+    const kinds = new Set(ACTIONS.flatMap((a) => DECISION_INPUTS[a].map((i) => i.kind)));
+    assert.deepEqual([...kinds].sort(), ['date', 'longText', 'payment', 'person', 'text', 'toggle', 'url']);
   });
 
-  it('read the applicants of a draw one per line, and give the seed themselves', () => {
+  it('read typed values into a payload the lifecycle accepts', () => {
+    const payload = payloadFromCard(
+      'pay',
+      { 'pay.method': ' paypal ', 'pay.paymentDate': '2027-02-20 ' },
+      'seed',
+    );
+    assert.deepEqual(payload, { method: 'paypal', paymentDate: '2027-02-20' });
+    assert.equal(PAYLOADS.pay.safeParse(payload).success, true);
+    // A number where text is expected is read as the text it shows.
+    assert.deepEqual(payloadFromCard('approve_funds', { 'approve_funds.fundReservationNumber': 117 }, 's'), {
+      fundReservationNumber: '117',
+    });
+  });
+
+  it('take no counts of the evaluation from card data: the bot records them from the marks', () => {
+    const payload = payloadFromCard(
+      'record_evaluation',
+      { 'record_evaluation.applications': ' 3 ', 'record_evaluation.passed': 2, applications: 3, passed: 2 },
+      'seed',
+    );
+    assert.deepEqual(payload, {});
+  });
+
+  it('take no draw list from card data, and give the seed themselves', () => {
     const payload = payloadFromCard(
       'select_supplier',
       {
         'select_supplier.candidates': 'Ada Dev\n\n  Bo Code \n',
+        'select_supplier.passers': [{ number: 1, name: 'Ada Dev' }],
         'select_supplier.supplierLink': 'https://x.example',
+        passers: [{ number: 1, name: 'Ada Dev' }],
         seed: 'typed',
       },
       'server-seed',
     );
-    assert.deepEqual(payload, {
-      candidates: ['Ada Dev', 'Bo Code'],
-      supplierLink: 'https://x.example',
-      seed: 'server-seed',
-    });
+    assert.deepEqual(payload, { seed: 'server-seed' });
+    // Without the passers the bot adds from the store, the lifecycle has nobody to draw among.
+    const closed = {
+      ...submitted(),
+      status: 'closed' as const,
+      selection: { questions: 0, applications: 2, passed: 1, declinedSuppliers: [] },
+    };
+    const outcome = decide(closed, 'select_supplier', payload, person('p', 'procurement'), clock());
+    assert.ok(!outcome.ok);
+    assert.deepEqual(outcome.refusal.fields, ['passers']);
   });
 
   it('leave out empty optional values and keep empty required ones for the lifecycle to refuse', () => {

@@ -1,63 +1,145 @@
 import { strict as assert } from 'node:assert';
-import { drawIndex } from '../../src/services/draw';
+import { applicantNumbers, drawOrder, drawWinner } from '../../src/services/draw';
 import { decide } from '../../src/services/lifecycle';
 import type { Opportunity } from '../../src/services/opportunity';
 import { SYSTEM_ACTOR } from '../../src/services/roles';
 import { clock, person, submitted } from '../support/opportunities';
 
 /**
- * Recorded draws must stay recomputable: these winners were computed apart from this code, by the
- * README's description of the algorithm (FNV-1a over the seed, one mulberry32 step). A change to the
- * algorithm fails here before it silently changes who won a past draw.
+ * Published draws must stay recomputable by anyone: these orders were computed apart from this code, with
+ * coreutils as the public page tells readers to (sort the numbers by `printf '%s' "$SEED:$n" | sha256sum`).
+ * A change to the algorithm fails here before it silently changes who won a past draw.
  */
-const GOLDEN: readonly { seed: string; candidates: readonly string[]; winner: string }[] = [
-  { seed: '8c6d2b7e-3f4a-4c1e-9b2d-5a7e1f0c9d34', candidates: ['Ada', 'Grace'], winner: 'Grace' },
-  { seed: '0b9e5a41-7d3c-4f8e-a2b6-c1d4e7f90a12', candidates: ['Ada', 'Grace', 'Linus'], winner: 'Linus' },
-  { seed: 'd3f1c2b4-8e7a-4b6c-9d0e-1f2a3b4c5d6e', candidates: ['A', 'B', 'C', 'D'], winner: 'B' },
-  { seed: 'MA-2026-0007/2026-12-09', candidates: ['1', '2', '3', '4', '5', '6', '7'], winner: '5' },
-  { seed: 'Dépôt été ✓ 🚀', candidates: ['V', 'W', 'X', 'Y', 'Z'], winner: 'Y' },
-  { seed: 'a', candidates: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], winner: '6' },
-  { seed: 'seed-42', candidates: ['Applicant A', 'Applicant B'], winner: 'Applicant A' },
+const GOLDEN: readonly { seed: string; order: readonly string[] }[] = [
+  { seed: 'Xq3v9LrT8mWp2KzA7bNc0dEf', order: ['5', '1', '4', '2', '3', '7', '6'] },
+  { seed: 'seed-for-MA-2026-0042-abc', order: ['7', '5', '3', '2', '6', '1', '4'] },
 ];
+const ONE_TO_SEVEN = ['1', '2', '3', '4', '5', '6', '7'];
+
+/** A closed request whose evaluation is recorded, with its draw seed. */
+function evaluated(seed: string, passed: number, declined: string[] = []): Opportunity {
+  return {
+    ...submitted(),
+    status: 'closed',
+    selection: {
+      questions: 0,
+      drawSeed: seed,
+      applications: passed + 1,
+      passed,
+      declinedSuppliers: declined,
+    },
+  };
+}
+const passers = (numbers: readonly number[]) =>
+  numbers.map((number) => ({ number, name: `Supplier ${number}`, link: `https://example.dev/${number}` }));
 
 describe('supplier draw', () => {
-  for (const { seed, candidates, winner } of GOLDEN) {
-    it(`draws ${winner} among ${candidates.length} with the seed "${seed}", as recomputed by hand`, () => {
-      assert.equal(candidates[drawIndex(seed, candidates.length)], winner);
+  for (const { seed, order } of GOLDEN) {
+    it(`orders applicants ${order.join(', ')} with the seed "${seed}", as recomputed with sha256sum`, () => {
+      assert.deepEqual(drawOrder(seed, ONE_TO_SEVEN), order);
+      // The order does not depend on the order the candidates are listed in.
+      assert.deepEqual(drawOrder(seed, [...ONE_TO_SEVEN].reverse()), order);
     });
   }
 
-  it('records the golden winner when procurement makes the draw', () => {
-    const { seed, candidates, winner } = GOLDEN[1] as (typeof GOLDEN)[number];
-    const closed: Opportunity = {
-      ...submitted(),
-      status: 'closed',
-      selection: { questions: 0, applications: 5, passed: 3, declinedSuppliers: [] },
-    };
-    const payload = { seed, candidates, supplierLink: 'https://example.dev/linus' };
-    const outcome = decide(closed, 'select_supplier', payload, person('proc-1', 'procurement'), clock());
+  it('selects the first in the seed’s order, and the next when the first declined', () => {
+    const { seed, order } = GOLDEN[0] as (typeof GOLDEN)[number];
+    assert.equal(drawWinner(seed, ONE_TO_SEVEN, []), order[0]);
+    assert.equal(drawWinner(seed, ONE_TO_SEVEN, [order[0] as string]), order[1]);
+    assert.equal(drawWinner(seed, ONE_TO_SEVEN, order.slice(0, 6)), order[6]);
+    assert.equal(drawWinner(seed, ONE_TO_SEVEN, order), undefined);
+  });
+
+  it('records the golden winner, by number with its name and link, when procurement makes the draw', () => {
+    const { seed, order } = GOLDEN[0] as (typeof GOLDEN)[number];
+    const outcome = decide(
+      evaluated(seed, 7),
+      'select_supplier',
+      { seed: 'typed-seed', passers: passers([7, 6, 5, 4, 3, 2, 1]) },
+      person('proc-1', 'procurement'),
+      clock(),
+    );
     assert.ok(outcome.ok);
-    assert.equal(outcome.next.selection.supplierName, winner);
-    assert.deepEqual(outcome.next.selection.draw, { seed, candidates, selectedIndex: 2 });
+    assert.equal(outcome.next.selection.supplierName, `Supplier ${order[0]}`);
+    assert.equal(outcome.next.selection.supplierLink, `https://example.dev/${order[0]}`);
+    assert.deepEqual(outcome.next.selection.draw, {
+      seed,
+      candidates: ONE_TO_SEVEN,
+      selectedIndex: Number(order[0]) - 1,
+    });
   });
 
-  it('gives the same winner for the same seed, so anyone can verify the draw', () => {
-    assert.equal(drawIndex('MA-2026-0007/2026-12-09', 7), drawIndex('MA-2026-0007/2026-12-09', 7));
+  it('passes a declined winner’s place to the next drawn, and says so when nobody is left', () => {
+    const { seed, order } = GOLDEN[1] as (typeof GOLDEN)[number];
+    const proc = person('proc-1', 'procurement');
+    let o = evaluated(seed, 7);
+    const drawnInTurn: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const drawn = decide(
+        o,
+        'select_supplier',
+        { seed: 'x', passers: passers([1, 2, 3, 4, 5, 6, 7]) },
+        proc,
+        clock(),
+      );
+      assert.ok(drawn.ok);
+      drawnInTurn.push(drawn.next.selection.supplierName ?? '');
+      const declined = decide(drawn.next, 'supplier_declined', {}, proc, clock());
+      assert.ok(declined.ok);
+      o = declined.next;
+    }
+    assert.deepEqual(
+      drawnInTurn,
+      order.map((n) => `Supplier ${n}`),
+    );
+    assert.deepEqual(o.selection.declinedSuppliers, order);
+    const none = decide(
+      o,
+      'select_supplier',
+      { seed: 'x', passers: passers([1, 2, 3, 4, 5, 6, 7]) },
+      proc,
+      clock(),
+    );
+    assert.equal(!none.ok && none.refusal.guard, 'no_passing_applicant');
   });
 
-  it('refuses a draw with nobody to draw from', () => {
-    assert.throws(() => drawIndex('seed', 0), { name: 'RangeError', message: /at least one candidate/ });
+  it('refuses a draw whose passers do not match the recorded count or repeat a number', () => {
+    const proc = person('proc-1', 'procurement');
+    for (const list of [
+      [1, 2],
+      [1, 2, 3, 4],
+      [1, 1, 2],
+    ]) {
+      const refused = decide(
+        evaluated('Xq3v9LrT8mWp2KzA7bNc0dEf', 3),
+        'select_supplier',
+        { seed: 'x', passers: passers(list) },
+        proc,
+        clock(),
+      );
+      assert.equal(refused.ok, false, JSON.stringify(list));
+      assert.equal(!refused.ok && refused.refusal.guard, 'draw_mismatch');
+    }
   });
 
   it('spreads winners evenly across candidates', () => {
-    const counts = new Map<number, number>();
+    const counts = new Map<string, number>();
     for (let i = 0; i < 8_000; i++) {
-      const winner = drawIndex(`seed-${i}`, 4);
+      const winner = drawWinner(`seed-${i}`, ['1', '2', '3', '4'], []) as string;
       counts.set(winner, (counts.get(winner) ?? 0) + 1);
     }
-    assert.deepEqual([...counts.keys()].sort(), [0, 1, 2, 3]);
+    assert.deepEqual([...counts.keys()].sort(), ['1', '2', '3', '4']);
     for (const c of counts.values())
       assert.ok(c > 1_800 && c < 2_200, `uneven draw: ${[...counts.values()].join(', ')}`);
+  });
+
+  it('numbers applications 1 to n in the seed’s order, the same again after a restart', () => {
+    const ids = ['a-one', 'a-two', 'a-three', 'a-four'];
+    const numbers = applicantNumbers('Xq3v9LrT8mWp2KzA7bNc0dEf', ids);
+    assert.deepEqual([...numbers.values()].sort(), [1, 2, 3, 4]);
+    assert.deepEqual(applicantNumbers('Xq3v9LrT8mWp2KzA7bNc0dEf', [...ids].reverse()), numbers);
+    // Another seed numbers them otherwise (for these ids), so the numbers say nothing of who applied first.
+    assert.notDeepEqual([...applicantNumbers('another-seed-0123456', ids)], [...numbers]);
   });
 });
 
@@ -87,13 +169,12 @@ describe('the draw’s seed, fixed when applications close', () => {
   it('decides the draw, whatever seed the card gives, so nobody can pick a seed for its winner', () => {
     const closed = decide(posted, 'close_applications', { seed: SEED }, SYSTEM_ACTOR, clock());
     assert.ok(closed.ok);
-    const evaluated = { ...closed.next, selection: { ...closed.next.selection, applications: 3, passed: 3 } };
-    const candidates = ['1', '2', '3'];
+    const marked = { ...closed.next, selection: { ...closed.next.selection, applications: 3, passed: 3 } };
     const winners = ['chosen-seed-1', 'chosen-seed-2', 'chosen-seed-3'].map((seed) => {
       const drawn = decide(
-        evaluated,
+        marked,
         'select_supplier',
-        { seed, candidates, supplierLink: 'https://example.dev/w' },
+        { seed, passers: passers([1, 2, 3]) },
         person('proc-1', 'procurement'),
         clock(),
       );
@@ -101,6 +182,6 @@ describe('the draw’s seed, fixed when applications close', () => {
       assert.equal(drawn.next.selection.draw?.seed, SEED);
       return drawn.next.selection.supplierName;
     });
-    assert.deepEqual(winners, Array(3).fill(candidates[drawIndex(SEED, 3)]));
+    assert.deepEqual(winners, Array(3).fill(`Supplier ${drawWinner(SEED, ['1', '2', '3'], [])}`));
   });
 });

@@ -69,11 +69,10 @@ function inStatus(status: Status, selection: Partial<Opportunity['selection']> =
   return { ...o, status, selection: { ...o.selection, applications: 5, passed: 2, ...selection } };
 }
 
-const draw = (...candidates: string[]) => ({
-  seed: 'draw-2026-12-09',
-  candidates,
-  supplierLink: 'https://example.dev/winner',
-});
+/** The applicants who passed, by number, as the bot reads them from the store. */
+const passers = (...numbers: number[]) =>
+  numbers.map((number) => ({ number, name: `Applicant ${number}`, link: `https://example.dev/${number}` }));
+const draw = (...numbers: number[]) => ({ seed: 'draw-2026-12-09', passers: passers(...numbers) });
 
 interface GuardCase {
   readonly rule: string;
@@ -265,7 +264,7 @@ const GUARD_CASES: readonly GuardCase[] = [
     rule: 'no supplier is drawn before the evaluation is recorded',
     record: inStatus('closed', { applications: undefined, passed: undefined }),
     action: 'select_supplier',
-    payload: draw('A'),
+    payload: draw(1),
     refusedBy: 'evaluation_not_recorded',
   },
   {
@@ -309,42 +308,63 @@ const GUARD_CASES: readonly GuardCase[] = [
     rule: 'no supplier is drawn when nobody passed',
     record: inStatus('closed', { passed: 0 }),
     action: 'select_supplier',
-    payload: draw('A'),
+    payload: draw(1),
     refusedBy: 'no_passing_applicant',
   },
   {
     rule: 'no supplier is drawn when every passer declined',
-    record: inStatus('closed', { passed: 1, declinedSuppliers: ['A'] }),
+    record: inStatus('closed', { passed: 1, declinedSuppliers: ['1'] }),
     action: 'select_supplier',
-    payload: draw('B'),
+    payload: draw(1),
     refusedBy: 'no_passing_applicant',
   },
   {
     rule: 'the draw is refused when the list is longer than the passers',
     record: inStatus('closed'),
     action: 'select_supplier',
-    payload: draw('A', 'B', 'C'),
+    payload: draw(1, 2, 3),
     refusedBy: 'draw_mismatch',
   },
   {
     rule: 'the draw is refused when the list is shorter than the passers',
     record: inStatus('closed'),
     action: 'select_supplier',
-    payload: draw('A'),
+    payload: draw(1),
     refusedBy: 'draw_mismatch',
   },
   {
-    rule: 'a redraw cannot include a supplier who already declined',
-    record: inStatus('closed', { passed: 3, declinedSuppliers: ['A'] }),
+    rule: 'the draw is refused when a number is listed twice in place of a passer',
+    record: inStatus('closed'),
     action: 'select_supplier',
-    payload: draw('A', 'B'),
+    payload: draw(1, 1),
     refusedBy: 'draw_mismatch',
   },
   {
-    rule: 'a redraw among the passers who have not declined goes ahead',
-    record: inStatus('closed', { passed: 3, declinedSuppliers: ['A'] }),
+    rule: 'the draw is refused when a number is listed twice beside every passer',
+    record: inStatus('closed'),
     action: 'select_supplier',
-    payload: draw('B', 'C'),
+    payload: draw(1, 2, 2),
+    refusedBy: 'draw_mismatch',
+  },
+  {
+    rule: 'the draw among exactly the passers goes ahead',
+    record: inStatus('closed'),
+    action: 'select_supplier',
+    payload: draw(2, 1),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'a redraw is refused when it leaves out the passers who declined',
+    record: inStatus('closed', { passed: 3, declinedSuppliers: ['1'] }),
+    action: 'select_supplier',
+    payload: draw(2, 3),
+    refusedBy: 'draw_mismatch',
+  },
+  {
+    rule: 'a redraw among every passer, those who declined included, goes ahead',
+    record: inStatus('closed', { passed: 3, declinedSuppliers: ['1'] }),
+    action: 'select_supplier',
+    payload: draw(1, 2, 3),
     refusedBy: undefined,
   },
   {
@@ -355,9 +375,38 @@ const GUARD_CASES: readonly GuardCase[] = [
   },
   {
     rule: 'there is no "no award" while a passer who has not declined remains',
-    record: inStatus('closed', { passed: 2, declinedSuppliers: ['A'] }),
+    record: inStatus('closed', { passed: 2, declinedSuppliers: ['1'] }),
     action: 'no_award',
     refusedBy: 'passing_applicant_exists',
+  },
+  {
+    rule: 'the marking cannot be reassigned once every applicant is marked',
+    record: inStatus('closed', { passed: 2 }),
+    action: 'reassign_evaluation',
+    refusedBy: 'evaluation_already_recorded',
+  },
+  {
+    rule: 'the marking is reassigned to someone else, not to who marks already (whatever the id’s case)',
+    record: inStatus('closed', { applications: undefined, passed: undefined }),
+    action: 'reassign_evaluation',
+    payload: { evaluator: { aadObjectId: REQUESTER.id.toUpperCase(), name: 'Riley' } },
+    refusedBy: 'evaluator_unchanged',
+  },
+  {
+    rule: 'the marking is reassigned to a colleague while applicants are still marked',
+    record: inStatus('closed', { applications: undefined, passed: undefined }),
+    action: 'reassign_evaluation',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'a second reassignment names someone other than the colleague now marking',
+    record: inStatus('closed', {
+      applications: undefined,
+      passed: undefined,
+      evaluator: { aadObjectId: 'aad-colleague', name: 'Julie Lavoie' },
+    }),
+    action: 'reassign_evaluation',
+    refusedBy: 'evaluator_unchanged',
   },
   {
     rule: '"no award" once nobody passed',
@@ -367,7 +416,7 @@ const GUARD_CASES: readonly GuardCase[] = [
   },
   {
     rule: '"no award" once every passer declined',
-    record: inStatus('closed', { passed: 2, declinedSuppliers: ['A', 'B'] }),
+    record: inStatus('closed', { passed: 2, declinedSuppliers: ['1', '2'] }),
     action: 'no_award',
     refusedBy: undefined,
   },
@@ -603,17 +652,66 @@ const RECORD_CASES: readonly RecordCase[] = [
     expected: 'no_award',
   },
   {
-    rule: 'a supplier who declines joins the declined, and the draw is undone',
+    rule: 'the draw records the seed, the passing numbers in ascending order, and the winner with the name and link they published',
+    record: inStatus('closed'),
+    action: 'select_supplier',
+    // This seed draws 10 before 2; numbers sort as numbers, 2 before 10.
+    payload: draw(10, 2),
+    written: (n) => n.selection,
+    expected: {
+      questions: 0,
+      applications: 5,
+      passed: 2,
+      declinedSuppliers: [],
+      draw: { seed: 'draw-2026-12-09', candidates: ['2', '10'], selectedIndex: 1 },
+      supplierName: 'Applicant 10',
+      supplierLink: 'https://example.dev/10',
+    },
+  },
+  {
+    rule: 'the draw records no link for a winner who published none',
+    record: inStatus('closed'),
+    action: 'select_supplier',
+    // This seed draws 2 before 10.
+    payload: { seed: 'seed-given-later', passers: [{ number: 2, name: 'Applicant 2' }, ...passers(10)] },
+    written: (n) => ({ name: n.selection.supplierName, link: n.selection.supplierLink }),
+    expected: { name: 'Applicant 2' },
+  },
+  {
+    rule: 'the draw uses the seed fixed when applications closed, not one given later',
+    record: inStatus('closed', { drawSeed: 'seed-of-the-close' }),
+    action: 'select_supplier',
+    // The seed given later would draw 2; the seed of the close draws 10.
+    payload: { seed: 'seed-given-later', passers: passers(2, 10) },
+    written: (n) => [n.selection.draw, n.selection.supplierName],
+    expected: [{ seed: 'seed-of-the-close', candidates: ['2', '10'], selectedIndex: 1 }, 'Applicant 10'],
+  },
+  {
+    rule: 'a redraw passes over the passers who declined, to the next in the seed’s order',
+    record: inStatus('closed', { passed: 3, declinedSuppliers: ['2'] }),
+    action: 'select_supplier',
+    // The seed orders 2, 3, 1: with 2 declined, 3 is drawn rather than the lowest number left.
+    payload: { seed: 'seed-given-later', passers: passers(1, 2, 3) },
+    written: (n) => [n.selection.draw, n.selection.supplierName, n.selection.declinedSuppliers],
+    expected: [
+      { seed: 'seed-given-later', candidates: ['1', '2', '3'], selectedIndex: 2 },
+      'Applicant 3',
+      ['2'],
+    ],
+  },
+  {
+    rule: 'a supplier who declines joins the declined by their applicant number, and the draw is undone',
     record: inStatus('supplier_selected', {
-      declinedSuppliers: ['C'],
-      supplierName: 'A',
-      supplierLink: 'https://example.dev/a',
-      draw: { seed: 's', candidates: ['A', 'B'], selectedIndex: 0 },
+      passed: 3,
+      declinedSuppliers: ['2'],
+      supplierName: 'Applicant 3',
+      supplierLink: 'https://example.dev/3',
+      draw: { seed: 's', candidates: ['1', '2', '3'], selectedIndex: 2 },
     }),
     action: 'supplier_declined',
     payload: { comment: 'Took another job' },
     written: (n) => n.selection,
-    expected: { questions: 0, applications: 5, passed: 2, declinedSuppliers: ['C', 'A'] },
+    expected: { questions: 0, applications: 5, passed: 3, declinedSuppliers: ['2', '3'] },
     comment: 'Took another job',
   },
   {
@@ -718,8 +816,9 @@ describe('lifecycle rules: what each decision records', () => {
     const o = inStatus('changes_requested');
     const resubmit = decide(o, 'resubmit', { content: { ...content(), title: '' } }, REQUESTER, clock());
     assert.deepEqual(!resubmit.ok && resubmit.refusal.fields, ['content.title']);
-    const drawn = decide(inStatus('closed'), 'select_supplier', draw('A', ' '), PROCUREMENT, clock());
-    assert.deepEqual(!drawn.ok && drawn.refusal.fields, ['candidates.1']);
+    const blank = { ...draw(1, 2), passers: [...passers(1), { number: 2, name: ' ' }] };
+    const drawn = decide(inStatus('closed'), 'select_supplier', blank, PROCUREMENT, clock());
+    assert.deepEqual(!drawn.ok && drawn.refusal.fields, ['passers.1.name']);
     const created = submit(
       { ...content(), client: { ...content().client, contactEmail: 5 } },
       REQUESTER,
@@ -737,17 +836,12 @@ describe('lifecycle rules: what each decision records', () => {
   }
 
   for (const link of ['xhttps://example.dev/pr/1', 'https+x://example.dev/pr/1', 'ftp://example.dev/x']) {
-    it(`refuses ${link.split(':')[0]}: as a link to the delivered work or the supplier`, () => {
+    it(`refuses ${link.split(':')[0]}: as a link to the delivered work or a passer’s published link`, () => {
       const delivered = decide(inStatus('in_progress'), 'deliver', { link }, REQUESTER, clock());
       assert.deepEqual(!delivered.ok && delivered.refusal.fields, ['link']);
-      const drawn = decide(
-        inStatus('closed'),
-        'select_supplier',
-        { ...draw('A', 'B'), supplierLink: link },
-        PROCUREMENT,
-        clock(),
-      );
-      assert.deepEqual(!drawn.ok && drawn.refusal.fields, ['supplierLink']);
+      const payload = { ...draw(1, 2), passers: [{ ...passers(1)[0], link }, ...passers(2)] };
+      const drawn = decide(inStatus('closed'), 'select_supplier', payload, PROCUREMENT, clock());
+      assert.deepEqual(!drawn.ok && drawn.refusal.fields, ['passers.0.link']);
     });
   }
 });
@@ -765,23 +859,27 @@ function* approvalStates(): Generator<Opportunity> {
 }
 
 function* selectionStates(): Generator<Opportunity> {
-  const names = ['A', 'B', 'C'];
+  const numbers = ['1', '2', '3'];
   yield inStatus('closed', { applications: undefined, passed: undefined });
   for (let passed = 0; passed <= 3; passed++)
     for (let declined = 0; declined <= passed; declined++)
-      yield inStatus('closed', { passed, declinedSuppliers: names.slice(0, declined) });
+      yield inStatus('closed', { passed, declinedSuppliers: numbers.slice(0, declined) });
 }
 
-/** A payload that can only be refused for the state of the record, never for what was typed. */
+/**
+ * A payload that can only be refused for the state of the record, never for what was sent: the draw gets
+ * every passer, as the bot reads them from the store (those who declined included), and at least one.
+ */
 function validPayload(o: Opportunity, action: ActionName): unknown {
   if (action !== 'select_supplier') return PAYLOAD[action];
-  const remaining = (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
-  return draw(...Array.from({ length: Math.max(remaining, 1) }, (_, i) => `Passer ${i + 1}`));
+  return draw(...Array.from({ length: Math.max(o.selection.passed ?? 0, 1) }, (_, i) => i + 1));
 }
 
 describe('lifecycle rules: buttons on the cards', () => {
   for (const [stage, states, cases] of [
     ['approval', approvalStates, 20 * 11],
+    // The evaluation is recorded by the bot: select_supplier, reassign_evaluation, no_award and cancel
+    // have buttons.
     ['selection', selectionStates, 11 * 4],
   ] as const) {
     it(`offers a button during ${stage} exactly when pressing it would work`, () => {

@@ -45,7 +45,8 @@ const PROCESS_MAP = `
   amend_dates           | submitted in_approval                              | requester procurement   | =
   extend_applications   | posted                                             | procurement             | =
   close_applications    | posted                                             | system                  | closed
-  record_evaluation     | closed                                             | procurement             | =
+  record_evaluation     | closed                                             | system                  | =
+  reassign_evaluation   | closed                                             | procurement             | =
   select_supplier       | closed                                             | procurement             | supplier_selected
   no_award              | closed                                             | procurement             | cancelled
   supplier_declined     | supplier_selected                                  | procurement             | closed
@@ -300,28 +301,33 @@ describe('lifecycle: guards', () => {
     );
   });
 
-  it('refuses more passing applicants than applications', () => {
-    const o = { ...submitted(), status: 'posted' as const };
-    const outcome = decide(
-      { ...o, status: 'closed' },
-      'record_evaluation',
-      { applications: 1, passed: 2 },
-      procurement,
-      clock(),
-    );
+  it('refuses more passing applicants than applications, and records counts that add up', () => {
+    const o: Opportunity = { ...submitted(), status: 'closed' };
+    const outcome = decide(o, 'record_evaluation', { applications: 1, passed: 2 }, SYSTEM_ACTOR, clock());
     assert.equal(guardOf(outcome), 'passed_exceeds_applications');
+    const recorded = decide(o, 'record_evaluation', { applications: 2, passed: 2 }, SYSTEM_ACTOR, clock());
+    assert.ok(recorded.ok);
+    assert.deepEqual([recorded.next.selection.applications, recorded.next.selection.passed], [2, 2]);
   });
 
-  const closed = (passed: number, declined: string[] = []): Opportunity => ({
+  it('takes the counts of the evaluation only from the bot, never from a person', () => {
+    const o: Opportunity = { ...submitted(), status: 'closed' };
+    const outcome = decide(o, 'record_evaluation', { applications: 4, passed: 2 }, procurement, clock());
+    assert.equal(refusalOf(outcome), 'role');
+  });
+
+  const closed = (passed: number, selection: Partial<Opportunity['selection']> = {}): Opportunity => ({
     ...submitted(),
     status: 'closed',
-    selection: { questions: 0, applications: 5, passed, declinedSuppliers: declined },
+    selection: { questions: 0, applications: 5, passed, declinedSuppliers: [], ...selection },
   });
+  /** Two passers, listed out of order; only the first published a link. */
+  const ADA = { number: 10, name: 'Ada Lovelace', link: 'https://example.dev/ada' };
+  const GRACE = { number: 2, name: 'Grace Hopper' };
 
   it('draws no supplier when no one passed, and awards nothing instead', () => {
-    const payload = { seed: 's', candidates: ['A'], supplierLink: 'https://example.dev' };
     assert.equal(
-      guardOf(decide(closed(0), 'select_supplier', payload, procurement, clock())),
+      guardOf(decide(closed(0), 'select_supplier', PAYLOAD.select_supplier, procurement, clock())),
       'no_passing_applicant',
     );
     const outcome = decide(closed(0), 'no_award', {}, procurement, clock());
@@ -332,52 +338,96 @@ describe('lifecycle: guards', () => {
     );
   });
 
-  it('draws among exactly the applicants who passed, and records the seed, the list and the winner', () => {
-    const wrongCount = { seed: 's', candidates: ['A', 'B', 'C'], supplierLink: 'https://example.dev' };
-    assert.equal(
-      guardOf(decide(closed(2), 'select_supplier', wrongCount, procurement, clock())),
-      'draw_mismatch',
-    );
-    const payload = {
-      seed: 'draw-2026-12-09',
-      candidates: ['A', 'B'],
-      supplierLink: 'https://example.dev/w',
-    };
-    const outcome = decide(closed(2), 'select_supplier', payload, procurement, clock());
-    assert.ok(outcome.ok);
-    const { draw, supplierName } = outcome.next.selection;
-    assert.ok(draw);
-    assert.equal(supplierName, payload.candidates[draw.selectedIndex]);
-    assert.deepEqual([draw.seed, draw.candidates], [payload.seed, payload.candidates]);
+  it('draws among exactly the applicants who passed, each number once', () => {
+    const mismatches = [
+      [ADA, GRACE, { number: 7, name: 'Linus Torvalds' }],
+      [ADA],
+      [ADA, { ...ADA, name: 'Ada again' }],
+      [ADA, GRACE, { ...GRACE, name: 'Grace again' }],
+    ];
+    for (const passers of mismatches) {
+      assert.equal(
+        guardOf(decide(closed(2), 'select_supplier', { seed: 's', passers }, procurement, clock())),
+        'draw_mismatch',
+        passers.map((p) => p.number).join(),
+      );
+    }
   });
 
-  it('gives the next passing applicant their turn when the selected supplier declines', () => {
-    const selected: Opportunity = {
-      ...closed(2),
-      status: 'supplier_selected',
-      selection: {
-        ...closed(2).selection,
-        supplierName: 'A',
-        draw: { seed: 's', candidates: ['A', 'B'], selectedIndex: 0 },
-      },
-    };
-    const declined = decide(selected, 'supplier_declined', {}, procurement, clock());
-    assert.ok(declined.ok);
-    assert.equal(declined.next.status, 'closed');
-    assert.deepEqual(declined.next.selection.declinedSuppliers, ['A']);
-    const redraw = { seed: 's2', candidates: ['A'], supplierLink: 'https://example.dev' };
-    assert.equal(
-      guardOf(decide(declined.next, 'select_supplier', redraw, procurement, clock())),
-      'draw_mismatch',
-    );
+  it('records the seed, the passing numbers in ascending order and the winner, with the name and link they published', () => {
+    // `printf '%s' 'seed-given-later:2' | sha256sum` sorts before the same for 10: 2 is drawn first.
     const outcome = decide(
-      declined.next,
+      closed(2),
       'select_supplier',
-      { ...redraw, candidates: ['B'] },
+      { seed: 'seed-given-later', passers: [ADA, GRACE] },
       procurement,
       clock(),
     );
-    assert.equal(outcome.ok && outcome.next.selection.supplierName, 'B');
+    assert.ok(outcome.ok);
+    const { draw, supplierName, supplierLink } = outcome.next.selection;
+    assert.deepEqual(draw, { seed: 'seed-given-later', candidates: ['2', '10'], selectedIndex: 0 });
+    assert.deepEqual([supplierName, supplierLink], ['Grace Hopper', undefined]);
+    assert.equal(outcome.next.status, 'supplier_selected');
+  });
+
+  it('draws with the seed fixed when applications closed, not with one given later', () => {
+    // With the seed of the close, 10 comes before 2.
+    const o = closed(2, { drawSeed: 'seed-of-the-close' });
+    const outcome = decide(
+      o,
+      'select_supplier',
+      { seed: 'seed-given-later', passers: [ADA, GRACE] },
+      procurement,
+      clock(),
+    );
+    assert.ok(outcome.ok);
+    const { draw, supplierName, supplierLink } = outcome.next.selection;
+    assert.deepEqual(draw, { seed: 'seed-of-the-close', candidates: ['2', '10'], selectedIndex: 1 });
+    assert.deepEqual([supplierName, supplierLink], [ADA.name, ADA.link]);
+  });
+
+  it('gives the next passing applicant in the seed’s order their turn when the selected supplier declines', () => {
+    // The seed orders the numbers 2, 3, 1: after 2 declines it is 3's turn, not the lowest number's.
+    const passers = [1, 2, 3].map((number) => ({ number, name: `Applicant ${number}` }));
+    const payload = { seed: 'seed-given-later', passers };
+    const drawn = (o: Opportunity) => {
+      const outcome = decide(o, 'select_supplier', payload, procurement, clock());
+      assert.ok(outcome.ok, JSON.stringify(!outcome.ok && outcome.refusal));
+      return outcome.next;
+    };
+    const declines = (o: Opportunity) => {
+      const outcome = decide(o, 'supplier_declined', {}, procurement, clock());
+      assert.ok(outcome.ok);
+      assert.equal(outcome.next.status, 'closed');
+      const { draw, supplierName, supplierLink } = outcome.next.selection;
+      assert.deepEqual([draw, supplierName, supplierLink], [undefined, undefined, undefined]);
+      return outcome.next;
+    };
+    const first = drawn(closed(3));
+    assert.equal(first.selection.supplierName, 'Applicant 2');
+    const afterFirst = declines(first);
+    assert.deepEqual(afterFirst.selection.declinedSuppliers, ['2']);
+    // A redraw passes every passer, the one who declined included.
+    const without = { ...payload, passers: passers.filter((p) => p.number !== 2) };
+    assert.equal(
+      guardOf(decide(afterFirst, 'select_supplier', without, procurement, clock())),
+      'draw_mismatch',
+    );
+    const second = drawn(afterFirst);
+    assert.deepEqual(
+      [second.selection.supplierName, second.selection.draw],
+      ['Applicant 3', { seed: 'seed-given-later', candidates: ['1', '2', '3'], selectedIndex: 2 }],
+    );
+    const afterSecond = declines(second);
+    assert.deepEqual(afterSecond.selection.declinedSuppliers, ['2', '3']);
+    assert.equal(drawn(afterSecond).selection.supplierName, 'Applicant 1');
+    const nobodyLeft = declines(drawn(afterSecond));
+    assert.deepEqual(nobodyLeft.selection.declinedSuppliers, ['2', '3', '1']);
+    assert.equal(
+      guardOf(decide(nobodyLeft, 'select_supplier', payload, procurement, clock())),
+      'no_passing_applicant',
+    );
+    assert.equal(decide(nobodyLeft, 'no_award', {}, procurement, clock()).ok, true);
   });
 
   it('extends delivery only to a later date, keeping the original', () => {

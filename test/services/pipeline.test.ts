@@ -1,12 +1,21 @@
 import { strict as assert } from 'node:assert';
+import {
+  type Application,
+  type ApplicationFigures,
+  applicationFiguresOf,
+  type SelfIdentificationTotals,
+} from '../../src/services/applications';
 import { type Opportunity, type Status, TERMINAL_STATUSES } from '../../src/services/opportunity';
 import {
+  type ApplicationData,
+  applicationsToRead,
   CLOSED_STATUSES,
   OPEN_STATUSES,
   percentile,
   PILOT_BASELINES,
   pipelineSummary,
   type PipelineSummary,
+  selfIdentificationShare,
 } from '../../src/services/pipeline';
 import { CALENDAR, submitted } from '../support/opportunities';
 
@@ -27,6 +36,9 @@ import { CALENDAR, submitted } from '../support/opportunities';
  *         K terminated       $4,500  supplier "Code Shop", 2 applications
  *         I rejected         $2,000
  *         J cancelled        $3,200  posted in 2025, no application (no award)
+ *
+ * The applications are what the store counted (APPLICATIONS): E, still posted, has 3 confirmed; 7
+ * different addresses applied in all, though only 4 suppliers won.
  */
 const TODAY = '2026-11-23';
 const HOLIDAY = '2026-11-11';
@@ -177,8 +189,59 @@ const L = withSupplier(
 // B before A: the waiting list must sort them, not keep this order.
 const RECORDS = [B, A, C, D, E, F, M, G, H, I, J, K, L];
 
+const NOBODY = { yes: 0, no: 0, unsaid: 0 };
+const NO_ANSWERS: SelfIdentificationTotals = {
+  newToGovernment: NOBODY,
+  outsideNcr: NOBODY,
+  equityGroup: NOBODY,
+};
+const counted = (confirmed: number, evaluated = confirmed, passed = 0) => ({ confirmed, evaluated, passed });
+/** What the store read of the posted records' applications. */
+const APPLICATIONS: ApplicationData = {
+  figures: {
+    uniqueBidders: 7,
+    perOpportunity: {
+      [E.reference]: counted(3, 0),
+      [G.reference]: counted(4, 4, 3),
+      [H.reference]: counted(1, 1, 1),
+      [J.reference]: counted(0),
+      [K.reference]: counted(2, 2, 1),
+      [L.reference]: counted(2, 2, 1),
+    },
+  },
+  selfIdentification: {
+    newToGovernment: { yes: 6, no: 4, unsaid: 2 },
+    outsideNcr: { yes: 5, no: 4, unsaid: 3 },
+    equityGroup: NOBODY,
+  },
+  selfIdentificationMinCount: 10,
+};
+const WITH_APPLICATIONS = { ...OPTIONS, applications: APPLICATIONS };
+
+/** Applications as a store holds them, to count: `confirmed` says whether the link was followed. */
+const applied = (
+  reference: string,
+  email: string,
+  confirmed: boolean,
+  result?: 'pass' | 'fail',
+): Pick<Application, 'reference' | 'email' | 'confirmedAt' | 'evaluation'> => ({
+  reference,
+  email,
+  ...(confirmed ? { confirmedAt: at('2026-10-01') } : {}),
+  ...(result
+    ? {
+        evaluation: {
+          result,
+          rationale: 'Read against the criterion.',
+          by: { aadObjectId: 'evaluator', name: 'Sam Okafor' },
+          at: at('2026-10-06'),
+        },
+      }
+    : {}),
+});
+
 describe('pipeline summary', () => {
-  const summary = pipelineSummary(RECORDS, TODAY, OPTIONS);
+  const summary = pipelineSummary(RECORDS, TODAY, WITH_APPLICATIONS);
 
   it('counts open requests and their value per tracker stage', () => {
     assert.deepEqual(summary.open.byStage, {
@@ -317,22 +380,28 @@ describe('pipeline summary', () => {
     assert.deepEqual(summary.targets, {
       // Posted in 2026: E, G, H, K, L = 5 (J was posted in 2025)
       postedThisYear: { year: 2026, count: 5, target: 10, met: false },
-      // Applications closed: G 4 + H 1 + J 0 + K 2 + L 2 = 9 over 5 opportunities = 1.8 > 1
+      // Confirmed applications where they closed: G 4 + H 1 + J 0 + K 2 + L 2 = 9 over 5 = 1.8 > 1;
+      // E's 3 wait for its close.
       applicationsPerOpportunity: { opportunities: 5, applications: 9, average: 1.8, moreThan: 1, met: true },
-      // "Ada Dev", "ADA DEV" and "ada  dev " are one supplier; with Byte Co, Code Shop, Cloud Nine: 4
-      uniqueSuppliers: { count: 4, moreThan: 10, met: false },
+      // The bidders the store counted, not the 4 suppliers who won
+      uniqueBidders: { count: 7, moreThan: 10, met: false },
       // Half the sole-source 31 days = 15.5; the median to pay is 11 calendar days
       timeToPay: { medianCalendarDays: 11, targetCalendarDays: 15.5, met: true },
     });
   });
 
-  /** The targets of a pipeline of `n` records, the i-th made by `make`. */
-  const targetsOf = (n: number, make: (reference: string, i: number) => Opportunity) =>
+  /** The targets of a pipeline of `n` records, the i-th made by `make`, with what the store counted. */
+  const targetsOf = (
+    n: number,
+    make: (reference: string, i: number) => Opportunity,
+    figures?: ApplicationFigures,
+  ) =>
     pipelineSummary(
       Array.from({ length: n }, (_, i) => make(`MA-2026-${String(i + 1).padStart(4, '0')}`, i)),
       TODAY,
-      OPTIONS,
+      figures ? { ...OPTIONS, applications: { ...APPLICATIONS, figures } } : OPTIONS,
     ).targets;
+  const referenceOf = (i: number) => `MA-2026-${String(i + 1).padStart(4, '0')}`;
 
   it('meets the posting target at exactly ten opportunities posted this year', () => {
     const posted = (reference: string) => record(reference, 'posted', 100_000, { posted: '2026-03-02' });
@@ -342,21 +411,145 @@ describe('pipeline summary', () => {
     );
   });
 
-  it('needs more than one application per opportunity on average: exactly one is not enough', () => {
+  it('needs more than one confirmed application per opportunity on average: exactly one is not enough', () => {
     const closedWith = (...counts: number[]) =>
-      targetsOf(counts.length, (reference, i) =>
-        withApplications(record(reference, 'closed', 100_000, { closed: '2026-11-02' }), counts[i] ?? 0),
+      targetsOf(
+        counts.length,
+        (reference) => record(reference, 'closed', 100_000, { closed: '2026-11-02' }),
+        {
+          uniqueBidders: 0,
+          perOpportunity: Object.fromEntries(counts.map((c, i) => [referenceOf(i), counted(c, 0)])),
+        },
       ).applicationsPerOpportunity;
     assert.deepEqual([closedWith(1, 1).average, closedWith(1, 1).met], [1, false]);
     assert.deepEqual([closedWith(1, 2).average, closedWith(1, 2).met], [1.5, true]);
   });
 
-  it('needs more than ten different suppliers: ten is not enough', () => {
-    const working = (reference: string, i: number) =>
-      withSupplier(record(reference, 'in_progress', 1, {}), `Supplier ${i}`);
+  it('averages applications over the opportunities that closed, leaving out those whose applications were not read', () => {
+    const two = counted(2, 0);
+    const targets = targetsOf(
+      3,
+      (reference, i) =>
+        i === 2
+          ? record(reference, 'posted', 1, { posted: '2026-11-02' })
+          : record(reference, 'paid', 1, { closed: '2026-06-01', paid: '2026-08-01' }),
+      // The second paid record's applications were deleted by retention: not asked for, not counted as 0.
+      { uniqueBidders: 2, perOpportunity: { [referenceOf(0)]: two, [referenceOf(2)]: two } },
+    ).applicationsPerOpportunity;
+    assert.deepEqual(targets, { opportunities: 1, applications: 2, average: 2, moreThan: 1, met: true });
+  });
+
+  it('needs more than ten different bidders: ten is not enough', () => {
+    const working = (reference: string) => record(reference, 'in_progress', 1, {});
     assert.deepEqual(
-      [10, 11].map((n) => targetsOf(n, working).uniqueSuppliers.met),
+      [10, 11].map((n) => targetsOf(1, working, { uniqueBidders: n, perOpportunity: {} }).uniqueBidders.met),
       [false, true],
+    );
+  });
+
+  it('counts bidders, not winners: an address applying twice in different case is one bidder', () => {
+    const references = ['MA-2026-0001', 'MA-2026-0002'];
+    const figures = applicationFiguresOf(references, [
+      applied('MA-2026-0001', 'ana@example.com', true),
+      applied('MA-2026-0002', 'ANA@Example.COM', true),
+      applied('MA-2026-0002', 'bo@example.com', true),
+      // An opportunity the summary does not cover counts for nothing.
+      applied('MA-2026-0003', 'cy@example.com', true),
+    ]);
+    assert.deepEqual(figures, {
+      uniqueBidders: 2,
+      perOpportunity: { 'MA-2026-0001': counted(1, 0), 'MA-2026-0002': counted(2, 0) },
+    });
+    // Both opportunities were won by the same supplier: one winner, two bidders.
+    const won = (reference: string) =>
+      withSupplier(record(reference, 'in_progress', 1, { closed: '2026-10-05' }), 'Ana Tremblay');
+    assert.deepEqual(targetsOf(2, won, figures).uniqueBidders, { count: 2, moreThan: 10, met: false });
+  });
+
+  it('counts no bidder and no application until the address is confirmed', () => {
+    const figures = applicationFiguresOf(
+      ['MA-2026-0001'],
+      [applied('MA-2026-0001', 'ana@example.com', false), applied('MA-2026-0001', 'bo@example.com', false)],
+    );
+    assert.deepEqual(figures, { uniqueBidders: 0, perOpportunity: { 'MA-2026-0001': counted(0) } });
+    const targets = targetsOf(
+      1,
+      (reference) => record(reference, 'closed', 1, { closed: '2026-11-02' }),
+      figures,
+    );
+    assert.equal(targets.uniqueBidders.count, 0);
+    assert.deepEqual(targets.applicationsPerOpportunity, {
+      opportunities: 1,
+      applications: 0,
+      average: 0,
+      moreThan: 1,
+      met: false,
+    });
+  });
+
+  it('gives the share of evaluated applications that passed, and none before any evaluation', () => {
+    // G 3 + H 1 + K 1 + L 1 = 6 passed of 4 + 1 + 2 + 2 = 9 evaluated
+    assert.deepEqual(
+      [summary.applications?.evaluated, summary.applications?.passed, summary.applications?.passedShare],
+      [9, 6, 6 / 9],
+    );
+    const figures = applicationFiguresOf(
+      ['MA-2026-0001'],
+      [
+        applied('MA-2026-0001', 'a@example.com', true, 'pass'),
+        applied('MA-2026-0001', 'b@example.com', true, 'fail'),
+        applied('MA-2026-0001', 'c@example.com', true, 'fail'),
+        applied('MA-2026-0001', 'd@example.com', true),
+      ],
+    );
+    assert.deepEqual(figures.perOpportunity['MA-2026-0001'], { confirmed: 4, evaluated: 3, passed: 1 });
+    const shareOf = (f: ApplicationFigures) =>
+      pipelineSummary([], TODAY, { ...OPTIONS, applications: { ...APPLICATIONS, figures: f } }).applications
+        ?.passedShare;
+    assert.equal(shareOf(figures), 1 / 3);
+    assert.equal(
+      shareOf(applicationFiguresOf(['MA-2026-0001'], [applied('MA-2026-0001', 'a@example.com', true)])),
+      undefined,
+    );
+  });
+
+  it('shows a self-identification share once the minimum answered yes or no, and hides it one short', () => {
+    assert.deepEqual(selfIdentificationShare({ yes: 4, no: 5 }, 10), { shown: false, minimum: 10 });
+    assert.deepEqual(selfIdentificationShare({ yes: 4, no: 6 }, 10), {
+      shown: true,
+      answered: 10,
+      yes: 4,
+      share: 0.4,
+    });
+    assert.deepEqual(selfIdentificationShare({ yes: 0, no: 0 }, 1), { shown: false, minimum: 1 });
+    // Fixture: 6 yes and 4 no of 10 is shown; 5 and 4 (with 3 who would not say) is 9, hidden.
+    assert.deepEqual(summary.applications?.selfIdentification, {
+      newToGovernment: { shown: true, answered: 10, yes: 6, share: 0.6 },
+      outsideNcr: { shown: false, minimum: 10 },
+      equityGroup: { shown: false, minimum: 10 },
+    });
+    // "Prefer not to say" is no answer: it never brings a question to the minimum.
+    const unsaid = pipelineSummary([], TODAY, {
+      ...OPTIONS,
+      applications: {
+        ...APPLICATIONS,
+        selfIdentification: { ...NO_ANSWERS, equityGroup: { yes: 2, no: 7, unsaid: 40 } },
+      },
+    }).applications?.selfIdentification.equityGroup;
+    assert.deepEqual(unsaid, { shown: false, minimum: 10 });
+  });
+
+  it('reads the applications of the opportunities posted, until retention deletes them', () => {
+    const now = `${TODAY}T15:00:00.000Z`;
+    // Ended (paid) 730 days before now less an hour, and 730 days and an hour before.
+    const endedAt = (hours: number) => new Date(Date.parse(now) - 730 * 86_400_000 + hours * 3_600_000);
+    const ended = (reference: string, hours: number) => ({
+      ...record(reference, 'paid', 1, { posted: '2024-10-01', paid: '2024-11-01' }),
+      updatedAt: endedAt(hours).toISOString(),
+    });
+    assert.deepEqual(
+      applicationsToRead([A, E, J, ended('MA-2024-0001', 1), ended('MA-2024-0002', -1)], now, 730),
+      [E.reference, J.reference, 'MA-2024-0001'],
     );
   });
 
@@ -367,13 +560,6 @@ describe('pipeline summary', () => {
       ).timeToPay;
     assert.deepEqual(paidOn('2026-09-16'), { medianCalendarDays: 15, targetCalendarDays: 15.5, met: true });
     assert.deepEqual(paidOn('2026-09-17'), { medianCalendarDays: 16, targetCalendarDays: 15.5, met: false });
-  });
-
-  it('tells suppliers apart by their words, not by spacing or case', () => {
-    const names = ['Ann Lee', ' ann  LEE ', 'AnnLee'];
-    const named = (reference: string, i: number) =>
-      withSupplier(record(reference, 'in_progress', 1, {}), names[i] ?? '');
-    assert.equal(targetsOf(names.length, named).uniqueSuppliers.count, 2);
   });
 
   it('keeps the pilot baselines in calendar days, as the pilot counted them', () => {
@@ -409,6 +595,9 @@ describe('pipeline summary', () => {
       targetCalendarDays: 15.5,
       met: undefined,
     });
+    // No application read: no bidder, and nothing said of applications nobody counted.
+    assert.deepEqual(empty.targets.uniqueBidders, { count: 0, moreThan: 10, met: false });
+    assert.equal(empty.applications, undefined);
     assert.deepEqual(numbersIn(empty).filter(Number.isNaN), []);
     assert.deepEqual(numbersIn(summary).filter(Number.isNaN), []);
   });
@@ -434,7 +623,7 @@ describe('pipeline summary', () => {
       ...o,
       timeline: Object.fromEntries(Object.entries(o.timeline).reverse()),
     }));
-    assert.deepEqual(pipelineSummary(reversed, TODAY, OPTIONS), summary);
+    assert.deepEqual(pipelineSummary(reversed, TODAY, WITH_APPLICATIONS), summary);
   });
 
   it('lists requests that waited as long by the date they started waiting, then by reference', () => {

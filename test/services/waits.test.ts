@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { DateTime } from 'luxon';
 import { type ActionName, decide } from '../../src/services/lifecycle';
 import type { Opportunity } from '../../src/services/opportunity';
-import { type Actor } from '../../src/services/roles';
+import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
 import { WAIT_KINDS, type WaitKind, waitsOf } from '../../src/services/waits';
 import { CALENDAR, clock, PAYLOAD, person, REQUESTER, submitted } from '../support/opportunities';
 
@@ -19,7 +19,6 @@ const PROCUREMENT = person('p-1', 'procurement');
 const FINANCE = person('f-1', 'finance');
 const FINANCE_2 = person('f-2', 'finance');
 const UNION = person('u-1', 'union');
-const SYSTEM: Actor = { id: 'system', name: 'Microacq', roles: new Set(['system']) };
 
 /** Day n of the walk, at 10:00 in Toronto. */
 const day = (n: number) => new Date(Date.parse('2026-11-23T15:00:00Z') + n * 86_400_000).toISOString();
@@ -66,19 +65,20 @@ describe('what a request waits for, on whom, since when', () => {
     expect(o, [['posting', 'procurement', day(7)]]);
     o = act(o, 'post', PROCUREMENT, 8);
     assert.deepEqual(waits(o), [], 'while applications are open, the request waits on suppliers');
-    o = act(o, 'close_applications', SYSTEM, 20);
-    expect(o, [['evaluation', 'procurement', day(20)]]);
-    o = act(o, 'record_evaluation', PROCUREMENT, 21);
+    o = act(o, 'close_applications', SYSTEM_ACTOR, 20);
+    expect(o, [['evaluation', 'requester', day(20)]]);
+    // The bot records the counts once every applicant is marked.
+    o = act(o, 'record_evaluation', SYSTEM_ACTOR, 21);
     expect(o, [['draw', 'procurement', day(21)]]);
     o = act(o, 'select_supplier', PROCUREMENT, 22);
     expect(o, [['terms', 'procurement', day(22)]]);
+    const first = o.selection.supplierName;
     o = act(o, 'supplier_declined', PROCUREMENT, 23);
     // The draw is made again: its wait starts when the supplier declined.
     expect(o, [['draw', 'procurement', day(23)]]);
-    o = act(o, 'select_supplier', PROCUREMENT, 24, {
-      ...(PAYLOAD.select_supplier as object),
-      candidates: ['Applicant B'],
-    });
+    // The same passers again: the draw passes to the one who has not declined.
+    o = act(o, 'select_supplier', PROCUREMENT, 24);
+    assert.deepEqual([first, o.selection.supplierName], ['Grace Hopper', 'Ada Lovelace']);
     o = act(o, 'sign_terms', PROCUREMENT, 25);
     const due = o.dates.deliveryDate;
     expect(o, [], day(25));

@@ -367,6 +367,8 @@ const UNUSABLE: Readonly<Record<string, MessageKey>> = {
   'language.set': 'language.heading',
   'question.answer': 'unknownAction.text',
   'question.decline': 'unknownAction.text',
+  'application.evaluate': 'unknownAction.text',
+  'debrief.send': 'unknownAction.text',
 };
 export const CORPUS_VERBS = Object.keys(UNUSABLE);
 
@@ -595,6 +597,8 @@ const tamperedDecisions: BadInput[] = [
       who: t(localeOf(s), 'decisions.refusals.who.procurement'),
     }),
   })),
+  // The evaluation's counts come from the applicants' marks: counts sent from a card, whatever they
+  // are, are refused before they are read.
   ...(
     [
       ['negative', '-3'],
@@ -604,9 +608,10 @@ const tamperedDecisions: BadInput[] = [
       ['infinite', 'Infinity'],
       ['hexadecimal', '0x10'],
       ['SQL', "3'; DROP TABLE opportunities; --"],
+      ['plausible', '3'],
     ] as const
   ).map(([what, count]): BadInput => ({
-    name: `refuses a count of applications that is ${what}, naming the field`,
+    name: `refuses evaluation counts sent from a card (${what}): only the marks make them`,
     category: 'card data',
     contentType: JSON_TYPE,
     verb: 'decide',
@@ -622,7 +627,7 @@ const tamperedDecisions: BadInput[] = [
     ),
     expect: {
       status: 200,
-      says: t('en', 'decisions.refusals.invalid_input', { fields: t('en', 'decisions.inputs.applications') }),
+      says: t('en', 'decisions.refusals.role', { who: t('en', 'decisions.refusals.who.system') }),
     },
   })),
   // Go with a point of the vetting checklist not ticked as the form ticks it: refused, the rule said.

@@ -1,3 +1,5 @@
+import { debriefCard } from '../../src/cards/debrief';
+import { evaluationCard } from '../../src/cards/evaluation';
 import { createRoutes } from '../../src/bot/routes';
 import {
   cardAction,
@@ -191,6 +193,16 @@ const AUDIT = [
 ];
 
 /** Add a card by adding an entry: every entry is checked in every language. */
+/** An application as its evaluator sees it: a number, an answer, links to past work. */
+const APPLICANT = {
+  id: 'a-6f1c2b7e-3f4a-4c1e-9b2d-5a7e1f0c9d34',
+  reference: 'MA-2026-0007',
+  number: 3,
+  answer: 'I built the accessible date picker of the city’s permit forms, tested with NVDA and VoiceOver.',
+  links: ['https://github.com/ada/picker', `https://example.dev/${'very-long-path-'.repeat(8)}`],
+  version: 2,
+};
+
 const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'welcome',
@@ -752,6 +764,76 @@ const SAMPLES: readonly SampleSpec[] = [
     }),
   },
   {
+    name: 'evaluation-open',
+    build: (locale) => ({
+      card: evaluationCard(locale, APPLICANT, {
+        title: 'Accessible date picker',
+        criterion: 'Has shipped an accessible web component.',
+        timeZone: 'America/Toronto',
+      }),
+      expectText: [
+        t(locale, 'evaluation.title', { number: 3 }),
+        'Has shipped an accessible web component.',
+        APPLICANT.answer,
+        t(locale, 'evaluation.rationale'),
+        t(locale, 'evaluation.buttons.pass'),
+        t(locale, 'evaluation.buttons.fail'),
+        'github.com/ada/picker',
+      ],
+    }),
+  },
+  {
+    name: 'evaluation-marked',
+    build: (locale) => ({
+      card: evaluationCard(
+        locale,
+        {
+          ...APPLICANT,
+          evaluation: {
+            result: 'fail',
+            rationale: 'No accessible component among the links.',
+            by: { aadObjectId: 'aad-r', name: 'Riley Tremblay' },
+            at: '2026-12-09T15:00:00Z',
+          },
+          version: 3,
+        },
+        {
+          title: 'Accessible date picker',
+          criterion: 'Has shipped an accessible web component.',
+          timeZone: 'America/Toronto',
+        },
+      ),
+      expectText: [
+        t(locale, 'evaluation.outcome.fail', {
+          name: 'Riley Tremblay',
+          at: formatDateTime('2026-12-09T15:00:00Z', locale, 'America/Toronto'),
+        }),
+        'No accessible component among the links.',
+      ],
+    }),
+  },
+  {
+    name: 'debrief-requested',
+    build: () => ({
+      card: debriefCard(
+        {
+          id: APPLICANT.id,
+          reference: APPLICANT.reference,
+          number: 3,
+          locale: 'fr',
+          evaluation: { result: 'fail', rationale: 'No accessible component among the links.' },
+          requestedAt: '2026-12-12T15:00:00Z',
+          version: 5,
+        },
+        {
+          titles: { en: 'Accessible date picker', fr: 'Sélecteur de date accessible' },
+          timeZone: 'America/Toronto',
+        },
+      ),
+      expectText: ['No accessible component among the links.', 'Sélecteur de date accessible'],
+    }),
+  },
+  {
     name: 'store-unavailable',
     build: (locale) => ({
       card: noticeCard({ title: t(locale, 'errors.storeUnavailable'), lines: [], style: 'warning' }),
@@ -777,6 +859,19 @@ export async function summarySample(locale: Locale): Promise<Record<string, unkn
     reminderBusinessDays: 2,
     now: '2026-12-01T15:00:00Z',
     calendar: CALENDAR,
+    // The applications in aggregate: one share shown, two too few to show.
+    applications: {
+      figures: {
+        uniqueBidders: 12,
+        perOpportunity: { 'MA-2026-0003': { confirmed: 4, evaluated: 4, passed: 3 } },
+      },
+      selfIdentification: {
+        newToGovernment: { yes: 7, no: 5, unsaid: 1 },
+        outsideNcr: { yes: 3, no: 2, unsaid: 0 },
+        equityGroup: { yes: 0, no: 0, unsaid: 0 },
+      },
+      selfIdentificationMinCount: 10,
+    },
   });
   return summaryCard(locale, summary, 2);
 }

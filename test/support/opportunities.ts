@@ -117,9 +117,12 @@ export const PAYLOAD: Record<ActionName, unknown> = {
   record_evaluation: { applications: 4, passed: 2 },
   select_supplier: {
     seed: 'seed-42',
-    candidates: ['Applicant A', 'Applicant B'],
-    supplierLink: 'https://example.dev/a',
+    passers: [
+      { number: 1, name: 'Ada Lovelace', link: 'https://example.dev/a' },
+      { number: 3, name: 'Grace Hopper' },
+    ],
   },
+  reassign_evaluation: { evaluator: { aadObjectId: 'aad-colleague', name: 'Julie Lavoie' } },
   no_award: {},
   supplier_declined: { comment: 'Took another job' },
   sign_terms: {},
@@ -162,8 +165,9 @@ export function recordFor(
     translationConfirmed: action === 'post',
     selection: {
       ...o.selection,
-      applications: 4,
-      passed: action === 'no_award' ? 0 : 2,
+      // Reassigning the marking is for while applicants are still being marked.
+      applications: action === 'reassign_evaluation' ? undefined : 4,
+      passed: action === 'no_award' ? 0 : action === 'reassign_evaluation' ? undefined : 2,
       supplierName: status === 'supplier_selected' ? 'Applicant A' : undefined,
     },
   };

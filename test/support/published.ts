@@ -1,3 +1,5 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Application, ApplicationStore } from '../../src/services/applications';
 import type { Opportunity } from '../../src/services/opportunity';
 import type { OpportunityStore } from '../../src/services/store';
 import { newOpportunity, submittedAudit } from '../contract/fixtures';
@@ -71,4 +73,49 @@ export function storeAwarded(store: OpportunityStore): Promise<Opportunity> {
       supplier_selected: '2026-03-25T14:00:00.000Z',
     },
   }));
+}
+
+let applicants = 0;
+
+/**
+ * An application stored and confirmed as the public form and its e-mailed link leave it, for tests that
+ * start after the applying.
+ */
+export async function storeApplicant(
+  store: Pick<ApplicationStore, 'submitApplication' | 'confirmApplication'>,
+  reference: string,
+  who: {
+    readonly name: string;
+    readonly email: string;
+    readonly locale?: 'en' | 'fr';
+    readonly link?: string;
+  },
+  at: string,
+): Promise<Application> {
+  const n = ++applicants;
+  const submitted = await store.submitApplication(
+    {
+      id: `a-${randomUUID()}`,
+      reference,
+      email: who.email,
+      locale: who.locale ?? 'en',
+      createdAt: at,
+      pending: {
+        content: {
+          name: who.name,
+          kind: 'individual',
+          federalEmployee: false,
+          answer: `Answer ${n} of ${who.name}`,
+          links: [`https://github.com/applicant-${n}`],
+          ...(who.link ? { publicLink: who.link } : {}),
+        },
+        token: randomBytes(32).toString('base64url'),
+        at,
+      },
+    },
+    {},
+    1_000,
+  );
+  if (submitted.outcome === 'full') throw new Error('applications full');
+  return store.confirmApplication(submitted.application.id, submitted.application.version, at);
 }

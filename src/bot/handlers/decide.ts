@@ -11,7 +11,16 @@ import { ACTIONS, type ActionName, type Refusal, specOf } from '../../services/l
 import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
 import { lastApplied } from '../../services/store';
 import { evidenceFor } from '../lookback';
-import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
+import { confirmedApplications } from '../../services/applications';
+import { evaluationFor, openEvaluation, reachablePerson } from './evaluation';
+import {
+  CardVersion,
+  type ActionHandler,
+  type Deps,
+  type Handler,
+  type Reply,
+  type TurnRequest,
+} from '../turn';
 
 /**
  * Decisions from cards. The card says only which request, which version the person saw and which
@@ -23,14 +32,7 @@ const Reference = z.string().regex(REFERENCE_PATTERN);
 
 export const DecideData = z.object({
   reference: Reference,
-  // Cards carry the version as digits; anything else (a list, blanks, 1e309) is not a version we gave.
-  version: z.union([
-    z.int().positive(),
-    z
-      .string()
-      .regex(/^[1-9]\d{0,8}$/)
-      .transform(Number),
-  ]),
+  version: CardVersion,
   action: z.enum(ACTIONS as [ActionName, ...ActionName[]]),
 });
 export const RefreshData = z.object({ reference: Reference });
@@ -55,6 +57,7 @@ export async function requestCard(
   const today = deps.clock.today();
   const reader = { actor: req.actor };
   const evidence = await evidenceFor(deps, o, reader);
+  const evaluation = await evaluationFor(deps, o);
   return {
     card: opportunityCard(req.locale, o, reader, {
       last,
@@ -64,6 +67,7 @@ export async function requestCard(
       site: deps.config.site.publicUrl,
       ...(note ? { note } : {}),
       ...(evidence ? { evidence } : {}),
+      ...(evaluation ? { evaluation } : {}),
     }),
   };
 }
@@ -110,10 +114,31 @@ function refusalText(req: TurnRequest, o: Opportunity, action: ActionName, refus
   }
 }
 
+/** The applicants who passed, by number, with the name and link each agreed to publish. */
+async function passersOf(deps: Deps, reference: string) {
+  return (await confirmedApplications(deps.store, reference)).flatMap((a) =>
+    a.evaluation?.result === 'pass' && a.number !== undefined && a.content
+      ? [
+          {
+            number: a.number,
+            name: a.content.name,
+            ...(a.content.publicLink ? { link: a.content.publicLink } : {}),
+          },
+        ]
+      : [],
+  );
+}
+
 export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async (req, deps, data) => {
   const { reference, version, action } = data;
-  // The draw's seed is never typed: it is given here, so nobody can choose the winner.
+  // The draw's seed is never typed: it is given here, so nobody can choose the winner; who passed is read
+  // from the applicants' marks.
   const payload = payloadFromCard(action, req.data, randomUUID());
+  if (action === 'select_supplier') payload.passers = await passersOf(deps, reference);
+  // The person is the one the bot can reach under that id, named as their chat names them.
+  if (action === 'reassign_evaluation') {
+    payload.evaluator = (await reachablePerson(deps, payload.evaluator)) ?? payload.evaluator;
+  }
   const outcome = await deps.change({
     kind: 'decide',
     actor: req.actor,
@@ -126,6 +151,8 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
     case 'not_found':
       return notFound(req, reference);
     case 'applied':
+      // The new evaluator gets the cards still to mark at once, rather than on the clock's next tick.
+      if (action === 'reassign_evaluation') await openEvaluation(deps, outcome.record);
       return requestCard(req, deps, outcome.record, {
         style: 'good',
         text: t(req.locale, 'decisions.done', { what: t(req.locale, `decisions.actions.${action}`) }),

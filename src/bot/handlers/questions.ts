@@ -20,7 +20,7 @@ import {
 import { ConcurrencyError } from '../../services/store';
 import { channelKey } from '../../services/routing';
 import { activityOf, questionMessage } from '../notify';
-import type { ActionHandler, Deps, Reply, TurnRequest } from '../turn';
+import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest } from '../turn';
 
 /**
  * Suppliers' questions from procurement's side: each reaches its channel as a card, answered there in
@@ -28,16 +28,9 @@ import type { ActionHandler, Deps, Reply, TurnRequest } from '../turn';
  * from the activity. The first settlement wins: a stale click shows who settled it and changes nothing.
  */
 
-const Version = z.union([
-  z.int().positive(),
-  z
-    .string()
-    .regex(/^[1-9]\d{0,8}$/)
-    .transform(Number),
-]);
 export const QuestionData = z.object({
   questionId: z.string().regex(/^q-[A-Za-z0-9_-]{8,64}$/),
-  version: Version,
+  version: CardVersion,
 });
 export const DeclineData = QuestionData.extend({ reason: z.enum(DECLINE_REASONS) });
 

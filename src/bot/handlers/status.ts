@@ -6,7 +6,7 @@ import { type MessageKey, t } from '../../i18n';
 import { nextActors } from '../../services/decisions';
 import { ACTIONS, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
-import { pipelineSummary } from '../../services/pipeline';
+import { applicationsToRead, pipelineSummary } from '../../services/pipeline';
 import { type ActingRole, sameId } from '../../services/roles';
 import { everyRecord, type OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
@@ -213,10 +213,23 @@ export async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Oppo
 export const showSummary: Handler = async (req, deps) => {
   if (!readsEverything(req.actor)) return say(req, 'summary.notAllowed');
   const today = deps.clock.today();
-  const summary = pipelineSummary(await visibleRecords(req, deps), today, {
+  const now = deps.clock.now().toISOString();
+  const records = await visibleRecords(req, deps);
+  // The applications of the opportunities posted whose applications are still kept: counts, never who.
+  const references = applicationsToRead(records, now, deps.config.site.applicationRetentionDays);
+  const [figures, selfIdentification] = await Promise.all([
+    deps.store.applicationFigures(references),
+    deps.store.selfIdentificationCounts(references),
+  ]);
+  const summary = pipelineSummary(records, today, {
     reminderBusinessDays: deps.config.reminderBusinessDays,
-    now: deps.clock.now().toISOString(),
+    now,
     calendar: deps.clock.calendar,
+    applications: {
+      figures,
+      selfIdentification,
+      selfIdentificationMinCount: deps.config.selfIdentificationMinCount,
+    },
   });
   return { card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays) };
 };
