@@ -434,6 +434,40 @@ describe('evaluating applications from the requester’s chat', function () {
     );
   });
 
+  it('shows procurement, in a personal chat only, who applied and how each was marked, and records the reading', async () => {
+    const ask = async (where: ReturnType<typeof personal>, text: string) => {
+      const before = connector.sent.length;
+      await post(bot, activity('message', where, { text }));
+      return textOf(cardOf((await connector.waitFor(before + 1)).at(-1)));
+    };
+    await applyAll();
+    await close();
+    const [card] = evaluationCards();
+    assert.ok(card);
+    await click(PEOPLE.requester, 'application.evaluate', { ...markButton(card, 'fail'), rationale: 'Thin' });
+    const shown = await ask(personal(PEOPLE.procurement), `applications ${reference}`);
+    for (const a of APPLICANTS) {
+      assert.ok(shown.includes(a.name) && shown.includes(a.email), `${a.name} is listed for procurement`);
+    }
+    assert.match(shown, /Confirmed applications: 3/);
+    assert.match(shown, new RegExp(`Applicant ${numberOf(card)} · failed`));
+    assert.match(shown, /federal public servant: No/);
+    assert.match(shown, /Thin/);
+    const trail = await bot.store.auditTrail(reference);
+    assert.deepEqual(
+      trail.filter((e) => e.action === 'applications_read').map((e) => e.actor.name),
+      ['Priya Raman'],
+    );
+    // Never where others read, and never to anyone outside procurement.
+    const inChannel = await ask(channel(PEOPLE.procurement, 'procurement'), `applications ${reference}`);
+    assert.match(inChannel, /ask in your personal chat/);
+    const requester = await ask(personal(PEOPLE.requester), `candidatures ${reference}`);
+    assert.match(requester, /Seule l’équipe de l’approvisionnement|Only the procurement team/);
+    for (const text of [inChannel, requester]) {
+      for (const a of APPLICANTS) assert.ok(!text.includes(a.email), `${a.email} is not shown`);
+    }
+  });
+
   it('records no applicant at all at once, so procurement can close without an award', async () => {
     await close();
     const o = await bot.store.get(reference);

@@ -20,6 +20,7 @@ import {
 import { languageCommand, LanguageData, setLanguage } from './handlers/language';
 import { exportRecords } from './handlers/export';
 import { showMail } from './handlers/mail';
+import { showApplications } from './handlers/applications';
 import {
   listAll,
   listMine,
@@ -79,6 +80,13 @@ export function createRoutes(): Router {
     'portrait',
   ]);
   router.command('export', { en: 'export', fr: 'exporter' }, 'commands.export', exportRecords, ['csv']);
+  router.command(
+    'applications',
+    { en: 'applications', fr: 'candidatures' },
+    'commands.applications',
+    showApplications,
+    ['application', 'candidature'],
+  );
   router.command('mail', { en: 'mail', fr: 'courriels' }, 'commands.mail', showMail, [
     'email',
     'e-mail',

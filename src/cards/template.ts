@@ -1,5 +1,6 @@
 import * as ACData from 'adaptivecards-templating';
 import debrief from './debrief.json';
+import applications from './applications.json';
 import decision from './decision.json';
 import details from './details.json';
 import drafts from './drafts.json';
@@ -23,6 +24,7 @@ import welcome from './welcome.json';
 export type Card = Readonly<Record<string, unknown>>;
 
 export const TEMPLATES = {
+  applications,
   debrief,
   decision,
   details,

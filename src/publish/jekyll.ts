@@ -194,17 +194,18 @@ function body(v: PublicOpportunity): string {
   // The draw is checkable from the outside site too: the seed's fingerprint, then the draw itself.
   if (v.drawCommitment) blocks.push(`${inert(t(locale, 'site.drawCommitment'))} \`${v.drawCommitment}\``);
   if (v.draw) {
-    const list = (numbers: readonly string[]) => inert(numbers.join(', '));
+    const list = (numbers: readonly string[]) => numbers.join(', ');
+    // The seed is letters, digits, _ and - only (DrawSeed): set as code, outside what is made inert.
+    const item = (label: 'seed' | 'passed' | 'order' | 'selected' | 'declined', value: string, code = '') =>
+      `- ${inert(t(locale, 'site.draw.item', { label: t(locale, `site.draw.${label}`), value }))}${code}`;
     heading(3, t(locale, 'site.draw.heading'));
     blocks.push(
       [
-        `- ${inert(t(locale, 'site.draw.seed'))}: \`${v.draw.seed}\``,
-        `- ${inert(t(locale, 'site.draw.passed'))}: ${list(v.draw.candidates)}`,
-        `- ${inert(t(locale, 'site.draw.order'))}: ${list(v.draw.order)}`,
-        `- ${inert(t(locale, 'site.draw.selected'))}: ${inert(t(locale, 'site.draw.applicant', { number: v.draw.selected }))}`,
-        ...(v.draw.declined.length > 0
-          ? [`- ${inert(t(locale, 'site.draw.declined'))}: ${list(v.draw.declined)}`]
-          : []),
+        item('seed', '', `\`${v.draw.seed}\``),
+        item('passed', list(v.draw.candidates)),
+        item('order', list(v.draw.order)),
+        item('selected', t(locale, 'site.draw.applicant', { number: v.draw.selected })),
+        ...(v.draw.declined.length > 0 ? [item('declined', list(v.draw.declined))] : []),
       ].join('\n'),
     );
     text(t(locale, 'site.draw.check'));

@@ -159,6 +159,30 @@ describe('Jekyll posts in the pilot’s form', () => {
     }
   });
 
+  it('publishes the draw’s fingerprint, then the draw anyone can recompute, in each language', () => {
+    const seed = 'Xq3v9LrT8mWp2KzA7bNc0dEf';
+    const drawn: Opportunity = {
+      ...awarded,
+      selection: {
+        ...awarded.selection,
+        drawSeed: seed,
+        draw: { seed, candidates: ['1', '3', '4'], selectedIndex: 2 },
+        declinedSuppliers: ['1'],
+      },
+    };
+    const [en, fr] = jekyllPosts(viewsOf(drawn)).map((p) => split(p).body);
+    assert.match(en ?? '', /SHA-256 fingerprint: `[0-9a-f]{64}`/);
+    assert.match(en ?? '', new RegExp(`Seed \\(fixed when applications closed\\): \`${seed}\``));
+    assert.match(
+      en ?? '',
+      /Applicants who passed: 1, 3, 4\n- Order of the draw: 1, 4, 3\n- Selected: Applicant 4/,
+    );
+    assert.match(en ?? '', /Declined or could not be reached: 1/);
+    assert.match(en ?? '', new RegExp(`printf '%s' '${seed}:1' \\| sha256sum`));
+    assert.match(fr ?? '', /Candidats retenus : 1, 3, 4/);
+    assert.doesNotMatch(split(jekyllPosts(viewsOf(posted))[0] as JekyllPost).body, /sha256sum/);
+  });
+
   it('closes at the last second of the day in Ottawa: -04:00 in daylight time, -05:00 in standard time', () => {
     assert.equal(endOfDay('2026-07-15'), '2026-07-15T23:59:59-04:00');
     assert.equal(endOfDay('2026-12-07'), '2026-12-07T23:59:59-05:00');

@@ -1,3 +1,4 @@
+import { applicationsCard } from '../../src/cards/applications';
 import { debriefCard } from '../../src/cards/debrief';
 import { evaluationCard } from '../../src/cards/evaluation';
 import { createRoutes } from '../../src/bot/routes';
@@ -831,6 +832,50 @@ const SAMPLES: readonly SampleSpec[] = [
         },
       ),
       expectText: ['No accessible component among the links.', 'Sélecteur de date accessible'],
+    }),
+  },
+  {
+    name: 'applications-procurement',
+    build: (locale) => ({
+      card: applicationsCard(locale, {
+        reference: 'MA-2026-0007',
+        total: 41,
+        timeZone: 'America/Toronto',
+        applications: [1, 2].map((n) => ({
+          id: `a-6f1c2b7e-3f4a-4c1e-9b2d-5a7e1f0c9d3${n}`,
+          reference: 'MA-2026-0007',
+          email: `applicant${n}@example.ca`,
+          locale: 'fr' as const,
+          content: {
+            name: n === 1 ? '**Ada** <Dev>' : 'Chloé Gagné',
+            kind: 'student' as const,
+            federalEmployee: n === 2,
+            answer: 'I built pickers.',
+            links: ['https://github.com/ada'],
+            ...(n === 1 ? { publicLink: 'https://ada.example/' } : {}),
+          },
+          createdAt: '2026-12-01T15:00:00.000Z',
+          confirmedAt: '2026-12-01T15:05:00.000Z',
+          number: n,
+          ...(n === 1
+            ? {
+                evaluation: {
+                  result: 'pass' as const,
+                  rationale: 'Shipped one.',
+                  by: { aadObjectId: 'r', name: 'Riley' },
+                  at: '2026-12-09T15:00:00.000Z',
+                },
+              }
+            : {}),
+          version: 3,
+        })),
+      }),
+      expectText: [
+        t(locale, 'applications.title', { reference: 'MA-2026-0007' }),
+        '**Ada** <Dev> · applicant1@example.ca · https://ada.example/',
+        'Shipped one.',
+        t(locale, 'applications.more', { total: 41, shown: 2 }),
+      ],
     }),
   },
   {
