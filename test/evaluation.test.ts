@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { DECLARATIONS } from '../src/services/applications';
 import { drawWinner } from '../src/services/draw';
@@ -223,6 +224,26 @@ describe('evaluating applications from the requester’s chat', function () {
     assert.equal(drawn?.selection.supplierName, expected?.content?.name);
     assert.equal(drawn?.selection.supplierLink, expected?.content?.publicLink);
     assert.notEqual(drawn?.selection.supplierName, 'Bo Code');
+
+    // Anyone can check the draw from what the public page publishes, with nothing but SHA-256.
+    const page = await (await fetch(`${bot.server.url}/en/opportunities/${reference}`)).text();
+    const fingerprint = /SHA-256 fingerprint:\s*<code class="site-hash">([0-9a-f]{64})<\/code>/.exec(
+      page,
+    )?.[1];
+    const section = /<section aria-labelledby="draw">([\s\S]*?)<\/section>/.exec(page)?.[1] ?? '';
+    const values = [...section.matchAll(/<dd>([\s\S]*?)<\/dd>/g)].map((m) =>
+      (m[1] ?? '').replace(/<[^>]+>/g, '').trim(),
+    );
+    const [seed, passed, order, selected] = values;
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    assert.equal(sha256(seed ?? ''), fingerprint, 'the seed is the one committed to at the close');
+    const numbers = (passed ?? '').split(', ');
+    const recomputed = [...numbers].sort((a, b) =>
+      sha256(`${seed}:${a}`) < sha256(`${seed}:${b}`) ? -1 : 1,
+    );
+    assert.equal(recomputed.join(', '), order);
+    assert.equal(selected, `Applicant ${recomputed[0]}`);
+    assert.equal(`Applicant ${winner}`, selected);
   });
 
   /** Marks every card (Bo Code fails, the others pass), then procurement draws. */

@@ -632,6 +632,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   no_award: {
     from: ['closed'],
     roles: ['procurement'],
+    // Stryker disable next-line ArrayDeclaration: no other card action can decide on the evaluation while "no award" shows (the counts are the clock's)
     decidesOn: ['evaluation'],
     when: (o) =>
       o.selection.passed === undefined

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import {
+  type Application,
+  applicationFiguresOf,
   APPLY_FORM,
   applicationsKeptUntil,
   applicationsOpen,
   CONFIRMATION_MS,
   confirmationState,
+  confirmedApplications,
   DECLARATIONS,
   MAX_LINKS,
   readApplication,
@@ -197,5 +200,63 @@ describe('the retention of applications', () => {
       const ended = ['paid', 'terminated', 'rejected', 'cancelled'].includes(status);
       assert.equal(until, ended ? '2028-01-31T12:00:00.000Z' : undefined, status);
     }
+  });
+});
+
+describe('application figures and paging', () => {
+  const at = '2026-12-01T15:00:00.000Z';
+  const confirmed = (reference: string, email: string, result?: 'pass' | 'fail') => ({
+    reference,
+    email,
+    confirmedAt: at,
+    ...(result ? { evaluation: { result, rationale: 'r', by: { aadObjectId: 'r', name: 'R' }, at } } : {}),
+  });
+
+  it('counts each address once across opportunities, whatever its case or surrounding spaces', () => {
+    const figures = applicationFiguresOf(
+      ['MA-2026-0001', 'MA-2026-0002', 'MA-2026-0003'],
+      [
+        confirmed('MA-2026-0001', 'Ada@Example.ca', 'pass'),
+        confirmed('MA-2026-0002', ' ada@example.ca ', 'fail'),
+        confirmed('MA-2026-0002', 'bo@example.ca'),
+        { reference: 'MA-2026-0001', email: 'unconfirmed@example.ca' },
+        confirmed('MA-2026-0099', 'other@example.ca', 'pass'),
+      ],
+    );
+    assert.equal(figures.uniqueBidders, 2);
+    assert.deepEqual(figures.perOpportunity, {
+      'MA-2026-0001': { confirmed: 1, evaluated: 1, passed: 1 },
+      'MA-2026-0002': { confirmed: 2, evaluated: 1, passed: 0 },
+      'MA-2026-0003': { confirmed: 0, evaluated: 0, passed: 0 },
+    });
+  });
+
+  it('reads every confirmed application of an opportunity, page after page', async () => {
+    const all = Array.from({ length: 5 }, (_, i) => ({ id: `a-${i}` }) as Application);
+    const asked: unknown[] = [];
+    const store = {
+      async applicationsOf(
+        reference: string,
+        options: { readonly confirmedOnly?: boolean },
+        page: { readonly limit: number; readonly cursor?: string },
+      ) {
+        asked.push([reference, options, page]);
+        const from = Number(page.cursor ?? 0);
+        const items = all.slice(from, from + page.limit);
+        return {
+          items,
+          ...(from + page.limit < all.length ? { nextCursor: String(from + page.limit) } : {}),
+        };
+      },
+    };
+    assert.deepEqual(
+      (await confirmedApplications(store, 'MA-2026-0001', 2)).map((a) => a.id),
+      ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'],
+    );
+    assert.deepEqual(asked, [
+      ['MA-2026-0001', { confirmedOnly: true }, { limit: 2 }],
+      ['MA-2026-0001', { confirmedOnly: true }, { limit: 2, cursor: '2' }],
+      ['MA-2026-0001', { confirmedOnly: true }, { limit: 2, cursor: '4' }],
+    ]);
   });
 });

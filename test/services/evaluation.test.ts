@@ -11,7 +11,10 @@ import {
 import { readForm } from '../../src/services/forms';
 import { EVALUATION_FORM } from '../../src/services/evaluation';
 import { CONFIGURED_ROLES } from '../../src/services/roles';
+import { decide } from '../../src/services/lifecycle';
+import type { Opportunity } from '../../src/services/opportunity';
 import { actor } from '../contract/fixtures';
+import { clock, person, submitted } from '../support/opportunities';
 
 /** The evaluation's rules: what an evaluator sees, who marks, the first mark standing, the counts. */
 
@@ -126,5 +129,36 @@ describe('evaluation rules', () => {
     assert.deepEqual(done, { applications: 3, marked: 3, passed: 2 });
     assert.equal(evaluationComplete(done), true);
     assert.equal(evaluationComplete(evaluationProgress([])), true, 'nobody to mark: the counts are 0 and 0');
+  });
+
+  it('records who marks instead when procurement reassigns, and a decline without a recorded draw declines nobody', () => {
+    const closed: Opportunity = {
+      ...submitted(),
+      status: 'closed',
+      selection: { questions: 0, declinedSuppliers: [] },
+    };
+    const julie = { aadObjectId: 'aad-julie', name: 'Julie Lavoie' };
+    const given = decide(
+      closed,
+      'reassign_evaluation',
+      { evaluator: julie },
+      person('p', 'procurement'),
+      clock(),
+    );
+    assert.ok(given.ok);
+    assert.deepEqual(given.next.selection.evaluator, julie);
+    assert.deepEqual(
+      given.events.map((e) => e.type),
+      ['evaluation_reassigned'],
+    );
+    // A supplier selected before draws were recorded: declining them records no number.
+    const undrawn: Opportunity = {
+      ...closed,
+      status: 'supplier_selected',
+      selection: { ...closed.selection, supplierName: 'Ada' },
+    };
+    const declined = decide(undrawn, 'supplier_declined', {}, person('p', 'procurement'), clock());
+    assert.ok(declined.ok);
+    assert.deepEqual(declined.next.selection.declinedSuppliers, []);
   });
 });

@@ -548,7 +548,12 @@ describe('pipeline summary', () => {
       updatedAt: endedAt(hours).toISOString(),
     });
     assert.deepEqual(
-      applicationsToRead([A, E, J, ended('MA-2024-0001', 1), ended('MA-2024-0002', -1)], now, 730),
+      applicationsToRead(
+        [A, E, J, ended('MA-2024-0001', 1), ended('MA-2024-0002', -1), ended('MA-2024-0003', 0)],
+        now,
+        730,
+      ),
+      // At the very instant retention ends, the clock deletes them: they are not read.
       [E.reference, J.reference, 'MA-2024-0001'],
     );
   });
