@@ -440,6 +440,17 @@ describe('evaluating applications from the requester’s chat', function () {
       rationale: 'Too late',
     });
     assert.match(textOf(late), new RegExp(`${PEOPLE.colleague.name} marks the applications to ${reference}`));
+    // Days go by: the marking left waits on the colleague, who is reminded in their chat, not the requester.
+    const remindedAt = connector.sent.length;
+    now = new Date(now.getTime() + 6 * 86_400_000);
+    await deliver();
+    const reminded = (chat: string) =>
+      connector.sent
+        .slice(remindedAt)
+        .filter((m) => decodeURIComponent(m.path).startsWith(`/v3/conversations/${chat}/`))
+        .some((m) => m.body.attachments && /^Reminder/.test(textOf(cardOf(m))));
+    assert.equal(reminded('a:chat-personal-aad-colleague'), true, 'the colleague is reminded');
+    assert.equal(reminded(requesterChat), false, 'the requester is not');
     for (const c of given) {
       await click(PEOPLE.colleague, 'application.evaluate', { ...markButton(c, 'fail'), rationale: 'No' });
     }

@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import { ACTIONS, type ActionName, decide, specOf } from '../services/lifecycle';
-import { type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
+import { evaluatorOf, type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
 import { idKey, SYSTEM_ACTOR } from '../services/roles';
 import { type CardChannel, channelKey } from '../services/routing';
 import { everyRecord, type Store, StoreUnavailableError } from '../services/store';
@@ -203,15 +203,22 @@ export class Scheduler {
       if (businessDays < this.config.reminderBusinessDays) continue;
       for (const party of wait.on) {
         const requester = party === 'requester';
+        // The marking waits on whoever procurement gave it to, in their own chat.
+        const person = wait.kind === 'evaluation' ? evaluatorOf(o) : o.requester;
+        const own = o.selection.evaluator && wait.kind === 'evaluation';
         // One reminder a day at most: the id carries the date.
         await this.queue(`reminder:${o.reference}:${wait.kind}:${party}:${today}`, now, async () => {
-          const to = requester ? await requesterChat(o, registered) : channelKey(party);
+          const to = !requester
+            ? channelKey(party)
+            : own
+              ? `user:${idKey(person.aadObjectId)}`
+              : await requesterChat(o, registered);
           if (!to || !(await registered(to))) return undefined;
-          // A team's channel reads both official languages; the requester, theirs (both in a group chat).
+          // A team's channel reads both official languages; a person, theirs (both in a group chat).
           const voice = requester
             ? voiceIn(
                 await reads.conversation(to),
-                await chosenLocale(this.store, o.requester.aadObjectId, o.locale),
+                await chosenLocale(this.store, person.aadObjectId, o.locale),
               )
             : 'bilingual';
           const card = reminderCard(voice, o, wait, {

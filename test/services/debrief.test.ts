@@ -1,34 +1,21 @@
 import assert from 'node:assert/strict';
 import type { Application } from '../../src/services/applications';
 import { answerDebrief, debriefView, requestDebrief } from '../../src/services/debrief';
+import { numberedApplication } from '../support/applications';
 
 /** The debrief's rules: what procurement's channel may read, the request recorded once, the first answer. */
 
 const BY = { aadObjectId: 'aad-procurement', name: 'Priya Raman' };
 const AT = '2026-12-12T15:00:00.000Z';
 
-function application(overrides: Partial<Application> = {}): Application {
-  return {
-    id: 'a-0b9e5a41-7d3c-4f8e-a2b6-c1d4e7f90a12',
-    reference: 'MA-2026-0007',
-    email: 'ada@example.ca',
-    locale: 'fr',
-    content: {
-      name: 'Ada Dev',
-      kind: 'student',
-      federalEmployee: true,
-      answer: 'I built pickers.',
-      links: ['https://github.com/ada'],
-    },
-    createdAt: '2026-12-01T15:00:00.000Z',
-    confirmedAt: '2026-12-01T15:05:00.000Z',
-    number: 2,
+/** Marked, not selected, with its debrief link made. */
+const application = (overrides: Partial<Application> = {}): Application =>
+  numberedApplication({
     evaluation: { result: 'fail', rationale: 'No component', by: BY, at: AT },
     debriefToken: 'D'.repeat(43),
     version: 5,
     ...overrides,
-  };
-}
+  });
 
 describe('debrief rules', () => {
   it('records a request once, one version later, and leaves a second request as it is', () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { Application } from '../../src/services/applications';
 import {
   anonymised,
   evaluationComplete,
@@ -14,6 +13,7 @@ import { CONFIGURED_ROLES } from '../../src/services/roles';
 import { decide } from '../../src/services/lifecycle';
 import type { Opportunity } from '../../src/services/opportunity';
 import { actor } from '../contract/fixtures';
+import { numberedApplication } from '../support/applications';
 import { clock, person, submitted } from '../support/opportunities';
 
 /** The evaluation's rules: what an evaluator sees, who marks, the first mark standing, the counts. */
@@ -21,27 +21,7 @@ import { clock, person, submitted } from '../support/opportunities';
 const BY = { aadObjectId: 'aad-requester', name: 'Riley Tremblay' };
 const AT = '2026-12-09T15:00:00.000Z';
 
-function application(overrides: Partial<Application> = {}): Application {
-  return {
-    id: 'a-0b9e5a41-7d3c-4f8e-a2b6-c1d4e7f90a12',
-    reference: 'MA-2026-0007',
-    email: 'ada@example.ca',
-    locale: 'fr',
-    content: {
-      name: 'Ada Dev',
-      kind: 'student',
-      federalEmployee: true,
-      answer: 'I built pickers.',
-      links: ['https://github.com/ada'],
-      publicLink: 'https://ada.example/',
-    },
-    createdAt: '2026-12-01T15:00:00.000Z',
-    confirmedAt: '2026-12-01T15:05:00.000Z',
-    number: 2,
-    version: 3,
-    ...overrides,
-  };
-}
+const application = numberedApplication;
 
 describe('evaluation rules', () => {
   it('shows an evaluator the number, answer and links, and nothing of who applied', () => {
