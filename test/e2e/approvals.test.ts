@@ -214,25 +214,35 @@ describe('approvals in the local Teams client, one client per role', function ()
   const press = async (page: Page, title: string, form: Record<string, string> = {}) => {
     // In a channel, a button and a label read in both languages: "Post / Publier".
     const named = (words: string) => new RegExp(`^${words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( / .*)?$`);
-    const card = page
-      .locator('.ac-adaptiveCard', {
-        hasText: reference,
-        has: page.getByRole('button', { name: named(title) }),
-      })
-      .last();
-    await card.waitFor({ timeout: 60_000 });
-    await card.getByRole('button', { name: named(title) }).click();
-    for (const [label, value] of Object.entries(form)) {
-      await card.getByLabel(named(label)).fill(value);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const card = page
+        .locator('.ac-adaptiveCard', {
+          hasText: reference,
+          has: page.getByRole('button', { name: named(title) }),
+        })
+        .last();
+      await card.waitFor({ timeout: 60_000 });
+      const button = card.getByRole('button', { name: named(title) });
+      // A form, or a decision that cannot be undone, opens under its button and is sent by its second
+      // button; any other decision is sent by this one click.
+      const opensForm = (await button.getAttribute('aria-expanded')) !== null;
+      await button.click();
+      if (!opensForm) return;
+      for (const [label, value] of Object.entries(form)) {
+        await card.getByLabel(named(label)).fill(value);
+      }
+      const confirm = card.locator('button:visible', { hasText: /^Confirm/ }).first();
+      const opened = await confirm
+        .waitFor({ state: 'visible', timeout: 5_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (opened) {
+        await confirm.click();
+        return;
+      }
+      // The client drew the card again under the click (a newer card arriving): open the form again.
     }
-    // A form, or a decision that cannot be undone, is sent by its second button. The client may draw
-    // the opened form a moment after the click: wait for it briefly rather than count too early.
-    const confirm = card.locator('button:visible', { hasText: /^Confirm/ }).first();
-    const opened = await confirm
-      .waitFor({ state: 'visible', timeout: 3_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (opened) await confirm.click();
+    throw new Error(`the form of ${title} never opened`);
   };
 
   let reference = '';
