@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Card } from '../cards';
+import { type Card, noticeCard } from '../cards';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
@@ -71,3 +71,8 @@ export const CardVersion = z.union([
     .regex(/^[1-9]\d{0,8}$/)
     .transform(Number),
 ]);
+
+/** A one-line answer that something could not be done, in a warning card. */
+export const warning = (title: string): Reply => ({
+  card: noticeCard({ title, lines: [], style: 'warning' }),
+});

@@ -1,8 +1,7 @@
-import { noticeCard } from '../../cards';
 import { applicationsCard } from '../../cards/applications';
 import { t } from '../../i18n';
 import { REFERENCE_PATTERN } from '../../services/opportunity';
-import type { Handler, Reply } from '../turn';
+import { type Handler, warning } from '../turn';
 
 /**
  * `applications MA-2026-0042`: an opportunity's confirmed applications, names and addresses included,
@@ -12,8 +11,6 @@ import type { Handler, Reply } from '../turn';
 
 /** The most applications one card lists (a card holds 28 KB). */
 const LISTED = 40;
-
-const warning = (title: string): Reply => ({ card: noticeCard({ title, lines: [], style: 'warning' }) });
 
 export const showApplications: Handler = async (req, deps) => {
   if (!req.actor.roles.has('procurement')) return warning(t(req.locale, 'applications.notProcurement'));

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { noticeCard } from '../../cards';
 import { debriefCard } from '../../cards/debrief';
 import { inEach, say, t } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
@@ -14,7 +13,7 @@ import { channelKey } from '../../services/routing';
 import type { DepartmentClock } from '../../services/calendar';
 import { ConcurrencyError, type NewOutboxMessage } from '../../services/store';
 import { activityOf } from '../notify';
-import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest } from '../turn';
+import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest, warning } from '../turn';
 
 /**
  * Debriefs from procurement's side: an applicant's request (from the public site) reaches procurement's
@@ -60,8 +59,6 @@ export async function postDebriefCard(
   const message = debriefRequestMessage(a, o, deps.clock);
   if (message) await deps.notifier.post(message);
 }
-
-const warning = (text: string): Reply => ({ card: noticeCard({ title: text, lines: [], style: 'warning' }) });
 
 async function audit(
   req: TurnRequest,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type CardNote, historyCard, noticeCard, opportunityCard } from '../../cards';
+import { type CardNote, historyCard, opportunityCard } from '../../cards';
 import { actionName } from '../../cards/opportunity';
 import { problemText } from '../../cards/intake';
 import { type Locale, t } from '../../i18n';
@@ -20,6 +20,7 @@ import {
   type Handler,
   type Reply,
   type TurnRequest,
+  warning,
 } from '../turn';
 
 /**
@@ -36,10 +37,6 @@ export const DecideData = z.object({
   action: z.enum(ACTIONS as [ActionName, ...ActionName[]]),
 });
 export const RefreshData = z.object({ reference: Reference });
-
-function warning(title: string): Reply {
-  return { card: noticeCard({ title, lines: [], style: 'warning' }) };
-}
 
 /**
  * The request's card as this person may see it now, with a note on what just happened; someone who may

@@ -21,7 +21,7 @@ import { evaluatorOf, type Opportunity, textsIn } from '../../services/opportuni
 import { idKey, sameId, SYSTEM_ACTOR } from '../../services/roles';
 import { ConcurrencyError, type Person } from '../../services/store';
 import { activityOf, chosenLocale, requesterChat, voiceIn } from '../notify';
-import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest } from '../turn';
+import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest, warning } from '../turn';
 
 /**
  * The evaluation, from the close of applications to the counts on the record. At the close each
@@ -176,8 +176,6 @@ async function recordIfComplete(deps: EvaluationDeps, o: Opportunity, progress: 
     payload: { applications: progress.applications, passed: progress.passed },
   });
 }
-
-const warning = (text: string): Reply => ({ card: noticeCard({ title: text, lines: [], style: 'warning' }) });
 
 async function audit(
   req: TurnRequest,

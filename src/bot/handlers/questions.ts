@@ -20,7 +20,7 @@ import {
 import { ConcurrencyError } from '../../services/store';
 import { channelKey } from '../../services/routing';
 import { activityOf, questionMessage } from '../notify';
-import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest } from '../turn';
+import { type ActionHandler, CardVersion, type Deps, type Reply, type TurnRequest, warning } from '../turn';
 
 /**
  * Suppliers' questions from procurement's side: each reaches its channel as a card, answered there in
@@ -53,8 +53,6 @@ export async function postQuestionCard(
 ): Promise<void> {
   await deps.notifier.post(questionMessage(q, o, deps.config, deps.clock));
 }
-
-const warning = (text: string): Reply => ({ card: noticeCard({ title: text, lines: [], style: 'warning' }) });
 
 async function refuse(req: TurnRequest, deps: Deps, q: Question, action: string, reason: string) {
   await deps.store.appendAudit(q.reference, {
