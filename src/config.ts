@@ -143,6 +143,8 @@ const Env = z.object({
   ROLE_FINANCE: idList,
   ROLE_UNION: idList,
   ROLE_MANAGER: idList,
+  /** A YAML file of role grants (people, Entra ID groups, team leads, branches), read again when it changes. */
+  ROLES_FILE: optionalText,
   CONSULTATION_BUSINESS_DAYS: z.coerce.number().int().min(1).max(60).default(5),
   TIME_ZONE: z
     .string()
@@ -237,6 +239,8 @@ export interface Config {
   };
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   readonly roles: RoleMapping;
+  /** The roles file, when there is one; ROLE_* still apply alongside it. */
+  readonly rolesFile?: string;
   readonly consultationBusinessDays: number;
   /** Where the department works: its time zone, the province whose holiday it keeps, its closures. */
   readonly department: {
@@ -502,6 +506,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   }
   if (e.STORE === 'sharepoint') problems.push(...sharepointProblems(e));
   if (e.PUBLISHER === 'github') problems.push(...githubProblems(e));
+  if (e.ROLES_FILE !== '' && !existsSync(e.ROLES_FILE)) {
+    problems.push(`ROLES_FILE: no file at "${e.ROLES_FILE}"`);
+  }
   const notify = notifyOf(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -569,6 +576,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     },
     logLevel: e.LOG_LEVEL,
     roles,
+    ...(e.ROLES_FILE !== '' ? { rolesFile: e.ROLES_FILE } : {}),
     consultationBusinessDays: e.CONSULTATION_BUSINESS_DAYS,
     department: { timeZone: e.TIME_ZONE, province: e.HOLIDAY_PROVINCE, closures: e.CLOSURE_DAYS },
     minPostingBusinessDays: e.MIN_POSTING_BUSINESS_DAYS,

@@ -1,3 +1,4 @@
+import { pdfAttachment } from './support/documents';
 import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,9 +69,9 @@ describe('approvals in Teams', function () {
     ...(w.groupChat ? { conversationType: 'groupChat' as const } : {}),
   });
 
-  const say = async (text: string, w: Where): Promise<Card> => {
+  const say = async (text: string, w: Where, attachments: readonly object[] = []): Promise<Card> => {
     const before = connector.sent.length;
-    const res = await post(bot, activity('message', where(w), { text }));
+    const res = await post(bot, activity('message', where(w), { text, attachments }));
     assert.equal(res.status, 200);
     const sent = await connector.waitFor(before + 1);
     return cardOf(sent[sent.length - 1]);
@@ -251,7 +252,18 @@ describe('approvals in Teams', function () {
     answer = await decideOn(lastCardIn('procurement'), 'select_supplier', procurement);
     assert.match(textOf(answer), new RegExp(`${reference} · supplier selected`), textOf(answer));
     await deliver();
-    await decideOn(lastCardIn('procurement'), 'sign_terms', procurement);
+    // Procurement keeps the signed one-page terms, then records their blanks; the card holder countersigns.
+    const kept = await say(`attach ${reference} terms`, { from: PEOPLE.procurement }, [
+      pdfAttachment('terms-signed.pdf'),
+    ]);
+    assert.match(textOf(kept), /Signed terms kept: terms-signed\.pdf/, textOf(kept));
+    answer = await decideOn(lastCardIn('procurement'), 'sign_terms', procurement, {
+      startDate: '2026-12-08',
+    });
+    assert.match(textOf(answer), /waiting for the card holder’s countersignature/, textOf(answer));
+    await deliver();
+    answer = await decideOn(lastCardIn('finance'), 'countersign_terms', finance);
+    assert.match(textOf(answer), new RegExp(`${reference} · in progress`), textOf(answer));
     await deliver();
     await decideOn(lastCardIn('procurement'), 'deliver', procurement, {
       link: 'https://github.com/example/pr/1',
@@ -265,13 +277,32 @@ describe('approvals in Teams', function () {
     const accepted = await pressBelow('decide', button(delivered, 'decide'), requester);
     assert.match(textOf(accepted), new RegExp(`${reference} · accepted`));
     await deliver();
-    const certification = lastCardIn('finance');
+    // Section 34 needs the supplier's invoice: the fixed price plus Ontario's 13 %, quoting the reservation.
+    let certification = lastCardIn('finance');
+    assert.ok(!actionsOn(certification).includes('certify'), 'no certification before the invoice');
+    const invoice = {
+      invoiceNumber: 'INV-7',
+      invoiceDate: '2026-12-08',
+      amount: '4,000.00',
+      taxes: '520',
+      total: '4520',
+    };
+    answer = await decideOn(certification, 'record_invoice', finance, { ...invoice, total: '4600' });
+    assert.match(textOf(answer), /The total must equal the amount before tax plus the taxes/);
+    answer = await decideOn(answer, 'record_invoice', finance, invoice);
+    assert.match(
+      textOf(answer),
+      /no\. INV-7 of Tuesday, December 8, 2026: \$4,000\.00 \+ \$520\.00 taxes = \$4,520\.00/,
+      textOf(answer),
+    );
+    await deliver();
+    certification = lastCardIn('finance');
     answer = await decideOn(certification, 'certify', finance);
     await deliver();
     // Certification (s.34) and payment are in different hands: Farah certified, Dana records the payment.
     assert.deepEqual(actionsOn(answer), []);
     const payment = lastCardIn('finance');
-    const paid = { method: 'paypal', paymentDate: '2027-02-03' };
+    const paid = { method: 'paypal', paymentDate: '2026-12-08' };
     answer = await decideOn(payment, 'pay', finance, paid);
     assert.match(
       textOf(answer),
@@ -289,6 +320,11 @@ describe('approvals in Teams', function () {
     assert.ok([...lastOfEach.values()].filter((s) => textOf(cardOf(s)).includes('· paid')).length >= 2);
     assert.equal(record?.finance.fundReservationNumber, 'FR-2026-118');
     assert.equal(record?.finance.paymentMethod, 'paypal');
+    // The amount paid is the invoice's total, as the form offered it; the record links the signed terms.
+    assert.equal(record?.finance.paymentAmountCents, 452_000);
+    assert.equal(record?.finance.paidBy?.name, PEOPLE.finance2.name);
+    assert.equal(record?.terms?.document?.name, 'terms-signed.pdf');
+    assert.equal(record?.terms?.countersignedBy?.name, PEOPLE.finance.name);
     const lines = sentTo('a:chat-personal-aad-requester').map((s) => textOf(cardOf(s)));
     for (const told of ['vetted', 'funds approved', 'posted for applications', 'supplier selected', 'paid']) {
       assert.ok(

@@ -5,7 +5,18 @@ import type { Opportunity, Status } from '../src/services/opportunity';
 import { type Actor, type ConfiguredRole, SYSTEM_ACTOR } from '../src/services/roles';
 import { ConcurrencyError } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
-import { clock, content, NOW, PAYLOAD, person, REQUESTER, submitted } from './support/opportunities';
+import {
+  clock,
+  content,
+  INVOICE,
+  NOW,
+  PAYLOAD,
+  payloadFor,
+  person,
+  REQUESTER,
+  submitted,
+  TERMS,
+} from './support/opportunities';
 
 /**
  * The first decision wins, for every pair of actions one version of a request can offer: taken by two
@@ -30,9 +41,15 @@ const KEEPS_STATUS: readonly ActionName[] = [
   'confirm_translation',
   'record_question',
   'extend',
+  'sign_terms',
+  'record_invoice',
+  'reassign_decision',
 ];
-/** The part of a request a decision is about; posting and cancelling are about all of it. */
-const PART: Partial<Record<ActionName, string>> = {
+/**
+ * The parts of a request a decision is about; posting and cancelling are about all of it. A lead's
+ * reassignment changes who takes any pending decision, so a card shown before it is judged again.
+ */
+const PART: Partial<Record<ActionName, string | readonly string[]>> = {
   // Vetting judges the request as submitted, dates included.
   vet_go: 'dates',
   vet_no_go: 'dates',
@@ -54,17 +71,39 @@ const PART: Partial<Record<ActionName, string>> = {
   record_question: 'questions',
   extend: 'delivery date',
   terminate: 'delivery date',
+  agree_termination: 'delivery date',
+  sign_terms: 'terms',
+  countersign_terms: 'terms',
+  record_invoice: 'invoice',
+  certify: 'invoice',
+  pay: 'payment',
+  reassign_decision: ['dates', 'funds', 'consultation', 'invoice', 'payment'],
   post: 'everything',
   cancel: 'everything',
 };
 
 /** Whether `later`, from the card `earlier` was taken on, still stands once `earlier` is applied. */
 function stands(earlier: ActionName, later: ActionName): boolean {
-  const [a, b] = [PART[earlier], PART[later]];
-  return KEEPS_STATUS.includes(earlier) && b !== 'everything' && (a === undefined || a !== b);
+  const [a, b] = [[PART[earlier] ?? []].flat(), [PART[later] ?? []].flat()];
+  return KEEPS_STATUS.includes(earlier) && !b.includes('everything') && !a.some((part) => b.includes(part));
 }
 
 const VETTER = person('vetter', 'procurement');
+const PROPOSED: Opportunity['delivery'] = {
+  revisionsRequested: 0,
+  termination: {
+    kind: 'convenience',
+    percentComplete: 50,
+    amountCents: 200_000,
+    proposedBy: { aadObjectId: 'proc-1', name: 'Priya' },
+    proposedAt: NOW,
+  },
+};
+/** A lead of every team, holding its roles too. */
+const lead = (id: string): Actor => ({
+  ...person(id, 'procurement', 'finance', 'union'),
+  leads: new Set(['procurement', 'finance', 'union'] as const),
+});
 const CERTIFIER = person('certifier', 'finance');
 
 /** One version of a request, in each shape where several actions are offered at once. */
@@ -111,9 +150,26 @@ function versions(): { name: string; record: Omit<Opportunity, 'reference' | 've
         selection: { ...base.selection, passed: 2, supplierName: 'Applicant A' },
       }),
     },
+    {
+      name: 'supplier selected, terms recorded',
+      record: at('supplier_selected', {
+        selection: { ...base.selection, passed: 2, supplierName: 'Applicant A' },
+        terms: TERMS,
+      }),
+    },
     { name: 'in progress', record: at('in_progress') },
+    {
+      name: 'in progress, a termination for convenience proposed',
+      record: at('in_progress', { delivery: PROPOSED }),
+    },
     { name: 'delivered', record: at('delivered') },
     { name: 'accepted', record: at('accepted') },
+    {
+      name: 'accepted, invoice recorded',
+      record: at('accepted', {
+        finance: { fundsStatus: 'approved', fundReservationNumber: 'FR-1', invoice: INVOICE },
+      }),
+    },
     {
       name: 'certified',
       record: at('certified', {
@@ -127,20 +183,21 @@ function versions(): { name: string; record: Omit<Opportunity, 'reference' | 've
 }
 
 /** Two people per role; the requester is one person. */
-const PEOPLE: Record<ConfiguredRole | 'requester', readonly [Actor, Actor]> = {
+const PEOPLE: Record<ConfiguredRole | 'lead' | 'requester', readonly [Actor, Actor]> = {
   requester: [REQUESTER, REQUESTER],
   procurement: [person('proc-1', 'procurement'), person('proc-2', 'procurement')],
   finance: [person('fin-1', 'finance'), person('fin-2', 'finance')],
   union: [person('union-1', 'union'), person('union-2', 'union')],
   manager: [person('mgr-1', 'manager'), person('mgr-2', 'manager')],
+  lead: [lead('lead-1'), lead('lead-2')],
 };
-/** Someone holding every team's role (never the requester): one person who may take either action. */
-const EVERY_ROLE = person('all-roles', 'procurement', 'finance', 'union');
+/** Someone holding and leading every team's role (never the requester): one person who may take either action. */
+const EVERY_ROLE = lead('all-roles');
 
 /** Who takes `action`: the first role it names that a person holds (the requester only if none). */
-function roleOf(action: ActionName): ConfiguredRole | 'requester' {
+function roleOf(action: ActionName): ConfiguredRole | 'lead' | 'requester' {
   const roles = specOf(action).roles.filter((r) => r !== 'system');
-  return (roles.find((r) => r !== 'requester') ?? 'requester') as ConfiguredRole | 'requester';
+  return (roles.find((r) => r !== 'requester') ?? 'requester') as ConfiguredRole | 'lead' | 'requester';
 }
 
 interface Pair {
@@ -211,7 +268,7 @@ describe('the first decision wins, for every pair of actions on one card version
       actor,
       reference: o.reference,
       action,
-      payload: PAYLOAD[action],
+      payload: payloadFor(o, action),
       seenVersion: o.version,
     });
 

@@ -26,6 +26,16 @@ describe('configuration', () => {
     assert.deepEqual(c.roles, { procurement: [], finance: ['a-1', 'b-2'], union: ['c-3'], manager: [] });
   });
 
+  it('takes ROLES_FILE alongside ROLE_*, and refuses a path with no file', () => {
+    assert.equal(parseConfig({}).rolesFile, undefined);
+    const c = parseConfig({ ROLES_FILE: 'package.json', ROLE_FINANCE: 'a-1' });
+    assert.equal(c.rolesFile, 'package.json');
+    assert.deepEqual(c.roles.finance, ['a-1']);
+    assert.deepEqual(problemsOf({ ROLES_FILE: './no/such/roles.yaml' }), [
+      'ROLES_FILE: no file at "./no/such/roles.yaml"',
+    ]);
+  });
+
   it('reads the branch list: branches by ";", each branch’s names by "|", blanks ignored', () => {
     assert.deepEqual(parseConfig({}).branches, []);
     const c = parseConfig({

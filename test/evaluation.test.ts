@@ -1,3 +1,4 @@
+import { pdfAttachment } from './support/documents';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { DECLARATIONS } from '../src/services/applications';
@@ -276,6 +277,29 @@ describe('evaluating applications from the requester’s chat', function () {
     assert.equal(res.status, 200);
     await deliver();
   };
+  /** Procurement keeps the signed terms and records them; the card holder countersigns: the work starts. */
+  const signTerms = async () => {
+    const sent = activity('message', personal(PEOPLE.procurement), {
+      text: `attach ${reference} terms`,
+      attachments: [pdfAttachment('terms-signed.pdf')],
+    });
+    assert.equal((await post(bot, sent)).status, 200);
+    await procurementDoes('sign_terms', {
+      contractor: 'The drawn applicant',
+      work: 'The work as posted',
+      startDate: '2026-03-06',
+      endDate: '2026-04-30',
+      licence: 'MIT',
+    });
+    const o = await bot.store.get(reference);
+    const countersign = cardAction(channel(PEOPLE.finance, 'finance'), 'decide', {
+      reference,
+      version: String(o?.version),
+      action: 'countersign_terms',
+    });
+    assert.equal((await post(bot, countersign)).status, 200);
+    assert.equal((await bot.store.get(reference))?.status, 'in_progress');
+  };
   const mailsTo = async (to: string) => (await bot.store.mailbox(100)).filter((m) => m.to === to);
 
   it('tells the drawn applicant, then every other applicant once the terms are signed, each once and in their language', async () => {
@@ -298,7 +322,7 @@ describe('evaluating applications from the requester’s chat', function () {
         'nobody else hears before the award is confirmed',
       );
     }
-    await procurementDoes('sign_terms');
+    await signTerms();
     await deliver();
     for (const a of APPLICANTS) {
       const told = (await mailsTo(a.email)).filter((m) => m.kind !== 'application-confirm');
@@ -333,7 +357,7 @@ describe('evaluating applications from the requester’s chat', function () {
     const page = await (await fetch(`${bot.server.url}/en/opportunities/${reference}`)).text();
     assert.match(page, /Declined or could not be reached/);
     assert.match(page, new RegExp(o.selection.drawSeed ?? 'no seed'));
-    await procurementDoes('sign_terms');
+    await signTerms();
     await deliver();
     const declined = APPLICANTS.find((a) => a.name === first);
     assert.ok(declined);

@@ -4,9 +4,21 @@ import { ACTIONS, type ActionName, specOf } from '../src/services/lifecycle';
 import type { Opportunity } from '../src/services/opportunity';
 import { newOpportunity, submittedAudit } from './contract/fixtures';
 import type { Card } from './support/cards';
-import { NOW, PAYLOAD, person, recordFor } from './support/opportunities';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NOW, PAYLOAD, payloadFor, person, recordFor } from './support/opportunities';
 import { storeApplicant } from './support/published';
-import { Connector, PEOPLE, post, startTestBot, textOf, type TestBot, cardAction } from './support/teams';
+import {
+  cardAction,
+  Connector,
+  PEOPLE,
+  post,
+  ROLE_ENV,
+  startTestBot,
+  textOf,
+  type TestBot,
+} from './support/teams';
 
 /**
  * Every decision counts once: a person clicking twice on the same card, and Teams delivering the same
@@ -14,9 +26,13 @@ import { Connector, PEOPLE, post, startTestBot, textOf, type TestBot, cardAction
  * audit trail, and the redelivery gets the first answer back.
  */
 
-type Who = (typeof PEOPLE)[keyof typeof PEOPLE];
+type Who = { readonly id: string; readonly aadObjectId: string; readonly name: string };
+
+/** The procurement team's lead, named in the roles file (which takes Entra object ids only). */
+const LEAD: Who = { id: '29:lead', aadObjectId: '5b0c9a1e-3f47-4d2a-8e6b-1c7f9d2a4e99', name: 'Lee Lavoie' };
 
 const ACTING: Record<string, Who> = {
+  lead: LEAD,
   requester: PEOPLE.requester,
   procurement: PEOPLE.procurement,
   finance: PEOPLE.finance,
@@ -25,7 +41,7 @@ const ACTING: Record<string, Who> = {
 
 /** What the action's form holds when filled in as a person would (numbers and lines as typed text). */
 function cardData(action: ActionName, o: Opportunity): Record<string, unknown> {
-  const payload = PAYLOAD[action] as Record<string, unknown>;
+  const payload = payloadFor(o, action) as Record<string, unknown>;
   const inputs = DECISION_INPUTS[action].map((input) => {
     const value = payload[input.id];
     // A person is chosen by their id.
@@ -42,7 +58,16 @@ describe('each decision counts once', function () {
 
   beforeEach(async () => {
     connector = await Connector.start();
-    bot = await startTestBot({}, { now: () => new Date(NOW), background: false });
+    const rolesFile = join(mkdtempSync(join(tmpdir(), 'microacq-roles-')), 'roles.yaml');
+    writeFileSync(rolesFile, `procurement:\n  - leads: [${LEAD.aadObjectId}]\n`);
+    // The colleague a lead gives the vetting to holds the procurement role.
+    bot = await startTestBot(
+      {
+        ROLES_FILE: rolesFile,
+        ROLE_PROCUREMENT: `${ROLE_ENV.ROLE_PROCUREMENT},${PEOPLE.colleague.aadObjectId}`,
+      },
+      { now: () => new Date(NOW), background: false },
+    );
   });
 
   afterEach(async () => {
@@ -76,7 +101,8 @@ describe('each decision counts once', function () {
         );
       }
     }
-    if (action === 'reassign_evaluation') {
+    if (action === 'reassign_evaluation' || action === 'reassign_decision') {
+      // The colleague given the marking or the decision, whom the bot can reach.
       const { evaluator } = PAYLOAD.reassign_evaluation as {
         evaluator: { aadObjectId: string; name: string };
       };

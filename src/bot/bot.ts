@@ -23,7 +23,8 @@ import { answerFileConsent, FileConsentData } from './handlers/export';
 import { composeResults } from './handlers/status';
 import { type Locale, localeOf, t } from '../i18n';
 import { currentCorrelationId } from '../log';
-import { idKey, rolesFor } from '../services/roles';
+import { idKey } from '../services/roles';
+import { actorOf } from './actor';
 import { StoreUnavailableError } from '../services/store';
 import type { Router } from './router';
 import type { Deps, Handler, Reply, TurnRequest } from './turn';
@@ -128,16 +129,22 @@ export class MicroacqBot extends TeamsActivityHandler {
     const id = idKey(activity.from?.aadObjectId ?? '');
     const teamsLocale = this.localeOf(context);
     return {
-      actor: {
-        id,
-        name: activity.from?.name ?? '',
-        roles: id ? rolesFor(this.deps.config.roles, id) : new Set(),
-      },
+      actor: await actorOf(this.deps, id, activity.from?.name ?? ''),
       locale: await this.localeFor(context),
       teamsLocale,
       conversation: { id: activity.conversation?.id ?? '', type: conversationType(activity) },
       args,
       data,
+      mentions: (activity.entities ?? []).flatMap((e) => {
+        const m = (e as { type?: unknown; mentioned?: { id?: unknown; name?: unknown } }).mentioned;
+        return e.type === 'mention' && typeof m?.id === 'string' && m.id !== activity.recipient?.id
+          ? [{ id: m.id, name: typeof m.name === 'string' ? m.name : '' }]
+          : [];
+      }),
+      // Cards are not files: only what a person attached.
+      attachments: (activity.attachments ?? [])
+        .filter((a) => a.contentType !== CARD_CONTENT_TYPE)
+        .map((a) => ({ ...a }) as Record<string, unknown>),
       correlationId: currentCorrelationId() ?? activity.id ?? randomUUID(),
       conversationReference: { ...TurnContext.getConversationReference(activity) },
     };

@@ -1,17 +1,20 @@
+import { idKey } from '../services/roles';
+import { branchKey } from '../services/lookback';
 import { randomBytes } from 'node:crypto';
 import { CardFactory, MessageFactory } from 'botbuilder';
 import { type Card, opportunityCard, statusCard } from '../cards';
 import type { Config } from '../config';
 import type { DepartmentClock } from '../services/calendar';
-import type { Locale, Voice } from '../i18n';
+import { type Locale, localesOf, t, type Voice } from '../i18n';
 import type { Logger } from '../log';
 import { evidenceFor } from './lookback';
-import type { EventType, WorkflowEvent } from '../services/lifecycle';
-import type { Opportunity } from '../services/opportunity';
+import { type EventType, pending, TEAM_OF, type WorkflowEvent } from '../services/lifecycle';
+import { ASSIGNABLE, type Opportunity } from '../services/opportunity';
 import {
   CARD_CHANNELS,
   type CardChannel,
   cardKey,
+  branchChannelKey,
   channelKey,
   deliveriesFor,
   postingEvents,
@@ -227,7 +230,9 @@ export function createNotifier(
      * `postedOn` (the sender skips an update when no such card was ever posted).
      */
     const queueCard = async (kind: 'post' | 'update', channel: CardChannel, postedOn: EventType) => {
-      if (!(await registered(channelKey(channel)))) {
+      const ofBranch = branchChannelKey(channel, branchKey(o.client.branch, config.branches));
+      const to = (await registered(ofBranch)) ? ofBranch : channelKey(channel);
+      if (!(await registered(to))) {
         if (kind === 'post')
           log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
         return;
@@ -256,7 +261,7 @@ export function createNotifier(
       }
       messages.push({
         id: `${kind}:${o.reference}:${channel}:${postedOn}:v${version}`,
-        conversationKey: channelKey(channel),
+        conversationKey: to,
         kind,
         activity,
         messageKey: cardKey(o.reference, channel, postedOn),
@@ -312,6 +317,42 @@ export function createNotifier(
           if (!posted.has(cardKey(o.reference, channel, postedOn)))
             await queueCard('update', channel, postedOn);
         }
+      }
+    }
+    // A decision a lead gave to a colleague reaches them in their own chat, with the team's buttons.
+    if (events.some((e) => e.type === 'decision_reassigned')) {
+      for (const decision of ASSIGNABLE.filter((d) => pending(o, d))) {
+        const to = o.assignments?.[decision];
+        const chat = to && `user:${idKey(to.aadObjectId)}`;
+        if (!chat || !(await registered(chat))) continue;
+        const voice = voiceIn(await conversation(chat), await chosenLocale(store, to.aadObjectId, o.locale));
+        messages.push({
+          id: `assigned:${o.reference}:${decision}:${idKey(to.aadObjectId)}:v${version}`,
+          conversationKey: chat,
+          kind: 'post',
+          activity: activityOf(
+            opportunityCard(
+              voice,
+              o,
+              { channel: TEAM_OF[decision] as CardChannel },
+              {
+                calendar: clock.calendar,
+                site: config.site.publicUrl,
+                note: {
+                  style: 'accent',
+                  text: localesOf(voice)
+                    .map((l) =>
+                      t(l, 'decisions.assignedToYou', {
+                        decision: t(l, `decisions.choices.decision.${decision}`),
+                      }),
+                    )
+                    .join('\n\n'),
+                },
+              },
+            ),
+          ),
+          createdAt: now().toISOString(),
+        });
       }
     }
     if (events.some((e) => e.type === 'posted')) await mailSubscribers(o);

@@ -36,6 +36,8 @@ import { DecideData, decideFromCard, RefreshData, refreshCard, showHistory } fro
 import { answerFromCard, DeclineData, declineFromCard, QuestionData } from './handlers/questions';
 import { EvaluateData, evaluateFromCard } from './handlers/evaluation';
 import { DebriefData, sendDebrief } from './handlers/debrief';
+import { delegateCommand } from './handlers/delegate';
+import { attachDocument } from './handlers/documents';
 import { Router } from './router';
 
 /** Every command word and card verb the bot answers, in one place. */
@@ -92,6 +94,12 @@ export function createRoutes(): Router {
     'e-mail',
     'courriel',
   ]);
+  // Anywhere: a colleague can be @mentioned only in a conversation they are in (a channel, a group chat).
+  router.command('delegate', { en: 'delegate', fr: 'déléguer' }, 'commands.delegate', delegateCommand, [
+    'delegation',
+    'delegations',
+  ]);
+  router.command('attach', { en: 'attach', fr: 'joindre' }, 'commands.attach', attachDocument, ['document']);
   router.pattern(/^MA-\d{4}-\d{4,}$/i, 'status');
   const nothing = z.object({});
   router.action('help.show', nothing, help);

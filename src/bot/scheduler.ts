@@ -1,3 +1,5 @@
+import { namedPeople } from '../services/role-grants';
+import type { RoleDirectory } from './directory';
 import { randomBytes } from 'node:crypto';
 import { type Mentioned, reminderCard } from '../cards/opportunity';
 import type { Card } from '../cards/template';
@@ -57,6 +59,8 @@ export class Scheduler {
     private readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>,
     private readonly log: Logger,
     private readonly clock: DepartmentClock,
+    /** Who holds which role, as the roles file and ROLE_* variables name them. */
+    private readonly directory: Pick<RoleDirectory, 'grants'>,
     /** With PUBLISHER=github: keeps the pilot's Jekyll site in step. */
     private readonly publication?: PublicationSync,
   ) {}
@@ -231,7 +235,7 @@ export class Scheduler {
         });
       }
       if (businessDays < this.config.escalationBusinessDays) continue;
-      for (const manager of this.config.roles.manager) {
+      for (const manager of namedPeople(this.directory.grants(), 'manager')) {
         // Once per wait: the id carries the day it began.
         await this.queue(
           `escalation:${o.reference}:${wait.kind}:${since}:${idKey(manager)}`,
@@ -275,7 +279,7 @@ export class Scheduler {
    */
   private async holders(role: CardChannel, conversation: TickReads['conversation']): Promise<Mentioned[]> {
     const people: Mentioned[] = [];
-    for (const id of this.config.roles[role]) {
+    for (const id of namedPeople(this.directory.grants(), role)) {
       const user = (await conversation(`user:${idKey(id)}`))?.user as { name?: unknown } | undefined;
       if (typeof user?.name === 'string' && user.name.trim() !== '') people.push({ id, name: user.name });
     }

@@ -22,6 +22,9 @@ import { OutboxSender } from './outbox';
 import { Scheduler } from './scheduler';
 import { createRoutes } from './routes';
 import { registerSite } from '../web/site';
+import { createGraphClient, type GraphFetch } from '../stores/graph';
+import { openDocuments } from '../stores';
+import { RoleDirectory } from './directory';
 
 export interface RunningServer {
   readonly url: string;
@@ -58,6 +61,8 @@ function summaryOf(a: Record<string, unknown>): { correlationId: string; fields:
 export interface ServerOptions {
   /** The clock handlers read; tests fix it to a known day. */
   readonly now?: () => Date;
+  /** Where Graph's requests go (the directory's, the document library's): an emulation in tests. */
+  readonly graphFetch?: GraphFetch;
   /** Run the scheduler and the outbox sender on their own timers (tests drive them with `tick`). */
   readonly background?: boolean;
 }
@@ -99,7 +104,17 @@ export async function startServer(
       },
       request,
     );
-  const deps = { store, config, log, clock, notifier, change, mail };
+  // Group membership is read from the tenant the SharePoint store is in; locally, roles name people.
+  const sp = config.store.sharepoint;
+  const directory = new RoleDirectory({
+    ...(config.rolesFile ? { rolesFile: config.rolesFile } : {}),
+    envMapping: config.roles,
+    ...(sp ? { graph: createGraphClient(sp, options.graphFetch) } : {}),
+    log,
+  });
+  await directory.start();
+  const documents = openDocuments(config, options.graphFetch);
+  const deps = { store, config, log, clock, notifier, change, mail, directory, documents };
   const bot = new MicroacqBot(createRoutes(), deps);
   const publisher = createPublisher(config, { log, now: () => now().getTime() });
   const scheduler = new Scheduler(
@@ -109,6 +124,7 @@ export async function startServer(
     change,
     log,
     clock,
+    directory,
     publisher ? new PublicationSync(publisher, store, log, now) : undefined,
   );
   await useConfiguredChannels(store, config, log);
@@ -203,6 +219,7 @@ export async function startServer(
       await scheduler.stop();
       await sender.stop();
       await mail.stop();
+      directory.stop();
       await store.close();
       log.info({ unfinished: inFlight }, 'stopped');
     })());

@@ -7,6 +7,8 @@ import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import type { ConversationReferenceJson, Store } from '../services/store';
 import type { Notifier } from './notify';
+import type { RoleDirectory } from './directory';
+import type { DocumentStore } from '../services/documents';
 import type { Logger } from '../log';
 
 /** What a handler needs to know about one turn; built once at the edge from the authenticated activity. */
@@ -19,6 +21,10 @@ export interface TurnRequest {
   readonly conversation: { readonly id: string; readonly type: 'personal' | 'groupChat' | 'channel' };
   /** The words after the command word, for commands. */
   readonly args: string;
+  /** The people @mentioned in the message (the bot aside), as Teams names them. */
+  readonly mentions: readonly { readonly id: string; readonly name: string }[];
+  /** Files sent with the message (Teams' download info, or a file's URL); untrusted. */
+  readonly attachments: readonly Readonly<Record<string, unknown>>[];
   /** The card's data, for verbs; untrusted: each handler validates what it reads. */
   readonly data: Readonly<Record<string, unknown>>;
   readonly correlationId: string;
@@ -39,6 +45,10 @@ export interface Deps {
   readonly change: (request: ChangeRequest) => Promise<ChangeOutcome>;
   /** Wakes the e-mail sender after e-mails are queued. */
   readonly mail: { kick(): void };
+  /** Who holds which role: the roles file and ROLE_* variables, with group membership from Entra ID. */
+  readonly directory: Pick<RoleDirectory, 'lookup' | 'grants'>;
+  /** The documents kept with requests: signed terms, invoices. */
+  readonly documents: DocumentStore;
 }
 
 /**

@@ -51,7 +51,8 @@ export interface CommandLine {
 export function helpCard(
   locale: Locale,
   commands: readonly CommandLine[],
-  roleNames: readonly string[],
+  /** One line per role held, saying where it comes from. */
+  roleLines: readonly string[],
 ): Card {
   return expand('help', {
     title: t(locale, 'help.title'),
@@ -59,8 +60,8 @@ export function helpCard(
     commandsHeading: t(locale, 'help.commandsHeading'),
     commands,
     roles:
-      roleNames.length > 0
-        ? t(locale, 'help.role', { roles: formatList(roleNames, locale) })
+      roleLines.length > 0
+        ? t(locale, 'help.role', { roles: roleLines.join('\n') })
         : t(locale, 'help.noRole'),
     actions: [
       newRequestAction(locale),

@@ -1,3 +1,4 @@
+import { parseDecimal } from '../services/pricing';
 import { type Locale, type MessageKey, t } from '../i18n';
 import { formatClosing, formatDate, formatMoney, formatNumber } from '../i18n/format';
 import type { Calendar } from '../services/calendar';
@@ -9,7 +10,6 @@ import {
   type FormStep,
   INPUT_MAX_LENGTH,
   type IntakeFields,
-  parseDecimal,
   priceQuote,
   type Step,
   STEPS,

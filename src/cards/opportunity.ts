@@ -25,6 +25,7 @@ import {
   type WorkflowEvent,
 } from '../services/lifecycle';
 import {
+  ASSIGNABLE,
   deadlineInForce,
   deliveryDueOn,
   evaluatorOf,
@@ -125,7 +126,7 @@ function formInputs(
       id,
       // Counts are typed as text, so that whatever was typed can be shown back when it cannot be read.
       kind:
-        input.kind === 'payment'
+        input.kind === 'choice'
           ? 'choice'
           : input.kind === 'person'
             ? 'person'
@@ -142,10 +143,10 @@ function formInputs(
       choices:
         input.kind === 'person'
           ? people.map((p) => ({ title: p.name, value: p.aadObjectId }))
-          : [
-              { title: say(voice, 'decisions.payment.credit_card'), value: 'credit_card' },
-              { title: say(voice, 'decisions.payment.paypal'), value: 'paypal' },
-            ],
+          : (input.choices ?? []).map((value) => ({
+              title: say(voice, `decisions.choices.${input.id}.${value}` as MessageKey),
+              value,
+            })),
     };
   });
 }
@@ -173,7 +174,7 @@ function formIntro(voice: Voice, o: Opportunity, action: ActionName, also: reado
   }
   return '';
 }
-type ConfirmedAction = 'vet_go' | 'post' | 'sign_terms' | 'accept' | 'certify' | 'pay';
+type ConfirmedAction = 'vet_go' | 'post' | 'countersign_terms' | 'accept' | 'certify' | 'pay';
 
 /**
  * A decision's button: one click when it asks nothing and can be taken back; otherwise a form under the
@@ -302,7 +303,7 @@ function rows(
       each((l) =>
         o.finance.fundsStatus === 'approved'
           ? t(l, 'decisions.card.fundsApproved', {
-              name: o.finance.section32Approver?.name ?? '',
+              name: personIn(l, o.finance.section32Approver),
               number: view.fundReservation ? (o.finance.fundReservationNumber ?? '') : '—',
             })
           : t(l, 'decisions.card.fundsPending'),
@@ -340,7 +341,7 @@ function rows(
     out.push(
       row(
         say(voice, 'decisions.card.vetted'),
-        each((l) => t(l, 'decisions.card.vettedValue', { name: o.vettedBy?.name ?? '' })),
+        each((l) => t(l, 'decisions.card.vettedValue', { name: personIn(l, o.vettedBy) })),
       ),
     );
   }
@@ -366,6 +367,7 @@ function rows(
   }
   if (o.selection.supplierName)
     out.push(row(say(voice, 'decisions.card.supplier'), o.selection.supplierName));
+  for (const [label, value] of financeRows(o)) out.push(row(say(voice, label), each(value)));
   if (today) {
     const next = nextActors(o);
     out.push(
@@ -387,6 +389,122 @@ function rows(
     }
   }
   return out;
+}
+
+/** A person as a decision records them: a delegate's name says whom they acted for. */
+export function personIn(
+  locale: Locale,
+  p: { readonly name: string; readonly onBehalfOf?: { readonly name: string } } | undefined,
+): string {
+  if (!p) return '';
+  return p.onBehalfOf ? t(locale, 'people.onBehalfOf', { name: p.name, for: p.onBehalfOf.name }) : p.name;
+}
+
+/**
+ * What the contract and its payment have recorded, row by row: the terms and their countersignature, a
+ * termination, the invoice, the certification, the payment, and who was given a pending decision.
+ */
+function financeRows(o: Opportunity): [MessageKey, (l: Locale) => string][] {
+  const rows: [MessageKey, (l: Locale) => string][] = [];
+  const terms = o.terms;
+  if (terms) {
+    rows.push([
+      'decisions.card.terms',
+      (l) =>
+        [
+          t(l, 'decisions.card.termsValue', {
+            contractor: terms.contractor,
+            start: formatDate(terms.startDate, l),
+            end: formatDate(terms.endDate, l),
+            licence: licenceText(l, terms.licence),
+          }),
+          terms.document ? t(l, 'decisions.card.termsDocument', { name: terms.document.name }) : '',
+          terms.countersignedBy
+            ? t(l, 'decisions.card.termsCountersigned', {
+                name: personIn(l, terms.countersignedBy),
+                date: formatDate(terms.countersignedAt?.slice(0, 10) ?? '', l),
+              })
+            : t(l, 'decisions.card.termsAwaiting'),
+        ]
+          .filter(Boolean)
+          .join(' — '),
+    ]);
+  }
+  if (o.delivery.reviewOpenedOn && o.status === 'in_progress') {
+    rows.push([
+      'decisions.card.review',
+      (l) => t(l, 'decisions.card.reviewValue', { date: formatDate(o.delivery.reviewOpenedOn ?? '', l) }),
+    ]);
+  }
+  const termination = o.delivery.termination;
+  if (termination) {
+    rows.push([
+      'decisions.card.termination',
+      (l) =>
+        termination.kind === 'default'
+          ? t(l, 'decisions.card.terminationDefault', { reason: o.delivery.terminationReason ?? '' })
+          : t(
+              l,
+              termination.agreedBy
+                ? 'decisions.card.terminationAgreed'
+                : 'decisions.card.terminationProposed',
+              {
+                percent: termination.percentComplete ?? 0,
+                amount: formatMoney(termination.amountCents ?? 0, l),
+                name: personIn(l, termination.agreedBy),
+              },
+            ),
+    ]);
+  }
+  const invoice = o.finance.invoice;
+  if (invoice) {
+    rows.push([
+      'decisions.card.invoice',
+      (l) =>
+        t(l, 'decisions.card.invoiceValue', {
+          number: invoice.number,
+          date: formatDate(invoice.date, l),
+          amount: formatMoney(invoice.amountCents, l),
+          taxes: formatMoney(invoice.taxCents, l),
+          total: formatMoney(invoice.totalCents, l),
+        }),
+    ]);
+  }
+  if (o.finance.section34Certifier) {
+    rows.push([
+      'decisions.card.certified',
+      (l) =>
+        t(l, 'decisions.card.certifiedValue', {
+          name: personIn(l, o.finance.section34Certifier),
+          date: formatDate(o.finance.section34At?.slice(0, 10) ?? '', l),
+        }),
+    ]);
+  }
+  if (o.finance.paymentDate) {
+    rows.push([
+      'decisions.card.payment',
+      (l) =>
+        t(l, 'decisions.card.paymentValue', {
+          method: t(l, `decisions.choices.method.${o.finance.paymentMethod ?? 'credit_card'}`),
+          amount: formatMoney(o.finance.paymentAmountCents ?? 0, l),
+          date: formatDate(o.finance.paymentDate ?? '', l),
+          name: personIn(l, o.finance.paidBy),
+        }),
+    ]);
+  }
+  for (const decision of ASSIGNABLE) {
+    const to = o.assignments?.[decision];
+    if (to)
+      rows.push([
+        'decisions.card.assigned',
+        (l) =>
+          t(l, 'decisions.card.assignedValue', {
+            decision: t(l, `decisions.choices.decision.${decision}`),
+            name: to.name,
+          }),
+      ]);
+  }
+  return rows;
 }
 
 /** An audited action in words: a lifecycle action, the submission, or the stored name as a last resort. */

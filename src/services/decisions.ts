@@ -1,6 +1,10 @@
 import { ACTIONS, type ActionName, offeredNow, specOf } from './lifecycle';
 import {
+  ASSIGNABLE,
+  deliveryDueOn,
   type Opportunity,
+  PAYMENT_METHODS,
+  TERMINATION_KINDS,
   TEXT_LIMITS,
   TRANSLATED_FIELDS,
   type TranslatedField,
@@ -15,7 +19,7 @@ import type { ActingRole } from './roles';
  * The lifecycle's PAYLOADS schemas remain the judge: this only reads the form.
  */
 
-export type DecisionInputKind = 'text' | 'longText' | 'date' | 'url' | 'payment' | 'toggle' | 'person';
+export type DecisionInputKind = 'text' | 'longText' | 'date' | 'url' | 'money' | 'choice' | 'toggle' | 'person';
 
 export type DecisionInputId =
   | 'reason'
@@ -30,6 +34,21 @@ export type DecisionInputId =
   | 'newDeliveryDate'
   | 'method'
   | 'paymentDate'
+  | 'paymentAmount'
+  | 'contractor'
+  | 'work'
+  | 'startDate'
+  | 'endDate'
+  | 'licence'
+  | 'invoiceNumber'
+  | 'invoiceDate'
+  | 'amount'
+  | 'taxes'
+  | 'total'
+  | 'kind'
+  | 'percentComplete'
+  | 'decision'
+  | 'assignee'
   | TranslatedField
   | VettingCheck;
 
@@ -41,9 +60,13 @@ export interface DecisionInput {
   readonly current?: (o: Opportunity) => string | undefined;
   /** The longest text the input keeps, when its field has a limit of its own. */
   readonly max?: number;
+  /** A choice's values; each is labelled `decisions.choices.<input id>.<value>`. */
+  readonly choices?: readonly string[];
 }
 
 const reason: DecisionInput = { id: 'reason', kind: 'longText' };
+/** An amount in cents as a form shows it: plain digits a person of either language reads and retypes. */
+const moneyText = (cents: number | undefined) => (cents === undefined ? undefined : (cents / 100).toFixed(2));
 const comment: DecisionInput = { id: 'comment', kind: 'longText' };
 
 /** The translation's texts, filled with what is held: the person corrects rather than retypes. */
@@ -63,7 +86,7 @@ const translationInputs = (optional: boolean): DecisionInput[] =>
 export const CONFIRMED: ReadonlySet<ActionName> = new Set([
   'vet_go',
   'post',
-  'sign_terms',
+  'countersign_terms',
   'accept',
   'certify',
   'pay',
@@ -106,19 +129,46 @@ export const DECISION_INPUTS: { readonly [A in ActionName]: readonly DecisionInp
   reassign_evaluation: [{ id: 'evaluator', kind: 'person' }],
   no_award: [],
   supplier_declined: [{ ...comment, optional: true }],
-  sign_terms: [],
+  // The blanks of the one-page terms, filled from the record: the officer corrects what the supplier changed.
+  sign_terms: [
+    { id: 'contractor', kind: 'text', current: (o) => o.terms?.contractor ?? o.selection.supplierName },
+    { id: 'work', kind: 'longText', max: 500, current: (o) => o.terms?.work ?? o.title },
+    { id: 'startDate', kind: 'date', current: (o) => o.terms?.startDate },
+    { id: 'endDate', kind: 'date', current: (o) => o.terms?.endDate ?? deliveryDueOn(o) },
+    { id: 'licence', kind: 'text', max: 100, current: (o) => o.terms?.licence ?? o.licence },
+  ],
+  countersign_terms: [],
   deliver: [{ id: 'link', kind: 'url' }],
   accept: [],
   request_revisions: [comment],
+  open_review: [],
   extend: [
     { id: 'newDeliveryDate', kind: 'date' },
     { ...comment, optional: true },
   ],
-  terminate: [reason],
+  terminate: [
+    { id: 'kind', kind: 'choice', choices: TERMINATION_KINDS },
+    { id: 'percentComplete', kind: 'text', optional: true, max: 3 },
+    reason,
+  ],
+  agree_termination: [],
+  record_invoice: [
+    { id: 'invoiceNumber', kind: 'text', max: 100 },
+    { id: 'invoiceDate', kind: 'date' },
+    { id: 'amount', kind: 'money' },
+    { id: 'taxes', kind: 'money' },
+    { id: 'total', kind: 'money' },
+    { id: 'fundReservationNumber', kind: 'text', current: (o) => o.finance.fundReservationNumber },
+  ],
   certify: [],
   pay: [
-    { id: 'method', kind: 'payment' },
+    { id: 'method', kind: 'choice', choices: PAYMENT_METHODS },
+    { id: 'paymentAmount', kind: 'money', current: (o) => moneyText(o.finance.invoice?.totalCents) },
     { id: 'paymentDate', kind: 'date' },
+  ],
+  reassign_decision: [
+    { id: 'decision', kind: 'choice', choices: ASSIGNABLE },
+    { id: 'assignee', kind: 'person' },
   ],
   cancel: [reason],
 };
@@ -142,6 +192,7 @@ export const inputId = (action: ActionName, input: DecisionInput) =>
  */
 const NOT_FROM_CARDS: ReadonlySet<ActionName> = new Set([
   'close_consultation',
+  'open_review',
   'close_applications',
   'record_evaluation',
   'resubmit',
@@ -197,6 +248,8 @@ const OPTIONAL: ReadonlySet<ActionName> = new Set([
   'extend',
   'terminate',
   'supplier_declined',
+  // A lead gives a decision away when someone is away: nobody waits on it.
+  'reassign_decision',
 ]);
 
 /**

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { addBusinessDays, type DaysOff, isWeekend } from './business-days';
 import { DEFAULT_LICENCE, licenceFrom } from './licences';
 import { cutToLength, MAX_SKILLS, type OpportunityContent, TEXT_LIMITS } from './opportunity';
-import { ADMIN_HOURS, fixedPriceCents, SUGGESTED_RATE_CENTS, totalWithHighestTaxCents } from './pricing';
+import {
+  ADMIN_HOURS,
+  fixedPriceCents,
+  parseDecimal,
+  SUGGESTED_RATE_CENTS,
+  totalWithHighestTaxCents,
+} from './pricing';
 import { checkAttestations, checkDates, checkPricing, type Problem } from './rules';
 
 /**
@@ -137,26 +143,6 @@ export function mergeStep(
     }
   }
   return { fields: merged, problems };
-}
-
-/**
- * How people write amounts in English and French, once spaces and the dollar sign are set aside: each
- * form, and how it reads. A comma before exactly three digits groups thousands ("1,200"); before one or
- * two it is the French decimal comma ("80,50").
- */
-const AMOUNT_FORMS: readonly { readonly form: RegExp; readonly read: (s: string) => string }[] = [
-  { form: /^-?\d+(\.\d+)?$/, read: (s) => s },
-  { form: /^-?\d{1,3}(,\d{3})+(\.\d+)?$/, read: (s) => s.replaceAll(',', '') },
-  { form: /^-?\d+,\d{1,2}$/, read: (s) => s.replace(',', '.') },
-  { form: /^-?\d{1,3}(\.\d{3})+(,\d+)?$/, read: (s) => s.replaceAll('.', '').replace(',', '.') },
-];
-
-/** Reads "80", "80.50", "80,50", "$1,200.00", "1 200,50 $" or "1.200,50" as a number; undefined if it is not one. */
-export function parseDecimal(input: string | undefined): number | undefined {
-  if (input === undefined) return undefined;
-  const s = input.replace(/[\s\u00a0\u202f$]/g, '');
-  const known = AMOUNT_FORMS.find(({ form }) => form.test(s));
-  return known ? Number(known.read(s)) : undefined;
 }
 
 /*

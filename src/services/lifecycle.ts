@@ -2,22 +2,29 @@ import { z } from 'zod';
 import { addBusinessDays, type DaysOff } from './business-days';
 import { drawWinner } from './draw';
 import {
+  type Assignable,
+  ASSIGNABLE,
   deadlineInForce,
+  DocumentRef,
   DrawSeed,
   deliveryDueOn,
   evaluatorOf,
   type NewOpportunity,
   type Opportunity,
   OpportunityContent,
-  type Person,
+  PAYMENT_METHODS,
+  Person,
   type Status,
+  TERMINATION_KINDS,
   TERMINAL_STATUSES,
   TranslatedTexts,
   translatedTexts,
   translationLocale,
   VETTING_CHECKS,
 } from './opportunity';
-import { type ActingRole, type Actor, sameId } from './roles';
+import { CEILING_INCL_TAX_CENTS, HIGHEST_TAX_RATE, parseDecimal } from './pricing';
+import { type ActingRole, type Actor, type ConfiguredRole, sameId } from './roles';
+import { sameBranch } from './role-grants';
 import { checkContent, checkDates, type Problem } from './rules';
 
 /**
@@ -60,15 +67,21 @@ export type EventType =
   | 'evaluation_reassigned'
   | 'supplier_selected'
   | 'supplier_declined'
+  | 'terms_recorded'
   | 'terms_signed'
   | 'delivered'
   | 'accepted'
   | 'revisions_requested'
+  | 'delivery_overdue'
   | 'extended'
+  | 'termination_proposed'
+  | 'termination_agreed'
   | 'terminated'
+  | 'invoice_recorded'
   | 'certified'
   | 'paid'
-  | 'cancelled';
+  | 'cancelled'
+  | 'decision_reassigned';
 
 export interface WorkflowEvent {
   readonly type: EventType;
@@ -81,7 +94,7 @@ export interface WorkflowEvent {
 }
 
 export type RefusalCode =
-  'wrong_state' | 'role' | 'own_request' | 'separation_of_duties' | 'invalid_input' | 'guard';
+  'wrong_state' | 'role' | 'own_request' | 'separation_of_duties' | 'assigned' | 'invalid_input' | 'guard';
 
 /**
  * Duties the Directive on Delegation of Spending and Financial Authorities, and the pilot's process, keep in
@@ -98,6 +111,8 @@ export interface Refusal {
   readonly problems?: readonly Problem[];
   readonly guard?: Guard;
   readonly fields?: readonly string[];
+  /** For a decision a team lead gave to a colleague: who takes it. */
+  readonly assignee?: Person;
 }
 
 /** Every rule that can refuse an action the state and role allow; each one has its message. */
@@ -122,6 +137,27 @@ export const GUARDS = [
   'draw_mismatch',
   'extension_not_later',
   'deadline_not_later',
+  'terms_not_recorded',
+  'terms_document_missing',
+  'terms_dates',
+  'invoice_missing',
+  'invoice_total_mismatch',
+  'invoice_over_price',
+  'invoice_over_ceiling',
+  'invoice_tax_too_high',
+  'invoice_fund_reservation_mismatch',
+  'invoice_date_future',
+  'invoice_date_before_terms',
+  'payment_date_future',
+  'payment_before_invoice',
+  'payment_amount_mismatch',
+  'percent_required',
+  'no_termination_proposed',
+  'delivery_not_overdue',
+  'review_already_open',
+  'not_team_lead',
+  'decision_not_pending',
+  'assignee_unchanged',
   'content_rules',
 ] as const;
 export type Guard = (typeof GUARDS)[number];
@@ -138,6 +174,17 @@ const Checklist = z.object(
   },
 );
 const HttpUrl = z.url({ protocol: /^https?$/ });
+/** An amount as people type it ("6,500.00", "6 500,00 $"), held in cents. */
+const Money = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const n = typeof v === 'number' ? v : parseDecimal(v);
+  if (n === undefined || !Number.isFinite(n) || n < 0 || n > 1_000_000) {
+    ctx.addIssue({ code: 'custom', message: 'not_an_amount' });
+    return z.NEVER;
+  }
+  return Math.round(n * 100);
+});
+/** A whole percentage typed in a form. */
+const Percent = z.coerce.number().int().min(1).max(99);
 
 /** Payload schemas, one per action: what a card or command must supply. */
 export const PAYLOADS = {
@@ -199,14 +246,39 @@ export const PAYLOADS = {
   }),
   no_award: z.object({}),
   supplier_declined: z.object({ comment: Reason.optional() }),
-  sign_terms: z.object({}),
+  /** The one-page terms' blanks as signed; the document is read from the store, never from a card. */
+  sign_terms: z.object({
+    contractor: z.string().trim().min(1).max(255),
+    work: z.string().trim().min(1).max(500),
+    startDate: z.iso.date(),
+    endDate: z.iso.date(),
+    licence: z.string().trim().min(1).max(100),
+    document: DocumentRef.optional(),
+  }),
+  countersign_terms: z.object({}),
   deliver: z.object({ link: HttpUrl }),
   accept: z.object({}),
   request_revisions: z.object({ comment: Reason }),
+  open_review: z.object({}),
   extend: z.object({ newDeliveryDate: z.iso.date(), comment: Reason.optional() }),
-  terminate: z.object({ reason: Reason }),
+  terminate: z.object({
+    kind: z.enum(TERMINATION_KINDS),
+    reason: Reason,
+    percentComplete: Percent.optional(),
+  }),
+  agree_termination: z.object({}),
+  record_invoice: z.object({
+    invoiceNumber: z.string().trim().min(1).max(100),
+    invoiceDate: z.iso.date(),
+    amount: Money,
+    taxes: Money,
+    total: Money,
+    fundReservationNumber: z.string().trim().min(1).max(255),
+  }),
   certify: z.object({}),
-  pay: z.object({ method: z.enum(['credit_card', 'paypal']), paymentDate: z.iso.date() }),
+  pay: z.object({ method: z.enum(PAYMENT_METHODS), paymentAmount: Money, paymentDate: z.iso.date() }),
+  /** The colleague is resolved from the directory by the edge, never taken from a card as typed. */
+  reassign_decision: z.object({ decision: z.enum(ASSIGNABLE), assignee: Person }),
   cancel: z.object({ reason: Reason }),
 } as const;
 
@@ -216,7 +288,16 @@ export const ACTIONS = Object.keys(PAYLOADS) as ActionName[];
 
 /** The parts of a record that decisions taken side by side in one status are about. */
 export type Aspect =
-  'funds' | 'consultation' | 'translation' | 'questions' | 'dates' | 'evaluation' | 'delivery';
+  | 'funds'
+  | 'consultation'
+  | 'translation'
+  | 'questions'
+  | 'dates'
+  | 'evaluation'
+  | 'terms'
+  | 'delivery'
+  | 'invoice'
+  | 'payment';
 
 interface Step {
   readonly to: Status;
@@ -234,7 +315,14 @@ interface ActionSpec<A extends ActionName> {
    */
   readonly when?: (o: Opportunity) => Guard | undefined;
   /** Rules on what was typed, or on the date; a broken one refuses the action. */
-  readonly guard?: (o: Opportunity, p: Payload<A>, clock: Clock) => Guard | Problem[] | undefined;
+  readonly guard?: (
+    o: Opportunity,
+    p: Payload<A>,
+    clock: Clock,
+    actor: Actor,
+  ) => Guard | Problem[] | undefined;
+  /** The pending decision the action takes: a team lead may give it to a named colleague. */
+  readonly decision?: Assignable;
   /** The person who held this other duty on the request may not take this action. */
   readonly notBy?: { readonly duty: Duty; readonly holder: (o: Opportunity) => Person | undefined };
   /**
@@ -298,6 +386,55 @@ const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selec
 const fundsOpen = (o: Opportunity): Guard | undefined =>
   o.finance.fundsStatus === 'approved' ? 'funds_already_approved' : undefined;
 
+/** The team whose lead gives each pending decision to a colleague. */
+export const TEAM_OF: Readonly<Record<Assignable, ConfiguredRole>> = {
+  vetting: 'procurement',
+  funds: 'finance',
+  consultation: 'union',
+  certification: 'finance',
+  payment: 'finance',
+};
+
+/** Whether the record waits on `decision` now: only a decision still to take can be given to someone. */
+export function pending(o: Opportunity, decision: Assignable): boolean {
+  switch (decision) {
+    case 'vetting':
+      return o.status === 'submitted';
+    case 'funds':
+      return o.status === 'in_approval' && o.finance.fundsStatus === 'pending';
+    case 'consultation':
+      return (
+        o.status === 'in_approval' &&
+        (o.consultation.status === 'open' || o.consultation.status === 'acknowledged')
+      );
+    case 'certification':
+      return o.status === 'accepted';
+    case 'payment':
+      return o.status === 'certified';
+  }
+}
+
+/** The invoice's checks: its sums, the price it may claim, the ceiling, the fund reservation and its date. */
+function invoiceProblem(o: Opportunity, p: Payload<'record_invoice'>, clock: Clock): Guard | undefined {
+  if (p.amount + p.taxes !== p.total) return 'invoice_total_mismatch';
+  if (p.total > CEILING_INCL_TAX_CENTS) return 'invoice_over_ceiling';
+  const termination = o.delivery.termination;
+  const price =
+    termination?.agreedBy && termination.amountCents !== undefined
+      ? termination.amountCents
+      : o.pricing.fixedPriceCents;
+  if (p.amount > price) return 'invoice_over_price';
+  if (p.taxes > Math.round(p.amount * HIGHEST_TAX_RATE)) return 'invoice_tax_too_high';
+  if (
+    o.finance.fundReservationNumber &&
+    p.fundReservationNumber.trim().toLowerCase() !== o.finance.fundReservationNumber.trim().toLowerCase()
+  )
+    return 'invoice_fund_reservation_mismatch';
+  if (p.invoiceDate > today(clock)) return 'invoice_date_future';
+  const started = o.terms?.startDate;
+  return started && p.invoiceDate < started ? 'invoice_date_before_terms' : undefined;
+}
+
 const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   resubmit: {
     from: ['changes_requested'],
@@ -313,6 +450,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   vet_go: {
     from: ['submitted'],
     roles: ['procurement'],
+    decision: 'vetting',
     // Vetting judges the request as submitted, its dates included.
     decidesOn: ['dates'],
     guard: (_o, p) => (VETTING_CHECKS.every((c) => p[c]) ? undefined : 'vetting_checklist_incomplete'),
@@ -333,6 +471,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   vet_no_go: {
     from: ['submitted'],
     roles: ['procurement'],
+    decision: 'vetting',
     decidesOn: ['dates'],
     step: (_o, p) => ({
       to: 'rejected',
@@ -344,6 +483,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   request_edits: {
     from: ['submitted'],
     roles: ['procurement'],
+    decision: 'vetting',
     decidesOn: ['dates'],
     step: (_o, p) => ({
       to: 'changes_requested',
@@ -355,6 +495,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   approve_funds: {
     from: ['in_approval'],
     roles: ['finance'],
+    decision: 'funds',
     decidesOn: ['funds'],
     when: fundsOpen,
     notBy: { duty: 'vetted', holder: (o) => o.vettedBy },
@@ -377,6 +518,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   reject_funds: {
     from: ['in_approval'],
     roles: ['finance'],
+    decision: 'funds',
     decidesOn: ['funds'],
     when: fundsOpen,
     step: (_o, p) => ({
@@ -389,6 +531,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   request_funds_changes: {
     from: ['in_approval'],
     roles: ['finance'],
+    decision: 'funds',
     decidesOn: ['funds'],
     when: fundsOpen,
     step: (_o, p) => ({
@@ -401,6 +544,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   acknowledge: {
     from: ['in_approval'],
     roles: ['union'],
+    decision: 'consultation',
     decidesOn: ['consultation'],
     when: (o) => (o.consultation.status === 'open' ? undefined : 'consultation_not_open'),
     step: (o) =>
@@ -413,6 +557,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   raise_concern: {
     from: ['in_approval'],
     roles: ['union'],
+    decision: 'consultation',
     decidesOn: ['consultation'],
     when: (o) =>
       o.consultation.status === 'open' || o.consultation.status === 'acknowledged'
@@ -662,11 +807,47 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       ...(p.comment ? { comment: p.comment } : {}),
     }),
   },
+  /** Procurement records the terms the supplier signed: their blanks and the signed document. */
   sign_terms: {
     from: ['supplier_selected'],
     roles: ['procurement'],
-    decidesOn: [],
-    step: () => ({ to: 'in_progress', events: ['terms_signed'] }),
+    decidesOn: ['terms'],
+    guard: (_o, p) => (p.startDate > p.endDate ? 'terms_dates' : undefined),
+    step: (o, p, actor, clock) => ({
+      to: 'supplier_selected',
+      patch: () => ({
+        terms: {
+          contractor: p.contractor,
+          work: p.work,
+          startDate: p.startDate,
+          endDate: p.endDate,
+          licence: p.licence,
+          ...(p.document
+            ? { document: p.document }
+            : o.terms?.document
+              ? { document: o.terms.document }
+              : {}),
+          recordedBy: actor,
+          recordedAt: clock.now,
+        },
+      }),
+      events: ['terms_recorded'],
+    }),
+  },
+  /** The acquisition card's holder countersigns the signed terms: the work starts. */
+  countersign_terms: {
+    from: ['supplier_selected'],
+    roles: ['finance'],
+    decidesOn: ['terms'],
+    when: (o) => (!o.terms ? 'terms_not_recorded' : !o.terms.document ? 'terms_document_missing' : undefined),
+    step: (o, _p, actor, clock) => ({
+      to: 'in_progress',
+      patch: () => ({
+        // Stryker disable next-line OptionalChaining: `when` holds the terms recorded
+        terms: o.terms && { ...o.terms, countersignedBy: actor, countersignedAt: clock.now },
+      }),
+      events: ['terms_signed'],
+    }),
   },
   deliver: {
     from: ['in_progress'],
@@ -695,33 +876,120 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
       comment: p.comment,
     }),
   },
+  /** The clock opens a non-delivery review once the delivery date in force is over: extend or terminate. */
+  open_review: {
+    from: ['in_progress'],
+    roles: ['system'],
+    decidesOn: ['delivery'],
+    when: (o) => (o.delivery.reviewOpenedOn ? 'review_already_open' : undefined),
+    guard: (o, _p, clock) => (today(clock) <= deliveryDueOn(o) ? 'delivery_not_overdue' : undefined),
+    step: (o, _p, _actor, clock) => ({
+      to: 'in_progress',
+      patch: () => ({ delivery: { ...o.delivery, reviewOpenedOn: today(clock) } }),
+      events: ['delivery_overdue'],
+    }),
+  },
   extend: {
     from: ['in_progress'],
     roles: ['procurement'],
     decidesOn: ['delivery'],
     guard: (o, p) => (p.newDeliveryDate <= deliveryDueOn(o) ? 'extension_not_later' : undefined),
+    // A new date closes the review: another one opens if that date goes by too.
     step: (o, p) => ({
       to: 'in_progress',
-      patch: () => ({ dates: { ...o.dates, extendedDeliveryDate: p.newDeliveryDate } }),
+      patch: () => ({
+        dates: { ...o.dates, extendedDeliveryDate: p.newDeliveryDate },
+        delivery: { ...o.delivery, reviewOpenedOn: undefined },
+      }),
       events: ['extended'],
       ...(p.comment ? { comment: p.comment } : {}),
     }),
   },
+  /**
+   * For default the contract ends unpaid; for convenience procurement prices the share of the work
+   * completed, which the requester must agree to before it is invoiced, certified and paid.
+   */
   terminate: {
     from: ['in_progress', 'delivered'],
     roles: ['procurement'],
     decidesOn: ['delivery'],
-    step: (o, p) => ({
-      to: 'terminated',
-      patch: () => ({ delivery: { ...o.delivery, terminationReason: p.reason } }),
-      events: ['terminated'],
-      comment: p.reason,
+    guard: (_o, p) =>
+      p.kind === 'convenience' && p.percentComplete === undefined ? 'percent_required' : undefined,
+    step: (o, p, actor, clock) => {
+      const share = p.kind === 'convenience' ? p.percentComplete : undefined;
+      const termination = {
+        kind: p.kind,
+        ...(share !== undefined
+          ? { percentComplete: share, amountCents: Math.round((o.pricing.fixedPriceCents * share) / 100) }
+          : {}),
+        proposedBy: actor,
+        proposedAt: clock.now,
+      };
+      const delivery = { ...o.delivery, terminationReason: p.reason, termination };
+      return share === undefined
+        ? { to: 'terminated', patch: () => ({ delivery }), events: ['terminated'], comment: p.reason }
+        : { to: o.status, patch: () => ({ delivery }), events: ['termination_proposed'], comment: p.reason };
+    },
+  },
+  /** The requester agrees to the share procurement priced: it is invoiced, certified and paid like a delivery. */
+  agree_termination: {
+    from: ['in_progress', 'delivered'],
+    roles: ['requester'],
+    decidesOn: ['delivery'],
+    when: (o) =>
+      o.delivery.termination?.kind === 'convenience' && !o.delivery.termination.agreedBy
+        ? undefined
+        : 'no_termination_proposed',
+    step: (o, _p, actor, clock) => ({
+      to: 'accepted',
+      patch: () => ({
+        delivery: {
+          ...o.delivery,
+          // Stryker disable next-line OptionalChaining: `when` holds a termination proposed
+          termination: o.delivery.termination && {
+            ...o.delivery.termination,
+            agreedBy: actor,
+            agreedAt: clock.now,
+          },
+        },
+      }),
+      events: ['termination_agreed'],
     }),
   },
+  /** Finance records the supplier's invoice, checked against the price (or the agreed share) and the ceiling. */
+  record_invoice: {
+    from: ['accepted'],
+    roles: ['finance'],
+    decision: 'certification',
+    decidesOn: ['invoice'],
+    guard: (o, p, clock) => invoiceProblem(o, p, clock),
+    step: (o, p, actor, clock) => ({
+      to: 'accepted',
+      patch: () => ({
+        finance: {
+          ...o.finance,
+          invoice: {
+            number: p.invoiceNumber,
+            date: p.invoiceDate,
+            amountCents: p.amount,
+            taxCents: p.taxes,
+            totalCents: p.total,
+            fundReservationNumber: p.fundReservationNumber,
+            recordedBy: actor,
+            recordedAt: clock.now,
+          },
+        },
+      }),
+      events: ['invoice_recorded'],
+    }),
+  },
+  /** Section 34: the work was received and the terms met, against the supplier's invoice. */
   certify: {
     from: ['accepted'],
     roles: ['finance'],
-    decidesOn: [],
+    decision: 'certification',
+    decidesOn: ['invoice'],
+    when: (o) => (o.finance.invoice ? undefined : 'invoice_missing'),
     step: (o, _p, actor, clock) => ({
       to: 'certified',
       patch: () => ({ finance: { ...o.finance, section34Certifier: actor, section34At: clock.now } }),
@@ -731,12 +999,48 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
   pay: {
     from: ['certified'],
     roles: ['finance'],
-    decidesOn: [],
+    decision: 'payment',
+    decidesOn: ['payment'],
     notBy: { duty: 'certified', holder: (o) => o.finance.section34Certifier },
-    step: (o, p) => ({
+    guard: (o, p, clock) => {
+      if (p.paymentDate > today(clock)) return 'payment_date_future';
+      if (o.finance.invoice && p.paymentDate < o.finance.invoice.date) return 'payment_before_invoice';
+      return o.finance.invoice && p.paymentAmount !== o.finance.invoice.totalCents
+        ? 'payment_amount_mismatch'
+        : undefined;
+    },
+    step: (o, p, actor) => ({
       to: 'paid',
-      patch: () => ({ finance: { ...o.finance, paymentMethod: p.method, paymentDate: p.paymentDate } }),
+      patch: () => ({
+        finance: {
+          ...o.finance,
+          paymentMethod: p.method,
+          paymentDate: p.paymentDate,
+          paymentAmountCents: p.paymentAmount,
+          paidBy: actor,
+        },
+      }),
       events: ['paid'],
+    }),
+  },
+  /** A team lead gives a pending decision of their team to a named colleague (leave, workload). */
+  reassign_decision: {
+    from: ['submitted', 'in_approval', 'accepted', 'certified'],
+    roles: ['lead'],
+    // Who may take a decision changes: a click from a card shown before is judged again on the record.
+    decidesOn: ['dates', 'funds', 'consultation', 'invoice', 'payment'],
+    when: (o) => (ASSIGNABLE.some((d) => pending(o, d)) ? undefined : 'decision_not_pending'),
+    guard: (o, p, _clock, actor) => {
+      if (!actor.leads?.has(TEAM_OF[p.decision])) return 'not_team_lead';
+      if (!pending(o, p.decision)) return 'decision_not_pending';
+      return sameId(o.assignments?.[p.decision]?.aadObjectId, p.assignee.aadObjectId)
+        ? 'assignee_unchanged'
+        : undefined;
+    },
+    step: (o, p) => ({
+      to: o.status,
+      patch: () => ({ assignments: { ...o.assignments, [p.decision]: p.assignee } }),
+      events: ['decision_reassigned'],
     }),
   },
   cancel: {
@@ -756,11 +1060,42 @@ function nonEmpty(problems: Problem[]): Problem[] | undefined {
   return problems.length > 0 ? problems : undefined;
 }
 
-/** The roles `actor` holds toward `o`: their configured roles, plus "requester" on their own record. */
-export function actingRoles(o: Pick<Opportunity, 'requester'>, actor: Actor): Set<ActingRole> {
-  const roles = new Set<ActingRole>(actor.roles);
+/** Whether `actor`'s `role` holds for `o`'s client branch: a role limited to some branches holds for those only. */
+function holdsFor(actor: Actor, role: ConfiguredRole | 'system', o: Pick<Opportunity, 'client'>): boolean {
+  if (!actor.roles.has(role)) return false;
+  const branches = role === 'system' ? undefined : actor.branches?.[role];
+  return branches === undefined || branches.some((b) => sameBranch(b, o.client.branch));
+}
+
+/**
+ * The roles `actor` holds toward `o`: their configured roles that hold for its branch, plus "requester" on
+ * their own record.
+ */
+export function actingRoles(o: Pick<Opportunity, 'requester' | 'client'>, actor: Actor): Set<ActingRole> {
+  const roles = new Set<ActingRole>([...actor.roles].filter((r) => holdsFor(actor, r, o)));
   if (sameId(actor.id, o.requester.aadObjectId)) roles.add('requester');
+  if (actor.leads?.size) roles.add('lead');
   return roles;
+}
+
+/**
+ * Who `actor` acts for when taking `action` on `o`: nobody when a role of their own allows it, else the
+ * colleague whose role they hold as delegate.
+ */
+export function actingFor(
+  o: Pick<Opportunity, 'requester' | 'client'>,
+  action: ActionName,
+  actor: Actor,
+): Person | undefined {
+  const held = actingRoles(o, actor);
+  const usable = SPECS[action].roles.filter((r) => held.has(r));
+  const own = usable.find(
+    (r) => r === 'requester' || r === 'system' || r === 'lead' || !actor.delegatedBy?.[r],
+  );
+  if (own !== undefined) return undefined;
+  const role = usable.find((r): r is ConfiguredRole => r !== 'requester' && r !== 'system' && r !== 'lead');
+  const delegator = role && actor.delegatedBy?.[role];
+  return delegator ? { aadObjectId: delegator.aadObjectId, name: delegator.name } : undefined;
 }
 
 export function specOf(action: ActionName): {
@@ -825,10 +1160,20 @@ function authorize(o: Opportunity, action: ActionName, actor: Actor): RefusalCod
   if (TERMINAL_STATUSES.includes(o.status) || !spec.from.includes(o.status)) return 'wrong_state';
   const held = actingRoles(o, actor);
   if (!spec.roles.some((r) => held.has(r))) return 'role';
-  // Separation of duties: on their own record a person acts only as its requester.
-  const isOwn = held.has('requester');
+  // Separation of duties: on their own record a person acts only as its requester; a delegate acts as the
+  // colleague they stand for, who is held to the same rules.
+  const forWhom = actingFor(o, action, actor);
+  const people = [actor.id, ...(forWhom ? [forWhom.aadObjectId] : [])];
+  const isOwn = people.some((id) => sameId(id, o.requester.aadObjectId));
   if (isOwn && !spec.roles.includes('requester')) return 'own_request';
-  if (spec.notBy && sameId(spec.notBy.holder(o)?.aadObjectId, actor.id)) return 'separation_of_duties';
+  const holder = spec.notBy?.holder(o);
+  if (
+    holder &&
+    people.some((id) => sameId(id, holder.aadObjectId) || sameId(id, holder.onBehalfOf?.aadObjectId))
+  )
+    return 'separation_of_duties';
+  const assignee = spec.decision && o.assignments?.[spec.decision];
+  if (assignee && !people.some((id) => sameId(id, assignee.aadObjectId))) return 'assigned';
   return undefined;
 }
 
@@ -844,6 +1189,11 @@ export function decide(
   if (denied === 'separation_of_duties') {
     return { ok: false, refusal: { code: denied, duty: SPECS[action].notBy?.duty } };
   }
+  if (denied === 'assigned') {
+    const decision = SPECS[action].decision;
+    const assignee = decision && o.assignments?.[decision];
+    return { ok: false, refusal: { code: denied, ...(assignee ? { assignee } : {}) } };
+  }
   if (denied) return { ok: false, refusal: { code: denied } };
   const unfit = SPECS[action].when?.(o);
   if (unfit) return { ok: false, refusal: { code: 'guard', guard: unfit } };
@@ -856,14 +1206,26 @@ export function decide(
   // The table is keyed by action, so the spec and the payload always agree.
   const spec = SPECS[action] as ActionSpec<ActionName>;
   const payload = parsed.data as Payload<ActionName>;
-  const broken = spec.guard?.(o, payload, clock);
+  const broken = spec.guard?.(o, payload, clock, actor);
   if (typeof broken === 'string') return { ok: false, refusal: { code: 'guard', guard: broken } };
   if (broken) return { ok: false, refusal: { code: 'guard', guard: 'content_rules', problems: broken } };
 
-  const who: Person = { aadObjectId: actor.id, name: actor.name };
+  const forWhom = actingFor(o, action, actor);
+  const who: Person = {
+    aadObjectId: actor.id,
+    name: actor.name,
+    ...(forWhom ? { onBehalfOf: forWhom } : {}),
+  };
+  // A decision taken by the one it was given to is no longer pending on anyone.
+  const decision = spec.decision;
+  const released =
+    decision && o.assignments?.[decision]
+      ? { assignments: Object.fromEntries(Object.entries(o.assignments).filter(([d]) => d !== decision)) }
+      : {};
   const step = spec.step(o, payload, who, clock);
   const next: Opportunity = {
     ...o,
+    ...released,
     ...(step.patch?.(o) ?? {}),
     status: step.to,
     version: o.version + 1,

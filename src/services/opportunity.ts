@@ -60,10 +60,12 @@ export function cutToLength(text: string, max: number): { readonly kept: string;
   return { kept: chars.length > max ? chars.slice(0, max).join('') : text, length: chars.length };
 }
 
-export const Person = z.object({
+const Someone = z.object({
   aadObjectId: z.string().min(1),
   name: z.string().max(255),
 });
+/** A person who acted; a delegate's decision names the colleague it was taken for. */
+export const Person = Someone.extend({ onBehalfOf: Someone.optional() });
 export type Person = z.infer<typeof Person>;
 
 export const Client = z.object({
@@ -103,6 +105,21 @@ export const Dates = z.object({
 export type Dates = z.infer<typeof Dates>;
 
 export const FundsStatus = z.enum(['pending', 'approved']);
+export const PAYMENT_METHODS = ['credit_card', 'paypal'] as const;
+export const PaymentMethod = z.enum(PAYMENT_METHODS);
+/** The supplier's invoice, as finance received it: the fixed price (or the agreed share) plus taxes. */
+export const Invoice = z.object({
+  number: z.string().trim().min(1).max(100),
+  /** The date on the invoice: time to pay counts from it, as the pilot measured. */
+  date: IsoDate,
+  amountCents: Cents,
+  taxCents: Cents,
+  totalCents: Cents,
+  fundReservationNumber: z.string().trim().min(1).max(255),
+  recordedBy: Person,
+  recordedAt: IsoDateTime,
+});
+export type Invoice = z.infer<typeof Invoice>;
 export const Finance = z.object({
   fundsStatus: FundsStatus,
   costCentre: z.string().max(255).optional(),
@@ -111,8 +128,12 @@ export const Finance = z.object({
   section32At: IsoDateTime.optional(),
   section34Certifier: Person.optional(),
   section34At: IsoDateTime.optional(),
-  paymentMethod: z.enum(['credit_card', 'paypal']).optional(),
+  invoice: Invoice.optional(),
+  paymentMethod: PaymentMethod.optional(),
   paymentDate: IsoDate.optional(),
+  paymentAmountCents: Cents.optional(),
+  /** Who recorded the payment: never the certifier. */
+  paidBy: Person.optional(),
 });
 export type Finance = z.infer<typeof Finance>;
 
@@ -153,12 +174,61 @@ export const Selection = z.object({
 });
 export type Selection = z.infer<typeof Selection>;
 
+/**
+ * The one-page terms end in one of two ways besides payment in full: for default (nothing is paid), or for
+ * convenience, paying the share of the work completed once procurement and the requester agree on it.
+ */
+export const TERMINATION_KINDS = ['default', 'convenience'] as const;
+export const Termination = z.object({
+  kind: z.enum(TERMINATION_KINDS),
+  /** The share of the work completed, in percent: what a termination for convenience pays. */
+  percentComplete: z.number().int().min(1).max(99).optional(),
+  /** That share of the fixed price, before taxes. */
+  amountCents: Cents.optional(),
+  proposedBy: Person,
+  proposedAt: IsoDateTime,
+  agreedBy: Person.optional(),
+  agreedAt: IsoDateTime.optional(),
+});
+export type Termination = z.infer<typeof Termination>;
 export const Delivery = z.object({
   deliveredLink: HttpUrl.optional(),
   revisionsRequested: z.number().int().nonnegative(),
   terminationReason: z.string().max(4000).optional(),
+  termination: Termination.optional(),
+  /** The day the clock opened a non-delivery review: the delivery date in force had passed. */
+  reviewOpenedOn: IsoDate.optional(),
 });
 export type Delivery = z.infer<typeof Delivery>;
+
+/** A document kept with the request: the signed terms, the invoice. */
+export const DocumentRef = z.object({
+  id: z.string().min(1).max(255),
+  name: z.string().min(1).max(255),
+  /** Where a reader opens it: the document library's link, or the bot's own copy. */
+  location: z.string().min(1).max(2000),
+});
+export type DocumentRef = z.infer<typeof DocumentRef>;
+/**
+ * The one-page terms and conditions: their blanks as the supplier signed them, the signed document, and
+ * the card holder's countersignature, which starts the work.
+ */
+export const Terms = z.object({
+  contractor: Text(255),
+  work: Text(TEXT_LIMITS.shortDescription),
+  startDate: IsoDate,
+  endDate: IsoDate,
+  licence: Text(TEXT_LIMITS.licence),
+  document: DocumentRef.optional(),
+  recordedBy: Person,
+  recordedAt: IsoDateTime,
+  countersignedBy: Person.optional(),
+  countersignedAt: IsoDateTime.optional(),
+});
+export type Terms = z.infer<typeof Terms>;
+/** The decisions a team lead can give to a colleague while they wait. */
+export const ASSIGNABLE = ['vetting', 'funds', 'consultation', 'certification', 'payment'] as const;
+export type Assignable = (typeof ASSIGNABLE)[number];
 
 /** The texts a supplier reads, published in both official languages, held to the same rules in either. */
 export const TranslatedTexts = z.object({
@@ -237,6 +307,9 @@ export const Opportunity = OpportunityContent.extend({
   /** The checklist points procurement confirmed at go. */
   vettingChecklist: z.array(z.enum(VETTING_CHECKS)).optional(),
   selection: Selection,
+  terms: Terms.optional(),
+  /** Pending decisions a team lead gave to a named colleague: only they (or their delegate) take them. */
+  assignments: z.partialRecord(z.enum(ASSIGNABLE), Person).optional(),
   delivery: Delivery,
   /** Why it was rejected or cancelled, or what changes were asked for. */
   decisionNote: z.string().max(4000).optional(),

@@ -3,8 +3,8 @@
 export const CONFIGURED_ROLES = ['procurement', 'finance', 'union', 'manager'] as const;
 export type ConfiguredRole = (typeof CONFIGURED_ROLES)[number];
 
-/** The roles a transition can require: the configured ones, the record's requester, and the clock. */
-export const ACTING_ROLES = ['requester', ...CONFIGURED_ROLES, 'system'] as const;
+/** The roles a transition can require: the configured ones, the record's requester, a team's lead, and the clock. */
+export const ACTING_ROLES = ['requester', ...CONFIGURED_ROLES, 'lead', 'system'] as const;
 export type ActingRole = (typeof ACTING_ROLES)[number];
 
 export interface Actor {
@@ -12,6 +12,20 @@ export interface Actor {
   readonly id: string;
   readonly name: string;
   readonly roles: ReadonlySet<ConfiguredRole | 'system'>;
+  /** The client branches a role is limited to; a role not named here holds for every branch. */
+  readonly branches?: Readonly<Partial<Record<ConfiguredRole, readonly string[]>>>;
+  /** The teams this person leads: a lead may give the team's pending decisions to a colleague. */
+  readonly leads?: ReadonlySet<ConfiguredRole>;
+  /** Roles held only as a colleague's delegate, and whose: decisions taken with them say "on behalf of". */
+  readonly delegatedBy?: Readonly<Partial<Record<ConfiguredRole, DelegatingPerson>>>;
+  /** The directory could not be read: roles that come from groups may be missing. */
+  readonly directoryUnavailable?: boolean;
+}
+
+/** Who named a delegate, as their decisions record it. */
+export interface DelegatingPerson {
+  readonly aadObjectId: string;
+  readonly name: string;
 }
 
 export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'Microacq', roles: new Set(['system']) };
@@ -28,21 +42,3 @@ export function sameId(a: string | undefined, b: string | undefined): boolean {
 
 /** Role mapping: each configured role lists Entra object ids or group ids. */
 export type RoleMapping = Readonly<Record<ConfiguredRole, readonly string[]>>;
-
-/**
- * The configured roles of a person, given their object id and the groups they belong to.
- * Ids compare case-insensitively because Entra GUIDs appear in both cases.
- */
-export function rolesFor(
-  mapping: RoleMapping,
-  objectId: string,
-  // Stryker disable next-line ArrayDeclaration: a group nobody is in maps no role
-  groupIds: readonly string[] = [],
-): Set<ConfiguredRole> {
-  const ids = new Set([objectId, ...groupIds].map(idKey));
-  const roles = new Set<ConfiguredRole>();
-  for (const role of CONFIGURED_ROLES) {
-    if (mapping[role].some((id) => ids.has(idKey(id)))) roles.add(role);
-  }
-  return roles;
-}

@@ -30,6 +30,12 @@ export const POSTS: Partial<Record<EventType, readonly CardChannel[]>> = {
   applications_closed: ['procurement'],
   // Certification and payment come weeks later: a fresh card, not one scrolled far away.
   accepted: ['finance'],
+  // The card holder countersigns the terms procurement recorded.
+  terms_recorded: ['finance'],
+  // A late delivery is procurement's to review: extend, or terminate.
+  delivery_overdue: ['procurement'],
+  // A share agreed after a termination is invoiced, certified and paid like accepted work.
+  termination_agreed: ['finance'],
 };
 
 /** The requester already has the confirmation card for these. */
@@ -52,6 +58,13 @@ export function deliveriesFor(event: Pick<WorkflowEvent, 'type'>): Delivery[] {
 
 /** Store keys: where a channel's conversation reference lives, and the id of a request's card in it. */
 export const channelKey = (channel: ChannelKind) => `channel:${channel}`;
+/**
+ * A team's channel for one client branch: approvers are chosen per branch, so a branch's finance team may
+ * register a channel of its own (`register finance <branch>`); requests of other branches go to the team's
+ * channel.
+ */
+export const branchChannelKey = (channel: CardChannel, branch: string) => `${channelKey(channel)}:${branch}`;
+
 /** A request may have several cards in one channel (a fresh one for certification, say): one key each. */
 export const cardKey = (reference: string, channel: CardChannel, postedOn: EventType) =>
   `card:${reference}:${channel}:${postedOn}`;

@@ -1,4 +1,5 @@
 import type { ApplicationStore } from './applications';
+import type { Delegation } from './delegation';
 import type { WorkflowEvent } from './lifecycle';
 import type { LocalMailbox, MailQueue } from './mail';
 import type { NewOpportunity, Opportunity, Status } from './opportunity';
@@ -205,6 +206,21 @@ export interface OpportunityStore {
    */
   getPreferences(userId: string): Promise<Preferences>;
   savePreferences(userId: string, preferences: Preferences): Promise<Preferences>;
+
+  /**
+   * Who acts for whom (services/delegation.ts). Person ids compare whatever their case. Saving a new
+   * delegation ends the delegator's running one in the same write (endedAt = the new one's createdAt,
+   * endedBy = the delegator); saving an id already stored changes nothing and returns what is stored.
+   * Ended delegations are kept: they are the record of who acted for whom. RangeError for a delegation
+   * that is not valid, or already ended.
+   */
+  saveDelegation(delegation: Delegation): Promise<Delegation>;
+  /** Ends a delegation still running; false, changing nothing, for one unknown or already ended. */
+  endDelegation(id: string, by: Person, at: string): Promise<boolean>;
+  /** The delegations a person holds on `today` (the department's date): not ended, last day not past. */
+  delegationsTo(delegateId: string, today: string): Promise<readonly Delegation[]>;
+  /** A person's delegations, the ones not ended first, then the newest; at most DELEGATIONS_LISTED. */
+  delegationsBy(delegatorId: string): Promise<readonly Delegation[]>;
 
   /**
    * Queues a message for the outbox sender: pending, due at once (notBefore = createdAt), 0 attempts.

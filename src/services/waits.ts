@@ -20,8 +20,11 @@ export const WAIT_KINDS = [
   'evaluation',
   'draw',
   'terms',
+  'countersignature',
   'late_delivery',
+  'termination',
   'acceptance',
+  'invoice',
   'certification',
   'payment',
 ] as const;
@@ -33,6 +36,10 @@ export interface Wait {
   /** The instant the wait began. */
   readonly since: string;
 }
+
+/** A termination for convenience priced and not yet agreed: the requester's to answer. */
+const proposedTermination = (o: Opportunity) =>
+  o.delivery.termination?.kind === 'convenience' && !o.delivery.termination.agreedBy;
 
 /** The latest of instants that are known. */
 function latest(...instants: (string | undefined)[]): string | undefined {
@@ -76,19 +83,28 @@ export function waitsOf(o: Opportunity, now: string, calendar: { endOf(date: str
       else wait('draw', ['procurement'], latest(at.evaluation_recorded, entered));
       break;
     case 'supplier_selected':
-      wait('terms', ['procurement'], entered);
+      // Procurement records the terms the supplier signed; the card holder countersigns them.
+      if (o.terms) wait('countersignature', ['finance'], latest(at.terms_recorded, entered));
+      else wait('terms', ['procurement'], entered);
       break;
     case 'in_progress': {
+      if (proposedTermination(o)) {
+        wait('termination', ['requester'], latest(at.termination_proposed, entered));
+        break;
+      }
       const due = calendar.endOf(deliveryDueOn(o));
       // A delivery past its date is reviewed by procurement and the requester together.
       if (Date.parse(now) > Date.parse(due)) wait('late_delivery', ['procurement', 'requester'], due);
       break;
     }
     case 'delivered':
-      wait('acceptance', ['requester'], entered);
+      if (proposedTermination(o)) wait('termination', ['requester'], latest(at.termination_proposed, entered));
+      else wait('acceptance', ['requester'], entered);
       break;
     case 'accepted':
-      wait('certification', ['finance'], entered);
+      // Section 34 is certified against the supplier's invoice: finance waits for it, then certifies.
+      if (o.finance.invoice) wait('certification', ['finance'], latest(at.invoice_recorded, entered));
+      else wait('invoice', ['finance'], entered);
       break;
     case 'certified':
       wait('payment', ['finance'], entered);

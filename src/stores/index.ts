@@ -1,6 +1,9 @@
 import type { Config } from '../config';
+import type { DocumentStore } from '../services/documents';
 import type { Store } from '../services/store';
 import { createGraphClient, type GraphFetch } from './graph';
+import { LocalDocuments } from './local-documents';
+import { SharePointDocuments } from './sharepoint-documents';
 import { SharePointStore } from './sharepoint-store';
 import { SqliteStore } from './sqlite-store';
 
@@ -44,4 +47,37 @@ export function openStore(config: Config, graphFetch?: GraphFetch): Store {
       };
     },
   });
+}
+
+export type OpenedDocuments = DocumentStore & { close(): Promise<void> };
+
+/**
+ * Where requests' documents are kept, chosen as `openStore` chooses: the SharePoint site's document
+ * library when records live in SharePoint, else files beside the SQLite file. Opened on first use and
+ * again after a failed open, so an unreachable library makes each call fail, not the start-up.
+ */
+export function openDocuments(config: Config, graphFetch?: GraphFetch): OpenedDocuments {
+  const sp = config.store.sharepoint;
+  const connect = async (): Promise<OpenedDocuments> =>
+    config.store.kind === 'sharepoint' && sp
+      ? SharePointDocuments.open({
+          client: createGraphClient(sp, graphFetch),
+          siteId: sp.siteId,
+          listPrefix: sp.listPrefix,
+          send: graphFetch ?? fetch,
+          timeoutMs: sp.timeoutMs,
+        })
+      : LocalDocuments.open(config.store.sqlitePath);
+  let opened: Promise<OpenedDocuments> | undefined;
+  const use = (): Promise<OpenedDocuments> =>
+    (opened ??= connect().catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    }));
+  return {
+    put: async (doc) => (await use()).put(doc),
+    list: async (reference) => (await use()).list(reference),
+    read: async (id) => (await use()).read(id),
+    close: async () => (opened ? (await opened.catch(() => undefined))?.close() : undefined),
+  };
 }

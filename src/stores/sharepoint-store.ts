@@ -26,6 +26,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../services/store';
+import type { Delegation } from '../services/delegation';
 import type { WorkflowEvent } from '../services/lifecycle';
 import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
 import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
@@ -64,7 +65,7 @@ export interface SharePointStoreOptions {
   readonly client: Client;
   readonly siteId: string;
   readonly listPrefix: string;
-  /** Drafts, conversations, preferences, the outbox, the e-mail queue and the publication log. */
+  /** Drafts, conversations, preferences, delegations, the outbox, the e-mail queue and the publication log. */
   readonly state: SqliteStore;
 }
 
@@ -904,6 +905,18 @@ export class SharePointStore implements Store {
   }
   savePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
     return this.options.state.savePreferences(userId, preferences);
+  }
+  saveDelegation(delegation: Delegation): Promise<Delegation> {
+    return this.options.state.saveDelegation(delegation);
+  }
+  endDelegation(id: string, by: { readonly aadObjectId: string; readonly name: string }, at: string) {
+    return this.options.state.endDelegation(id, by, at);
+  }
+  delegationsTo(delegateId: string, today: string): Promise<readonly Delegation[]> {
+    return this.options.state.delegationsTo(delegateId, today);
+  }
+  delegationsBy(delegatorId: string): Promise<readonly Delegation[]> {
+    return this.options.state.delegationsBy(delegatorId);
   }
   enqueue(message: NewOutboxMessage): Promise<boolean> {
     return this.options.state.enqueue(message);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
 import { searchWords } from '../services/search';
+import { type Delegation, DELEGATIONS_LISTED, isIsoDate, StoredDelegation } from '../services/delegation';
 import { type NewOpportunity, Opportunity, Status } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import {
@@ -375,6 +376,26 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX self_identification_reference ON self_identification (reference);
     `,
   },
+  {
+    version: 11,
+    name: 'delegations',
+    // Who acts for whom while a colleague is away, kept once ended as the record of it. Person ids are in
+    // lower case (idKey); a delegator has at most one delegation not ended.
+    sql: `
+      CREATE TABLE delegations (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        delegator_id TEXT NOT NULL,
+        delegate_id TEXT NOT NULL,
+        until TEXT NOT NULL,
+        ended_at TEXT,
+        data TEXT NOT NULL CHECK (json_valid(data) AND json_type(data) = 'object')
+      ) STRICT;
+      CREATE UNIQUE INDEX delegations_running ON delegations (delegator_id) WHERE ended_at IS NULL;
+      CREATE INDEX delegations_to ON delegations (delegate_id, until) WHERE ended_at IS NULL;
+      CREATE INDEX delegations_by ON delegations (delegator_id, seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -576,6 +597,24 @@ function toPreferences(userId: string, data: string): Preferences {
     throw new Error(`stored preferences of ${userId} are unreadable`, { cause });
   }
   return stored.locale === undefined ? {} : { locale: stored.locale };
+}
+
+/** A delegation as given, checked; RangeError when it is not one. */
+function delegationOf(input: unknown): Delegation {
+  const parsed = StoredDelegation.safeParse(input);
+  if (!parsed.success) {
+    throw new RangeError(`not a valid delegation: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** Like records, an unreadable delegation fails loudly rather than granting roles half-read. */
+function toDelegation(row: { readonly id: string; readonly data: string }): Delegation {
+  try {
+    return StoredDelegation.parse(JSON.parse(row.data));
+  } catch (cause) {
+    throw new Error(`stored delegation ${row.id} is unreadable`, { cause });
+  }
 }
 
 function toDraft(raw: unknown): Draft {
@@ -1050,6 +1089,97 @@ export class SqliteStore implements Store {
       if (!row) throw new Error(`preferences of ${id} vanished while being saved`);
       return toPreferences(id, row.data);
     });
+  }
+
+  async saveDelegation(delegation: Delegation): Promise<Delegation> {
+    const d = delegationOf(delegation);
+    if (d.endedAt !== undefined || d.endedBy !== undefined)
+      throw new RangeError(`delegation ${d.id} is saved running, and ended with endDelegation`);
+    const delegator = idKey(d.delegator.aadObjectId);
+    return this.guard('saveDelegation', () =>
+      this.db
+        .transaction(() => {
+          const known = this.delegation(d.id);
+          if (known) return known;
+          // The one running before is replaced, in the same write: never two running for one person.
+          const running = this.sql(
+            'SELECT id, data FROM delegations WHERE delegator_id = ? AND ended_at IS NULL',
+          ).all(delegator) as { id: string; data: string }[];
+          for (const row of running) this.writeEnd(toDelegation(row), d.delegator, d.createdAt);
+          this.sql(
+            'INSERT INTO delegations (id, delegator_id, delegate_id, until, data) VALUES (?, ?, ?, ?, ?)',
+          ).run(d.id, delegator, idKey(d.delegate.aadObjectId), d.until, JSON.stringify(d));
+          const saved = this.delegation(d.id);
+          if (!saved) throw new Error(`delegation ${d.id} vanished while being saved`);
+          return saved;
+        })
+        .immediate(),
+    );
+  }
+
+  async endDelegation(id: string, by: Person, at: string): Promise<boolean> {
+    nonEmpty(id, 'a delegation id');
+    const who = StoredDelegation.shape.endedBy.safeParse(by);
+    const when = StoredDelegation.shape.endedAt.safeParse(at);
+    if (!who.success || !who.data || !when.success || !when.data)
+      throw new RangeError('a delegation is ended by someone, at an ISO time');
+    const [endedBy, endedAt] = [who.data, when.data];
+    return this.guard('endDelegation', () =>
+      this.db
+        .transaction(() => {
+          const row = this.row<{ id: string; data: string }>(
+            'SELECT id, data FROM delegations WHERE id = ? AND ended_at IS NULL',
+            id,
+          );
+          if (!row) return false;
+          this.writeEnd(toDelegation(row), endedBy, endedAt);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  async delegationsTo(delegateId: string, today: string): Promise<readonly Delegation[]> {
+    const id = idKey(nonEmpty(delegateId, 'a delegate id'));
+    if (!isIsoDate(today)) throw new RangeError(`not a date: ${today}`);
+    return this.guard('delegationsTo', () =>
+      (
+        this.sql(
+          'SELECT id, data FROM delegations WHERE delegate_id = ? AND ended_at IS NULL AND until >= ? ORDER BY seq',
+        ).all(id, today) as { id: string; data: string }[]
+      ).map(toDelegation),
+    );
+  }
+
+  async delegationsBy(delegatorId: string): Promise<readonly Delegation[]> {
+    const id = idKey(nonEmpty(delegatorId, 'a delegator id'));
+    return this.guard('delegationsBy', () =>
+      (
+        this.sql(
+          `SELECT id, data FROM delegations WHERE delegator_id = ?
+           ORDER BY ended_at IS NULL DESC, seq DESC LIMIT ?`,
+        ).all(id, DELEGATIONS_LISTED) as { id: string; data: string }[]
+      ).map(toDelegation),
+    );
+  }
+
+  private delegation(id: string): Delegation | undefined {
+    const row = this.row<{ id: string; data: string }>('SELECT id, data FROM delegations WHERE id = ?', id);
+    return row && toDelegation(row);
+  }
+
+  /** Marks a delegation ended; call inside a write transaction. */
+  private writeEnd(d: Delegation, by: Person, at: string): void {
+    const ended: Delegation = {
+      ...d,
+      endedAt: at,
+      endedBy: { aadObjectId: by.aadObjectId, name: by.name },
+    };
+    this.sql('UPDATE delegations SET ended_at = ?, data = ? WHERE id = ?').run(
+      at,
+      JSON.stringify(ended),
+      d.id,
+    );
   }
 
   async enqueue(message: NewOutboxMessage): Promise<boolean> {

@@ -8,7 +8,17 @@ import { decide } from '../../src/services/lifecycle';
 import { type Opportunity, TEXT_LIMITS, TRANSLATED_FIELDS } from '../../src/services/opportunity';
 import { EVIDENCE } from '../support/card-samples';
 import { find } from '../support/cards';
-import { CALENDAR, CHECKLIST, clock, NOW, person, submitted, TRANSLATION } from '../support/opportunities';
+import {
+  CALENDAR,
+  CHECKLIST,
+  clock,
+  INVOICE,
+  NOW,
+  person,
+  submitted,
+  TERMS,
+  TRANSLATION,
+} from '../support/opportunities';
 import { textOf } from '../support/teams';
 
 /**
@@ -208,9 +218,13 @@ describe('the request card: a second click before what cannot be undone', () => 
   const cases: [string, Opportunity, Viewer][] = [
     ['vet_go', submitted(), { channel: 'procurement' }],
     ['post', at('in_approval'), { channel: 'procurement' }],
-    ['sign_terms', at('supplier_selected'), { channel: 'procurement' }],
+    ['countersign_terms', at('supplier_selected', { terms: TERMS }), { channel: 'finance' }],
     ['accept', at('delivered'), { actor: person('req-1') }],
-    ['certify', at('accepted'), { channel: 'finance' }],
+    [
+      'certify',
+      at('accepted', { finance: { fundsStatus: 'approved', invoice: INVOICE } }),
+      { channel: 'finance' },
+    ],
     ['pay', at('certified'), { channel: 'finance' }],
   ];
   for (const [action, o, viewer] of cases) {

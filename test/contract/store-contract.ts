@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Delegation } from '../../src/services/delegation';
 import type { Opportunity } from '../../src/services/opportunity';
 import {
   ConcurrencyError,
@@ -663,6 +664,126 @@ export function describeStoreContract(
           );
         }
         assert.deepEqual(await store.getPreferences('alice'), { locale: 'fr' });
+      });
+    });
+
+    describe('delegations', () => {
+      const farah = { aadObjectId: 'aad-farah', name: 'Farah Haddad' };
+      const marc = { aadObjectId: 'aad-marc', name: 'Marc Gagnon' };
+      const dana = { aadObjectId: 'aad-dana', name: 'Dana Cho' };
+      const sam = { aadObjectId: 'aad-sam', name: 'Sam Finance' };
+      const minutes = (n: number) => new Date(Date.parse(NOW) + n * 60_000).toISOString();
+      const named = (id: string, overrides: Partial<Delegation> = {}): Delegation => ({
+        id,
+        delegator: farah,
+        delegate: sam,
+        until: '2026-03-20',
+        createdAt: NOW,
+        ...overrides,
+      });
+      const ids = (list: readonly Delegation[]) => list.map((d) => d.id);
+
+      it('keeps a delegation and gives it back to the delegate and the delegator', async () => {
+        const d = named('d-1');
+        assert.deepEqual(await store.saveDelegation(d), d);
+        assert.deepEqual(await store.delegationsTo(sam.aadObjectId, '2026-03-02'), [d]);
+        assert.deepEqual(await store.delegationsBy(farah.aadObjectId), [d]);
+        assert.deepEqual(await store.delegationsTo(farah.aadObjectId, '2026-03-02'), []);
+        assert.deepEqual(await store.delegationsBy(sam.aadObjectId), []);
+      });
+
+      it('holds a delegation to the end of its last day, and not the day after', async () => {
+        await store.saveDelegation(named('d-1', { until: '2026-03-20' }));
+        assert.deepEqual(ids(await store.delegationsTo(sam.aadObjectId, '2026-03-20')), ['d-1']);
+        assert.deepEqual(await store.delegationsTo(sam.aadObjectId, '2026-03-21'), []);
+        // Lapsed, it is still the delegator's to read.
+        assert.deepEqual(ids(await store.delegationsBy(farah.aadObjectId)), ['d-1']);
+      });
+
+      it('ends the running delegation when its delegator names another, keeping it', async () => {
+        await store.saveDelegation(named('d-1'));
+        const next = named('d-2', { delegate: dana, createdAt: minutes(5) });
+        await store.saveDelegation(next);
+        assert.deepEqual(await store.delegationsTo(sam.aadObjectId, '2026-03-02'), []);
+        assert.deepEqual(await store.delegationsTo(dana.aadObjectId, '2026-03-02'), [next]);
+        const [running, ended] = await store.delegationsBy(farah.aadObjectId);
+        assert.deepEqual(running, next);
+        assert.deepEqual(ended, { ...named('d-1'), endedAt: minutes(5), endedBy: farah });
+      });
+
+      it('lets several people name the same delegate, each ending only their own', async () => {
+        await store.saveDelegation(named('d-1'));
+        await store.saveDelegation(named('d-2', { delegator: marc, until: '2026-04-01' }));
+        assert.deepEqual(ids(await store.delegationsTo(sam.aadObjectId, '2026-03-02')), ['d-1', 'd-2']);
+        await store.saveDelegation(named('d-3', { delegator: marc, delegate: dana }));
+        assert.deepEqual(ids(await store.delegationsTo(sam.aadObjectId, '2026-03-02')), ['d-1']);
+        assert.deepEqual(ids(await store.delegationsBy(farah.aadObjectId)), ['d-1']);
+      });
+
+      it('ends a delegation once, and says whether it did', async () => {
+        await store.saveDelegation(named('d-1'));
+        assert.equal(await store.endDelegation('d-1', farah, minutes(30)), true);
+        assert.equal(await store.endDelegation('d-1', marc, minutes(40)), false);
+        assert.equal(await store.endDelegation('nowhere', farah, minutes(40)), false);
+        assert.deepEqual(await store.delegationsTo(sam.aadObjectId, '2026-03-02'), []);
+        assert.deepEqual(await store.delegationsBy(farah.aadObjectId), [
+          { ...named('d-1'), endedAt: minutes(30), endedBy: farah },
+        ]);
+        // Ended, the delegator may name someone again.
+        await store.saveDelegation(named('d-2', { createdAt: minutes(50) }));
+        assert.deepEqual(ids(await store.delegationsBy(farah.aadObjectId)), ['d-2', 'd-1']);
+      });
+
+      it('keeps the first delegation saved under an id, whatever comes again under it', async () => {
+        const first = named('d-1');
+        await store.saveDelegation(first);
+        assert.deepEqual(await store.saveDelegation(named('d-1', { delegate: dana })), first);
+        assert.deepEqual(await store.delegationsBy(farah.aadObjectId), [first]);
+      });
+
+      it('finds a person whatever the case of their id', async () => {
+        await store.saveDelegation(
+          named('d-1', {
+            delegator: { ...farah, aadObjectId: 'AAD-Farah' },
+            delegate: { ...sam, aadObjectId: 'Aad-SAM' },
+          }),
+        );
+        assert.deepEqual(ids(await store.delegationsTo('aad-sam', '2026-03-02')), ['d-1']);
+        assert.deepEqual(ids(await store.delegationsBy('AAD-FARAH')), ['d-1']);
+        await store.saveDelegation(named('d-2', { createdAt: minutes(1) }));
+        assert.deepEqual(ids(await store.delegationsTo('AAD-SAM', '2026-03-02')), ['d-2']);
+      });
+
+      it('lists at most 50 of a delegator’s delegations, the running one first, then the newest', async () => {
+        for (let i = 1; i <= 55; i++) {
+          await store.saveDelegation(named(`d-${i}`, { createdAt: minutes(i) }));
+          if (i === 30) await store.endDelegation('d-30', farah, minutes(30));
+        }
+        const listed = ids(await store.delegationsBy(farah.aadObjectId));
+        assert.equal(listed.length, 50);
+        assert.deepEqual(listed.slice(0, 3), ['d-55', 'd-54', 'd-53']);
+        assert.equal(listed.at(-1), 'd-6');
+      });
+
+      it('rejects what is not a running delegation with RangeError, writing nothing', async () => {
+        const invalid: unknown[] = [
+          named(''),
+          named('d-x', { until: '2026-02-30' }),
+          named('d-x', { until: '20 March 2026' }),
+          named('d-x', { createdAt: 'yesterday' }),
+          named('d-x', { delegate: { aadObjectId: '', name: 'Nobody' } }),
+          named('d-x', { endedAt: minutes(1), endedBy: farah }),
+          null,
+        ];
+        for (const d of invalid) {
+          await assert.rejects(store.saveDelegation(d as Delegation), RangeError, JSON.stringify(d));
+        }
+        assert.deepEqual(await store.delegationsBy(farah.aadObjectId), []);
+        await assert.rejects(store.delegationsTo('', '2026-03-02'), RangeError);
+        await assert.rejects(store.delegationsTo(sam.aadObjectId, 'today'), RangeError);
+        await assert.rejects(store.delegationsBy(''), RangeError);
+        await assert.rejects(store.endDelegation('d-1', farah, 'now'), RangeError);
+        await assert.rejects(store.endDelegation('', farah, minutes(1)), RangeError);
       });
     });
 

@@ -15,6 +15,8 @@ import { deliveriesFor } from '../../src/services/routing';
 const FROM_THE_BOT: Partial<Record<ActionName, readonly string[]>> = {
   record_evaluation: ['applications', 'passed'],
   select_supplier: ['seed', 'passers'],
+  // The signed document is the one kept with the request, read from the store.
+  sign_terms: ['document'],
 };
 
 describe('decision forms', () => {
@@ -27,18 +29,31 @@ describe('decision forms', () => {
     }
   });
 
-  it('ask only for text, dates, links, a payment method, a person or ticks: no counts and no lists', () => {
+  it('ask only for text, dates, links, amounts, a choice, a person or ticks: no counts and no lists', () => {
     const kinds = new Set(ACTIONS.flatMap((a) => DECISION_INPUTS[a].map((i) => i.kind)));
-    assert.deepEqual([...kinds].sort(), ['date', 'longText', 'payment', 'person', 'text', 'toggle', 'url']);
+    assert.deepEqual([...kinds].sort(), [
+      'choice',
+      'date',
+      'longText',
+      'money',
+      'person',
+      'text',
+      'toggle',
+      'url',
+    ]);
+    // Every choice offers values, each with its label in both languages (checked by the i18n suite).
+    for (const input of ACTIONS.flatMap((a) => DECISION_INPUTS[a]).filter((i) => i.kind === 'choice'))
+      assert.ok((input.choices ?? []).length >= 2, input.id);
   });
 
   it('read typed values into a payload the lifecycle accepts', () => {
     const payload = payloadFromCard(
       'pay',
-      { 'pay.method': ' paypal ', 'pay.paymentDate': '2027-02-20 ' },
+      { 'pay.method': ' paypal ', 'pay.paymentAmount': ' 4 600,00 $ ', 'pay.paymentDate': '2027-02-20 ' },
       'seed',
     );
-    assert.deepEqual(payload, { method: 'paypal', paymentDate: '2027-02-20' });
+    assert.deepEqual(payload, { method: 'paypal', paymentAmount: '4 600,00 $', paymentDate: '2027-02-20' });
+    assert.equal(PAYLOADS.pay.parse(payload).paymentAmount, 460_000);
     assert.equal(PAYLOADS.pay.safeParse(payload).success, true);
     // A number where text is expected is read as the text it shows.
     assert.deepEqual(payloadFromCard('approve_funds', { 'approve_funds.fundReservationNumber': 117 }, 's'), {
@@ -147,8 +162,15 @@ describe('decision forms: the translation, and decisions that ask twice', () => 
     assert.equal(title.current(wrong), undefined);
   });
 
-  it('ask for a second click before go, posting, the signed terms, acceptance, certification and payment', () => {
-    assert.deepEqual([...CONFIRMED].sort(), ['accept', 'certify', 'pay', 'post', 'sign_terms', 'vet_go']);
+  it('ask for a second click before go, posting, the countersignature, acceptance, certification and payment', () => {
+    assert.deepEqual([...CONFIRMED].sort(), [
+      'accept',
+      'certify',
+      'countersign_terms',
+      'pay',
+      'post',
+      'vet_go',
+    ]);
   });
 
   it('wait on whoever must act, never on someone who may only propose a translation, move dates or cancel', () => {

@@ -1,3 +1,4 @@
+import { parseDecimal } from '../../src/services/pricing';
 import { strict as assert } from 'node:assert';
 import {
   earliestDeadline,
@@ -15,7 +16,6 @@ import {
   isStep,
   mergeStep,
   nextStep,
-  parseDecimal,
   previousStep,
   priceQuote,
   stepNumber,

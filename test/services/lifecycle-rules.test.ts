@@ -9,17 +9,25 @@ import {
   specOf,
   submit,
 } from '../../src/services/lifecycle';
-import type { ConsultationStatus, Opportunity, Status } from '../../src/services/opportunity';
+import {
+  ASSIGNABLE,
+  type ConsultationStatus,
+  type Opportunity,
+  type Status,
+} from '../../src/services/opportunity';
 import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
 import {
   CHECKLIST,
   clock,
   content,
+  INVOICE,
   NOW,
   PAYLOAD,
+  payloadFor,
   person,
   REQUESTER,
   submitted,
+  TERMS,
 } from '../support/opportunities';
 
 /**
@@ -39,6 +47,7 @@ function actorFor(action: ActionName): Actor {
   if (role === 'finance') return FINANCE;
   if (role === 'union') return UNION;
   if (role === 'system') return SYSTEM_ACTOR;
+  if (role === 'lead') return LEAD;
   return PROCUREMENT;
 }
 
@@ -69,6 +78,41 @@ function inStatus(status: Status, selection: Partial<Opportunity['selection']> =
   return { ...o, status, selection: { ...o.selection, applications: 5, passed: 2, ...selection } };
 }
 
+/** Accepted work with its terms and funds reservation: what the invoice is checked against. */
+const awaitingInvoice = (patch: Partial<Opportunity> = {}): Opportunity => ({
+  ...inStatus('accepted'),
+  terms: { ...TERMS, countersignedBy: { aadObjectId: 'fin-9', name: 'Card holder' }, countersignedAt: NOW },
+  finance: { fundsStatus: 'approved', fundReservationNumber: 'FR-1' },
+  ...patch,
+});
+/** Certified work with the supplier's invoice: what the payment is checked against. */
+const awaitingPayment = (): Opportunity => ({
+  ...awaitingInvoice(),
+  status: 'certified',
+  finance: {
+    fundsStatus: 'approved',
+    fundReservationNumber: 'FR-1',
+    invoice: INVOICE,
+    section34Certifier: { aadObjectId: 'fin-2', name: 'Certifier' },
+  },
+});
+const invoice = (patch: Record<string, string>) => ({ ...(PAYLOAD.record_invoice as object), ...patch });
+const convenience = (agreed: boolean): Opportunity['delivery'] => ({
+  revisionsRequested: 0,
+  termination: {
+    kind: 'convenience',
+    percentComplete: 40,
+    amountCents: 160_000,
+    proposedBy: { aadObjectId: 'proc-1', name: 'Priya' },
+    proposedAt: NOW,
+    ...(agreed ? { agreedBy: { aadObjectId: REQUESTER.id, name: REQUESTER.name }, agreedAt: NOW } : {}),
+  },
+});
+const LEAD: Actor = {
+  ...person('lead-1', 'procurement', 'finance', 'union'),
+  leads: new Set(['procurement', 'finance', 'union'] as const),
+};
+
 /** The applicants who passed, by number, as the bot reads them from the store. */
 const passers = (...numbers: number[]) =>
   numbers.map((number) => ({ number, name: `Applicant ${number}`, link: `https://example.dev/${number}` }));
@@ -80,6 +124,8 @@ interface GuardCase {
   readonly action: ActionName;
   readonly payload?: unknown;
   readonly at?: string;
+  /** Who tries it, when not the one person `actorFor` gives. */
+  readonly by?: Actor;
   /** The guard that refuses, or undefined where the rule lets the action through. */
   readonly refusedBy: Guard | undefined;
 }
@@ -445,6 +491,247 @@ const GUARD_CASES: readonly GuardCase[] = [
     refusedBy: undefined,
   },
   {
+    rule: 'the card holder cannot countersign terms nobody recorded',
+    record: inStatus('supplier_selected'),
+    action: 'countersign_terms',
+    refusedBy: 'terms_not_recorded',
+  },
+  {
+    rule: 'the card holder cannot countersign terms without the signed document',
+    record: { ...inStatus('supplier_selected'), terms: { ...TERMS, document: undefined } },
+    action: 'countersign_terms',
+    refusedBy: 'terms_document_missing',
+  },
+  {
+    rule: 'the card holder countersigns recorded terms with their document',
+    record: { ...inStatus('supplier_selected'), terms: TERMS },
+    action: 'countersign_terms',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'the terms cannot end before they start',
+    record: inStatus('supplier_selected'),
+    action: 'sign_terms',
+    payload: { ...(PAYLOAD.sign_terms as object), startDate: '2027-01-30', endDate: '2027-01-29' },
+    refusedBy: 'terms_dates',
+  },
+  {
+    rule: 'the terms may start and end on one day',
+    record: inStatus('supplier_selected'),
+    action: 'sign_terms',
+    payload: { ...(PAYLOAD.sign_terms as object), startDate: '2027-01-29', endDate: '2027-01-29' },
+    refusedBy: undefined,
+  },
+  {
+    rule: 'section 34 needs the invoice',
+    record: awaitingInvoice(),
+    action: 'certify',
+    refusedBy: 'invoice_missing',
+  },
+  {
+    rule: 'an invoice’s total is its amount plus its taxes',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ total: '4,600.01' }),
+    refusedBy: 'invoice_total_mismatch',
+  },
+  {
+    rule: 'an invoice for the fixed price with 15 % tax, in French figures, is recorded',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ amount: '4 000,00 $', taxes: '600,00', total: '4 600,00 $' }),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'an invoice cannot claim more than the price before tax',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ amount: '4000.01', taxes: '599.99', total: '4600.00' }),
+    refusedBy: 'invoice_over_price',
+  },
+  {
+    rule: 'an invoice after a termination for convenience claims no more than the agreed share',
+    record: awaitingInvoice({ delivery: convenience(true) }),
+    action: 'record_invoice',
+    payload: invoice({ amount: '1600.01', taxes: '0', total: '1600.01' }),
+    refusedBy: 'invoice_over_price',
+  },
+  {
+    rule: 'an invoice for exactly the agreed share is recorded',
+    record: awaitingInvoice({ delivery: convenience(true) }),
+    action: 'record_invoice',
+    payload: invoice({ amount: '1600', taxes: '240', total: '1840' }),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'an invoice cannot pass the $10,000 ceiling, taxes included',
+    record: awaitingInvoice({
+      pricing: { hourlyRateCents: 10_000, estimatedHours: 76.9, adminHours: 10, fixedPriceCents: 869_000 },
+    }),
+    action: 'record_invoice',
+    payload: invoice({ amount: '8690', taxes: '1310.01', total: '10000.01' }),
+    refusedBy: 'invoice_over_ceiling',
+  },
+  {
+    rule: 'an invoice of exactly $10,000 with taxes is within the ceiling',
+    record: awaitingInvoice({
+      pricing: { hourlyRateCents: 10_000, estimatedHours: 76.9, adminHours: 10, fixedPriceCents: 869_000 },
+    }),
+    action: 'record_invoice',
+    payload: invoice({ amount: '8690', taxes: '1303.50', total: '9993.50' }),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'an invoice’s taxes cannot pass the highest Canadian rate',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ amount: '4000', taxes: '600.01', total: '4600.01' }),
+    refusedBy: 'invoice_tax_too_high',
+  },
+  {
+    rule: 'an invoice must quote the request’s fund reservation number',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ fundReservationNumber: 'FR-2' }),
+    refusedBy: 'invoice_fund_reservation_mismatch',
+  },
+  {
+    rule: 'an invoice quoting the fund reservation in another case is the same number',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ fundReservationNumber: ' fr-1 ' }),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'an invoice cannot be dated tomorrow',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ invoiceDate: '2026-11-24' }),
+    refusedBy: 'invoice_date_future',
+  },
+  {
+    rule: 'an invoice dated today is recorded',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ invoiceDate: TODAY }),
+    refusedBy: undefined,
+  },
+  {
+    rule: 'an invoice cannot be dated before the terms start',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    payload: invoice({ invoiceDate: '2026-11-15' }),
+    refusedBy: 'invoice_date_before_terms',
+  },
+  {
+    rule: 'a payment cannot be dated in the future',
+    record: awaitingPayment(),
+    action: 'pay',
+    payload: { method: 'paypal', paymentAmount: '4600', paymentDate: '2026-11-24' },
+    refusedBy: 'payment_date_future',
+  },
+  {
+    rule: 'a payment cannot come before the invoice',
+    record: awaitingPayment(),
+    action: 'pay',
+    payload: { method: 'paypal', paymentAmount: '4600', paymentDate: '2026-11-19' },
+    refusedBy: 'payment_before_invoice',
+  },
+  {
+    rule: 'a payment on the invoice’s date goes ahead',
+    record: awaitingPayment(),
+    action: 'pay',
+    payload: { method: 'credit_card', paymentAmount: '4600', paymentDate: '2026-11-20' },
+    refusedBy: undefined,
+  },
+  {
+    rule: 'a payment pays the invoice’s total, not another amount',
+    record: awaitingPayment(),
+    action: 'pay',
+    payload: { method: 'paypal', paymentAmount: '4000', paymentDate: TODAY },
+    refusedBy: 'payment_amount_mismatch',
+  },
+  {
+    rule: 'a termination for convenience needs the share completed',
+    record: inStatus('in_progress'),
+    action: 'terminate',
+    payload: { kind: 'convenience', reason: 'The team’s priorities changed' },
+    refusedBy: 'percent_required',
+  },
+  {
+    rule: 'a termination for default needs no share',
+    record: inStatus('in_progress'),
+    action: 'terminate',
+    payload: { kind: 'default', reason: 'Nothing delivered' },
+    refusedBy: undefined,
+  },
+  {
+    rule: 'the requester cannot agree to a termination nobody proposed',
+    record: inStatus('in_progress'),
+    action: 'agree_termination',
+    refusedBy: 'no_termination_proposed',
+  },
+  {
+    rule: 'the requester cannot agree twice to one termination',
+    record: { ...inStatus('in_progress'), delivery: convenience(true) },
+    action: 'agree_termination',
+    refusedBy: 'no_termination_proposed',
+  },
+  {
+    rule: 'the clock opens no review while the delivery date has not passed',
+    record: { ...inStatus('in_progress'), dates: { ...content().dates, deliveryDate: TODAY } },
+    action: 'open_review',
+    refusedBy: 'delivery_not_overdue',
+  },
+  {
+    rule: 'the clock opens a review the day after the delivery date',
+    record: { ...inStatus('in_progress'), dates: { ...content().dates, deliveryDate: '2026-11-22' } },
+    action: 'open_review',
+    refusedBy: undefined,
+  },
+  {
+    rule: 'the clock opens one review, not one a day',
+    record: {
+      ...inStatus('in_progress'),
+      dates: { ...content().dates, deliveryDate: '2026-11-20' },
+      delivery: { revisionsRequested: 0, reviewOpenedOn: '2026-11-21' },
+    },
+    action: 'open_review',
+    refusedBy: 'review_already_open',
+  },
+  {
+    rule: 'only the team’s lead gives its decisions to a colleague',
+    record: inStatus('submitted'),
+    action: 'reassign_decision',
+    payload: { ...(PAYLOAD.reassign_decision as object), decision: 'vetting' },
+    by: { ...person('lead-fin', 'finance', 'procurement'), leads: new Set(['finance'] as const) },
+    refusedBy: 'not_team_lead',
+  },
+  {
+    rule: 'a decision already taken cannot be given to anyone',
+    record: inStatus('certified'),
+    action: 'reassign_decision',
+    payload: { ...(PAYLOAD.reassign_decision as object), decision: 'certification' },
+    refusedBy: 'decision_not_pending',
+  },
+  {
+    rule: 'a decision is not given again to the person who has it',
+    record: {
+      ...inStatus('certified'),
+      assignments: { payment: { aadObjectId: 'AAD-colleague', name: 'Julie Lavoie' } },
+    },
+    action: 'reassign_decision',
+    payload: { ...(PAYLOAD.reassign_decision as object), decision: 'payment' },
+    refusedBy: 'assignee_unchanged',
+  },
+  {
+    rule: 'a finance lead gives the pending payment to a colleague',
+    record: inStatus('certified'),
+    action: 'reassign_decision',
+    payload: { ...(PAYLOAD.reassign_decision as object), decision: 'payment' },
+    refusedBy: undefined,
+  },
+  {
     rule: 'a resubmission must meet the content rules',
     record: inStatus('changes_requested'),
     action: 'resubmit',
@@ -465,7 +752,7 @@ describe('lifecycle rules: every guard, on both sides', () => {
   for (const c of GUARD_CASES) {
     it(c.rule, () => {
       const payload = c.payload ?? PAYLOAD[c.action];
-      const outcome = decide(c.record, c.action, payload, actorFor(c.action), clock(c.at));
+      const outcome = decide(c.record, c.action, payload, c.by ?? actorFor(c.action), clock(c.at));
       assert.equal(guardOf(outcome), c.refusedBy, outcome.ok ? 'let through' : outcome.refusal.code);
       assert.equal(outcome.ok, c.refusedBy === undefined);
     });
@@ -741,28 +1028,106 @@ const RECORD_CASES: readonly RecordCase[] = [
     comment: 'Supplier was ill',
   },
   {
-    rule: 'a termination keeps its reason',
+    rule: 'a termination for default keeps its reason, and who ended it',
     record: inStatus('in_progress'),
     action: 'terminate',
-    payload: { reason: 'Nothing delivered' },
-    written: (n) => n.delivery.terminationReason,
-    expected: 'Nothing delivered',
+    payload: { kind: 'default', reason: 'Nothing delivered' },
+    written: (n) => [n.status, n.delivery.terminationReason, n.delivery.termination],
+    expected: [
+      'terminated',
+      'Nothing delivered',
+      { kind: 'default', proposedBy: { aadObjectId: 'proc-1', name: PROCUREMENT.name }, proposedAt: NOW },
+    ],
     comment: 'Nothing delivered',
   },
   {
+    rule: 'a termination for convenience prices the share completed and waits for the requester',
+    record: inStatus('delivered'),
+    action: 'terminate',
+    payload: { kind: 'convenience', percentComplete: '35', reason: 'Priorities changed' },
+    written: (n) => [n.status, n.delivery.termination?.percentComplete, n.delivery.termination?.amountCents],
+    // 35 % of $4,000.
+    expected: ['delivered', 35, 140_000],
+    comment: 'Priorities changed',
+  },
+  {
+    rule: 'the requester’s agreement to the share makes it payable',
+    record: { ...inStatus('in_progress'), delivery: convenience(false) },
+    action: 'agree_termination',
+    written: (n) => [n.status, n.delivery.termination?.agreedBy, n.delivery.termination?.agreedAt],
+    expected: ['accepted', { aadObjectId: REQUESTER.id, name: REQUESTER.name }, NOW],
+  },
+  {
+    rule: 'the signed terms record their blanks, their document and who recorded them',
+    record: { ...inStatus('supplier_selected'), terms: { ...TERMS, contractor: 'Old name' } },
+    action: 'sign_terms',
+    written: (n) => [n.status, n.terms],
+    expected: [
+      'supplier_selected',
+      {
+        ...(PAYLOAD.sign_terms as object),
+        document: TERMS.document,
+        recordedBy: { aadObjectId: 'proc-1', name: PROCUREMENT.name },
+        recordedAt: NOW,
+      },
+    ],
+  },
+  {
+    rule: 'the countersignature records the card holder and starts the work',
+    record: { ...inStatus('supplier_selected'), terms: TERMS },
+    action: 'countersign_terms',
+    written: (n) => [n.status, n.terms?.countersignedBy, n.terms?.countersignedAt],
+    expected: ['in_progress', { aadObjectId: FINANCE.id, name: FINANCE.name }, NOW],
+  },
+  {
+    rule: 'the invoice records its figures in cents, its reservation and who recorded it',
+    record: awaitingInvoice(),
+    action: 'record_invoice',
+    written: (n) => n.finance.invoice,
+    expected: { ...INVOICE, recordedBy: { aadObjectId: FINANCE.id, name: FINANCE.name } },
+  },
+  {
+    rule: 'the clock’s review of a late delivery records the day it opened',
+    record: { ...inStatus('in_progress'), dates: { ...content().dates, deliveryDate: '2026-11-20' } },
+    action: 'open_review',
+    written: (n) => n.delivery.reviewOpenedOn,
+    expected: TODAY,
+  },
+  {
+    rule: 'an extension closes the non-delivery review',
+    record: { ...inStatus('in_progress'), delivery: { revisionsRequested: 0, reviewOpenedOn: '2026-11-21' } },
+    action: 'extend',
+    payload: { newDeliveryDate: '2027-02-12' },
+    written: (n) => n.delivery,
+    expected: { revisionsRequested: 0 },
+  },
+  {
     rule: 'certification records the section 34 certifier and when',
-    record: inStatus('accepted'),
+    record: { ...inStatus('accepted'), finance: { fundsStatus: 'approved', invoice: INVOICE } },
     action: 'certify',
     written: (n) => [n.finance.section34Certifier, n.finance.section34At],
     expected: [{ aadObjectId: FINANCE.id, name: FINANCE.name }, NOW],
   },
   {
-    rule: 'payment records the method and the date',
-    record: inStatus('certified'),
+    rule: 'payment records the method, the amount, the date and who paid',
+    record: awaitingPayment(),
     action: 'pay',
-    payload: { method: 'credit_card', paymentDate: '2027-02-20' },
-    written: (n) => [n.finance.paymentMethod, n.finance.paymentDate],
-    expected: ['credit_card', '2027-02-20'],
+    payload: { method: 'credit_card', paymentAmount: '4,600.00', paymentDate: '2026-11-21' },
+    written: (n) => [
+      n.finance.paymentMethod,
+      n.finance.paymentAmountCents,
+      n.finance.paymentDate,
+      n.finance.paidBy,
+    ],
+    expected: ['credit_card', 460_000, '2026-11-21', { aadObjectId: FINANCE.id, name: FINANCE.name }],
+  },
+  {
+    rule: 'a lead’s reassignment names who takes the decision',
+    record: inStatus('certified'),
+    action: 'reassign_decision',
+    payload: { ...(PAYLOAD.reassign_decision as object), decision: 'payment' },
+    written: (n) => n.assignments,
+    expected: { payment: { aadObjectId: 'aad-colleague', name: 'Julie Lavoie' } },
   },
   {
     rule: 'a cancellation keeps its reason',
@@ -871,13 +1236,13 @@ function* selectionStates(): Generator<Opportunity> {
  * every passer, as the bot reads them from the store (those who declined included), and at least one.
  */
 function validPayload(o: Opportunity, action: ActionName): unknown {
-  if (action !== 'select_supplier') return PAYLOAD[action];
+  if (action !== 'select_supplier') return payloadFor(o, action);
   return draw(...Array.from({ length: Math.max(o.selection.passed ?? 0, 1) }, (_, i) => i + 1));
 }
 
 describe('lifecycle rules: buttons on the cards', () => {
   for (const [stage, states, cases] of [
-    ['approval', approvalStates, 20 * 11],
+    ['approval', approvalStates, 20 * 12],
     // The evaluation is recorded by the bot: select_supplier, reassign_evaluation, no_award and cancel
     // have buttons.
     ['selection', selectionStates, 11 * 4],
@@ -901,7 +1266,7 @@ describe('lifecycle rules: buttons on the cards', () => {
   }
 
   it('offers every other action whenever its state allows it', () => {
-    for (const action of ['vet_go', 'record_question', 'sign_terms', 'certify', 'pay'] as const) {
+    for (const action of ['vet_go', 'record_question', 'sign_terms', 'record_invoice', 'pay'] as const) {
       assert.equal(offeredNow(inStatus(specOf(action).from[0] as Status), action), true, action);
     }
   });
@@ -931,7 +1296,13 @@ describe('lifecycle rules: separation of duties', () => {
   });
 
   it('keeps the person who certified the work (s.34) from recording its payment', () => {
-    const certified = decide(inStatus('accepted'), 'certify', {}, FINANCE, clock());
+    const certified = decide(
+      awaitingInvoice({ finance: { fundsStatus: 'approved', invoice: INVOICE } }),
+      'certify',
+      {},
+      FINANCE,
+      clock(),
+    );
     assert.ok(certified.ok);
     const again = decide(certified.next, 'pay', PAYLOAD.pay, FINANCE, clock());
     assert.deepEqual(!again.ok && again.refusal, { code: 'separation_of_duties', duty: 'certified' });

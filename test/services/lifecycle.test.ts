@@ -16,6 +16,7 @@ import {
   content,
   NOW,
   PAYLOAD,
+  payloadFor,
   person,
   recordFor,
   REQUESTER,
@@ -50,14 +51,19 @@ const PROCESS_MAP = `
   select_supplier       | closed                                             | procurement             | supplier_selected
   no_award              | closed                                             | procurement             | cancelled
   supplier_declined     | supplier_selected                                  | procurement             | closed
-  sign_terms            | supplier_selected                                  | procurement             | in_progress
+  sign_terms            | supplier_selected                                  | procurement             | =
+  countersign_terms     | supplier_selected                                  | finance                 | in_progress
   deliver               | in_progress                                        | requester procurement   | delivered
   accept                | delivered                                          | requester               | accepted
   request_revisions     | delivered                                          | requester               | in_progress
+  open_review           | in_progress                                        | system                  | =
   extend                | in_progress                                        | procurement             | =
   terminate             | in_progress delivered                              | procurement             | terminated
+  agree_termination     | in_progress delivered                              | requester               | accepted
+  record_invoice        | accepted                                           | finance                 | =
   certify               | accepted                                           | finance                 | certified
   pay                   | certified                                          | finance                 | paid
+  reassign_decision     | submitted in_approval accepted certified           | lead                    | =
   cancel                | submitted changes_requested in_approval posted closed | requester procurement | cancelled
 `;
 
@@ -89,6 +95,10 @@ const ACTORS: Record<string, { actor: Actor; roles: ActingRole[] }> = {
   union: { actor: person('union-1', 'union'), roles: ['union'] },
   manager: { actor: person('mgr-1', 'manager'), roles: ['manager'] },
   system: { actor: SYSTEM_ACTOR, roles: ['system'] },
+  'lead of every team': {
+    actor: { ...person('lead-1'), leads: new Set(['procurement', 'finance', 'union'] as const) },
+    roles: ['lead'],
+  },
   stranger: { actor: person('someone-else'), roles: [] },
   'requester holding every approval role': {
     actor: OWN_APPROVER,
@@ -123,7 +133,7 @@ describe('lifecycle: every state × action × role', () => {
           : `lets ${who} ${action} a ${status} request`;
         it(title, () => {
           const before = recordFor(status, action);
-          const outcome = decide(before, action, PAYLOAD[action], actor, clock());
+          const outcome = decide(before, action, payloadFor(before, action), actor, clock());
           assert.equal(
             refusalOf(outcome),
             expected,
@@ -447,7 +457,14 @@ describe('lifecycle: guards', () => {
       ['in_progress', 'deliver', 'link'],
     ];
     for (const [status, action, field] of cases) {
-      const outcome = decide({ ...submitted(), status }, action, { [field]: '   ' }, procurement, clock());
+      const others = action === 'terminate' ? { kind: 'default' } : {};
+      const outcome = decide(
+        { ...submitted(), status },
+        action,
+        { ...others, [field]: '   ' },
+        procurement,
+        clock(),
+      );
       assert.ok(!outcome.ok);
       assert.deepEqual([outcome.refusal.code, outcome.refusal.fields], ['invalid_input', [field]], action);
     }

@@ -293,8 +293,8 @@ describe('pipeline summary', () => {
     assert.deepEqual(summary.waiting, [
       // Mon 11-16 → Mon 11-23: 17, 18, 19, 20, 23 = 5
       waited(A, 'vetting', ['procurement'], '2026-11-16', 5),
-      // L accepted Tue 11-17: finance's certification (s. 34) waits 18, 19, 20, 23 = 4
-      waited(L, 'certification', ['finance'], '2026-11-17', 4),
+      // L accepted Tue 11-17: finance waits for the supplier's invoice 18, 19, 20, 23 = 4
+      waited(L, 'invoice', ['finance'], '2026-11-17', 4),
       // Wed 11-18 → Mon 11-23: 19, 20, 23 = 3, the threshold: the funds and the translation check both
       waited(B, 'funds', ['finance'], '2026-11-18', 3),
       waited(B, 'translation', ['procurement'], '2026-11-18', 3),

@@ -12,7 +12,6 @@ import {
   totalWithHighestTaxCents,
   withinCeiling,
 } from '../../src/services/pricing';
-import { rolesFor } from '../../src/services/roles';
 import { checkAttestations, checkDates, checkPricing } from '../../src/services/rules';
 
 describe('pricing', () => {
@@ -148,15 +147,5 @@ describe('tracker stages', () => {
       ['submitted', 'supplier_selected', 'posted', 'in_progress', 'paid'].map((s) => stageOf(s as never)),
       [1, 2, 3, 4, 5],
     );
-  });
-});
-
-describe('roles', () => {
-  const mapping = { procurement: ['P-1'], finance: ['f-1', 'group-fin'], union: [], manager: ['P-1'] };
-
-  it('gives a person every role their object id or groups are mapped to, ignoring case', () => {
-    assert.deepEqual([...rolesFor(mapping, 'p-1')].sort(), ['manager', 'procurement']);
-    assert.deepEqual([...rolesFor(mapping, 'x', ['GROUP-FIN'])], ['finance']);
-    assert.deepEqual([...rolesFor(mapping, 'nobody')], []);
   });
 });

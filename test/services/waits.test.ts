@@ -4,7 +4,7 @@ import { type ActionName, decide } from '../../src/services/lifecycle';
 import type { Opportunity } from '../../src/services/opportunity';
 import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
 import { WAIT_KINDS, type WaitKind, waitsOf } from '../../src/services/waits';
-import { CALENDAR, clock, PAYLOAD, person, REQUESTER, submitted } from '../support/opportunities';
+import { CALENDAR, clock, PAYLOAD, person, REQUESTER, submitted, TERMS } from '../support/opportunities';
 
 /**
  * Every state that waits on someone has its wait, on the right people, from the moment it began: the
@@ -79,9 +79,18 @@ describe('what a request waits for, on whom, since when', () => {
     // The same passers again: the draw passes to the one who has not declined.
     o = act(o, 'select_supplier', PROCUREMENT, 24);
     assert.deepEqual([first, o.selection.supplierName], ['Grace Hopper', 'Ada Lovelace']);
-    o = act(o, 'sign_terms', PROCUREMENT, 25);
+    o = act(o, 'sign_terms', PROCUREMENT, 25, {
+      ...(PAYLOAD.sign_terms as object),
+      document: TERMS.document,
+    });
+    // The card holder countersigns what procurement recorded.
+    expect(o, [['countersignature', 'finance', day(25)]]);
+    o = act(o, 'countersign_terms', FINANCE, 26);
     const due = o.dates.deliveryDate;
-    expect(o, [], day(25));
+    expect(o, [], day(26));
+    // A termination for convenience waits on the requester's agreement, from when it was proposed.
+    const proposal = { kind: 'convenience', percentComplete: '50', reason: 'Priorities changed' };
+    expect(act(o, 'terminate', PROCUREMENT, 40, proposal), [['termination', 'requester', day(40)]]);
     expect(
       o,
       [['late_delivery', 'procurement+requester', endOf(due)]],
@@ -90,7 +99,13 @@ describe('what a request waits for, on whom, since when', () => {
     o = act(o, 'deliver', PROCUREMENT, 70);
     expect(o, [['acceptance', 'requester', day(70)]]);
     o = act(o, 'accept', REQUESTER, 71);
-    expect(o, [['certification', 'finance', day(71)]]);
+    // Section 34 is certified against the supplier's invoice: finance waits for it first.
+    expect(o, [['invoice', 'finance', day(71)]]);
+    o = act(o, 'record_invoice', FINANCE, 72, {
+      ...(PAYLOAD.record_invoice as object),
+      fundReservationNumber: 'FR-2026-117',
+    });
+    expect(o, [['certification', 'finance', day(72)]]);
     o = act(o, 'certify', FINANCE, 72);
     expect(o, [['payment', 'finance', day(72)]]);
     o = act(o, 'pay', FINANCE_2, 73);

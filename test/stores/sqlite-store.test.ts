@@ -113,7 +113,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     // Take the file back to what version 1 left: everything but the preferences table.
     const db = raw();
     db.exec(
-      `DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+      `DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;
@@ -160,6 +160,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [8, 'newest first by reference'],
           [9, 'public site: questions, subscriptions, e-mail queue, local mailbox, publication log'],
           [10, 'applications'],
+          [11, 'delegations'],
         ],
       );
     } finally {
@@ -173,7 +174,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+      `DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;

@@ -25,6 +25,7 @@
  * - Errors:          https://learn.microsoft.com/en-us/graph/errors (error object and codes)
  * - Throttling:      https://learn.microsoft.com/en-us/graph/throttling (429, Retry-After, per request in a batch)
  * - Large lists:     https://learn.microsoft.com/en-us/sharepoint/troubleshoot/lists-and-libraries/items-exceeds-list-view-threshold
+ * - The site's document library (drive, upload sessions, downloads): graph-emulation-drive.ts
  */
 import type { SharePointConfig } from '../../src/config';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +39,8 @@ import {
   type Middleware,
   MiddlewareFactory,
 } from '@microsoft/microsoft-graph-client';
+import { type DirectorySeed, EmulatedDirectory } from './graph-emulation-directory';
+import { DriveEmulation } from './graph-emulation-drive';
 
 export const GRAPH_V1 = 'https://graph.microsoft.com/v1.0';
 /** The `Prefer` value that lets SharePoint filter or sort on a column that is not indexed. */
@@ -196,6 +199,8 @@ export interface GraphEmulation {
   resetLog(): void;
   /** Adds items without HTTP (same validation as a create); `listName` is a display name or id. */
   seedItems(listName: string, count: number, makeFields: (index: number) => Record<string, unknown>): void;
+  /** Adds users, groups and (nested) memberships to the directory behind `/users/{id}/transitiveMemberOf`. */
+  seedDirectory(seed: DirectorySeed): void;
 }
 
 export function createGraphEmulation(options: GraphEmulationOptions = {}): GraphEmulation {
@@ -925,6 +930,21 @@ class Emulation implements GraphEmulation {
   private thresholdError: GraphErrorShape;
   private readonly utcOffsetMinutes: number;
   private readonly random: () => number;
+  private readonly directory = new EmulatedDirectory(() => this.clock());
+  /** The site's document library (graph-emulation-drive.ts), behind this log, token check and faults. */
+  private readonly drive = new DriveEmulation({
+    site: () => ({ id: this.siteId, name: this.siteName, hostname: this.hostname }),
+    now: () => this.nowMs(),
+    admit: (call, preAuthenticated, apply) => {
+      this.log(call);
+      try {
+        if (!preAuthenticated) this.authenticate(call);
+      } catch (error) {
+        return this.failure(error, call);
+      }
+      return this.faultFor(call, false, apply);
+    },
+  });
 
   constructor(options: GraphEmulationOptions) {
     this.hostname = 'contoso.sharepoint.com';
@@ -966,6 +986,10 @@ class Emulation implements GraphEmulation {
     this.overThreshold.length = 0;
   }
 
+  seedDirectory(seed: DirectorySeed): void {
+    this.directory.seed(seed);
+  }
+
   seedItems(listName: string, count: number, makeFields: (index: number) => Record<string, unknown>): void {
     const list = this.findList(listName);
     if (list === undefined) throw new Error(`No list named ${listName}`);
@@ -994,6 +1018,7 @@ class Emulation implements GraphEmulation {
   handle = async (request: Request): Promise<Response> => {
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     const url = new URL(request.url);
+    if (this.drive.claims(url)) return this.drive.handle(request, url);
     const requestId = randomUUID();
     const clientRequestId = request.headers.get('client-request-id') ?? requestId;
     const versioned = /^\/v1\.0(\/|$)/.test(url.pathname);
@@ -1067,7 +1092,8 @@ class Emulation implements GraphEmulation {
         headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
       const method = req.method ?? 'GET';
-      const body = method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks).toString('utf8');
+      // As bytes: a file sent to the document library is not text.
+      const body = method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks);
       const response = await this.handle(new Request(`${base}${req.url ?? '/'}`, { method, headers, body }));
       const out: Record<string, string> = {};
       response.headers.forEach((value, name) => {
@@ -1235,6 +1261,11 @@ class Emulation implements GraphEmulation {
 
   private route(call: Call): Outcome {
     const [root, site, lists, listRef, sub, itemRef, fields, ...rest] = call.segments;
+    if (root === 'users') {
+      const answer = this.directory.route(call);
+      if ('code' in answer) throw new GraphFailure(answer.status, answer.code, answer.message);
+      return this.ok(answer.body);
+    }
     if (root !== 'sites') throw unknownSegment(root ?? '');
     if (site === undefined) throw methodNotAllowed();
     if (site.toLowerCase() !== this.siteId.toLowerCase()) {

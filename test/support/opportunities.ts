@@ -1,7 +1,12 @@
 import { fieldsFromContent, type IntakeFields } from '../../src/services/intake';
 import { Calendar } from '../../src/services/calendar';
-import { type ActionName, type Clock, submit } from '../../src/services/lifecycle';
-import type { Opportunity, OpportunityContent, Status } from '../../src/services/opportunity';
+import { type ActionName, type Clock, pending, submit } from '../../src/services/lifecycle';
+import {
+  ASSIGNABLE,
+  type Opportunity,
+  type OpportunityContent,
+  type Status,
+} from '../../src/services/opportunity';
 import type { Actor, ConfiguredRole } from '../../src/services/roles';
 
 /** A Monday (10:00 in Ottawa), so business-day arithmetic in tests starts from a plain week. */
@@ -90,6 +95,30 @@ export const TRANSLATION = {
   acceptanceCriteria: 'Tous les tests passent dans l’intégration continue; WCAG 2.1 AA pour le composant.',
 } as const;
 
+/** The supplier's invoice for the fixture's $4,000 price, with 15 % tax. */
+export const INVOICE = {
+  number: 'INV-0042',
+  date: '2026-11-20',
+  amountCents: 400_000,
+  taxCents: 60_000,
+  totalCents: 460_000,
+  fundReservationNumber: 'FR-1',
+  recordedBy: { aadObjectId: 'fin-1', name: 'Farah' },
+  recordedAt: NOW,
+};
+
+/** The one-page terms as procurement records them, with the signed document kept. */
+export const TERMS = {
+  contractor: 'Applicant A',
+  work: 'Accessible date picker for the benefits form',
+  startDate: '2026-11-16',
+  endDate: '2027-01-29',
+  licence: 'MIT',
+  document: { id: 'doc-1', name: 'terms-signed.pdf', location: 'documents/MA-2026-0001/terms-signed.pdf' },
+  recordedBy: { aadObjectId: 'proc-1', name: 'Priya' },
+  recordedAt: NOW,
+};
+
 /** A valid payload for each action. */
 export const PAYLOAD: Record<ActionName, unknown> = {
   resubmit: { content: content({ title: 'Accessible date picker, revised' }) },
@@ -125,16 +154,47 @@ export const PAYLOAD: Record<ActionName, unknown> = {
   reassign_evaluation: { evaluator: { aadObjectId: 'aad-colleague', name: 'Julie Lavoie' } },
   no_award: {},
   supplier_declined: { comment: 'Took another job' },
-  sign_terms: {},
+  sign_terms: {
+    contractor: 'Applicant A',
+    work: 'Accessible date picker for the benefits form',
+    startDate: '2026-11-16',
+    endDate: '2027-01-29',
+    licence: 'MIT',
+  },
+  countersign_terms: {},
+  open_review: {},
+  agree_termination: {},
+  record_invoice: {
+    invoiceNumber: 'INV-0042',
+    invoiceDate: '2026-11-20',
+    amount: '4,000.00',
+    taxes: '600.00',
+    total: '4,600.00',
+    fundReservationNumber: 'FR-1',
+  },
+  reassign_decision: { decision: 'funds', assignee: { aadObjectId: 'aad-colleague', name: 'Julie Lavoie' } },
   deliver: { link: 'https://github.com/example/benefits-form/pull/12' },
   accept: {},
   request_revisions: { comment: 'Tab order still wrong on Safari' },
   extend: { newDeliveryDate: '2027-02-12' },
-  terminate: { reason: 'Nothing delivered by the extended date' },
+  terminate: { kind: 'default', reason: 'Nothing delivered by the extended date' },
   certify: {},
-  pay: { method: 'paypal', paymentDate: '2027-02-20' },
+  pay: { method: 'paypal', paymentAmount: '4600.00', paymentDate: '2026-11-23' },
   cancel: { reason: 'Need was met another way' },
 };
+
+/**
+ * A payload only the record's state can refuse: a lead gives away a decision that is pending on it (the
+ * first there is), every other action takes its usual payload.
+ */
+export function payloadFor(
+  o: Pick<Opportunity, 'status' | 'finance' | 'consultation'>,
+  action: ActionName,
+): unknown {
+  if (action !== 'reassign_decision') return PAYLOAD[action];
+  const decision = ASSIGNABLE.find((d) => pending(o as Opportunity, d));
+  return { ...(PAYLOAD.reassign_decision as object), ...(decision ? { decision } : {}) };
+}
 
 /** A record in `status` whose details satisfy every guard of `action`, so only state and role decide. */
 export function recordFor(
@@ -160,7 +220,28 @@ export function recordFor(
         : { status: 'open' as const, closesOn: '2026-11-20' };
   return {
     ...o,
-    finance: action === 'post' ? { fundsStatus: 'approved', fundReservationNumber: 'FR-1' } : o.finance,
+    finance:
+      action === 'post' || action === 'record_invoice'
+        ? { fundsStatus: 'approved', fundReservationNumber: 'FR-1' }
+        : action === 'certify' || action === 'pay'
+          ? { fundsStatus: 'approved', fundReservationNumber: 'FR-1', invoice: INVOICE }
+          : o.finance,
+    ...(action === 'countersign_terms' ? { terms: TERMS } : {}),
+    ...(action === 'open_review' ? { dates: { ...o.dates, deliveryDate: '2026-11-20' } } : {}),
+    ...(action === 'agree_termination'
+      ? {
+          delivery: {
+            ...o.delivery,
+            termination: {
+              kind: 'convenience' as const,
+              percentComplete: 40,
+              amountCents: 160_000,
+              proposedBy: { aadObjectId: 'proc-1', name: 'Priya' },
+              proposedAt: NOW,
+            },
+          },
+        }
+      : {}),
     consultation,
     translationConfirmed: action === 'post',
     selection: {

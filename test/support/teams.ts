@@ -221,7 +221,7 @@ export async function startTestBot(
   const config = parseConfig({
     PORT: '0',
     SQLITE_PATH: join(dir, 'bot.db'),
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...ROLE_ENV,
     ...env,
   });

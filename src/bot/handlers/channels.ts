@@ -3,7 +3,8 @@ import type { Config } from '../../config';
 import type { Logger } from '../../log';
 import type { OpportunityStore } from '../../services/store';
 import { t } from '../../i18n';
-import { CHANNEL_KINDS, type ChannelKind, channelKey } from '../../services/routing';
+import { branchKey } from '../../services/lookback';
+import { branchChannelKey, CHANNEL_KINDS, type ChannelKind, channelKey } from '../../services/routing';
 import { normalizeWord } from '../router';
 import type { Handler, TurnRequest } from '../turn';
 
@@ -31,6 +32,16 @@ function kindOf(args: string): ChannelKind | undefined {
   return WORDS[normalizeWord(args.trim().replace(/\s+/g, ' '))];
 }
 
+/** `finance`, or `finance Innovation`: a team's channel for one client branch (decision teams only). */
+function channelOf(args: string): { kind: ChannelKind; branch?: string } | undefined {
+  const whole = kindOf(args);
+  if (whole) return { kind: whole };
+  const [word = '', ...rest] = args.trim().split(/\s+/);
+  const kind = kindOf(word);
+  const branch = rest.join(' ');
+  return kind && kind !== 'updates' && branch !== '' ? { kind, branch } : undefined;
+}
+
 /** A channel's reference without the thread it was said in, so cards start threads of their own. */
 function channelReference(req: TurnRequest): Record<string, unknown> {
   const ref = req.conversationReference as { conversation?: { id?: string } };
@@ -43,8 +54,9 @@ const say = (
   key: Parameters<typeof t>[1],
   style: 'warning' | 'good' = 'warning',
   lines: string[] = [],
+  params: Readonly<Record<string, string>> = {},
 ) => ({
-  card: noticeCard({ title: t(req.locale, key), lines, style }),
+  card: noticeCard({ title: t(req.locale, key, params), lines, style }),
 });
 
 /** The procurement team sets up every channel; finance and the union may also point at their own. */
@@ -59,9 +71,21 @@ function mayRegister(req: TurnRequest, kind: ChannelKind): boolean {
 
 export const registerChannel: Handler = async (req, deps) => {
   if (req.conversation.type !== 'channel') return say(req, 'channels.notInChannel');
-  const kind = kindOf(req.args);
-  if (!kind) return say(req, 'channels.unknownKind');
+  const asked = channelOf(req.args);
+  if (!asked) return say(req, 'channels.unknownKind');
+  const { kind, branch } = asked;
   if (!mayRegister(req, kind)) return say(req, 'channels.notProcurement');
+  if (branch !== undefined && kind !== 'updates') {
+    // Cards of the branch's requests posted from now on come here; those already posted stay where they are.
+    await deps.store.saveConversation(
+      branchChannelKey(kind, branchKey(branch, deps.config.branches)),
+      channelReference(req),
+    );
+    return say(req, 'channels.doneForBranch', 'good', [], {
+      kind: t(req.locale, `channels.kinds.${kind}`),
+      branch,
+    });
+  }
   await deps.store.saveConversation(channelKey(kind), channelReference(req));
   const routed = kind === 'updates' ? 0 : await deps.notifier.routeWaiting(kind);
   return {

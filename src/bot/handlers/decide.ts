@@ -7,8 +7,23 @@ import { type Locale, t } from '../../i18n';
 import { formatDateTime, formatList } from '../../i18n/format';
 import { mayRead } from '../../services/access';
 import { DECISION_INPUTS, payloadFromCard } from '../../services/decisions';
-import { ACTIONS, type ActionName, type Refusal, specOf } from '../../services/lifecycle';
-import { type Opportunity, REFERENCE_PATTERN } from '../../services/opportunity';
+import {
+  ACTIONS,
+  type ActionName,
+  actingRoles,
+  type Refusal,
+  specOf,
+  TEAM_OF,
+} from '../../services/lifecycle';
+import {
+  type Assignable,
+  ASSIGNABLE,
+  type DocumentRef,
+  type Opportunity,
+  REFERENCE_PATTERN,
+} from '../../services/opportunity';
+import type { DocumentKind } from '../../services/documents';
+import { actorOf } from '../actor';
 import { lastApplied } from '../../services/store';
 import { evidenceFor } from '../lookback';
 import { confirmedApplications } from '../../services/applications';
@@ -86,11 +101,16 @@ function onlyWho(locale: Locale, action: ActionName): string {
 function refusalText(req: TurnRequest, o: Opportunity, action: ActionName, refusal: Refusal): string {
   switch (refusal.code) {
     case 'role':
-      return onlyWho(req.locale, action);
+      // Roles that come from groups could not be read: say so rather than "only finance can".
+      return req.actor.directoryUnavailable
+        ? t(req.locale, 'errors.directoryUnavailable')
+        : onlyWho(req.locale, action);
     case 'own_request':
       return t(req.locale, 'decisions.refusals.own_request');
     case 'separation_of_duties':
       return t(req.locale, `decisions.refusals.separation.${refusal.duty ?? 'vetted'}`);
+    case 'assigned':
+      return t(req.locale, 'decisions.refusals.assigned', { name: refusal.assignee?.name ?? '' });
     case 'wrong_state':
       return t(req.locale, 'decisions.refusals.wrong_state', {
         status: t(req.locale, `statuses.${o.status}`),
@@ -109,6 +129,45 @@ function refusalText(req: TurnRequest, o: Opportunity, action: ActionName, refus
       return [rule, ...problems].join(' ');
     }
   }
+}
+
+/** The newest document of `kind` kept with a request, as the record refers to it. */
+export async function latestDocument(
+  deps: Pick<Deps, 'documents'>,
+  reference: string,
+  kind: DocumentKind,
+): Promise<DocumentRef | undefined> {
+  const last = (await deps.documents.list(reference)).filter((d) => d.kind === kind).at(-1);
+  return last && { id: last.id, name: last.name, location: last.location };
+}
+
+/**
+ * A decision is given only to someone who holds the team's role for the request's branch (in their own
+ * right or as a delegate): anyone else could not take it.
+ */
+async function assigneeRefusal(
+  req: TurnRequest,
+  deps: Deps,
+  reference: string,
+  payload: Record<string, unknown>,
+): Promise<Reply | undefined> {
+  const { assignee, decision } = payload as {
+    assignee?: { aadObjectId?: unknown; name?: unknown };
+    decision?: unknown;
+  };
+  const o = await deps.store.get(reference);
+  if (!o || typeof assignee?.aadObjectId !== 'string' || !ASSIGNABLE.includes(decision as Assignable))
+    return undefined;
+  const them = await actorOf(deps, assignee.aadObjectId, String(assignee.name ?? ''));
+  const team = TEAM_OF[decision as Assignable];
+  if (actingRoles(o, them).has(team)) return undefined;
+  return warning(
+    t(req.locale, 'decisions.refusals.assigneeWithoutRole', {
+      name: them.name,
+      role: t(req.locale, `roles.${team}`),
+      branch: o.client.branch,
+    }),
+  );
 }
 
 /** The applicants who passed, by number, with the name and link each agreed to publish. */
@@ -132,9 +191,18 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
   // from the applicants' marks.
   const payload = payloadFromCard(action, req.data, randomUUID());
   if (action === 'select_supplier') payload.passers = await passersOf(deps, reference);
-  // The person is the one the bot can reach under that id, named as their chat names them.
-  if (action === 'reassign_evaluation') {
-    payload.evaluator = (await reachablePerson(deps, payload.evaluator)) ?? payload.evaluator;
+  // A person chosen on a card is the one the bot can reach under that id, named as their chat names them.
+  for (const input of DECISION_INPUTS[action].filter((i) => i.kind === 'person')) {
+    payload[input.id] = (await reachablePerson(deps, payload[input.id])) ?? payload[input.id];
+  }
+  // The terms are signed on paper: the document is the one kept with the request, never a card's.
+  if (action === 'sign_terms') {
+    const signed = await latestDocument(deps, reference, 'terms');
+    if (signed) payload.document = signed;
+  }
+  if (action === 'reassign_decision') {
+    const refused = await assigneeRefusal(req, deps, reference, payload);
+    if (refused) return refused;
   }
   const outcome = await deps.change({
     kind: 'decide',

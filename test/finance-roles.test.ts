@@ -1,0 +1,166 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Opportunity } from '../src/services/opportunity';
+import { newOpportunity, submittedAudit } from './contract/fixtures';
+import type { Card } from './support/cards';
+import { NOW, person } from './support/opportunities';
+import {
+  activity,
+  cardAction,
+  cardOf,
+  Connector,
+  PEOPLE,
+  post,
+  startTestBot,
+  textOf,
+  type TestBot,
+} from './support/teams';
+
+/**
+ * Who may decide, as the roles file says: approvers limited to a client branch, a team lead giving a
+ * pending decision to a colleague, and a delegate deciding on behalf of a colleague on leave.
+ */
+
+const who = (n: string, name: string) => ({
+  id: `29:${n}`,
+  aadObjectId: `5b0c9a1e-3f47-4d2a-8e6b-1c7f9d2a4f${n}`,
+  name,
+});
+const BENEFITS_APPROVER = who('01', 'Bea Benefits');
+const INNOVATION_APPROVER = who('02', 'Ian Innovation');
+const FINANCE_LEAD = who('03', 'Lou Lead');
+const STAND_IN = who('04', 'Sam Standin');
+/** Holds no role of their own. */
+const DELEGATE = who('05', 'Dee Delegate');
+
+const ROLES = `
+finance:
+  - label: Benefits Delivery approvers
+    branches: [Benefits Delivery]
+    people: [${BENEFITS_APPROVER.aadObjectId}, ${STAND_IN.aadObjectId}]
+    leads: [${FINANCE_LEAD.aadObjectId}]
+  - branches: [Innovation]
+    people: [${INNOVATION_APPROVER.aadObjectId}]
+`;
+
+describe('roles from the roles file: branches, leads and delegates', function () {
+  this.timeout(30_000);
+  let connector: Connector;
+  let bot: TestBot;
+
+  beforeEach(async () => {
+    connector = await Connector.start();
+    const file = join(mkdtempSync(join(tmpdir(), 'microacq-roles-')), 'roles.yaml');
+    writeFileSync(file, ROLES);
+    bot = await startTestBot(
+      { ROLES_FILE: file, ROLE_FINANCE: '' },
+      { now: () => new Date(NOW), background: false },
+    );
+    // Everyone has a chat with the bot: it can reach them, and knows their names.
+    for (const p of [BENEFITS_APPROVER, INNOVATION_APPROVER, FINANCE_LEAD, STAND_IN, DELEGATE])
+      await post(bot, activity('message', { serviceUrl: connector.url, from: p }, { text: 'help' }));
+  });
+  afterEach(async () => {
+    await bot.server.stop();
+    await connector.close();
+  });
+
+  /** A vetted request of the Benefits Delivery branch, its funds to approve. */
+  const vetted = async (): Promise<Opportunity> => {
+    const requester = person(PEOPLE.requester.aadObjectId);
+    const o = newOpportunity({ at: NOW, requester });
+    const created = await bot.store.create(o, submittedAudit(o), `seed-${Math.random()}`);
+    return bot.store.transition(
+      {
+        ...created,
+        status: 'in_approval',
+        version: created.version + 1,
+        consultation: { status: 'open', closesOn: '2026-11-30' },
+      },
+      created.version,
+      { at: NOW, actor: { aadObjectId: 'system', name: 'Microacq' }, action: 'prepare', outcome: 'applied' },
+    );
+  };
+
+  const say = async (from: typeof STAND_IN, text: string): Promise<Card> => {
+    const before = connector.sent.length;
+    await post(bot, activity('message', { serviceUrl: connector.url, from }, { text }));
+    const sent = await connector.waitFor(before + 1);
+    return cardOf(sent.at(-1));
+  };
+  const decide = async (from: typeof STAND_IN, o: Opportunity, action: string, values: object = {}) => {
+    const res = await post(
+      bot,
+      cardAction({ serviceUrl: connector.url, from }, 'decide', {
+        reference: o.reference,
+        version: String(o.version),
+        action,
+        ...values,
+      }),
+    );
+    return textOf(((await res.json()) as { value: Card }).value);
+  };
+  const approve = { 'approve_funds.fundReservationNumber': 'FR-9' };
+
+  it('lets an approver decide only for the branches their grant names', async () => {
+    const o = await vetted();
+    assert.match(await decide(INNOVATION_APPROVER, o, 'approve_funds', approve), /Only finance can do that/);
+    assert.equal((await bot.store.get(o.reference))?.finance.fundsStatus, 'pending');
+    assert.match(await decide(BENEFITS_APPROVER, o, 'approve_funds', approve), /Done: Approve \(s\. 32\)/);
+    assert.equal((await bot.store.get(o.reference))?.finance.section32Approver?.name, BENEFITS_APPROVER.name);
+  });
+
+  it('shows each person in help the roles they hold, for which branches, and where each comes from', async () => {
+    const help = textOf(await say(FINANCE_LEAD, 'help'));
+    assert.match(
+      help,
+      /finance\*\* \(for Benefits Delivery\): team lead in Benefits Delivery approvers, .*roles\.yaml/,
+    );
+  });
+
+  it('records a delegate’s approval on behalf of the colleague who named them, within that colleague’s branches', async () => {
+    const o = await vetted();
+    assert.match(await decide(DELEGATE, o, 'approve_funds', approve), /You cannot see this request/);
+    const named = textOf(await say(BENEFITS_APPROVER, `delegate ${DELEGATE.name} until 2026-12-04`));
+    assert.match(named, /Dee Delegate/, named);
+    const answer = await decide(DELEGATE, o, 'approve_funds', approve);
+    assert.match(answer, /approved by Dee Delegate on behalf of Bea Benefits/, answer);
+    const record = await bot.store.get(o.reference);
+    assert.deepEqual(record?.finance.section32Approver?.onBehalfOf, {
+      aadObjectId: BENEFITS_APPROVER.aadObjectId,
+      name: BENEFITS_APPROVER.name,
+    });
+    assert.match(textOf(await say(DELEGATE, 'help')), /as the delegate of Bea Benefits, until/);
+    // Ended, the delegation gives nothing more.
+    await say(BENEFITS_APPROVER, 'delegate end');
+    const next = await vetted();
+    assert.match(await decide(DELEGATE, next, 'approve_funds', approve), /You cannot see this request/);
+  });
+
+  it('gives a pending decision to a colleague only by the team’s lead, and then only they may take it', async () => {
+    const o = await vetted();
+    const give = {
+      'reassign_decision.decision': 'funds',
+      'reassign_decision.assignee': STAND_IN.aadObjectId,
+    };
+    assert.match(
+      await decide(BENEFITS_APPROVER, o, 'reassign_decision', give),
+      /Only the team’s lead can do that/,
+    );
+    assert.match(
+      await decide(FINANCE_LEAD, o, 'reassign_decision', give),
+      /Done: Give a decision to a colleague/,
+    );
+    const given = (await bot.store.get(o.reference)) as Opportunity;
+    assert.equal(given.assignments?.funds?.name, STAND_IN.name);
+    assert.match(
+      await decide(BENEFITS_APPROVER, given, 'approve_funds', approve),
+      /gave this decision to Sam Standin/,
+    );
+    assert.match(await decide(STAND_IN, given, 'approve_funds', approve), /Done: Approve \(s\. 32\)/);
+    const history = textOf(await say(FINANCE_LEAD, `history ${o.reference}`));
+    assert.match(history, /Give a decision to a colleague/);
+  });
+});
