@@ -375,6 +375,26 @@ describe('the change path', () => {
   const trail = async (o: Opportunity) =>
     (await store.auditTrail(o.reference)).map((e) => [e.action, e.outcome, e.reason ?? e.comment ?? '']);
 
+  it('judges a click from an older card on the changes since it, whatever notes were kept beside them', async () => {
+    const o = await seed({ ...(versions()[0]?.record as Pair['record']), translationConfirmed: false });
+    // Notes on the request that change no version: a question answered, a document kept.
+    const note = (action: string) =>
+      store.appendAudit(o.reference, { at: NOW, actor: o.requester, action, outcome: 'applied' });
+    await note('question_answered');
+    const vetted = await decide(o, 'vet_go', PEOPLE.procurement[0]);
+    assert.equal(vetted.kind, 'applied');
+    await note('document_terms');
+    const goCard = vetted.kind === 'applied' ? vetted.record : o;
+    await decide(goCard, 'translate', REQUESTER, { title: 'Sélecteur de date' });
+    // Finance's card was made right after go: the translation since is about another part.
+    const approved = await decide(goCard, 'approve_funds', PEOPLE.finance[0]);
+    assert.equal(
+      approved.kind,
+      'applied',
+      approved.kind === 'decided' ? approved.first.action : approved.kind,
+    );
+  });
+
   it('creates a submitted request with its audit entry, and announces it', async () => {
     const created = await applyChange(ports, {
       kind: 'create',

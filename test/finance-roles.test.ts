@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { Opportunity } from '../src/services/opportunity';
 import { newOpportunity, submittedAudit } from './contract/fixtures';
 import type { Card } from './support/cards';
+import { provision } from '../scripts/provision';
+import { createGraphClient } from '../src/stores/graph';
+import { createGraphEmulation, emulatorConfig, type GraphEmulation } from './support/graph-emulation';
 import { NOW, person } from './support/opportunities';
 import {
   activity,
@@ -133,6 +136,8 @@ describe('roles from the roles file: branches, leads and delegates', function ()
       name: BENEFITS_APPROVER.name,
     });
     assert.match(textOf(await say(DELEGATE, 'help')), /as the delegate of Bea Benefits, until/);
+    const history = textOf(await say(BENEFITS_APPROVER, `history ${o.reference}`));
+    assert.match(history, /Dee Delegate on behalf of Bea Benefits/, history);
     // Ended, the delegation gives nothing more.
     await say(BENEFITS_APPROVER, 'delegate end');
     const next = await vetted();
@@ -162,5 +167,72 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     assert.match(await decide(STAND_IN, given, 'approve_funds', approve), /Done: Approve \(s\. 32\)/);
     const history = textOf(await say(FINANCE_LEAD, `history ${o.reference}`));
     assert.match(history, /Give a decision to a colleague/);
+  });
+});
+
+describe('roles from Entra ID groups, read through Microsoft Graph', function () {
+  this.timeout(60_000);
+  let connector: Connector;
+  let bot: TestBot;
+  let emulation: GraphEmulation;
+  let served: { url: string; close(): Promise<void> };
+  const GROUP_APPROVER = who('11', 'Gil Group');
+  const TEAM = '7c0e1a2b-3d4e-4f50-8a61-000000000001';
+  const FPS = '7c0e1a2b-3d4e-4f50-8a61-000000000002';
+
+  beforeEach(async () => {
+    connector = await Connector.start();
+    emulation = createGraphEmulation();
+    // Gil is in his team; his team is in the finance approvers' group: membership is transitive.
+    emulation.seedDirectory({
+      users: [GROUP_APPROVER.aadObjectId, PEOPLE.requester.aadObjectId],
+      groups: [
+        { id: TEAM, members: [GROUP_APPROVER.aadObjectId] },
+        { id: FPS, displayName: 'FPS approvers', members: [TEAM] },
+      ],
+    });
+    served = await emulation.serve();
+    await provision(
+      createGraphClient(emulatorConfig(emulation.siteId, served.url)),
+      emulation.siteId,
+      'Microacq',
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'microacq-roles-')), 'roles.yaml');
+    writeFileSync(file, `finance:\n  - label: FPS approvers\n    groups: [${FPS}]\n`);
+    bot = await startTestBot(
+      {
+        STORE: 'sharepoint',
+        SHAREPOINT_SITE_ID: emulation.siteId,
+        GRAPH_AUTH: 'emulator',
+        GRAPH_ENDPOINT: served.url,
+        ROLES_FILE: file,
+        ROLE_FINANCE: '',
+      },
+      { now: () => new Date(NOW), background: false },
+    );
+  });
+  afterEach(async () => {
+    await bot.server.stop();
+    await served.close();
+    await connector.close();
+  });
+
+  const help = async () => {
+    const before = connector.sent.length;
+    await post(
+      bot,
+      activity('message', { serviceUrl: connector.url, from: GROUP_APPROVER }, { text: 'help' }),
+    );
+    return textOf(cardOf((await connector.waitFor(before + 1)).at(-1)));
+  };
+
+  it('gives the role of a group a person is in through a nested group, and says which group', async () => {
+    assert.match(await help(), /finance\*\* \(every branch\): member of group FPS approvers/);
+  });
+
+  it('says the directory is not answering rather than “no role” when Graph is down', async () => {
+    emulation.inject({ status: 503, times: 50, match: (_method, path) => path.startsWith('/users') });
+    const answer = await help();
+    assert.match(answer, /the directory \(Microsoft Entra ID\) is not answering/, answer);
   });
 });

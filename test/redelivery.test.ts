@@ -124,6 +124,8 @@ describe('each decision counts once', function () {
         at: NOW,
         actor: { aadObjectId: 'system', name: 'Microacq' },
         action: 'prepare',
+        from: 'submitted',
+        to: prepared.status,
         outcome: 'applied',
       },
     );

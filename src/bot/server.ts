@@ -25,6 +25,7 @@ import { registerSite } from '../web/site';
 import { createGraphClient, type GraphFetch } from '../stores/graph';
 import { openDocuments } from '../stores';
 import { RoleDirectory } from './directory';
+import type { DocumentStore } from '../services/documents';
 
 export interface RunningServer {
   readonly url: string;
@@ -33,6 +34,8 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** Runs the clock's work and sends what the outbox holds now: for tests and operators. */
   tick(): Promise<void>;
+  /** The documents kept with requests. */
+  readonly documents: DocumentStore;
 }
 
 const CODE_WORD = /^[\w.:/-]{1,100}$/;
@@ -220,6 +223,7 @@ export async function startServer(
       await sender.stop();
       await mail.stop();
       directory.stop();
+      await documents.close();
       await store.close();
       log.info({ unfinished: inFlight }, 'stopped');
     })());
@@ -229,5 +233,5 @@ export async function startServer(
     await sender.drainOnce();
     await mail.drainOnce();
   };
-  return { url: `http://${host}:${port}`, port, stop, tick };
+  return { url: `http://${host}:${port}`, port, stop, tick, documents };
 }

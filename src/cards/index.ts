@@ -1,5 +1,4 @@
 import { type Locale, otherLocale, t } from '../i18n';
-import { formatList } from '../i18n/format';
 import { type CardAction, cardAction } from './actions';
 import { type Card, expand } from './template';
 

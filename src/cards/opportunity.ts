@@ -548,7 +548,7 @@ export function lastChange(locale: Locale, entry: AuditEntry | undefined, timeZo
   if (!entry) return '';
   const params = {
     what: actionName(locale, entry.action),
-    who: entry.actor.name,
+    who: personIn(locale, entry.actor),
     when: formatDateTime(entry.at, locale, timeZone),
   };
   return entry.comment
@@ -900,7 +900,10 @@ export function statusCard(
     by: inEach(
       voice,
       (l) =>
-        t(l, 'decisions.status.by', { who: event.actor.name, when: formatDateTime(event.at, l, timeZone) }),
+        t(l, 'decisions.status.by', {
+          who: personIn(l, event.actor),
+          when: formatDateTime(event.at, l, timeZone),
+        }),
       '\n',
     ),
     comment: event.comment ?? '',
@@ -959,7 +962,7 @@ export function historyCard(
             : action;
       return {
         when: formatDateTime(e.at, locale, timeZone),
-        who: e.actor.name,
+        who: personIn(locale, e.actor),
         what,
         color: e.outcome === 'refused' ? 'Attention' : 'Default',
         comment: e.comment ?? '',

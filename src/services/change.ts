@@ -1,5 +1,6 @@
 import { mayRead } from './access';
 import {
+  actingFor,
   type ActionName,
   type Clock,
   decide,
@@ -10,7 +11,13 @@ import {
 } from './lifecycle';
 import type { Opportunity } from './opportunity';
 import type { Actor } from './roles';
-import { type AuditEntry, ConcurrencyError, type NewAuditEntry, type OpportunityStore } from './store';
+import {
+  type AuditEntry,
+  changedTheRecord,
+  ConcurrencyError,
+  type NewAuditEntry,
+  type OpportunityStore,
+} from './store';
 
 /**
  * The one path every change to a request takes, whoever asks (a card, the intake, the clock): read the
@@ -102,9 +109,11 @@ async function transition(
     const o = await ports.store.get(reference);
     if (!o) return { kind: 'not_found' };
     const clock = ports.clock();
+    // A delegate acts for a colleague: the entry says for whom.
+    const forWhom = actingFor(o, action, actor);
     const audit = (entry: Omit<NewAuditEntry, 'at' | 'actor' | 'action' | 'from'>): NewAuditEntry => ({
       at: clock.now,
-      actor: personOf(actor),
+      actor: { ...personOf(actor), ...(forWhom ? { onBehalfOf: forWhom } : {}) },
       action,
       from: o.status,
       ...entry,
@@ -119,9 +128,8 @@ async function transition(
     const seen = request.seenVersion ?? o.version;
     // Stryker disable next-line ConditionalExpression,EqualityOperator: a card of the current version has no change since to read
     if (seen < o.version) {
-      const since = (await ports.store.auditTrail(reference))
-        .filter((e) => e.outcome === 'applied')
-        .slice(seen);
+      // The n-th change made version n + 1: what happened since the card is what came after it.
+      const since = (await ports.store.auditTrail(reference)).filter(changedTheRecord).slice(seen);
       const verdict = sinceCard(
         action,
         actor.id,

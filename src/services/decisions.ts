@@ -19,7 +19,8 @@ import type { ActingRole } from './roles';
  * The lifecycle's PAYLOADS schemas remain the judge: this only reads the form.
  */
 
-export type DecisionInputKind = 'text' | 'longText' | 'date' | 'url' | 'money' | 'choice' | 'toggle' | 'person';
+export type DecisionInputKind =
+  'text' | 'longText' | 'date' | 'url' | 'money' | 'choice' | 'toggle' | 'person';
 
 export type DecisionInputId =
   | 'reason'
@@ -252,6 +253,14 @@ const OPTIONAL: ReadonlySet<ActionName> = new Set([
   'reassign_decision',
 ]);
 
+/** Whether nobody waits for `action` on `o`: always, or once what it records is there to be corrected. */
+function optional(o: Opportunity, action: ActionName): boolean {
+  if (OPTIONAL.has(action)) return true;
+  // Recorded terms wait on the card holder; a recorded invoice on the certification.
+  if (action === 'sign_terms') return o.terms !== undefined;
+  return action === 'record_invoice' && o.finance.invoice !== undefined;
+}
+
 /**
  * Who must act next on a request: the roles holding an action a card offers now (the requester stands
  * for the person who submitted it). Empty once the request is closed.
@@ -259,7 +268,7 @@ const OPTIONAL: ReadonlySet<ActionName> = new Set([
 export function nextActors(o: Opportunity): Set<ActingRole> {
   const roles = new Set<ActingRole>();
   for (const action of ACTIONS) {
-    if (OPTIONAL.has(action) || !specOf(action).from.includes(o.status) || !offeredNow(o, action)) continue;
+    if (optional(o, action) || !specOf(action).from.includes(o.status) || !offeredNow(o, action)) continue;
     // The clock closes consultations by itself: nobody waits on it.
     for (const role of specOf(action).roles) if (role !== 'system') roles.add(role);
   }

@@ -210,3 +210,22 @@ export function inListOrder(documents: readonly StoredDocument[]): StoredDocumen
     (a, b) => Date.parse(a.uploadedAt) - Date.parse(b.uploadedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
 }
+
+/** A document as kept: what was sent, under the name and at the place its store gave it. */
+export function keptDocument(
+  doc: NewDocument,
+  kept: { sha256: string; name: string; location: string },
+): StoredDocument {
+  return {
+    id: documentId(doc.reference, doc.kind, kept.sha256),
+    reference: doc.reference,
+    kind: doc.kind,
+    name: kept.name,
+    contentType: doc.contentType,
+    size: doc.bytes.length,
+    sha256: kept.sha256,
+    location: kept.location,
+    uploadedAt: new Date(doc.at).toISOString(),
+    uploadedBy: { aadObjectId: doc.uploadedBy.aadObjectId, name: doc.uploadedBy.name },
+  };
+}

@@ -153,6 +153,7 @@ export const GUARDS = [
   'payment_amount_mismatch',
   'percent_required',
   'no_termination_proposed',
+  'termination_pending',
   'delivery_not_overdue',
   'review_already_open',
   'not_team_lead',
@@ -382,6 +383,14 @@ const drawnNumber = (o: Opportunity): string[] => {
 };
 /** Passers who have not declined: who a draw can still choose. */
 const remainingPassers = (o: Opportunity) => (o.selection.passed ?? 0) - o.selection.declinedSuppliers.length;
+/**
+ * While the requester weighs a termination for convenience, the contract stands still: no delivery,
+ * extension, acceptance or revision until they agree (procurement may price it again).
+ */
+const noTerminationPending = (o: Opportunity): Guard | undefined =>
+  o.delivery.termination?.kind === 'convenience' && !o.delivery.termination.agreedBy
+    ? 'termination_pending'
+    : undefined;
 /** Funds are decided once: after approval, finance's buttons on the request are spent. */
 const fundsOpen = (o: Opportunity): Guard | undefined =>
   o.finance.fundsStatus === 'approved' ? 'funds_already_approved' : undefined;
@@ -853,6 +862,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     from: ['in_progress'],
     roles: ['requester', 'procurement'],
     decidesOn: [],
+    when: noTerminationPending,
     step: (o, p) => ({
       to: 'delivered',
       patch: () => ({ delivery: { ...o.delivery, deliveredLink: p.link } }),
@@ -863,12 +873,14 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     from: ['delivered'],
     roles: ['requester'],
     decidesOn: [],
+    when: noTerminationPending,
     step: () => ({ to: 'accepted', events: ['accepted'] }),
   },
   request_revisions: {
     from: ['delivered'],
     roles: ['requester'],
     decidesOn: [],
+    when: noTerminationPending,
     step: (o, p) => ({
       to: 'in_progress',
       patch: () => ({ delivery: { ...o.delivery, revisionsRequested: o.delivery.revisionsRequested + 1 } }),
@@ -893,6 +905,7 @@ const SPECS: { readonly [A in ActionName]: ActionSpec<A> } = {
     from: ['in_progress'],
     roles: ['procurement'],
     decidesOn: ['delivery'],
+    when: noTerminationPending,
     guard: (o, p) => (p.newDeliveryDate <= deliveryDueOn(o) ? 'extension_not_later' : undefined),
     // A new date closes the review: another one opens if that date goes by too.
     step: (o, p) => ({

@@ -16,7 +16,12 @@ export interface AuditEntry {
   readonly id: string;
   readonly reference: string;
   readonly at: string;
-  readonly actor: { readonly aadObjectId: string; readonly name: string };
+  /** Who acted; a delegate's decision names the colleague it was taken for. */
+  readonly actor: {
+    readonly aadObjectId: string;
+    readonly name: string;
+    readonly onBehalfOf?: { readonly aadObjectId: string; readonly name: string };
+  };
   readonly action: string;
   readonly from?: Status;
   readonly to?: Status;
@@ -291,6 +296,15 @@ export async function* everyRecord(
 }
 
 /** The latest change that was applied to a record (refused attempts aside): who decided last, and when. */
+/**
+ * Whether an entry is one of the record's changes, each of which made a version: it names the status it
+ * left or entered. Notes kept beside the record (a question answered, an applicant marked, a document
+ * kept) name none and made no version.
+ */
+export function changedTheRecord(e: Pick<AuditEntry, 'outcome' | 'from' | 'to'>): boolean {
+  return e.outcome === 'applied' && (e.from !== undefined || e.to !== undefined);
+}
+
 export async function lastApplied(
   store: Pick<OpportunityStore, 'auditTrail'>,
   reference: string,

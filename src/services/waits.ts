@@ -98,7 +98,8 @@ export function waitsOf(o: Opportunity, now: string, calendar: { endOf(date: str
       break;
     }
     case 'delivered':
-      if (proposedTermination(o)) wait('termination', ['requester'], latest(at.termination_proposed, entered));
+      if (proposedTermination(o))
+        wait('termination', ['requester'], latest(at.termination_proposed, entered));
       else wait('acceptance', ['requester'], entered);
       break;
     case 'accepted':

@@ -8,7 +8,7 @@ import {
   DOCUMENT_KINDS,
   type DocumentKind,
   type DocumentStore,
-  documentId,
+  keptDocument,
   type NewDocument,
   nameToKeep,
   type StoredDocument,
@@ -249,18 +249,7 @@ export class LocalDocuments implements DocumentStore {
     // Forward slashes whatever the platform: a location is an id as much as a path.
     const location = ['documents', doc.reference, `${sha256.slice(0, 12)}-${name}`].join('/');
     await this.writeFile(location, doc.bytes, sha256);
-    const document: StoredDocument = {
-      id: documentId(doc.reference, doc.kind, sha256),
-      reference: doc.reference,
-      kind: doc.kind,
-      name,
-      contentType: doc.contentType,
-      size: doc.bytes.length,
-      sha256,
-      location,
-      uploadedAt: new Date(doc.at).toISOString(),
-      uploadedBy: { aadObjectId: doc.uploadedBy.aadObjectId, name: doc.uploadedBy.name },
-    };
+    const document = keptDocument(doc, { sha256, name, location });
     // Another writer with the same bytes may have come first: its row stands, and is the answer.
     this.access.write('keep a document', () =>
       this.access

@@ -5,6 +5,7 @@ import {
   DOCUMENT_KINDS,
   type DocumentStore,
   documentId,
+  keptDocument,
   inListOrder,
   type NewDocument,
   nameToKeep,
@@ -12,8 +13,8 @@ import {
 } from '../services/documents';
 import { StoreUnavailableError } from '../services/store';
 import type { GraphFetch } from './graph';
-import { type GraphItem, odataString, SharePointList, statusOf } from './sharepoint-list';
-import { type ColumnDefinition, SINGLE_LINE_MAX } from './sharepoint-schema';
+import { type GraphItem, odataString, SharePointList, sharePointCall, statusOf } from './sharepoint-list';
+import { listDefinition, SINGLE_LINE_MAX } from './sharepoint-schema';
 
 /**
  * Requests' documents in the SharePoint site's default document library, through Graph: each file in
@@ -46,25 +47,8 @@ export interface SharePointDocumentsOptions {
   readonly timeoutMs: number;
 }
 
-/** The list that holds what the bot knows of each document: what provisioning must create. */
-export const DOCUMENTS_LIST = {
-  displayName: (prefix: string) => `${prefix} Documents`,
-  columns: [
-    // `<reference>.<kind>.<sha256>`: one item per document, however many times it is sent.
-    { name: 'DocumentId', indexed: true, enforceUniqueValues: true, text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'Reference', indexed: true, text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'Kind', choice: { choices: DOCUMENT_KINDS } },
-    { name: 'FileName', text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'Sha256', text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'Size', number: { decimalPlaces: 'none' } },
-    { name: 'DriveItemId', text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'UploadedAt', text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'UploadedById', text: { maxLength: SINGLE_LINE_MAX } },
-    { name: 'UploadedByName', text: { maxLength: SINGLE_LINE_MAX } },
-    // The whole document as kept, validated on every read: the columns above are for people and queries.
-    { name: 'Record', text: { allowMultipleLines: true, linesForEditing: 6, textType: 'plain' } },
-  ] satisfies readonly ColumnDefinition[],
-};
+/** The list that holds what the bot knows of each document: provisioned with the records' lists. */
+export const DOCUMENTS_LIST = listDefinition('documents');
 
 /** Creates the documents list on the site if it is not there yet; true when it created it. */
 export async function provisionDocuments(client: Client, siteId: string, prefix: string): Promise<boolean> {
@@ -150,20 +134,7 @@ async function drain(response: Response): Promise<void> {
   await response.arrayBuffer().catch(() => undefined);
 }
 
-/** Runs one Graph call; what SharePoint cannot do right now becomes StoreUnavailableError. */
-async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    const status = statusOf(err);
-    if (status === undefined || status >= 500 || status === 429 || status === 401 || status === 403) {
-      throw new StoreUnavailableError(`SharePoint could not ${operation}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    throw err;
-  }
-}
+const call = sharePointCall;
 
 function keptOf(item: GraphItem): Kept {
   const raw = item.fields?.Record;
@@ -264,18 +235,11 @@ export class SharePointDocuments implements DocumentStore {
     const item = twin
       ? { id: twin.driveItemId, name: twin.name, webUrl: twin.location }
       : await this.upload(doc, name, sha256);
-    const document: StoredDocument = {
-      id,
-      reference: doc.reference,
-      kind: doc.kind,
-      name,
-      contentType: doc.contentType,
-      size: doc.bytes.length,
+    const document = keptDocument(doc, {
       sha256,
+      name,
       location: item.webUrl ?? `${this.options.listPrefix}/${doc.reference}/${item.name}`,
-      uploadedAt: new Date(doc.at).toISOString(),
-      uploadedBy: { aadObjectId: doc.uploadedBy.aadObjectId, name: doc.uploadedBy.name },
-    };
+    });
     try {
       await this.metadata.create('keep the document', documentFields(document, item.id));
       return document;

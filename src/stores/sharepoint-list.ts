@@ -68,18 +68,8 @@ export class SharePointList {
   }
 
   /** Runs one Graph call; what SharePoint cannot do right now becomes StoreUnavailableError. */
-  async call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === undefined || status >= 500 || status === 429 || status === 401 || status === 403) {
-        throw new StoreUnavailableError(`SharePoint could not ${operation}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-      throw err;
-    }
+  call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return sharePointCall(operation, work);
   }
 
   /** The first `top` items matching `filter`, with the columns of `select`. */
@@ -201,5 +191,20 @@ export class SharePointList {
       }
     }
     return removed;
+  }
+}
+
+/** Runs one Graph call; what SharePoint cannot do right now becomes StoreUnavailableError. */
+export async function sharePointCall<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === undefined || status >= 500 || status === 429 || status === 401 || status === 403) {
+      throw new StoreUnavailableError(`SharePoint could not ${operation}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    throw err;
   }
 }

@@ -1,3 +1,4 @@
+import { DOCUMENT_KINDS } from '../services/documents';
 import { SELF_IDENTIFICATION } from '../services/applications';
 import { STATUSES } from '../services/opportunity';
 import { QUESTION_STATES } from '../services/questions';
@@ -35,6 +36,7 @@ export interface ListDefinition {
     | 'questions'
     | 'subscriptions'
     | 'applications'
+    | 'documents'
     | 'selfIdentification';
   readonly displayName: (prefix: string) => string;
   readonly columns: readonly ColumnDefinition[];
@@ -182,6 +184,26 @@ export const LISTS: readonly ListDefinition[] = [
         name: answerColumn(q),
         choice: { choices: SELF_IDENTIFICATION_ANSWERS },
       })),
+    ],
+  },
+  {
+    // What the bot knows of each document kept in the site's library: the signed terms, invoices.
+    key: 'documents',
+    displayName: (prefix) => `${prefix} Documents`,
+    columns: [
+      // `<reference>.<kind>.<sha256>`: one item per document, however many times it is sent.
+      text('DocumentId', { indexed: true, enforceUniqueValues: true }),
+      text('Reference', { indexed: true }),
+      { name: 'Kind', choice: { choices: [...DOCUMENT_KINDS] } },
+      text('FileName'),
+      text('Sha256'),
+      { name: 'Size', number: { decimalPlaces: 'none' } },
+      text('DriveItemId'),
+      text('UploadedAt'),
+      text('UploadedById'),
+      text('UploadedByName'),
+      // The whole document as kept, validated on every read: the columns above are for people and queries.
+      note('Record'),
     ],
   },
 ];

@@ -41,7 +41,7 @@ import { matchesText, searchWords } from '../services/search';
 import { idKey } from '../services/roles';
 import type { SqliteStore } from './sqlite-store';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
-import { SharePointList } from './sharepoint-list';
+import { SharePointList, sharePointCall } from './sharepoint-list';
 import { SharePointQuestions } from './sharepoint-questions';
 import { SharePointSubscriptions } from './sharepoint-subscriptions';
 import { SharePointApplications } from './sharepoint-applications';
@@ -150,7 +150,11 @@ const Entry = z.object({
   id: z.string(),
   reference: z.string(),
   at: z.string(),
-  actor: z.object({ aadObjectId: z.string(), name: z.string() }),
+  actor: z.object({
+    aadObjectId: z.string(),
+    name: z.string(),
+    onBehalfOf: z.object({ aadObjectId: z.string(), name: z.string() }).optional(),
+  }),
   action: z.string(),
   from: z.enum(STATUS_CHOICES).optional(),
   to: z.enum(STATUS_CHOICES).optional(),
@@ -317,18 +321,8 @@ export class SharePointStore implements Store {
   }
 
   /** Runs one Graph call; what SharePoint cannot do right now becomes StoreUnavailableError. */
-  private async call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      const status = statusOf(err);
-      if (status === undefined || status >= 500 || status === 429 || status === 401 || status === 403) {
-        throw new StoreUnavailableError(`SharePoint could not ${operation}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-      throw err;
-    }
+  private call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return sharePointCall(operation, work);
   }
 
   /** Sends a JSON batch, again while every request in it was throttled; returns the responses by id. */

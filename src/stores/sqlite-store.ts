@@ -396,6 +396,15 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX delegations_by ON delegations (delegator_id, seq);
     `,
   },
+  {
+    version: 12,
+    name: 'decisions on behalf of a colleague',
+    // A delegate's decision names the colleague it was taken for; entries written before name nobody.
+    sql: `
+      ALTER TABLE audit_entries ADD COLUMN on_behalf_of_id TEXT;
+      ALTER TABLE audit_entries ADD COLUMN on_behalf_of_name TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -451,6 +460,8 @@ const AuditRow = z.object({
   outcome: z.enum(['applied', 'refused']),
   comment: z.string().nullable(),
   reason: z.string().nullable(),
+  on_behalf_of_id: z.string().nullable(),
+  on_behalf_of_name: z.string().nullable(),
 });
 
 const DraftRow = z.object({
@@ -563,7 +574,13 @@ function toAudit(raw: unknown): AuditEntry {
     id: row.id,
     reference: row.reference,
     at: row.at,
-    actor: { aadObjectId: row.actor_id, name: row.actor_name },
+    actor: {
+      aadObjectId: row.actor_id,
+      name: row.actor_name,
+      ...(row.on_behalf_of_id !== null
+        ? { onBehalfOf: { aadObjectId: row.on_behalf_of_id, name: row.on_behalf_of_name ?? '' } }
+        : {}),
+    },
     action: row.action,
     ...(row.from_status !== null ? { from: row.from_status } : {}),
     ...(row.to_status !== null ? { to: row.to_status } : {}),
@@ -1631,8 +1648,9 @@ export class SqliteStore implements Store {
     const id = randomUUID();
     this.sql(
       `INSERT INTO audit_entries
-         (id, reference, at, actor_id, actor_name, action, from_status, to_status, outcome, comment, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (id, reference, at, actor_id, actor_name, action, from_status, to_status, outcome, comment, reason,
+          on_behalf_of_id, on_behalf_of_name)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       id,
       reference,
@@ -1645,6 +1663,8 @@ export class SqliteStore implements Store {
       entry.outcome,
       entry.comment ?? null,
       entry.reason ?? null,
+      entry.actor.onBehalfOf?.aadObjectId ?? null,
+      entry.actor.onBehalfOf?.name ?? null,
     );
     // Read back so the caller gets exactly what auditTrail will show.
     return toAudit(this.sql('SELECT * FROM audit_entries WHERE id = ?').get(id));

@@ -5,10 +5,22 @@ import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type Persona, type RunningPlayground, startPlayground } from '../../scripts/playground';
 import { fieldsFromContent } from '../../src/services/intake';
+import { LocalDocuments } from '../../src/stores/local-documents';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { launchChromium } from '../support/chromium';
 import { content } from '../support/opportunities';
-import { completeIntake, freePort, inDays, mention, say, sayGo, SHOTS } from '../support/playground-client';
+import {
+  completeIntake,
+  freePort,
+  inDays,
+  mention,
+  onePagePdf,
+  say,
+  sayGo,
+  sendWithFile,
+  SHOTS,
+  press,
+} from '../support/playground-client';
 
 /**
  * Approvals end to end in the local Teams client: one bot, and one Playground client per person — the
@@ -30,11 +42,12 @@ describe('approvals in the local Teams client, one client per role', function ()
   /** A date `offset` days after the bot's today (as the machine reckons it). */
   const botDays = (offset: number) => inDays(daysPassed + offset);
 
-  const pageOf = (persona: Persona): Page => {
+  const clientOf = (persona: Persona) => {
     const client = clients.get(persona);
     if (!client) throw new Error(`no client for ${persona}`);
-    return client.page;
+    return client;
   };
+  const pageOf = (persona: Persona): Page => clientOf(persona).page;
 
   /** The latest card on a page that shows `text`, once it is there. */
   const cardWith = async (page: Page, text: string | RegExp): Promise<Locator> => {
@@ -207,42 +220,9 @@ describe('approvals in the local Teams client, one client per role', function ()
     reference = ref;
   });
 
-  /**
-   * Presses a button on the latest card of the request that offers it (the answer to a click and the
-   * outbox's update of the same message may arrive in either order); for a form, fills it and confirms.
-   */
-  const press = async (page: Page, title: string, form: Record<string, string> = {}) => {
-    // In a channel, a button and a label read in both languages: "Post / Publier".
-    const named = (words: string) => new RegExp(`^${words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( / .*)?$`);
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const card = page
-        .locator('.ac-adaptiveCard', {
-          hasText: reference,
-          has: page.getByRole('button', { name: named(title) }),
-        })
-        .last();
-      await card.waitFor({ timeout: 60_000 });
-      const button = card.getByRole('button', { name: named(title) });
-      // A form, or a decision that cannot be undone, opens under its button and is sent by its second
-      // button; any other decision is sent by this one click.
-      const opensForm = (await button.getAttribute('aria-expanded')) !== null;
-      await button.click();
-      if (!opensForm) return;
-      for (const [label, value] of Object.entries(form)) {
-        await card.getByLabel(named(label)).fill(value);
-      }
-      const confirm = card.locator('button:visible', { hasText: /^Confirm/ }).first();
-      const opened = await confirm
-        .waitFor({ state: 'visible', timeout: 5_000 })
-        .then(() => true)
-        .catch(() => false);
-      if (opened) {
-        await confirm.click();
-        return;
-      }
-      // The client drew the card again under the click (a newer card arriving): open the form again.
-    }
-    throw new Error(`the form of ${title} never opened`);
+  /** Presses a button on the latest card of this request that offers it; for a form, fills it and confirms. */
+  const pressOn = async (page: Page, title: string, form: Record<string, string> = {}) => {
+    await press(page, reference, title, form);
   };
 
   let reference = '';
@@ -354,11 +334,11 @@ describe('approvals in the local Teams client, one client per role', function ()
     }
   };
 
-  it('takes the request on to paid: posting, the draw, delivery, acceptance, certification and payment', async () => {
+  it('takes the request on to paid: posting, the draw, the signed terms, delivery, acceptance, the invoice, certification and payment', async () => {
     assert.ok(reference, 'the request of the previous test');
     const procurement = pageOf('procurement');
     // Procurement enters the French version, checked by the intake's rules, and confirms it.
-    await press(procurement, 'Translation', {
+    await pressOn(procurement, 'Translation', {
       Title: 'Sélecteur de date accessible pour le formulaire de prestations',
       'Short description': 'Rendre le sélecteur de date du formulaire de prestations accessible.',
       Background: 'La Direction générale gère la demande en ligne; le sélecteur de date piège le focus.',
@@ -385,10 +365,10 @@ describe('approvals in the local Teams client, one client per role', function ()
     await site.getByRole('button', { name: 'Confirmer' }).click();
     await site.getByRole('heading', { name: 'Vous êtes abonné' }).waitFor();
 
-    await press(procurement, 'Post');
+    await pressOn(procurement, 'Post');
 
     // The closing date moves a week, as the pilot's did: the requester sees the original beside it.
-    await press(procurement, 'Extend applications', {
+    await pressOn(procurement, 'Extend applications', {
       'Application deadline': botDays(21),
       'Supplier selection': botDays(23),
     });
@@ -522,13 +502,33 @@ describe('approvals in the local Teams client, one client per role', function ()
       await cardWith(requester, new RegExp(`Applicant ${n}(?!\\d)[\\s\\S]*(Passed|Failed) by`));
     }
     await cardWith(procurement, new RegExp(`${reference} · closed[\\s\\S]*3 applications, 2 passed`));
-    await press(procurement, 'Draw the supplier');
+    await pressOn(procurement, 'Draw the supplier');
     await cardWith(procurement, `${reference} · supplier selected`);
     await shot('procurement', '6-supplier-drawn');
-    await press(procurement, 'Terms signed');
+    // The supplier signed the one-page terms: procurement keeps the signed copy, sent in its chat with the
+    // file attached, then records the terms' blanks on the card the answer carries.
+    await sendWithFile(procurement, clientOf('procurement').playground, `attach ${reference} terms`, {
+      name: 'terms-signed.pdf',
+      contentType: 'application/pdf',
+      bytes: onePagePdf(`${reference} terms`),
+    });
+    await cardWith(procurement, 'Signed terms kept: terms-signed.pdf');
+    // Signed yesterday: a date no time zone can put after the bot's today.
+    await pressOn(procurement, 'Record the signed terms', { 'Start date': botDays(-1) });
+    const recorded = await cardWith(procurement, 'waiting for the card holder’s countersignature');
+    assert.match(await recorded.innerText(), /Ada Dev|Camille Code/);
+    assert.match(await recorded.innerText(), /signed document: terms-signed\.pdf/);
+    await shot('procurement', '6-terms-recorded');
+    // The card holder countersigns from the card the Finance channel received: the work starts.
+    const finance = pageOf('finance');
+    await cardWith(finance, 'waiting for the card holder’s countersignature');
+    await pressOn(finance, 'Countersign the terms');
+    await cardWith(finance, /countersigned by Farah Haddad/);
+    await shot('finance', '6-terms-countersigned');
+    await procurement.getByRole('treeitem', { name: /Micro-acquisition/ }).click();
     await cardWith(procurement, `${reference} · in progress`);
     await checkAward(botUrl);
-    await press(procurement, 'Delivered', {
+    await pressOn(procurement, 'Delivered', {
       'Link to the delivered work': 'https://github.com/example/benefits-form/pull/7',
     });
     await cardWith(procurement, `${reference} · delivered`);
@@ -536,12 +536,21 @@ describe('approvals in the local Teams client, one client per role', function ()
     // The requester accepts from the update they received: it opens the card with their buttons.
     const line = await cardWith(requester, `${reference}: work delivered`);
     await line.getByRole('button', { name: 'Open the request', exact: true }).click();
-    await press(requester, 'Accept');
+    await pressOn(requester, 'Accept');
     await cardWith(requester, `${reference} · accepted`);
 
-    // Finance gets a fresh card to certify (Farah); the payment is recorded by someone else (Marc).
-    const finance = pageOf('finance');
-    await press(finance, 'Certify (s. 34)');
+    // Finance gets a fresh card: the supplier's invoice first ($4,000 and 13 % HST), then certification
+    // (Farah); the payment is recorded by someone else (Marc).
+    await pressOn(finance, 'Record the invoice', {
+      'Invoice number': 'ADA-2026-07',
+      'Invoice date': botDays(-1),
+      'Amount before tax ($)': '4000.00',
+      'Taxes ($)': '520.00',
+      'Total ($)': '4520.00',
+    });
+    await cardWith(finance, /no\. ADA-2026-07 of .+: \$4,000\.00 \+ \$520\.00 taxes = \$4,520\.00/);
+    await pressOn(finance, 'Certify (s. 34)');
+    await cardWith(finance, new RegExp(`${reference} · certified`));
     const recordPayment = async (page: Page) => {
       const card = page
         .locator('.ac-adaptiveCard', {
@@ -551,7 +560,9 @@ describe('approvals in the local Teams client, one client per role', function ()
         .last();
       await card.getByRole('button', { name: /^Record payment/ }).click();
       await card.getByRole('radio', { name: /^PayPal/ }).check();
-      await card.getByLabel(/^Payment date/).fill(botDays(50));
+      // The amount comes filled in with the invoice's total.
+      assert.equal(await card.getByLabel(/^Amount paid/).inputValue(), '4520.00');
+      await card.getByLabel(/^Payment date/).fill(botDays(-1));
       await card
         .locator('button:visible', { hasText: /^Confirm/ })
         .first()
@@ -564,7 +575,8 @@ describe('approvals in the local Teams client, one client per role', function ()
     await say(marc, `status ${reference}`);
     await cardWith(marc, `${reference} · certified`);
     await recordPayment(marc);
-    await cardWith(marc, `${reference} · paid`);
+    const paid = await cardWith(marc, `${reference} · paid`);
+    assert.match(await paid.innerText(), /\$4,520\.00 by PayPal on .+, recorded by Marc Gagnon/);
     await shot('manager', '7-paid');
     await cardWith(requester, `${reference}: paid`);
     await shot('requester', '8-paid');
@@ -580,6 +592,19 @@ describe('approvals in the local Teams client, one client per role', function ()
       assert.match(record?.selection.drawSeed ?? '', /^[\w-]{32}$/);
       assert.equal(record?.selection.draw?.seed, record?.selection.drawSeed);
       assert.equal(record?.finance.paymentMethod, 'paypal');
+      assert.equal(record?.finance.paymentAmountCents, 452_000);
+      assert.equal(record?.finance.invoice?.totalCents, 452_000);
+      assert.equal(record?.terms?.contractor, record?.selection.supplierName);
+      assert.equal(record?.terms?.countersignedBy?.name, 'Farah Haddad');
+      // The signed terms the record points to are the bytes procurement sent.
+      const documents = LocalDocuments.open(path.join(dataDir, 'playground.db'));
+      try {
+        const kept = await documents.read(record?.terms?.document?.id ?? '');
+        assert.equal(kept?.document.name, 'terms-signed.pdf');
+        assert.ok(kept?.bytes.equals(onePagePdf(`${reference} terms`)));
+      } finally {
+        await documents.close();
+      }
       const applied = await store.applicationsOf(reference, { confirmedOnly: true }, { limit: 10 });
       assert.deepEqual(
         applied.items.map((a) => [a.content?.name, a.locale, a.evaluation?.result]),
@@ -603,9 +628,12 @@ describe('approvals in the local Teams client, one client per role', function ()
           'application_marked',
           'record_evaluation',
           'select_supplier',
+          'document_terms',
           'sign_terms',
+          'countersign_terms',
           'deliver',
           'accept',
+          'record_invoice',
           'certify',
           'pay',
         ],

@@ -8,7 +8,16 @@ import {
   payloadFromCard,
 } from '../../src/services/decisions';
 import { ACTIONS, type ActionName, decide, offeredNow, PAYLOADS } from '../../src/services/lifecycle';
-import { CHECKLIST, clock, person, REQUESTER, submitted, TRANSLATION } from '../support/opportunities';
+import {
+  CHECKLIST,
+  clock,
+  NOW,
+  person,
+  REQUESTER,
+  submitted,
+  TERMS,
+  TRANSLATION,
+} from '../support/opportunities';
 import { deliveriesFor } from '../../src/services/routing';
 
 /** What the bot fills in from the store and the applicants' marks, never from a card. */
@@ -171,6 +180,27 @@ describe('decision forms: the translation, and decisions that ask twice', () => 
       'post',
       'vet_go',
     ]);
+  });
+
+  it('wait on the card holder once the terms are recorded, and on the requester while a termination is weighed', () => {
+    const selected = { ...submitted(), status: 'supplier_selected' as const };
+    assert.deepEqual([...nextActors(selected)], ['procurement']);
+    assert.deepEqual([...nextActors({ ...selected, terms: TERMS })], ['finance']);
+    const proposed = {
+      ...submitted(),
+      status: 'in_progress' as const,
+      delivery: {
+        revisionsRequested: 0,
+        termination: {
+          kind: 'convenience' as const,
+          percentComplete: 40,
+          amountCents: 160_000,
+          proposedBy: { aadObjectId: 'p', name: 'P' },
+          proposedAt: NOW,
+        },
+      },
+    };
+    assert.deepEqual([...nextActors(proposed)], ['requester']);
   });
 
   it('wait on whoever must act, never on someone who may only propose a translation, move dates or cancel', () => {

@@ -9,12 +9,7 @@ import {
   specOf,
   submit,
 } from '../../src/services/lifecycle';
-import {
-  ASSIGNABLE,
-  type ConsultationStatus,
-  type Opportunity,
-  type Status,
-} from '../../src/services/opportunity';
+import { type ConsultationStatus, type Opportunity, type Status } from '../../src/services/opportunity';
 import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
 import {
   CHECKLIST,
@@ -676,6 +671,37 @@ const GUARD_CASES: readonly GuardCase[] = [
     record: { ...inStatus('in_progress'), delivery: convenience(true) },
     action: 'agree_termination',
     refusedBy: 'no_termination_proposed',
+  },
+  {
+    rule: 'a termination for convenience awaiting agreement holds deliver back',
+    record: { ...inStatus('in_progress'), delivery: convenience(false) },
+    action: 'deliver',
+    refusedBy: 'termination_pending',
+  },
+  {
+    rule: 'a termination for convenience awaiting agreement holds extend back',
+    record: { ...inStatus('in_progress'), delivery: convenience(false) },
+    action: 'extend',
+    refusedBy: 'termination_pending',
+  },
+  {
+    rule: 'a termination for convenience awaiting agreement holds accept back',
+    record: { ...inStatus('delivered'), delivery: convenience(false) },
+    action: 'accept',
+    refusedBy: 'termination_pending',
+  },
+  {
+    rule: 'a termination for convenience awaiting agreement holds request_revisions back',
+    record: { ...inStatus('delivered'), delivery: convenience(false) },
+    action: 'request_revisions',
+    refusedBy: 'termination_pending',
+  },
+  {
+    rule: 'once the requester agreed, the termination holds nothing back: procurement may still price it again',
+    record: { ...inStatus('in_progress'), delivery: convenience(false) },
+    action: 'terminate',
+    payload: { kind: 'convenience', percentComplete: 50, reason: 'Priced again' },
+    refusedBy: undefined,
   },
   {
     rule: 'the clock opens no review while the delivery date has not passed',

@@ -51,7 +51,7 @@ describe('the SharePoint live check', function () {
     );
     assert.deepEqual(answerTo(findings, /JSON/), ['identical']);
     assert.deepEqual(answerTo(findings, /PATCH/), ['yes', 'yes']);
-    assert.equal(answerTo(findings, /a duplicate/).length, 22);
+    assert.equal(answerTo(findings, /a duplicate/).length, 24);
     assert.ok(answerTo(findings, /a duplicate/).every((a) => a.startsWith('409 nameAlreadyExists')));
     assert.match(answerTo(findings, /selects 5500 items/)[0] ?? '', /^400 notSupported/);
     assert.match(answerTo(findings, /sort of the whole list/)[0] ?? '', /^400/);

@@ -152,6 +152,7 @@ describe('SharePointStore (SharePoint specifics)', () => {
       'Microacq Subscriptions',
       'Microacq Applications',
       'Microacq Self-identification',
+      'Microacq Documents',
     ]);
   });
 

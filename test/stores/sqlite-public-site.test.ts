@@ -242,7 +242,8 @@ describe('SqliteStore (public site, SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name; DROP TABLE delegations;
+       DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DELETE FROM schema_migrations WHERE version > 8; PRAGMA user_version = 8`,
     );
     db.close();
@@ -494,7 +495,8 @@ describe('SqliteStore (applications, SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE self_identification; DROP TABLE applications;
+      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name; DROP TABLE delegations;
+       DROP TABLE self_identification; DROP TABLE applications;
        DELETE FROM schema_migrations WHERE version > 9; PRAGMA user_version = 9`,
     );
     db.close();

@@ -113,7 +113,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     // Take the file back to what version 1 left: everything but the preferences table.
     const db = raw();
     db.exec(
-      `DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name;
+       DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;
@@ -161,6 +162,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [9, 'public site: questions, subscriptions, e-mail queue, local mailbox, publication log'],
           [10, 'applications'],
           [11, 'delegations'],
+          [12, 'decisions on behalf of a colleague'],
         ],
       );
     } finally {
@@ -174,7 +176,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
+      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name;
+       DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
        DROP INDEX opportunities_newest; DROP INDEX opportunities_status; DROP INDEX opportunities_requester; DROP INDEX opportunities_branch;

@@ -22,7 +22,7 @@ import { summaryCard } from '../../src/cards/summary';
 import { pipelineSummary } from '../../src/services/pipeline';
 import { decide } from '../../src/services/lifecycle';
 import { LOCALES, type Locale, otherLocale, say, t } from '../../src/i18n';
-import { formatDateTime, formatList } from '../../src/i18n/format';
+import { formatDateTime } from '../../src/i18n/format';
 import { FIELDS, type IntakeFields, type Step } from '../../src/services/intake';
 import { lookback, splittingEvidence } from '../../src/services/lookback';
 import {
@@ -32,7 +32,18 @@ import {
   type TranslatedTexts,
 } from '../../src/services/opportunity';
 import type { Problem } from '../../src/services/rules';
-import { CALENDAR, CHECKLIST, clock, NOW, person, submitted, TRANSLATION, typed } from './opportunities';
+import {
+  CALENDAR,
+  CHECKLIST,
+  clock,
+  INVOICE,
+  NOW,
+  person,
+  submitted,
+  TERMS,
+  TRANSLATION,
+  typed,
+} from './opportunities';
 
 const ZONE = CALENDAR.timeZone;
 
@@ -154,6 +165,56 @@ export const EVIDENCE = splittingEvidence(
 );
 
 /** The sample request once vetted: finance and the union have their cards. */
+/** Accepted work whose contract was ended for convenience at 40 %, agreed: finance records the invoice. */
+function awaitingInvoice(): Opportunity {
+  const o = vetted();
+  return {
+    ...o,
+    status: 'accepted',
+    finance: { ...o.finance, fundsStatus: 'approved', fundReservationNumber: 'FR-2026-118' },
+    selection: { ...o.selection, applications: 3, passed: 2, supplierName: 'Ada Dev' },
+    terms: {
+      ...TERMS,
+      contractor: 'Ada Dev',
+      countersignedBy: { aadObjectId: 'f', name: 'Farah Haddad' },
+      countersignedAt: NOW,
+    },
+    delivery: {
+      revisionsRequested: 0,
+      terminationReason: 'The team’s priorities changed',
+      termination: {
+        kind: 'convenience',
+        percentComplete: 40,
+        amountCents: 160_000,
+        proposedBy: { aadObjectId: 'p', name: 'Priya Raman' },
+        proposedAt: NOW,
+        agreedBy: { aadObjectId: 'r', name: 'Riley Tremblay' },
+        agreedAt: NOW,
+      },
+    },
+  };
+}
+
+/** Paid in full: a delegate recorded the payment on behalf of a colleague. */
+function paid(): Opportunity {
+  const o = awaitingInvoice();
+  return {
+    ...o,
+    status: 'paid',
+    delivery: { revisionsRequested: 0 },
+    finance: {
+      ...o.finance,
+      invoice: INVOICE,
+      section34Certifier: { aadObjectId: 'f', name: 'Farah Haddad' },
+      section34At: NOW,
+      paymentMethod: 'paypal',
+      paymentAmountCents: 460_000,
+      paymentDate: '2026-11-23',
+      paidBy: { aadObjectId: 'm', name: 'Marc Gagnon', onBehalfOf: { aadObjectId: 'd', name: 'Dana Cho' } },
+    },
+  };
+}
+
 function vetted() {
   const outcome = decide(submitted('MA-2026-0007'), 'vet_go', CHECKLIST, person('p', 'procurement'), clock());
   if (!outcome.ok) throw new Error('the sample request cannot be vetted');
@@ -236,10 +297,13 @@ const SAMPLES: readonly SampleSpec[] = [
   {
     name: 'help-with-roles',
     build: (locale) => {
-      const roles = [t(locale, 'roles.procurement'), t(locale, 'roles.finance')];
+      const lines = [
+        `- **${t(locale, 'roles.finance')}** (${t(locale, 'roles.branches', { branches: 'Benefits Delivery' })}): ${t(locale, 'roles.via.group', { label: 'FPS approvers', source: 'roles.yaml' })}`,
+        `- **${t(locale, 'roles.procurement')}** (${t(locale, 'roles.everyBranch')}): ${t(locale, 'roles.delegatedBy', { name: 'Priya Raman', date: '2027-01-15' })}`,
+      ];
       return {
-        card: helpCard(locale, commandLines(locale), roles),
-        expectText: [t(locale, 'help.title'), t(locale, 'help.role', { roles: formatList(roles, locale) })],
+        card: helpCard(locale, commandLines(locale), lines),
+        expectText: [t(locale, 'help.title'), 'FPS approvers', 'Priya Raman'],
       };
     },
   },
@@ -649,6 +713,32 @@ const SAMPLES: readonly SampleSpec[] = [
         t(locale, 'decisions.actions.approve_funds'),
         t(locale, 'decisions.actions.reject_funds'),
         'Looks [fine](https://evil.example)',
+      ],
+    }),
+  },
+  {
+    // Finance records the supplier's invoice, after a termination for convenience agreed at 40 %.
+    name: 'request-finance-invoice',
+    build: (locale) => ({
+      press: [t(locale, 'decisions.actions.record_invoice')],
+      card: opportunityCard(locale, awaitingInvoice(), { channel: 'finance' }, { calendar: CALENDAR }),
+      expectText: [
+        t(locale, 'decisions.inputs.invoiceNumber'),
+        t(locale, 'decisions.inputs.total'),
+        t(locale, 'decisions.card.terms'),
+        t(locale, 'decisions.card.termination'),
+      ],
+    }),
+  },
+  {
+    // Paid: the terms countersigned, the invoice, the certification and a delegate's payment.
+    name: 'request-paid',
+    build: (locale) => ({
+      card: opportunityCard(locale, paid(), { actor: person('aad-dana', 'finance') }, { calendar: CALENDAR }),
+      expectText: [
+        t(locale, 'decisions.card.invoice'),
+        t(locale, 'decisions.card.payment'),
+        t(locale, 'people.onBehalfOf', { name: 'Marc Gagnon', for: 'Dana Cho' }),
       ],
     }),
   },

@@ -40,7 +40,7 @@ import {
   MiddlewareFactory,
 } from '@microsoft/microsoft-graph-client';
 import { type DirectorySeed, EmulatedDirectory } from './graph-emulation-directory';
-import { DriveEmulation } from './graph-emulation-drive';
+import { type DriveCall, DriveEmulation } from './graph-emulation-drive';
 
 export const GRAPH_V1 = 'https://graph.microsoft.com/v1.0';
 /** The `Prefer` value that lets SharePoint filter or sort on a column that is not indexed. */
@@ -296,17 +296,8 @@ interface ListState {
   viewsGeneration: number;
 }
 
-interface Call {
-  method: string;
-  /** Raw path relative to /v1.0, as sent (used to build next links). */
-  rawPath: string;
-  rawQuery: string;
-  segments: string[];
-  params: URLSearchParams;
-  headers: Headers;
-  body: string;
-  requestId: string;
-  clientRequestId: string;
+/** A request as the emulation logs it; `rawPath` is relative to /v1.0, as sent (next links use it). */
+interface Call extends DriveCall {
   batchedIn?: string;
 }
 

@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { parse } from 'yaml';
 import { type RunningPlayground, startPlayground } from '../../scripts/playground';
 import { problemText } from '../../src/cards/intake';
 import { type Locale, t } from '../../src/i18n';
@@ -48,6 +50,88 @@ export async function mention(page: Page, text: string): Promise<void> {
   await page.getByRole('menuitem', { name: 'Microacq' }).click();
   await box.pressSequentially(` ${text}`);
   await page.keyboard.press('Enter');
+}
+
+/** A file a person attaches to a message. */
+export interface AttachedFile {
+  readonly name: string;
+  readonly contentType: string;
+  readonly bytes: Buffer;
+}
+
+/**
+ * Sends `text` with a file attached, in the personal chat of the person `client` plays. The Playground's
+ * compose box has no attach button (only message extensions and Send), so the person uses its own
+ * "Mock an Activity → Custom activity" dialog: they paste the message activity there, the file in it as a
+ * `data:` URL (one of the forms the bot reads, src/bot/attachments.ts), and the Playground delivers it to
+ * the bot as it delivers a typed message, the answer showing in the chat.
+ */
+export async function sendWithFile(
+  page: Page,
+  client: RunningPlayground,
+  text: string,
+  file: AttachedFile,
+): Promise<void> {
+  const yml = parse(readFileSync(path.resolve(__dirname, '../../.m365agentsplayground.yml'), 'utf8')) as {
+    tenantId: string;
+    bot: { id: string; name: string };
+    personalChat: { id: string };
+  };
+  const activity = {
+    type: 'message',
+    id: randomUUID(),
+    timestamp: new Date().toISOString(),
+    channelId: 'msteams',
+    serviceUrl: `${client.url}/_connector`,
+    locale: 'en-US',
+    recipient: yml.bot,
+    conversation: { id: yml.personalChat.id, conversationType: 'personal', tenantId: yml.tenantId },
+    from: { id: client.user.id, name: client.user.name, aadObjectId: client.user.aadObjectId },
+    text,
+    attachments: [
+      {
+        contentType: file.contentType,
+        name: file.name,
+        contentUrl: `data:${file.contentType};base64,${file.bytes.toString('base64')}`,
+      },
+    ],
+  };
+  await page.getByRole('treeitem', { name: /Personal Chat/ }).click();
+  await page.getByRole('button', { name: 'Mock an Activity' }).click();
+  await page.getByRole('menuitem', { name: 'Custom activity' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Custom activity' });
+  // Pasted, not typed: the dialog's editor closes brackets and indents lines as they are typed.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: client.url });
+  await page.evaluate((json) => navigator.clipboard.writeText(json), JSON.stringify(activity, null, 2));
+  await dialog.locator('.monaco-editor').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Control+V');
+  await dialog.getByRole('button', { name: 'Send activity' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+/** A one-page PDF that says `line`: what a supplier signs and sends back. */
+export function onePagePdf(line: string): Buffer {
+  const text = line.replace(/[()\\]/g, '\\$&');
+  const stream = `BT /F1 14 Tf 72 720 Td (${text}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let pdf = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = pdf.length;
+    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  pdf += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, 'latin1');
 }
 
 /** Dates from the real clock: the bot checks them against today. */
@@ -154,6 +238,50 @@ export async function sayGo(card: Locator): Promise<void> {
 }
 
 /** The compose box of the local Teams client. */
+/** A button or a label in a channel reads in both languages: "Record payment / Enregistrer…". */
+export const named = (words: string) =>
+  new RegExp(`^${words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( / .*)?$`);
+
+/**
+ * Presses `title` on the latest card of `reference` that offers it (the answer to a click and the
+ * outbox's update of the same message may arrive in either order). A one-click decision is sent at once;
+ * a form, or a decision that cannot be undone, opens under its button: it is filled in (`form`: label →
+ * value; `choose`: anything else) and confirmed. Gives the card pressed.
+ */
+export async function press(
+  page: Page,
+  reference: string,
+  title: string,
+  form: Readonly<Record<string, string>> = {},
+  choose?: (card: Locator) => Promise<void>,
+): Promise<Locator> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const card = page
+      .locator('.ac-adaptiveCard', {
+        hasText: reference,
+        has: page.getByRole('button', { name: named(title) }),
+      })
+      .last();
+    await card.waitFor({ timeout: 60_000 });
+    const button = card.getByRole('button', { name: named(title) });
+    const opensForm = (await button.getAttribute('aria-expanded')) !== null;
+    await button.click();
+    if (!opensForm) return card;
+    const confirm = card.locator('button:visible', { hasText: /^Confirm/ }).first();
+    const opened = await confirm
+      .waitFor({ state: 'visible', timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    // The client drew the card again under the click (a newer card arriving): open the form again.
+    if (!opened) continue;
+    await choose?.(card);
+    for (const [label, value] of Object.entries(form)) await card.getByLabel(named(label)).fill(value);
+    await confirm.click();
+    return card;
+  }
+  throw new Error(`the form of ${title} never opened`);
+}
+
 export const COMPOSE = '[data-lexical-editor="true"][role="textbox"]';
 
 /** A bot with its own local Teams client and store, open in headless Chromium at the personal chat. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CardNote, historyCard, opportunityCard } from '../../cards';
-import { actionName } from '../../cards/opportunity';
+import { actionName, personIn } from '../../cards/opportunity';
 import { problemText } from '../../cards/intake';
 import { type Locale, t } from '../../i18n';
 import { formatDateTime, formatList } from '../../i18n/format';
@@ -234,7 +234,7 @@ export const decideFromCard: ActionHandler<z.output<typeof DecideData>> = async 
       return requestCard(req, deps, outcome.record, {
         style: 'warning',
         text: t(req.locale, 'decisions.refusals.stale', {
-          who: outcome.first.actor.name,
+          who: personIn(req.locale, outcome.first.actor),
           what: actionName(req.locale, outcome.first.action),
           when: formatDateTime(outcome.first.at, req.locale, deps.clock.calendar.timeZone),
         }),
