@@ -115,6 +115,58 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     assert.equal((await bot.store.get(o.reference))?.finance.section32Approver?.name, BENEFITS_APPROVER.name);
   });
 
+  it('posts a branch’s finance cards to the channel its team registered, and other branches’ to the team’s', async () => {
+    const inChannel = (from: typeof STAND_IN, channel: string, text: string) =>
+      post(
+        bot,
+        activity(
+          'message',
+          { serviceUrl: connector.url, from, conversationType: 'channel', channel },
+          { text },
+        ),
+      );
+    await inChannel(BENEFITS_APPROVER, 'finance', 'register finance');
+    await inChannel(BENEFITS_APPROVER, 'benefits-finance', 'register finance Benefits Delivery');
+    const requester = person(PEOPLE.requester.aadObjectId);
+    const go = async (branch: string) => {
+      const o = newOpportunity({ at: NOW, requester, branch });
+      const created = await bot.store.create(o, submittedAudit(o), `seed-${branch}`);
+      const checklist = Object.fromEntries(
+        ['openSource', 'standalone', 'withinCeiling', 'notStaffing', 'unclassified'].map((c) => [
+          `vet_go.${c}`,
+          true,
+        ]),
+      );
+      await post(
+        bot,
+        cardAction({ serviceUrl: connector.url, from: PEOPLE.procurement }, 'decide', {
+          reference: created.reference,
+          version: String(created.version),
+          action: 'vet_go',
+          ...checklist,
+        }),
+      );
+      return created.reference;
+    };
+    const benefits = await go('benefits delivery');
+    const innovation = await go('Innovation');
+    await bot.server.tick();
+    const cardsIn = (channel: string) =>
+      connector.sent
+        .filter((x) => decodeURIComponent(x.path).startsWith(`/v3/conversations/19:${channel}@thread.tacv2/`))
+        .map((x) => textOf(cardOf(x)));
+    assert.ok(
+      cardsIn('benefits-finance').some((c) => c.includes(benefits)),
+      'the branch’s channel has its card',
+    );
+    assert.ok(!cardsIn('benefits-finance').some((c) => c.includes(innovation)));
+    assert.ok(
+      cardsIn('finance').some((c) => c.includes(innovation)),
+      'another branch’s card goes to the team',
+    );
+    assert.ok(!cardsIn('finance').some((c) => c.includes(benefits)));
+  });
+
   it('shows each person in help the roles they hold, for which branches, and where each comes from', async () => {
     const help = textOf(await say(FINANCE_LEAD, 'help'));
     assert.match(
@@ -160,6 +212,15 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     );
     const given = (await bot.store.get(o.reference)) as Opportunity;
     assert.equal(given.assignments?.funds?.name, STAND_IN.name);
+    // The colleague gets the request's card in their chat, with the team's buttons.
+    await bot.server.tick();
+    const toStandIn = connector.sent
+      .filter((x) => decodeURIComponent(x.path).includes(`a:chat-personal-${STAND_IN.aadObjectId}`))
+      .map((x) => textOf(cardOf(x)));
+    assert.ok(
+      toStandIn.some((c) => /Your team lead gave you this decision: Funds \(section 32\)/.test(c)),
+      toStandIn.join('\n'),
+    );
     assert.match(
       await decide(BENEFITS_APPROVER, given, 'approve_funds', approve),
       /gave this decision to Sam Standin/,

@@ -119,7 +119,7 @@ export interface PipelineSummary {
     readonly endToEnd: ElapsedVsPilot;
     /** First submission → the delivery that was accepted. */
     readonly toReceiveWork: ElapsedVsPilot;
-    /** Delivery → paid, for paid records. */
+    /** The supplier's invoice → its payment (delivery → paid for records kept before invoices). */
     readonly toPay: ElapsedVsPilot;
     /** Starting the draft → its first submission: the pilot's opportunity text alone took 23 days. */
     readonly draftToSubmission: Elapsed;
@@ -361,7 +361,12 @@ export function pipelineSummary(
     const { delivered, accepted, paid } = o.timeline;
     if (paid) endToEnd.push([o.createdAt, paid]);
     if (delivered && accepted) toReceiveWork.push([o.createdAt, delivered]);
-    if (delivered && paid) toPay.push([delivered, paid]);
+    // The pilot measured the time to pay from the supplier's invoice; records paid before invoices were
+    // kept count from the delivery.
+    const invoice = o.finance.invoice;
+    if (invoice && o.finance.paymentDate)
+      toPay.push([calendar.endOf(invoice.date), calendar.endOf(o.finance.paymentDate)]);
+    else if (delivered && paid) toPay.push([delivered, paid]);
   }
   const soleSource = PILOT_BASELINES.soleSource;
   const projected = PILOT_BASELINES.microAcquisitionProjected;

@@ -17,7 +17,7 @@ import {
   type PipelineSummary,
   selfIdentificationShare,
 } from '../../src/services/pipeline';
-import { CALENDAR, submitted } from '../support/opportunities';
+import { CALENDAR, INVOICE, submitted } from '../support/opportunities';
 
 /**
  * A hand-made pipeline on Monday 2026-11-23, reminders after 3 business days, with one holiday
@@ -374,6 +374,27 @@ describe('pipeline summary', () => {
       soleSourceCalendarDays: 31,
       projectedCalendarDays: 7,
     });
+  });
+
+  it('counts the time to pay from the supplier’s invoice to its payment, as the pilot did', () => {
+    const invoiced = {
+      ...record('MA-2026-0901', 'paid', 400_000, {
+        submitted: '2026-06-01',
+        delivered: '2026-09-01',
+        paid: '2026-10-06',
+      }),
+    };
+    const o = {
+      ...invoiced,
+      finance: {
+        ...invoiced.finance,
+        invoice: { ...INVOICE, date: '2026-09-28' },
+        paymentDate: '2026-10-02',
+      },
+    };
+    // Mon 09-28 → Fri 10-02: 4 calendar days, 4 business days (not from the delivery of 09-01).
+    const { toPay } = pipelineSummary([o], TODAY, OPTIONS).elapsed;
+    assert.deepEqual([toPay.records, toPay.calendarDays.median, toPay.businessDays.median], [1, 4, 4]);
   });
 
   it('sets the pilot targets beside what was achieved', () => {

@@ -171,7 +171,13 @@ function awaitingInvoice(): Opportunity {
   return {
     ...o,
     status: 'accepted',
-    finance: { ...o.finance, fundsStatus: 'approved', fundReservationNumber: 'FR-2026-118' },
+    finance: {
+      ...o.finance,
+      fundsStatus: 'approved',
+      fundReservationNumber: 'FR-2026-118',
+      section32Approver: { aadObjectId: 'f', name: 'Farah Haddad' },
+      section32At: NOW,
+    },
     selection: { ...o.selection, applications: 3, passed: 2, supplierName: 'Ada Dev' },
     terms: {
       ...TERMS,
