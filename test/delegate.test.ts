@@ -21,8 +21,9 @@ import {
 /**
  * `delegate` / `déléguer` over real HTTP: a role holder names a colleague the bot can reach to act for
  * them until a last day, hears it confirmed in their language, and the colleague is told in their own
- * chat; `delegate end` stops it, `delegate` alone lists who acts for whom. What the edge does not carry
- * yet (mentions, branches, roles held for someone) is driven through the handler itself below.
+ * chat; `delegate end` stops it, `delegate` alone lists who acts for whom. Mentions, branches and roles
+ * held for someone are also driven through the handler itself below (test/finance-roles.test.ts sends a
+ * mention through Teams, with roles from a roles file).
  */
 
 type Who = { id: string; aadObjectId: string; name: string };

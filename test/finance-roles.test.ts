@@ -115,7 +115,7 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     assert.equal((await bot.store.get(o.reference))?.finance.section32Approver?.name, BENEFITS_APPROVER.name);
   });
 
-  it('posts a branch’s finance cards to the channel its team registered, and other branches’ to the team’s', async () => {
+  it('posts a branch’s finance cards to its channel, else to its own approvers’ chats, else to the team’s channel', async () => {
     const inChannel = (from: typeof STAND_IN, channel: string, text: string) =>
       post(
         bot,
@@ -150,21 +150,28 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     };
     const benefits = await go('benefits delivery');
     const innovation = await go('Innovation');
+    const corporate = await go('Corporate Services');
     await bot.server.tick();
     const cardsIn = (channel: string) =>
       connector.sent
         .filter((x) => decodeURIComponent(x.path).startsWith(`/v3/conversations/19:${channel}@thread.tacv2/`))
         .map((x) => textOf(cardOf(x)));
-    assert.ok(
-      cardsIn('benefits-finance').some((c) => c.includes(benefits)),
+    const cardsTo = (who: typeof STAND_IN) =>
+      connector.sent
+        .filter((x) => decodeURIComponent(x.path).includes(`a:chat-personal-${who.aadObjectId}`))
+        .map((x) => textOf(cardOf(x)));
+    const references = (cards: string[]) => cards.flatMap((c) => /MA-\d{4}-\d{4}/.exec(c)?.[0] ?? []);
+    assert.deepEqual(
+      references(cardsIn('benefits-finance')),
+      [benefits],
       'the branch’s channel has its card',
     );
-    assert.ok(!cardsIn('benefits-finance').some((c) => c.includes(innovation)));
-    assert.ok(
-      cardsIn('finance').some((c) => c.includes(innovation)),
-      'another branch’s card goes to the team',
-    );
-    assert.ok(!cardsIn('finance').some((c) => c.includes(benefits)));
+    // Innovation has an approver of its own and no channel: the card goes to their chat, with its buttons.
+    const ians = cardsTo(INNOVATION_APPROVER).filter((c) => c.includes(innovation));
+    assert.equal(ians.length, 1);
+    assert.match(ians[0] ?? '', /Approve \(s\. 32\)/);
+    // A branch with no approver and no channel of its own: the team's channel.
+    assert.deepEqual(references(cardsIn('finance')), [corporate]);
   });
 
   it('shows each person in help the roles they hold, for which branches, and where each comes from', async () => {
@@ -194,6 +201,33 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     await say(BENEFITS_APPROVER, 'delegate end');
     const next = await vetted();
     assert.match(await decide(DELEGATE, next, 'approve_funds', approve), /You cannot see this request/);
+  });
+
+  it('takes the delegate a Teams mention names, in a channel', async () => {
+    const before = connector.sent.length;
+    await post(
+      bot,
+      activity(
+        'message',
+        {
+          serviceUrl: connector.url,
+          from: BENEFITS_APPROVER,
+          conversationType: 'channel',
+          channel: 'finance',
+        },
+        {
+          text: '<at>Microacq</at> delegate <at>Dee</at> until 2026-12-04',
+          entities: [
+            { type: 'mention', mentioned: { id: '28:bot', name: 'Microacq' }, text: '<at>Microacq</at>' },
+            { type: 'mention', mentioned: { id: DELEGATE.id, name: 'Dee' }, text: '<at>Dee</at>' },
+          ],
+        },
+      ),
+    );
+    const answer = textOf(cardOf((await connector.waitFor(before + 1)).at(-1)));
+    assert.match(answer, /Dee Delegate/, answer);
+    const [running] = await bot.store.delegationsTo(DELEGATE.aadObjectId, '2026-11-24');
+    assert.equal(running?.delegator.name, BENEFITS_APPROVER.name);
   });
 
   it('gives a pending decision to a colleague only by the team’s lead, and then only they may take it', async () => {

@@ -141,8 +141,36 @@ export function createNotifier(
   kick: () => void,
   clock: DepartmentClock,
   kickMail: () => void = () => undefined,
+  /** The people a team's grants limited to a client branch name: that branch's own approvers. */
+  approvers: (team: CardChannel, branch: string) => readonly string[] = () => [],
 ): Notifier {
   const now = clock.now;
+
+  /**
+   * Where a team's card of a request goes: the channel the team registered for the request's client
+   * branch; else, when the branch has approvers of its own (a grant limited to it), their personal chats,
+   * each card of its own; else the team's channel.
+   */
+  async function recipientsOf(
+    o: Opportunity,
+    channel: CardChannel,
+    postedOn: EventType,
+    registered: (key: string) => Promise<boolean>,
+  ): Promise<{ conversationKey: string; messageKey: string; suffix: string }[]> {
+    const messageKey = cardKey(o.reference, channel, postedOn);
+    const ofBranch = branchChannelKey(channel, branchKey(o.client.branch, config.branches));
+    if (await registered(ofBranch)) return [{ conversationKey: ofBranch, messageKey, suffix: '' }];
+    const people: string[] = [];
+    for (const id of approvers(channel, o.client.branch).map(idKey))
+      if (await registered(`user:${id}`)) people.push(id);
+    if (people.length > 0)
+      return people.map((id) => ({
+        conversationKey: `user:${id}`,
+        messageKey: `${messageKey}:${id}`,
+        suffix: `:${id}`,
+      }));
+    return [{ conversationKey: channelKey(channel), messageKey, suffix: '' }];
+  }
 
   /**
    * A newly posted opportunity, e-mailed to every confirmed subscriber in their language. Each e-mail's
@@ -230,9 +258,8 @@ export function createNotifier(
      * `postedOn` (the sender skips an update when no such card was ever posted).
      */
     const queueCard = async (kind: 'post' | 'update', channel: CardChannel, postedOn: EventType) => {
-      const ofBranch = branchChannelKey(channel, branchKey(o.client.branch, config.branches));
-      const to = (await registered(ofBranch)) ? ofBranch : channelKey(channel);
-      if (!(await registered(to))) {
+      const to = await recipientsOf(o, channel, postedOn, registered);
+      if (!(await registered(to[0]?.conversationKey ?? ''))) {
         if (kind === 'post')
           log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
         return;
@@ -259,14 +286,16 @@ export function createNotifier(
         );
         cards.set(channel, activity);
       }
-      messages.push({
-        id: `${kind}:${o.reference}:${channel}:${postedOn}:v${version}`,
-        conversationKey: to,
-        kind,
-        activity,
-        messageKey: cardKey(o.reference, channel, postedOn),
-        createdAt: now().toISOString(),
-      });
+      for (const { conversationKey, messageKey, suffix } of to) {
+        messages.push({
+          id: `${kind}:${o.reference}:${channel}:${postedOn}:v${version}${suffix}`,
+          conversationKey,
+          kind,
+          activity,
+          messageKey,
+          createdAt: now().toISOString(),
+        });
+      }
     };
     return { messages, registered, conversation, queueCard };
   }

@@ -25,6 +25,7 @@ import { registerSite } from '../web/site';
 import { createGraphClient, type GraphFetch } from '../stores/graph';
 import { openDocuments } from '../stores';
 import { RoleDirectory } from './directory';
+import { branchApprovers } from '../services/role-grants';
 import type { DocumentStore } from '../services/documents';
 
 export interface RunningServer {
@@ -90,6 +91,15 @@ export async function startServer(
     now,
     maxAttempts: config.mail.maxAttempts,
   });
+  // Group membership is read from the tenant the SharePoint store is in; locally, roles name people.
+  const sp = config.store.sharepoint;
+  const directory = new RoleDirectory({
+    ...(config.rolesFile ? { rolesFile: config.rolesFile } : {}),
+    envMapping: config.roles,
+    ...(sp ? { graph: createGraphClient(sp, options.graphFetch) } : {}),
+    log,
+  });
+  await directory.start();
   const notifier = createNotifier(
     store,
     config,
@@ -97,6 +107,7 @@ export async function startServer(
     () => sender.kick(),
     clock,
     () => mail.kick(),
+    (team, branch) => branchApprovers(directory.grants(), team, branch, config.branches),
   );
   const change = (request: Parameters<typeof applyChange>[1]) =>
     applyChange(
@@ -107,15 +118,6 @@ export async function startServer(
       },
       request,
     );
-  // Group membership is read from the tenant the SharePoint store is in; locally, roles name people.
-  const sp = config.store.sharepoint;
-  const directory = new RoleDirectory({
-    ...(config.rolesFile ? { rolesFile: config.rolesFile } : {}),
-    envMapping: config.roles,
-    ...(sp ? { graph: createGraphClient(sp, options.graphFetch) } : {}),
-    log,
-  });
-  await directory.start();
   const documents = openDocuments(config, options.graphFetch);
   const deps = { store, config, log, clock, notifier, change, mail, directory, documents };
   const bot = new MicroacqBot(createRoutes(), deps);

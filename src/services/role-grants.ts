@@ -245,5 +245,23 @@ export function heldRoles(
  */
 export function namedPeople(grants: readonly Grant[], role: ConfiguredRole): string[] {
   const ids = grants.filter((g) => g.role === role).flatMap((g) => [...g.people, ...g.leads]);
-  return [...new Map(ids.map((id) => [idKey(id), id])).values()];
+  // Each person once, as first written.
+  return ids.filter((id, i) => ids.findIndex((other) => idKey(other) === idKey(id)) === i);
+}
+
+/**
+ * The people a role's grants limited to `branch` name (people and leads): a branch's own approvers, who
+ * get its cards in their chats when the branch has no channel of its own. Grants for every branch name
+ * nobody here: the team's channel serves them.
+ */
+export function branchApprovers(
+  grants: readonly Grant[],
+  role: ConfiguredRole,
+  branch: string,
+  names: BranchNames = [],
+): string[] {
+  const scoped = grants.filter(
+    (g) => g.role === role && g.branches?.some((b) => sameBranch(b, branch, names)),
+  );
+  return namedPeople(scoped, role);
 }

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import {
+  branchApprovers,
+  namedPeople,
   checkRolesFile,
   envVariable,
   type Grant,
@@ -386,5 +388,35 @@ describe('role grants: one branch, however written', () => {
     const names = [['IITB', 'DGIIT', 'Innovation, Information and Technology Branch']];
     assert.ok(sameBranch('IITB', 'dgiit', names));
     assert.ok(!sameBranch('IITB', 'dgiit'));
+  });
+});
+
+describe('role grants: who is reached for a team', () => {
+  const grant = (patch: Partial<Grant>): Grant => ({
+    role: 'finance',
+    groups: [],
+    people: [],
+    leads: [],
+    source: 'roles.yaml',
+    ...patch,
+  });
+  const grants = [
+    grant({ branches: ['Benefits Delivery'], people: ['AAA', 'bbb'], leads: ['ccc'] }),
+    grant({ branches: ['Innovation'], people: ['ddd'] }),
+    grant({ people: ['eee', 'aaa'], groups: ['g-1'] }),
+    grant({ role: 'union', branches: ['Benefits Delivery'], people: ['fff'] }),
+  ];
+
+  it('names each person once, leads included, whatever the case of their id, and no group', () => {
+    assert.deepEqual(namedPeople(grants, 'finance'), ['AAA', 'bbb', 'ccc', 'ddd', 'eee']);
+    assert.deepEqual(namedPeople(grants, 'manager'), []);
+  });
+
+  it('gives a branch’s own approvers: grants limited to it, for that team, the branch however written', () => {
+    assert.deepEqual(branchApprovers(grants, 'finance', 'benefits  délivery'), ['AAA', 'bbb', 'ccc']);
+    assert.deepEqual(branchApprovers(grants, 'finance', 'Innovation'), ['ddd']);
+    assert.deepEqual(branchApprovers(grants, 'union', 'Benefits Delivery'), ['fff']);
+    // A branch no grant is limited to has no approvers of its own: the team's channel serves it.
+    assert.deepEqual(branchApprovers(grants, 'finance', 'Corporate Services'), []);
   });
 });

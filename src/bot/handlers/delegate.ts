@@ -40,9 +40,9 @@ const GIVEN_SHOWN = 11;
 
 const Mentions = z.array(z.object({ id: z.string().min(1).max(200), name: z.string().max(255) })).max(50);
 
-/** The people the message mentions, when the edge passes them on, the bot itself left out. */
+/** The people the message mentions, the bot itself left out. */
 function mentionsOf(req: TurnRequest): Mention[] {
-  const given = Mentions.safeParse('mentions' in req ? req.mentions : undefined);
+  const given = Mentions.safeParse(req.mentions);
   if (!given.success) return [];
   const bot = (req.conversationReference.bot as { id?: unknown } | undefined)?.id;
   return given.data.filter((m) => m.id !== bot);
