@@ -172,6 +172,32 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     assert.match(ians[0] ?? '', /Approve \(s\. 32\)/);
     // A branch with no approver and no channel of its own: the team's channel.
     assert.deepEqual(references(cardsIn('finance')), [corporate]);
+    // Ian's card is kept up to date in place, as a channel's is.
+    const o = await bot.store.get(innovation);
+    assert.ok(o);
+    await post(
+      bot,
+      cardAction({ serviceUrl: connector.url, from: INNOVATION_APPROVER }, 'decide', {
+        reference: innovation,
+        version: String(o.version),
+        action: 'approve_funds',
+        'approve_funds.fundReservationNumber': 'FR-11',
+      }),
+    );
+    const before = connector.sent.length;
+    await bot.server.tick();
+    const updated = connector.sent
+      .slice(before)
+      .filter(
+        (x) =>
+          x.method === 'PUT' &&
+          decodeURIComponent(x.path).includes(`a:chat-personal-${INNOVATION_APPROVER.aadObjectId}`),
+      )
+      .map((x) => textOf(cardOf(x)));
+    assert.ok(
+      updated.some((c) => /approved by Ian Innovation/.test(c)),
+      updated.join('\n'),
+    );
   });
 
   it('shows each person in help the roles they hold, for which branches, and where each comes from', async () => {
