@@ -200,6 +200,13 @@ describe('roles from the roles file: branches, leads and delegates', function ()
     );
   });
 
+  it('lists as waiting for an approver only the requests of the branches they approve for', async () => {
+    const benefits = await vetted();
+    const waiting = textOf(await say(INNOVATION_APPROVER, 'waiting'));
+    assert.ok(!waiting.includes(benefits.reference), waiting);
+    assert.match(textOf(await say(BENEFITS_APPROVER, 'waiting')), new RegExp(benefits.reference));
+  });
+
   it('shows each person in help the roles they hold, for which branches, and where each comes from', async () => {
     const help = textOf(await say(FINANCE_LEAD, 'help'));
     assert.match(

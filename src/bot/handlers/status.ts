@@ -4,10 +4,10 @@ import { summaryCard } from '../../cards/summary';
 import { mayRead, readableBy, readsEverything } from '../../services/access';
 import { type MessageKey, t } from '../../i18n';
 import { nextActors } from '../../services/decisions';
-import { ACTIONS, specOf } from '../../services/lifecycle';
+import { ACTIONS, actingRoles, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
 import { applicationsToRead, pipelineSummary } from '../../services/pipeline';
-import { type ActingRole, sameId } from '../../services/roles';
+import type { ActingRole } from '../../services/roles';
 import { everyRecord, type OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
 import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
@@ -81,10 +81,10 @@ function statusesFor(roles: ReadonlySet<ActingRole>): Status[] {
   return STATUSES.filter((s) => found.has(s));
 }
 
+/** Whether `o` waits on the person: as its requester, or in a role they hold for its client branch. */
 function waitsFor(o: Opportunity, req: TurnRequest): boolean {
   const next = nextActors(o);
-  if (next.has('requester') && sameId(o.requester.aadObjectId, req.actor.id)) return true;
-  return [...req.actor.roles].some((r) => r !== 'system' && next.has(r));
+  return [...actingRoles(o, req.actor)].some((r) => r !== 'system' && next.has(r));
 }
 
 async function page(req: TurnRequest, deps: Deps, data: PageData): Promise<Reply> {
