@@ -310,6 +310,17 @@ export function describeStoreContract(
         assert.equal(new Set(trail.map((e) => e.id)).size, 3);
       });
 
+      it('keeps the colleague a delegate acted for on the entry of their decision', async () => {
+        const record = await create();
+        const { next, audit } = step(record, 'vet_go');
+        const forWhom = { aadObjectId: 'aad-on-leave', name: 'Farah Haddad' };
+        await store.transition(next, 1, { ...audit, actor: { ...audit.actor, onBehalfOf: forWhom } });
+        const trail = await store.auditTrail(record.reference);
+        assert.deepEqual(trail.at(-1)?.actor.onBehalfOf, forWhom);
+        // Entries of people acting for themselves name nobody.
+        assert.equal(trail[0]?.actor.onBehalfOf, undefined);
+      });
+
       it("keeps each record's trail apart", async () => {
         const one = await create();
         const two = await create();
