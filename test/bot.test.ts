@@ -53,7 +53,7 @@ describe('bot over HTTP', () => {
   it('tells a person which approval roles they hold', async () => {
     assert.match(
       textOf(await say('help', { from: PEOPLE.finance })),
-      /Your roles here:\n- \*\*finance\*\* \(every branch\): named in ROLE_FINANCE/,
+      /Your roles here:\n\*\*finance\*\* \(every branch\): named in ROLE_FINANCE/,
     );
     assert.match(textOf(await say('help')), /You have no approval role here/);
   });

@@ -395,6 +395,15 @@ describe('the change path', () => {
     );
   });
 
+  it('writes on the audit entry of a delegate’s decision the colleague it was taken for', async () => {
+    const o = await inApproval();
+    const forWhom = { aadObjectId: 'fin-on-leave', name: 'Farah Haddad' };
+    const delegate: Actor = { ...person('delegate-1', 'finance'), delegatedBy: { finance: forWhom } };
+    assert.equal((await decide(o, 'approve_funds', delegate)).kind, 'applied');
+    const entry = (await store.auditTrail(o.reference)).at(-1);
+    assert.deepEqual(entry?.actor, { aadObjectId: 'delegate-1', name: delegate.name, onBehalfOf: forWhom });
+  });
+
   it('creates a submitted request with its audit entry, and announces it', async () => {
     const created = await applyChange(ports, {
       kind: 'create',

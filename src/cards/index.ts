@@ -58,10 +58,8 @@ export function helpCard(
     intro: t(locale, 'help.intro'),
     commandsHeading: t(locale, 'help.commandsHeading'),
     commands,
-    roles:
-      roleLines.length > 0
-        ? t(locale, 'help.role', { roles: roleLines.join('\n') })
-        : t(locale, 'help.noRole'),
+    roles: roleLines.length > 0 ? t(locale, 'help.role') : t(locale, 'help.noRole'),
+    roleLines: roleLines.map((line) => ({ line })),
     actions: [
       newRequestAction(locale),
       cardAction({ title: t(locale, 'intake.buttons.drafts'), verb: 'intake.drafts' }),

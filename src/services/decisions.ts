@@ -255,10 +255,8 @@ const OPTIONAL: ReadonlySet<ActionName> = new Set([
 
 /** Whether nobody waits for `action` on `o`: always, or once what it records is there to be corrected. */
 function optional(o: Opportunity, action: ActionName): boolean {
-  if (OPTIONAL.has(action)) return true;
-  // Recorded terms wait on the card holder; a recorded invoice on the certification.
-  if (action === 'sign_terms') return o.terms !== undefined;
-  return action === 'record_invoice' && o.finance.invoice !== undefined;
+  // Recorded terms wait on the card holder's countersignature, not on procurement.
+  return OPTIONAL.has(action) || (action === 'sign_terms' && o.terms !== undefined);
 }
 
 /**

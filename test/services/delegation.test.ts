@@ -110,6 +110,75 @@ describe('delegation: reading the command', () => {
     );
   });
 
+  it('reads every month’s name and short form, and every weekday, in each language', () => {
+    const months = {
+      en: [
+        ['January', 'Jan'],
+        ['February', 'Feb'],
+        ['March', 'Mar'],
+        ['April', 'Apr'],
+        ['May'],
+        ['June', 'Jun'],
+        ['July', 'Jul'],
+        ['August', 'Aug'],
+        ['September', 'Sep', 'Sept'],
+        ['October', 'Oct'],
+        ['November', 'Nov'],
+        ['December', 'Dec'],
+      ],
+      fr: [
+        ['janvier', 'janv.'],
+        ['février', 'févr.', 'fév.'],
+        ['mars'],
+        ['avril', 'avr.'],
+        ['mai'],
+        ['juin'],
+        ['juillet', 'juil.'],
+        ['août'],
+        ['septembre', 'sept.'],
+        ['octobre', 'oct.'],
+        ['novembre', 'nov.'],
+        ['décembre', 'déc.'],
+      ],
+    } as const;
+    for (const locale of ['en', 'fr'] as const) {
+      months[locale].forEach((names, i) => {
+        const iso = `2027-${String(i + 1).padStart(2, '0')}-15`;
+        for (const name of names) {
+          const typed = locale === 'en' ? `${name} 15, 2027` : `15 ${name} 2027`;
+          assert.deepEqual(parseDelegateCommand(`Sam ${typed}`, locale), named({ name: 'Sam' }, iso), typed);
+        }
+      });
+    }
+    const weekdays = {
+      en: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'],
+      fr: ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche'],
+    };
+    for (const locale of ['en', 'fr'] as const) {
+      for (const day of weekdays[locale]) {
+        const typed = locale === 'en' ? `${day}, March 1st, 2027` : `${day} 1er mars 2027`;
+        assert.deepEqual(
+          parseDelegateCommand(`Sam ${typed}`, locale),
+          named({ name: 'Sam' }, '2027-03-01'),
+          typed,
+        );
+      }
+    }
+    // Days as English writes them, and none that does not exist.
+    for (const [day, n] of [
+      ['2nd', '02'],
+      ['3rd', '03'],
+      ['4th', '04'],
+    ] as const)
+      assert.deepEqual(
+        parseDelegateCommand(`Sam March ${day}, 2027`, 'en'),
+        named({ name: 'Sam' }, `2027-03-${n}`),
+      );
+    assert.equal(parseDelegateCommand('Sam until February 29, 2027', 'en').kind, 'problems');
+    assert.equal(parseDelegateCommand('Sam until 2027-02-29', 'en').kind, 'problems');
+    assert.equal(parseDelegateCommand('Sam until 2028-02-29', 'en').kind, 'name');
+  });
+
   it('reads a date written out in the person’s language', () => {
     const en = [
       'January 15, 2027',

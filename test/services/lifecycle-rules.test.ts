@@ -1,15 +1,24 @@
 import { strict as assert } from 'node:assert';
 import {
+  actingFor,
   type ActionName,
   decide,
   type Guard,
   GUARDS,
   offeredNow,
   type Outcome,
+  pending,
+  sinceCard,
   specOf,
   submit,
 } from '../../src/services/lifecycle';
-import { type ConsultationStatus, type Opportunity, type Status } from '../../src/services/opportunity';
+import {
+  type Assignable,
+  ASSIGNABLE,
+  type ConsultationStatus,
+  type Opportunity,
+  type Status,
+} from '../../src/services/opportunity';
 import { type Actor, SYSTEM_ACTOR } from '../../src/services/roles';
 import {
   CHECKLIST,
@@ -46,6 +55,7 @@ function actorFor(action: ActionName): Actor {
   return PROCUREMENT;
 }
 
+const refusalOf = (outcome: Outcome) => (outcome.ok ? undefined : outcome.refusal.code);
 const guardOf = (outcome: Outcome) => (outcome.ok ? undefined : outcome.refusal.guard);
 
 /** A request in approval with every posting condition met, unless `patch` says otherwise. */
@@ -1354,5 +1364,186 @@ describe('lifecycle rules: separation of duties', () => {
       const outcome = decide(record, action, PAYLOAD[action], own, clock());
       assert.deepEqual(!outcome.ok && outcome.refusal.code, 'own_request', action);
     }
+  });
+});
+
+describe('lifecycle rules: pending decisions, branches, delegates and assignments', () => {
+  const assignee = { aadObjectId: 'aad-colleague', name: 'Julie Lavoie' };
+  const FARAH = { aadObjectId: 'fin-on-leave', name: 'Farah Haddad' };
+  /** Someone holding finance only as Farah's delegate. */
+  const DELEGATE: Actor = { ...person('delegate-1', 'finance'), delegatedBy: { finance: FARAH } };
+  const funds = () => consulting('open');
+
+  it('takes a decision as pending exactly when the record waits for it', () => {
+    const cases: [Opportunity, Record<Assignable, boolean>][] = [
+      [
+        inStatus('submitted'),
+        { vetting: true, funds: false, consultation: false, certification: false, payment: false },
+      ],
+      [
+        consulting('open'),
+        { vetting: false, funds: true, consultation: true, certification: false, payment: false },
+      ],
+      [
+        consulting('acknowledged'),
+        { vetting: false, funds: true, consultation: true, certification: false, payment: false },
+      ],
+      [
+        consulting('concern_raised'),
+        { vetting: false, funds: true, consultation: false, certification: false, payment: false },
+      ],
+      [
+        inApproval(),
+        { vetting: false, funds: false, consultation: false, certification: false, payment: false },
+      ],
+      [
+        { ...consulting('open'), status: 'posted' },
+        { vetting: false, funds: false, consultation: false, certification: false, payment: false },
+      ],
+      [
+        inStatus('accepted'),
+        { vetting: false, funds: false, consultation: false, certification: true, payment: false },
+      ],
+      [
+        inStatus('certified'),
+        { vetting: false, funds: false, consultation: false, certification: false, payment: true },
+      ],
+      [
+        inStatus('paid'),
+        { vetting: false, funds: false, consultation: false, certification: false, payment: false },
+      ],
+    ];
+    for (const [o, expected] of cases) {
+      const found = Object.fromEntries(ASSIGNABLE.map((d) => [d, pending(o, d)]));
+      assert.deepEqual(found, expected, `${o.status} ${o.finance.fundsStatus} ${o.consultation.status}`);
+    }
+  });
+
+  it('lets a role limited to branches decide only for those branches, however the branch is written', () => {
+    const innovation: Actor = { ...person('fin-inno', 'finance'), branches: { finance: ['Innovation'] } };
+    const benefits: Actor = {
+      ...person('fin-ben', 'finance'),
+      branches: { finance: ['benefits  DELIVERY'] },
+    };
+    assert.deepEqual(
+      refusalOf(decide(funds(), 'approve_funds', PAYLOAD.approve_funds, innovation, clock())),
+      'role',
+    );
+    assert.equal(decide(funds(), 'approve_funds', PAYLOAD.approve_funds, benefits, clock()).ok, true);
+    // A limit on one role leaves the others whole.
+    const both: Actor = { ...person('both', 'finance', 'union'), branches: { finance: ['Innovation'] } };
+    assert.equal(decide(funds(), 'acknowledge', {}, both, clock()).ok, true);
+  });
+
+  it('records a delegate’s decision on behalf of the colleague whose role they hold, and nobody’s otherwise', () => {
+    const byDelegate = decide(funds(), 'approve_funds', PAYLOAD.approve_funds, DELEGATE, clock());
+    assert.ok(byDelegate.ok);
+    assert.deepEqual(byDelegate.next.finance.section32Approver, {
+      aadObjectId: DELEGATE.id,
+      name: DELEGATE.name,
+      onBehalfOf: FARAH,
+    });
+    assert.deepEqual(byDelegate.events[0]?.actor.onBehalfOf, FARAH);
+    assert.deepEqual(actingFor(funds(), 'approve_funds', DELEGATE), FARAH);
+    // Their own union role is their own: acknowledging is nobody else's decision.
+    const unionToo: Actor = { ...DELEGATE, roles: new Set(['finance', 'union']) };
+    assert.equal(actingFor(funds(), 'acknowledge', unionToo), undefined);
+    // Holding finance of their own as well, they act for themselves.
+    assert.equal(actingFor(funds(), 'approve_funds', { ...FINANCE, delegatedBy: {} }), undefined);
+    // A lead acts as a lead, for nobody.
+    const lead: Actor = { ...DELEGATE, leads: new Set(['finance'] as const) };
+    const given = decide(
+      inStatus('certified'),
+      'reassign_decision',
+      { decision: 'payment', assignee },
+      lead,
+      clock(),
+    );
+    assert.ok(given.ok);
+    assert.equal(given.events[0]?.actor.onBehalfOf, undefined);
+  });
+
+  it('holds a delegate to the separation of duties of the colleague they act for', () => {
+    const vettedByFarah = { ...funds(), vettedBy: FARAH };
+    assert.deepEqual(decide(vettedByFarah, 'approve_funds', PAYLOAD.approve_funds, DELEGATE, clock()), {
+      ok: false,
+      refusal: { code: 'separation_of_duties', duty: 'vetted' },
+    });
+    // Nor for a vetter who was themself a delegate: the colleague they acted for vetted it too.
+    const vettedForFarah = { ...funds(), vettedBy: { aadObjectId: 'p-9', name: 'P', onBehalfOf: FARAH } };
+    assert.equal(
+      refusalOf(decide(vettedForFarah, 'approve_funds', PAYLOAD.approve_funds, DELEGATE, clock())),
+      'separation_of_duties',
+    );
+    const farahsRequest = { ...funds(), requester: FARAH };
+    assert.equal(
+      refusalOf(decide(farahsRequest, 'approve_funds', PAYLOAD.approve_funds, DELEGATE, clock())),
+      'own_request',
+    );
+    assert.equal(decide(funds(), 'approve_funds', PAYLOAD.approve_funds, DELEGATE, clock()).ok, true);
+  });
+
+  it('lets only the colleague a decision was given to, or their delegate, take it, and then frees it', () => {
+    const given = {
+      ...funds(),
+      assignments: { funds: assignee, consultation: { aadObjectId: 'u-2', name: 'U' } },
+    };
+    assert.deepEqual(decide(given, 'approve_funds', PAYLOAD.approve_funds, FINANCE, clock()), {
+      ok: false,
+      refusal: { code: 'assigned', assignee },
+    });
+    const julie: Actor = { ...person('AAD-COLLEAGUE', 'finance') };
+    const taken = decide(given, 'approve_funds', PAYLOAD.approve_funds, julie, clock());
+    assert.ok(taken.ok);
+    // Taken: the decision is nobody's any more; the others given stay given.
+    assert.deepEqual(taken.next.assignments, { consultation: { aadObjectId: 'u-2', name: 'U' } });
+    const forJulie: Actor = { ...person('d-2', 'finance'), delegatedBy: { finance: assignee } };
+    assert.equal(decide(given, 'approve_funds', PAYLOAD.approve_funds, forJulie, clock()).ok, true);
+    // A decision given away binds only that decision.
+    assert.equal(decide(given, 'request_funds_changes', { comment: 'x' }, FINANCE, clock()).ok, false);
+    assert.equal(
+      decide({ ...given, assignments: {} }, 'approve_funds', PAYLOAD.approve_funds, FINANCE, clock()).ok,
+      true,
+    );
+  });
+
+  it('judges an agreement from a card shown before procurement priced the share again', () => {
+    const again = {
+      action: 'terminate',
+      actorId: 'proc-1',
+      from: 'in_progress' as const,
+      to: 'in_progress' as const,
+    };
+    assert.equal(sinceCard('agree_termination', REQUESTER.id, [again]).kind, 'decided');
+  });
+
+  it('terminates for default without pricing a share, even if one was typed', () => {
+    const outcome = decide(
+      inStatus('in_progress'),
+      'terminate',
+      { kind: 'default', percentComplete: '40', reason: 'Nothing delivered' },
+      PROCUREMENT,
+      clock(),
+    );
+    assert.ok(outcome.ok);
+    assert.deepEqual(
+      [outcome.next.status, outcome.next.delivery.termination?.amountCents],
+      ['terminated', undefined],
+    );
+  });
+
+  it('checks the invoice at the edges: the ceiling itself, the reservation as stored, the terms’ first day', () => {
+    // An older record priced over today's limit: $8,700 + $1,300 is the ceiling itself, and allowed.
+    const older = awaitingInvoice({
+      pricing: { hourlyRateCents: 10_000, estimatedHours: 77, adminHours: 10, fixedPriceCents: 870_000 },
+      finance: { fundsStatus: 'approved', fundReservationNumber: ' FR-1 ' },
+    });
+    const at = (patch: Record<string, string>) =>
+      decide(older, 'record_invoice', invoice(patch), FINANCE, clock());
+    assert.equal(
+      at({ amount: '8700', taxes: '1300', total: '10000', fundReservationNumber: 'fr-1' }).ok,
+      true,
+    );
+    assert.equal(at({ amount: '8700', taxes: '1300', total: '10000', invoiceDate: '2026-11-16' }).ok, true);
   });
 });

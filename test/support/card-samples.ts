@@ -304,8 +304,16 @@ const SAMPLES: readonly SampleSpec[] = [
     name: 'help-with-roles',
     build: (locale) => {
       const lines = [
-        `- **${t(locale, 'roles.finance')}** (${t(locale, 'roles.branches', { branches: 'Benefits Delivery' })}): ${t(locale, 'roles.via.group', { label: 'FPS approvers', source: 'roles.yaml' })}`,
-        `- **${t(locale, 'roles.procurement')}** (${t(locale, 'roles.everyBranch')}): ${t(locale, 'roles.delegatedBy', { name: 'Priya Raman', date: '2027-01-15' })}`,
+        t(locale, 'roles.line', {
+          role: t(locale, 'roles.finance'),
+          branches: t(locale, 'roles.branches', { branches: 'Benefits Delivery' }),
+          whence: t(locale, 'roles.via.group', { label: 'FPS approvers', source: 'roles.yaml' }),
+        }),
+        t(locale, 'roles.line', {
+          role: t(locale, 'roles.procurement'),
+          branches: t(locale, 'roles.everyBranch'),
+          whence: t(locale, 'roles.delegatedBy', { name: 'Priya Raman', date: '2027-01-15' }),
+        }),
       ];
       return {
         card: helpCard(locale, commandLines(locale), lines),

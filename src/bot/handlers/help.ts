@@ -25,7 +25,7 @@ function roleLine(locale: Locale, held: HeldRole, delegatedBy?: { name: string; 
         held.via.map((v) => sourceIn(locale, v)),
         locale,
       );
-  return `- **${t(locale, `roles.${held.role}`)}** (${branches}): ${whence}`;
+  return t(locale, 'roles.line', { role: t(locale, `roles.${held.role}`), branches, whence });
 }
 
 /**
