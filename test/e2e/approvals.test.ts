@@ -20,6 +20,7 @@ import {
   sendWithFile,
   SHOTS,
   press,
+  cardWith as cardWithOn,
 } from '../support/playground-client';
 
 /**
@@ -49,18 +50,7 @@ describe('approvals in the local Teams client, one client per role', function ()
   };
   const pageOf = (persona: Persona): Page => clientOf(persona).page;
 
-  /** The latest card on a page that shows `text`, once it is there. */
-  const cardWith = async (page: Page, text: string | RegExp): Promise<Locator> => {
-    const card = page.locator('.ac-adaptiveCard', { hasText: text }).last();
-    try {
-      await card.waitFor({ timeout: 60_000 });
-    } catch (err) {
-      // What the person saw instead, for whoever reads the failure.
-      await page.screenshot({ path: path.join(SHOTS, 'approvals-missing-card.png'), fullPage: true });
-      throw err;
-    }
-    return card;
-  };
+  const cardWith = (page: Page, text: string | RegExp) => cardWithOn(page, text, 'approvals');
 
   /** Opens a card's details in one language, as a person pressing Details (or Détails) does. */
   const openDetails = async (card: Locator, title: 'Details' | 'Détails') => {

@@ -22,6 +22,7 @@ import {
   press,
   say,
   SHOTS,
+  cardWith as cardWithOn,
 } from '../support/playground-client';
 
 /**
@@ -196,18 +197,7 @@ describe('the contract’s money in the local Teams client: invoice, delegation 
     }
   };
 
-  /** The latest card on a page that shows `text`, once it is there. */
-  const cardWith = async (page: Page, text: string | RegExp): Promise<Locator> => {
-    const card = page.locator('.ac-adaptiveCard', { hasText: text }).last();
-    try {
-      await card.waitFor({ timeout: 60_000 });
-    } catch (err) {
-      // What the person saw instead, for whoever reads the failure.
-      await page.screenshot({ path: path.join(SHOTS, 'finance-missing-card.png'), fullPage: true });
-      throw err;
-    }
-    return card;
-  };
+  const cardWith = (page: Page, text: string | RegExp) => cardWithOn(page, text, 'finance');
 
   const confirmOn = (card: Locator) =>
     card

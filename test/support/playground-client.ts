@@ -238,6 +238,21 @@ export async function sayGo(card: Locator): Promise<void> {
 }
 
 /** The compose box of the local Teams client. */
+/**
+ * The latest card on a page that shows `text`, once it is there; if it never comes, what the person saw
+ * instead is saved as `<suite>-missing-card.png` for whoever reads the failure.
+ */
+export async function cardWith(page: Page, text: string | RegExp, suite: string): Promise<Locator> {
+  const card = page.locator('.ac-adaptiveCard', { hasText: text }).last();
+  try {
+    await card.waitFor({ timeout: 60_000 });
+  } catch (err) {
+    await page.screenshot({ path: path.join(SHOTS, `${suite}-missing-card.png`), fullPage: true });
+    throw err;
+  }
+  return card;
+}
+
 /** A button or a label in a channel reads in both languages: "Record payment / Enregistrer…". */
 export const named = (words: string) =>
   new RegExp(`^${words.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( / .*)?$`);
