@@ -1101,13 +1101,11 @@ export function actingFor(
   actor: Actor,
 ): Person | undefined {
   const held = actingRoles(o, actor);
-  const usable = SPECS[action].roles.filter((r) => held.has(r));
-  const own = usable.find(
-    (r) => r === 'requester' || r === 'system' || r === 'lead' || !actor.delegatedBy?.[r],
-  );
-  if (own !== undefined) return undefined;
-  const role = usable.find((r): r is ConfiguredRole => r !== 'requester' && r !== 'system' && r !== 'lead');
-  const delegator = role && actor.delegatedBy?.[role];
+  // The colleague of each usable role held only as their delegate; none when a role is the actor's own.
+  const delegators = SPECS[action].roles
+    .filter((r) => held.has(r))
+    .map((r) => (r === 'requester' || r === 'system' || r === 'lead' ? undefined : actor.delegatedBy?.[r]));
+  const delegator = delegators.every((d) => d !== undefined) ? delegators[0] : undefined;
   return delegator ? { aadObjectId: delegator.aadObjectId, name: delegator.name } : undefined;
 }
 

@@ -50,22 +50,6 @@ export interface SharePointDocumentsOptions {
 /** The list that holds what the bot knows of each document: provisioned with the records' lists. */
 export const DOCUMENTS_LIST = listDefinition('documents');
 
-/** Creates the documents list on the site if it is not there yet; true when it created it. */
-export async function provisionDocuments(client: Client, siteId: string, prefix: string): Promise<boolean> {
-  const name = DOCUMENTS_LIST.displayName(prefix);
-  const found = (await client
-    .api(`/sites/${siteId}/lists`)
-    .filter(encodeURIComponent(`displayName eq ${odataString(name)}`))
-    .get()) as { value: { id: string }[] };
-  if (found.value.length > 0) return false;
-  await client.api(`/sites/${siteId}/lists`).post({
-    displayName: name,
-    columns: DOCUMENTS_LIST.columns,
-    list: { template: 'genericList' },
-  });
-  return true;
-}
-
 /** Files up to this size go up in one request; larger ones in an upload session. */
 export const SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024;
 /** An upload session's range: Graph wants multiples of 320 KiB; 5 MiB takes a 10 MB file in two. */
