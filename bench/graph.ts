@@ -2,7 +2,7 @@ import { provision } from '../scripts/provision';
 import type { Opportunity } from '../src/services/opportunity';
 import type { Actor } from '../src/services/roles';
 import { createGraphClient } from '../src/stores/graph';
-import { itemFields, positionOf, SharePointStore } from '../src/stores/sharepoint-store';
+import { itemFields, positionOf, openSharePoint } from '../src/stores/sharepoint-store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../test/contract/fixtures';
 import { createGraphEmulation, emulatorConfig } from '../test/support/graph-emulation';
@@ -34,12 +34,10 @@ export async function benchGraph(): Promise<void> {
   const emulation = createGraphEmulation({ siteId: SITE });
   const client = createGraphClient(config, (url, init) => emulation.fetch(url, init));
   await provision(client, SITE, 'Microacq');
-  const store = await SharePointStore.open({
-    client,
-    siteId: SITE,
-    listPrefix: 'Microacq',
-    state: SqliteStore.open(':memory:'),
-  });
+  const store = await openSharePoint(
+    { client, siteId: SITE, listPrefix: 'Microacq' },
+    SqliteStore.open(':memory:'),
+  );
 
   /** Graph requests made by `work`, each request inside a batch counted apart. */
   const count = async <T>(work: () => Promise<T>): Promise<{ result: T; outer: number; inner: number }> => {

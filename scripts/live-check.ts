@@ -7,7 +7,7 @@ import type { Opportunity, OpportunityContent, Status } from '../src/services/op
 import type { OpportunityFilter } from '../src/services/store';
 import { createGraphClient, type GraphFetch } from '../src/stores/graph';
 import { columnType, LISTS, type ListDefinition } from '../src/stores/sharepoint-schema';
-import { itemFields, odataString, SharePointStore } from '../src/stores/sharepoint-store';
+import { itemFields, odataString, openSharePoint } from '../src/stores/sharepoint-store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { provision } from './provision';
 
@@ -209,8 +209,7 @@ export async function liveCheck(
     }
 
     // 2. A record's JSON, with every awkward character, through a multi-line column and back.
-    const state = SqliteStore.open(':memory:');
-    const store = await SharePointStore.open({ client, siteId, listPrefix: prefix, state });
+    const store = await openSharePoint({ client, siteId, listPrefix: prefix }, SqliteStore.open(':memory:'));
     const sample = sampleRecord('2025-06-02T14:00:00.000Z');
     const created = await store.create(
       sample,

@@ -94,7 +94,17 @@ const Env = z.object({
   ALLOWED_TENANT_IDS: idList,
   BOT_OPENID_METADATA_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
   BOT_TOKEN_ISSUER: z.union([z.literal(''), z.url({ protocol: /^https$/ })]).default(''),
-  STORE: z.enum(['sqlite', 'sharepoint']).default('sqlite'),
+  STORE: z.enum(['sqlite', 'sharepoint', 'postgres']).default('sqlite'),
+  /** Where the working state lives beside SharePoint records; with STORE=postgres, everything is there. */
+  WORKING_STORE: z.enum(['sqlite', 'postgres', '']).default(''),
+  DATABASE_URL: z
+    .string()
+    .default('')
+    .transform((v) => v.trim())
+    .pipe(z.union([z.literal(''), z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')])),
+  /** The PostgreSQL schema the tables live in (default: the connection's own search path). */
+  DATABASE_SCHEMA: z.union([z.literal(''), z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/)]).default(''),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SHAREPOINT_SITE_ID: optionalText,
   SHAREPOINT_LIST_PREFIX: z
     .string()
@@ -204,13 +214,16 @@ export interface Config {
   /** No app id: inbound requests are not authenticated, so the bot must stay on this machine. */
   readonly localMode: boolean;
   /**
-   * Records live in SQLite, or in SharePoint lists through Graph; the bot's own working state (drafts,
-   * conversations, preferences, the outbox) stays in the SQLite file either way.
+   * Records live in SQLite, in PostgreSQL, or in SharePoint lists through Graph; the bot's working state
+   * (drafts, conversations, preferences, the outbox…) lives in the SQLite file, or in PostgreSQL where
+   * several replicas share it (`working`).
    */
   readonly store: {
-    readonly kind: 'sqlite' | 'sharepoint';
+    readonly kind: 'sqlite' | 'sharepoint' | 'postgres';
+    readonly working: 'sqlite' | 'postgres';
     readonly sqlitePath: string;
     readonly sharepoint?: SharePointConfig;
+    readonly postgres?: { readonly url: string; readonly schema?: string; readonly poolSize: number };
   };
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number };
   /** The public site: its address when configured (else the bot's own), and its rate limits. */
@@ -505,6 +518,19 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     );
   }
   if (e.STORE === 'sharepoint') problems.push(...sharepointProblems(e));
+  const working = e.STORE === 'postgres' ? 'postgres' : e.WORKING_STORE || 'sqlite';
+  if (e.STORE === 'sqlite' && e.WORKING_STORE === 'postgres') {
+    problems.push(
+      'WORKING_STORE: postgres goes with STORE=sharepoint; for everything in PostgreSQL, set STORE=postgres',
+    );
+  }
+  if (working === 'postgres') {
+    if (e.DATABASE_URL === '') problems.push('DATABASE_URL: required when the store is PostgreSQL');
+    // Replicas check each other's form tokens: a secret made up by each process would refuse them.
+    if (e.SITE_SECRET === '') {
+      problems.push('SITE_SECRET: required when replicas share PostgreSQL (every replica signs forms alike)');
+    }
+  }
   if (e.PUBLISHER === 'github') problems.push(...githubProblems(e));
   if (e.ROLES_FILE !== '' && !existsSync(e.ROLES_FILE)) {
     problems.push(`ROLES_FILE: no file at "${e.ROLES_FILE}"`);
@@ -537,7 +563,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     localMode,
     store: {
       kind: e.STORE,
+      working: e.STORE === 'postgres' ? 'postgres' : e.WORKING_STORE || 'sqlite',
       sqlitePath: e.SQLITE_PATH,
+      ...(e.DATABASE_URL !== ''
+        ? {
+            postgres: {
+              url: e.DATABASE_URL,
+              ...(e.DATABASE_SCHEMA ? { schema: e.DATABASE_SCHEMA } : {}),
+              poolSize: e.DATABASE_POOL_SIZE,
+            },
+          }
+        : {}),
       ...(e.STORE === 'sharepoint'
         ? {
             sharepoint: {

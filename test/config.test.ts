@@ -16,7 +16,7 @@ describe('configuration', () => {
     const c = parseConfig({});
     assert.equal(c.localMode, true);
     assert.deepEqual(c.http, { host: '127.0.0.1', port: 3978, maxBodyBytes: 256 * 1024 });
-    assert.deepEqual(c.store, { kind: 'sqlite', sqlitePath: './data/microacq.db' });
+    assert.deepEqual(c.store, { kind: 'sqlite', working: 'sqlite', sqlitePath: './data/microacq.db' });
     assert.equal(c.consultationBusinessDays, 5);
     assert.equal(c.defaultLocale, 'en');
   });
@@ -79,6 +79,60 @@ describe('configuration', () => {
     const mi = parseConfig({ STORE: 'sharepoint', SHAREPOINT_SITE_ID: 's', GRAPH_AUTH: 'managed-identity' });
     assert.equal(mi.store.sharepoint?.auth, 'managed-identity');
     assert.equal(mi.store.sharepoint?.endpoint, 'https://graph.microsoft.com');
+  });
+
+  it('asks, for PostgreSQL, for the database and the form secret every replica shares', () => {
+    assert.deepEqual(problemsOf({ STORE: 'postgres' }), [
+      'DATABASE_URL: required when the store is PostgreSQL',
+      'SITE_SECRET: required when replicas share PostgreSQL (every replica signs forms alike)',
+    ]);
+    const secret = 'x'.repeat(32);
+    const c = parseConfig({
+      STORE: 'postgres',
+      DATABASE_URL: 'postgres://bot@db.example:5432/microacq',
+      DATABASE_SCHEMA: 'microacq',
+      SITE_SECRET: secret,
+    });
+    assert.equal(c.store.kind, 'postgres');
+    assert.equal(c.store.working, 'postgres');
+    assert.deepEqual(c.store.postgres, {
+      url: 'postgres://bot@db.example:5432/microacq',
+      schema: 'microacq',
+      poolSize: 10,
+    });
+    assert.deepEqual(
+      problemsOf({ STORE: 'postgres', DATABASE_URL: 'mysql://db/x', SITE_SECRET: secret }).map(
+        (p) => p.split(':')[0],
+      ),
+      ['DATABASE_URL'],
+    );
+    assert.deepEqual(
+      problemsOf({
+        STORE: 'postgres',
+        DATABASE_URL: 'postgres://db/x',
+        DATABASE_SCHEMA: 'Robert"; DROP',
+        SITE_SECRET: secret,
+      }).map((p) => p.split(':')[0]),
+      ['DATABASE_SCHEMA'],
+    );
+  });
+
+  it('keeps SharePoint records with the working state in SQLite, or in PostgreSQL for replicas', () => {
+    const sp = { STORE: 'sharepoint', SHAREPOINT_SITE_ID: 's', GRAPH_AUTH: 'managed-identity' };
+    assert.equal(parseConfig(sp).store.working, 'sqlite');
+    const replicas = parseConfig({
+      ...sp,
+      WORKING_STORE: 'postgres',
+      DATABASE_URL: 'postgres://db/x',
+      SITE_SECRET: 'y'.repeat(32),
+    });
+    assert.deepEqual([replicas.store.kind, replicas.store.working], ['sharepoint', 'postgres']);
+    assert.deepEqual(
+      problemsOf({ WORKING_STORE: 'postgres', DATABASE_URL: 'postgres://db/x', SITE_SECRET: 'y'.repeat(32) }),
+      [
+        'WORKING_STORE: postgres goes with STORE=sharepoint; for everything in PostgreSQL, set STORE=postgres',
+      ],
+    );
   });
 
   it('lets the sign-in-free emulator be used only for a Graph on this machine', () => {

@@ -11,6 +11,11 @@ function wordsOf(text: string): string[] {
   return fold(text.normalize('NFKC')).match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+/** The words a record is found by (title, description, branch, skills), folded as searches are. */
+export function recordWords(o: Opportunity): string[] {
+  return wordsOf([o.title, o.shortDescription, o.client.branch, ...o.requiredSkills].join(' '));
+}
+
 /** The words a search looks for: at most 10, each at most 50 characters. */
 export function searchWords(text: string): string[] {
   return wordsOf(text)
@@ -21,6 +26,6 @@ export function searchWords(text: string): string[] {
 export function matchesText(o: Opportunity, text: string): boolean {
   const wanted = searchWords(text);
   if (wanted.length === 0) return false;
-  const have = wordsOf([o.title, o.shortDescription, o.client.branch, ...o.requiredSkills].join(' '));
+  const have = recordWords(o);
   return wanted.every((w) => have.some((h) => h.startsWith(w)));
 }

@@ -5,11 +5,14 @@ import type { LocalMailbox, MailQueue } from './mail';
 import type { NewOpportunity, Opportunity, Status } from './opportunity';
 import type { PublicationLog } from './publication';
 import type { QuestionStore } from './questions';
+import type { RateWindow } from './rate';
 import type { SubscriptionStore } from './subscriptions';
 
 /**
- * The one port every store adapter implements (SQLite now, a SharePoint list later). Every method is
- * async so that a remote store fits the same shape; each adapter passes test/contract/store-contract.ts.
+ * The store's ports, split by what they hold (records, drafts, conversations, the outbox…). An adapter
+ * implements the ports it stores; `composeStore` (stores/compose.ts) puts the configured ones together
+ * as one `Store`. Every method is async so that a remote store fits the same shape; each adapter passes
+ * the contract suites in test/contract/.
  */
 
 export interface AuditEntry {
@@ -122,6 +125,8 @@ export type NewOutboxMessage = Pick<
 >;
 
 export interface DueOptions {
+  /** Leases the returned messages to this replica until then (several replicas share the outbox). */
+  readonly lease?: Lease;
   /**
    * At most this many messages per conversation, so that a conversation with a long backlog cannot fill
    * the whole batch and hold up the others while the sender paces it.
@@ -155,7 +160,26 @@ export interface Person {
   readonly name: string;
 }
 
-export interface OpportunityStore {
+/** A replica's hold on some work until `until`: another takes the work over once it has passed. */
+export interface Lease {
+  readonly owner: string;
+  readonly until: string;
+}
+
+/** What a replica learns when it claims an activity to answer it. */
+export type ActivityClaim =
+  /** Answered before (by any replica): give the same answer again. */
+  | { readonly kind: 'answered'; readonly activity: HandledActivity }
+  /** This replica runs it now; `rememberActivity` records the answer and ends the claim. */
+  | { readonly kind: 'claimed' }
+  /** Another replica runs it until `until` (then it may be taken over): wait for its answer. */
+  | { readonly kind: 'running'; readonly until: string };
+
+/**
+ * The records with their audit trails: what a request is and every decision on it. SQLite and
+ * PostgreSQL keep it in the working database; SharePoint keeps it in its lists.
+ */
+export interface RecordStore {
   /**
    * Saves a new record with the next reference of its creation year (MA-YYYY-NNNN) at version 1, with
    * its first audit entry, atomically. The same idempotency key returns the first record, not a second.
@@ -187,14 +211,30 @@ export interface OpportunityStore {
   appendAudit(reference: string, entry: NewAuditEntry): Promise<AuditEntry>;
   /** Oldest first. */
   auditTrail(reference: string): Promise<readonly AuditEntry[]>;
+}
 
+/** Changes whose messages are still to be queued (kept with the change where the records share the database). */
+export interface NotificationStore {
+  /** Notes a change saved elsewhere (SharePoint), whose messages are still to be queued. */
+  addNotification(notification: PendingNotification): Promise<void>;
+  /** Changes whose messages may not all be queued yet, oldest first. */
+  pendingNotifications(limit: number): Promise<readonly PendingNotification[]>;
+  /** The messages of this change are queued (or no longer needed). */
+  settleNotification(reference: string, version: number): Promise<void>;
+}
+
+/** Intake forms being filled in, per person. */
+export interface DraftStore {
   /** Creates or replaces a draft; with `expectedVersion`, only if the stored one is still at it. */
   saveDraft(draft: Omit<Draft, 'version'>, expectedVersion?: number): Promise<Draft>;
   getDraft(ownerId: string, id: string): Promise<Draft | undefined>;
   /** Most recently updated first. */
   listDrafts(ownerId: string): Promise<readonly Draft[]>;
   deleteDraft(ownerId: string, id: string): Promise<boolean>;
+}
 
+/** Where the bot can write: conversation references, and the ids of the messages it posted there. */
+export interface ConversationStore {
   saveConversation(key: string, reference: ConversationReferenceJson): Promise<void>;
   getConversation(key: string): Promise<ConversationReferenceJson | undefined>;
   deleteConversation(key: string): Promise<boolean>;
@@ -203,7 +243,12 @@ export interface OpportunityStore {
    * name them, ordered by name; at most `limit`.
    */
   peopleInChat(limit: number): Promise<readonly Person[]>;
+  /** Remembers (or replaces) the id of a message the bot posted, so its card can be updated for everyone. */
+  saveMessageId(key: string, activityId: string): Promise<void>;
+  getMessageId(key: string): Promise<string | undefined>;
+}
 
+export interface PreferenceStore {
   /**
    * Kept by the store, not the conversation, so a choice survives restarts and follows the person into
    * every chat. `{}` when nothing is stored. A save replaces everything stored for the person (leaving
@@ -211,7 +256,9 @@ export interface OpportunityStore {
    */
   getPreferences(userId: string): Promise<Preferences>;
   savePreferences(userId: string, preferences: Preferences): Promise<Preferences>;
+}
 
+export interface DelegationStore {
   /**
    * Who acts for whom (services/delegation.ts). Person ids compare whatever their case. Saving a new
    * delegation ends the delegator's running one in the same write (endedAt = the new one's createdAt,
@@ -226,7 +273,10 @@ export interface OpportunityStore {
   delegationsTo(delegateId: string, today: string): Promise<readonly Delegation[]>;
   /** A person's delegations, the ones not ended first, then the newest; at most DELEGATIONS_LISTED. */
   delegationsBy(delegatorId: string): Promise<readonly Delegation[]>;
+}
 
+/** Messages waiting to be sent to Teams, shared by every replica. */
+export interface Outbox {
   /**
    * Queues a message for the outbox sender: pending, due at once (notBefore = createdAt), 0 attempts.
    * Returns false, changing nothing, when a message with this id exists in any state, so the same update
@@ -245,41 +295,85 @@ export interface OpportunityStore {
     settles?: { readonly reference: string; readonly version: number },
   ): Promise<number>;
   /**
-   * Pending messages with notBefore <= now, oldest first (createdAt, then the order they were queued in). A conversation's messages
-   * leave in order: none is due while an older pending one of the same conversation waits for its
-   * backoff, so a retry never lets a later message overtake it.
+   * Pending messages with notBefore <= now, oldest first (createdAt, then the order they were queued in).
+   * A conversation's messages leave in order: none is due while an older pending one of the same
+   * conversation waits for its backoff or is leased, so a retry never lets a later message overtake it.
+   * A message leased to a replica (`options.lease`) is due to nobody else until the lease has passed:
+   * the replica that took it sends it, or, killed, leaves it to be taken over.
    */
   dueMessages(now: string, limit: number, options?: DueOptions): Promise<readonly OutboxMessage[]>;
   /**
-   * The mark* calls settle or reschedule a pending message; RangeError for an id never queued. A message
-   * already sent or dead stays as it is, so a late or repeated mark can never queue it again.
+   * The mark* calls settle or reschedule a pending message (and end its lease); RangeError for an id
+   * never queued. A message already sent or dead stays as it is, so a late or repeated mark can never
+   * queue it again.
    */
   markSent(id: string): Promise<void>;
   /** Counts an attempt and makes the message wait until `notBefore`. */
   markRetry(id: string, notBefore: string, error: string): Promise<void>;
   /** Counts an attempt and gives the message up: it is never due again. */
   markDead(id: string, error: string): Promise<void>;
-  /** Remembers (or replaces) the id of a message the bot posted, so its card can be updated for everyone. */
-  saveMessageId(key: string, activityId: string): Promise<void>;
-  getMessageId(key: string): Promise<string | undefined>;
+  /**
+   * Ends the lease of pending messages a replica took but did not send (held back by pacing, or behind
+   * one that was): due again at once, no attempt counted. Ids not pending are left as they are.
+   */
+  releaseMessages(ids: readonly string[]): Promise<void>;
   /** For health checks and operators: messages waiting to be sent, and messages given up. */
   outboxCounts(): Promise<{ pending: number; dead: number }>;
+}
 
-  /** Changes whose messages may not all be queued yet, oldest first. */
-  pendingNotifications(limit: number): Promise<readonly PendingNotification[]>;
-  /** The messages of this change are queued (or no longer needed). */
-  settleNotification(reference: string, version: number): Promise<void>;
-
-  /** Remembers an answered activity; the first answer stays when the same key is remembered again. */
+/**
+ * Activities the bot has answered, remembered for a day. Replicas share it: a redelivery that reaches
+ * another replica while the first still runs waits for the first's answer instead of running again.
+ */
+export interface ActivityLog {
+  /**
+   * Takes the activity to answer it until `until`, unless it was answered (or is being answered under a
+   * claim not yet passed). A claim whose `until` has passed is taken over: its replica died.
+   */
+  claimActivity(key: string, at: string, until: string): Promise<ActivityClaim>;
+  /** Remembers an answered activity, ending its claim; the first answer stays when remembered again. */
   rememberActivity(activity: HandledActivity): Promise<void>;
+  /** The answer given, if the activity was answered (a running claim is no answer). */
   recallActivity(key: string): Promise<HandledActivity | undefined>;
-  /** Forgets activities answered before `before` (ISO); returns how many. */
+  /** Forgets activities answered (or claims given up) before `before` (ISO); returns how many. */
   forgetActivities(before: string): Promise<number>;
+}
 
+/** What replicas share so that they act as one: who runs a scheduled job, and Teams' rate limits. */
+export interface Coordination {
+  /**
+   * Takes or renews the named lease for `owner` until `until`: true when `owner` holds it now (it was
+   * free, passed, or already its own), false while another owner's lease runs.
+   */
+  holdLease(name: string, owner: string, now: string, until: string): Promise<boolean>;
+  /** Gives the lease up if `owner` holds it, so another replica need not wait for it to pass. */
+  releaseLease(name: string, owner: string): Promise<void>;
+  /**
+   * Takes one operation on a rate-limited key (a conversation, the app) if it fits every window at `now`
+   * (ISO), recording it, and returns 0; else records nothing and returns the milliseconds until it would
+   * fit. Atomic: replicas taking on one key together never exceed a window between them.
+   */
+  takeRate(key: string, now: string, windows: readonly RateWindow[]): Promise<number>;
+}
+
+/** A connection to check and, at the end, close. */
+export interface Resource {
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Everything the Teams side of the bot keeps besides the public site: the records and the working state. */
+export type OpportunityStore = RecordStore &
+  NotificationStore &
+  DraftStore &
+  ConversationStore &
+  PreferenceStore &
+  DelegationStore &
+  Outbox &
+  ActivityLog &
+  Coordination &
+  Resource;
 
 /** Every record a filter matches, page by page, newest first: for the few callers that need them all. */
 export async function* everyRecord(
@@ -312,14 +406,11 @@ export async function lastApplied(
   return (await store.auditTrail(reference)).filter((e) => e.outcome === 'applied').at(-1);
 }
 
-/**
- * Everything the bot keeps, port by port: records (OpportunityStore), the public site's questions,
- * subscriptions and applications, the e-mail queue and local mailbox, and what was published elsewhere.
- */
-export type Store = OpportunityStore &
-  QuestionStore &
-  SubscriptionStore &
-  ApplicationStore &
-  MailQueue &
-  LocalMailbox &
-  PublicationLog;
+/** The public site's ports: questions, subscriptions and applications. */
+export type PublicSiteStore = QuestionStore & SubscriptionStore & ApplicationStore;
+
+/** The e-mail queue, the local mailbox and what was published elsewhere. */
+export type MailAndPublishing = MailQueue & LocalMailbox & PublicationLog;
+
+/** Everything the bot keeps, port by port, as one object (see stores/compose.ts). */
+export type Store = OpportunityStore & PublicSiteStore & MailAndPublishing;

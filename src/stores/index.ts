@@ -1,24 +1,38 @@
 import type { Config } from '../config';
 import type { DocumentStore } from '../services/documents';
-import type { Store } from '../services/store';
+import { type Store, StoreUnavailableError } from '../services/store';
+import { openPgStore } from './pg-store';
 import { createGraphClient, type GraphFetch } from './graph';
 import { LocalDocuments } from './local-documents';
+import { PgDocuments } from './pg-documents';
 import { SharePointDocuments } from './sharepoint-documents';
-import { SharePointStore } from './sharepoint-store';
+import { openSharePoint } from './sharepoint-store';
 import { SqliteStore } from './sqlite-store';
 
-/** The SQLite file always; the SharePoint lists too when records live there. */
+/**
+ * The three deployments: everything in the SQLite file (one process); everything in PostgreSQL
+ * (replicas); records and the public site in SharePoint lists with the working state in SQLite or, for
+ * replicas, PostgreSQL.
+ */
 async function open(config: Config, graphFetch?: GraphFetch): Promise<Store> {
-  const state = SqliteStore.open(config.store.sqlitePath);
+  const pg = config.store.postgres;
+  const working = async (): Promise<Store> => {
+    if (config.store.working !== 'postgres') return SqliteStore.open(config.store.sqlitePath);
+    if (!pg) throw new StoreUnavailableError('DATABASE_URL is not set');
+    return openPgStore({
+      connectionString: pg.url,
+      poolSize: pg.poolSize,
+      ...(pg.schema ? { schema: pg.schema } : {}),
+    });
+  };
+  const state = await working();
   const sp = config.store.sharepoint;
   if (config.store.kind !== 'sharepoint' || !sp) return state;
   try {
-    return await SharePointStore.open({
-      client: createGraphClient(sp, graphFetch),
-      siteId: sp.siteId,
-      listPrefix: sp.listPrefix,
+    return await openSharePoint(
+      { client: createGraphClient(sp, graphFetch), siteId: sp.siteId, listPrefix: sp.listPrefix },
       state,
-    });
+    );
   } catch (err) {
     await state.close();
     throw err;
@@ -27,7 +41,7 @@ async function open(config: Config, graphFetch?: GraphFetch): Promise<Store> {
 
 /**
  * The configured store, opened on first use and again after a failed open: a store that cannot be
- * reached at start-up makes the bot answer "records unavailable" (and /healthz say 503) until it can,
+ * reached at start-up makes the bot answer "records unavailable" (and /readyz say 503) until it can,
  * instead of stopping the process. `graphFetch` sends Graph's requests elsewhere (tests).
  */
 export function openStore(config: Config, graphFetch?: GraphFetch): Store {
@@ -53,21 +67,35 @@ export type OpenedDocuments = DocumentStore & { close(): Promise<void> };
 
 /**
  * Where requests' documents are kept, chosen as `openStore` chooses: the SharePoint site's document
- * library when records live in SharePoint, else files beside the SQLite file. Opened on first use and
- * again after a failed open, so an unreachable library makes each call fail, not the start-up.
+ * library when records live in SharePoint; the PostgreSQL database when the working state lives there,
+ * since replicas each have their own disk and files beside one would be seen by it alone; else files
+ * beside the SQLite file. Opened on first use and again after a failed open, so an unreachable library
+ * or database makes each call fail, not the start-up.
  */
 export function openDocuments(config: Config, graphFetch?: GraphFetch): OpenedDocuments {
   const sp = config.store.sharepoint;
-  const connect = async (): Promise<OpenedDocuments> =>
-    config.store.kind === 'sharepoint' && sp
-      ? SharePointDocuments.open({
-          client: createGraphClient(sp, graphFetch),
-          siteId: sp.siteId,
-          listPrefix: sp.listPrefix,
-          send: graphFetch ?? fetch,
-          timeoutMs: sp.timeoutMs,
-        })
-      : LocalDocuments.open(config.store.sqlitePath);
+  const pg = config.store.postgres;
+  const connect = async (): Promise<OpenedDocuments> => {
+    if (config.store.kind === 'sharepoint' && sp) {
+      return SharePointDocuments.open({
+        client: createGraphClient(sp, graphFetch),
+        siteId: sp.siteId,
+        listPrefix: sp.listPrefix,
+        send: graphFetch ?? fetch,
+        timeoutMs: sp.timeoutMs,
+      });
+    }
+    if (config.store.working !== 'postgres' && config.store.kind !== 'postgres') {
+      return LocalDocuments.open(config.store.sqlitePath);
+    }
+    if (!pg) throw new StoreUnavailableError('DATABASE_URL is not set');
+    return PgDocuments.open({
+      connectionString: pg.url,
+      // A pool beside the store's: documents come seldom, so a few connections of the server's budget.
+      poolSize: Math.min(pg.poolSize, 4),
+      ...(pg.schema ? { schema: pg.schema } : {}),
+    });
+  };
   let opened: Promise<OpenedDocuments> | undefined;
   const use = (): Promise<OpenedDocuments> =>
     (opened ??= connect().catch((err: unknown) => {

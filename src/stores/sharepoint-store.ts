@@ -10,23 +10,19 @@ import {
 import {
   type AuditEntry,
   ConcurrencyError,
-  type ConversationReferenceJson,
   type CreationEvent,
-  type Draft,
-  type DueOptions,
-  type HandledActivity,
-  type PendingNotification,
   type NewAuditEntry,
-  type NewOutboxMessage,
   type OpportunityFilter,
-  type OutboxMessage,
   type Page,
   type PageRequest,
-  type Preferences,
+  type NotificationStore,
+  type PublicSiteStore,
+  type RecordStore,
+  type Resource,
   type Store,
   StoreUnavailableError,
 } from '../services/store';
-import type { Delegation } from '../services/delegation';
+import { withRecordsIn } from './compose';
 import type { WorkflowEvent } from '../services/lifecycle';
 import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
 import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
@@ -36,10 +32,8 @@ import type {
   SelfIdentification,
   SubmitOutcome,
 } from '../services/applications';
-import type { DeliveredMail, Mail, NewMail } from '../services/mail';
 import { matchesText, searchWords } from '../services/search';
 import { idKey } from '../services/roles';
-import type { SqliteStore } from './sqlite-store';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
 import { SharePointList, sharePointCall } from './sharepoint-list';
 import { SharePointQuestions } from './sharepoint-questions';
@@ -49,12 +43,13 @@ import { SharePointApplications } from './sharepoint-applications';
 /**
  * Records in SharePoint lists through Microsoft Graph. The opportunities list holds each record (its
  * whole JSON, plus indexed columns to query on), the audit list its trail, and a counters list the
- * reference numbers. The bot's working state (drafts, conversations, preferences, the outbox) stays in
- * the local store given as `state`: it is per bot instance, not part of the record.
+ * reference numbers. It implements the record and public-site ports only: the bot's working state
+ * (drafts, conversations, preferences, the outbox) lives in the working store it is composed with
+ * (stores/index.ts), SQLite for one process or PostgreSQL for replicas.
  *
  * The public site's questions, subscriptions and applications are records too, kept in lists of their
  * own (see sharepoint-questions.ts, sharepoint-subscriptions.ts and sharepoint-applications.ts); its
- * e-mail queue, local mailbox and publication log are working state, kept in `state` with the outbox.
+ * e-mail queue, local mailbox and publication log are working state, kept with the outbox.
  *
  * Writes that touch two items go as one JSON batch, the second depending on the first; a batch is not a
  * transaction, so if the audit entry cannot be written after its record was, the record is put back and
@@ -65,8 +60,8 @@ export interface SharePointStoreOptions {
   readonly client: Client;
   readonly siteId: string;
   readonly listPrefix: string;
-  /** Drafts, conversations, preferences, delegations, the outbox, the e-mail queue and the publication log. */
-  readonly state: SqliteStore;
+  /** Where a change's messages are noted until queued: the working store (SQLite or PostgreSQL). */
+  readonly notifications: Pick<NotificationStore, 'addNotification'>;
 }
 
 type ListKey = ListDefinition['key'];
@@ -259,7 +254,7 @@ export function itemFields(o: Opportunity, idempotencyKey?: string): Record<stri
   };
 }
 
-export class SharePointStore implements Store {
+export class SharePointStore implements RecordStore, PublicSiteStore, Resource {
   private readonly lists = new Map<ListKey, string>();
   private questionList: SharePointQuestions | undefined;
   private subscriptionList: SharePointSubscriptions | undefined;
@@ -554,7 +549,7 @@ export class SharePointStore implements Store {
    */
   private async noteChange(record: Opportunity, events: readonly WorkflowEvent[], at: string): Promise<void> {
     if (events.length === 0) return;
-    await this.options.state
+    await this.options.notifications
       .addNotification({ reference: record.reference, version: record.version, events, at })
       .catch(() => undefined);
   }
@@ -869,95 +864,6 @@ export class SharePointStore implements Store {
     }
   }
 
-  // The bot's working state lives in the local store.
-  saveDraft(draft: Omit<Draft, 'version'>, expectedVersion?: number): Promise<Draft> {
-    return this.options.state.saveDraft(draft, expectedVersion);
-  }
-  getDraft(ownerId: string, id: string): Promise<Draft | undefined> {
-    return this.options.state.getDraft(ownerId, id);
-  }
-  listDrafts(ownerId: string): Promise<readonly Draft[]> {
-    return this.options.state.listDrafts(ownerId);
-  }
-  deleteDraft(ownerId: string, id: string): Promise<boolean> {
-    return this.options.state.deleteDraft(ownerId, id);
-  }
-  saveConversation(key: string, reference: ConversationReferenceJson): Promise<void> {
-    return this.options.state.saveConversation(key, reference);
-  }
-  peopleInChat(limit: number) {
-    return this.options.state.peopleInChat(limit);
-  }
-  getConversation(key: string): Promise<ConversationReferenceJson | undefined> {
-    return this.options.state.getConversation(key);
-  }
-  deleteConversation(key: string): Promise<boolean> {
-    return this.options.state.deleteConversation(key);
-  }
-  getPreferences(userId: string): Promise<Preferences> {
-    return this.options.state.getPreferences(userId);
-  }
-  savePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
-    return this.options.state.savePreferences(userId, preferences);
-  }
-  saveDelegation(delegation: Delegation): Promise<Delegation> {
-    return this.options.state.saveDelegation(delegation);
-  }
-  endDelegation(id: string, by: { readonly aadObjectId: string; readonly name: string }, at: string) {
-    return this.options.state.endDelegation(id, by, at);
-  }
-  delegationsTo(delegateId: string, today: string): Promise<readonly Delegation[]> {
-    return this.options.state.delegationsTo(delegateId, today);
-  }
-  delegationsBy(delegatorId: string): Promise<readonly Delegation[]> {
-    return this.options.state.delegationsBy(delegatorId);
-  }
-  enqueue(message: NewOutboxMessage): Promise<boolean> {
-    return this.options.state.enqueue(message);
-  }
-  enqueueAll(
-    messages: readonly NewOutboxMessage[],
-    settles?: { readonly reference: string; readonly version: number },
-  ): Promise<number> {
-    return this.options.state.enqueueAll(messages, settles);
-  }
-  dueMessages(now: string, limit: number, options?: DueOptions): Promise<readonly OutboxMessage[]> {
-    return this.options.state.dueMessages(now, limit, options);
-  }
-  markSent(id: string): Promise<void> {
-    return this.options.state.markSent(id);
-  }
-  markRetry(id: string, notBefore: string, error: string): Promise<void> {
-    return this.options.state.markRetry(id, notBefore, error);
-  }
-  markDead(id: string, error: string): Promise<void> {
-    return this.options.state.markDead(id, error);
-  }
-  saveMessageId(key: string, activityId: string): Promise<void> {
-    return this.options.state.saveMessageId(key, activityId);
-  }
-  getMessageId(key: string): Promise<string | undefined> {
-    return this.options.state.getMessageId(key);
-  }
-  outboxCounts(): Promise<{ pending: number; dead: number }> {
-    return this.options.state.outboxCounts();
-  }
-  pendingNotifications(limit: number): Promise<readonly PendingNotification[]> {
-    return this.options.state.pendingNotifications(limit);
-  }
-  settleNotification(reference: string, version: number): Promise<void> {
-    return this.options.state.settleNotification(reference, version);
-  }
-  rememberActivity(activity: HandledActivity): Promise<void> {
-    return this.options.state.rememberActivity(activity);
-  }
-  recallActivity(key: string): Promise<HandledActivity | undefined> {
-    return this.options.state.recallActivity(key);
-  }
-  forgetActivities(before: string): Promise<number> {
-    return this.options.state.forgetActivities(before);
-  }
-
   askQuestion(question: NewQuestion, limits: QuestionLimits): Promise<AskOutcome> {
     return this.questions.askQuestion(question, limits);
   }
@@ -1033,52 +939,23 @@ export class SharePointStore implements Store {
     return this.applications.applicationFigures(references);
   }
 
-  // The e-mail queue, the local mailbox and the publication log are working state, in the local store.
-  queueMail(mails: readonly NewMail[]): Promise<number> {
-    return this.options.state.queueMail(mails);
-  }
-  dueMail(now: string, limit: number): Promise<readonly Mail[]> {
-    return this.options.state.dueMail(now, limit);
-  }
-  markMailSent(id: string, at: string, providerId?: string): Promise<void> {
-    return this.options.state.markMailSent(id, at, providerId);
-  }
-  markMailRetry(id: string, notBefore: string, error: string): Promise<void> {
-    return this.options.state.markMailRetry(id, notBefore, error);
-  }
-  markMailDead(id: string, error: string): Promise<void> {
-    return this.options.state.markMailDead(id, error);
-  }
-  dropMailTo(address: string): Promise<number> {
-    return this.options.state.dropMailTo(address);
-  }
-  mailCounts() {
-    return this.options.state.mailCounts();
-  }
-  deadMail(limit: number): Promise<readonly Mail[]> {
-    return this.options.state.deadMail(limit);
-  }
-  deliverLocally(mail: DeliveredMail): Promise<void> {
-    return this.options.state.deliverLocally(mail);
-  }
-  mailbox(limit: number): Promise<readonly DeliveredMail[]> {
-    return this.options.state.mailbox(limit);
-  }
-  lastPublished(target: string, reference: string): Promise<string | undefined> {
-    return this.options.state.lastPublished(target, reference);
-  }
-  notePublished(target: string, reference: string, digest: string, at: string): Promise<void> {
-    return this.options.state.notePublished(target, reference, digest, at);
-  }
-
   async ping(): Promise<void> {
     await this.call('answer', () =>
       this.options.client.api(`/sites/${this.options.siteId}`).select('id').get(),
     );
-    await this.options.state.ping();
   }
 
-  async close(): Promise<void> {
-    await this.options.state.close();
-  }
+  /** Graph holds no connection of ours to close. */
+  async close(): Promise<void> {}
+}
+
+/**
+ * Records and the public site in SharePoint, composed with the working store (SQLite or PostgreSQL) that
+ * keeps everything else; closing the result closes the working store too.
+ */
+export async function openSharePoint(
+  options: Omit<SharePointStoreOptions, 'notifications'>,
+  working: Store,
+): Promise<Store> {
+  return withRecordsIn(await SharePointStore.open({ ...options, notifications: working }), working);
 }

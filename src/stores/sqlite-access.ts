@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
-import { StoreUnavailableError } from '../services/store';
+import { type Resource, StoreUnavailableError } from '../services/store';
 
 /**
  * What every table's adapter needs of the one SQLite connection: statements prepared once, IMMEDIATE
- * write transactions, and lock or I/O failures reported as StoreUnavailableError.
+ * write transactions, and lock or I/O failures reported as StoreUnavailableError. It is the store's
+ * Resource: the ports share its connection, so they are pinged and closed through it.
  */
 
 /** Failures of the file or the lock, not of our data: the caller may retry later. */
@@ -28,7 +29,7 @@ export function utc(iso: string): string {
   return new Date(ms).toISOString();
 }
 
-export class SqliteAccess {
+export class SqliteAccess implements Resource {
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -72,8 +73,25 @@ export class SqliteAccess {
     return this.sql(text).all(...params) as T[];
   }
 
+  async ping(): Promise<void> {
+    try {
+      this.guard('ping', () => this.db.prepare('SELECT 1').get());
+    } catch (err) {
+      // Whatever stops the store answering means the same to a health check.
+      throw (
+        asUnavailable(err, `ping of ${this.path}`) ??
+        new StoreUnavailableError(`ping of ${this.path} failed`, { cause: err })
+      );
+    }
+  }
+
   forget(): void {
     this.statements.clear();
+  }
+
+  async close(): Promise<void> {
+    this.forget();
+    if (this.db.open) this.db.close();
   }
 }
 

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type {
   Application,
   ApplicationFigures,
@@ -25,8 +24,7 @@ import {
   storedSelfIdentification,
 } from './site-records';
 import { clamp, type SqliteAccess, utc } from './sqlite-access';
-
-const Cursor = z.object({ after: z.number().int().nonnegative() });
+import { afterSeq, pageOf, seqCursor } from './sqlite-rows';
 
 /**
  * Suppliers' applications in the SQLite file (tables `applications` and `self_identification`, migration
@@ -206,7 +204,7 @@ export class SqliteApplications implements ApplicationStore {
     page: { readonly limit: number; readonly cursor?: string },
   ): Promise<{ readonly items: readonly Application[]; readonly nextCursor?: string }> {
     const limit = clamp(page.limit, APPLICATIONS_PAGE_MAX);
-    const after = page.cursor === undefined ? 0 : decodeCursor(page.cursor);
+    const after = page.cursor === undefined ? 0 : afterSeq(page.cursor);
     const confirmed = options.confirmedOnly ? 'AND confirmed = 1' : '';
     return this.access.guard('applicationsOf', () => {
       // In the order they were first stored; seq is never reused, so a cursor stays good across deletions.
@@ -217,12 +215,7 @@ export class SqliteApplications implements ApplicationStore {
         after,
         limit + 1,
       );
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(toApplication),
-        ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.seq) } : {}),
-      };
+      return pageOf(rows, limit, toApplication, (last) => seqCursor(last.seq));
     });
   }
 
@@ -307,16 +300,4 @@ function toApplication(row: ApplicationRow): Application {
     throw new Error(`stored application ${row.id} disagrees with its columns`);
   }
   return application;
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ after: seq }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))).after;
-  } catch (cause) {
-    throw new RangeError('not a page cursor this store issued', { cause });
-  }
 }

@@ -9,16 +9,14 @@ import {
 } from '../services/mail';
 import { emailKey } from './site-records';
 import { clamp, type SqliteAccess, utc } from './sqlite-access';
+import { errorText, NonEmpty } from './sqlite-rows';
 
 /** Messages read per call, whatever is asked. */
 const MAX_BATCH = 1_000;
-/** Errors are kept for operators, not as a log: a stack trace of any length fits in this. */
-const MAX_ERROR_CHARS = 2_000;
 /** Once sent or given up, a message keeps no address and no personalisation. */
 const ERASED = `recipient = '', recipient_key = '', personalisation = '{}'`;
 
 const Instant = z.iso.datetime({ offset: true });
-const NonEmpty = z.string().refine((v) => v.trim() !== '', 'must not be empty');
 const Locale = z.enum(['en', 'fr']);
 
 const NewMailIn = z.strictObject({
@@ -284,9 +282,4 @@ function toMail(raw: unknown): Mail {
     ...(row.sent_at !== null ? { sentAt: row.sent_at } : {}),
     ...(row.provider_id !== null ? { providerId: row.provider_id } : {}),
   };
-}
-
-function errorText(error: string): string {
-  const text = String(error);
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
 }

@@ -1,6 +1,7 @@
 import type { PublicationLog } from '../services/publication';
 import { instant } from './site-records';
 import type { SqliteAccess } from './sqlite-access';
+import { nonEmpty } from './sqlite-rows';
 
 /** What was last published of each request, per target, in the SQLite file (migration 9). */
 export class SqlitePublicationLog implements PublicationLog {
@@ -24,7 +25,7 @@ export class SqlitePublicationLog implements PublicationLog {
       [reference, 'a reference'],
       [digest, 'a digest'],
     ] as const) {
-      if (typeof value !== 'string' || value.trim() === '') throw new RangeError(`${what} must not be empty`);
+      nonEmpty(value, what);
     }
     instant(at, 'the time of publication');
     this.access.guard('notePublished', () =>

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type {
   NewSubscription,
   SubscribeOutcome,
@@ -14,8 +13,7 @@ import {
   SUBSCRIBERS_PAGE_MAX,
 } from './site-records';
 import { clamp, type SqliteAccess, utc } from './sqlite-access';
-
-const Cursor = z.object({ after: z.number().int().nonnegative() });
+import { afterSeq, pageOf, seqCursor } from './sqlite-rows';
 
 /**
  * The mailing list in the SQLite file (table `subscriptions`, migration 9). One row per address: the
@@ -96,7 +94,7 @@ export class SqliteSubscriptions implements SubscriptionStore {
     readonly nextCursor?: string;
   }> {
     const limit = clamp(page.limit, SUBSCRIBERS_PAGE_MAX);
-    const after = page.cursor === undefined ? 0 : decodeCursor(page.cursor);
+    const after = page.cursor === undefined ? 0 : afterSeq(page.cursor);
     return this.access.guard('subscribers', () => {
       // In the order they subscribed; seq is never reused, so a cursor stays good across deletions.
       const rows = this.access.rows<SubscriptionRow & { seq: number }>(
@@ -104,12 +102,7 @@ export class SqliteSubscriptions implements SubscriptionStore {
         after,
         limit + 1,
       );
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(toSubscription),
-        ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.seq) } : {}),
-      };
+      return pageOf(rows, limit, toSubscription, (last) => seqCursor(last.seq));
     });
   }
 
@@ -142,16 +135,4 @@ function toSubscription(row: SubscriptionRow): Subscription {
   const subscription = storedSubscription(row.data, row.id);
   if (subscription.id !== row.id) throw new Error(`stored subscription ${row.id} disagrees with its columns`);
   return subscription;
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(JSON.stringify({ after: seq }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))).after;
-  } catch (cause) {
-    throw new RangeError('not a page cursor this store issued', { cause });
-  }
 }

@@ -799,6 +799,7 @@ export function describeStoreContract(
     });
 
     describe('handled activities', () => {
+      const at = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1_000).toISOString();
       const key = 'msteams|a:chat-1|f:activity-1';
       const response = { status: 200, body: { statusCode: 200, type: 'x', value: { text: 'Déjà fait' } } };
 
@@ -824,6 +825,69 @@ export function describeStoreContract(
 
       it('refuses an empty key with RangeError', async () => {
         await assert.rejects(store.rememberActivity({ key: '', at: NOW }), RangeError);
+      });
+
+      it('lets one replica claim an activity and tells the others it runs until the claim passes', async () => {
+        assert.deepEqual(await store.claimActivity(key, NOW, at(30)), { kind: 'claimed' });
+        assert.deepEqual(await store.claimActivity(key, at(10), at(40)), { kind: 'running', until: at(30) });
+        assert.deepEqual(await store.claimActivity(key, at(29), at(59)), { kind: 'running', until: at(30) });
+      });
+
+      it('recalls no answer while a claim runs', async () => {
+        await store.claimActivity(key, NOW, at(30));
+        assert.equal(await store.recallActivity(key), undefined);
+      });
+
+      it('hands a claim whose time has passed to the next claimant, until its own time passes', async () => {
+        await store.claimActivity(key, NOW, at(30));
+        assert.deepEqual(await store.claimActivity(key, at(31), at(61)), { kind: 'claimed' });
+        assert.deepEqual(await store.claimActivity(key, at(40), at(70)), { kind: 'running', until: at(61) });
+      });
+
+      it('gives the answer that ended a claim to every later claim, and keeps the first answer', async () => {
+        assert.deepEqual(await store.claimActivity(key, NOW, at(30)), { kind: 'claimed' });
+        await store.rememberActivity({ key, response, at: at(5) });
+        const first = { key, response, at: at(5) };
+        assert.deepEqual(await store.recallActivity(key), first);
+        assert.deepEqual(await store.claimActivity(key, at(6), at(36)), {
+          kind: 'answered',
+          activity: first,
+        });
+        await store.rememberActivity({ key, response: { status: 500 }, at: at(7) });
+        // Long after the claim would have passed, the answer still stands.
+        assert.deepEqual(await store.claimActivity(key, at(3_600), at(3_630)), {
+          kind: 'answered',
+          activity: first,
+        });
+      });
+
+      it('answers a claim for an activity answered without one', async () => {
+        await store.rememberActivity({ key, at: NOW });
+        assert.deepEqual(await store.claimActivity(key, at(1), at(31)), {
+          kind: 'answered',
+          activity: { key, at: NOW },
+        });
+      });
+
+      it('forgets answers given before the moment and claims that passed before it, keeping the rest', async () => {
+        await store.rememberActivity({ key: 'answered-long-ago', at: '2026-03-01T00:00:00.000Z' });
+        await store.claimActivity('given-up', '2026-03-01T00:00:00.000Z', '2026-03-01T00:01:00.000Z');
+        await store.claimActivity('still-running', '2026-03-01T23:59:00.000Z', at(30));
+        await store.rememberActivity({ key: 'answered-today', at: NOW });
+        assert.equal(await store.forgetActivities('2026-03-02T00:00:00.000Z'), 2);
+        assert.equal(await store.recallActivity('answered-long-ago'), undefined);
+        assert.deepEqual(await store.claimActivity('still-running', NOW, at(60)), {
+          kind: 'running',
+          until: at(30),
+        });
+        assert.ok(await store.recallActivity('answered-today'));
+      });
+
+      it('refuses a claim without a key or with a time that is not one, with RangeError', async () => {
+        await assert.rejects(store.claimActivity('', NOW, at(30)), RangeError);
+        await assert.rejects(store.claimActivity(key, 'now', at(30)), RangeError);
+        await assert.rejects(store.claimActivity(key, NOW, 'later'), RangeError);
+        assert.deepEqual(await store.claimActivity(key, NOW, at(30)), { kind: 'claimed' });
       });
     });
 
@@ -997,6 +1061,80 @@ export function describeStoreContract(
         assert.equal((await store.dueMessages(NOW, 1))[0]?.attempts, 0);
       });
 
+      describe('leases', () => {
+        const lease = (owner: string, until: string) => ({ lease: { owner, until } });
+        const taken = async (now: string, owner: string, until: string, limit = 100) =>
+          (await store.dueMessages(now, limit, lease(owner, until))).map((m) => m.id);
+
+        it('gives a leased message to no one until its lease has passed, then again, attempts unchanged', async () => {
+          await store.enqueue(message('a'));
+          await store.enqueue(message('b', { conversationKey: 'user:alice' }));
+          const [first] = await store.dueMessages(NOW, 1);
+          assert.deepEqual(await taken(NOW, 'replica-1', at(30)), ['a', 'b']);
+          assert.deepEqual(await taken(at(10), 'replica-2', at(40)), []);
+          assert.deepEqual(await taken(at(10), 'replica-1', at(40)), [], 'nor to its own replica again');
+          assert.deepEqual(await due(at(29)), []);
+          assert.deepEqual(await taken(at(30), 'replica-2', at(60)), ['a', 'b']);
+          assert.deepEqual(await due(at(60)), ['a', 'b']);
+          assert.deepEqual((await store.dueMessages(at(60), 1))[0], first);
+          assert.deepEqual(await store.outboxCounts(), { pending: 2, dead: 0 });
+        });
+
+        it("holds back the later messages of a leased message's conversation, not other conversations", async () => {
+          await store.enqueue(message('first', { createdAt: at(1) }));
+          await store.enqueue(message('second', { createdAt: at(2) }));
+          await store.enqueue(message('elsewhere', { createdAt: at(3), conversationKey: 'user:alice' }));
+          assert.deepEqual(await taken(at(10), 'replica-1', at(60), 1), ['first']);
+          assert.deepEqual(await due(at(10)), ['elsewhere']);
+          assert.deepEqual(await taken(at(10), 'replica-2', at(60)), ['elsewhere']);
+          await store.markSent('first');
+          assert.deepEqual(await due(at(10)), ['second']);
+        });
+
+        it('ends the lease when a message is marked sent, retried or given up', async () => {
+          await store.enqueue(message('sent'));
+          await store.enqueue(message('retried', { conversationKey: 'user:alice' }));
+          await store.enqueue(message('dead', { conversationKey: 'user:bob' }));
+          await store.enqueue(message('next-after-sent', { createdAt: at(1) }));
+          await store.enqueue(message('next-after-dead', { createdAt: at(1), conversationKey: 'user:bob' }));
+          assert.deepEqual(await taken(NOW, 'replica-1', at(3_600)), ['sent', 'retried', 'dead']);
+          await store.markSent('sent');
+          await store.markRetry('retried', at(5), '429 Too Many Requests');
+          await store.markDead('dead', '403 Forbidden');
+          assert.deepEqual(await due(at(4)), ['next-after-sent', 'next-after-dead']);
+          const [retried] = (await store.dueMessages(at(5), 100)).filter((m) => m.id === 'retried');
+          assert.equal(retried?.attempts, 1);
+          assert.deepEqual(await store.outboxCounts(), { pending: 3, dead: 1 });
+        });
+
+        it('releases messages taken but not sent: due again at once, no attempt counted', async () => {
+          await store.enqueue(message('a', { createdAt: at(1) }));
+          await store.enqueue(message('b', { createdAt: at(2) }));
+          await store.enqueue(message('c', { createdAt: at(3), conversationKey: 'user:alice' }));
+          await store.enqueue(message('sent', { createdAt: at(4), conversationKey: 'user:bob' }));
+          assert.deepEqual(await taken(at(5), 'replica-1', at(3_600)), ['a', 'b', 'c', 'sent']);
+          await store.markSent('sent');
+          await store.releaseMessages(['b', 'a', 'sent', 'never-queued']);
+          await store.releaseMessages([]);
+          const again = await store.dueMessages(at(5), 100);
+          assert.deepEqual(
+            again.map((m) => [m.id, m.attempts]),
+            [
+              ['a', 0],
+              ['b', 0],
+            ],
+          );
+          assert.deepEqual(await store.outboxCounts(), { pending: 3, dead: 0 });
+        });
+
+        it('refuses a lease without an owner or a time with RangeError, leasing nothing', async () => {
+          await store.enqueue(message('a'));
+          await assert.rejects(store.dueMessages(NOW, 10, lease('', at(30))), RangeError);
+          await assert.rejects(store.dueMessages(NOW, 10, lease('replica-1', 'soon')), RangeError);
+          assert.deepEqual(await due(NOW), ['a']);
+        });
+      });
+
       it('stores, replaces and reads the ids of posted messages', async () => {
         assert.equal(await store.getMessageId('card:MA-2026-0001:finance'), undefined);
         await store.saveMessageId('card:MA-2026-0001:finance', '1:first');
@@ -1005,6 +1143,79 @@ export function describeStoreContract(
         await store.saveMessageId('card:MA-2026-0001:finance', '1:second');
         assert.equal(await store.getMessageId('card:MA-2026-0001:finance'), '1:second');
         assert.equal(await store.getMessageId('card:MA-2026-0001:union'), '1:other');
+      });
+    });
+
+    describe('coordination', () => {
+      const at = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1_000).toISOString();
+      const ms = (millis: number) => new Date(Date.parse(NOW) + millis).toISOString();
+
+      it('gives a free lease, keeps it from others until it passes, and renews it for its owner', async () => {
+        assert.equal(await store.holdLease('digest', 'replica-1', NOW, at(60)), true);
+        assert.equal(await store.holdLease('digest', 'replica-2', at(30), at(90)), false);
+        assert.equal(await store.holdLease('digest', 'replica-1', at(30), at(120)), true);
+        assert.equal(
+          await store.holdLease('digest', 'replica-2', at(90), at(150)),
+          false,
+          'renewed until 120',
+        );
+        assert.equal(await store.holdLease('digest', 'replica-2', at(121), at(180)), true);
+        assert.equal(await store.holdLease('digest', 'replica-1', at(130), at(190)), false);
+      });
+
+      it('lets another take a lease at once when its owner releases it, and only its owner', async () => {
+        await store.holdLease('digest', 'replica-1', NOW, at(60));
+        await store.releaseLease('digest', 'replica-2');
+        assert.equal(await store.holdLease('digest', 'replica-2', at(1), at(61)), false);
+        await store.releaseLease('digest', 'replica-1');
+        assert.equal(await store.holdLease('digest', 'replica-2', at(2), at(62)), true);
+        await store.releaseLease('never-held', 'replica-1');
+      });
+
+      it('keeps leases of different names apart', async () => {
+        assert.equal(await store.holdLease('digest', 'replica-1', NOW, at(60)), true);
+        assert.equal(await store.holdLease('reminders', 'replica-2', NOW, at(60)), true);
+        assert.equal(await store.holdLease('digest', 'replica-2', NOW, at(60)), false);
+      });
+
+      it('takes operations while they fit every window, and tells how long to wait without taking one', async () => {
+        const windows = [
+          { limit: 2, ms: 1_000 },
+          { limit: 3, ms: 10_000 },
+        ];
+        assert.equal(await store.takeRate('conversation:a', ms(0), windows), 0);
+        assert.equal(await store.takeRate('conversation:a', ms(100), windows), 0);
+        assert.equal(await store.takeRate('conversation:a', ms(200), windows), 800);
+        // The refused one was not counted: one second on, the first has left the short window.
+        assert.equal(await store.takeRate('conversation:a', ms(1_000), windows), 0);
+        assert.equal(await store.takeRate('conversation:a', ms(1_200), windows), 8_800);
+        assert.equal(await store.takeRate('conversation:a', ms(10_000), windows), 0);
+      });
+
+      it('counts an operation in a window no longer once the window has passed it', async () => {
+        const windows = [{ limit: 1, ms: 1_000 }];
+        assert.equal(await store.takeRate('app', ms(0), windows), 0);
+        assert.equal(await store.takeRate('app', ms(999), windows), 1);
+        assert.equal(await store.takeRate('app', ms(1_000), windows), 0);
+      });
+
+      it('lets exactly as many of 20 operations taken at once through as the window holds', async () => {
+        const windows = [{ limit: 5, ms: 60_000 }];
+        const waits = await Promise.all(
+          Array.from({ length: 20 }, () => store.takeRate('conversation:busy', NOW, windows)),
+        );
+        assert.equal(waits.filter((w) => w === 0).length, 5);
+        assert.deepEqual(
+          waits.filter((w) => w !== 0),
+          Array.from({ length: 15 }, () => 60_000),
+        );
+      });
+
+      it('keeps the rates of different keys apart', async () => {
+        const windows = [{ limit: 1, ms: 60_000 }];
+        assert.equal(await store.takeRate('conversation:a', NOW, windows), 0);
+        assert.equal(await store.takeRate('conversation:a', NOW, windows), 60_000);
+        assert.equal(await store.takeRate('conversation:b', NOW, windows), 0);
       });
     });
 

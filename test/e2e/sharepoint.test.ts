@@ -8,7 +8,7 @@ import { fieldsFromContent } from '../../src/services/intake';
 import { Opportunity } from '../../src/services/opportunity';
 import type { OpportunityStore } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
-import { itemFields, SharePointStore } from '../../src/stores/sharepoint-store';
+import { itemFields, openSharePoint } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { emulatorConfig } from '../support/graph-emulation';
 import { launchChromium } from '../support/chromium';
@@ -50,12 +50,14 @@ describe('in the local Teams client, with the records in SharePoint (Graph emula
     });
     const graph = requester.graph;
     assert.ok(graph, 'the Playground started a Graph emulation');
-    records = await SharePointStore.open({
-      client: createGraphClient(emulatorConfig(graph.siteId, graph.endpoint)),
-      siteId: graph.siteId,
-      listPrefix: 'Microacq',
-      state: SqliteStore.open(':memory:'),
-    });
+    records = await openSharePoint(
+      {
+        client: createGraphClient(emulatorConfig(graph.siteId, graph.endpoint)),
+        siteId: graph.siteId,
+        listPrefix: 'Microacq',
+      },
+      SqliteStore.open(':memory:'),
+    );
     browser = await launchChromium();
     const open = async (playground: RunningPlayground) => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 2400 } });

@@ -6,7 +6,7 @@ import { provision } from '../../scripts/provision';
 import { ConfigError, parseConfig, type SharePointConfig } from '../../src/config';
 import { createGraphClient } from '../../src/stores/graph';
 import { LISTS } from '../../src/stores/sharepoint-schema';
-import { SharePointStore } from '../../src/stores/sharepoint-store';
+import { openSharePoint } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { describeStoreContract } from '../contract/store-contract';
 
@@ -47,7 +47,7 @@ if (!sp) {
       prefix = `Microacq Test ${randomUUID().slice(0, 8)}`;
       await provision(client, sp.siteId, prefix);
       const state = SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'microacq-live-')), 'state.db'));
-      return SharePointStore.open({ client, siteId: sp.siteId, listPrefix: prefix, state });
+      return openSharePoint({ client, siteId: sp.siteId, listPrefix: prefix }, state);
     },
     async () => {
       for (const list of LISTS) {

@@ -3,12 +3,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { provision } from '../../scripts/provision';
 import type { Application, SelfIdentification } from '../../src/services/applications';
 import type { NewQuestion, Question } from '../../src/services/questions';
-import { ConcurrencyError, StoreUnavailableError } from '../../src/services/store';
+import { ConcurrencyError, type Store, StoreUnavailableError } from '../../src/services/store';
 import type { NewSubscription, Subscription } from '../../src/services/subscriptions';
 import { createGraphClient } from '../../src/stores/graph';
 import { applicationFields, selfIdentificationFields } from '../../src/stores/sharepoint-applications';
 import { questionFields } from '../../src/stores/sharepoint-questions';
-import { SharePointStore } from '../../src/stores/sharepoint-store';
+import { openSharePoint } from '../../src/stores/sharepoint-store';
 import { subscriptionFields } from '../../src/stores/sharepoint-subscriptions';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { applicationAt, describeApplicationContract } from '../contract/application-contract';
@@ -35,15 +35,10 @@ import {
 const SITE =
   'contoso.sharepoint.com,5b2d6c1e-3a4f-4e8d-9c1a-2e3f4d5c6b7a,1c2d3e4f-5a6b-7c8d-9e0f-a1b2c3d4e5f6';
 
-async function openOn(emulation: GraphEmulation, provisioned = false): Promise<SharePointStore> {
+async function openOn(emulation: GraphEmulation, provisioned = false): Promise<Store> {
   const client = createGraphClient(emulatorConfig(SITE), (url, init) => emulation.fetch(url, init));
   if (!provisioned) await provision(client, SITE, 'Microacq');
-  return SharePointStore.open({
-    client,
-    siteId: SITE,
-    listPrefix: 'Microacq',
-    state: SqliteStore.open(':memory:'),
-  });
+  return openSharePoint({ client, siteId: SITE, listPrefix: 'Microacq' }, SqliteStore.open(':memory:'));
 }
 
 const writes = (method: string) => method === 'POST' || method === 'PATCH' || method === 'DELETE';
@@ -88,7 +83,7 @@ describePublicationLogContract('SharePointStore on the Graph emulation', () =>
 
 describe('SharePointStore (public site, SharePoint specifics)', () => {
   let emulation: GraphEmulation;
-  const opened: SharePointStore[] = [];
+  const opened: Store[] = [];
   const open = async (provisioned = true) => {
     const store = await openOn(emulation, provisioned);
     opened.push(store);
@@ -262,7 +257,7 @@ describe('SharePointStore (public site, SharePoint specifics)', () => {
 
 describe('SharePointStore (applications, SharePoint specifics)', () => {
   let emulation: GraphEmulation;
-  const opened: SharePointStore[] = [];
+  const opened: Store[] = [];
   const open = async (provisioned = true) => {
     const store = await openOn(emulation, provisioned);
     opened.push(store);
@@ -285,7 +280,7 @@ describe('SharePointStore (applications, SharePoint specifics)', () => {
     for (const store of opened.splice(0)) await store.close();
   });
 
-  async function created(store: SharePointStore, email: string, answers: SelfIdentification = {}) {
+  async function created(store: Store, email: string, answers: SelfIdentification = {}) {
     const outcome = await store.submitApplication(applicationAt(email, 1), answers, 10);
     return outcome.outcome === 'created' ? outcome.application : assert.fail(outcome.outcome);
   }

@@ -3,7 +3,7 @@ import { provision } from '../../scripts/provision';
 import { type Opportunity, type Status } from '../../src/services/opportunity';
 import { everyRecord, type OpportunityFilter, type Store } from '../../src/services/store';
 import { createGraphClient } from '../../src/stores/graph';
-import { itemFields, SharePointStore } from '../../src/stores/sharepoint-store';
+import { itemFields, openSharePoint } from '../../src/stores/sharepoint-store';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { actor, newOpportunity, step, submittedAudit } from '../contract/fixtures';
 import {
@@ -139,12 +139,7 @@ describe('SharePointStore with 100,000 records past the list view threshold', fu
   const open = async (answer: GraphErrorShape): Promise<Store> => {
     emulation.answerOverThreshold(answer);
     const client = createGraphClient(emulatorConfig(SITE), (url, init) => emulation.fetch(url, init));
-    return SharePointStore.open({
-      client,
-      siteId: SITE,
-      listPrefix: 'Microacq',
-      state: SqliteStore.open(':memory:'),
-    });
+    return openSharePoint({ client, siteId: SITE, listPrefix: 'Microacq' }, SqliteStore.open(':memory:'));
   };
 
   /** The first `pages` pages of a query, each of `limit`. */

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { provision } from '../../scripts/provision';
-import { ConcurrencyError, type OpportunityStore, StoreUnavailableError } from '../../src/services/store';
+import {
+  ConcurrencyError,
+  type OpportunityStore,
+  type Store,
+  StoreUnavailableError,
+} from '../../src/services/store';
+import { withRecordsIn } from '../../src/stores/compose';
 import { createGraphClient } from '../../src/stores/graph';
 import { itemFields, SharePointStore, WAIT_BUDGET_MS } from '../../src/stores/sharepoint-store';
 import { Opportunity } from '../../src/services/opportunity';
@@ -26,16 +32,18 @@ const SITE =
 
 const configFor = () => emulatorConfig(SITE);
 
-async function openOn(emulation: GraphEmulation): Promise<SharePointStore> {
+/** SharePoint's records with a working store in memory, composed as the bot composes them. */
+async function openOn(emulation: GraphEmulation): Promise<Store> {
   const client = createGraphClient(configFor(), (url, init) => emulation.fetch(url, init));
   await provision(client, SITE, 'Microacq');
-  return SharePointStore.open({
-    client,
-    siteId: SITE,
-    listPrefix: 'Microacq',
-    state: SqliteStore.open(':memory:'),
-  });
+  const working = SqliteStore.open(':memory:');
+  return withRecordsIn(
+    await SharePointStore.open({ client, siteId: SITE, listPrefix: 'Microacq', notifications: working }),
+    working,
+  );
 }
+/** For tests of the records alone: changes' messages are noted nowhere. */
+const NOWHERE = { addNotification: async () => undefined };
 
 describeStoreContract('SharePointStore on the Graph emulation', async () =>
   openOn(createGraphEmulation({ siteId: SITE })),
@@ -253,7 +261,7 @@ describe('SharePointStore (SharePoint specifics)', () => {
         client: c,
         siteId: SITE,
         listPrefix: 'Microacq',
-        state: SqliteStore.open(':memory:'),
+        notifications: NOWHERE,
       }),
       (err: unknown) => err instanceof StoreUnavailableError && /run npm run provision/.test(err.message),
     );
@@ -501,7 +509,7 @@ describe('SharePointStore (SharePoint specifics)', () => {
       client: slow,
       siteId: SITE,
       listPrefix: 'Microacq',
-      state: SqliteStore.open(':memory:'),
+      notifications: NOWHERE,
     });
     emulation.inject({ latencyMs: 3_000 });
     const started = Date.now();

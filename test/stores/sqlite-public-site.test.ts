@@ -242,7 +242,9 @@ describe('SqliteStore (public site, SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name; DROP TABLE delegations;
+      `DROP INDEX handled_activities_running; ALTER TABLE handled_activities DROP COLUMN running_until;
+       ALTER TABLE outbox DROP COLUMN lease_owner; ALTER TABLE outbox DROP COLUMN lease_until; DROP TABLE leases; DROP TABLE rate_events;
+       ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name; DROP TABLE delegations;
        DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DELETE FROM schema_migrations WHERE version > 8; PRAGMA user_version = 8`,
     );
@@ -495,7 +497,9 @@ describe('SqliteStore (applications, SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name; DROP TABLE delegations;
+      `DROP INDEX handled_activities_running; ALTER TABLE handled_activities DROP COLUMN running_until;
+       ALTER TABLE outbox DROP COLUMN lease_owner; ALTER TABLE outbox DROP COLUMN lease_until; DROP TABLE leases; DROP TABLE rate_events;
+       ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name; DROP TABLE delegations;
        DROP TABLE self_identification; DROP TABLE applications;
        DELETE FROM schema_migrations WHERE version > 9; PRAGMA user_version = 9`,
     );

@@ -45,6 +45,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     createdAt: NOW,
     ...overrides,
   });
+  const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1_000).toISOString();
   const unavailable = (path?: string) => (err: unknown) => {
     assert.ok(err instanceof StoreUnavailableError, String(err));
     if (path) assert.ok(err.message.includes(path), err.message);
@@ -113,7 +114,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     // Take the file back to what version 1 left: everything but the preferences table.
     const db = raw();
     db.exec(
-      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name;
+      `DROP TABLE leases; DROP TABLE rate_events;
+       ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name;
        DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE preferences; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
@@ -163,6 +165,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [10, 'applications'],
           [11, 'delegations'],
           [12, 'decisions on behalf of a colleague'],
+          [13, 'claims, leases and rates shared by replicas'],
         ],
       );
     } finally {
@@ -176,7 +179,8 @@ describe('SqliteStore (SQLite specifics)', () => {
     await old.close();
     const db = raw();
     db.exec(
-      `ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name;
+      `DROP TABLE leases; DROP TABLE rate_events;
+       ALTER TABLE audit_entries DROP COLUMN on_behalf_of_id; ALTER TABLE audit_entries DROP COLUMN on_behalf_of_name;
        DROP TABLE delegations; DROP TABLE self_identification; DROP TABLE applications; DROP TABLE questions; DROP TABLE subscriptions; DROP TABLE mail; DROP TABLE mailbox; DROP TABLE publication_log;
        DROP TABLE pending_notifications; DROP TABLE handled_activities; DROP TABLE outbox; DROP TABLE message_ids; DROP TABLE opportunities_text; DROP TRIGGER opportunities_text_insert;
        DROP TRIGGER opportunities_text_update; DROP TRIGGER opportunities_text_delete;
@@ -204,6 +208,60 @@ describe('SqliteStore (SQLite specifics)', () => {
       (await store.dueMessages(NOW, 10)).map((m) => m.id),
       ['a'],
     );
+  });
+
+  it('migrates a file written at schema version 12 forward: activities stay answered, messages stay due', async () => {
+    const old = open();
+    await old.rememberActivity({ key: 'answered', response: { status: 200 }, at: NOW });
+    await old.enqueue(queued('waiting'));
+    await old.close();
+    // Take the file back to what version 12 left: no claims, no leases, no rate events.
+    const db = raw();
+    db.exec(
+      `DROP INDEX handled_activities_running; ALTER TABLE handled_activities DROP COLUMN running_until;
+       ALTER TABLE outbox DROP COLUMN lease_owner; ALTER TABLE outbox DROP COLUMN lease_until;
+       DROP TABLE leases; DROP TABLE rate_events;
+       DELETE FROM schema_migrations WHERE version > 12; PRAGMA user_version = 12`,
+    );
+    db.close();
+
+    const store = open();
+    const answered = { key: 'answered', response: { status: 200 }, at: NOW };
+    assert.deepEqual(await store.recallActivity('answered'), answered);
+    assert.deepEqual(await store.claimActivity('answered', NOW, later(60)), {
+      kind: 'answered',
+      activity: answered,
+    });
+    assert.deepEqual(await store.claimActivity('new', NOW, later(60)), { kind: 'claimed' });
+    const lease = { owner: 'replica-a', until: later(60) };
+    assert.deepEqual(
+      (await store.dueMessages(NOW, 10, { lease })).map((m) => m.id),
+      ['waiting'],
+    );
+    assert.deepEqual(await store.dueMessages(NOW, 10), []);
+    assert.equal(await store.holdLease('digest', 'replica-a', NOW, later(60)), true);
+    assert.equal(await store.takeRate('app', NOW, [{ limit: 1, ms: 1_000 }]), 0);
+    const after = raw();
+    try {
+      assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('shares claims, leases and rates between connections to the same file', async () => {
+    const [one, two] = [open(), open()];
+    assert.deepEqual(await one.claimActivity('a', NOW, later(30)), { kind: 'claimed' });
+    assert.deepEqual(await two.claimActivity('a', NOW, later(30)), { kind: 'running', until: later(30) });
+    await one.enqueue(queued('m'));
+    assert.equal((await one.dueMessages(NOW, 10, { lease: { owner: 'one', until: later(30) } })).length, 1);
+    assert.deepEqual(await two.dueMessages(NOW, 10, { lease: { owner: 'two', until: later(30) } }), []);
+    assert.equal(await one.holdLease('job', 'one', NOW, later(30)), true);
+    assert.equal(await two.holdLease('job', 'two', NOW, later(30)), false);
+    const windows = [{ limit: 3, ms: 60_000 }];
+    const waits = [];
+    for (let i = 0; i < 4; i++) waits.push(await (i % 2 === 0 ? one : two).takeRate('app', NOW, windows));
+    assert.deepEqual(waits, [0, 0, 0, 60_000]);
   });
 
   it('keeps queued messages, their attempts and posted message ids across close and reopen', async () => {
