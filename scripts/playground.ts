@@ -236,7 +236,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     await graph?.close();
   };
   try {
-    await waitUntilUp(`${botUrl}/healthz`, bot, 'The bot');
+    await waitUntilUp(`${botUrl}/readyz`, bot, 'The bot');
     await waitUntilUp(`http://127.0.0.1:${clientPort}/_debug/ping`, client, 'The Playground');
   } catch (err) {
     await stop();

@@ -242,7 +242,8 @@ describe('authentication of inbound requests', () => {
     });
     const health = await fetch(`${bot.server.url}/healthz`);
     assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: 'ok', store: 'sqlite', mode: 'authenticated' });
+    const body = (await health.json()) as { status: string; mode: string };
+    assert.deepEqual([body.status, body.mode], ['alive', 'authenticated']);
     const res = await post(bot, help(), bearer(signJwt(claims(), { key: teamsKey })));
     assert.equal(res.status, 200);
   });

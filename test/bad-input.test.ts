@@ -161,8 +161,9 @@ describe('bad input', function () {
     });
   }
 
-  it('is still healthy after the whole corpus', async () => {
-    const res = await fetch(`${bot.server.url}/healthz`);
+  it('is still alive and ready after the whole corpus', async () => {
+    assert.equal((await fetch(`${bot.server.url}/healthz`)).status, 200);
+    const res = await fetch(`${bot.server.url}/readyz`);
     assert.equal(res.status, 200);
   });
 

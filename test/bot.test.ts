@@ -147,10 +147,15 @@ describe('bot over HTTP', () => {
     assert.match(textOf(body.value), /Ce bouton n’est plus disponible/);
   });
 
-  it('reports the store as reachable on /healthz', async () => {
-    const res = await fetch(`${bot.server.url}/healthz`);
+  it('says the process is alive on /healthz and the store is reachable on /readyz', async () => {
+    const live = await fetch(`${bot.server.url}/healthz`);
+    assert.equal(live.status, 200);
+    const alive = (await live.json()) as { status: string; mode: string; replica: string };
+    assert.deepEqual([alive.status, alive.mode], ['alive', 'local']);
+    const res = await fetch(`${bot.server.url}/readyz`);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { status: 'ok', store: 'sqlite', mode: 'local' });
+    const ready = (await res.json()) as { status: string; store: string; replica: string };
+    assert.deepEqual([ready.status, ready.store, ready.replica], ['ready', 'sqlite', alive.replica]);
   });
 
   it('refuses a body larger than the limit without running a turn', async () => {
@@ -165,14 +170,15 @@ describe('bot over HTTP', () => {
 });
 
 describe('bot when the store cannot be reached', () => {
-  it('stays up, says so on /healthz and still answers help', async () => {
+  it('stays alive, says it is not ready on /readyz and still answers help', async () => {
     const connector = await Connector.start();
     // A path under a regular file can never be created.
     const file = join(mkdtempSync(join(tmpdir(), 'microacq-')), 'not-a-folder');
     writeFileSync(file, '');
     const bot = await startTestBot({ SQLITE_PATH: join(file, 'bot.db') });
     try {
-      const health = await fetch(`${bot.server.url}/healthz`);
+      assert.equal((await fetch(`${bot.server.url}/healthz`)).status, 200);
+      const health = await fetch(`${bot.server.url}/readyz`);
       assert.equal(health.status, 503);
       const body = (await health.json()) as { status: string; reason: string };
       assert.equal(body.status, 'unavailable');

@@ -6,11 +6,14 @@ import { fieldsFromContent, fieldsOf, type FormStep } from '../src/services/inta
 import type { Store } from '../src/services/store';
 import { createGraphClient } from '../src/stores/graph';
 import { provision } from '../scripts/provision';
-import { SharePointStore } from '../src/stores/sharepoint-store';
+import { openPgStore } from '../src/stores/pg-store';
+import { openSharePoint } from '../src/stores/sharepoint-store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { contentAt } from './contract/fixtures';
 import { type Card, inputs } from './support/cards';
 import { createGraphEmulation, emulatorConfig } from './support/graph-emulation';
+import { cutConnectionsRandomly, freshSchema } from './support/postgres';
+import { type RoundRobin, startRoundRobin } from './support/round-robin';
 import { holdWriteLockRandomly } from './support/sqlite-locker';
 import {
   activity,
@@ -42,6 +45,8 @@ const STEPS: FormStep[] = ['basics', 'work', 'pricing', 'attestations'];
 
 interface Setup {
   readonly store: Store;
+  /** Further replicas' own connections to the same store: then requests reach them in turn, through a proxy. */
+  readonly replicas?: readonly Store[];
   /** The store's own retries absorb some faults; a SQLite lock held too long reaches people. */
   readonly peopleAreTold: boolean;
   /** Starts the store's faults. */
@@ -53,7 +58,10 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
   describe(name, function () {
     this.timeout(240_000);
     let connector: Connector;
+    /** What Teams talks to: the one bot, or the proxy in front of the replicas. */
     let bot: TestBot;
+    let bots: TestBot[];
+    let proxy: RoundRobin | undefined;
     let setup: Setup;
     let now: Date;
     const rejections: unknown[] = [];
@@ -65,13 +73,28 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
       connector = await Connector.start();
       setup = await open(dir);
       now = new Date();
-      bot = await startTestBot({}, { now: () => now, background: false }, { store: setup.store });
+      bots = [];
+      for (const store of [setup.store, ...(setup.replicas ?? [])]) {
+        bots.push(await startTestBot({}, { now: () => now, background: false }, { store }));
+      }
+      const [first] = bots as [TestBot];
+      if (bots.length === 1) {
+        bot = first;
+        return;
+      }
+      proxy = await startRoundRobin(bots.map((b) => b.server.url));
+      // Every replica's clock work runs on each tick; only the one holding the scheduler's lease acts.
+      const tick = async () => {
+        for (const b of bots) await b.server.tick();
+      };
+      bot = { ...first, server: { ...first.server, url: proxy.url, tick } };
     });
 
     after(async () => {
       process.off('unhandledRejection', onRejection);
       await setup.stopFaults();
-      await bot.server.stop();
+      for (const b of bots) await b.server.stop();
+      await proxy?.close();
       await connector.close();
     });
 
@@ -282,7 +305,7 @@ function scenario(name: string, open: (dir: string) => Promise<Setup>): void {
       }
       assert.deepEqual(await setup.store.pendingNotifications(10), []);
       assert.deepEqual(rejections, [], 'no promise rejection went unhandled');
-      assert.equal((await fetch(`${bot.server.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${bot.server.url}/readyz`)).status, 200);
     });
   });
 }
@@ -306,18 +329,37 @@ describe('faults', () => {
     };
   });
 
+  scenario('with two replicas on PostgreSQL, while connections are cut', async () => {
+    const { url, schema } = await freshSchema();
+    const store = await openPgStore({ connectionString: url, schema });
+    const other = await openPgStore({ connectionString: url, schema });
+    let cutter: { stop(): Promise<number> } | undefined;
+    return {
+      store,
+      replicas: [other],
+      peopleAreTold: false,
+      startFaults: async () => {
+        cutter = cutConnectionsRandomly(url, { every: 150, share: 0.3, random: seededRandom(SEED) });
+      },
+      stopFaults: async () => {
+        if (!cutter) return;
+        const cut = await cutter.stop();
+        cutter = undefined;
+        assert.ok(cut > 0, 'the database cut some connections');
+      },
+    };
+  });
+
   scenario('with the records in SharePoint, while Graph throttles and fails', async (dir) => {
     const emulation = createGraphEmulation({ random: seededRandom(SEED) });
     const client = createGraphClient(emulatorConfig(emulation.siteId), (url, init) =>
       emulation.fetch(url, init),
     );
     await provision(client, emulation.siteId, 'Microacq');
-    const store = await SharePointStore.open({
-      client,
-      siteId: emulation.siteId,
-      listPrefix: 'Microacq',
-      state: SqliteStore.open(path.join(dir, 'bot.db')),
-    });
+    const store = await openSharePoint(
+      { client, siteId: emulation.siteId, listPrefix: 'Microacq' },
+      SqliteStore.open(path.join(dir, 'bot.db')),
+    );
     return {
       store,
       peopleAreTold: false,

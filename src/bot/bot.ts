@@ -25,7 +25,8 @@ import { type Locale, localeOf, t } from '../i18n';
 import { currentCorrelationId } from '../log';
 import { idKey } from '../services/roles';
 import { actorOf } from './actor';
-import { StoreUnavailableError } from '../services/store';
+import { type HandledActivity, StoreUnavailableError } from '../services/store';
+import { ACTIVITY_CLAIM_MS } from './replica';
 import type { Router } from './router';
 import type { Deps, Handler, Reply, TurnRequest } from './turn';
 
@@ -82,17 +83,18 @@ export class MicroacqBot extends TeamsActivityHandler {
   }
 
   /**
-   * Runs each activity once: Teams redelivers an activity (same id) whose answer was late or lost, and the
-   * redelivery gets the first answer back instead of a second submission, decision or draft. The handlers
-   * stay idempotent on their own (drafts, record versions), which covers a crash before the answer is
-   * remembered.
+   * Runs each activity once, across replicas: Teams redelivers an activity (same id) whose answer was late
+   * or lost, possibly to another replica. The first to claim it in the store runs it; a redelivery gets
+   * the first answer back, waiting for it while the claim runs, instead of a second submission, decision
+   * or draft. A claim left by a replica killed mid-turn passes and is taken over. The handlers stay
+   * idempotent on their own (drafts, record versions), which covers a crash before the answer is stored.
    */
   override async run(context: TurnContext): Promise<void> {
     const key = activityKey(context.activity);
     if (!key) return super.run(context);
     const { log } = this.deps;
     await this.deliveries.run(key, async () => {
-      const seen = await this.deps.store.recallActivity(key).catch((err: unknown) => {
+      const seen = await this.claim(key).catch((err: unknown) => {
         log.warn({ err }, 'could not check for a redelivery; handling the activity');
         return undefined;
       });
@@ -117,6 +119,21 @@ export class MicroacqBot extends TeamsActivityHandler {
         .rememberActivity({ key, at: this.deps.clock.now().toISOString(), ...(response ? { response } : {}) })
         .catch((err: unknown) => log.warn({ err }, 'could not remember the answered activity'));
     });
+  }
+
+  /**
+   * Claims the activity for this replica, or returns the answer it was given. While another replica runs
+   * it, waits for that answer (polling: the answer is a row another process writes); once the other's
+   * claim has passed, takes it over.
+   */
+  private async claim(key: string): Promise<HandledActivity | undefined> {
+    const { store, replica } = this.deps;
+    for (let wait = 25; ; wait = Math.min(wait * 2, 500)) {
+      const claim = await store.claimActivity(key, replica.now(), replica.until(ACTIVITY_CLAIM_MS));
+      if (claim.kind === 'answered') return claim.activity;
+      if (claim.kind === 'claimed') return undefined;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   private async request(

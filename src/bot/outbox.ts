@@ -1,6 +1,9 @@
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
 import { onThisMachine } from '../config';
 import type { Logger } from '../log';
+import type { Replica } from './replica';
+import { OUTBOX_LEASE_MS } from './replica';
+import { horizonMs, type RateWindow, rateWaitMs } from '../services/rate';
 import {
   type ConversationReferenceJson,
   type OpportunityStore,
@@ -30,11 +33,7 @@ import {
  *   inside the callback and reports the outcome itself.
  */
 
-/** At most `limit` operations in any `ms` milliseconds. */
-export interface RateWindow {
-  readonly limit: number;
-  readonly ms: number;
-}
+export type { RateWindow } from '../services/rate';
 
 export interface RateLimits {
   /** Per conversation (thread), keyed by the reference's conversation id. */
@@ -55,29 +54,21 @@ export const TEAMS_RATE_LIMITS: RateLimits = {
 };
 
 /**
- * Sliding windows of recent operations per key. In memory: after a restart the sender starts with empty
- * windows, which at worst earns a 429 that the retry path handles.
+ * Sliding windows of recent operations per key, in this process's memory: for pacing that one process
+ * alone does (the e-mail sender, which runs on one replica at a time). Teams' limits are shared by every
+ * replica, so the outbox paces through the store (`takeRate`) instead.
  */
 export class RateLimiter {
   private readonly log = new Map<string, number[]>();
   private readonly longest: number;
 
   constructor(private readonly windows: readonly RateWindow[]) {
-    this.longest = Math.max(0, ...windows.map((w) => w.ms));
+    this.longest = horizonMs(windows);
   }
 
   /** Milliseconds until one more operation under `key` fits every window; 0 when it fits now. */
   waitMs(key: string, now: number): number {
-    const times = this.recent(key, now);
-    let wait = 0;
-    for (const { limit, ms } of this.windows) {
-      const inWindow = times.filter((t) => t > now - ms);
-      if (inWindow.length < limit) continue;
-      // The oldest operations must leave the window until one slot is free.
-      const freeing = inWindow[inWindow.length - limit] ?? now;
-      wait = Math.max(wait, freeing + ms - now);
-    }
-    return Math.max(0, wait);
+    return rateWaitMs(this.recent(key, now), this.windows, now);
   }
 
   record(key: string, now: number): void {
@@ -246,6 +237,11 @@ export interface OutboxSenderOptions {
   readonly batchSize?: number;
   /** Conversations served at the same time within a drain (default 4). */
   readonly concurrency?: number;
+  /**
+   * The replica this sender runs in: the messages of a drain are leased to it, so that replicas sharing
+   * the store never send one twice, and a killed replica's messages are taken over once the lease passes.
+   */
+  readonly replica?: Pick<Replica, 'id' | 'until'>;
 }
 
 const DEFAULT_POLL_MS = 5_000;
@@ -306,8 +302,7 @@ export class OutboxSender {
   private readonly pollMs: number;
   private readonly batchSize: number;
   private readonly concurrency: number;
-  private readonly conversations: RateLimiter;
-  private readonly app: RateLimiter;
+  private readonly limits: RateLimits;
 
   private running = false;
   private timer: NodeJS.Timeout | undefined;
@@ -325,9 +320,7 @@ export class OutboxSender {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-    const limits = options.limits ?? TEAMS_RATE_LIMITS;
-    this.conversations = new RateLimiter(limits.perConversation);
-    this.app = new RateLimiter(limits.perApp);
+    this.limits = options.limits ?? TEAMS_RATE_LIMITS;
   }
 
   /** Starts the loop: a drain now, then whenever the poll interval or pacing says. */
@@ -395,8 +388,10 @@ export class OutboxSender {
   }
 
   private async drain(): Promise<DrainResult> {
+    const { replica } = this.options;
     const due = await this.store.dueMessages(this.now().toISOString(), this.batchSize, {
       perConversation: PER_CONVERSATION_BATCH,
+      ...(replica ? { lease: { owner: replica.id, until: replica.until(OUTBOX_LEASE_MS) } } : {}),
     });
     const queues = new Map<string, OutboxMessage[]>();
     for (const message of due) {
@@ -408,6 +403,8 @@ export class OutboxSender {
     let sent = 0;
     let wakeMs: number | undefined;
     let failure: { readonly err: unknown } | undefined;
+    /** Messages whose outcome is written (sent, dead, rescheduled): the rest go back unleased. */
+    const settled = new Set<string>();
 
     const worker = async () => {
       for (let queue = waiting.shift(); queue && !failure; queue = waiting.shift()) {
@@ -420,6 +417,7 @@ export class OutboxSender {
             failure = { err };
             return;
           }
+          if (outcome.kind !== 'held') settled.add(message.id);
           if (outcome.kind === 'sent') sent++;
           if (outcome.kind === 'held' || outcome.kind === 'retry') {
             wakeMs = Math.min(wakeMs ?? Infinity, outcome.wakeMs);
@@ -429,6 +427,15 @@ export class OutboxSender {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, waiting.length) }, worker));
+    // Held by pacing, or behind one that was: due again at once for whichever replica drains next.
+    const unsent = due.filter((m) => !settled.has(m.id)).map((m) => m.id);
+    if (replica && unsent.length > 0) {
+      await this.store
+        .releaseMessages(unsent)
+        .catch((err: unknown) =>
+          this.log.warn({ err }, 'could not release unsent messages; their lease will pass'),
+        );
+    }
     if (failure) throw failure.err;
     return { sent, full: due.length >= this.batchSize, ...(wakeMs !== undefined ? { wakeMs } : {}) };
   }
@@ -456,7 +463,7 @@ export class OutboxSender {
       }
     }
     const thread = reference.conversation?.id ?? message.conversationKey;
-    const held = this.reserve(thread);
+    const held = await this.reserve(thread);
     if (held > 0) return { kind: 'held', wakeMs: held };
 
     let delivery: Delivery | undefined;
@@ -523,7 +530,7 @@ export class OutboxSender {
             'the message to update is gone: posting it',
           );
           // The fallback is one more operation in the conversation.
-          const waitMs = this.reserve(thread);
+          const waitMs = await this.reserve(thread);
           if (waitMs > 0) return { kind: 'held', waitMs };
         }
       }
@@ -595,14 +602,16 @@ export class OutboxSender {
     return DEAD;
   }
 
-  /** Takes a slot in the thread's and the app's windows, or says how long until both have one. */
-  private reserve(thread: string): number {
-    const now = this.now().getTime();
-    const wait = Math.max(this.app.waitMs(APP_KEY, now), this.conversations.waitMs(thread, now));
+  /**
+   * Takes a slot in the thread's and then the app's windows, shared by every replica through the store, or
+   * says how long until there is one. A thread slot taken when the app's windows are full is spent
+   * unused: that errs on the side of sending less.
+   */
+  private async reserve(thread: string): Promise<number> {
+    const now = this.now().toISOString();
+    const wait = await this.store.takeRate(`conversation:${thread}`, now, this.limits.perConversation);
     if (wait > 0) return wait;
-    this.app.record(APP_KEY, now);
-    this.conversations.record(thread, now);
-    return 0;
+    return this.store.takeRate(APP_KEY, now, this.limits.perApp);
   }
 
   /** See the file comment: the outbox is the one place that retries a proactive send. */

@@ -16,6 +16,7 @@ import { waitsOf } from '../services/waits';
 import { applicationsKeptUntil } from '../services/applications';
 import type { PublicationSync } from '../publish/sync';
 import { workflowClock } from './clock';
+import type { Replica } from './replica';
 import { openEvaluation } from './handlers/evaluation';
 import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from './notify';
 
@@ -61,6 +62,8 @@ export class Scheduler {
     private readonly clock: DepartmentClock,
     /** Who holds which role, as the roles file and ROLE_* variables name them. */
     private readonly directory: Pick<RoleDirectory, 'grants'>,
+    /** Replicas share the store: the clock's work runs on the one holding its lease. */
+    private readonly replica: Pick<Replica, 'holds'>,
     /** With PUBLISHER=github: keeps the pilot's Jekyll site in step. */
     private readonly publication?: PublicationSync,
   ) {}
@@ -92,6 +95,9 @@ export class Scheduler {
    * answered activities after a day (Teams redelivers within minutes).
    */
   async tick(): Promise<void> {
+    // Renewed every tick; a replica stopped or killed lets another take the clock over after a few ticks.
+    if (!(await this.replica.holds('scheduler', Math.max(3 * this.config.schedulerIntervalMs, 10_000))))
+      return;
     const now = this.clock.now().toISOString();
     await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
     await this.store.forgetUnconfirmed(new Date(Date.parse(now) - UNCONFIRMED_KEPT_MS).toISOString());

@@ -19,6 +19,7 @@ import { isRecord, readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
 import { createNotifier } from './notify';
 import { OutboxSender } from './outbox';
+import { Replica } from './replica';
 import { Scheduler } from './scheduler';
 import { createRoutes } from './routes';
 import { registerSite } from '../web/site';
@@ -80,7 +81,9 @@ export async function startServer(
   const adapter = createAdapter(config, log);
   const clock = clockOf(config, options.now);
   const now = clock.now;
-  const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now });
+  // This process among the replicas sharing the store (one, on the embedded store).
+  const replica = new Replica(store);
+  const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now, replica });
   // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox.
   const mail = new MailSender({
     queue: store,
@@ -90,6 +93,7 @@ export async function startServer(
     log,
     now,
     maxAttempts: config.mail.maxAttempts,
+    replica,
   });
   // Group membership is read from the tenant the SharePoint store is in; locally, roles name people.
   const sp = config.store.sharepoint;
@@ -119,7 +123,7 @@ export async function startServer(
       request,
     );
   const documents = openDocuments(config, options.graphFetch);
-  const deps = { store, config, log, clock, notifier, change, mail, directory, documents };
+  const deps = { store, config, log, clock, notifier, change, mail, directory, documents, replica };
   const bot = new MicroacqBot(createRoutes(), deps);
   const publisher = createPublisher(config, { log, now: () => now().getTime() });
   const scheduler = new Scheduler(
@@ -130,6 +134,7 @@ export async function startServer(
     log,
     clock,
     directory,
+    replica,
     publisher ? new PublicationSync(publisher, store, log, now) : undefined,
   );
   await useConfiguredChannels(store, config, log);
@@ -175,16 +180,31 @@ export async function startServer(
     }
   });
 
+  // Liveness: the process answers. A load balancer or App Service restarts a replica that does not.
+  // Async: restify takes a handler without `next` only if it returns a promise.
   server.get('/healthz', async (_req, res) => {
+    res.send(200, {
+      status: draining ? 'stopping' : 'alive',
+      replica: replica.id,
+      mode: config.localMode ? 'local' : 'authenticated',
+    });
+  });
+  // Readiness: the store answers, so this replica can take work; a load balancer sends none until it does.
+  server.get('/readyz', async (_req, res) => {
+    if (draining) {
+      res.send(503, { status: 'stopping', store: config.store.kind, replica: replica.id });
+      return;
+    }
     try {
       await store.ping();
-      res.send(200, {
-        status: 'ok',
-        store: config.store.kind,
-        mode: config.localMode ? 'local' : 'authenticated',
-      });
+      res.send(200, { status: 'ready', store: config.store.kind, replica: replica.id });
     } catch (err) {
-      res.send(503, { status: 'unavailable', store: config.store.kind, reason: (err as Error).message });
+      res.send(503, {
+        status: 'unavailable',
+        store: config.store.kind,
+        replica: replica.id,
+        reason: (err as Error).message,
+      });
     }
   });
 
@@ -224,6 +244,7 @@ export async function startServer(
       await scheduler.stop();
       await sender.stop();
       await mail.stop();
+      await replica.release();
       directory.stop();
       await documents.close();
       await store.close();

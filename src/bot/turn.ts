@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Card, noticeCard } from '../cards';
+import type { Replica } from './replica';
 import type { Config } from '../config';
 import type { Locale } from '../i18n';
 import type { Actor } from '../services/roles';
@@ -49,6 +50,8 @@ export interface Deps {
   readonly directory: Pick<RoleDirectory, 'lookup' | 'grants'>;
   /** The documents kept with requests: signed terms, invoices. */
   readonly documents: DocumentStore;
+  /** This process among the replicas sharing the store: whose leases and claims are whose. */
+  readonly replica: Replica;
 }
 
 /**

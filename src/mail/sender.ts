@@ -3,6 +3,7 @@ import { backoffMs, type Backoff, DEFAULT_BACKOFF, RateLimiter } from '../bot/ou
 import type { Mail, MailQueue } from '../services/mail';
 import { StoreUnavailableError } from '../services/store';
 import type { MailTransport, SendOutcome } from './notify';
+import type { Replica } from '../bot/replica';
 
 /**
  * Drains the e-mail queue with the outbox's discipline: one attempt per due message, backoff with jitter
@@ -22,6 +23,11 @@ export interface MailSenderOptions {
   readonly pollMs?: number;
   /** GC Notify takes 1,000 requests a minute per key: the sender keeps under it. */
   readonly perMinute?: number;
+  /**
+   * Replicas sharing the queue: the drain runs on the one holding the mail lease, so one process paces
+   * the key's per-minute limit and no e-mail leaves twice. Absent, this process sends alone.
+   */
+  readonly replica?: Pick<Replica, 'holds'>;
 }
 
 const BATCH = 50;
@@ -82,6 +88,8 @@ export class MailSender {
   }
 
   private async drain(): Promise<number> {
+    const { replica, pollMs = 5_000 } = this.options;
+    if (replica && !(await replica.holds('mail', Math.max(6 * pollMs, 30_000)))) return 0;
     let sent = 0;
     for (;;) {
       const now = this.now();
