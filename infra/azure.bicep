@@ -183,9 +183,6 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     MICROSOFT_APP_TENANT_ID: botTenantId
     STORE: 'postgres'
     DATABASE_URL: 'postgres://${postgresAdminLogin}:${uriComponent(postgresAdminPassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${database.name}?sslmode=verify-full'
-    // With STORE=postgres only requests' documents stay beside this file (an index in SQLite, and the
-    // files). On each instance's own disk: SQLite's WAL cannot be shared over /home's network share.
-    SQLITE_PATH: '/tmp/microacq.db'
     PUBLIC_URL: 'https://${site.properties.defaultHostName}'
     SITE_SECRET: siteSecret
     ROLE_PROCUREMENT: roleProcurement

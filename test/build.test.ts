@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig } from '../src/config';
+import { openPgStore } from '../src/stores/pg-store';
+import { newOpportunity, submittedAudit } from './contract/fixtures';
+import { freshSchema } from './support/postgres';
 import { readyUrl, type BotProcess } from './support/process';
+import { CHECKED, cardAction, Connector, PEOPLE, ROLE_ENV, textOf } from './support/teams';
 
 /**
  * The production build: `src/` compiled as `npm run build` compiles it, run as `npm start` runs it,
@@ -177,6 +181,70 @@ describe('the production build', function () {
       assert.equal(await run.exited, 0, run.output());
     } finally {
       rmSync(data, { recursive: true, force: true });
+    }
+  });
+  it('runs as two replicas side by side on one PostgreSQL database, deciding a click once', async () => {
+    const { url: databaseUrl, schema } = await freshSchema();
+    const connector = await Connector.start();
+    const env = {
+      PORT: '0',
+      STORE: 'postgres',
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: schema,
+      SITE_SECRET: 'a'.repeat(32),
+      ...ROLE_ENV,
+    };
+    const replicas: BotProcess[] = [];
+    const store = await openPgStore({ connectionString: databaseUrl, schema });
+    try {
+      const record = newOpportunity({ at: new Date().toISOString() });
+      const { reference } = await store.create(record, submittedAudit(record), 'build-replicas');
+      // Started together: each migrates at start, and one waits for the other.
+      replicas.push(startCompiled(built, env), startCompiled(built, env));
+      const urls = await Promise.all(replicas.map((r) => readyUrl(r)));
+      const ready = await Promise.all(
+        urls.map(
+          async (u) => (await fetch(`${u}/readyz`)).json() as Promise<{ status: string; replica: string }>,
+        ),
+      );
+      assert.deepEqual(
+        ready.map((r) => r.status),
+        ['ready', 'ready'],
+      );
+      assert.notEqual(ready[0]?.replica, ready[1]?.replica);
+      // Teams delivers the same click twice, once to each replica, at once.
+      const click = JSON.stringify(
+        cardAction({ serviceUrl: connector.url, from: PEOPLE.procurement }, 'decide', {
+          reference,
+          version: 1,
+          action: 'vet_go',
+          ...CHECKED,
+        }),
+      );
+      const answers = await Promise.all(
+        urls.map(async (u) => {
+          const res = await fetch(`${u}/api/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: click,
+          });
+          assert.equal(res.status, 200);
+          return res.json();
+        }),
+      );
+      assert.deepEqual(answers[0], answers[1], 'the same answer from both');
+      assert.match(textOf((answers[0] as { value: unknown }).value), /Done: /);
+      const applied = (await store.auditTrail(reference)).filter((e) => e.outcome === 'applied');
+      assert.deepEqual(
+        applied.map((e) => e.action),
+        ['submit', 'vet_go'],
+      );
+      for (const r of replicas) r.child.kill('SIGTERM');
+      assert.deepEqual(await Promise.all(replicas.map((r) => r.exited)), [0, 0]);
+    } finally {
+      for (const r of replicas) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+      await store.close();
+      await connector.close();
     }
   });
 });
