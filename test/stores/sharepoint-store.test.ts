@@ -6,9 +6,15 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../../src/services/store';
-import { withRecordsIn } from '../../src/stores/compose';
+import { openPgStore } from '../../src/stores/pg-store';
+import { freshSchema, requirePostgres } from '../support/postgres';
 import { createGraphClient } from '../../src/stores/graph';
-import { itemFields, SharePointStore, WAIT_BUDGET_MS } from '../../src/stores/sharepoint-store';
+import {
+  itemFields,
+  openSharePoint,
+  SharePointStore,
+  WAIT_BUDGET_MS,
+} from '../../src/stores/sharepoint-store';
 import { Opportunity } from '../../src/services/opportunity';
 import { SqliteStore } from '../../src/stores/sqlite-store';
 import { newOpportunity, step, submittedAudit } from '../contract/fixtures';
@@ -32,15 +38,14 @@ const SITE =
 
 const configFor = () => emulatorConfig(SITE);
 
-/** SharePoint's records with a working store in memory, composed as the bot composes them. */
-async function openOn(emulation: GraphEmulation): Promise<Store> {
+/** SharePoint's records with a working store (SQLite in memory unless given), composed as the bot composes them. */
+async function openOn(
+  emulation: GraphEmulation,
+  working: Store = SqliteStore.open(':memory:'),
+): Promise<Store> {
   const client = createGraphClient(configFor(), (url, init) => emulation.fetch(url, init));
   await provision(client, SITE, 'Microacq');
-  const working = SqliteStore.open(':memory:');
-  return withRecordsIn(
-    await SharePointStore.open({ client, siteId: SITE, listPrefix: 'Microacq', notifications: working }),
-    working,
-  );
+  return openSharePoint({ client, siteId: SITE, listPrefix: 'Microacq' }, working);
 }
 /** For tests of the records alone: changes' messages are noted nowhere. */
 const NOWHERE = { addNotification: async () => undefined };
@@ -48,6 +53,18 @@ const NOWHERE = { addNotification: async () => undefined };
 describeStoreContract('SharePointStore on the Graph emulation', async () =>
   openOn(createGraphEmulation({ siteId: SITE })),
 );
+
+// Replicas keep their working state in PostgreSQL beside SharePoint's records (WORKING_STORE=postgres).
+describe('SharePointStore with the working state in PostgreSQL', () => {
+  before(requirePostgres);
+  describeStoreContract('SharePointStore on the Graph emulation, working state in PostgreSQL', async () => {
+    const { url, schema } = await freshSchema();
+    return openOn(
+      createGraphEmulation({ siteId: SITE }),
+      await openPgStore({ connectionString: url, schema }),
+    );
+  });
+});
 
 /**
  * Where Microsoft's documentation does not say what a tenant does, the store must hold under each
