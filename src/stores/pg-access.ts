@@ -46,7 +46,8 @@ const SOCKET = new Set([
 /** Lost a race with another transaction: running it again is the answer. */
 const RETRY = new Set(['40001', '40P01']);
 
-function codeOf(err: unknown): string | undefined {
+/** The SQLSTATE of a server error (or a socket's code), if it is one. */
+export function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
 }
@@ -175,7 +176,19 @@ export class PgAccess implements Queryable {
 }
 
 /**
- * Timestamps are kept as ISO text in UTC, as in the SQLite file: text order is time order, and what a
- * caller stored comes back exactly. Page sizes are bounded the same way.
+ * NUL in text (22021) or in JSON (22P05) cannot be kept by PostgreSQL at all, where SQLite keeps it: the
+ * input is refused as the caller's mistake rather than reported as a fault of the store. JSON kept in
+ * json columns holds it escaped, so only plain text columns (ids, addresses, the mailbox) meet this.
  */
-export { clamp, utc } from './sqlite-access';
+const UNSTORABLE = new Set(['22021', '22P05']);
+
+export async function storable<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (UNSTORABLE.has(codeOf(err) ?? '')) {
+      throw new RangeError(`${what}: the text holds a character the store cannot keep`, { cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
-import { type NewOpportunity, Opportunity, Status } from '../services/opportunity';
+import { type NewOpportunity, Opportunity } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import { recordWords, searchWords } from '../services/search';
 import {
@@ -16,7 +15,25 @@ import {
   type PendingNotification,
   type RecordStore,
 } from '../services/store';
-import { clamp, type PgAccess, type Queryable, utc } from './pg-access';
+import type { PgAccess, Queryable } from './pg-access';
+import {
+  AUDIT_COLUMNS,
+  auditValues,
+  type NotificationRow,
+  numberedRecord,
+  PageCursor,
+  type PagedRow,
+  RECORD_COLUMNS,
+  recordColumns,
+  type RecordRow,
+  RECORDS_PAGE_MAX,
+  referenceYear,
+  TextCursor,
+  toAudit,
+  toNotification,
+  toRecord,
+} from './record-rows';
+import { clamp, decodeCursor, encodeCursor, followsVersion, pageOf, utc } from './rows';
 
 /**
  * The records, their audit trails and the changes whose messages are still to be queued, in PostgreSQL.
@@ -101,101 +118,9 @@ export const RECORDS_SCHEMA = `
   CREATE INDEX pending_notifications_at ON pending_notifications (at, reference, version);
 `;
 
-const MAX_PAGE = 100;
-
-interface RecordRow {
-  readonly reference: string;
-  readonly version: number;
-  readonly data: string;
-}
-
-interface PagedRow extends RecordRow {
-  readonly year: number;
-  readonly seq: number;
-}
-
 interface SearchRow extends RecordRow {
   /** bigint: the driver gives it as a string. */
   readonly row_id: string;
-}
-
-const RECORD_COLUMNS = 'reference, version, data';
-
-const AuditRow = z.object({
-  id: z.string(),
-  reference: z.string(),
-  at: z.string(),
-  actor_id: z.string(),
-  actor_name: z.string(),
-  action: z.string(),
-  from_status: Status.nullable(),
-  to_status: Status.nullable(),
-  outcome: z.enum(['applied', 'refused']),
-  comment: z.string().nullable(),
-  reason: z.string().nullable(),
-  on_behalf_of_id: z.string().nullable(),
-  on_behalf_of_name: z.string().nullable(),
-});
-
-const Cursor = z.tuple([z.number().int().positive(), z.number().int().positive()]);
-/** Where a text search stopped, in the order records were first written. */
-const TextCursor = z.object({ rowid: z.number().int().positive() });
-
-/** The reference year is the calendar year written in createdAt, as the requester saw it. */
-function yearOf(createdAt: string): number {
-  return Number(createdAt.slice(0, 4));
-}
-
-function formatReference(year: number, seq: number): string {
-  return `MA-${year}-${String(seq).padStart(4, '0')}`;
-}
-
-function encode(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
-function decode<T>(cursor: string, schema: z.ZodType<T>): T {
-  try {
-    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-  } catch (cause) {
-    throw new RangeError('not a page cursor this store issued', { cause });
-  }
-}
-
-/** Corrupt rows fail loudly, naming the record, rather than reaching the workflow half-valid. */
-function toRecord(row: RecordRow): Opportunity {
-  let record: Opportunity;
-  try {
-    record = Opportunity.parse(JSON.parse(row.data));
-  } catch (cause) {
-    throw new Error(`stored record ${row.reference} is unreadable`, { cause });
-  }
-  if (record.reference !== row.reference || record.version !== row.version) {
-    throw new Error(`stored record ${row.reference} disagrees with its columns`);
-  }
-  return record;
-}
-
-function toAudit(raw: unknown): AuditEntry {
-  const row = AuditRow.parse(raw);
-  return {
-    id: row.id,
-    reference: row.reference,
-    at: row.at,
-    actor: {
-      aadObjectId: row.actor_id,
-      name: row.actor_name,
-      ...(row.on_behalf_of_id !== null
-        ? { onBehalfOf: { aadObjectId: row.on_behalf_of_id, name: row.on_behalf_of_name ?? '' } }
-        : {}),
-    },
-    action: row.action,
-    ...(row.from_status !== null ? { from: row.from_status } : {}),
-    ...(row.to_status !== null ? { to: row.to_status } : {}),
-    outcome: row.outcome,
-    ...(row.comment !== null ? { comment: row.comment } : {}),
-    ...(row.reason !== null ? { reason: row.reason } : {}),
-  };
 }
 
 /**
@@ -317,8 +242,8 @@ export class PgRecords implements RecordStore, NotificationStore {
 
   async query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
     if (filter.text !== undefined) return this.search(filter, page);
-    const limit = clamp(page.limit, MAX_PAGE);
-    const after = page.cursor === undefined ? undefined : decode(page.cursor, Cursor);
+    const limit = clamp(page.limit, RECORDS_PAGE_MAX);
+    const after = page.cursor === undefined ? undefined : decodeCursor(PageCursor, page.cursor);
     const where = filtered(filter);
     if (after) where.clauses.push(`(year, seq) < (${where.param(after[0])}, ${where.param(after[1])})`);
     // One row more than asked tells whether another page follows.
@@ -327,21 +252,16 @@ export class PgRecords implements RecordStore, NotificationStore {
        ORDER BY year DESC, seq DESC LIMIT ${where.param(limit + 1)}`,
       ...where.params,
     );
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toRecord),
-      ...(rows.length > limit && last ? { nextCursor: encode([last.year, last.seq]) } : {}),
-    };
+    return pageOf(rows, limit, toRecord, (last) => encodeCursor([last.year, last.seq]));
   }
 
   /** Most recently first written first, as SQLite's full-text index orders them; other filters apply too. */
   private async search(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
-    const limit = clamp(page.limit, MAX_PAGE);
+    const limit = clamp(page.limit, RECORDS_PAGE_MAX);
     const words = searchWords(filter.text ?? '');
     // Text with nothing searchable in it matches nothing.
     if (words.length === 0) return { items: [] };
-    const before = page.cursor === undefined ? undefined : decode(page.cursor, TextCursor).rowid;
+    const before = page.cursor === undefined ? undefined : decodeCursor(TextCursor, page.cursor).rowid;
     const where = filtered(filter);
     where.clauses.push(`search @@ (${textMatch(where, words)})`);
     if (before !== undefined) where.clauses.push(`row_id < ${where.param(before)}`);
@@ -350,12 +270,7 @@ export class PgRecords implements RecordStore, NotificationStore {
        ORDER BY row_id DESC LIMIT ${where.param(limit + 1)}`,
       ...where.params,
     );
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toRecord),
-      ...(rows.length > limit && last ? { nextCursor: encode({ rowid: Number(last.row_id) }) } : {}),
-    };
+    return pageOf(rows, limit, toRecord, (last) => encodeCursor({ rowid: Number(last.row_id) }));
   }
 
   async transition(
@@ -364,11 +279,7 @@ export class PgRecords implements RecordStore, NotificationStore {
     audit: NewAuditEntry,
     events: readonly WorkflowEvent[] = [],
   ): Promise<Opportunity> {
-    if (next.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `${next.reference}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
-      );
-    }
+    followsVersion(next.reference, next.version, expectedVersion);
     const record = Opportunity.parse(next);
     const c = columns(record);
     return this.db.tx('transition', async (client) => {
@@ -430,17 +341,12 @@ export class PgRecords implements RecordStore, NotificationStore {
   }
 
   async pendingNotifications(limit: number): Promise<readonly PendingNotification[]> {
-    const max = Math.min(MAX_PAGE, Math.max(1, Math.trunc(limit) || 1));
-    const rows = await this.db.rows<{ reference: string; version: number; events: string; at: string }>(
+    const max = clamp(limit, RECORDS_PAGE_MAX);
+    const rows = await this.db.rows<NotificationRow>(
       'SELECT reference, version, events, at FROM pending_notifications ORDER BY at, reference, version LIMIT $1',
       max,
     );
-    return rows.map((row) => ({
-      reference: row.reference,
-      version: row.version,
-      events: JSON.parse(row.events) as WorkflowEvent[],
-      at: row.at,
-    }));
+    return rows.map(toNotification);
   }
 
   async settleNotification(reference: string, version: number): Promise<void> {
@@ -466,7 +372,7 @@ export class PgRecords implements RecordStore, NotificationStore {
    * transaction ends, so concurrent creates of one year take numbers in turn.
    */
   private async insertRecord(client: Queryable, fresh: NewOpportunity): Promise<Opportunity> {
-    const year = yearOf(Opportunity.shape.createdAt.parse(fresh.createdAt));
+    const year = referenceYear(fresh);
     const { rows } = await client.query<{ last_seq: number }>(
       `INSERT INTO reference_counters (year, last_seq) VALUES ($1, 1)
        ON CONFLICT (year) DO UPDATE SET last_seq = reference_counters.last_seq + 1
@@ -475,7 +381,7 @@ export class PgRecords implements RecordStore, NotificationStore {
     );
     const seq = rows[0]?.last_seq;
     if (seq === undefined) throw new Error(`no sequence number for ${year}`);
-    const record = Opportunity.parse({ ...fresh, reference: formatReference(year, seq), version: 1 });
+    const record = numberedRecord(fresh, year, seq);
     const c = columns(record);
     await client.query(
       `INSERT INTO opportunities
@@ -502,19 +408,9 @@ export class PgRecords implements RecordStore, NotificationStore {
   }
 }
 
+/** A record's columns, with the words it is searched by. */
 function columns(o: Opportunity) {
-  return {
-    reference: o.reference,
-    version: o.version,
-    status: o.status,
-    requester_id: idKey(o.requester.aadObjectId),
-    branch: o.client.branch,
-    created_at: utc(o.createdAt),
-    updated_at: utc(o.updatedAt),
-    title: o.title,
-    data: JSON.stringify(o),
-    search_text: searchTextOf(o),
-  };
+  return { ...recordColumns(o), search_text: searchTextOf(o) };
 }
 
 /** Appends an entry to the trail of a record that exists; undefined when there is no such record. */
@@ -524,27 +420,11 @@ async function insertAudit(
   entry: NewAuditEntry,
 ): Promise<AuditEntry | undefined> {
   const { rows } = await db.query(
-    `INSERT INTO audit_entries
-       (id, reference, at, actor_id, actor_name, action, from_status, to_status, outcome, comment, reason,
-        on_behalf_of_id, on_behalf_of_name)
+    `INSERT INTO audit_entries (${AUDIT_COLUMNS})
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
      WHERE EXISTS (SELECT 1 FROM opportunities WHERE reference = $2)
      RETURNING *`,
-    [
-      randomUUID(),
-      reference,
-      entry.at,
-      entry.actor.aadObjectId,
-      entry.actor.name,
-      entry.action,
-      entry.from ?? null,
-      entry.to ?? null,
-      entry.outcome,
-      entry.comment ?? null,
-      entry.reason ?? null,
-      entry.actor.onBehalfOf?.aadObjectId ?? null,
-      entry.actor.onBehalfOf?.name ?? null,
-    ],
+    auditValues(randomUUID(), reference, entry),
   );
   // Read back so the caller gets exactly what auditTrail will show.
   return rows[0] === undefined ? undefined : toAudit(rows[0]);

@@ -7,24 +7,30 @@ import type {
   SubmitOutcome,
 } from '../services/applications';
 import { ConcurrencyError } from '../services/store';
-import { clamp, type PgAccess, type Queryable, utc } from './pg-access';
-import { count, decodeCursor, encodeCursor, holdBound, storing } from './pg-site-shared';
+import { type PgAccess, type Queryable, storable } from './pg-access';
+import { holdBound } from './pg-site-shared';
+import { count, followsVersion, pageOf, seqCursor, seqPage } from './rows';
 import {
   APPLICATIONS_PAGE_MAX,
-  bound,
-  countAnswers,
-  emailKey,
+  changedApplication,
+  confirmedApplication,
   instant,
-  newApplication,
-  noAnswers,
   referenceList,
-  sameApplicant,
   savedApplication,
-  selfIdentification,
   type SelfIdentificationCounts,
-  storedApplication,
   storedSelfIdentification,
 } from './site-records';
+import {
+  type AnswersRow,
+  answerCounts,
+  applicationToSave,
+  figuresOf,
+  type FiguresRow,
+  NEW_APPLICATION_COLUMNS,
+  submission,
+  toApplication,
+  type VersionedRow,
+} from './site-rows';
 
 /**
  * One row per address per opportunity: email_key is the address in lower case as JavaScript folds it.
@@ -75,16 +81,16 @@ export class PgApplications implements ApplicationStore {
     answers: SelfIdentification,
     maxUnconfirmed: number,
   ): Promise<SubmitOutcome> {
-    const fresh = newApplication(application);
-    const pendingAnswers = JSON.stringify(selfIdentification(answers));
-    const max = bound(maxUnconfirmed, 'maxUnconfirmed');
-    const key = emailKey(fresh.email);
-    const token = fresh.pending.token;
-    return storing('submitApplication', () =>
+    const { fresh, pendingAnswers, max, key, token, values } = submission(
+      application,
+      answers,
+      maxUnconfirmed,
+    );
+    return storable('submitApplication', () =>
       this.db.tx<SubmitOutcome>('submitApplication', async (db) => {
         const byAddress = async () =>
           (
-            await db.query<ApplicationRow>(
+            await db.query<VersionedRow>(
               `SELECT id, version, data FROM applications WHERE reference = $1 AND email_key = $2 FOR UPDATE`,
               [fresh.reference, key],
             )
@@ -99,13 +105,7 @@ export class PgApplications implements ApplicationStore {
           if (await tokenTaken(db, token, current.id)) {
             throw new RangeError(`application ${current.id}: its new token is already in use`);
           }
-          // What was confirmed stays; the change (and the language to answer it in) replaces any earlier one.
-          const changed: Application = {
-            ...current,
-            locale: fresh.locale,
-            pending: fresh.pending,
-            version: current.version + 1,
-          };
+          const changed = changedApplication(current, fresh);
           await db.query(
             `UPDATE applications SET pending_token = $1, version = $2, data = $3::json, pending_answers = $4::json
              WHERE id = $5`,
@@ -123,18 +123,9 @@ export class PgApplications implements ApplicationStore {
         );
         if (taken) throw new RangeError(`application ${fresh.id}: its id or token is already in use`);
         await db.query(
-          `INSERT INTO applications
-             (id, reference, email_key, pending_token, confirmed, version, created_at, data, pending_answers)
-           VALUES ($1, $2, $3, $4, false, 1, $5, $6::json, $7::json)`,
-          [
-            fresh.id,
-            fresh.reference,
-            key,
-            token,
-            utc(fresh.createdAt),
-            JSON.stringify(fresh),
-            pendingAnswers,
-          ],
+          `INSERT INTO applications (${NEW_APPLICATION_COLUMNS}, confirmed, version)
+           VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, false, 1)`,
+          values,
         );
         return { outcome: 'created', application: fresh };
       }),
@@ -143,7 +134,7 @@ export class PgApplications implements ApplicationStore {
 
   async applicationByToken(token: string): Promise<Application | undefined> {
     if (typeof token !== 'string' || token === '') return undefined;
-    const row = await this.db.row<ApplicationRow>(
+    const row = await this.db.row<VersionedRow>(
       'SELECT id, version, data FROM applications WHERE pending_token = $1',
       token,
     );
@@ -153,7 +144,7 @@ export class PgApplications implements ApplicationStore {
   async confirmApplication(id: string, expectedVersion: number, at: string): Promise<Application> {
     instant(at, 'the time of confirmation');
     return this.db.tx('confirmApplication', async (db) => {
-      const { rows } = await db.query<ApplicationRow & { reference: string; pending_answers: unknown }>(
+      const { rows } = await db.query<VersionedRow & { reference: string; pending_answers: unknown }>(
         'SELECT id, reference, version, data, pending_answers FROM applications WHERE id = $1 FOR UPDATE',
         [id],
       );
@@ -162,14 +153,7 @@ export class PgApplications implements ApplicationStore {
       if (!row || current?.version !== expectedVersion) {
         throw new ConcurrencyError(id, expectedVersion, current?.version);
       }
-      const { pending, ...rest } = current;
-      if (!pending) throw new RangeError(`application ${id} has no change waiting for confirmation`);
-      const confirmed: Application = {
-        ...rest,
-        content: pending.content,
-        confirmedAt: current.confirmedAt ?? at,
-        version: current.version + 1,
-      };
+      const confirmed = confirmedApplication(current, at);
       await db.query(
         `UPDATE applications
          SET pending_token = NULL, pending_answers = NULL, confirmed = true, version = $1, data = $2::json
@@ -192,23 +176,11 @@ export class PgApplications implements ApplicationStore {
   }
 
   async saveApplication(next: Application, expectedVersion: number): Promise<Application> {
-    if (next.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `${next.id}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
-      );
-    }
+    followsVersion(next.id, next.version, expectedVersion);
     const saved = savedApplication(next);
-    return storing('saveApplication', () =>
+    return storable('saveApplication', () =>
       this.db.tx('saveApplication', async (db) => {
-        const current = await find(db, saved.id, true);
-        if (current?.version !== expectedVersion) {
-          throw new ConcurrencyError(saved.id, expectedVersion, current?.version);
-        }
-        if (!sameApplicant(current, saved)) {
-          throw new RangeError(
-            `${saved.id}: a save cannot change the opportunity or the address applied with`,
-          );
-        }
+        const current = applicationToSave(await find(db, saved.id, true), saved, expectedVersion);
         const token = saved.pending?.token ?? null;
         if (token !== null && (await tokenTaken(db, token, saved.id))) {
           throw new RangeError(`application ${saved.id}: its token is already in use`);
@@ -240,10 +212,9 @@ export class PgApplications implements ApplicationStore {
     options: { readonly confirmedOnly?: boolean },
     page: { readonly limit: number; readonly cursor?: string },
   ): Promise<{ readonly items: readonly Application[]; readonly nextCursor?: string }> {
-    const limit = clamp(page.limit, APPLICATIONS_PAGE_MAX);
-    const after = page.cursor === undefined ? 0 : decodeCursor(page.cursor);
+    const { limit, after } = seqPage(page, APPLICATIONS_PAGE_MAX);
     // In the order they were first stored; seq is never reused, so a cursor stays good across deletions.
-    const rows = await this.db.rows<ApplicationRow & { seq: string }>(
+    const rows = await this.db.rows<VersionedRow & { seq: string }>(
       `SELECT seq, id, version, data FROM applications
        WHERE reference = $1 AND seq > $2 AND (confirmed OR NOT $3::boolean)
        ORDER BY seq LIMIT $4`,
@@ -252,12 +223,7 @@ export class PgApplications implements ApplicationStore {
       options.confirmedOnly === true,
       limit + 1,
     );
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toApplication),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.seq) } : {}),
-    };
+    return pageOf(rows, limit, toApplication, (last) => seqCursor(Number(last.seq)));
   }
 
   async deleteApplications(reference: string): Promise<number> {
@@ -269,28 +235,19 @@ export class PgApplications implements ApplicationStore {
 
   async selfIdentificationCounts(references: readonly string[]): Promise<SelfIdentificationCounts> {
     const wanted = referenceList(references);
-    const counts = noAnswers();
-    const rows = await this.db.rows<{ application_id: string; answers: unknown }>(
-      'SELECT application_id, answers FROM self_identification WHERE reference = ANY ($1::text[])',
-      wanted,
+    return answerCounts(
+      await this.db.rows<AnswersRow>(
+        'SELECT application_id, answers FROM self_identification WHERE reference = ANY ($1::text[])',
+        wanted,
+      ),
     );
-    for (const row of rows) {
-      countAnswers(counts, storedSelfIdentification(row.answers, `of application ${row.application_id}`));
-    }
-    return counts;
   }
 
   async applicationFigures(references: readonly string[]): Promise<ApplicationFigures> {
     const wanted = referenceList(references);
     // One row per opportunity asked for, 0s when nobody applied; every row carries the bidders, counted
     // by email_key (the address in lower case) over all of them together.
-    const rows = await this.db.rows<{
-      reference: string;
-      confirmed: string;
-      evaluated: string;
-      passed: string;
-      bidders: string;
-    }>(
+    const rows = await this.db.rows<FiguresRow>(
       `SELECT wanted.reference,
               count(a.id) AS confirmed,
               count(a.data -> 'evaluation' ->> 'result') AS evaluated,
@@ -302,15 +259,7 @@ export class PgApplications implements ApplicationStore {
        GROUP BY wanted.reference`,
       wanted,
     );
-    return {
-      uniqueBidders: count(rows[0]?.bidders),
-      perOpportunity: Object.fromEntries(
-        rows.map((row) => [
-          row.reference,
-          { confirmed: count(row.confirmed), evaluated: count(row.evaluated), passed: count(row.passed) },
-        ]),
-      ),
-    };
+    return figuresOf(rows);
   }
 }
 
@@ -324,24 +273,9 @@ async function tokenTaken(db: Queryable, token: string, by: string): Promise<boo
 
 /** With `lock`, the row stays locked until the transaction ends: a second writer waits, then reads the first's. */
 async function find(db: Queryable, id: string, lock = false): Promise<Application | undefined> {
-  const { rows } = await db.query<ApplicationRow>(
+  const { rows } = await db.query<VersionedRow>(
     `SELECT id, version, data FROM applications WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
   );
   return rows[0] && toApplication(rows[0]);
-}
-
-interface ApplicationRow {
-  readonly id: string;
-  readonly version: number;
-  readonly data: unknown;
-}
-
-/** Corrupt rows fail loudly, naming the application, rather than reaching the evaluation half-valid. */
-function toApplication(row: ApplicationRow): Application {
-  const application = storedApplication(row.data, row.id);
-  if (application.id !== row.id || application.version !== row.version) {
-    throw new Error(`stored application ${row.id} disagrees with its columns`);
-  }
-  return application;
 }

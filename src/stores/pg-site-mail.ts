@@ -1,16 +1,19 @@
-import { z } from 'zod';
-import {
-  type DeliveredMail,
-  type LocalMailbox,
-  type Mail,
-  MAIL_KINDS,
-  type MailQueue,
-  type NewMail,
-} from '../services/mail';
+import type { DeliveredMail, LocalMailbox, Mail, MailQueue, NewMail } from '../services/mail';
 import type { PublicationLog } from '../services/publication';
-import { clamp, type PgAccess, utc } from './pg-access';
-import { count, storing } from './pg-site-shared';
-import { emailKey, instant } from './site-records';
+import {
+  deliveredMail,
+  ERASED,
+  MAIL_BATCH_MAX,
+  MAIL_COLUMNS,
+  MAILBOX_COLUMNS,
+  type MailboxRow,
+  newMailRow,
+  toDelivered,
+  toMail,
+} from './mail-rows';
+import { type PgAccess, storable } from './pg-access';
+import { clamp, count, errorText, utc } from './rows';
+import { emailKey, publicationNote } from './site-records';
 
 /**
  * kind is checked by the code, not here: a new kind of e-mail then needs no migration. given_up numbers
@@ -68,57 +71,6 @@ export const PUBLICATION_LOG_SCHEMA = `
   );
 `;
 
-/** Messages read per call, whatever is asked. */
-const MAX_BATCH = 1_000;
-/** Errors are kept for operators, not as a log: a stack trace of any length fits in this. */
-const MAX_ERROR_CHARS = 2_000;
-/** Once sent or given up, a message keeps no address and no personalisation. */
-const ERASED = `recipient = '', recipient_key = '', personalisation = '{}'`;
-
-const Instant = z.iso.datetime({ offset: true });
-const NonEmpty = z.string().refine((v) => v.trim() !== '', 'must not be empty');
-const Locale = z.enum(['en', 'fr']);
-const Personalisation = z.record(z.string(), z.string());
-
-const NewMailIn = z.strictObject({
-  id: NonEmpty,
-  kind: z.enum(MAIL_KINDS),
-  locale: Locale,
-  to: NonEmpty,
-  personalisation: Personalisation,
-  reference: z.string().optional(),
-  createdAt: Instant,
-});
-
-const MailRow = z.object({
-  id: z.string(),
-  kind: z.enum(MAIL_KINDS),
-  locale: Locale,
-  recipient: z.string(),
-  personalisation: Personalisation,
-  reference: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
-  not_before: z.string(),
-  state: z.enum(['pending', 'sent', 'dead']),
-  last_error: z.string().nullable(),
-  sent_at: z.string().nullable(),
-  provider_id: z.string().nullable(),
-  created_at: z.string(),
-});
-
-const DeliveredIn = z.strictObject({
-  id: NonEmpty,
-  kind: z.enum(MAIL_KINDS),
-  locale: Locale,
-  to: z.string(),
-  subject: z.string(),
-  body: z.string(),
-  deliveredAt: Instant,
-});
-
-const MAIL_COLUMNS = `id, kind, locale, recipient, personalisation, reference, attempts, not_before, state,
-  last_error, sent_at, provider_id, created_at`;
-
 /**
  * The e-mail queue in PostgreSQL (table `mail`, migration 3), with the outbox's discipline: the
  * producer's id makes a message unique in any state, a mark never revives a message already sent or
@@ -133,7 +85,7 @@ export class PgMailQueue implements MailQueue {
     const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
     // One statement for the whole batch: unnest keeps the batch's order, so seq does too; an id met
     // again (stored before, or earlier in the batch) is passed over.
-    const { rowCount } = await storing('queueMail', () =>
+    const { rowCount } = await storable('queueMail', () =>
       this.db.query(
         `INSERT INTO mail
            (id, kind, locale, recipient, recipient_key, personalisation, reference, attempts, not_before,
@@ -163,7 +115,7 @@ export class PgMailQueue implements MailQueue {
 
   async dueMail(now: string, limit: number): Promise<readonly Mail[]> {
     const at = utc(now);
-    const max = clamp(limit, MAX_BATCH);
+    const max = clamp(limit, MAIL_BATCH_MAX);
     // Walks the partial index of pending messages in their order; those waiting for a retry are passed over.
     const rows = await this.db.rows(
       `SELECT ${MAIL_COLUMNS} FROM mail
@@ -171,7 +123,7 @@ export class PgMailQueue implements MailQueue {
       at,
       max,
     );
-    return rows.map(toMail);
+    return rows.map((row) => toMail(row, 'json'));
   }
 
   async markMailSent(id: string, at: string, providerId?: string): Promise<void> {
@@ -223,12 +175,12 @@ export class PgMailQueue implements MailQueue {
   }
 
   async deadMail(limit: number): Promise<readonly Mail[]> {
-    const max = clamp(limit, MAX_BATCH);
+    const max = clamp(limit, MAIL_BATCH_MAX);
     const rows = await this.db.rows(
       `SELECT ${MAIL_COLUMNS} FROM mail WHERE state = 'dead' ORDER BY given_up DESC LIMIT $1`,
       max,
     );
-    return rows.map(toMail);
+    return rows.map((row) => toMail(row, 'json'));
   }
 
   /**
@@ -238,7 +190,7 @@ export class PgMailQueue implements MailQueue {
    * its values are $3 on.
    */
   private async settle(id: string, assignments: string, ...values: unknown[]): Promise<void> {
-    const row = await storing('mark an e-mail', () =>
+    const row = await storable('mark an e-mail', () =>
       this.db.row<{ known: boolean }>(
         `WITH changed AS (
            UPDATE mail SET ${assignments}, updated_at = $2 WHERE id = $1 AND state = 'pending' RETURNING 1
@@ -258,47 +210,24 @@ export class PgMailbox implements LocalMailbox {
   constructor(private readonly db: PgAccess) {}
 
   async deliverLocally(mail: DeliveredMail): Promise<void> {
-    const parsed = DeliveredIn.safeParse(mail);
-    if (!parsed.success) {
-      throw new RangeError(`not a valid delivered e-mail: ${z.prettifyError(parsed.error)}`, {
-        cause: parsed.error,
-      });
-    }
-    const m = parsed.data;
+    const m = deliveredMail(mail);
     // A message delivered again (its sender stopped before marking it sent) is kept once.
-    await storing('deliverLocally', () =>
+    await storable('deliverLocally', () =>
       this.db.query(
         `INSERT INTO mailbox (id, kind, locale, recipient, subject, body, delivered_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-        [m.id, m.kind, m.locale, m.to, m.subject, m.body, utc(m.deliveredAt)],
+        [m.id, m.kind, m.locale, m.to, m.subject, m.body, m.deliveredAt],
       ),
     );
   }
 
   async mailbox(limit: number): Promise<readonly DeliveredMail[]> {
-    const max = clamp(limit, MAX_BATCH);
-    const rows = await this.db.rows<{
-      id: string;
-      kind: DeliveredMail['kind'];
-      locale: DeliveredMail['locale'];
-      recipient: string;
-      subject: string;
-      body: string;
-      delivered_at: string;
-    }>(
-      `SELECT id, kind, locale, recipient, subject, body, delivered_at FROM mailbox
-       ORDER BY delivered_at DESC, seq DESC LIMIT $1`,
+    const max = clamp(limit, MAIL_BATCH_MAX);
+    const rows = await this.db.rows<MailboxRow>(
+      `SELECT ${MAILBOX_COLUMNS} FROM mailbox ORDER BY delivered_at DESC, seq DESC LIMIT $1`,
       max,
     );
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      locale: r.locale,
-      to: r.recipient,
-      subject: r.subject,
-      body: r.body,
-      deliveredAt: r.delivered_at,
-    }));
+    return rows.map(toDelivered);
   }
 }
 
@@ -316,15 +245,8 @@ export class PgPublicationLog implements PublicationLog {
   }
 
   async notePublished(target: string, reference: string, digest: string, at: string): Promise<void> {
-    for (const [value, what] of [
-      [target, 'a publication target'],
-      [reference, 'a reference'],
-      [digest, 'a digest'],
-    ] as const) {
-      if (typeof value !== 'string' || value.trim() === '') throw new RangeError(`${what} must not be empty`);
-    }
-    instant(at, 'the time of publication');
-    await storing('notePublished', () =>
+    publicationNote(target, reference, digest, at);
+    await storable('notePublished', () =>
       this.db.query(
         `INSERT INTO publication_log (target, reference, digest, published_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (target, reference) DO UPDATE
@@ -333,55 +255,4 @@ export class PgPublicationLog implements PublicationLog {
       ),
     );
   }
-}
-
-function newMailRow(mail: NewMail) {
-  const parsed = NewMailIn.safeParse(mail);
-  if (!parsed.success) {
-    throw new RangeError(`not a valid e-mail to queue: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
-  }
-  const m = parsed.data;
-  return {
-    id: m.id,
-    kind: m.kind,
-    locale: m.locale,
-    recipient: m.to,
-    recipient_key: emailKey(m.to),
-    personalisation: JSON.stringify(m.personalisation),
-    reference: m.reference ?? null,
-    created_at: utc(m.createdAt),
-  };
-}
-
-/** Like records, an unreadable queued message fails loudly, naming it, rather than being sent half-valid. */
-function toMail(raw: unknown): Mail {
-  let row: z.infer<typeof MailRow>;
-  try {
-    row = MailRow.parse(raw);
-  } catch (cause) {
-    const id = (raw as { id?: unknown } | undefined)?.id;
-    throw new Error(`queued e-mail ${String(id)} is unreadable`, { cause });
-  }
-  return {
-    id: row.id,
-    kind: row.kind,
-    locale: row.locale,
-    to: row.recipient,
-    personalisation: row.personalisation,
-    ...(row.reference !== null ? { reference: row.reference } : {}),
-    createdAt: row.created_at,
-    attempts: row.attempts,
-    notBefore: row.not_before,
-    state: row.state,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    ...(row.sent_at !== null ? { sentAt: row.sent_at } : {}),
-    ...(row.provider_id !== null ? { providerId: row.provider_id } : {}),
-  };
-}
-
-function errorText(error: string): string {
-  const text = String(error);
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
 }

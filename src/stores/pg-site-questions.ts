@@ -6,10 +6,11 @@ import type {
   QuestionState,
   QuestionStore,
 } from '../services/questions';
-import { ConcurrencyError } from '../services/store';
-import { type PgAccess, type Queryable, utc } from './pg-access';
-import { count, holdBound, storing } from './pg-site-shared';
-import { askedQuestion, questionLimits, sameAsking, settledQuestion, storedQuestion } from './site-records';
+import { type PgAccess, type Queryable, storable } from './pg-access';
+import { holdBound } from './pg-site-shared';
+import { count, followsVersion, utc } from './rows';
+import { askedQuestion, questionLimits, settledQuestion } from './site-records';
+import { questionToSettle, toQuestion, type VersionedRow } from './site-rows';
 
 /** Timestamps are ISO text in UTC; the "C" collation keeps text order exactly time order. */
 export const QUESTIONS_SCHEMA = `
@@ -38,7 +39,7 @@ export class PgQuestions implements QuestionStore {
   async askQuestion(question: NewQuestion, limits: QuestionLimits): Promise<AskOutcome> {
     const fresh = askedQuestion(question);
     const bounds = questionLimits(limits);
-    return storing('askQuestion', () =>
+    return storable('askQuestion', () =>
       this.db.tx<AskOutcome>('askQuestion', async (db) => {
         await holdBound(db, 'questions');
         const first = await find(db, fresh.id);
@@ -73,7 +74,7 @@ export class PgQuestions implements QuestionStore {
     if (states?.length === 0) return [];
     // LIMIT NULL is no limit at all.
     const max = limit === undefined ? null : Math.max(0, Math.trunc(limit) || 0);
-    const rows = await this.db.rows<QuestionRow>(
+    const rows = await this.db.rows<VersionedRow>(
       `SELECT id, version, data FROM questions
        WHERE reference = $1 AND ($2::text[] IS NULL OR state = ANY ($2::text[]))
        ORDER BY asked_at, seq LIMIT $3`,
@@ -85,21 +86,11 @@ export class PgQuestions implements QuestionStore {
   }
 
   async settleQuestion(next: Question, expectedVersion: number): Promise<Question> {
-    if (next.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `${next.id}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
-      );
-    }
+    followsVersion(next.id, next.version, expectedVersion);
     const settled = settledQuestion(next);
-    return storing('settleQuestion', () =>
+    return storable('settleQuestion', () =>
       this.db.tx('settleQuestion', async (db) => {
-        const current = await find(db, settled.id, true);
-        if (current?.version !== expectedVersion) {
-          throw new ConcurrencyError(settled.id, expectedVersion, current?.version);
-        }
-        if (!sameAsking(current, settled)) {
-          throw new RangeError(`${settled.id}: a settlement cannot change what was asked, or where`);
-        }
+        questionToSettle(await find(db, settled.id, true), settled, expectedVersion);
         await db.query(
           'UPDATE questions SET state = $1, version = $2, data = $3::json WHERE id = $4 AND version = $5',
           [settled.state, settled.version, JSON.stringify(settled), settled.id, expectedVersion],
@@ -112,24 +103,9 @@ export class PgQuestions implements QuestionStore {
 
 /** With `lock`, the row stays locked until the transaction ends: a second settlement waits, then reads the first's. */
 async function find(db: Queryable, id: string, lock = false): Promise<Question | undefined> {
-  const { rows } = await db.query<QuestionRow>(
+  const { rows } = await db.query<VersionedRow>(
     `SELECT id, version, data FROM questions WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
     [id],
   );
   return rows[0] && toQuestion(rows[0]);
-}
-
-interface QuestionRow {
-  readonly id: string;
-  readonly version: number;
-  readonly data: unknown;
-}
-
-/** Corrupt rows fail loudly, naming the question, rather than reaching a page half-valid. */
-function toQuestion(row: QuestionRow): Question {
-  const question = storedQuestion(row.data, row.id);
-  if (question.id !== row.id || question.version !== row.version) {
-    throw new Error(`stored question ${row.id} disagrees with its columns`);
-  }
-  return question;
 }

@@ -4,16 +4,11 @@ import type {
   Subscription,
   SubscriptionStore,
 } from '../services/subscriptions';
-import { clamp, type PgAccess, type Queryable, utc } from './pg-access';
-import { count, decodeCursor, encodeCursor, holdBound, storing } from './pg-site-shared';
-import {
-  bound,
-  emailKey,
-  instant,
-  newSubscription,
-  storedSubscription,
-  SUBSCRIBERS_PAGE_MAX,
-} from './site-records';
+import { type PgAccess, type Queryable, storable } from './pg-access';
+import { holdBound } from './pg-site-shared';
+import { count, pageOf, seqCursor, seqPage, utc } from './rows';
+import { bound, emailKey, instant, newSubscription, SUBSCRIBERS_PAGE_MAX } from './site-records';
+import { type SubscriptionRow, toSubscription } from './site-rows';
 
 /**
  * One row per address: email_key is the address in lower case as JavaScript folds it (SQL's lower()
@@ -46,7 +41,7 @@ export class PgSubscriptions implements SubscriptionStore {
     const fresh = newSubscription(subscription);
     const max = bound(maxUnconfirmed, 'maxUnconfirmed');
     const key = emailKey(fresh.email);
-    return storing('subscribe', () =>
+    return storable('subscribe', () =>
       this.db.tx<SubscribeOutcome>('subscribe', async (db) => {
         await holdBound(db, 'subscriptions');
         const { rows: existing } = await db.query<SubscriptionRow>(
@@ -106,20 +101,14 @@ export class PgSubscriptions implements SubscriptionStore {
     readonly items: readonly Subscription[];
     readonly nextCursor?: string;
   }> {
-    const limit = clamp(page.limit, SUBSCRIBERS_PAGE_MAX);
-    const after = page.cursor === undefined ? 0 : decodeCursor(page.cursor);
+    const { limit, after } = seqPage(page, SUBSCRIBERS_PAGE_MAX);
     // In the order they subscribed; seq is never reused, so a cursor stays good across deletions.
     const rows = await this.db.rows<SubscriptionRow & { seq: string }>(
       'SELECT seq, id, data FROM subscriptions WHERE confirmed AND seq > $1 ORDER BY seq LIMIT $2',
       after,
       limit + 1,
     );
-    const items = rows.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toSubscription),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.seq) } : {}),
-    };
+    return pageOf(rows, limit, toSubscription, (last) => seqCursor(Number(last.seq)));
   }
 
   async forgetUnconfirmed(before: string): Promise<number> {
@@ -137,11 +126,6 @@ export class PgSubscriptions implements SubscriptionStore {
     );
     return { confirmed: count(row?.confirmed), unconfirmed: count(row?.unconfirmed) };
   }
-}
-
-interface SubscriptionRow {
-  readonly id: string;
-  readonly data: unknown;
 }
 
 /** `by` is one of this file's constants, never caller text. */
@@ -174,9 +158,4 @@ async function rewrite(
     [row.id, JSON.stringify(data), confirm],
   );
   return { id: row.id, data };
-}
-function toSubscription(row: SubscriptionRow): Subscription {
-  const subscription = storedSubscription(row.data, row.id);
-  if (subscription.id !== row.id) throw new Error(`stored subscription ${row.id} disagrees with its columns`);
-  return subscription;
 }

@@ -1,8 +1,8 @@
 import { horizonMs, rateWaitMs, type RateWindow } from '../services/rate';
 import type { ActivityClaim, ActivityLog, Coordination, HandledActivity } from '../services/store';
-import { type PgAccess, utc } from './pg-access';
-import { storable } from './pg-working-shared';
-import { JsonObject, nonEmpty } from './sqlite-rows';
+import { type PgAccess, storable } from './pg-access';
+import { nonEmpty, utc } from './rows';
+import { type ActivityRow, rateWindows, responseJson, toActivity } from './working-rows';
 
 /**
  * What replicas share in PostgreSQL to act as one: the activities answered (and claimed while being
@@ -41,21 +41,6 @@ export const COORDINATION_SCHEMA = `
   );
 `;
 
-interface ActivityRow {
-  readonly key: string;
-  readonly response: unknown;
-  readonly at: string;
-  readonly running_until: string | null;
-}
-
-function toActivity(row: ActivityRow): HandledActivity {
-  return {
-    key: row.key,
-    at: row.at,
-    ...(row.response === null ? {} : { response: JsonObject.parse(row.response) }),
-  };
-}
-
 /** A claim that finds the row gone (forgotten meanwhile) tries again; more would be a fault. */
 const CLAIM_ATTEMPTS = 3;
 
@@ -87,7 +72,7 @@ export class PgActivities implements ActivityLog {
       );
       if (!row) continue;
       return row.running_until === null
-        ? { kind: 'answered', activity: toActivity(row) }
+        ? { kind: 'answered', activity: toActivity(row, 'json') }
         : { kind: 'running', until: row.running_until };
     }
     throw new Error(`activity ${key} could not be claimed: its row kept vanishing`);
@@ -95,7 +80,7 @@ export class PgActivities implements ActivityLog {
 
   async rememberActivity(activity: HandledActivity): Promise<void> {
     nonEmpty(activity.key, 'an activity key');
-    const response = activity.response === undefined ? null : JSON.stringify(activity.response);
+    const response = responseJson(activity);
     // The first answer stays; a claim (answered or not by the replica that made it) becomes the answer.
     await storable('rememberActivity', () =>
       this.db.query(
@@ -115,7 +100,7 @@ export class PgActivities implements ActivityLog {
         key,
       ),
     );
-    return row && toActivity(row);
+    return row && toActivity(row, 'json');
   }
 
   async forgetActivities(before: string): Promise<number> {
@@ -127,15 +112,6 @@ export class PgActivities implements ActivityLog {
     );
     return rowCount ?? 0;
   }
-}
-
-/** Windows as given, checked; RangeError for a limit or a length that is not a positive whole number. */
-function windowsOf(windows: readonly RateWindow[]): readonly RateWindow[] {
-  for (const w of windows) {
-    if (!Number.isSafeInteger(w.limit) || w.limit < 1 || !Number.isSafeInteger(w.ms) || w.ms < 1)
-      throw new RangeError(`not a rate window: ${JSON.stringify(w)}`);
-  }
-  return windows;
 }
 
 export class PgCoordination implements Coordination {
@@ -171,7 +147,7 @@ export class PgCoordination implements Coordination {
   async takeRate(key: string, now: string, windows: readonly RateWindow[]): Promise<number> {
     nonEmpty(key, 'a rate key');
     const at = Date.parse(utc(now));
-    const rules = windowsOf(windows);
+    const rules = rateWindows(windows);
     const horizon = horizonMs(rules);
     return storable('takeRate', () =>
       this.db.tx('takeRate', async (db) => {

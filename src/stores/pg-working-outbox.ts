@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { DueOptions, Lease, NewOutboxMessage, Outbox, OutboxMessage } from '../services/store';
-import { clamp, type PgAccess, type Queryable, utc } from './pg-access';
-import { count, storable } from './pg-working-shared';
-import { errorText, JsonObject, NonEmpty, nonEmpty } from './sqlite-rows';
+import type { DueOptions, NewOutboxMessage, Outbox, OutboxMessage } from '../services/store';
+import { dueBounds, leaseOf, newOutboxRow, type NewOutboxRow, toOutboxMessage } from './outbox-rows';
+import { type PgAccess, type Queryable, storable } from './pg-access';
+import { count, errorText, nonEmpty, utc } from './rows';
 
 /**
  * The outbox in PostgreSQL, shared by every replica. `seq` is the order messages were queued in (the
@@ -35,100 +35,38 @@ export const OUTBOX_SCHEMA = `
   CREATE INDEX outbox_posts ON outbox (message_key) WHERE kind = 'post';
 `;
 
-const MAX_DUE = 1_000;
-
-const NewOutboxRow = z
-  .strictObject({
-    id: NonEmpty,
-    conversationKey: NonEmpty,
-    kind: z.enum(['post', 'update']),
-    activity: JsonObject,
-    messageKey: NonEmpty.optional(),
-    createdAt: z.string(),
-  })
-  .refine((m) => m.kind === 'post' || m.messageKey !== undefined, {
-    message: 'an update needs the messageKey under which the posted message id is stored',
-    path: ['messageKey'],
-  });
-
-const OutboxRow = z.object({
-  seq: z.union([z.string(), z.number()]),
-  id: z.string(),
-  conversation_key: z.string(),
-  kind: z.enum(['post', 'update']),
-  activity: JsonObject,
-  message_key: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
-  not_before: z.string(),
-  state: z.enum(['pending', 'sent', 'dead']),
-  last_error: z.string().nullable(),
-  created_at: z.string(),
-});
-type OutboxRow = z.infer<typeof OutboxRow>;
-
 /** What a message is read with: `seq` besides the message itself, to order rows RETURNING gave. */
 const COLUMNS = (o: string) =>
   `${o}.seq, ${o}.id, ${o}.conversation_key, ${o}.kind, ${o}.activity, ${o}.message_key, ${o}.attempts,
    ${o}.not_before, ${o}.state, ${o}.last_error, ${o}.created_at`;
 
-function newOutboxRow(message: NewOutboxMessage) {
-  const parsed = NewOutboxRow.safeParse(message);
-  if (!parsed.success) {
-    throw new RangeError(`not a valid outbox message: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
-  }
-  const m = parsed.data;
-  const createdAt = utc(m.createdAt);
-  return [
-    m.id,
-    m.conversationKey,
-    m.kind,
-    JSON.stringify(m.activity),
-    m.messageKey ?? null,
-    createdAt,
-  ] as const;
+/** bigint: the driver gives it as a string. */
+const Seq = z.object({ seq: z.union([z.string(), z.number()]) });
+
+/** A leased message with its place in the order queued. */
+interface Leased {
+  readonly seq: bigint;
+  readonly message: OutboxMessage;
 }
 
-/** An unreadable queued message fails loudly, naming it, rather than being sent half-valid. */
-function readRow(raw: unknown): OutboxRow {
-  try {
-    return OutboxRow.parse(raw);
-  } catch (cause) {
-    const id = (raw as { id?: unknown } | undefined)?.id;
-    throw new Error(`queued message ${String(id)} is unreadable`, { cause });
-  }
-}
-
-function toMessage(row: OutboxRow): OutboxMessage {
-  return {
-    id: row.id,
-    conversationKey: row.conversation_key,
-    kind: row.kind,
-    activity: row.activity,
-    ...(row.message_key !== null ? { messageKey: row.message_key } : {}),
-    attempts: row.attempts,
-    notBefore: row.not_before,
-    state: row.state,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    createdAt: row.created_at,
-  };
+function leasedOf(raw: unknown): Leased {
+  const message = toOutboxMessage(raw, 'json');
+  const seq = Seq.safeParse(raw);
+  if (!seq.success) throw new Error(`queued message ${message.id} is unreadable`, { cause: seq.error });
+  return { seq: BigInt(seq.data.seq), message };
 }
 
 /** Oldest first: createdAt, then the order queued. RETURNING gives rows in no particular order. */
-function oldestFirst(rows: readonly OutboxRow[]): OutboxRow[] {
-  return [...rows].sort((a, b) =>
-    a.created_at < b.created_at
-      ? -1
-      : a.created_at > b.created_at
-        ? 1
-        : Number(BigInt(a.seq) - BigInt(b.seq)),
-  );
-}
-
-/** A lease as given, checked; RangeError when it names nobody or no time. */
-function leaseOf(lease: Lease): Lease {
-  return { owner: nonEmpty(lease.owner, 'a lease owner'), until: utc(lease.until) };
+function oldestFirst(rows: readonly Leased[]): OutboxMessage[] {
+  return [...rows]
+    .sort((a, b) =>
+      a.message.createdAt < b.message.createdAt
+        ? -1
+        : a.message.createdAt > b.message.createdAt
+          ? 1
+          : Number(a.seq - b.seq),
+    )
+    .map((l) => l.message);
 }
 
 /**
@@ -250,12 +188,10 @@ export class PgOutbox implements Outbox {
 
   async dueMessages(now: string, limit: number, options: DueOptions = {}): Promise<readonly OutboxMessage[]> {
     const at = utc(now);
-    const max = clamp(limit, MAX_DUE);
-    const perConversation =
-      options.perConversation === undefined ? max : Math.max(1, Math.trunc(options.perConversation) || 1);
+    const { max, perConversation } = dueBounds(limit, options);
     if (options.lease === undefined) {
       const rows = await this.db.rows(DUE, at, perConversation, max);
-      return rows.map((r) => toMessage(readRow(r)));
+      return rows.map((r) => toOutboxMessage(r, 'json'));
     }
     const lease = leaseOf(options.lease);
     const rows = await this.db.tx('dueMessages', async (db) => {
@@ -271,9 +207,9 @@ export class PgOutbox implements Outbox {
         lease.until,
         new Date().toISOString(),
       ]);
-      return leased.map(readRow);
+      return leased.map(leasedOf);
     });
-    return oldestFirst(rows).map(toMessage);
+    return oldestFirst(rows);
   }
 
   async markSent(id: string): Promise<void> {
@@ -340,17 +276,13 @@ export class PgOutbox implements Outbox {
 }
 
 /** Queues a message unless one with its id exists; true when it was queued. */
-async function insert(
-  db: Queryable,
-  row: ReturnType<typeof newOutboxRow>,
-  updatedAt: string,
-): Promise<boolean> {
+async function insert(db: Queryable, row: NewOutboxRow, updatedAt: string): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO outbox
        (id, conversation_key, kind, activity, message_key, attempts, not_before, state, created_at, updated_at)
      VALUES ($1, $2, $3, $4::json, $5, 0, $6, 'pending', $6, $7)
      ON CONFLICT (id) DO NOTHING`,
-    [...row, updatedAt],
+    [row.id, row.conversation_key, row.kind, row.activity, row.message_key, row.created_at, updatedAt],
   );
   return (rowCount ?? 0) > 0;
 }

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { type Delegation, DELEGATIONS_LISTED, isIsoDate, StoredDelegation } from '../services/delegation';
+import { type Delegation, DELEGATIONS_LISTED, isIsoDate } from '../services/delegation';
 import { idKey } from '../services/roles';
 import {
   ConcurrencyError,
@@ -12,11 +11,22 @@ import {
   type PreferenceStore,
   type Preferences,
 } from '../services/store';
-import type { PgAccess, Queryable } from './pg-access';
+import { codeOf, type PgAccess, type Queryable, storable } from './pg-access';
 import { ACTIVITIES_SCHEMA, COORDINATION_SCHEMA } from './pg-working-coordination';
 import { OUTBOX_SCHEMA } from './pg-working-outbox';
-import { codeOf, storable } from './pg-working-shared';
-import { JsonObject, nonEmpty } from './sqlite-rows';
+import { nonEmpty, objectJson, storedObject } from './rows';
+import {
+  delegationEnd,
+  type DelegationRow,
+  DRAFT_COLUMNS,
+  endedDelegation,
+  newDelegation,
+  preferencesJson,
+  toDelegation,
+  toDraft,
+  toPreferences,
+  userIdOf,
+} from './working-rows';
 
 export { PgOutbox } from './pg-working-outbox';
 export { PgActivities, PgCoordination } from './pg-working-coordination';
@@ -90,40 +100,11 @@ export const WORKING_SCHEMA = [
   COORDINATION_SCHEMA,
 ].join('\n');
 
-const DraftRow = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  step: z.string(),
-  data: JsonObject,
-  version: z.number().int().positive(),
-  updated_at: z.string(),
-});
-
-function toDraft(raw: unknown): Draft {
-  const row = DraftRow.parse(raw);
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    step: row.step,
-    data: row.data,
-    version: row.version,
-    updatedAt: row.updated_at,
-  };
-}
-
-const DRAFT_COLUMNS = 'id, owner_id, step, data, version, updated_at';
-
 export class PgDrafts implements DraftStore {
   constructor(private readonly db: PgAccess) {}
 
   async saveDraft(draft: Omit<Draft, 'version'>, expectedVersion?: number): Promise<Draft> {
-    const params = [
-      draft.ownerId,
-      draft.id,
-      draft.step,
-      JSON.stringify(JsonObject.parse(draft.data)),
-      draft.updatedAt,
-    ];
+    const params = [draft.ownerId, draft.id, draft.step, objectJson(draft.data), draft.updatedAt];
     return storable('saveDraft', async () => {
       // One statement either way, so the version it returns is the one it wrote.
       if (expectedVersion === undefined) {
@@ -137,7 +118,7 @@ export class PgDrafts implements DraftStore {
           ...params,
         );
         if (!row) throw new Error(`draft ${draft.id} vanished while being saved`);
-        return toDraft(row);
+        return toDraft(row, 'json');
       }
       const row = await this.db.row(
         `UPDATE drafts SET step = $3, data = $4::json, version = version + 1, updated_at = $5
@@ -146,7 +127,7 @@ export class PgDrafts implements DraftStore {
         ...params,
         expectedVersion,
       );
-      if (row) return toDraft(row);
+      if (row) return toDraft(row, 'json');
       throw new ConcurrencyError(
         draft.id,
         expectedVersion,
@@ -159,7 +140,7 @@ export class PgDrafts implements DraftStore {
     const row = await storable('getDraft', () =>
       this.db.row(`SELECT ${DRAFT_COLUMNS} FROM drafts WHERE owner_id = $1 AND id = $2`, ownerId, id),
     );
-    return row && toDraft(row);
+    return row && toDraft(row, 'json');
   }
 
   async listDrafts(ownerId: string): Promise<readonly Draft[]> {
@@ -169,7 +150,7 @@ export class PgDrafts implements DraftStore {
         ownerId,
       ),
     );
-    return rows.map(toDraft);
+    return rows.map((row) => toDraft(row, 'json'));
   }
 
   async deleteDraft(ownerId: string, id: string): Promise<boolean> {
@@ -184,7 +165,7 @@ export class PgConversations implements ConversationStore {
   constructor(private readonly db: PgAccess) {}
 
   async saveConversation(key: string, reference: ConversationReferenceJson): Promise<void> {
-    const data = JSON.stringify(JsonObject.parse(reference));
+    const data = objectJson(reference);
     await storable('saveConversation', () =>
       this.db.query(
         `INSERT INTO conversations (key, data) VALUES ($1, $2::json)
@@ -198,7 +179,7 @@ export class PgConversations implements ConversationStore {
     const row = await storable('getConversation', () =>
       this.db.row<{ data: unknown }>('SELECT data FROM conversations WHERE key = $1', key),
     );
-    return row && JsonObject.parse(row.data);
+    return row && storedObject(row.data, 'json');
   }
 
   async deleteConversation(key: string): Promise<boolean> {
@@ -248,30 +229,6 @@ export class PgConversations implements ConversationStore {
   }
 }
 
-/**
- * Stored preferences are read leniently (a setting this release does not know is dropped, so a row
- * written by a later release still reads) but saved strictly: an unknown setting is a caller's mistake.
- */
-const StoredPreferences = z.object({ locale: z.enum(['en', 'fr']).optional() });
-const NewPreferences = z.strictObject(StoredPreferences.shape);
-
-function userIdOf(userId: string): string {
-  if (typeof userId !== 'string' || userId.trim() === '') {
-    throw new RangeError('preferences need the id of the person they belong to');
-  }
-  return userId;
-}
-
-function toPreferences(userId: string, data: unknown): Preferences {
-  let stored: z.infer<typeof StoredPreferences>;
-  try {
-    stored = StoredPreferences.parse(data);
-  } catch (cause) {
-    throw new Error(`stored preferences of ${userId} are unreadable`, { cause });
-  }
-  return stored.locale === undefined ? {} : { locale: stored.locale };
-}
-
 export class PgPreferences implements PreferenceStore {
   constructor(private readonly db: PgAccess) {}
 
@@ -280,17 +237,12 @@ export class PgPreferences implements PreferenceStore {
     const row = await storable('getPreferences', () =>
       this.db.row<{ data: unknown }>('SELECT data FROM preferences WHERE user_id = $1', id),
     );
-    return row ? toPreferences(id, row.data) : {};
+    return row ? toPreferences(id, row.data, 'json') : {};
   }
 
   async savePreferences(userId: string, preferences: Preferences): Promise<Preferences> {
     const id = userIdOf(userId);
-    const parsed = NewPreferences.safeParse(preferences);
-    if (!parsed.success) {
-      throw new RangeError(`not valid preferences: ${z.prettifyError(parsed.error)}`, {
-        cause: parsed.error,
-      });
-    }
+    const data = preferencesJson(preferences);
     // One statement, so the write and what it returns cannot be split by another writer.
     const row = await storable('savePreferences', () =>
       this.db.row<{ data: unknown }>(
@@ -298,30 +250,12 @@ export class PgPreferences implements PreferenceStore {
          ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
          RETURNING data`,
         id,
-        JSON.stringify(parsed.data),
+        data,
         new Date().toISOString(),
       ),
     );
     if (!row) throw new Error(`preferences of ${id} vanished while being saved`);
-    return toPreferences(id, row.data);
-  }
-}
-
-/** A delegation as given, checked; RangeError when it is not one. */
-function delegationOf(input: unknown): Delegation {
-  const parsed = StoredDelegation.safeParse(input);
-  if (!parsed.success) {
-    throw new RangeError(`not a valid delegation: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
-  }
-  return parsed.data;
-}
-
-/** An unreadable delegation fails loudly rather than granting roles half-read. */
-function toDelegation(row: { readonly id: string; readonly data: unknown }): Delegation {
-  try {
-    return StoredDelegation.parse(row.data);
-  } catch (cause) {
-    throw new Error(`stored delegation ${row.id} is unreadable`, { cause });
+    return toPreferences(id, row.data, 'json');
   }
 }
 
@@ -338,9 +272,7 @@ export class PgDelegations implements DelegationStore {
   constructor(private readonly db: PgAccess) {}
 
   async saveDelegation(delegation: Delegation): Promise<Delegation> {
-    const d = delegationOf(delegation);
-    if (d.endedAt !== undefined || d.endedBy !== undefined)
-      throw new RangeError(`delegation ${d.id} is saved running, and ended with endDelegation`);
+    const d = newDelegation(delegation);
     const delegator = idKey(d.delegator.aadObjectId);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -350,11 +282,12 @@ export class PgDelegations implements DelegationStore {
             const known = await storedDelegation(db, d.id);
             if (known) return known;
             // The one running before is replaced, in the same write: never two running for one person.
-            const { rows: running } = await db.query<{ id: string; data: unknown }>(
+            const { rows: running } = await db.query<DelegationRow>(
               'SELECT id, data FROM delegations WHERE delegator_id = $1 AND ended_at IS NULL FOR UPDATE',
               [delegator],
             );
-            for (const row of running) await writeEnd(db, toDelegation(row), d.delegator, d.createdAt);
+            for (const row of running)
+              await writeEnd(db, toDelegation(row, 'json'), d.delegator, d.createdAt);
             await db.query(
               `INSERT INTO delegations (id, delegator_id, delegate_id, until, data)
                VALUES ($1, $2, $3, $4, $5::json)`,
@@ -375,20 +308,16 @@ export class PgDelegations implements DelegationStore {
 
   async endDelegation(id: string, by: Person, at: string): Promise<boolean> {
     nonEmpty(id, 'a delegation id');
-    const who = StoredDelegation.shape.endedBy.safeParse(by);
-    const when = StoredDelegation.shape.endedAt.safeParse(at);
-    if (!who.success || !who.data || !when.success || !when.data)
-      throw new RangeError('a delegation is ended by someone, at an ISO time');
-    const [endedBy, endedAt] = [who.data, when.data];
+    const { endedBy, endedAt } = delegationEnd(by, at);
     return storable('endDelegation', () =>
       this.db.tx('endDelegation', async (db) => {
-        const { rows } = await db.query<{ id: string; data: unknown }>(
+        const { rows } = await db.query<DelegationRow>(
           'SELECT id, data FROM delegations WHERE id = $1 AND ended_at IS NULL FOR UPDATE',
           [id],
         );
         const row = rows[0];
         if (!row) return false;
-        await writeEnd(db, toDelegation(row), endedBy, endedAt);
+        await writeEnd(db, toDelegation(row, 'json'), endedBy, endedAt);
         return true;
       }),
     );
@@ -398,45 +327,41 @@ export class PgDelegations implements DelegationStore {
     const id = idKey(nonEmpty(delegateId, 'a delegate id'));
     if (!isIsoDate(today)) throw new RangeError(`not a date: ${today}`);
     const rows = await storable('delegationsTo', () =>
-      this.db.rows<{ id: string; data: unknown }>(
+      this.db.rows<DelegationRow>(
         `SELECT id, data FROM delegations
          WHERE delegate_id = $1 AND ended_at IS NULL AND until >= $2 ORDER BY seq`,
         id,
         today,
       ),
     );
-    return rows.map(toDelegation);
+    return rows.map((row) => toDelegation(row, 'json'));
   }
 
   async delegationsBy(delegatorId: string): Promise<readonly Delegation[]> {
     const id = idKey(nonEmpty(delegatorId, 'a delegator id'));
     const rows = await storable('delegationsBy', () =>
-      this.db.rows<{ id: string; data: unknown }>(
+      this.db.rows<DelegationRow>(
         `SELECT id, data FROM delegations WHERE delegator_id = $1
          ORDER BY ended_at IS NULL DESC, seq DESC LIMIT $2`,
         id,
         DELEGATIONS_LISTED,
       ),
     );
-    return rows.map(toDelegation);
+    return rows.map((row) => toDelegation(row, 'json'));
   }
 }
 
 async function storedDelegation(db: Queryable, id: string): Promise<Delegation | undefined> {
-  const { rows } = await db.query<{ id: string; data: unknown }>(
-    'SELECT id, data FROM delegations WHERE id = $1',
-    [id],
-  );
+  const { rows } = await db.query<DelegationRow>('SELECT id, data FROM delegations WHERE id = $1', [id]);
   const row = rows[0];
-  return row && toDelegation(row);
+  return row && toDelegation(row, 'json');
 }
 
 /** Marks a delegation ended; inside the transaction that locked its row. */
 async function writeEnd(db: Queryable, d: Delegation, by: Person, at: string): Promise<void> {
-  const ended: Delegation = { ...d, endedAt: at, endedBy: { aadObjectId: by.aadObjectId, name: by.name } };
   await db.query('UPDATE delegations SET ended_at = $1, data = $2::json WHERE id = $3', [
     at,
-    JSON.stringify(ended),
+    JSON.stringify(endedDelegation(d, by, at)),
     d.id,
   ]);
 }

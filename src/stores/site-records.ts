@@ -16,6 +16,7 @@ import {
   QUESTION_STATES,
 } from '../services/questions';
 import type { NewSubscription, Subscription } from '../services/subscriptions';
+import { nonEmpty } from './rows';
 
 /**
  * The public site's records as every store checks them: strictly on the way in (a caller's mistake is a
@@ -225,6 +226,18 @@ export function instant(value: string, what: string): string {
   return value;
 }
 
+/** What a publication log notes, checked: RangeError for an empty name or digest, or a time not ISO. */
+export function publicationNote(target: string, reference: string, digest: string, at: string): void {
+  for (const [value, what] of [
+    [target, 'a publication target'],
+    [reference, 'a reference'],
+    [digest, 'a digest'],
+  ] as const) {
+    nonEmpty(value, what);
+  }
+  instant(at, 'the time of publication');
+}
+
 export function bound(max: number, what: string): number {
   if (!Number.isInteger(max) || max < 0) throw new RangeError(`${what} must be a whole number, 0 or more`);
   return max;
@@ -243,6 +256,29 @@ export function savedApplication(application: Application): Application {
 
 export function storedApplication(json: unknown, where: string): Application {
   return stored(StoredApplication, json, `application ${where}`);
+}
+
+/**
+ * An application a new submission from its address changes: what was confirmed stays; the change (and
+ * the language to answer it in) replaces any earlier one.
+ */
+export function changedApplication(current: Application, fresh: WaitingApplication): Application {
+  return { ...current, locale: fresh.locale, pending: fresh.pending, version: current.version + 1 };
+}
+
+/**
+ * An application as its confirmation leaves it: the change waiting becomes its content, and the first
+ * confirmation's time stays. RangeError when no change waits.
+ */
+export function confirmedApplication(current: Application, at: string): Application {
+  const { pending, ...rest } = current;
+  if (!pending) throw new RangeError(`application ${current.id} has no change waiting for confirmation`);
+  return {
+    ...rest,
+    content: pending.content,
+    confirmedAt: current.confirmedAt ?? at,
+    version: current.version + 1,
+  };
 }
 
 /** A later save may number, evaluate or change an application, never move it to another opportunity or address. */

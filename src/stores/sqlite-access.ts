@@ -19,16 +19,6 @@ export function asUnavailable(err: unknown, what: string): StoreUnavailableError
   return undefined;
 }
 
-/**
- * Timestamps may carry any offset; columns hold them as UTC so that text order is time order for
- * sorting, paging and bounds.
- */
-export function utc(iso: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new RangeError(`not an ISO timestamp: ${iso}`);
-  return new Date(ms).toISOString();
-}
-
 export class SqliteAccess implements Resource {
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -93,10 +83,4 @@ export class SqliteAccess implements Resource {
     this.forget();
     if (this.db.open) this.db.close();
   }
-}
-
-/** A page size the caller asked for, kept between 1 and `max`. */
-export function clamp(limit: number, max: number): number {
-  if (Number.isNaN(limit)) return 1;
-  return Math.min(max, Math.max(1, Math.trunc(limit)));
 }

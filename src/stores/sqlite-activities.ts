@@ -1,6 +1,7 @@
 import type { ActivityClaim, ActivityLog, HandledActivity } from '../services/store';
-import { type SqliteAccess, utc } from './sqlite-access';
-import { JsonObject, nonEmpty } from './sqlite-rows';
+import { nonEmpty, utc } from './rows';
+import type { SqliteAccess } from './sqlite-access';
+import { type ActivityRow, responseJson, toActivity } from './working-rows';
 
 /**
  * Activities the bot has answered or is answering, in the SQLite file (table `handled_activities`,
@@ -18,7 +19,7 @@ export class SqliteActivities implements ActivityLog {
         'SELECT key, response, at, running_until FROM handled_activities WHERE key = ?',
         key,
       );
-      if (row?.running_until === null) return { kind: 'answered', activity: toActivity(row) };
+      if (row?.running_until === null) return { kind: 'answered', activity: toActivity(row, 'text') };
       // A claim runs until its moment comes; then its replica is taken for dead and the claim taken over.
       if (row && row.running_until > from) return { kind: 'running', until: row.running_until };
       this.access
@@ -33,7 +34,7 @@ export class SqliteActivities implements ActivityLog {
 
   async rememberActivity(activity: HandledActivity): Promise<void> {
     nonEmpty(activity.key, 'an activity key');
-    const response = activity.response === undefined ? null : JSON.stringify(activity.response);
+    const response = responseJson(activity);
     this.access.guard('rememberActivity', () =>
       // Answers a claim; an activity already answered keeps its first answer.
       this.access
@@ -54,7 +55,7 @@ export class SqliteActivities implements ActivityLog {
          WHERE key = ? AND running_until IS NULL`,
         key,
       );
-      return row && toActivity(row);
+      return row && toActivity(row, 'text');
     });
   }
 
@@ -69,19 +70,4 @@ export class SqliteActivities implements ActivityLog {
         this.access.sql('DELETE FROM handled_activities WHERE running_until < ?').run(at).changes,
     );
   }
-}
-
-interface ActivityRow {
-  readonly key: string;
-  readonly response: string | null;
-  readonly at: string;
-  readonly running_until: string | null;
-}
-
-function toActivity(row: ActivityRow): HandledActivity {
-  return {
-    key: row.key,
-    at: row.at,
-    ...(row.response === null ? {} : { response: JsonObject.parse(JSON.parse(row.response)) }),
-  };
 }

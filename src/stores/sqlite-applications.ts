@@ -7,24 +7,29 @@ import type {
   SubmitOutcome,
 } from '../services/applications';
 import { ConcurrencyError } from '../services/store';
+import { followsVersion, pageOf, seqCursor, seqPage } from './rows';
 import {
   APPLICATIONS_PAGE_MAX,
-  bound,
-  countAnswers,
-  emailKey,
+  changedApplication,
+  confirmedApplication,
   instant,
-  newApplication,
-  noAnswers,
   referenceList,
-  sameApplicant,
   savedApplication,
-  selfIdentification,
   type SelfIdentificationCounts,
-  storedApplication,
   storedSelfIdentification,
 } from './site-records';
-import { clamp, type SqliteAccess, utc } from './sqlite-access';
-import { afterSeq, pageOf, seqCursor } from './sqlite-rows';
+import {
+  type AnswersRow,
+  answerCounts,
+  applicationToSave,
+  figuresOf,
+  type FiguresRow,
+  NEW_APPLICATION_COLUMNS,
+  submission,
+  toApplication,
+  type VersionedRow,
+} from './site-rows';
+import type { SqliteAccess } from './sqlite-access';
 
 /**
  * Suppliers' applications in the SQLite file (tables `applications` and `self_identification`, migration
@@ -42,13 +47,13 @@ export class SqliteApplications implements ApplicationStore {
     answers: SelfIdentification,
     maxUnconfirmed: number,
   ): Promise<SubmitOutcome> {
-    const fresh = newApplication(application);
-    const pendingAnswers = JSON.stringify(selfIdentification(answers));
-    const max = bound(maxUnconfirmed, 'maxUnconfirmed');
-    const key = emailKey(fresh.email);
-    const token = fresh.pending.token;
+    const { fresh, pendingAnswers, max, key, token, values } = submission(
+      application,
+      answers,
+      maxUnconfirmed,
+    );
     return this.access.write<SubmitOutcome>('submitApplication', () => {
-      const existing = this.access.row<ApplicationRow>(
+      const existing = this.access.row<VersionedRow>(
         'SELECT id, version, data FROM applications WHERE reference = ? AND email_key = ?',
         fresh.reference,
         key,
@@ -60,13 +65,7 @@ export class SqliteApplications implements ApplicationStore {
         ) {
           throw new RangeError(`application ${current.id}: its new token is already in use`);
         }
-        // What was confirmed stays; the change (and the language to answer it in) replaces any earlier one.
-        const changed: Application = {
-          ...current,
-          locale: fresh.locale,
-          pending: fresh.pending,
-          version: current.version + 1,
-        };
+        const changed = changedApplication(current, fresh);
         this.access
           .sql(
             `UPDATE applications SET pending_token = ?, version = ?, data = ?, pending_answers = ?
@@ -84,19 +83,10 @@ export class SqliteApplications implements ApplicationStore {
       }
       this.access
         .sql(
-          `INSERT INTO applications
-             (id, reference, email_key, pending_token, confirmed, version, created_at, data, pending_answers)
-           VALUES (?, ?, ?, ?, 0, 1, ?, ?, ?)`,
+          `INSERT INTO applications (${NEW_APPLICATION_COLUMNS}, confirmed, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 0, 1)`,
         )
-        .run(
-          fresh.id,
-          fresh.reference,
-          key,
-          token,
-          utc(fresh.createdAt),
-          JSON.stringify(fresh),
-          pendingAnswers,
-        );
+        .run(...values);
       return { outcome: 'created', application: fresh };
     });
   }
@@ -104,7 +94,7 @@ export class SqliteApplications implements ApplicationStore {
   async applicationByToken(token: string): Promise<Application | undefined> {
     if (typeof token !== 'string' || token === '') return undefined;
     return this.access.guard('applicationByToken', () => {
-      const row = this.access.row<ApplicationRow>(
+      const row = this.access.row<VersionedRow>(
         'SELECT id, version, data FROM applications WHERE pending_token = ?',
         token,
       );
@@ -115,7 +105,7 @@ export class SqliteApplications implements ApplicationStore {
   async confirmApplication(id: string, expectedVersion: number, at: string): Promise<Application> {
     instant(at, 'the time of confirmation');
     return this.access.write('confirmApplication', () => {
-      const row = this.access.row<ApplicationRow & { reference: string; pending_answers: string | null }>(
+      const row = this.access.row<VersionedRow & { reference: string; pending_answers: string | null }>(
         'SELECT id, reference, version, data, pending_answers FROM applications WHERE id = ?',
         id,
       );
@@ -123,14 +113,7 @@ export class SqliteApplications implements ApplicationStore {
       if (!row || current?.version !== expectedVersion) {
         throw new ConcurrencyError(id, expectedVersion, current?.version);
       }
-      const { pending, ...rest } = current;
-      if (!pending) throw new RangeError(`application ${id} has no change waiting for confirmation`);
-      const confirmed: Application = {
-        ...rest,
-        content: pending.content,
-        confirmedAt: current.confirmedAt ?? at,
-        version: current.version + 1,
-      };
+      const confirmed = confirmedApplication(current, at);
       this.access
         .sql(
           `UPDATE applications
@@ -155,20 +138,10 @@ export class SqliteApplications implements ApplicationStore {
   }
 
   async saveApplication(next: Application, expectedVersion: number): Promise<Application> {
-    if (next.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `${next.id}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
-      );
-    }
+    followsVersion(next.id, next.version, expectedVersion);
     const saved = savedApplication(next);
     return this.access.write('saveApplication', () => {
-      const current = this.find(saved.id);
-      if (current?.version !== expectedVersion) {
-        throw new ConcurrencyError(saved.id, expectedVersion, current?.version);
-      }
-      if (!sameApplicant(current, saved)) {
-        throw new RangeError(`${saved.id}: a save cannot change the opportunity or the address applied with`);
-      }
+      const current = applicationToSave(this.find(saved.id), saved, expectedVersion);
       const token = saved.pending?.token ?? null;
       if (
         token !== null &&
@@ -203,12 +176,11 @@ export class SqliteApplications implements ApplicationStore {
     options: { readonly confirmedOnly?: boolean },
     page: { readonly limit: number; readonly cursor?: string },
   ): Promise<{ readonly items: readonly Application[]; readonly nextCursor?: string }> {
-    const limit = clamp(page.limit, APPLICATIONS_PAGE_MAX);
-    const after = page.cursor === undefined ? 0 : afterSeq(page.cursor);
+    const { limit, after } = seqPage(page, APPLICATIONS_PAGE_MAX);
     const confirmed = options.confirmedOnly ? 'AND confirmed = 1' : '';
     return this.access.guard('applicationsOf', () => {
       // In the order they were first stored; seq is never reused, so a cursor stays good across deletions.
-      const rows = this.access.rows<ApplicationRow & { seq: number }>(
+      const rows = this.access.rows<VersionedRow & { seq: number }>(
         `SELECT seq, id, version, data FROM applications
          WHERE reference = ? AND seq > ? ${confirmed} ORDER BY seq LIMIT ?`,
         reference,
@@ -228,18 +200,15 @@ export class SqliteApplications implements ApplicationStore {
 
   async selfIdentificationCounts(references: readonly string[]): Promise<SelfIdentificationCounts> {
     const wanted = JSON.stringify(referenceList(references));
-    return this.access.guard('selfIdentificationCounts', () => {
-      const counts = noAnswers();
-      const rows = this.access.rows<{ application_id: string; answers: string }>(
-        `SELECT application_id, answers FROM self_identification
-         WHERE reference IN (SELECT value FROM json_each(?))`,
-        wanted,
-      );
-      for (const row of rows) {
-        countAnswers(counts, storedSelfIdentification(row.answers, `of application ${row.application_id}`));
-      }
-      return counts;
-    });
+    return this.access.guard('selfIdentificationCounts', () =>
+      answerCounts(
+        this.access.rows<AnswersRow>(
+          `SELECT application_id, answers FROM self_identification
+           WHERE reference IN (SELECT value FROM json_each(?))`,
+          wanted,
+        ),
+      ),
+    );
   }
 
   async applicationFigures(references: readonly string[]): Promise<ApplicationFigures> {
@@ -247,13 +216,7 @@ export class SqliteApplications implements ApplicationStore {
     return this.access.guard('applicationFigures', () => {
       // One row per opportunity asked for, 0s when nobody applied; every row carries the bidders, counted
       // by email_key (the address in lower case) over all of them together.
-      const rows = this.access.rows<{
-        reference: string;
-        confirmed: number;
-        evaluated: number;
-        passed: number;
-        bidders: number;
-      }>(
+      const rows = this.access.rows<FiguresRow>(
         `SELECT wanted.value AS reference,
                 COUNT(a.id) AS confirmed,
                 COUNT(json_extract(a.data, '$.evaluation.result')) AS evaluated,
@@ -266,38 +229,12 @@ export class SqliteApplications implements ApplicationStore {
         wanted,
         wanted,
       );
-      return {
-        uniqueBidders: rows[0]?.bidders ?? 0,
-        perOpportunity: Object.fromEntries(
-          rows.map((row) => [
-            row.reference,
-            { confirmed: row.confirmed, evaluated: row.evaluated, passed: row.passed },
-          ]),
-        ),
-      };
+      return figuresOf(rows);
     });
   }
 
   private find(id: string): Application | undefined {
-    const row = this.access.row<ApplicationRow>(
-      'SELECT id, version, data FROM applications WHERE id = ?',
-      id,
-    );
+    const row = this.access.row<VersionedRow>('SELECT id, version, data FROM applications WHERE id = ?', id);
     return row && toApplication(row);
   }
-}
-
-interface ApplicationRow {
-  readonly id: string;
-  readonly version: number;
-  readonly data: string;
-}
-
-/** Corrupt rows fail loudly, naming the application, rather than reaching the evaluation half-valid. */
-function toApplication(row: ApplicationRow): Application {
-  const application = storedApplication(row.data, row.id);
-  if (application.id !== row.id || application.version !== row.version) {
-    throw new Error(`stored application ${row.id} disagrees with its columns`);
-  }
-  return application;
 }

@@ -1,6 +1,6 @@
 import type { ConversationReferenceJson, ConversationStore, Person } from '../services/store';
+import { nonEmpty, objectJson, storedObject } from './rows';
 import type { SqliteAccess } from './sqlite-access';
-import { JsonObject, nonEmpty } from './sqlite-rows';
 
 /**
  * Where the bot can write, in the SQLite file: conversation references (table `conversations`) and the
@@ -10,7 +10,7 @@ export class SqliteConversations implements ConversationStore {
   constructor(private readonly access: SqliteAccess) {}
 
   async saveConversation(key: string, reference: ConversationReferenceJson): Promise<void> {
-    const data = JSON.stringify(JsonObject.parse(reference));
+    const data = objectJson(reference);
     this.access.guard('saveConversation', () =>
       this.access
         .sql(
@@ -23,7 +23,7 @@ export class SqliteConversations implements ConversationStore {
   async getConversation(key: string): Promise<ConversationReferenceJson | undefined> {
     return this.access.guard('getConversation', () => {
       const row = this.access.row<{ data: string }>('SELECT data FROM conversations WHERE key = ?', key);
-      return row && JsonObject.parse(JSON.parse(row.data));
+      return row && storedObject(row.data, 'text');
     });
   }
 

@@ -1,7 +1,8 @@
 import { horizonMs, type RateWindow, rateWaitMs } from '../services/rate';
 import type { Coordination } from '../services/store';
-import { type SqliteAccess, utc } from './sqlite-access';
-import { nonEmpty } from './sqlite-rows';
+import { nonEmpty, utc } from './rows';
+import type { SqliteAccess } from './sqlite-access';
+import { rateWindows } from './working-rows';
 
 /**
  * What replicas sharing the SQLite file agree on (tables `leases` and `rate_events`, migration 13): each
@@ -54,13 +55,4 @@ export class SqliteCoordination implements Coordination {
       return 0;
     });
   }
-}
-
-/** Windows as given, checked; RangeError for a limit or a length that is not a positive whole number. */
-function rateWindows(windows: readonly RateWindow[]): readonly RateWindow[] {
-  for (const w of windows) {
-    if (!Number.isSafeInteger(w.limit) || w.limit < 1 || !Number.isSafeInteger(w.ms) || w.ms < 1)
-      throw new RangeError(`not a rate window: ${JSON.stringify(w)}`);
-  }
-  return windows;
 }

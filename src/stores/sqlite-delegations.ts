@@ -1,9 +1,15 @@
-import { z } from 'zod';
-import { type Delegation, DELEGATIONS_LISTED, isIsoDate, StoredDelegation } from '../services/delegation';
+import { type Delegation, DELEGATIONS_LISTED, isIsoDate } from '../services/delegation';
 import { idKey } from '../services/roles';
 import type { DelegationStore, Person } from '../services/store';
+import { nonEmpty } from './rows';
 import type { SqliteAccess } from './sqlite-access';
-import { nonEmpty } from './sqlite-rows';
+import {
+  delegationEnd,
+  type DelegationRow,
+  endedDelegation,
+  newDelegation,
+  toDelegation,
+} from './working-rows';
 
 /**
  * Who acts for whom, in the SQLite file (table `delegations`, migration 11). Person ids are kept in lower
@@ -13,9 +19,7 @@ export class SqliteDelegations implements DelegationStore {
   constructor(private readonly access: SqliteAccess) {}
 
   async saveDelegation(delegation: Delegation): Promise<Delegation> {
-    const d = delegationOf(delegation);
-    if (d.endedAt !== undefined || d.endedBy !== undefined)
-      throw new RangeError(`delegation ${d.id} is saved running, and ended with endDelegation`);
+    const d = newDelegation(delegation);
     const delegator = idKey(d.delegator.aadObjectId);
     return this.access.write('saveDelegation', () => {
       const known = this.delegation(d.id);
@@ -25,7 +29,7 @@ export class SqliteDelegations implements DelegationStore {
         'SELECT id, data FROM delegations WHERE delegator_id = ? AND ended_at IS NULL',
         delegator,
       );
-      for (const row of running) this.writeEnd(toDelegation(row), d.delegator, d.createdAt);
+      for (const row of running) this.writeEnd(toDelegation(row, 'text'), d.delegator, d.createdAt);
       this.access
         .sql('INSERT INTO delegations (id, delegator_id, delegate_id, until, data) VALUES (?, ?, ?, ?, ?)')
         .run(d.id, delegator, idKey(d.delegate.aadObjectId), d.until, JSON.stringify(d));
@@ -37,18 +41,14 @@ export class SqliteDelegations implements DelegationStore {
 
   async endDelegation(id: string, by: Person, at: string): Promise<boolean> {
     nonEmpty(id, 'a delegation id');
-    const who = StoredDelegation.shape.endedBy.safeParse(by);
-    const when = StoredDelegation.shape.endedAt.safeParse(at);
-    if (!who.success || !who.data || !when.success || !when.data)
-      throw new RangeError('a delegation is ended by someone, at an ISO time');
-    const [endedBy, endedAt] = [who.data, when.data];
+    const { endedBy, endedAt } = delegationEnd(by, at);
     return this.access.write('endDelegation', () => {
       const row = this.access.row<DelegationRow>(
         'SELECT id, data FROM delegations WHERE id = ? AND ended_at IS NULL',
         id,
       );
       if (!row) return false;
-      this.writeEnd(toDelegation(row), endedBy, endedAt);
+      this.writeEnd(toDelegation(row, 'text'), endedBy, endedAt);
       return true;
     });
   }
@@ -63,7 +63,7 @@ export class SqliteDelegations implements DelegationStore {
           id,
           today,
         )
-        .map(toDelegation),
+        .map((row) => toDelegation(row, 'text')),
     );
   }
 
@@ -77,47 +77,19 @@ export class SqliteDelegations implements DelegationStore {
           id,
           DELEGATIONS_LISTED,
         )
-        .map(toDelegation),
+        .map((row) => toDelegation(row, 'text')),
     );
   }
 
   private delegation(id: string): Delegation | undefined {
     const row = this.access.row<DelegationRow>('SELECT id, data FROM delegations WHERE id = ?', id);
-    return row && toDelegation(row);
+    return row && toDelegation(row, 'text');
   }
 
   /** Marks a delegation ended; call inside a write transaction. */
   private writeEnd(d: Delegation, by: Person, at: string): void {
-    const ended: Delegation = {
-      ...d,
-      endedAt: at,
-      endedBy: { aadObjectId: by.aadObjectId, name: by.name },
-    };
     this.access
       .sql('UPDATE delegations SET ended_at = ?, data = ? WHERE id = ?')
-      .run(at, JSON.stringify(ended), d.id);
-  }
-}
-
-interface DelegationRow {
-  readonly id: string;
-  readonly data: string;
-}
-
-/** A delegation as given, checked; RangeError when it is not one. */
-function delegationOf(input: unknown): Delegation {
-  const parsed = StoredDelegation.safeParse(input);
-  if (!parsed.success) {
-    throw new RangeError(`not a valid delegation: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
-  }
-  return parsed.data;
-}
-
-/** Like records, an unreadable delegation fails loudly rather than granting roles half-read. */
-function toDelegation(row: DelegationRow): Delegation {
-  try {
-    return StoredDelegation.parse(JSON.parse(row.data));
-  } catch (cause) {
-    throw new Error(`stored delegation ${row.id} is unreadable`, { cause });
+      .run(at, JSON.stringify(endedDelegation(d, by, at)), d.id);
   }
 }

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { ConcurrencyError, type Draft, type DraftStore } from '../services/store';
+import { objectJson } from './rows';
 import type { SqliteAccess } from './sqlite-access';
-import { JsonObject } from './sqlite-rows';
+import { DRAFT_COLUMNS, toDraft } from './working-rows';
 
 /** Intake forms being filled in, per person, in the SQLite file (table `drafts`). */
 export class SqliteDrafts implements DraftStore {
@@ -12,7 +12,7 @@ export class SqliteDrafts implements DraftStore {
       owner_id: draft.ownerId,
       id: draft.id,
       step: draft.step,
-      data: JSON.stringify(JsonObject.parse(draft.data)),
+      data: objectJson(draft.data),
       updated_at: draft.updatedAt,
     };
     return this.access.write('saveDraft', () => {
@@ -50,8 +50,11 @@ export class SqliteDrafts implements DraftStore {
   async listDrafts(ownerId: string): Promise<readonly Draft[]> {
     return this.access.guard('listDrafts', () =>
       this.access
-        .rows('SELECT * FROM drafts WHERE owner_id = ? ORDER BY updated_at DESC, id DESC', ownerId)
-        .map(toDraft),
+        .rows(
+          `SELECT ${DRAFT_COLUMNS} FROM drafts WHERE owner_id = ? ORDER BY updated_at DESC, id DESC`,
+          ownerId,
+        )
+        .map((row) => toDraft(row, 'text')),
     );
   }
 
@@ -63,28 +66,11 @@ export class SqliteDrafts implements DraftStore {
   }
 
   private draft(ownerId: string, id: string): Draft | undefined {
-    const row = this.access.row('SELECT * FROM drafts WHERE owner_id = ? AND id = ?', ownerId, id);
-    return row === undefined ? undefined : toDraft(row);
+    const row = this.access.row(
+      `SELECT ${DRAFT_COLUMNS} FROM drafts WHERE owner_id = ? AND id = ?`,
+      ownerId,
+      id,
+    );
+    return row === undefined ? undefined : toDraft(row, 'text');
   }
-}
-
-const DraftRow = z.object({
-  id: z.string(),
-  owner_id: z.string(),
-  step: z.string(),
-  data: z.string(),
-  version: z.number().int().positive(),
-  updated_at: z.string(),
-});
-
-function toDraft(raw: unknown): Draft {
-  const row = DraftRow.parse(raw);
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    step: row.step,
-    data: JsonObject.parse(JSON.parse(row.data)),
-    version: row.version,
-    updatedAt: row.updated_at,
-  };
 }

@@ -1,62 +1,18 @@
-import { z } from 'zod';
+import type { DeliveredMail, LocalMailbox, Mail, MailQueue, NewMail } from '../services/mail';
 import {
-  type DeliveredMail,
-  type LocalMailbox,
-  type Mail,
-  MAIL_KINDS,
-  type MailQueue,
-  type NewMail,
-} from '../services/mail';
+  deliveredMail,
+  ERASED,
+  MAIL_BATCH_MAX,
+  MAIL_COLUMNS,
+  MAILBOX_COLUMNS,
+  type MailboxRow,
+  newMailRow,
+  toDelivered,
+  toMail,
+} from './mail-rows';
+import { clamp, errorText, utc } from './rows';
 import { emailKey } from './site-records';
-import { clamp, type SqliteAccess, utc } from './sqlite-access';
-import { errorText, NonEmpty } from './sqlite-rows';
-
-/** Messages read per call, whatever is asked. */
-const MAX_BATCH = 1_000;
-/** Once sent or given up, a message keeps no address and no personalisation. */
-const ERASED = `recipient = '', recipient_key = '', personalisation = '{}'`;
-
-const Instant = z.iso.datetime({ offset: true });
-const Locale = z.enum(['en', 'fr']);
-
-const NewMailIn = z.strictObject({
-  id: NonEmpty,
-  kind: z.enum(MAIL_KINDS),
-  locale: Locale,
-  to: NonEmpty,
-  personalisation: z.record(z.string(), z.string()),
-  reference: z.string().optional(),
-  createdAt: Instant,
-});
-
-const MailRow = z.object({
-  id: z.string(),
-  kind: z.enum(MAIL_KINDS),
-  locale: Locale,
-  recipient: z.string(),
-  personalisation: z.string(),
-  reference: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
-  not_before: z.string(),
-  state: z.enum(['pending', 'sent', 'dead']),
-  last_error: z.string().nullable(),
-  sent_at: z.string().nullable(),
-  provider_id: z.string().nullable(),
-  created_at: z.string(),
-});
-
-const DeliveredIn = z.strictObject({
-  id: NonEmpty,
-  kind: z.enum(MAIL_KINDS),
-  locale: Locale,
-  to: z.string(),
-  subject: z.string(),
-  body: z.string(),
-  deliveredAt: Instant,
-});
-
-const MAIL_COLUMNS = `id, kind, locale, recipient, personalisation, reference, attempts, not_before, state,
-  last_error, sent_at, provider_id, created_at`;
+import type { SqliteAccess } from './sqlite-access';
 
 /**
  * The e-mail queue in the SQLite file (table `mail`, migration 9), with the outbox's discipline: the
@@ -90,7 +46,7 @@ export class SqliteMailQueue implements MailQueue {
 
   async dueMail(now: string, limit: number): Promise<readonly Mail[]> {
     const at = utc(now);
-    const max = clamp(limit, MAX_BATCH);
+    const max = clamp(limit, MAIL_BATCH_MAX);
     return this.access.guard('dueMail', () =>
       // Walks the partial index of pending messages in their order; those waiting for a retry are passed over.
       this.access
@@ -100,7 +56,7 @@ export class SqliteMailQueue implements MailQueue {
           at,
           max,
         )
-        .map(toMail),
+        .map((row) => toMail(row, 'text')),
     );
   }
 
@@ -159,11 +115,11 @@ export class SqliteMailQueue implements MailQueue {
   }
 
   async deadMail(limit: number): Promise<readonly Mail[]> {
-    const max = clamp(limit, MAX_BATCH);
+    const max = clamp(limit, MAIL_BATCH_MAX);
     return this.access.guard('deadMail', () =>
       this.access
         .rows(`SELECT ${MAIL_COLUMNS} FROM mail WHERE state = 'dead' ORDER BY given_up DESC LIMIT ?`, max)
-        .map(toMail),
+        .map((row) => toMail(row, 'text')),
     );
   }
 
@@ -188,13 +144,7 @@ export class SqliteMailbox implements LocalMailbox {
   constructor(private readonly access: SqliteAccess) {}
 
   async deliverLocally(mail: DeliveredMail): Promise<void> {
-    const parsed = DeliveredIn.safeParse(mail);
-    if (!parsed.success) {
-      throw new RangeError(`not a valid delivered e-mail: ${z.prettifyError(parsed.error)}`, {
-        cause: parsed.error,
-      });
-    }
-    const m = parsed.data;
+    const m = deliveredMail(mail);
     // A message delivered again (its sender stopped before marking it sent) is kept once.
     this.access.guard('deliverLocally', () =>
       this.access
@@ -202,84 +152,19 @@ export class SqliteMailbox implements LocalMailbox {
           `INSERT INTO mailbox (id, kind, locale, recipient, subject, body, delivered_at)
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
         )
-        .run(m.id, m.kind, m.locale, m.to, m.subject, m.body, utc(m.deliveredAt)),
+        .run(m.id, m.kind, m.locale, m.to, m.subject, m.body, m.deliveredAt),
     );
   }
 
   async mailbox(limit: number): Promise<readonly DeliveredMail[]> {
-    const max = clamp(limit, MAX_BATCH);
+    const max = clamp(limit, MAIL_BATCH_MAX);
     return this.access.guard('mailbox', () =>
       this.access
-        .rows<{
-          id: string;
-          kind: DeliveredMail['kind'];
-          locale: DeliveredMail['locale'];
-          recipient: string;
-          subject: string;
-          body: string;
-          delivered_at: string;
-        }>(
-          `SELECT id, kind, locale, recipient, subject, body, delivered_at FROM mailbox
-           ORDER BY delivered_at DESC, seq DESC LIMIT ?`,
+        .rows<MailboxRow>(
+          `SELECT ${MAILBOX_COLUMNS} FROM mailbox ORDER BY delivered_at DESC, seq DESC LIMIT ?`,
           max,
         )
-        .map((r) => ({
-          id: r.id,
-          kind: r.kind,
-          locale: r.locale,
-          to: r.recipient,
-          subject: r.subject,
-          body: r.body,
-          deliveredAt: r.delivered_at,
-        })),
+        .map(toDelivered),
     );
   }
-}
-
-function newMailRow(mail: NewMail) {
-  const parsed = NewMailIn.safeParse(mail);
-  if (!parsed.success) {
-    throw new RangeError(`not a valid e-mail to queue: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
-  }
-  const m = parsed.data;
-  return {
-    id: m.id,
-    kind: m.kind,
-    locale: m.locale,
-    recipient: m.to,
-    recipient_key: emailKey(m.to),
-    personalisation: JSON.stringify(m.personalisation),
-    reference: m.reference ?? null,
-    created_at: utc(m.createdAt),
-  };
-}
-
-/** Like records, an unreadable queued message fails loudly, naming it, rather than being sent half-valid. */
-function toMail(raw: unknown): Mail {
-  let row: z.infer<typeof MailRow>;
-  let personalisation: Record<string, string>;
-  try {
-    row = MailRow.parse(raw);
-    personalisation = z.record(z.string(), z.string()).parse(JSON.parse(row.personalisation));
-  } catch (cause) {
-    const id = (raw as { id?: unknown } | undefined)?.id;
-    throw new Error(`queued e-mail ${String(id)} is unreadable`, { cause });
-  }
-  return {
-    id: row.id,
-    kind: row.kind,
-    locale: row.locale,
-    to: row.recipient,
-    personalisation,
-    ...(row.reference !== null ? { reference: row.reference } : {}),
-    createdAt: row.created_at,
-    attempts: row.attempts,
-    notBefore: row.not_before,
-    state: row.state,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    ...(row.sent_at !== null ? { sentAt: row.sent_at } : {}),
-    ...(row.provider_id !== null ? { providerId: row.provider_id } : {}),
-  };
 }

@@ -1,11 +1,8 @@
-import { z } from 'zod';
-import type { DueOptions, Lease, NewOutboxMessage, Outbox, OutboxMessage } from '../services/store';
-import { clamp, type SqliteAccess, utc } from './sqlite-access';
+import type { DueOptions, NewOutboxMessage, Outbox, OutboxMessage } from '../services/store';
+import { dueBounds, leaseOf, newOutboxRow, type NewOutboxRow, toOutboxMessage } from './outbox-rows';
+import { errorText, nonEmpty, utc } from './rows';
+import type { SqliteAccess } from './sqlite-access';
 import { deleteNotification } from './sqlite-records';
-import { errorText, JsonObject, NonEmpty, nonEmpty } from './sqlite-rows';
-
-/** Messages read per call, whatever is asked. */
-const MAX_DUE = 1_000;
 
 /**
  * Messages waiting to be sent to Teams, in the SQLite file (table `outbox`, migrations 3 and 13). Every
@@ -40,12 +37,12 @@ export class SqliteOutbox implements Outbox {
 
   async dueMessages(now: string, limit: number, options: DueOptions = {}): Promise<readonly OutboxMessage[]> {
     const at = utc(now);
-    const max = clamp(limit, MAX_DUE);
-    const perConversation =
-      options.perConversation === undefined ? max : Math.max(1, Math.trunc(options.perConversation) || 1);
+    const { max, perConversation } = dueBounds(limit, options);
     const lease = options.lease === undefined ? undefined : leaseOf(options.lease);
     const due = () =>
-      this.access.rows(DUE, { now: at, per_conversation: perConversation, limit: max }).map(toOutboxMessage);
+      this.access
+        .rows(DUE, { now: at, per_conversation: perConversation, limit: max })
+        .map((row) => toOutboxMessage(row, 'text'));
     if (!lease) return this.access.guard('dueMessages', due);
     return this.access.write('dueMessages', () => {
       const messages = due();
@@ -102,7 +99,7 @@ export class SqliteOutbox implements Outbox {
   }
 
   /** Queues a message unless one with its id exists; true when it was queued. */
-  private insert(row: ReturnType<typeof newOutboxRow>, updatedAt: string): boolean {
+  private insert(row: NewOutboxRow, updatedAt: string): boolean {
     return (
       this.access
         .sql(
@@ -175,80 +172,3 @@ const DUE = `SELECT o.id, o.conversation_key, o.kind, o.activity, o.message_key,
   -- Queued in the same millisecond (one change's lines), messages leave in the order queued.
   ORDER BY o.created_at, o.rowid
   LIMIT @limit`;
-
-const NewOutboxRow = z
-  .strictObject({
-    id: NonEmpty,
-    conversationKey: NonEmpty,
-    kind: z.enum(['post', 'update']),
-    activity: JsonObject,
-    messageKey: NonEmpty.optional(),
-    createdAt: z.string(),
-  })
-  .refine((m) => m.kind === 'post' || m.messageKey !== undefined, {
-    message: 'an update needs the messageKey under which the posted message id is stored',
-    path: ['messageKey'],
-  });
-
-const OutboxRow = z.object({
-  id: z.string(),
-  conversation_key: z.string(),
-  kind: z.enum(['post', 'update']),
-  activity: z.string(),
-  message_key: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
-  not_before: z.string(),
-  state: z.enum(['pending', 'sent', 'dead']),
-  last_error: z.string().nullable(),
-  created_at: z.string(),
-});
-
-/** A lease as given, checked; RangeError when it names nobody or no time. */
-function leaseOf(lease: Lease): Lease {
-  return { owner: nonEmpty(lease.owner, 'a lease owner'), until: utc(lease.until) };
-}
-
-function newOutboxRow(message: NewOutboxMessage) {
-  const parsed = NewOutboxRow.safeParse(message);
-  if (!parsed.success) {
-    throw new RangeError(`not a valid outbox message: ${z.prettifyError(parsed.error)}`, {
-      cause: parsed.error,
-    });
-  }
-  const m = parsed.data;
-  const createdAt = utc(m.createdAt);
-  return {
-    id: m.id,
-    conversation_key: m.conversationKey,
-    kind: m.kind,
-    activity: JSON.stringify(m.activity),
-    message_key: m.messageKey ?? null,
-    created_at: createdAt,
-    not_before: createdAt,
-  };
-}
-
-/** Like records, an unreadable queued message fails loudly, naming it, rather than being sent half-valid. */
-function toOutboxMessage(raw: unknown): OutboxMessage {
-  let row: z.infer<typeof OutboxRow>;
-  let activity: Record<string, unknown>;
-  try {
-    row = OutboxRow.parse(raw);
-    activity = JsonObject.parse(JSON.parse(row.activity));
-  } catch (cause) {
-    const id = (raw as { id?: unknown } | undefined)?.id;
-    throw new Error(`queued message ${String(id)} is unreadable`, { cause });
-  }
-  return {
-    id: row.id,
-    conversationKey: row.conversation_key,
-    kind: row.kind,
-    activity,
-    ...(row.message_key !== null ? { messageKey: row.message_key } : {}),
-    attempts: row.attempts,
-    notBefore: row.not_before,
-    state: row.state,
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    createdAt: row.created_at,
-  };
-}

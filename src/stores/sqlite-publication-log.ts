@@ -1,7 +1,6 @@
 import type { PublicationLog } from '../services/publication';
-import { instant } from './site-records';
+import { publicationNote } from './site-records';
 import type { SqliteAccess } from './sqlite-access';
-import { nonEmpty } from './sqlite-rows';
 
 /** What was last published of each request, per target, in the SQLite file (migration 9). */
 export class SqlitePublicationLog implements PublicationLog {
@@ -20,14 +19,7 @@ export class SqlitePublicationLog implements PublicationLog {
   }
 
   async notePublished(target: string, reference: string, digest: string, at: string): Promise<void> {
-    for (const [value, what] of [
-      [target, 'a publication target'],
-      [reference, 'a reference'],
-      [digest, 'a digest'],
-    ] as const) {
-      nonEmpty(value, what);
-    }
-    instant(at, 'the time of publication');
+    publicationNote(target, reference, digest, at);
     this.access.guard('notePublished', () =>
       this.access
         .sql(

@@ -6,9 +6,10 @@ import type {
   QuestionState,
   QuestionStore,
 } from '../services/questions';
-import { ConcurrencyError } from '../services/store';
-import { askedQuestion, questionLimits, sameAsking, settledQuestion, storedQuestion } from './site-records';
-import { type SqliteAccess, utc } from './sqlite-access';
+import { followsVersion, utc } from './rows';
+import { askedQuestion, questionLimits, settledQuestion } from './site-records';
+import { questionToSettle, toQuestion, type VersionedRow } from './site-rows';
+import type { SqliteAccess } from './sqlite-access';
 
 /**
  * Suppliers' questions in the SQLite file (table `questions`, migration 9). Counting the questions that
@@ -57,7 +58,7 @@ export class SqliteQuestions implements QuestionStore {
     const only = states ? `AND state IN (${states.map(() => '?').join(', ')})` : '';
     return this.access.guard('questionsOf', () =>
       this.access
-        .rows<QuestionRow>(
+        .rows<VersionedRow>(
           `SELECT id, version, data FROM questions WHERE reference = ? ${only}
            ORDER BY asked_at, seq LIMIT ?`,
           reference,
@@ -69,20 +70,10 @@ export class SqliteQuestions implements QuestionStore {
   }
 
   async settleQuestion(next: Question, expectedVersion: number): Promise<Question> {
-    if (next.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `${next.id}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
-      );
-    }
+    followsVersion(next.id, next.version, expectedVersion);
     const settled = settledQuestion(next);
     return this.access.write('settleQuestion', () => {
-      const current = this.find(settled.id);
-      if (current?.version !== expectedVersion) {
-        throw new ConcurrencyError(settled.id, expectedVersion, current?.version);
-      }
-      if (!sameAsking(current, settled)) {
-        throw new RangeError(`${settled.id}: a settlement cannot change what was asked, or where`);
-      }
+      questionToSettle(this.find(settled.id), settled, expectedVersion);
       this.access
         .sql('UPDATE questions SET state = ?, version = ?, data = ? WHERE id = ? AND version = ?')
         .run(settled.state, settled.version, JSON.stringify(settled), settled.id, expectedVersion);
@@ -91,22 +82,7 @@ export class SqliteQuestions implements QuestionStore {
   }
 
   private find(id: string): Question | undefined {
-    const row = this.access.row<QuestionRow>('SELECT id, version, data FROM questions WHERE id = ?', id);
+    const row = this.access.row<VersionedRow>('SELECT id, version, data FROM questions WHERE id = ?', id);
     return row && toQuestion(row);
   }
-}
-
-interface QuestionRow {
-  readonly id: string;
-  readonly version: number;
-  readonly data: string;
-}
-
-/** Corrupt rows fail loudly, naming the question, rather than reaching a page half-valid. */
-function toQuestion(row: QuestionRow): Question {
-  const question = storedQuestion(row.data, row.id);
-  if (question.id !== row.id || question.version !== row.version) {
-    throw new Error(`stored question ${row.id} disagrees with its columns`);
-  }
-  return question;
 }

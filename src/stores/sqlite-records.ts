@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
-import { type NewOpportunity, Opportunity, Status } from '../services/opportunity';
+import { type NewOpportunity, Opportunity } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import { searchWords } from '../services/search';
 import {
@@ -16,10 +15,25 @@ import {
   type PendingNotification,
   type RecordStore,
 } from '../services/store';
-import { clamp, type SqliteAccess, utc } from './sqlite-access';
-import { decodeCursor, encodeCursor, pageOf } from './sqlite-rows';
-
-const MAX_PAGE = 100;
+import {
+  AUDIT_COLUMNS,
+  auditValues,
+  type NotificationRow,
+  numberedRecord,
+  PageCursor,
+  type PagedRow,
+  RECORD_COLUMNS,
+  recordColumns,
+  type RecordRow,
+  RECORDS_PAGE_MAX,
+  referenceYear,
+  TextCursor,
+  toAudit,
+  toNotification,
+  toRecord,
+} from './record-rows';
+import { clamp, decodeCursor, encodeCursor, followsVersion, pageOf, utc } from './rows';
+import type { SqliteAccess } from './sqlite-access';
 
 /**
  * The records, their audit trails and their pending notifications in the SQLite file. A record, its
@@ -63,7 +77,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
   async get(reference: string): Promise<Opportunity | undefined> {
     return this.access.guard('get', () => {
       const row = this.access.row<RecordRow>(
-        'SELECT reference, version, created_at, data FROM opportunities WHERE reference = ?',
+        `SELECT ${RECORD_COLUMNS} FROM opportunities WHERE reference = ?`,
         reference,
       );
       return row && toRecord(row);
@@ -72,12 +86,15 @@ export class SqliteRecords implements RecordStore, NotificationStore {
 
   async query(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
     if (filter.text !== undefined) return this.search(filter, page);
-    const limit = clamp(page.limit, MAX_PAGE);
-    const where = whereOf(filter, page.cursor === undefined ? undefined : decodeCursor(Cursor, page.cursor));
+    const limit = clamp(page.limit, RECORDS_PAGE_MAX);
+    const where = whereOf(
+      filter,
+      page.cursor === undefined ? undefined : decodeCursor(PageCursor, page.cursor),
+    );
     return this.access.guard('query', () => {
       // One row more than asked tells whether another page follows.
       const rows = this.access.rows<PagedRow>(
-        `SELECT reference, version, created_at, data, year, seq FROM opportunities ${where.sql}
+        `SELECT ${RECORD_COLUMNS}, year, seq FROM opportunities ${where.sql}
          ORDER BY year DESC, seq DESC LIMIT ?`,
         ...where.params,
         limit + 1,
@@ -91,7 +108,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
    * found in every record costs no more than a rare one; the other filters apply along the way.
    */
   private async search(filter: OpportunityFilter, page: PageRequest): Promise<Page<Opportunity>> {
-    const limit = clamp(page.limit, MAX_PAGE);
+    const limit = clamp(page.limit, RECORDS_PAGE_MAX);
     const match = ftsQuery(filter.text ?? '');
     if (!match) return { items: [] };
     const before = page.cursor === undefined ? undefined : decodeCursor(TextCursor, page.cursor).rowid;
@@ -103,7 +120,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
     ];
     return this.access.guard('query', () => {
       const rows = this.access.rows<RecordRow & { rid: number }>(
-        `SELECT o.reference, o.version, o.created_at, o.data, t.rowid AS rid
+        `SELECT o.reference, o.version, o.data, t.rowid AS rid
          FROM opportunities_text t JOIN opportunities o ON o.rowid = t.rowid
          WHERE ${clauses.join(' AND ')}
          ORDER BY t.rowid DESC LIMIT ?`,
@@ -122,11 +139,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
     audit: NewAuditEntry,
     events: readonly WorkflowEvent[] = [],
   ): Promise<Opportunity> {
-    if (next.version !== expectedVersion + 1) {
-      throw new RangeError(
-        `${next.reference}: the next version must be ${expectedVersion + 1}, not ${next.version}`,
-      );
-    }
+    followsVersion(next.reference, next.version, expectedVersion);
     const record = Opportunity.parse(next);
     return this.access.write('transition', () => {
       // created_at, year and seq belong to the reference and never change after create.
@@ -137,7 +150,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
                updated_at = @updated_at, title = @title, data = @data
            WHERE reference = @reference AND version = @expected`,
         )
-        .run({ ...columns(record), expected: expectedVersion });
+        .run({ ...recordColumns(record), expected: expectedVersion });
       if (changes === 0) {
         const actual = this.access.row<{ version: number }>(
           'SELECT version FROM opportunities WHERE reference = ?',
@@ -178,19 +191,14 @@ export class SqliteRecords implements RecordStore, NotificationStore {
   }
 
   async pendingNotifications(limit: number): Promise<readonly PendingNotification[]> {
-    const max = clamp(limit, MAX_PAGE);
+    const max = clamp(limit, RECORDS_PAGE_MAX);
     return this.access.guard('pendingNotifications', () =>
       this.access
-        .rows<{ reference: string; version: number; events: string; at: string }>(
+        .rows<NotificationRow>(
           'SELECT reference, version, events, at FROM pending_notifications ORDER BY at, reference, version LIMIT ?',
           max,
         )
-        .map((row) => ({
-          reference: row.reference,
-          version: row.version,
-          events: JSON.parse(row.events) as WorkflowEvent[],
-          at: row.at,
-        })),
+        .map(toNotification),
     );
   }
 
@@ -200,7 +208,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
 
   private mustGet(reference: string): Opportunity {
     const row = this.access.row<RecordRow>(
-      'SELECT reference, version, created_at, data FROM opportunities WHERE reference = ?',
+      `SELECT ${RECORD_COLUMNS} FROM opportunities WHERE reference = ?`,
       reference,
     );
     if (!row) throw new Error(`record ${reference} is missing`);
@@ -209,7 +217,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
 
   /** Takes the year's next sequence number and inserts the record; call inside a write transaction. */
   private insertRecord(fresh: NewOpportunity): Opportunity {
-    const year = yearOf(Opportunity.shape.createdAt.parse(fresh.createdAt));
+    const year = referenceYear(fresh);
     const counter = this.access.row<{ last_seq: number }>(
       `INSERT INTO reference_counters (year, last_seq) VALUES (?, 1)
        ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1
@@ -218,7 +226,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
     );
     if (!counter) throw new Error(`no sequence number for ${year}`);
     const seq = counter.last_seq;
-    const record = Opportunity.parse({ ...fresh, reference: formatReference(year, seq), version: 1 });
+    const record = numberedRecord(fresh, year, seq);
     this.access
       .sql(
         `INSERT INTO opportunities
@@ -226,7 +234,7 @@ export class SqliteRecords implements RecordStore, NotificationStore {
          VALUES (@reference, @year, @seq, @version, @status, @requester_id, @branch, @created_at, @updated_at,
                  @title, @data)`,
       )
-      .run({ ...columns(record), year, seq });
+      .run({ ...recordColumns(record), year, seq });
     return record;
   }
 
@@ -247,27 +255,8 @@ export class SqliteRecords implements RecordStore, NotificationStore {
   private insertAudit(reference: string, entry: NewAuditEntry): AuditEntry {
     const id = randomUUID();
     this.access
-      .sql(
-        `INSERT INTO audit_entries
-           (id, reference, at, actor_id, actor_name, action, from_status, to_status, outcome, comment, reason,
-            on_behalf_of_id, on_behalf_of_name)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        reference,
-        entry.at,
-        entry.actor.aadObjectId,
-        entry.actor.name,
-        entry.action,
-        entry.from ?? null,
-        entry.to ?? null,
-        entry.outcome,
-        entry.comment ?? null,
-        entry.reason ?? null,
-        entry.actor.onBehalfOf?.aadObjectId ?? null,
-        entry.actor.onBehalfOf?.name ?? null,
-      );
+      .sql(`INSERT INTO audit_entries (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(...auditValues(id, reference, entry));
     // Read back so the caller gets exactly what auditTrail will show.
     return toAudit(this.access.row('SELECT * FROM audit_entries WHERE id = ?', id));
   }
@@ -285,100 +274,6 @@ export function deleteNotification(access: SqliteAccess, reference: string, vers
 export function ftsQuery(text: string): string | undefined {
   const words = searchWords(text);
   return words.length > 0 ? words.map((w) => `"${w}"*`).join(' ') : undefined;
-}
-
-interface RecordRow {
-  readonly reference: string;
-  readonly version: number;
-  readonly created_at: string;
-  readonly data: string;
-}
-
-/** A record with its place in the newest-first order. */
-interface PagedRow extends RecordRow {
-  readonly year: number;
-  readonly seq: number;
-}
-
-const AuditRow = z.object({
-  id: z.string(),
-  reference: z.string(),
-  at: z.string(),
-  actor_id: z.string(),
-  actor_name: z.string(),
-  action: z.string(),
-  from_status: Status.nullable(),
-  to_status: Status.nullable(),
-  outcome: z.enum(['applied', 'refused']),
-  comment: z.string().nullable(),
-  reason: z.string().nullable(),
-  on_behalf_of_id: z.string().nullable(),
-  on_behalf_of_name: z.string().nullable(),
-});
-
-/** Where a page of the newest-first order stopped: the last record's year and number. */
-const Cursor = z.tuple([z.number().int().positive(), z.number().int().positive()]);
-
-/** Where a text search stopped: search pages go by the full-text index's own order (the order records were written). */
-const TextCursor = z.object({ rowid: z.number().int().positive() });
-
-/** The reference year is the calendar year written in createdAt, as the requester saw it. */
-function yearOf(createdAt: string): number {
-  return Number(createdAt.slice(0, 4));
-}
-
-function formatReference(year: number, seq: number): string {
-  return `MA-${year}-${String(seq).padStart(4, '0')}`;
-}
-
-function columns(o: Opportunity) {
-  return {
-    reference: o.reference,
-    version: o.version,
-    status: o.status,
-    requester_id: idKey(o.requester.aadObjectId),
-    branch: o.client.branch,
-    created_at: utc(o.createdAt),
-    updated_at: utc(o.updatedAt),
-    title: o.title,
-    data: JSON.stringify(o),
-  };
-}
-
-/** Corrupt rows fail loudly, naming the record, rather than reaching the workflow half-valid. */
-function toRecord(row: RecordRow): Opportunity {
-  let record: Opportunity;
-  try {
-    record = Opportunity.parse(JSON.parse(row.data));
-  } catch (cause) {
-    throw new Error(`stored record ${row.reference} is unreadable`, { cause });
-  }
-  if (record.reference !== row.reference || record.version !== row.version) {
-    throw new Error(`stored record ${row.reference} disagrees with its columns`);
-  }
-  return record;
-}
-
-function toAudit(raw: unknown): AuditEntry {
-  const row = AuditRow.parse(raw);
-  return {
-    id: row.id,
-    reference: row.reference,
-    at: row.at,
-    actor: {
-      aadObjectId: row.actor_id,
-      name: row.actor_name,
-      ...(row.on_behalf_of_id !== null
-        ? { onBehalfOf: { aadObjectId: row.on_behalf_of_id, name: row.on_behalf_of_name ?? '' } }
-        : {}),
-    },
-    action: row.action,
-    ...(row.from_status !== null ? { from: row.from_status } : {}),
-    ...(row.to_status !== null ? { to: row.to_status } : {}),
-    outcome: row.outcome,
-    ...(row.comment !== null ? { comment: row.comment } : {}),
-    ...(row.reason !== null ? { reason: row.reason } : {}),
-  };
 }
 
 /** The filter as SQL: fragments are constants, every value goes through a placeholder. */

@@ -4,16 +4,10 @@ import type {
   Subscription,
   SubscriptionStore,
 } from '../services/subscriptions';
-import {
-  bound,
-  emailKey,
-  instant,
-  newSubscription,
-  storedSubscription,
-  SUBSCRIBERS_PAGE_MAX,
-} from './site-records';
-import { clamp, type SqliteAccess, utc } from './sqlite-access';
-import { afterSeq, pageOf, seqCursor } from './sqlite-rows';
+import { pageOf, seqCursor, seqPage, utc } from './rows';
+import { bound, emailKey, instant, newSubscription, SUBSCRIBERS_PAGE_MAX } from './site-records';
+import { type SubscriptionRow, toSubscription } from './site-rows';
+import type { SqliteAccess } from './sqlite-access';
 
 /**
  * The mailing list in the SQLite file (table `subscriptions`, migration 9). One row per address: the
@@ -93,8 +87,7 @@ export class SqliteSubscriptions implements SubscriptionStore {
     readonly items: readonly Subscription[];
     readonly nextCursor?: string;
   }> {
-    const limit = clamp(page.limit, SUBSCRIBERS_PAGE_MAX);
-    const after = page.cursor === undefined ? 0 : afterSeq(page.cursor);
+    const { limit, after } = seqPage(page, SUBSCRIBERS_PAGE_MAX);
     return this.access.guard('subscribers', () => {
       // In the order they subscribed; seq is never reused, so a cursor stays good across deletions.
       const rows = this.access.rows<SubscriptionRow & { seq: number }>(
@@ -124,15 +117,4 @@ export class SqliteSubscriptions implements SubscriptionStore {
       return { confirmed: row?.confirmed ?? 0, unconfirmed: row?.unconfirmed ?? 0 };
     });
   }
-}
-
-interface SubscriptionRow {
-  readonly id: string;
-  readonly data: string;
-}
-
-function toSubscription(row: SubscriptionRow): Subscription {
-  const subscription = storedSubscription(row.data, row.id);
-  if (subscription.id !== row.id) throw new Error(`stored subscription ${row.id} disagrees with its columns`);
-  return subscription;
 }

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { WorkflowEvent } from '../services/lifecycle';
+import { type NewOpportunity, Opportunity, Status } from '../services/opportunity';
+import { idKey } from '../services/roles';
+import type { AuditEntry, NewAuditEntry, PendingNotification } from '../services/store';
+import { utc } from './rows';
+
+/**
+ * The records, their audit trails and their pending notifications as both SQL stores keep them: the
+ * same columns in the SQLite file and in PostgreSQL, written and read back the same way.
+ */
+
+/** A page of records is at most this long. */
+export const RECORDS_PAGE_MAX = 100;
+
+/** What a record is read with: the whole record as JSON text, and the columns it must agree with. */
+export const RECORD_COLUMNS = 'reference, version, data';
+
+export interface RecordRow {
+  readonly reference: string;
+  readonly version: number;
+  readonly data: string;
+}
+
+/** A record with its place in the newest-first order. */
+export interface PagedRow extends RecordRow {
+  readonly year: number;
+  readonly seq: number;
+}
+
+/** Where a page of the newest-first order stopped: the last record's year and number. */
+export const PageCursor = z.tuple([z.number().int().positive(), z.number().int().positive()]);
+
+/** Where a text search stopped: search pages go by the order records were first written. */
+export const TextCursor = z.object({ rowid: z.number().int().positive() });
+
+/** The reference year is the calendar year written in createdAt, as the requester saw it. */
+export function referenceYear(fresh: NewOpportunity): number {
+  return Number(Opportunity.shape.createdAt.parse(fresh.createdAt).slice(0, 4));
+}
+
+/** A new record as first stored: the year's number `seq` makes its reference, at version 1. */
+export function numberedRecord(fresh: NewOpportunity, year: number, seq: number): Opportunity {
+  return Opportunity.parse({ ...fresh, reference: `MA-${year}-${String(seq).padStart(4, '0')}`, version: 1 });
+}
+
+/** The columns of a record's row, besides those that only place it (year, seq). */
+export function recordColumns(o: Opportunity) {
+  return {
+    reference: o.reference,
+    version: o.version,
+    status: o.status,
+    requester_id: idKey(o.requester.aadObjectId),
+    branch: o.client.branch,
+    created_at: utc(o.createdAt),
+    updated_at: utc(o.updatedAt),
+    title: o.title,
+    data: JSON.stringify(o),
+  };
+}
+
+/** Corrupt rows fail loudly, naming the record, rather than reaching the workflow half-valid. */
+export function toRecord(row: RecordRow): Opportunity {
+  let record: Opportunity;
+  try {
+    record = Opportunity.parse(JSON.parse(row.data));
+  } catch (cause) {
+    throw new Error(`stored record ${row.reference} is unreadable`, { cause });
+  }
+  if (record.reference !== row.reference || record.version !== row.version) {
+    throw new Error(`stored record ${row.reference} disagrees with its columns`);
+  }
+  return record;
+}
+
+/** The columns an audit entry is written to, in the order of `auditValues`. */
+export const AUDIT_COLUMNS = `id, reference, at, actor_id, actor_name, action, from_status, to_status, outcome,
+  comment, reason, on_behalf_of_id, on_behalf_of_name`;
+
+/** An entry of `reference`'s trail as the values of AUDIT_COLUMNS. */
+export function auditValues(id: string, reference: string, entry: NewAuditEntry): unknown[] {
+  return [
+    id,
+    reference,
+    entry.at,
+    entry.actor.aadObjectId,
+    entry.actor.name,
+    entry.action,
+    entry.from ?? null,
+    entry.to ?? null,
+    entry.outcome,
+    entry.comment ?? null,
+    entry.reason ?? null,
+    entry.actor.onBehalfOf?.aadObjectId ?? null,
+    entry.actor.onBehalfOf?.name ?? null,
+  ];
+}
+
+const AuditRow = z.object({
+  id: z.string(),
+  reference: z.string(),
+  at: z.string(),
+  actor_id: z.string(),
+  actor_name: z.string(),
+  action: z.string(),
+  from_status: Status.nullable(),
+  to_status: Status.nullable(),
+  outcome: z.enum(['applied', 'refused']),
+  comment: z.string().nullable(),
+  reason: z.string().nullable(),
+  on_behalf_of_id: z.string().nullable(),
+  on_behalf_of_name: z.string().nullable(),
+});
+
+export function toAudit(raw: unknown): AuditEntry {
+  const row = AuditRow.parse(raw);
+  return {
+    id: row.id,
+    reference: row.reference,
+    at: row.at,
+    actor: {
+      aadObjectId: row.actor_id,
+      name: row.actor_name,
+      ...(row.on_behalf_of_id !== null
+        ? { onBehalfOf: { aadObjectId: row.on_behalf_of_id, name: row.on_behalf_of_name ?? '' } }
+        : {}),
+    },
+    action: row.action,
+    ...(row.from_status !== null ? { from: row.from_status } : {}),
+    ...(row.to_status !== null ? { to: row.to_status } : {}),
+    outcome: row.outcome,
+    ...(row.comment !== null ? { comment: row.comment } : {}),
+    ...(row.reason !== null ? { reason: row.reason } : {}),
+  };
+}
+
+/** A pending notification's row: its events as JSON text. */
+export interface NotificationRow {
+  readonly reference: string;
+  readonly version: number;
+  readonly events: string;
+  readonly at: string;
+}
+
+export function toNotification(row: NotificationRow): PendingNotification {
+  return {
+    reference: row.reference,
+    version: row.version,
+    events: JSON.parse(row.events) as WorkflowEvent[],
+    at: row.at,
+  };
+}
