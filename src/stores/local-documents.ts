@@ -5,8 +5,6 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  DOCUMENT_KINDS,
-  type DocumentKind,
   type DocumentStore,
   keptDocument,
   type NewDocument,
@@ -14,6 +12,7 @@ import {
   type StoredDocument,
 } from '../services/documents';
 import { StoreUnavailableError } from '../services/store';
+import { type DocumentRow, documentOf } from './document-rows';
 import { SqliteAccess } from './sqlite-access';
 
 /**
@@ -53,38 +52,6 @@ const UNAVAILABLE_FS = new Set([
   'EDQUOT',
   'EBUSY',
 ]);
-
-interface Row {
-  id: string;
-  reference: string;
-  kind: string;
-  name: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  location: string;
-  uploaded_at: string;
-  uploaded_by_id: string;
-  uploaded_by_name: string;
-}
-
-function documentOf(row: Row): StoredDocument {
-  if (!DOCUMENT_KINDS.includes(row.kind as DocumentKind)) {
-    throw new Error(`the document ${row.id} has an unknown kind: ${row.kind}`);
-  }
-  return {
-    id: row.id,
-    reference: row.reference,
-    kind: row.kind as DocumentKind,
-    name: row.name,
-    contentType: row.content_type,
-    size: row.size,
-    sha256: row.sha256,
-    location: row.location,
-    uploadedAt: row.uploaded_at,
-    uploadedBy: { aadObjectId: row.uploaded_by_id, name: row.uploaded_by_name },
-  };
-}
 
 function unavailable(err: unknown, what: string): never {
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -208,7 +175,7 @@ export class LocalDocuments implements DocumentStore {
 
   private find(reference: string, kind: string, sha256: string): StoredDocument | undefined {
     const row = this.access.guard('read a document', () =>
-      this.access.row<Row>(
+      this.access.row<DocumentRow>(
         'SELECT * FROM documents WHERE reference = ? AND kind = ? AND sha256 = ?',
         reference,
         kind,
@@ -279,7 +246,7 @@ export class LocalDocuments implements DocumentStore {
   async list(reference: string): Promise<readonly StoredDocument[]> {
     return this.access
       .guard('list documents', () =>
-        this.access.rows<Row>(
+        this.access.rows<DocumentRow>(
           'SELECT * FROM documents WHERE reference = ? ORDER BY uploaded_at, id',
           reference,
         ),
@@ -289,7 +256,7 @@ export class LocalDocuments implements DocumentStore {
 
   async read(id: string): Promise<{ document: StoredDocument; bytes: Buffer } | undefined> {
     const row = this.access.guard('read a document', () =>
-      this.access.row<Row>('SELECT * FROM documents WHERE id = ?', id),
+      this.access.row<DocumentRow>('SELECT * FROM documents WHERE id = ?', id),
     );
     if (!row) return undefined;
     const document = documentOf(row);

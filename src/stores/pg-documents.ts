@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  DOCUMENT_KINDS,
-  type DocumentKind,
   type DocumentStore,
   keptDocument,
   type NewDocument,
@@ -9,6 +7,7 @@ import {
   type StoredDocument,
 } from '../services/documents';
 import { StoreUnavailableError } from '../services/store';
+import { type DocumentRow, documentOf } from './document-rows';
 import { migrate } from './pg-schema';
 import { PgAccess, type PgStoreOptions } from './pg-access';
 
@@ -52,38 +51,6 @@ export const DOCUMENTS_SCHEMA = `
 const METADATA = `id, reference, kind, name, content_type, size, sha256, location, uploaded_at,
   uploaded_by_id, uploaded_by_name`;
 
-interface Row {
-  id: string;
-  reference: string;
-  kind: string;
-  name: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  location: string;
-  uploaded_at: string;
-  uploaded_by_id: string;
-  uploaded_by_name: string;
-}
-
-function documentOf(row: Row): StoredDocument {
-  if (!DOCUMENT_KINDS.includes(row.kind as DocumentKind)) {
-    throw new Error(`the document ${row.id} has an unknown kind: ${row.kind}`);
-  }
-  return {
-    id: row.id,
-    reference: row.reference,
-    kind: row.kind as DocumentKind,
-    name: row.name,
-    contentType: row.content_type,
-    size: row.size,
-    sha256: row.sha256,
-    location: row.location,
-    uploadedAt: row.uploaded_at,
-    uploadedBy: { aadObjectId: row.uploaded_by_id, name: row.uploaded_by_name },
-  };
-}
-
 const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export class PgDocuments implements DocumentStore {
@@ -111,7 +78,7 @@ export class PgDocuments implements DocumentStore {
   }
 
   private async find(reference: string, kind: string, sha256: string): Promise<StoredDocument | undefined> {
-    const row = await this.db.row<Row>(
+    const row = await this.db.row<DocumentRow>(
       `SELECT ${METADATA} FROM documents WHERE reference = $1 AND kind = $2 AND sha256 = $3`,
       reference,
       kind,
@@ -153,7 +120,7 @@ export class PgDocuments implements DocumentStore {
   }
 
   async list(reference: string): Promise<readonly StoredDocument[]> {
-    const rows = await this.db.rows<Row>(
+    const rows = await this.db.rows<DocumentRow>(
       `SELECT ${METADATA} FROM documents WHERE reference = $1 ORDER BY uploaded_at, id`,
       reference,
     );
@@ -161,7 +128,7 @@ export class PgDocuments implements DocumentStore {
   }
 
   async read(id: string): Promise<{ document: StoredDocument; bytes: Buffer } | undefined> {
-    const row = await this.db.row<Row & { bytes: Buffer }>(
+    const row = await this.db.row<DocumentRow & { bytes: Buffer }>(
       `SELECT ${METADATA}, bytes FROM documents WHERE id = $1`,
       id,
     );
