@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -7,10 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
 import { fieldsFromContent, fieldsOf, FORM_STEPS, type IntakeFields } from '../src/services/intake';
+import type { Store } from '../src/services/store';
+import { openPgStore } from '../src/stores/pg-store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { actor, contentAt, newOpportunity } from '../test/contract/fixtures';
+import { dropRunDatabase, freshSchema } from '../test/support/postgres';
+import { type RoundRobin, startRoundRobin } from '../test/support/round-robin';
 import { activity, CHECKED, PEOPLE, ROLE_ENV } from '../test/support/teams';
 
 /**
@@ -24,6 +27,10 @@ import { activity, CHECKED, PEOPLE, ROLE_ENV } from '../test/support/teams';
  * without its coordinated-omission correction (which assumes a 1 ms interval at these rates).
  * Targets: approval click p99 ≤ 1.5 × echo invoke p99 at 200/s; approval throughput ≥ 50 % of echo
  * invoke throughput at 50 connections; peak RSS of the bot ≤ 250 MB.
+ *
+ * The bot is measured as deployed three ways (BENCH_LOAD_STORES picks some: sqlite,pg,pg2): one process
+ * on SQLite, one on PostgreSQL, and two on one PostgreSQL schema behind a round-robin proxy, each with its
+ * own store seeded alike, all against the one echo bot of the run.
  */
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
@@ -36,7 +43,7 @@ const RECORDS = Number(process.env.BENCH_LOAD_RECORDS ?? 20_000);
 const SUBMIT_DRAFTS = Number(process.env.BENCH_LOAD_DRAFTS ?? 10_000);
 /** People filling in the form, one draft each, so that no two steps wait on the same draft. */
 const INTAKE_PEOPLE = 1_000;
-/** Some rows only, by name, comma-separated (e.g. to profile one kind of activity). */
+/** Some activities only, by row name, comma-separated, on every deployment (e.g. to profile one). */
 const ONLY = (process.env.BENCH_LOAD_ONLY ?? '').split(',').filter(Boolean);
 const BRANCHES = ['Benefits Delivery', ...Array.from({ length: 39 }, (_, i) => `Branch ${i + 1}`)];
 const CHANNELS = {
@@ -174,6 +181,34 @@ class Child {
   }
 }
 
+/** CPU time the process has used so far, in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Waits (up to a minute) until the servers have worked off what the last row left them — requests
+ * autocannon stopped waiting for are still handled — so that the next row, often on another process,
+ * does not share the CPU with them. Idle here means under a fifth of a core in all: the outbox senders
+ * keep sending at Teams' pace.
+ */
+async function settle(children: readonly Child[]): Promise<void> {
+  const used = () => children.reduce((sum, child) => sum + cpuTicks(child.pid), 0);
+  const deadline = Date.now() + 60_000;
+  let before = used();
+  do {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = used();
+    if (now - before <= 10) return;
+    before = now;
+  } while (Date.now() < deadline);
+}
+
 interface Figures {
   readonly p50: number;
   readonly p99: number;
@@ -236,7 +271,6 @@ function pool<T>(items: readonly T[]): { next: () => T; readonly used: number } 
 }
 
 interface Seeded {
-  readonly file: string;
   readonly references: string[];
   readonly intakeDrafts: { owner: string; id: string }[];
   readonly submitDrafts: { owner: string; id: string }[];
@@ -244,9 +278,7 @@ interface Seeded {
 }
 
 /** The bot's store before it starts: requests waiting for procurement, drafts half and fully filled in. */
-async function seed(dir: string): Promise<Seeded> {
-  const file = path.join(dir, 'bot.db');
-  const store = SqliteStore.open(file);
+async function seed(store: Store): Promise<Seeded> {
   const at = new Date().toISOString();
   const fields = fieldsFromContent(contentAt(at));
   const references: string[] = [];
@@ -280,9 +312,43 @@ async function seed(dir: string): Promise<Seeded> {
   };
   const intakeDrafts = await drafts('bench-intake', INTAKE_PEOPLE, 'basics');
   const submitDrafts = await drafts('bench-submit', SUBMIT_DRAFTS, 'review');
-  await store.close();
-  return { file, references, intakeDrafts, submitDrafts, fields };
+  return { references, intakeDrafts, submitDrafts, fields };
 }
+
+/** Where a deployment's bots keep their state: their env for it, and the same store opened here. */
+interface Site {
+  readonly env: Record<string, string>;
+  open(): Promise<Store>;
+}
+
+/** Replicas sharing PostgreSQL must sign forms alike; any secret will do for a run. */
+const SITE_SECRET = randomBytes(32).toString('base64url');
+
+const sqliteSite = async (dir: string): Promise<Site> => {
+  const file = path.join(dir, 'bot.db');
+  return { env: { STORE: 'sqlite', SQLITE_PATH: file }, open: async () => SqliteStore.open(file) };
+};
+
+/** A fresh schema in this run's own database (dropped at the end). */
+const postgresSite = async (): Promise<Site> => {
+  const { url, schema } = await freshSchema();
+  return {
+    env: { STORE: 'postgres', DATABASE_URL: url, DATABASE_SCHEMA: schema, SITE_SECRET },
+    open: () => openPgStore({ connectionString: url, schema }),
+  };
+};
+
+/** How the bot is deployed: `label` marks its rows; replicas share one store behind a round robin. */
+const DEPLOYMENTS = [
+  { key: 'sqlite', label: '', replicas: 1, site: sqliteSite },
+  { key: 'pg', label: ' (pg)', replicas: 1, site: postgresSite },
+  { key: 'pg2', label: ' (pg ×2)', replicas: 2, site: postgresSite, oneReplica: 'pg' },
+] as const;
+type Deployment = (typeof DEPLOYMENTS)[number];
+
+const STORES = (process.env.BENCH_LOAD_STORES ?? DEPLOYMENTS.map((d) => d.key).join(','))
+  .split(',')
+  .filter(Boolean);
 
 const person = (aadObjectId: string) => ({ id: `29:${aadObjectId}`, aadObjectId, name: aadObjectId });
 
@@ -306,36 +372,8 @@ function message(serviceUrl: string, from: ReturnType<typeof person>, text: stri
   return JSON.stringify(activity('message', { serviceUrl, from }, { text }));
 }
 
-const fmt = (n: number, digits = 1) =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-CA', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : '-';
-
-export async function benchLoad(): Promise<void> {
-  const loadAtStart = fmt(loadavg()[0] ?? NaN, 2);
-  const dir = mkdtempSync(path.join(tmpdir(), 'microacq-bench-load-'));
-  const seeded = await seed(dir);
-  const connector = new CapturingConnector();
-  await connector.start();
-  const profile = process.env.BENCH_LOAD_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const echo = await Child.start('echo-bot', path.join(__dirname, 'echo-bot.ts'), { LOG_LEVEL: 'warn' }, dir);
-  const bot = await Child.start(
-    'microacq',
-    path.join(__dirname, '..', 'src', 'index.ts'),
-    {
-      MICROSOFT_APP_ID: '',
-      STORE: 'sqlite',
-      SQLITE_PATH: seeded.file,
-      LOG_LEVEL: 'warn',
-      TEAMS_SERVICE_URL: connector.url,
-      ...ROLE_ENV,
-      ...CHANNELS,
-    },
-    dir,
-    profile,
-  );
-
-  const serviceUrl = connector.url;
+/** The bot's activities on one seeded store, each call a new body; the pools count what was handed out. */
+function botActivities(seeded: Seeded, serviceUrl: string) {
   const procurement = PEOPLE.procurement;
   const records = pool(seeded.references);
   const lookups = pool([...seeded.references].sort(() => Math.random() - 0.5));
@@ -364,131 +402,293 @@ export async function benchLoad(): Promise<void> {
     'status <reference>': () => message(serviceUrl, procurement, `status ${lookups.next()}`),
     list: () => message(serviceUrl, procurement, 'list'),
   };
-  // The echo bot reads nothing: any invoke or message of the same shape will do.
-  const echoKinds = {
-    'echo: invoke': () =>
-      invoke(serviceUrl, procurement, 'decide', {
-        reference: 'MA-2026-0001',
-        version: '1',
-        action: 'vet_go',
-        ...CHECKED,
-      }),
-    'echo: message': () => message(serviceUrl, procurement, 'status MA-2026-0001'),
-  };
-  // Each figure compared with the echo bot's is measured next to it, so that the machine's other work
-  // moves both alike.
-  const rows = [
-    { name: 'echo: invoke', child: echo, next: echoKinds['echo: invoke'] },
-    { name: 'approval click', child: bot, next: kinds['approval click'] },
-    { name: 'intake step', child: bot, next: kinds['intake step'] },
-    { name: 'submission', child: bot, next: kinds.submission },
-    { name: 'echo: message', child: echo, next: echoKinds['echo: message'] },
-    { name: 'status <reference>', child: bot, next: kinds['status <reference>'] },
-    { name: 'list', child: bot, next: kinds.list },
-  ].filter((row) => ONLY.length === 0 || ONLY.includes(row.name));
+  return { kinds, records, submits };
+}
 
-  // Warm-up, not measured: the first requests pay for compilation and the first store reads.
-  for (const row of rows) await drive(row.child.url, row.next, { connections: 10, amount: 200 });
+/** A deployment running: its bot processes, the URL requests go to, and its activities. */
+interface Running extends ReturnType<typeof botActivities> {
+  readonly deployment: Deployment;
+  readonly site: Site;
+  readonly seeded: Seeded;
+  readonly replicas: Child[];
+  readonly balancer?: RoundRobin;
+  readonly url: string;
+}
 
-  const loads: [string, Load][] = [
-    [`${RATE}/s`, { connections: RATE_CONNECTIONS, rate: RATE }],
-    [`${SATURATION_CONNECTIONS} connections`, { connections: SATURATION_CONNECTIONS }],
-  ];
-  const figures = new Map<string, Figures>();
-  const sectionRss = new Map<string, { bot: number; echo: number }>();
-  for (const [loadName, load] of loads) {
-    bot.resetSampled();
-    echo.resetSampled();
-    for (const row of rows) {
-      figures.set(`${row.name}@${loadName}`, await drive(row.child.url, row.next, load));
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    sectionRss.set(loadName, { bot: bot.peakSampledRss, echo: echo.peakSampledRss });
+/** A row of the table: one kind of activity sent to one server (`run` unless the echo bot's). */
+interface Row {
+  readonly name: string;
+  readonly url: string;
+  readonly next: () => string;
+  readonly run?: Running;
+}
+
+/** How many times the store holds each of `items` (`count`): in all, and how many none or more than once. */
+async function tally<T>(items: readonly T[], count: (item: T) => Promise<number>) {
+  const found = { total: 0, none: 0, many: 0 };
+  for (const item of items) {
+    const n = await count(item);
+    found.total += n;
+    if (n === 0) found.none += 1;
+    if (n > 1) found.many += 1;
   }
-  const peak = { bot: bot.peakRss, echo: echo.peakRss };
-  // What the bot's resident memory is made of at the end: its heap and buffers, or mapped files.
-  const parts = (['RssAnon', 'RssFile', 'RssShmem'] as const).map(
-    (f) => `${f} ${fmt(procStatus(bot.pid, f), 0)}`,
-  );
-  const sentDuringRun = { ...connector.counts };
-  await bot.stop();
-  await echo.stop();
-  await connector.close();
+  return found;
+}
 
-  const db = new Database(seeded.file, { readonly: true });
-  const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-  const decided = count(
-    `SELECT count(*) AS n FROM audit_entries WHERE action = 'vet_go' AND outcome = 'applied'`,
-  );
-  const created = count(
-    `SELECT count(*) AS n FROM audit_entries WHERE action = 'submit' AND actor_id LIKE 'bench-submit-%'`,
-  );
-  const pending = count(`SELECT count(*) AS n FROM outbox WHERE state = 'pending'`);
-  db.close();
-
-  console.log(
-    `\nLoad through POST /api/messages, ${SECONDS} s per row and load; bot and echo bot each in a child process (ms, requests/s)`,
-  );
-  const header = loads.map(([name]) => `${name.padStart(15)}: p50 |    p99 |   req/s | failed`).join(' | ');
-  console.log(`${'activity'.padEnd(20)} | ${header}`);
-  for (const row of rows) {
-    const cells = loads.map(([loadName]) => {
-      const f = figures.get(`${row.name}@${loadName}`);
-      if (!f) return '';
-      return `${fmt(f.p50, 2).padStart(20)} | ${fmt(f.p99, 2).padStart(6)} | ${fmt(f.perSecond, 0).padStart(7)} | ${String(f.failed).padStart(6)}`;
+/**
+ * What the store holds after the run, read back through the Store interface so that every store is
+ * checked alike: the decision of each request clicked, the request of each draft submitted, the outbox.
+ */
+async function readBack(run: Running) {
+  const store = await run.site.open();
+  try {
+    const decisions = await tally(run.seeded.references.slice(0, run.records.used), async (reference) => {
+      const trail = await store.auditTrail(reference);
+      return trail.filter((e) => e.action === 'vet_go' && e.outcome === 'applied').length;
     });
-    console.log(`${row.name.padEnd(20)} | ${cells.join(' | ')}`);
+    const submissions = await tally(
+      run.seeded.submitDrafts.slice(0, run.submits.used),
+      async ({ owner }) => (await store.query({ requesterId: owner }, { limit: 2 })).items.length,
+    );
+    return { decisions, submissions, pending: (await store.outboxCounts()).pending };
+  } finally {
+    await store.close();
   }
+}
 
-  const at = (name: string, load: number) => figures.get(`${name}@${loads[load]?.[0]}`);
-  const p99Ratio = (at('approval click', 0)?.p99 ?? NaN) / (at('echo: invoke', 0)?.p99 ?? NaN);
-  const throughputRatio =
-    (at('approval click', 1)?.perSecond ?? NaN) / (at('echo: invoke', 1)?.perSecond ?? NaN);
-  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-  console.log(`\n${'target'.padEnd(62)} | measured | verdict`);
-  const target = (name: string, measured: string, ok: boolean) =>
-    console.log(`${name.padEnd(62)} | ${measured.padStart(8)} | ${verdict(ok)}`);
-  target(`approval p99 ≤ 1.5 × echo invoke p99 at ${RATE}/s`, `${fmt(p99Ratio, 2)} ×`, p99Ratio <= 1.5);
-  target(
-    `approval req/s ≥ 50 % of echo invoke req/s at ${SATURATION_CONNECTIONS} connections`,
-    `${fmt(throughputRatio * 100, 0)} %`,
-    throughputRatio >= 0.5,
-  );
-  target('bot peak RSS ≤ 250 MB', `${fmt(peak.bot, 0)} MB`, peak.bot <= 250);
+const fmt = (n: number, digits = 1) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-CA', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '-';
 
-  console.log(
-    '\nMemory (MB)        | at start | highest sampled at ' +
-      loads.map(([n]) => n).join(' | ') +
-      ' | peak (VmHWM)',
-  );
-  for (const [name, child] of [
-    ['bot', bot],
-    ['echo bot', echo],
-  ] as const) {
-    const sections = loads.map(([n]) => fmt(sectionRss.get(n)?.[name === 'bot' ? 'bot' : 'echo'] ?? NaN, 0));
-    console.log(
-      `${name.padEnd(18)} | ${fmt(child.startRss, 0).padStart(8)} | ${sections.join(' | ')} | ${fmt(peak[name === 'bot' ? 'bot' : 'echo'], 0)}`,
+const BOT_KINDS = ['approval click', 'intake step', 'submission', 'status <reference>', 'list'] as const;
+type BotKind = (typeof BOT_KINDS)[number];
+const isBotKind = (kind: string): kind is BotKind => (BOT_KINDS as readonly string[]).includes(kind);
+
+export async function benchLoad(): Promise<void> {
+  const unknown = STORES.filter((key) => !DEPLOYMENTS.some((d) => d.key === key));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_LOAD_STORES: no ${unknown.join(', ')}; known: ${DEPLOYMENTS.map((d) => d.key).join(', ')}`,
     );
   }
-  console.log(`The bot's resident memory at the end (MB): ${parts.join(', ')}`);
-  console.log(
-    `Real work: ${decided} decisions recorded for ${records.used} approval clicks (${RECORDS} requests waiting); ` +
-      `${created} requests created by ${submits.used} submissions (${SUBMIT_DRAFTS} drafts ready).`,
-  );
-  console.log(
-    `The connector received ${sentDuringRun.post} posts and ${sentDuringRun.put} updates; ${pending} outbox messages were still waiting for Teams' pacing at the end.`,
-  );
-  if (records.used > RECORDS || submits.used > SUBMIT_DRAFTS)
-    console.log(
-      'Some clicks or submissions reused a request or a draft: raise BENCH_LOAD_RECORDS / BENCH_LOAD_DRAFTS.',
+  const loadAtStart = fmt(loadavg()[0] ?? NaN, 2);
+  const dir = mkdtempSync(path.join(tmpdir(), 'microacq-bench-load-'));
+  const deployments = DEPLOYMENTS.filter((d) => STORES.includes(d.key));
+  const children: Child[] = [];
+  const connector = new CapturingConnector();
+  const running: Running[] = [];
+  try {
+    // One after the other: SQLite's writes are synchronous and would starve a PostgreSQL connection's I/O.
+    const sites = [];
+    for (const deployment of deployments) {
+      const site = await deployment.site(dir);
+      const store = await site.open();
+      try {
+        sites.push({ deployment, site, seeded: await seed(store) });
+      } finally {
+        await store.close();
+      }
+    }
+    await connector.start();
+    const profile = process.env.BENCH_LOAD_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+    const start = async (name: string, script: string, env: Record<string, string>, args: string[] = []) => {
+      const child = await Child.start(name, script, env, dir, args);
+      children.push(child);
+      return child;
+    };
+    const serviceUrl = connector.url;
+    const botEnv = {
+      MICROSOFT_APP_ID: '',
+      LOG_LEVEL: 'warn',
+      TEAMS_SERVICE_URL: serviceUrl,
+      ...ROLE_ENV,
+      ...CHANNELS,
+    };
+    const echo = await start('echo-bot', path.join(__dirname, 'echo-bot.ts'), { LOG_LEVEL: 'warn' });
+    for (const { deployment, site, seeded } of sites) {
+      const replicas: Child[] = [];
+      for (let i = 1; i <= deployment.replicas; i++) {
+        const name = `microacq${deployment.key === 'sqlite' ? '' : `-${deployment.key}`}${deployment.replicas > 1 ? `-${i}` : ''}`;
+        const env = { ...botEnv, ...site.env };
+        replicas.push(await start(name, path.join(__dirname, '..', 'src', 'index.ts'), env, profile));
+      }
+      const balancer = replicas.length > 1 ? await startRoundRobin(replicas.map((r) => r.url)) : undefined;
+      const url = balancer?.url ?? replicas[0]?.url ?? '';
+      running.push({
+        deployment,
+        site,
+        seeded,
+        replicas,
+        url,
+        ...(balancer ? { balancer } : {}),
+        ...botActivities(seeded, serviceUrl),
+      });
+    }
+
+    const procurement = PEOPLE.procurement;
+    // The echo bot reads nothing: any invoke or message of the same shape will do.
+    const echoKinds = {
+      'echo: invoke': () =>
+        invoke(serviceUrl, procurement, 'decide', {
+          reference: 'MA-2026-0001',
+          version: '1',
+          action: 'vet_go',
+          ...CHECKED,
+        }),
+      'echo: message': () => message(serviceUrl, procurement, 'status MA-2026-0001'),
+    };
+    // Each figure compared with the echo bot's is measured next to it, so that the machine's other work
+    // moves both alike; each activity's rows on every deployment follow one another for the same reason.
+    const rows = (
+      [
+        'echo: invoke',
+        'approval click',
+        'intake step',
+        'submission',
+        'echo: message',
+        'status <reference>',
+        'list',
+      ] as const
+    )
+      .filter((kind) => ONLY.length === 0 || ONLY.includes(kind))
+      .flatMap<Row>((kind) =>
+        isBotKind(kind)
+          ? running.map((run) => ({
+              name: `${kind}${run.deployment.label}`,
+              url: run.url,
+              next: run.kinds[kind],
+              run,
+            }))
+          : [{ name: kind, url: echo.url, next: echoKinds[kind] }],
+      );
+
+    // Warm-up, not measured: the first requests pay for compilation and the first store reads.
+    for (const row of rows) {
+      await drive(row.url, row.next, { connections: 10, amount: 200 });
+      await settle(children);
+    }
+
+    const loads: [string, Load][] = [
+      [`${RATE}/s`, { connections: RATE_CONNECTIONS, rate: RATE }],
+      [`${SATURATION_CONNECTIONS} connections`, { connections: SATURATION_CONNECTIONS }],
+    ];
+    const figures = new Map<string, Figures>();
+    const sectionRss = new Map<Child, string[]>(children.map((child) => [child, []]));
+    for (const [loadName, load] of loads) {
+      for (const child of children) child.resetSampled();
+      for (const row of rows) {
+        figures.set(`${row.name}@${loadName}`, await drive(row.url, row.next, load));
+        await settle(children);
+      }
+      for (const child of children) sectionRss.get(child)?.push(fmt(child.peakSampledRss, 0));
+    }
+    const peak = new Map(children.map((child) => [child, child.peakRss]));
+    // What each bot's resident memory is made of at the end: its heap and buffers, or mapped files.
+    const parts = running.flatMap((run) =>
+      run.replicas.map(
+        (child) =>
+          `${child.name} ${(['RssAnon', 'RssFile', 'RssShmem'] as const).map((f) => `${f} ${fmt(procStatus(child.pid, f), 0)}`).join(', ')}`,
+      ),
     );
-  console.log(
-    `Machine load average (1 min) at the start and the end: ${loadAtStart} / ${fmt(loadavg()[0] ?? NaN, 2)}`,
-  );
-  for (const child of [bot, echo]) {
-    const lines = child.output();
-    if (lines.length > 0) console.log(`${child.name} wrote ${lines.length} lines, the first: ${lines[0]}`);
+    const sentDuringRun = { ...connector.counts };
+    for (const child of children) await child.stop();
+
+    console.log(
+      `\nLoad through POST /api/messages, ${SECONDS} s per row and load; each bot and the echo bot in child processes of their own (ms, requests/s)`,
+    );
+    const width = Math.max(20, ...rows.map((row) => row.name.length));
+    const header = loads.map(([name]) => `${name.padStart(15)}: p50 |    p99 |   req/s | failed`).join(' | ');
+    console.log(`${'activity'.padEnd(width)} | ${header}`);
+    for (const row of rows) {
+      const cells = loads.map(([loadName]) => {
+        const f = figures.get(`${row.name}@${loadName}`);
+        if (!f) return '';
+        return `${fmt(f.p50, 2).padStart(20)} | ${fmt(f.p99, 2).padStart(6)} | ${fmt(f.perSecond, 0).padStart(7)} | ${String(f.failed).padStart(6)}`;
+      });
+      console.log(`${row.name.padEnd(width)} | ${cells.join(' | ')}`);
+    }
+
+    const at = (name: string, load: number) => figures.get(`${name}@${loads[load]?.[0]}`);
+    const verdict = (ok: boolean | undefined) => (ok === undefined ? '-' : ok ? 'PASS' : 'FAIL');
+    console.log(`\n${'target'.padEnd(72)} | measured | verdict`);
+    const target = (name: string, measured: string, ok?: boolean) =>
+      console.log(`${name.padEnd(72)} | ${measured.padStart(8)} | ${verdict(ok)}`);
+    for (const { deployment, replicas } of running) {
+      const click = `approval click${deployment.label}`;
+      const p99Ratio = (at(click, 0)?.p99 ?? NaN) / (at('echo: invoke', 0)?.p99 ?? NaN);
+      const throughputRatio = (at(click, 1)?.perSecond ?? NaN) / (at('echo: invoke', 1)?.perSecond ?? NaN);
+      target(`${click}: p99 ≤ 1.5 × echo invoke p99 at ${RATE}/s`, `${fmt(p99Ratio, 2)} ×`, p99Ratio <= 1.5);
+      target(
+        `${click}: req/s ≥ 50 % of echo invoke req/s at ${SATURATION_CONNECTIONS} connections`,
+        `${fmt(throughputRatio * 100, 0)} %`,
+        throughputRatio >= 0.5,
+      );
+      if ('oneReplica' in deployment) {
+        const one = `approval click${DEPLOYMENTS.find((d) => d.key === deployment.oneReplica)?.label ?? ''}`;
+        // At both loads: at 200/s offered, a bot that cannot keep up serves what it can.
+        loads.forEach(([loadName], i) => {
+          const scaling = (at(click, i)?.perSecond ?? NaN) / (at(one, i)?.perSecond ?? NaN);
+          target(`${click}: req/s ÷ one replica's (${one}) at ${loadName}`, `${fmt(scaling, 2)} ×`);
+        });
+      }
+      for (const child of replicas) {
+        const rss = peak.get(child) ?? NaN;
+        target(`${child.name} peak RSS ≤ 250 MB`, `${fmt(rss, 0)} MB`, rss <= 250);
+      }
+    }
+
+    console.log(
+      '\nMemory (MB)        | at start | highest sampled at ' +
+        loads.map(([n]) => n).join(' | ') +
+        ' | peak (VmHWM)',
+    );
+    for (const child of children) {
+      console.log(
+        `${child.name.padEnd(18)} | ${fmt(child.startRss, 0).padStart(8)} | ${(sectionRss.get(child) ?? []).join(' | ')} | ${fmt(peak.get(child) ?? NaN, 0)}`,
+      );
+    }
+    console.log(`Each bot's resident memory at the end (MB): ${parts.join('; ')}`);
+    for (const run of running) {
+      const back = await readBack(run);
+      const failed = rows
+        .filter((row) => row.run === run)
+        .flatMap((row) => loads.map(([n]) => figures.get(`${row.name}@${n}`)?.failed ?? 0))
+        .reduce((sum, n) => sum + n, 0);
+      console.log(
+        `Real work${run.deployment.label}: ${back.decisions.total} decisions recorded for ${run.records.used} approval clicks (${RECORDS} requests waiting; ` +
+          `${back.decisions.many} requests decided more than once, ${back.decisions.none} clicked but not decided); ` +
+          `${back.submissions.total} requests created by ${run.submits.used} submissions (${SUBMIT_DRAFTS} drafts ready; ` +
+          `${back.submissions.many} drafts sent more than once, ${back.submissions.none} not sent); ` +
+          `${failed} requests failed; ${back.pending} outbox messages still waiting for Teams' pacing at the end.`,
+      );
+      if (run.balancer) {
+        const served = run.replicas.map(
+          (child) => `${child.name} ${run.balancer?.served.get(child.url) ?? 0}`,
+        );
+        console.log(`Requests served through the round robin: ${served.join(', ')}`);
+      }
+      if (run.records.used > RECORDS || run.submits.used > SUBMIT_DRAFTS)
+        console.log(
+          'Some clicks or submissions reused a request or a draft: raise BENCH_LOAD_RECORDS / BENCH_LOAD_DRAFTS.',
+        );
+    }
+    console.log(
+      `The connector received ${sentDuringRun.post} posts and ${sentDuringRun.put} updates from all the bots.`,
+    );
+    console.log(
+      `Machine load average (1 min) at the start and the end: ${loadAtStart} / ${fmt(loadavg()[0] ?? NaN, 2)}`,
+    );
+    for (const child of children) {
+      const lines = child.output();
+      if (lines.length > 0) console.log(`${child.name} wrote ${lines.length} lines, the first: ${lines[0]}`);
+    }
+    if (profile.length > 0) console.log(`CPU profiles of the bots: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  } finally {
+    for (const child of children) await child.stop();
+    for (const run of running) await run.balancer?.close();
+    await connector.close();
+    await dropRunDatabase();
   }
-  if (profile.length > 0) console.log(`CPU profile of the bot: ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
 }
