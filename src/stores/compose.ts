@@ -130,11 +130,6 @@ export function composeStore(parts: StoreParts): Store {
   return store as unknown as Store;
 }
 
-/** The same adapter for every port: an embedded or PostgreSQL store that holds everything. */
-export function wholeStore(adapter: Omit<Store, 'ping' | 'close'>, resource: Resource): Store {
-  return composeStore({ ...partsOf(adapter as Store), resources: [resource] });
-}
-
 /**
  * Records and the public site kept elsewhere (SharePoint lists), composed with a working store (SQLite
  * or PostgreSQL) for everything else: that store's notifications note the records' changes.

@@ -12,7 +12,7 @@ import {
   type StoredDocument,
 } from '../services/documents';
 import { StoreUnavailableError } from '../services/store';
-import { type DocumentRow, documentOf } from './document-rows';
+import { type DocumentRow, documentLocation, documentOf, documentValues, sha256Of } from './document-rows';
 import { SqliteAccess } from './sqlite-access';
 
 /**
@@ -75,7 +75,7 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-async function sha256Of(path: string): Promise<string | undefined> {
+async function fileSha256(path: string): Promise<string | undefined> {
   try {
     return createHash('sha256')
       .update(await readFile(path))
@@ -188,7 +188,7 @@ export class LocalDocuments implements DocumentStore {
   /** Puts the bytes at `location` whole or not at all: a temporary file, flushed, then renamed. */
   private async writeFile(location: string, bytes: Buffer, sha256: string): Promise<void> {
     const target = join(this.root, location);
-    if ((await sha256Of(target)) === sha256) return;
+    if ((await fileSha256(target)) === sha256) return;
     const temporary = join(this.incoming, `${randomUUID()}.tmp`);
     try {
       await mkdir(dirname(target), { recursive: true });
@@ -209,12 +209,11 @@ export class LocalDocuments implements DocumentStore {
 
   async put(doc: NewDocument): Promise<StoredDocument> {
     const name = nameToKeep(doc);
-    const sha256 = createHash('sha256').update(doc.bytes).digest('hex');
+    const sha256 = sha256Of(doc.bytes);
     const kept = this.find(doc.reference, doc.kind, sha256);
     if (kept) return kept;
     await this.clearIncoming();
-    // Forward slashes whatever the platform: a location is an id as much as a path.
-    const location = ['documents', doc.reference, `${sha256.slice(0, 12)}-${name}`].join('/');
+    const location = documentLocation(doc.reference, sha256, name);
     await this.writeFile(location, doc.bytes, sha256);
     const document = keptDocument(doc, { sha256, name, location });
     // Another writer with the same bytes may have come first: its row stands, and is the answer.
@@ -226,19 +225,7 @@ export class LocalDocuments implements DocumentStore {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT DO NOTHING`,
         )
-        .run(
-          document.id,
-          document.reference,
-          document.kind,
-          document.name,
-          document.contentType,
-          document.size,
-          document.sha256,
-          document.location,
-          document.uploadedAt,
-          document.uploadedBy.aadObjectId,
-          document.uploadedBy.name,
-        ),
+        .run(...documentValues(document)),
     );
     return this.find(doc.reference, doc.kind, sha256) ?? document;
   }
@@ -271,7 +258,7 @@ export class LocalDocuments implements DocumentStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       return unavailable(err, `reading ${document.location}`);
     }
-    if (createHash('sha256').update(bytes).digest('hex') !== document.sha256) {
+    if (sha256Of(bytes) !== document.sha256) {
       throw new Error(`the file of the document ${id} changed since it was kept`);
     }
     return { document, bytes };

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type DocumentStore,
   keptDocument,
@@ -7,7 +6,7 @@ import {
   type StoredDocument,
 } from '../services/documents';
 import { StoreUnavailableError } from '../services/store';
-import { type DocumentRow, documentOf } from './document-rows';
+import { type DocumentRow, documentLocation, documentOf, documentValues, sha256Of } from './document-rows';
 import { migrate } from './pg-schema';
 import { PgAccess, type PgStoreOptions } from './pg-access';
 
@@ -51,8 +50,6 @@ export const DOCUMENTS_SCHEMA = `
 const METADATA = `id, reference, kind, name, content_type, size, sha256, location, uploaded_at,
   uploaded_by_id, uploaded_by_name`;
 
-const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
 export class PgDocuments implements DocumentStore {
   private constructor(private readonly db: PgAccess) {}
 
@@ -93,7 +90,7 @@ export class PgDocuments implements DocumentStore {
     // Asked first so that bytes already kept are not sent to the server again.
     const kept = await this.find(doc.reference, doc.kind, sha256);
     if (kept) return kept;
-    const location = ['documents', doc.reference, `${sha256.slice(0, 12)}-${name}`].join('/');
+    const location = documentLocation(doc.reference, sha256, name);
     const document = keptDocument(doc, { sha256, name, location });
     // Another replica with the same bytes may have come first: its row stands, and is the answer.
     await this.db.query(
@@ -101,20 +98,7 @@ export class PgDocuments implements DocumentStore {
          uploaded_at, uploaded_by_id, uploaded_by_name, bytes)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT DO NOTHING`,
-      [
-        document.id,
-        document.reference,
-        document.kind,
-        document.name,
-        document.contentType,
-        document.size,
-        document.sha256,
-        document.location,
-        document.uploadedAt,
-        document.uploadedBy.aadObjectId,
-        document.uploadedBy.name,
-        doc.bytes,
-      ],
+      [...documentValues(document), doc.bytes],
     );
     return (await this.find(doc.reference, doc.kind, sha256)) ?? document;
   }

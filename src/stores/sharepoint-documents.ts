@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from './document-rows';
 import { type Client, ResponseType } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import {
@@ -97,7 +97,6 @@ class SharePointAnswerError extends Error {
 /** The upload session is gone after its last range was sent: the file was made, its answer lost. */
 class SessionGone extends Error {}
 
-const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function retryAfterMs(header: string | null): number {
