@@ -1,6 +1,7 @@
 import { idKey } from '../services/roles';
 import { branchKey } from '../services/lookback';
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { CardFactory, MessageFactory } from 'botbuilder';
 import { type Card, opportunityCard, statusCard } from '../cards';
 import type { Config } from '../config';
@@ -9,7 +10,7 @@ import { type Locale, localesOf, t, type Voice } from '../i18n';
 import type { Logger } from '../log';
 import { evidenceFor } from './lookback';
 import { type EventType, pending, TEAM_OF, type WorkflowEvent } from '../services/lifecycle';
-import { ASSIGNABLE, type Opportunity } from '../services/opportunity';
+import { ASSIGNABLE, type Opportunity, REFERENCE_PATTERN } from '../services/opportunity';
 import {
   CARD_CHANNELS,
   type CardChannel,
@@ -21,7 +22,6 @@ import {
   requesterChats,
 } from '../services/routing';
 import {
-  type AuditEntry,
   type ConversationReferenceJson,
   everyRecord,
   lastApplied,
@@ -53,6 +53,16 @@ export interface Notifier {
    */
   notify(record: Opportunity, events: readonly WorkflowEvent[]): Promise<void>;
   /**
+   * Queues the messages of a change after the current turn has answered: the click's card does not wait
+   * for them. The change's pending notification, saved with it, keeps them safe meanwhile; past
+   * `RELAY_MOST` changes waiting, they are left to `catchUp`.
+   */
+  later(record: Opportunity, events: readonly WorkflowEvent[]): void;
+  /** Resolves once every change given to `later` so far has had its messages queued (or given up). */
+  idle(): Promise<void>;
+  /** A queued message's activity as it leaves: a team's card of a request is built now (see `cardLater`). */
+  render(activity: Readonly<Record<string, unknown>>): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /**
    * Queues the messages of changes saved without them (the process stopped, or the store failed, between
    * the change and its messages); returns how many changes it caught up on.
    */
@@ -70,6 +80,17 @@ export interface Notifier {
 export function activityOf(card: Card): Record<string, unknown> {
   return { ...MessageFactory.attachment(CardFactory.adaptiveCard(card)) };
 }
+
+/**
+ * A team's card of a request, queued as what to show rather than as the card: the sender builds it when
+ * Teams takes it (paced to a few a second per channel), showing the request as it is then.
+ */
+const CardLater = z.object({
+  cardLater: z.object({ reference: z.string().regex(REFERENCE_PATTERN), channel: z.enum(CARD_CHANNELS) }),
+});
+
+/** Changes waiting for `later` past which their messages are left to the scheduler's catch-up. */
+export const RELAY_MOST = 1_000;
 
 /** The requester's personal chat with the bot if they have one, else where they submitted. */
 export async function requesterChat(
@@ -143,6 +164,8 @@ export function createNotifier(
   kickMail: () => void = () => undefined,
   /** The people a team's grants limited to a client branch name: that branch's own approvers. */
   approvers: (team: CardChannel, branch: string) => readonly string[] = () => [],
+  /** Changes that may wait for `later` at once; past it, their messages are left to `catchUp`. */
+  relayMost = RELAY_MOST,
 ): Notifier {
   const now = clock.now;
 
@@ -235,15 +258,14 @@ export function createNotifier(
 
   /**
    * One round of messages about one version of a request (`version`, which names the messages, is the
-   * record's own unless a late round catches up on an earlier change). The channel's card is the same
-   * for every key it is posted or updated under, and a conversation's registration does not change
-   * within the round: each is read or built once.
+   * record's own unless a late round catches up on an earlier change). A conversation's registration
+   * does not change within the round: each is read once. Messages are stamped with the change's time,
+   * so that what a handler posts after the change still follows its messages.
    */
-  function round(o: Opportunity, last: AuditEntry | undefined, version: number | string = o.version) {
+  function round(o: Opportunity, version: number | string = o.version) {
     const messages: NewOutboxMessage[] = [];
     const known = new Map<string, Promise<ConversationReferenceJson | undefined>>();
-    const cards = new Map<CardChannel, Record<string, unknown>>();
-    let evaluation: ReturnType<typeof evaluationFor> | undefined;
+    const createdAt = o.updatedAt;
     const conversation = (key: string) => {
       let found = known.get(key);
       if (!found) {
@@ -264,28 +286,7 @@ export function createNotifier(
           log.info({ reference: o.reference, channel }, 'channel not registered yet: the card waits');
         return;
       }
-      let activity = cards.get(channel);
-      if (!activity) {
-        // A team's channel reads both official languages; procurement weighs the branch's last year.
-        const evidence = await evidenceFor({ store, config, clock }, o, { channel });
-        evaluation ??= evaluationFor({ store }, o);
-        const progress = await evaluation;
-        activity = activityOf(
-          opportunityCard(
-            'bilingual',
-            o,
-            { channel },
-            {
-              last,
-              calendar: clock.calendar,
-              site: config.site.publicUrl,
-              ...(evidence ? { evidence } : {}),
-              ...(progress ? { evaluation: progress } : {}),
-            },
-          ),
-        );
-        cards.set(channel, activity);
-      }
+      const activity = { cardLater: { reference: o.reference, channel } };
       for (const { conversationKey, messageKey, suffix } of to) {
         messages.push({
           id: `${kind}:${o.reference}:${channel}:${postedOn}:v${version}${suffix}`,
@@ -293,11 +294,11 @@ export function createNotifier(
           kind,
           activity,
           messageKey,
-          createdAt: now().toISOString(),
+          createdAt,
         });
       }
     };
-    return { messages, registered, conversation, queueCard };
+    return { messages, registered, conversation, queueCard, createdAt };
   }
 
   /**
@@ -305,11 +306,7 @@ export function createNotifier(
    * cards show the record as it is now, which is newer when a round catches up late.
    */
   async function queue(o: Opportunity, events: readonly WorkflowEvent[], version = o.version): Promise<void> {
-    const { messages, registered, conversation, queueCard } = round(
-      o,
-      await lastApplied(store, o.reference),
-      version,
-    );
+    const { messages, registered, conversation, queueCard, createdAt } = round(o, version);
     const requesterLocale = await chosenLocale(store, o.requester.aadObjectId, o.locale);
     const posted = new Set<string>();
     for (const event of events) {
@@ -334,7 +331,7 @@ export function createNotifier(
                 config.site.publicUrl,
               ),
             ),
-            createdAt: now().toISOString(),
+            createdAt,
           });
         }
       }
@@ -380,7 +377,7 @@ export function createNotifier(
               },
             ),
           ),
-          createdAt: now().toISOString(),
+          createdAt,
         });
       }
     }
@@ -403,15 +400,71 @@ export function createNotifier(
     return count;
   }
 
+  /** A team's card of a request as it is now, in both official languages; undefined once it is gone. */
+  async function requestCardNow(reference: string, channel: CardChannel) {
+    const o = await store.get(reference);
+    if (!o) return undefined;
+    // Procurement weighs the branch's last year while it vets.
+    const [last, evidence, progress] = await Promise.all([
+      lastApplied(store, reference),
+      evidenceFor({ store, config, clock }, o, { channel }),
+      evaluationFor({ store }, o),
+    ]);
+    return activityOf(
+      opportunityCard(
+        'bilingual',
+        o,
+        { channel },
+        {
+          last,
+          calendar: clock.calendar,
+          site: config.site.publicUrl,
+          ...(evidence ? { evidence } : {}),
+          ...(progress ? { evaluation: progress } : {}),
+        },
+      ),
+    );
+  }
+
+  let relayed: Promise<void> = Promise.resolve();
+  let waiting = 0;
+
+  async function notify(o: Opportunity, events: readonly WorkflowEvent[]): Promise<void> {
+    try {
+      await queue(o, events);
+    } catch (err) {
+      // The change is saved with its pending notification: the scheduler queues its messages later.
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      log.warn({ err, reference: o.reference, version: o.version }, 'messages of a change left pending');
+    }
+  }
+
   return {
-    async notify(o, events) {
-      try {
-        await queue(o, events);
-      } catch (err) {
-        // The change is saved with its pending notification: the scheduler queues its messages later.
-        if (!(err instanceof StoreUnavailableError)) throw err;
-        log.warn({ err, reference: o.reference, version: o.version }, 'messages of a change left pending');
+    notify,
+
+    later(o, events) {
+      if (waiting >= relayMost) {
+        log.warn({ reference: o.reference, version: o.version }, 'messages left to the catch-up: busy');
+        return;
       }
+      waiting++;
+      // After the turn's own work: setImmediate runs once the answer's synchronous path has been written.
+      relayed = relayed
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => notify(o, events))
+        .catch((err: unknown) =>
+          log.error({ err, reference: o.reference, version: o.version }, 'messages of a change left pending'),
+        )
+        .finally(() => waiting--);
+    },
+
+    idle: () => relayed,
+
+    async render(activity) {
+      if (!('cardLater' in activity)) return activity;
+      const later = CardLater.safeParse(activity);
+      if (!later.success) return activity;
+      return requestCardNow(later.data.cardLater.reference, later.data.cardLater.channel);
     },
 
     async catchUp() {
@@ -435,11 +488,7 @@ export function createNotifier(
     },
 
     async refresh(o, occasion) {
-      const { messages, queueCard } = round(
-        o,
-        await lastApplied(store, o.reference),
-        `${o.version}:${occasion}`,
-      );
+      const { messages, queueCard } = round(o, `${o.version}:${occasion}`);
       for (const channel of CARD_CHANNELS) {
         for (const postedOn of postingEvents(channel)) await queueCard('update', channel, postedOn);
       }
@@ -454,7 +503,7 @@ export function createNotifier(
       for await (const o of everyRecord(store, { statuses: [...statuses] }, 200)) {
         const postedOn = waitingCard(o, channel);
         if (!postedOn || (await store.getMessageId(cardKey(o.reference, channel, postedOn)))) continue;
-        const waiting = round(o, await lastApplied(store, o.reference));
+        const waiting = round(o);
         await waiting.queueCard('post', channel, postedOn);
         await store.enqueueAll(waiting.messages);
         count += 1;

@@ -242,6 +242,12 @@ export interface OutboxSenderOptions {
    * the store never send one twice, and a killed replica's messages are taken over once the lease passes.
    */
   readonly replica?: Pick<Replica, 'id' | 'until'>;
+  /**
+   * Builds a message's activity as it leaves, when it was queued as a description of what to show (a
+   * team's card of a request), so the card shows the request as it is when Teams gets it and is built
+   * only as fast as Teams takes messages. Undefined: there is nothing to show any more.
+   */
+  readonly render?: (activity: OutboxMessage['activity']) => Promise<OutboxMessage['activity'] | undefined>;
 }
 
 const DEFAULT_POLL_MS = 5_000;
@@ -465,11 +471,17 @@ export class OutboxSender {
     const thread = reference.conversation?.id ?? message.conversationKey;
     const held = await this.reserve(thread);
     if (held > 0) return { kind: 'held', wakeMs: held };
+    const activity = this.options.render ? await this.options.render(message.activity) : message.activity;
+    if (!activity) {
+      await this.store.markSent(message.id);
+      this.log.info({ id: message.id }, 'nothing left to show: skipped');
+      return SENT;
+    }
 
     let delivery: Delivery | undefined;
     try {
       await this.options.adapter.continueConversationAsync(this.options.appId, reference, async (ctx) => {
-        delivery = await this.deliver(ctx, message, thread);
+        delivery = await this.deliver(ctx, message, activity, thread);
       });
     } catch (err) {
       // Failures before the callback runs (creating the client, getting a token) land here.
@@ -507,9 +519,14 @@ export class OutboxSender {
   }
 
   /** Runs inside the proactive turn; never throws, so onTurnError cannot hide an outcome. */
-  private async deliver(ctx: TurnContext, message: OutboxMessage, thread: string): Promise<Delivery> {
+  private async deliver(
+    ctx: TurnContext,
+    message: OutboxMessage,
+    content: OutboxMessage['activity'],
+    thread: string,
+  ): Promise<Delivery> {
     this.withoutSdkRetries(ctx);
-    const activity: Partial<Activity> = { type: 'message', ...(message.activity as Partial<Activity>) };
+    const activity: Partial<Activity> = { type: 'message', ...(content as Partial<Activity>) };
     let how: 'posted' | 'reposted' = 'posted';
     if (message.kind === 'update' && message.messageKey !== undefined) {
       let id: string | undefined;

@@ -83,7 +83,15 @@ export async function startServer(
   const now = clock.now;
   // This process among the replicas sharing the store (one, on the embedded store).
   const replica = new Replica(store);
-  const sender = new OutboxSender({ store, adapter, appId: config.bot.appId, log, now, replica });
+  const sender = new OutboxSender({
+    store,
+    adapter,
+    appId: config.bot.appId,
+    log,
+    now,
+    replica,
+    render: (activity) => notifier.render(activity),
+  });
   // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox.
   const mail = new MailSender({
     queue: store,
@@ -117,7 +125,8 @@ export async function startServer(
     applyChange(
       {
         store,
-        notify: (record, events) => notifier.notify(record, events),
+        // The turn answers first; its messages are queued after it (the pending notification keeps them).
+        notify: async (record, events) => notifier.later(record, events),
         clock: () => workflowClock(clock, config),
       },
       request,
@@ -242,6 +251,7 @@ export async function startServer(
       server.server.closeAllConnections();
       await closed;
       await scheduler.stop();
+      await notifier.idle();
       await sender.stop();
       await mail.stop();
       await replica.release();
@@ -252,7 +262,10 @@ export async function startServer(
     })());
 
   const tick = async () => {
+    await notifier.idle();
     await scheduler.tick();
+    // The clock's own changes queue their messages after the tick: they leave in this round too.
+    await notifier.idle();
     await sender.drainOnce();
     await mail.drainOnce();
   };
