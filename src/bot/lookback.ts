@@ -1,35 +1,33 @@
 import { viewOf, type Reader } from '../services/access';
 import {
+  type BranchNames,
   type Lookback,
   lookback,
-  lookbackSince,
+  lookbackQuery,
   type LookbackSubject,
   type SplittingEvidence,
   splittingEvidence,
 } from '../services/lookback';
 import type { Opportunity } from '../services/opportunity';
-import { everyRecord, type OpportunityStore } from '../services/store';
+import type { OpportunityStore } from '../services/store';
 import type { Deps } from './turn';
 
 /**
- * Reads the look-back from the store: every record of the window, since a branch goes by several names
- * (the store filters on one spelling), compared by the department's branch list. A department's year of
- * micro-acquisitions is a few thousand records at most; past that, the newest are weighed.
+ * At most this many rows are weighed, the newest: a click's cost stays bounded however large a branch's
+ * year grows. The store reads only the subject's branch, by each of its names, and of it only requests
+ * that name a supplier or share a word with the subject's title, so the cap is reached only past 5,000
+ * such requests in one branch's year.
  */
-const MOST_RECORDS = 5_000;
+const MOST_ROWS = 5_000;
 
 export async function readLookback(
-  store: Pick<OpportunityStore, 'query'>,
+  store: Pick<OpportunityStore, 'lookbackRows'>,
   subject: LookbackSubject,
   now: string,
-  branches: readonly (readonly string[])[],
+  branches: BranchNames,
 ): Promise<Lookback> {
-  const records: Opportunity[] = [];
-  for await (const o of everyRecord(store, { createdSince: lookbackSince(now) }, 200)) {
-    records.push(o);
-    if (records.length >= MOST_RECORDS) break;
-  }
-  return lookback(subject, records, now, branches);
+  const rows = await store.lookbackRows(lookbackQuery(subject, now, branches), MOST_ROWS);
+  return lookback(subject, rows, now, branches);
 }
 
 /** Statuses in which someone vets or approves the request: where the evidence is weighed. */

@@ -1,5 +1,6 @@
-import type { Opportunity, Status } from './opportunity';
+import type { Status } from './opportunity';
 import { CEILING_INCL_TAX_CENTS, totalWithHighestTaxCents } from './pricing';
+import type { LookbackQuery, LookbackRow } from './store';
 
 /**
  * The contract-splitting look-back: before attesting that a request is not part of a larger need split to
@@ -27,12 +28,34 @@ const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLo
  */
 export type BranchNames = readonly (readonly string[])[];
 
+/**
+ * A branch name as written, case, accents, spacing and punctuation aside, aliases not applied: what a
+ * store keeps beside each record, so that the department's list of names can change without a rewrite.
+ */
+export function ownBranchKey(name: string): string {
+  return (fold(name).match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
+}
+
+/** The branch an own key names: the first name of the first group holding it, else the key itself. */
+function groupKey(own: string, branches: BranchNames): string {
+  const known = branches.find((names) => names.some((n) => ownBranchKey(n) === own));
+  return known?.[0] !== undefined ? ownBranchKey(known[0]) : own;
+}
+
 /** A branch name as compared: case, accents, spacing and punctuation aside, and its aliases as one. */
 export function branchKey(name: string, branches: BranchNames = []): string {
-  const key = (text: string) => (fold(text).match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
-  const own = key(name);
-  const known = branches.find((names) => names.some((n) => key(n) === own));
-  return known?.[0] !== undefined ? key(known[0]) : own;
+  return groupKey(ownBranchKey(name), branches);
+}
+
+/**
+ * Every own key (`ownBranchKey`) that `branchKey` takes for the branch `name`: its own and its aliases'.
+ * A record is of the branch exactly when its own key is one of them, so a store selects on those keys.
+ */
+export function branchKeys(name: string, branches: BranchNames = []): string[] {
+  const branch = branchKey(name, branches);
+  // A key in no group is a branch of its own, so of those only the branch's key itself can match.
+  const candidates = new Set([ownBranchKey(name), branch, ...branches.flat().map(ownBranchKey)]);
+  return [...candidates].filter((k) => groupKey(k, branches) === branch);
 }
 
 /** Lower-case words of three letters or more, accents folded, common words dropped. */
@@ -41,24 +64,37 @@ export function significantWords(title: string): Set<string> {
   return new Set((folded.match(/[\p{L}\p{N}]{3,}/gu) ?? []).filter((w) => !STOP_WORDS.has(w)));
 }
 
-function overlap(a: string, b: string): { shared: number; sizes: [number, number] } {
-  const wa = significantWords(a);
-  const wb = significantWords(b);
+/**
+ * A title's significant words, each once: what a store keeps beside each record. Two titles alike
+ * enough to be shown share at least one of them.
+ */
+export function titleWords(title: string): string[] {
+  return [...significantWords(title)];
+}
+
+interface Overlap {
+  readonly shared: number;
+  readonly sizes: readonly [number, number];
+}
+
+function overlap(wa: ReadonlySet<string>, wb: ReadonlySet<string>): Overlap {
   let shared = 0;
   for (const w of wa) if (wb.has(w)) shared += 1;
   return { shared, sizes: [wa.size, wb.size] };
 }
 
-/** Share of the shorter title's words in the other: "phase 2" of a job matches the job itself. */
-export function titleSimilarity(a: string, b: string): number {
-  const { shared, sizes } = overlap(a, b);
+function similarity({ shared, sizes }: Overlap): number {
   const smaller = Math.min(...sizes);
   return smaller === 0 ? 0 : shared / smaller;
 }
 
+/** Share of the shorter title's words in the other: "phase 2" of a job matches the job itself. */
+export function titleSimilarity(a: string, b: string): number {
+  return similarity(overlap(significantWords(a), significantWords(b)));
+}
+
 /** Shared words over all words: ranks an identical title above one that merely contains it. */
-function closeness(a: string, b: string): number {
-  const { shared, sizes } = overlap(a, b);
+function closeness({ shared, sizes }: Overlap): number {
   // Stryker disable next-line ArithmeticOperator: shared ÷ (all + shared) ranks titles in the same order
   const union = sizes[0] + sizes[1] - shared;
   // Stryker disable next-line ConditionalExpression: only similar titles are ranked, and they share words
@@ -98,31 +134,78 @@ export interface LookbackSubject {
   readonly reference?: string;
 }
 
+/** Requests that bought nothing: the look-back leaves them out. */
+export const LEFT_OUT: readonly Status[] = ['cancelled', 'rejected'];
+
+/** The supplier a request engaged, trimmed; none when no name is given. */
+export function supplierOf(o: Pick<LookbackRow, 'selection'>): string | undefined {
+  return o.selection.supplierName?.trim() || undefined;
+}
+
+/** What to ask the store for (RecordStore.lookbackRows): every record `lookback` could show. */
+export function lookbackQuery(
+  subject: LookbackSubject,
+  now: string,
+  branches: BranchNames = [],
+): LookbackQuery {
+  return {
+    branchKeys: branchKeys(subject.branch, branches),
+    words: titleWords(subject.title),
+    since: lookbackSince(now),
+  };
+}
+
 /**
- * What the requester should weigh, from the records of the window: the subject's branch's, by any of
- * its names. Cancelled and rejected requests bought nothing and are left out, as is the subject itself.
+ * Whether a record answers a look-back query, as the SQL stores select: for a store that can only
+ * filter what it has read (SharePoint).
+ */
+export function answersLookback(o: LookbackRow, query: LookbackQuery): boolean {
+  if (LEFT_OUT.includes(o.status) || Date.parse(o.createdAt) < Date.parse(query.since)) return false;
+  if (!query.branchKeys.includes(ownBranchKey(o.client.branch))) return false;
+  return supplierOf(o) !== undefined || titleWords(o.title).some((w) => query.words.includes(w));
+}
+
+/** The look-back's part of a record, as every store returns it. */
+export function lookbackRow(o: LookbackRow): LookbackRow {
+  const supplierName = supplierOf(o);
+  return {
+    reference: o.reference,
+    title: o.title,
+    status: o.status,
+    createdAt: new Date(o.createdAt).toISOString(),
+    client: { branch: o.client.branch },
+    pricing: { fixedPriceCents: o.pricing.fixedPriceCents },
+    selection: supplierName === undefined ? {} : { supplierName },
+  };
+}
+
+/**
+ * What the requester should weigh, from the records of the window (rows, or whole records): the
+ * subject's branch's, by any of its names. Cancelled and rejected requests bought nothing and are left
+ * out, as is the subject itself; a store's rows are already so chosen, a list of whole records need not be.
  */
 export function lookback(
   subject: LookbackSubject,
-  records: readonly Opportunity[],
+  records: readonly LookbackRow[],
   now: string,
   branches: BranchNames = [],
 ): Lookback {
   const since = lookbackSince(now);
-  const branch = branchKey(subject.branch, branches);
-  const title = subject.title;
+  const keys = new Set(branchKeys(subject.branch, branches));
   const live = records.filter(
     (o) =>
       o.createdAt >= since &&
-      o.status !== 'cancelled' &&
-      o.status !== 'rejected' &&
+      !LEFT_OUT.includes(o.status) &&
       o.reference !== subject.reference &&
-      branchKey(o.client.branch, branches) === branch,
+      keys.has(ownBranchKey(o.client.branch)),
   );
-  // Closest titles first; among equals, the store's order (newest first) stays.
+  // Closest titles first; among equals, the store's order (newest first) stays. The subject's words are
+  // folded once: a branch's year may hold thousands of similar titles.
+  const words = significantWords(subject.title);
   const similar = live
-    .filter((o) => titleSimilarity(title, o.title) >= SIMILARITY_THRESHOLD)
-    .map((o) => ({ o, score: closeness(title, o.title) }))
+    .map((o) => ({ o, shared: overlap(words, significantWords(o.title)) }))
+    .filter(({ shared }) => similarity(shared) >= SIMILARITY_THRESHOLD)
+    .map(({ o, shared }) => ({ o, score: closeness(shared) }))
     .sort((a, b) => b.score - a.score)
     .map(({ o }) => ({
       reference: o.reference,
@@ -133,7 +216,7 @@ export function lookback(
     }));
   const bySupplier = new Map<string, { supplier: string; contracts: number; totalCents: number }>();
   for (const o of live) {
-    const name = o.selection.supplierName?.trim();
+    const name = supplierOf(o);
     if (!name) continue;
     // Stryker disable next-line MethodExpression: any one case serves to compare names
     const key = name.toLowerCase();

@@ -211,6 +211,37 @@ export interface RecordStore {
   appendAudit(reference: string, entry: NewAuditEntry): Promise<AuditEntry>;
   /** Oldest first. */
   auditTrail(reference: string): Promise<readonly AuditEntry[]>;
+  /**
+   * The records the contract-splitting look-back weighs (services/lookback.ts), light: created at or
+   * after `since`, neither cancelled nor rejected, whose branch folds (`ownBranchKey`) to one of
+   * `branchKeys`, and that either name a supplier or share one of `words` (`titleWords`) in their
+   * title. Newest first (the latest reference first), at most `limit`.
+   */
+  lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]>;
+}
+
+/** Which records the look-back reads: see `lookbackQuery` (services/lookback.ts). */
+export interface LookbackQuery {
+  /** Folded branch names: the subject's branch by each of its names. */
+  readonly branchKeys: readonly string[];
+  /** The subject title's significant words, folded. */
+  readonly words: readonly string[];
+  /** An ISO timestamp: the window's start. */
+  readonly since: string;
+}
+
+/**
+ * What the look-back reads of a record, in the record's own shape so that a whole record is one too.
+ * `createdAt` is in UTC; `supplierName`, trimmed, is there only when a supplier is named.
+ */
+export interface LookbackRow {
+  readonly reference: string;
+  readonly title: string;
+  readonly status: Status;
+  readonly createdAt: string;
+  readonly client: { readonly branch: string };
+  readonly pricing: { readonly fixedPriceCents: number };
+  readonly selection: { readonly supplierName?: string | undefined };
 }
 
 /** Changes whose messages are still to be queued (kept with the change where the records share the database). */

@@ -43,7 +43,15 @@ type Port = Exclude<keyof StoreParts, 'resources'>;
 /** Every method of every port, named once: the compiler refuses a list that misses or invents one. */
 type MethodsOf<P extends Port> = { readonly [M in keyof StoreParts[P]]-?: true };
 const METHODS: { readonly [P in Port]: MethodsOf<P> } = {
-  records: { create: true, get: true, query: true, transition: true, appendAudit: true, auditTrail: true },
+  records: {
+    create: true,
+    get: true,
+    query: true,
+    transition: true,
+    appendAudit: true,
+    auditTrail: true,
+    lookbackRows: true,
+  },
   notifications: { addNotification: true, pendingNotifications: true, settleNotification: true },
   drafts: { saveDraft: true, getDraft: true, listDrafts: true, deleteDraft: true },
   conversations: {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowEvent } from '../services/lifecycle';
+import { LEFT_OUT, titleWords } from '../services/lookback';
 import { type NewOpportunity, Opportunity } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import { recordWords, searchWords } from '../services/search';
@@ -7,6 +8,8 @@ import {
   type AuditEntry,
   ConcurrencyError,
   type CreationEvent,
+  type LookbackQuery,
+  type LookbackRow,
   type NewAuditEntry,
   type NotificationStore,
   type OpportunityFilter,
@@ -19,6 +22,8 @@ import type { PgAccess, Queryable } from './pg-access';
 import {
   AUDIT_COLUMNS,
   auditValues,
+  LOOKBACK_COLUMNS,
+  type LookbackColumnsRow,
   type NotificationRow,
   numberedRecord,
   PageCursor,
@@ -28,8 +33,10 @@ import {
   type RecordRow,
   RECORDS_PAGE_MAX,
   referenceYear,
+  storedLookbackColumns,
   TextCursor,
   toAudit,
+  toLookbackRow,
   toNotification,
   toRecord,
 } from './record-rows';
@@ -117,6 +124,56 @@ export const RECORDS_SCHEMA = `
   );
   CREATE INDEX pending_notifications_at ON pending_notifications (at, reference, version);
 `;
+
+/**
+ * Migration 5: the look-back's columns (see RecordStore.lookbackRows), found by branch and window. The
+ * defaults let a replica of the previous release, still running while others upgrade, go on writing;
+ * `backfillLookback` fills in the rows already there.
+ */
+export const LOOKBACK_SCHEMA = `
+  ALTER TABLE opportunities
+    ADD COLUMN branch_key text NOT NULL DEFAULT '',
+    ADD COLUMN title_words text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN supplier_name text,
+    ADD COLUMN fixed_price_cents bigint NOT NULL DEFAULT 0;
+  CREATE INDEX opportunities_lookback ON opportunities (branch_key, created_at);
+`;
+
+/** Rows filled in per statement by the backfill. */
+const BACKFILL_SLICE = 500;
+
+/**
+ * Fills in the look-back columns of the records already stored, a slice at a time: the branch and the
+ * title's words are folded as services/lookback.ts folds them, which SQL cannot do.
+ */
+export async function backfillLookback(db: Queryable): Promise<void> {
+  for (let after = ''; ;) {
+    const { rows } = await db.query<{ reference: string; branch: string; title: string; data: string }>(
+      'SELECT reference, branch, title, data FROM opportunities WHERE reference > $1 ORDER BY reference LIMIT $2',
+      [after, BACKFILL_SLICE],
+    );
+    const last = rows.at(-1);
+    if (last === undefined) return;
+    const filled = rows.map((row) => ({ reference: row.reference, ...storedLookbackColumns(row) }));
+    // Words hold no space, so they go as one text each and are split back into an array.
+    await db.query(
+      `UPDATE opportunities o
+       SET branch_key = f.branch_key, title_words = string_to_array(f.words, ' '),
+           supplier_name = f.supplier_name, fixed_price_cents = f.fixed_price_cents
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+         AS f (reference, branch_key, words, supplier_name, fixed_price_cents)
+       WHERE o.reference = f.reference`,
+      [
+        filled.map((f) => f.reference),
+        filled.map((f) => f.branch_key),
+        filled.map((f) => f.words.join(' ')),
+        filled.map((f) => f.supplier_name),
+        filled.map((f) => f.fixed_price_cents),
+      ],
+    );
+    after = last.reference;
+  }
+}
 
 interface SearchRow extends RecordRow {
   /** bigint: the driver gives it as a string. */
@@ -273,6 +330,22 @@ export class PgRecords implements RecordStore, NotificationStore {
     return pageOf(rows, limit, toRecord, (last) => encodeCursor({ rowid: Number(last.row_id) }));
   }
 
+  /** Led by the (branch_key, created_at) index: a branch's window, whatever the other branches hold. */
+  async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
+    const rows = await this.db.rows<LookbackColumnsRow>(
+      `SELECT ${LOOKBACK_COLUMNS} FROM opportunities
+       WHERE branch_key = ANY($1::text[]) AND created_at >= $2 AND status <> ALL($3::text[])
+         AND (supplier_name IS NOT NULL OR title_words && $4::text[])
+       ORDER BY year DESC, seq DESC LIMIT $5`,
+      [...query.branchKeys],
+      utc(query.since),
+      [...LEFT_OUT],
+      [...query.words],
+      clamp(limit, Number.MAX_SAFE_INTEGER),
+    );
+    return rows.map(toLookbackRow);
+  }
+
   async transition(
     next: Opportunity,
     expectedVersion: number,
@@ -288,7 +361,8 @@ export class PgRecords implements RecordStore, NotificationStore {
       const { rowCount } = await client.query(
         `UPDATE opportunities
          SET version = $2, status = $3, requester_id = $4, branch = $5, updated_at = $6, title = $7,
-             data = $8, search_text = $9
+             data = $8, search_text = $9, branch_key = $11, title_words = $12, supplier_name = $13,
+             fixed_price_cents = $14
          WHERE reference = $1 AND version = $10`,
         [
           c.reference,
@@ -301,6 +375,10 @@ export class PgRecords implements RecordStore, NotificationStore {
           c.data,
           c.search_text,
           expectedVersion,
+          c.branch_key,
+          c.title_words,
+          c.supplier_name,
+          c.fixed_price_cents,
         ],
       );
       if (rowCount === 0) {
@@ -386,8 +464,8 @@ export class PgRecords implements RecordStore, NotificationStore {
     await client.query(
       `INSERT INTO opportunities
          (reference, year, seq, version, status, requester_id, branch, created_at, updated_at, title, data,
-          search_text)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          search_text, branch_key, title_words, supplier_name, fixed_price_cents)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
       [
         c.reference,
         year,
@@ -401,6 +479,10 @@ export class PgRecords implements RecordStore, NotificationStore {
         c.title,
         c.data,
         c.search_text,
+        c.branch_key,
+        c.title_words,
+        c.supplier_name,
+        c.fixed_price_cents,
       ],
     );
     // What get() will return: read back from the stored text, without the members JSON leaves out.
@@ -408,9 +490,9 @@ export class PgRecords implements RecordStore, NotificationStore {
   }
 }
 
-/** A record's columns, with the words it is searched by. */
+/** A record's columns, with the words it is searched by and its title's words for the look-back. */
 function columns(o: Opportunity) {
-  return { ...recordColumns(o), search_text: searchTextOf(o) };
+  return { ...recordColumns(o), search_text: searchTextOf(o), title_words: titleWords(o.title) };
 }
 
 /** Appends an entry to the trail of a record that exists; undefined when there is no such record. */

@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '../services/store';
-import type { PgAccess } from './pg-access';
+import type { PgAccess, Queryable } from './pg-access';
 import { DOCUMENTS_SCHEMA } from './pg-documents';
-import { RECORDS_SCHEMA } from './pg-records';
+import { backfillLookback, LOOKBACK_SCHEMA, RECORDS_SCHEMA } from './pg-records';
 import { SITE_SCHEMA } from './pg-site';
 import { WORKING_SCHEMA } from './pg-working';
 
@@ -13,6 +13,8 @@ interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Runs after `sql`, in the same transaction: for what SQL cannot compute as the code does. */
+  readonly run?: (db: Queryable) => Promise<void>;
 }
 
 /** Built when asked: pg-documents.ts imports `migrate` from here, and its table from there would not be set yet. */
@@ -25,9 +27,10 @@ const migrations = (): readonly Migration[] => [
   },
   { version: 3, name: 'public site, e-mail and publication log', sql: SITE_SCHEMA },
   { version: 4, name: 'requests’ documents', sql: DOCUMENTS_SCHEMA },
+  { version: 5, name: 'look-back columns', sql: LOOKBACK_SCHEMA, run: backfillLookback },
 ];
 
-export const PG_SCHEMA_VERSION = 4;
+export const PG_SCHEMA_VERSION = 5;
 
 /** The database was migrated by a newer release: this one must not write to it. */
 export class PgSchemaTooNewError extends StoreUnavailableError {
@@ -61,6 +64,7 @@ export async function migrate(access: PgAccess, schema?: string): Promise<void> 
     if (current > PG_SCHEMA_VERSION) throw new PgSchemaTooNewError(current, PG_SCHEMA_VERSION);
     for (const m of migrations().filter((m) => m.version > current)) {
       await db.query(m.sql);
+      await m.run?.(db);
       await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }
   });

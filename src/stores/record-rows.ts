@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
-import { type NewOpportunity, Opportunity, Status } from '../services/opportunity';
+import { lookbackRow, ownBranchKey, supplierOf, titleWords } from '../services/lookback';
+import { type NewOpportunity, Opportunity, Status, STATUSES } from '../services/opportunity';
 import { idKey } from '../services/roles';
-import type { AuditEntry, NewAuditEntry, PendingNotification } from '../services/store';
+import type { AuditEntry, LookbackRow, NewAuditEntry, PendingNotification } from '../services/store';
 import { utc } from './rows';
 
 /**
@@ -56,7 +57,88 @@ export function recordColumns(o: Opportunity) {
     updated_at: utc(o.updatedAt),
     title: o.title,
     data: JSON.stringify(o),
+    ...lookbackColumns(o),
   };
+}
+
+/**
+ * What the look-back selects on and reads (RecordStore.lookbackRows), kept beside the record so that
+ * it is found by an index and read without decoding the record. The title's words are the store's to
+ * keep (a text of words in SQLite, an array in PostgreSQL).
+ */
+export function lookbackColumns(o: Pick<LookbackRow, 'client' | 'pricing' | 'selection'>) {
+  return {
+    branch_key: ownBranchKey(o.client.branch),
+    supplier_name: supplierOf(o) ?? null,
+    fixed_price_cents: o.pricing.fixedPriceCents,
+  };
+}
+
+/** The part of a stored record the look-back columns come from, read leniently. */
+const StoredLookback = z.object({
+  pricing: z.object({ fixedPriceCents: z.number() }).optional(),
+  selection: z.object({ supplierName: z.string().optional() }).optional(),
+});
+
+/**
+ * The look-back columns of a record stored before they were kept, for the migration that fills them
+ * in. A record that cannot be read gets its branch and title words all the same, no supplier and no
+ * price: reading it fails loudly elsewhere, and the migration must not stop the store opening.
+ */
+export function storedLookbackColumns(row: {
+  readonly branch: string;
+  readonly title: string;
+  readonly data: string;
+}) {
+  let stored: z.infer<typeof StoredLookback> = {};
+  try {
+    stored = StoredLookback.parse(JSON.parse(row.data));
+  } catch {
+    // Left without supplier and price, as said above.
+  }
+  return {
+    ...lookbackColumns({
+      client: { branch: row.branch },
+      pricing: { fixedPriceCents: stored.pricing?.fixedPriceCents ?? 0 },
+      selection: { supplierName: stored.selection?.supplierName },
+    }),
+    words: titleWords(row.title),
+  };
+}
+
+/** A title's words as SQLite keeps them, between spaces (' w1 w2 '), so a word is found as ' w '. */
+export function spacedWords(words: readonly string[]): string {
+  return words.length === 0 ? ' ' : ` ${words.join(' ')} `;
+}
+
+/** What a look-back row is read with. */
+export const LOOKBACK_COLUMNS =
+  'reference, title, status, created_at, branch, fixed_price_cents, supplier_name';
+
+export interface LookbackColumnsRow {
+  readonly reference: string;
+  readonly title: string;
+  readonly status: string;
+  readonly created_at: string;
+  readonly branch: string;
+  /** bigint in PostgreSQL: the driver gives it as text. */
+  readonly fixed_price_cents: number | string;
+  readonly supplier_name: string | null;
+}
+
+/** A look-back row from its columns: only the status is checked, as a record's columns agree with it. */
+export function toLookbackRow(row: LookbackColumnsRow): LookbackRow {
+  const status = row.status as Status;
+  if (!STATUSES.includes(status)) throw new Error(`stored record ${row.reference} has no known status`);
+  return lookbackRow({
+    reference: row.reference,
+    title: row.title,
+    status,
+    createdAt: row.created_at,
+    client: { branch: row.branch },
+    pricing: { fixedPriceCents: Number(row.fixed_price_cents) },
+    selection: row.supplier_name === null ? {} : { supplierName: row.supplier_name },
+  });
 }
 
 /** Corrupt rows fail loudly, naming the record, rather than reaching the workflow half-valid. */

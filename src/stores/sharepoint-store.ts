@@ -11,6 +11,9 @@ import {
   type AuditEntry,
   ConcurrencyError,
   type CreationEvent,
+  everyRecord,
+  type LookbackQuery,
+  type LookbackRow,
   type NewAuditEntry,
   type OpportunityFilter,
   type Page,
@@ -32,6 +35,7 @@ import type {
   SelfIdentification,
   SubmitOutcome,
 } from '../services/applications';
+import { answersLookback, lookbackRow } from '../services/lookback';
 import { matchesText, searchWords } from '../services/search';
 import { idKey } from '../services/roles';
 import { LISTS, type ListDefinition, SINGLE_LINE_MAX, STATUS_CHOICES } from './sharepoint-schema';
@@ -735,6 +739,23 @@ export class SharePointStore implements RecordStore, PublicSiteStore, Resource {
       return { items, nextCursor: this.encodeCursor(positionOf(last.reference).serial) };
     }
     return stoppedAt === undefined ? { items } : { items, nextCursor: this.encodeCursor(stoppedAt) };
+  }
+
+  /**
+   * The list keeps no folded branch nor title words to select on (the SQL stores do), so this reads the
+   * window's records as `query` pages through them and keeps those that answer (`answersLookback`, the
+   * SQL stores' selection as code): what it costs grows with the window, all branches together.
+   */
+  async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
+    const most = Math.max(1, Math.trunc(Number.isNaN(limit) ? 1 : limit));
+    const rows: LookbackRow[] = [];
+    if (query.branchKeys.length === 0) return rows;
+    for await (const o of everyRecord(this, { createdSince: query.since }, PAGE_MAX)) {
+      if (!answersLookback(o, query)) continue;
+      rows.push(lookbackRow(o));
+      if (rows.length >= most) break;
+    }
+    return rows;
   }
 
   /** `$expand`, `$orderby` and `$filter` of a query on the opportunities list, newest first. */

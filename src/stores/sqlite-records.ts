@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowEvent } from '../services/lifecycle';
+import { LEFT_OUT, titleWords } from '../services/lookback';
 import { type NewOpportunity, Opportunity } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import { searchWords } from '../services/search';
@@ -7,6 +8,8 @@ import {
   type AuditEntry,
   ConcurrencyError,
   type CreationEvent,
+  type LookbackQuery,
+  type LookbackRow,
   type NewAuditEntry,
   type NotificationStore,
   type OpportunityFilter,
@@ -18,6 +21,8 @@ import {
 import {
   AUDIT_COLUMNS,
   auditValues,
+  LOOKBACK_COLUMNS,
+  type LookbackColumnsRow,
   type NotificationRow,
   numberedRecord,
   PageCursor,
@@ -27,8 +32,10 @@ import {
   type RecordRow,
   RECORDS_PAGE_MAX,
   referenceYear,
+  spacedWords,
   TextCursor,
   toAudit,
+  toLookbackRow,
   toNotification,
   toRecord,
 } from './record-rows';
@@ -133,6 +140,32 @@ export class SqliteRecords implements RecordStore, NotificationStore {
     });
   }
 
+  /**
+   * Led by the (branch_key, created_at) index: a branch's window, whatever the other branches hold. The
+   * lists go in as JSON (one statement whatever their length), every value through a placeholder.
+   */
+  async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
+    // A word holds no space (titleWords); one that did could match across two stored words.
+    const words = query.words.filter((w) => w !== '' && !w.includes(' '));
+    return this.access.guard('lookbackRows', () =>
+      this.access
+        .rows<LookbackColumnsRow>(
+          `SELECT ${LOOKBACK_COLUMNS} FROM opportunities
+           WHERE branch_key IN (SELECT value FROM json_each(?)) AND created_at >= ?
+             AND status NOT IN (SELECT value FROM json_each(?))
+             AND (supplier_name IS NOT NULL
+                  OR EXISTS (SELECT 1 FROM json_each(?) w WHERE instr(title_words, ' ' || w.value || ' ') > 0))
+           ORDER BY year DESC, seq DESC LIMIT ?`,
+          JSON.stringify(query.branchKeys),
+          utc(query.since),
+          JSON.stringify(LEFT_OUT),
+          JSON.stringify(words),
+          clamp(limit, Number.MAX_SAFE_INTEGER),
+        )
+        .map(toLookbackRow),
+    );
+  }
+
   async transition(
     next: Opportunity,
     expectedVersion: number,
@@ -147,10 +180,12 @@ export class SqliteRecords implements RecordStore, NotificationStore {
         .sql(
           `UPDATE opportunities
            SET version = @version, status = @status, requester_id = @requester_id, branch = @branch,
-               updated_at = @updated_at, title = @title, data = @data
+               updated_at = @updated_at, title = @title, data = @data, branch_key = @branch_key,
+               title_words = @title_words, supplier_name = @supplier_name,
+               fixed_price_cents = @fixed_price_cents
            WHERE reference = @reference AND version = @expected`,
         )
-        .run({ ...recordColumns(record), expected: expectedVersion });
+        .run({ ...columns(record), expected: expectedVersion });
       if (changes === 0) {
         const actual = this.access.row<{ version: number }>(
           'SELECT version FROM opportunities WHERE reference = ?',
@@ -230,11 +265,12 @@ export class SqliteRecords implements RecordStore, NotificationStore {
     this.access
       .sql(
         `INSERT INTO opportunities
-           (reference, year, seq, version, status, requester_id, branch, created_at, updated_at, title, data)
+           (reference, year, seq, version, status, requester_id, branch, created_at, updated_at, title, data,
+            branch_key, title_words, supplier_name, fixed_price_cents)
          VALUES (@reference, @year, @seq, @version, @status, @requester_id, @branch, @created_at, @updated_at,
-                 @title, @data)`,
+                 @title, @data, @branch_key, @title_words, @supplier_name, @fixed_price_cents)`,
       )
-      .run({ ...recordColumns(record), year, seq });
+      .run({ ...columns(record), year, seq });
     return record;
   }
 
@@ -260,6 +296,11 @@ export class SqliteRecords implements RecordStore, NotificationStore {
     // Read back so the caller gets exactly what auditTrail will show.
     return toAudit(this.access.row('SELECT * FROM audit_entries WHERE id = ?', id));
   }
+}
+
+/** A record's columns, with its title's words as SQLite keeps them. */
+function columns(o: Opportunity) {
+  return { ...recordColumns(o), title_words: spacedWords(titleWords(o.title)) };
 }
 
 /** Removes a pending notification, its messages queued; the outbox calls it in the write that queues them. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../services/store';
+import { spacedWords, storedLookbackColumns } from './record-rows';
 
 /**
  * The SQLite file's tables, one numbered migration at a time, and the connection that opens the file
@@ -12,6 +13,44 @@ interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Runs after `sql`, in the same transaction: for what SQL cannot compute as the code does. */
+  readonly run?: (db: Database.Database) => void;
+}
+
+/**
+ * Migration 14: the look-back's columns (see RecordStore.lookbackRows). The branch and the title's words
+ * are folded as services/lookback.ts folds them, which SQL cannot do, so existing rows are filled in here.
+ * Columns already there are kept: a file whose tables were taken back by hand to an older version (as
+ * the migration tests do) still migrates.
+ */
+function addLookbackColumns(db: Database.Database): void {
+  const present = new Set(
+    (db.pragma('table_info(opportunities)') as { name: string }[]).map((column) => column.name),
+  );
+  const columns = [
+    ['branch_key', "TEXT NOT NULL DEFAULT ''"],
+    ['title_words', "TEXT NOT NULL DEFAULT ' '"],
+    ['supplier_name', 'TEXT'],
+    ['fixed_price_cents', 'INTEGER NOT NULL DEFAULT 0'],
+  ] as const;
+  for (const [name, type] of columns) {
+    if (!present.has(name)) db.exec(`ALTER TABLE opportunities ADD COLUMN ${name} ${type}`);
+  }
+  db.exec('CREATE INDEX IF NOT EXISTS opportunities_lookback ON opportunities (branch_key, created_at)');
+  const read = db.prepare<[number], { rowid: number; branch: string; title: string; data: string }>(
+    'SELECT rowid, branch, title, data FROM opportunities WHERE rowid > ? ORDER BY rowid LIMIT 500',
+  );
+  const write = db.prepare(
+    `UPDATE opportunities SET branch_key = ?, title_words = ?, supplier_name = ?, fixed_price_cents = ?
+     WHERE rowid = ?`,
+  );
+  // In slices: a statement being stepped through keeps the connection from running another.
+  for (let rows = read.all(0); rows.length > 0; rows = read.all(rows.at(-1)?.rowid ?? Infinity)) {
+    for (const row of rows) {
+      const c = storedLookbackColumns(row);
+      write.run(c.branch_key, spacedWords(c.words), c.supplier_name, c.fixed_price_cents, row.rowid);
+    }
+  }
 }
 
 /** Append only: a released migration never changes; a new schema change is a new entry. */
@@ -389,6 +428,12 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rate_events_key ON rate_events (key, at_ms);
     `,
   },
+  {
+    version: 14,
+    name: 'look-back columns',
+    sql: '',
+    run: addLookbackColumns,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -433,6 +478,7 @@ function migrate(db: Database.Database, path: string): void {
     check(found);
     for (const m of MIGRATIONS.filter((m) => m.version > found)) {
       db.exec(m.sql);
+      m.run?.(db);
       // Prepared after the first migration has created the table.
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,

@@ -20,6 +20,7 @@ import {
   step,
   submittedAudit,
 } from './fixtures';
+import { describeLookbackRows } from './lookback-contract';
 import { CHECKLIST, TRANSLATION } from '../support/opportunities';
 
 /**
@@ -512,6 +513,8 @@ export function describeStoreContract(
         assert.deepEqual(await found('*** ?!'), []);
       });
     });
+
+    describeLookbackRows(() => store);
 
     describe('drafts', () => {
       const draft = (ownerId: string, id: string, updatedAt: string, data: Record<string, unknown> = {}) => ({

@@ -1,13 +1,20 @@
 import { strict as assert } from 'node:assert';
 import {
+  answersLookback,
   branchKey,
+  branchKeys,
   lookback,
+  lookbackQuery,
+  lookbackRow,
   lookbackSince,
+  ownBranchKey,
   significantWords,
   splittingEvidence,
+  supplierOf,
   titleSimilarity,
+  titleWords,
 } from '../../src/services/lookback';
-import type { Opportunity } from '../../src/services/opportunity';
+import type { Opportunity, Status } from '../../src/services/opportunity';
 import { NOW, submitted } from '../support/opportunities';
 
 const BRANCH = submitted().client.branch;
@@ -229,5 +236,202 @@ describe('contract-splitting look-back', () => {
 
   it('starts the window twelve months before now', () => {
     assert.equal(lookbackSince(NOW), '2025-11-23T15:00:00.000Z');
+  });
+});
+
+describe('what the look-back asks the store for', () => {
+  const NAMES = [
+    ['IITB', 'DGIIT', 'Innovation, Information and Technology Branch'],
+    ['CFOB', 'DGDPF', 'Direction générale du dirigeant principal des finances'],
+  ];
+  const QUERY = lookbackQuery({ title: 'Accessible date picker', branch: 'IITB' }, NOW, NAMES);
+
+  /** A record of the window in IITB's own spelling, by default one that answers nothing but its branch. */
+  function candidate(overrides: {
+    reference?: string;
+    title?: string;
+    branch?: string;
+    status?: Status;
+    createdAt?: string;
+    supplier?: string;
+    cents?: number;
+  }): Opportunity {
+    const r = record(overrides.reference ?? 'MA-2026-0002', overrides.title ?? 'Payroll export');
+    return {
+      ...r,
+      status: overrides.status ?? r.status,
+      createdAt: overrides.createdAt ?? r.createdAt,
+      client: { ...r.client, branch: overrides.branch ?? 'IITB' },
+      selection: { ...r.selection, supplierName: overrides.supplier },
+      pricing: { ...r.pricing, fixedPriceCents: overrides.cents ?? r.pricing.fixedPriceCents },
+    };
+  }
+
+  it('folds a branch as written, leaving the aliases to the query', () => {
+    assert.equal(
+      ownBranchKey('  Direction  GÉNÉRALE de l’Innovation '),
+      'direction generale de l innovation',
+    );
+    assert.equal(ownBranchKey('DGIIT'), 'dgiit');
+    assert.equal(ownBranchKey('— ·'), '');
+  });
+
+  it("gives every folded name of the subject's branch, whichever of them the subject used", () => {
+    const iitb = ['iitb', 'dgiit', 'innovation information and technology branch'];
+    assert.deepEqual(branchKeys('IITB', NAMES).sort(), [...iitb].sort());
+    assert.deepEqual(branchKeys('dgiit', NAMES).sort(), [...iitb].sort());
+    assert.deepEqual(
+      branchKeys('Innovation — Information and Technology BRANCH', NAMES).sort(),
+      [...iitb].sort(),
+    );
+    assert.deepEqual(branchKeys('Benefits-Delivery', NAMES), ['benefits delivery']);
+    assert.deepEqual(branchKeys('DGIIT'), ['dgiit'], 'without the list, a name is only itself');
+    assert.deepEqual(branchKeys('— ·'), ['']);
+  });
+
+  it('selects by branch exactly as the look-back compares branches, overlapping lists included', () => {
+    const lists = [
+      [],
+      NAMES,
+      // A name in two groups belongs to the first; a group named by another group's first name.
+      [
+        ['A', 'Shared'],
+        ['B', 'Shared', 'C'],
+        ['Dee', 'a'],
+      ],
+      [['X'], ['X', 'Y']],
+    ];
+    const names = ['IITB', 'dgiit', 'CFOB', 'a', 'A ', 'b', 'c', 'shared', 'Dee', 'x', 'Y', 'Z', '', '—'];
+    for (const branches of lists) {
+      for (const subject of names) {
+        const keys = branchKeys(subject, branches);
+        assert.equal(new Set(keys).size, keys.length, 'each key once');
+        for (const other of names) {
+          assert.equal(
+            keys.includes(ownBranchKey(other)),
+            branchKey(other, branches) === branchKey(subject, branches),
+            `${JSON.stringify(branches)}: ${other} against ${subject}`,
+          );
+        }
+      }
+    }
+  });
+
+  it("asks for the subject's significant words and the window's start", () => {
+    assert.deepEqual(titleWords('Fix the Accessible date-picker, the DATE picker'), [
+      'accessible',
+      'date',
+      'picker',
+    ]);
+    assert.deepEqual(titleWords('!!! — a b'), []);
+    assert.deepEqual(QUERY, {
+      branchKeys: branchKeys('IITB', NAMES),
+      words: ['accessible', 'date', 'picker'],
+      since: '2025-11-23T15:00:00.000Z',
+    });
+    assert.deepEqual(lookbackQuery({ title: 'x', branch: 'Ops' }, NOW).branchKeys, ['ops']);
+  });
+
+  it('names a supplier only when a name is given, trimmed', () => {
+    assert.equal(supplierOf({ selection: { supplierName: '  Ada Dev ' } }), 'Ada Dev');
+    assert.equal(supplierOf({ selection: { supplierName: ' \t ' } }), undefined);
+    assert.equal(supplierOf({ selection: {} }), undefined);
+  });
+
+  it("answers with the branch's live records of the window that share a word or name a supplier", () => {
+    const answers = (o: Opportunity) => answersLookback(o, QUERY);
+    assert.equal(answers(candidate({ title: 'Date picker for payroll' })), true);
+    assert.equal(answers(candidate({ title: 'Sélecteur de DATE' })), true, 'accents and case aside');
+    assert.equal(answers(candidate({ title: 'Payroll export' })), false);
+    assert.equal(answers(candidate({ title: 'Payroll export', supplier: 'Ada Dev' })), true);
+    assert.equal(answers(candidate({ title: 'Payroll export', supplier: '  ' })), false);
+    assert.equal(
+      answers(candidate({ title: 'Date picker', branch: 'Innovation, information and technology branch' })),
+      true,
+    );
+    assert.equal(
+      answers(candidate({ title: 'Date picker', branch: 'D.G.I.I.T.' })),
+      false,
+      'another spelling is another name',
+    );
+    assert.equal(answers(candidate({ title: 'Date picker', branch: 'dgiit' })), true);
+    assert.equal(answers(candidate({ title: 'Date picker', branch: 'CFOB' })), false);
+    for (const status of ['cancelled', 'rejected'] as const) {
+      assert.equal(answers(candidate({ title: 'Date picker', supplier: 'Ada Dev', status })), false, status);
+    }
+    for (const status of ['draft', 'submitted', 'in_approval', 'paid', 'terminated'] as const) {
+      assert.equal(answers(candidate({ title: 'Date picker', status })), true, status);
+    }
+  });
+
+  it('answers from the first instant of the window, whatever offset a record was written with', () => {
+    const answers = (createdAt: string) =>
+      answersLookback(candidate({ title: 'Date picker', createdAt }), QUERY);
+    assert.equal(answers('2025-11-23T15:00:00.000Z'), true);
+    assert.equal(answers('2025-11-23T14:59:59.999Z'), false);
+    assert.equal(answers('2025-11-23T10:00:00.000-05:00'), true);
+    assert.equal(answers('2025-11-23T09:59:59.999-05:00'), false);
+  });
+
+  it('makes of a record the row a store returns: its UTC creation time, a supplier only when named', () => {
+    const o = candidate({ createdAt: '2026-03-02T09:00:00-05:00', supplier: ' Ada Dev ', cents: 123_456 });
+    assert.deepEqual(lookbackRow(o), {
+      reference: 'MA-2026-0002',
+      title: 'Payroll export',
+      status: o.status,
+      createdAt: '2026-03-02T14:00:00.000Z',
+      client: { branch: 'IITB' },
+      pricing: { fixedPriceCents: 123_456 },
+      selection: { supplierName: 'Ada Dev' },
+    });
+    assert.deepEqual(lookbackRow(candidate({ supplier: ' ' })).selection, {});
+    assert.deepEqual(lookbackRow(lookbackRow(o)), lookbackRow(o));
+  });
+
+  it('shows from the rows a store returns what it shows from every record', () => {
+    const statuses: Status[] = ['submitted', 'cancelled', 'rejected', 'in_approval', 'paid'];
+    const titles = [
+      'Accessible date picker',
+      'Accessible date picker, phase 2',
+      'Sélecteur de date accessible',
+      'Payroll export to CSV',
+      'Date',
+      '—',
+    ];
+    const branchNames = ['IITB', 'dgiit', 'Innovation information and technology branch', 'CFOB', 'Ops'];
+    const suppliers = [undefined, 'Ada Dev', ' ada dev', '  '];
+    const dates = [NOW, '2025-11-23T15:00:00.000Z', '2025-11-23T14:59:59.999Z', '2026-01-05T10:00:00.000Z'];
+    const records: Opportunity[] = [];
+    for (let i = 0; i < 600; i++) {
+      records.push(
+        candidate({
+          reference: `MA-2026-${String(600 - i).padStart(4, '0')}`,
+          title: titles[i % titles.length],
+          branch: branchNames[i % 5],
+          status: statuses[(i >> 1) % statuses.length],
+          supplier: suppliers[(i >> 2) % suppliers.length],
+          createdAt: dates[(i >> 3) % dates.length],
+          cents: 10_000 * (i % 7),
+        }),
+      );
+    }
+    let shown = 0;
+    let read = 0;
+    for (const branches of [[], NAMES]) {
+      for (const title of titles) {
+        for (const branch of ['IITB', 'dgiit', 'CFOB', 'Ops', 'Nowhere']) {
+          const subject = { title, branch, reference: 'MA-2026-0007' };
+          const query = lookbackQuery(subject, NOW, branches);
+          const rows = records.filter((o) => answersLookback(o, query)).map(lookbackRow);
+          const whole = lookback(subject, records, NOW, branches);
+          assert.deepEqual(lookback(subject, rows, NOW, branches), whole);
+          shown += whole.similar.length + whole.suppliers.length;
+          read += rows.length;
+        }
+      }
+    }
+    // Neither side empty: much is shown, and far fewer rows than records are read.
+    assert.ok(shown > 1_000, String(shown));
+    assert.ok(read < (records.length * 2 * titles.length * 5) / 4, String(read));
   });
 });

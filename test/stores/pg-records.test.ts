@@ -3,8 +3,9 @@ import type { Opportunity } from '../../src/services/opportunity';
 import { ConcurrencyError } from '../../src/services/store';
 import { PgAccess } from '../../src/stores/pg-access';
 import { PgRecords } from '../../src/stores/pg-records';
-import { migrate } from '../../src/stores/pg-schema';
-import { type FixtureOptions, newOpportunity, step, submittedAudit } from '../contract/fixtures';
+import { lookbackQuery, lookbackRow } from '../../src/services/lookback';
+import { migrate, PG_SCHEMA_VERSION } from '../../src/stores/pg-schema';
+import { type FixtureOptions, newOpportunity, NOW, step, submittedAudit } from '../contract/fixtures';
 import { type FreshSchema, freshSchema, requirePostgres } from '../support/postgres';
 
 /**
@@ -159,6 +160,70 @@ describe('PgRecords', function () {
     it('keeps text JSON cannot carry in jsonb exactly: a NUL character', async () => {
       const record = await create({ content: { background: 'before\u0000after' } });
       assert.equal((await records.get(record.reference))?.background, 'before\u0000after');
+    });
+
+    it('fills in the look-back columns of the records a schema at version 4 holds, a slice at a time', async () => {
+      const names = [['IITB', 'DGIIT']];
+      const mine = await create({ branch: 'DGIIT', title: 'Accessible date picker' });
+      const fresh = newOpportunity({ branch: 'iitb', title: 'Payroll export' });
+      const engaged = await records.create(
+        { ...fresh, selection: { ...fresh.selection, supplierName: ' Ada Dev ' } },
+        submittedAudit(fresh),
+        'engaged',
+      );
+      await create({ branch: 'CFOB', title: 'Accessible date picker' });
+      const unreadable = await create({ branch: 'IITB', title: 'Date picker' });
+      // Take the schema back to what version 4 left, then fill it past several slices of the backfill.
+      await access.query(
+        `ALTER TABLE opportunities DROP COLUMN branch_key, DROP COLUMN title_words, DROP COLUMN supplier_name,
+           DROP COLUMN fixed_price_cents;
+         DELETE FROM schema_migrations WHERE version > 4`,
+      );
+      await access.query(
+        `INSERT INTO opportunities
+           (reference, year, seq, version, status, requester_id, branch, created_at, updated_at, title, data, search_text)
+         SELECT 'MA-2025-' || lpad(g::text, 4, '0'), 2025, g, version, status, requester_id, 'Elsewhere',
+                created_at, updated_at, title, data, search_text
+         FROM opportunities, generate_series(1, 1200) g WHERE reference = $1`,
+        [mine.reference],
+      );
+      await access.query(`UPDATE opportunities SET data = 'not JSON' WHERE reference = $1`, [
+        unreadable.reference,
+      ]);
+
+      await migrate(access);
+      const { rows: applied } = await access.query<{ version: number; name: string }>(
+        'SELECT version, name FROM schema_migrations ORDER BY version',
+      );
+      assert.deepEqual(applied.at(-1), { version: 5, name: 'look-back columns' });
+      assert.equal(PG_SCHEMA_VERSION, 5);
+      const { rows: filled } = await access.query<{ branch_key: string; n: string }>(
+        `SELECT branch_key, count(*) AS n FROM opportunities GROUP BY branch_key ORDER BY branch_key`,
+      );
+      assert.deepEqual(
+        filled.map((r) => [r.branch_key, Number(r.n)]),
+        [
+          ['cfob', 1],
+          ['dgiit', 1],
+          ['elsewhere', 1200],
+          ['iitb', 2],
+        ],
+      );
+      const query = lookbackQuery({ title: 'Accessible date picker', branch: 'IITB' }, NOW, names);
+      const rows = await records.lookbackRows(query, 10);
+      // The record that cannot be read keeps its branch and title words; its supplier and price are lost.
+      assert.deepEqual(
+        rows.map((r) => r.reference),
+        [unreadable.reference, engaged.reference, mine.reference],
+      );
+      assert.deepEqual(rows[1], lookbackRow(engaged));
+      assert.deepEqual(rows[2], lookbackRow(mine));
+      assert.deepEqual(rows[0]?.pricing, { fixedPriceCents: 0 });
+      const elsewhere = lookbackQuery({ title: 'Date picker', branch: 'elsewhere' }, NOW);
+      assert.equal((await records.lookbackRows(elsewhere, 5_000)).length, 1200);
+      // Written after the migration, a record has its columns from the start.
+      const later = await create({ branch: 'IITB', title: 'Picker' });
+      assert.equal((await records.lookbackRows(query, 1))[0]?.reference, later.reference);
     });
 
     it('rejects a search cursor given to a plain query, and the other way round', async () => {

@@ -166,6 +166,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           [11, 'delegations'],
           [12, 'decisions on behalf of a colleague'],
           [13, 'claims, leases and rates shared by replicas'],
+          [14, 'look-back columns'],
         ],
       );
     } finally {
