@@ -136,7 +136,9 @@ export const LOOKBACK_SCHEMA = `
     ADD COLUMN title_words text[] NOT NULL DEFAULT '{}',
     ADD COLUMN supplier_name text,
     ADD COLUMN fixed_price_cents bigint NOT NULL DEFAULT 0;
-  CREATE INDEX opportunities_lookback ON opportunities (branch_key, created_at);
+  -- Covering: the look-back reads a branch's year from the index, not the records' JSON.
+  CREATE INDEX opportunities_lookback ON opportunities (branch_key, created_at)
+    INCLUDE (status, supplier_name, title_words, year, seq, reference, title, branch, fixed_price_cents);
 `;
 
 /** Rows filled in per statement by the backfill. */

@@ -147,19 +147,23 @@ export class SqliteRecords implements RecordStore, NotificationStore {
   async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
     // A word holds no space (titleWords); one that did could match across two stored words.
     const words = query.words.filter((w) => w !== '' && !w.includes(' '));
+    if (query.branchKeys.length === 0) return [];
+    // One placeholder per key and per word (a title has a few dozen words at most): a word tested per row
+    // through json_each would parse the list again for each of the branch's rows.
+    const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const matches = words.map(() => 'instr(title_words, ?) > 0');
     return this.access.guard('lookbackRows', () =>
       this.access
         .rows<LookbackColumnsRow>(
           `SELECT ${LOOKBACK_COLUMNS} FROM opportunities
-           WHERE branch_key IN (SELECT value FROM json_each(?)) AND created_at >= ?
-             AND status NOT IN (SELECT value FROM json_each(?))
-             AND (supplier_name IS NOT NULL
-                  OR EXISTS (SELECT 1 FROM json_each(?) w WHERE instr(title_words, ' ' || w.value || ' ') > 0))
+           WHERE branch_key IN (${marks(query.branchKeys.length)}) AND created_at >= ?
+             AND status NOT IN (${marks(LEFT_OUT.length)})
+             AND (${['supplier_name IS NOT NULL', ...matches].join(' OR ')})
            ORDER BY year DESC, seq DESC LIMIT ?`,
-          JSON.stringify(query.branchKeys),
+          ...query.branchKeys,
           utc(query.since),
-          JSON.stringify(LEFT_OUT),
-          JSON.stringify(words),
+          ...LEFT_OUT,
+          ...words.map((w) => ` ${w} `),
           clamp(limit, Number.MAX_SAFE_INTEGER),
         )
         .map(toLookbackRow),

@@ -36,7 +36,13 @@ function addLookbackColumns(db: Database.Database): void {
   for (const [name, type] of columns) {
     if (!present.has(name)) db.exec(`ALTER TABLE opportunities ADD COLUMN ${name} ${type}`);
   }
-  db.exec('CREATE INDEX IF NOT EXISTS opportunities_lookback ON opportunities (branch_key, created_at)');
+  // Covering: the look-back reads a branch's year from the index alone, never the records' JSON (which
+  // lies before these columns in each row, so reading past it walks its overflow pages).
+  db.exec(
+    `CREATE INDEX IF NOT EXISTS opportunities_lookback ON opportunities
+       (branch_key, created_at, status, supplier_name, title_words, year, seq, reference, title, branch,
+        fixed_price_cents)`,
+  );
   const read = db.prepare<[number], { rowid: number; branch: string; title: string; data: string }>(
     'SELECT rowid, branch, title, data FROM opportunities WHERE rowid > ? ORDER BY rowid LIMIT 500',
   );

@@ -90,7 +90,20 @@ describe('SqliteStore: the look-back columns of an older file', () => {
       );
       assert.deepEqual(
         (after.pragma('index_info(opportunities_lookback)') as { name: string }[]).map((c) => c.name),
-        ['branch_key', 'created_at'],
+        // Covering: the look-back is read from the index, never from the records' JSON.
+        [
+          'branch_key',
+          'created_at',
+          'status',
+          'supplier_name',
+          'title_words',
+          'year',
+          'seq',
+          'reference',
+          'title',
+          'branch',
+          'fixed_price_cents',
+        ],
       );
       assert.deepEqual(
         after
