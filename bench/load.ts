@@ -301,6 +301,30 @@ interface Seeded {
 }
 
 /** The bot's store before it starts: requests waiting for procurement, drafts half and fully filled in. */
+/** What departments ask for, the words of the seeded titles. */
+const VOCABULARY = (
+  'accessibility form export payroll search map api login report dashboard translation csv pdf upload ' +
+  'calendar notification email archive scheduler importer parser validator chart table filter sort ' +
+  'pagination cache queue retry webhook plugin theme layout keyboard screen reader contrast caption ' +
+  'video audio transcript glossary terminology dictionary spelling grammar metadata catalogue dataset ' +
+  'geospatial boundary postal address lookup geocoder weather forecast river flood wildfire permit ' +
+  'licence inspection grant benefit pension claim appeal tribunal hearing docket registry passport ' +
+  'visa border customs tariff invoice receipt ledger budget forecast audit procurement contract supplier ' +
+  'inventory asset vehicle fleet maintenance ticket helpdesk chatbot survey feedback consent privacy ' +
+  'retention records library museum collection heritage parks trails campground reservation booking'
+).split(' ');
+
+/**
+ * A request's title, three words of the vocabulary drawn from its number: a branch's requests share a word
+ * now and then and a title rarely, as real ones do. (Titles that all shared their words would make every
+ * request of a branch "similar" and the look-back list all 500 of them: a worst case, not a department.)
+ */
+function titleOf(i: number): string {
+  const pick = (k: number) =>
+    VOCABULARY[(Math.imul(i + 1, 2654435761 + k * 40503) >>> 7) % VOCABULARY.length];
+  return `${pick(1)} ${pick(2)} ${pick(3)} ${i}`;
+}
+
 async function seed(store: Store): Promise<Seeded> {
   const at = new Date().toISOString();
   const fields = fieldsFromContent(contentAt(at));
@@ -312,7 +336,7 @@ async function seed(store: Store): Promise<Seeded> {
         at,
         requester,
         branch: BRANCHES[i % BRANCHES.length],
-        title: `Load test request ${i}`,
+        title: titleOf(i),
       }),
       {
         at,
