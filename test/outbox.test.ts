@@ -495,6 +495,31 @@ describe('OutboxSender over HTTP', function () {
     assert.equal(connector.sent.length, 1, 'a stopped sender sends nothing');
   });
 
+  it('serves a burst of kicks with a few drains, and every message still leaves', async () => {
+    for (let i = 0; i < 30; i++) await store.saveConversation(`user:burst-${i}`, reference(`a:burst-${i}`));
+    let drains = 0;
+    const due = store.dueMessages.bind(store);
+    const counting = Object.assign(Object.create(store) as typeof store, {
+      dueMessages: (...args: Parameters<typeof due>) => {
+        drains++;
+        return due(...args);
+      },
+    });
+    const counted = new OutboxSender({ store: counting, adapter, appId: '', log, pollMs: 60_000 });
+    counted.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = drains;
+    for (let i = 0; i < 30; i++) {
+      await queue(`burst:${i}`, { conversationKey: `user:burst-${i}`, createdAt: new Date().toISOString() });
+      counted.kick();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await connector.waitFor(30);
+    await counted.stop();
+    assert.ok(drains - before <= 6, `30 kicks in about 300 ms took ${drains - before} drains`);
+    assert.deepEqual(await store.outboxCounts(), { pending: 0, dead: 0 });
+  });
+
   it('lets stop wait for a send in flight', async () => {
     const slow = await Connector.start(200);
     try {

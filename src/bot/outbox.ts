@@ -253,6 +253,8 @@ export interface OutboxSenderOptions {
 const DEFAULT_POLL_MS = 5_000;
 const DEFAULT_BATCH = 100;
 const DEFAULT_CONCURRENCY = 4;
+/** Teams paces a conversation to a message a second or so: a drain more often than this finds no more to send. */
+const KICK_SPACING_MS = 200;
 /** The busiest short window lets 8 through; reading more of one conversation per drain only waits. */
 const PER_CONVERSATION_BATCH = 8;
 const APP_KEY = 'app';
@@ -315,6 +317,8 @@ export class OutboxSender {
   private timerAt = Infinity;
   private current: Promise<DrainResult> | undefined;
   private warnedSdkRetries = false;
+  /** When the loop last began a drain (wall time), to space the drains kicks ask for. */
+  private drainedAt = 0;
 
   constructor(private readonly options: OutboxSenderOptions) {
     this.store = options.store;
@@ -338,10 +342,12 @@ export class OutboxSender {
 
   /**
    * Drains soon, e.g. right after queuing messages. Does nothing when the loop is not running. A bound
-   * function, so it can be handed to producers as a plain callback.
+   * function, so it can be handed to producers as a plain callback. Kicks coming faster than one per
+   * `KICK_SPACING_MS` share a drain: under a burst of clicks, each drain would otherwise find the same
+   * channels paced and only take time from the requests.
    */
   readonly kick = (): void => {
-    this.schedule(0);
+    this.schedule(Math.max(0, this.drainedAt + KICK_SPACING_MS - Date.now()));
   };
 
   /** Stops the loop and waits for the drain in progress, so the store can be closed after. */
@@ -382,6 +388,7 @@ export class OutboxSender {
   private async tick(): Promise<void> {
     this.timer = undefined;
     this.timerAt = Infinity;
+    this.drainedAt = Date.now();
     let next = this.pollMs;
     try {
       const result = await this.serialized();
