@@ -8,7 +8,13 @@ import type { Logger } from '../log';
 import type { DepartmentClock } from '../services/calendar';
 import type { ChangeOutcome, ChangeRequest } from '../services/change';
 import { ACTIONS, type ActionName, decide, specOf } from '../services/lifecycle';
-import { evaluatorOf, type Opportunity, STATUSES, TERMINAL_STATUSES } from '../services/opportunity';
+import {
+  evaluatorOf,
+  type Opportunity,
+  type Status,
+  STATUSES,
+  TERMINAL_STATUSES,
+} from '../services/opportunity';
 import { idKey, SYSTEM_ACTOR } from '../services/roles';
 import { type CardChannel, channelKey } from '../services/routing';
 import { everyRecord, type Store, StoreUnavailableError } from '../services/store';
@@ -37,6 +43,10 @@ const WAITING_STATUSES = STATUSES.filter((s) => s !== 'draft' && !TERMINAL_STATU
 const CLOCK_ACTIONS: readonly ActionName[] = ACTIONS.filter(
   (a) => specOf(a).roles.includes('system') && a !== 'record_evaluation',
 );
+/** Where the clock acts: the statuses its actions start from, and `closed`, where the marking opens. */
+const CLOCK_STATUSES: Status[] = [
+  ...new Set([...CLOCK_ACTIONS.flatMap((a) => specOf(a).from), 'closed' as const]),
+];
 
 /** What one tick reads once: who has a conversation with the bot, and who holds each team's role. */
 interface TickReads {
@@ -105,15 +115,18 @@ export class Scheduler {
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
     const today = this.clock.today();
-    if (today !== this.remindedOn) {
-      this.reminded.clear();
-      this.remindedOn = today;
-    }
+    // Reminders count whole business days, so one walk over every waiting request a day finds them all;
+    // the clock's own actions look at their few statuses every tick. (A walk over every waiting request
+    // each tick decoded thousands of records a minute, in the middle of people's clicks.)
+    const remindToday = today !== this.remindedOn;
+    if (remindToday) this.reminded.clear();
     const reads = this.reads();
-    for await (const o of everyRecord(this.store, { statuses: WAITING_STATUSES }, 200)) {
-      await this.actOn(o);
-      await this.remind(o, now, today, reads);
+    const statuses = remindToday ? WAITING_STATUSES : CLOCK_STATUSES;
+    for await (const o of everyRecord(this.store, { statuses }, 200)) {
+      if (CLOCK_STATUSES.includes(o.status)) await this.actOn(o);
+      if (remindToday) await this.remind(o, now, today, reads);
     }
+    this.remindedOn = today;
     // After the clock's own changes, so what it closed reaches the outside site in the same tick.
     await this.publication?.tick();
     if (today !== this.retainedOn) {

@@ -1,0 +1,69 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OpportunityFilter, Store } from '../src/services/store';
+import { SqliteStore } from '../src/stores/sqlite-store';
+import { actor, newOpportunity } from './contract/fixtures';
+import { startTestBot, type TestBot } from './support/teams';
+
+/**
+ * The clock's tick reads what it may act on: every waiting request once a day, for the reminders (which
+ * count whole business days), and otherwise only the requests whose consultation or applications it may
+ * close, so that thousands of waiting requests are not decoded every minute beside people's clicks.
+ */
+describe("the clock's reads", () => {
+  let bot: TestBot;
+  let now: Date;
+  const filters: OpportunityFilter[] = [];
+
+  beforeEach(async () => {
+    now = new Date('2026-03-02T14:00:00.000Z');
+    const store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'microacq-clock-')), 'bot.db'));
+    const requester = actor('aad-requester', 'Riley Tremblay');
+    await store.create(
+      newOpportunity({ at: now.toISOString(), requester }),
+      {
+        at: now.toISOString(),
+        actor: { aadObjectId: requester.id, name: requester.name },
+        action: 'submit',
+        outcome: 'applied',
+      },
+      'waiting',
+    );
+    const counting = new Proxy(store, {
+      get(target, method, receiver) {
+        const value = Reflect.get(target, method, receiver) as unknown;
+        if (method === 'query')
+          return (filter: OpportunityFilter, page: Parameters<Store['query']>[1]) => {
+            filters.push(filter);
+            return target.query(filter, page);
+          };
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    filters.length = 0;
+    bot = await startTestBot({}, { now: () => now, background: false }, { store: counting });
+  });
+
+  afterEach(() => bot.server.stop());
+
+  const readSubmitted = () => filters.some((f) => f.statuses?.includes('submitted'));
+
+  it('walks every waiting request at the first tick of a day, and only the clock-closed statuses after', async () => {
+    await bot.server.tick();
+    assert.ok(readSubmitted(), 'the first tick of the day reads the waiting requests, for reminders');
+    filters.length = 0;
+    now = new Date(now.getTime() + 60_000);
+    await bot.server.tick();
+    assert.ok(!readSubmitted(), 'later ticks that day read no submitted request');
+    assert.ok(
+      filters.some((f) => f.statuses?.includes('in_approval') && f.statuses.includes('posted')),
+      'they read the requests whose consultation or applications may close',
+    );
+    filters.length = 0;
+    now = new Date(now.getTime() + 24 * 3_600_000);
+    await bot.server.tick();
+    assert.ok(readSubmitted(), 'the next day walks them again');
+  });
+});
