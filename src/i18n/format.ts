@@ -99,7 +99,20 @@ export function formatClosing(
   locale: Locale,
   calendar: { readonly timeZone: string; endOf(date: string): string },
 ): string {
-  const formats = timesIn(locale, calendar.timeZone);
-  const time = formats.time.format(new Date(calendar.endOf(date)));
-  return t(locale, 'time.closing', { date: formatDate(date, locale), time, zone: formats.zone });
+  // Every request's card shows its deadline: finding the day's end in the zone costs more than the card's
+  // other lines, and a date's closing never changes.
+  const key = `${locale} ${calendar.timeZone} ${date}`;
+  let text = closings.get(key);
+  if (text === undefined) {
+    const formats = timesIn(locale, calendar.timeZone);
+    const time = formats.time.format(new Date(calendar.endOf(date)));
+    text = t(locale, 'time.closing', { date: formatDate(date, locale), time, zone: formats.zone });
+    if (closings.size >= CLOSINGS_KEPT) closings.clear();
+    closings.set(key, text);
+  }
+  return text;
 }
+
+/** Closings already said, by language, zone and date: a few years of deadlines. */
+const closings = new Map<string, string>();
+const CLOSINGS_KEPT = 4_000;
