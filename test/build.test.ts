@@ -10,7 +10,8 @@ import { openPgStore } from '../src/stores/pg-store';
 import { newOpportunity, submittedAudit } from './contract/fixtures';
 import { freshSchema } from './support/postgres';
 import { readyUrl, type BotProcess } from './support/process';
-import { CHECKED, cardAction, Connector, PEOPLE, ROLE_ENV, textOf } from './support/teams';
+import { probeArgs, type ProbeReading, readProbe } from './support/startup';
+import { activity, CHECKED, cardAction, Connector, PEOPLE, ROLE_ENV, textOf } from './support/teams';
 
 /**
  * The production build: `src/` compiled as `npm run build` compiles it, run as `npm start` runs it,
@@ -25,6 +26,8 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+/** Node's options in `npm start` (`node <options> dist/index.js`): the heap size, which every start keeps. */
+const START_OPTIONS = pkg.scripts.start?.split(/\s+/).slice(1, -1) ?? [];
 
 function filesUnder(dir: string, extension: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -77,8 +80,8 @@ function build(): Promise<Build> {
 }
 
 /** `npm start` on the compiled build, from a directory with no `.env` to pick up. */
-function startCompiled(built: Build, env: Record<string, string>): BotProcess {
-  const child = spawn(process.execPath, [path.join(built.dist, 'index.js')], {
+function startCompiled(built: Build, env: Record<string, string>, preload: string[] = []): BotProcess {
+  const child = spawn(process.execPath, [...preload, ...START_OPTIONS, path.join(built.dist, 'index.js')], {
     cwd: built.dir,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,7 +125,7 @@ describe('the production build', function () {
 
   it('is what npm run build, npm start and main name', () => {
     assert.equal(pkg.scripts.build, 'tsc -p tsconfig.build.json');
-    assert.equal(pkg.scripts.start, 'node dist/index.js');
+    assert.match(pkg.scripts.start ?? '', /^node --max-old-space-size=\d+ dist\/index\.js$/);
     assert.equal(pkg.main, 'dist/index.js');
   });
 
@@ -246,6 +249,92 @@ describe('the production build', function () {
       await store.close();
       await connector.close();
     }
+  });
+
+  /**
+   * Start-up loads what every request needs and no more: the chart's renderer, the export's writer and
+   * the store back ends not configured load when first used. Read through a preloaded probe, so the bot
+   * carries no code for it. (@azure/identity is not among them: botbuilder itself loads it.)
+   */
+  describe('started in local mode on SQLite', () => {
+    let bot: BotProcess;
+    let url: string;
+    let data: string;
+    let out: string;
+    let connector: Connector;
+    let atStart: ProbeReading;
+    const distFile = (file: string) => path.join(built.dist, file);
+
+    before(async () => {
+      data = mkdtempSync(path.join(tmpdir(), 'microacq-build-lazy-'));
+      out = path.join(data, 'probe.json');
+      connector = await Connector.start();
+      bot = startCompiled(
+        built,
+        { PORT: '0', SQLITE_PATH: path.join(data, 'store.db'), STARTUP_PROBE_OUT: out, ...ROLE_ENV },
+        probeArgs(),
+      );
+      const started = bot;
+      const ready = readyUrl(started);
+      ready.catch(() => undefined);
+      url = await Promise.race([
+        ready,
+        started.exited.then((code): never => {
+          throw new Error(`exited (${code}) before serving:\n${started.output()}`);
+        }),
+      ]);
+      atStart = await readProbe(bot.child, out);
+    });
+
+    after(async () => {
+      if (bot && bot.child.exitCode === null && bot.child.signalCode === null) {
+        bot.child.kill('SIGKILL');
+        await bot.exited;
+      }
+      await connector?.close();
+      if (data) rmSync(data, { recursive: true, force: true });
+    });
+
+    it("loads neither the chart's renderer (vega, vega-lite, resvg) nor the export's writer", () => {
+      const loaded = ['vega', 'vega-lite', '@resvg/resvg-js'].filter((p) => atStart.packages.includes(p));
+      assert.deepEqual(loaded, []);
+      assert.ok(atStart.packages.includes('botbuilder'), 'the probe sees what the bot loads');
+      assert.ok(!atStart.files.includes(distFile('services/export.js')), 'services/export.js is loaded');
+    });
+
+    it('loads no PostgreSQL driver and no SharePoint store', () => {
+      assert.ok(!atStart.packages.includes('pg'), 'pg is loaded');
+      for (const file of ['pg-store.js', 'pg-documents.js', 'sharepoint-store.js', 'sharepoint-documents.js'])
+        assert.ok(!atStart.files.includes(distFile(`stores/${file}`)), `stores/${file} is loaded`);
+    });
+
+    it('loads no Graph client, which only the SharePoint store and its directory use', () => {
+      assert.ok(
+        !atStart.packages.includes('@microsoft/microsoft-graph-client'),
+        'src/bot/server.ts loads src/stores/graph.ts at start',
+      );
+    });
+
+    it("draws the summary's chart and offers an export, loading their code then", async () => {
+      const say = async (from: (typeof PEOPLE)[keyof typeof PEOPLE], text: string) => {
+        const before = connector.sent.length;
+        const res = await fetch(`${url}/api/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(activity('message', { serviceUrl: connector.url, from }, { text })),
+        });
+        assert.equal(res.status, 200);
+        return JSON.stringify((await connector.waitFor(before + 1, 30_000))[before]?.body);
+      };
+      assert.match(await say(PEOPLE.manager, 'summary'), /data:image\/png;base64,/);
+      assert.match(await say(PEOPLE.procurement, 'export'), /file\.consent/);
+      const used = await readProbe(bot.child, out);
+      for (const p of ['vega', 'vega-lite', '@resvg/resvg-js']) assert.ok(used.packages.includes(p), p);
+      assert.ok(used.files.includes(distFile('services/export.js')));
+      assert.ok(!used.packages.includes('pg'), 'pg is loaded');
+      bot.child.kill('SIGTERM');
+      assert.equal(await bot.exited, 0, bot.output());
+    });
   });
 });
 
@@ -455,5 +544,58 @@ describe('the Azure template (infra/azure.bicep)', () => {
     assert.equal(config.http.host, '0.0.0.0');
     assert.equal(config.store.kind, 'postgres');
     assert.equal(config.store.working, 'postgres');
+  });
+});
+
+/** Every heap size (`--max-old-space-size=N`, in MB) a text gives. */
+const heapSizesIn = (text: string) =>
+  [...text.matchAll(/--max-old-space-size=(\d+)/g)].map((m) => Number(m[1]));
+
+/** The README section that says how the bot is built, started and deployed. */
+function buildingSection(): string {
+  const readme = readRoot('README.md');
+  const from = readme.indexOf('\n## Building and deploying');
+  assert.ok(from >= 0, 'README.md has a "Building and deploying" section');
+  const to = readme.indexOf('\n## ', from + 1);
+  return readme.slice(from, to < 0 ? undefined : to);
+}
+
+/**
+ * The V8 heap cap the bot runs with, chosen with `npm run bench -- memory`: the same wherever the bot is
+ * started, and never lost from a start command.
+ */
+describe('the heap size (--max-old-space-size)', () => {
+  const start = pkg.scripts.start ?? '';
+  const [cap] = heapSizesIn(start);
+
+  it('is set by npm start', () => {
+    assert.ok(cap !== undefined && cap > 0, `npm start sets no heap size: ${start}`);
+    assert.deepEqual(heapSizesIn(start), [cap]);
+  });
+
+  it('is the same in the Docker image, which starts the bot as npm start does', () => {
+    const dockerfile = readRoot('Dockerfile');
+    const cmd = /^CMD (\[.*\])\s*$/m.exec(dockerfile)?.[1];
+    assert.ok(cmd, 'the Dockerfile has a CMD in exec form');
+    assert.deepEqual(JSON.parse(cmd) as string[], start.split(/\s+/));
+    for (const size of heapSizesIn(dockerfile))
+      assert.equal(size, cap, 'another heap size in the Dockerfile');
+  });
+
+  it("is the same on App Service, whose startup command is npm start's", () => {
+    const bicep = readRoot('infra/azure.bicep');
+    assert.equal(/^\s*appCommandLine: '([^']*)'$/m.exec(bicep)?.[1], start);
+    for (const size of heapSizesIn(bicep)) assert.equal(size, cap, 'another heap size in infra/azure.bicep');
+    for (const file of ['m365agents.yml', 'env/.env.dev', 'infra/azure.parameters.json']) {
+      for (const size of heapSizesIn(readRoot(file))) assert.equal(size, cap, `another heap size in ${file}`);
+    }
+  });
+
+  it('is the one README.md gives, with how to change it', () => {
+    const section = buildingSection();
+    assert.ok(heapSizesIn(section).includes(cap ?? NaN), `README does not give --max-old-space-size=${cap}`);
+    for (const size of heapSizesIn(readRoot('README.md')))
+      assert.equal(size, cap, 'another heap size in README');
+    assert.match(section, /npm run bench -- memory/);
   });
 });

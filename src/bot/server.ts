@@ -23,7 +23,7 @@ import { Replica } from './replica';
 import { Scheduler } from './scheduler';
 import { createRoutes } from './routes';
 import { registerSite } from '../web/site';
-import { createGraphClient, type GraphFetch } from '../stores/graph';
+import type { GraphFetch } from '../stores/graph';
 import { openDocuments } from '../stores';
 import { RoleDirectory } from './directory';
 import { branchApprovers } from '../services/role-grants';
@@ -105,10 +105,17 @@ export async function startServer(
   });
   // Group membership is read from the tenant the SharePoint store is in; locally, roles name people.
   const sp = config.store.sharepoint;
+  // The Graph client is loaded only where records live in SharePoint: elsewhere it is memory for nothing.
+  const graph = sp
+    ? (module.require('../stores/graph') as typeof import('../stores/graph')).createGraphClient(
+        sp,
+        options.graphFetch,
+      )
+    : undefined;
   const directory = new RoleDirectory({
     ...(config.rolesFile ? { rolesFile: config.rolesFile } : {}),
     envMapping: config.roles,
-    ...(sp ? { graph: createGraphClient(sp, options.graphFetch) } : {}),
+    ...(graph ? { graph } : {}),
     log,
   });
   await directory.start();

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { Resvg } from '@resvg/resvg-js';
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { type PipelineSummary, type Stage, STAGES } from '../services/pipeline';
 
 /**
@@ -122,6 +120,10 @@ function chartSpec(summary: PipelineSummary, labels: ChartLabels): TopLevelSpec 
 
 /** The chart as SVG, for inspection; the card takes the PNG. */
 export async function pipelineChartSvg(summary: PipelineSummary, labels: ChartLabels): Promise<string> {
+  // Loaded by the first chart, not at start-up: only `summary` draws one.
+  // (`module.require`, as the compiled bot would anyway: the tests' require hook does not serve `import()`.)
+  const { parse, View } = module.require('vega') as typeof import('vega');
+  const { compile } = module.require('vega-lite') as typeof import('vega-lite');
   const view = new View(parse(compile(chartSpec(summary, labels)).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -137,6 +139,7 @@ export async function pipelineChartPng(
   fonts: ChartFonts = defaultChartFonts(),
 ): Promise<string> {
   const svg = await pipelineChartSvg(summary, labels);
+  const { Resvg } = module.require('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
   const rendered = new Resvg(svg, {
     background: '#ffffff',
     font: { loadSystemFonts: fonts.system, fontFiles: [...fonts.files] },

@@ -1,13 +1,24 @@
 import type { Config } from '../config';
 import type { DocumentStore } from '../services/documents';
 import { type Store, StoreUnavailableError } from '../services/store';
-import { openPgStore } from './pg-store';
-import { createGraphClient, type GraphFetch } from './graph';
-import { LocalDocuments } from './local-documents';
-import { PgDocuments } from './pg-documents';
-import { SharePointDocuments } from './sharepoint-documents';
-import { openSharePoint } from './sharepoint-store';
-import { SqliteStore } from './sqlite-store';
+import type { GraphFetch } from './graph';
+
+/**
+ * The back ends, each loaded when it is first opened: a process holds in memory only the code and the
+ * drivers of its own deployment (pg, the Graph client). `module.require` rather than `import()`: the
+ * compiled bot is CommonJS either way, and the tests load TypeScript through tsx's require hook, which
+ * Node's own `import()` does not go through.
+ */
+const load = {
+  sqliteStore: () => module.require('./sqlite-store') as typeof import('./sqlite-store'),
+  localDocuments: () => module.require('./local-documents') as typeof import('./local-documents'),
+  pgStore: () => module.require('./pg-store') as typeof import('./pg-store'),
+  pgDocuments: () => module.require('./pg-documents') as typeof import('./pg-documents'),
+  graph: () => module.require('./graph') as typeof import('./graph'),
+  sharePointStore: () => module.require('./sharepoint-store') as typeof import('./sharepoint-store'),
+  sharePointDocuments: () =>
+    module.require('./sharepoint-documents') as typeof import('./sharepoint-documents'),
+};
 
 /**
  * The three deployments: everything in the SQLite file (one process); everything in PostgreSQL
@@ -17,8 +28,12 @@ import { SqliteStore } from './sqlite-store';
 async function open(config: Config, graphFetch?: GraphFetch): Promise<Store> {
   const pg = config.store.postgres;
   const working = async (): Promise<Store> => {
-    if (config.store.working !== 'postgres') return SqliteStore.open(config.store.sqlitePath);
+    if (config.store.working !== 'postgres') {
+      const { SqliteStore } = load.sqliteStore();
+      return SqliteStore.open(config.store.sqlitePath);
+    }
     if (!pg) throw new StoreUnavailableError('DATABASE_URL is not set');
+    const { openPgStore } = load.pgStore();
     return openPgStore({
       connectionString: pg.url,
       poolSize: pg.poolSize,
@@ -29,6 +44,8 @@ async function open(config: Config, graphFetch?: GraphFetch): Promise<Store> {
   const sp = config.store.sharepoint;
   if (config.store.kind !== 'sharepoint' || !sp) return state;
   try {
+    const { createGraphClient } = load.graph();
+    const { openSharePoint } = load.sharePointStore();
     return await openSharePoint(
       { client: createGraphClient(sp, graphFetch), siteId: sp.siteId, listPrefix: sp.listPrefix },
       state,
@@ -77,6 +94,8 @@ export function openDocuments(config: Config, graphFetch?: GraphFetch): OpenedDo
   const pg = config.store.postgres;
   const connect = async (): Promise<OpenedDocuments> => {
     if (config.store.kind === 'sharepoint' && sp) {
+      const { createGraphClient } = load.graph();
+      const { SharePointDocuments } = load.sharePointDocuments();
       return SharePointDocuments.open({
         client: createGraphClient(sp, graphFetch),
         siteId: sp.siteId,
@@ -86,9 +105,11 @@ export function openDocuments(config: Config, graphFetch?: GraphFetch): OpenedDo
       });
     }
     if (config.store.working !== 'postgres' && config.store.kind !== 'postgres') {
+      const { LocalDocuments } = load.localDocuments();
       return LocalDocuments.open(config.store.sqlitePath);
     }
     if (!pg) throw new StoreUnavailableError('DATABASE_URL is not set');
+    const { PgDocuments } = load.pgDocuments();
     return PgDocuments.open({
       connectionString: pg.url,
       // A pool beside the store's: documents come seldom, so a few connections of the server's budget.
