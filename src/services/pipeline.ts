@@ -199,7 +199,7 @@ function tallies<K extends string | number>(
   >;
 }
 
-function add(t: { count: number; valueCents: number }, o: Opportunity): void {
+function addTo(t: { count: number; valueCents: number }, o: Opportunity): void {
   t.count += 1;
   t.valueCents += o.pricing.fixedPriceCents;
 }
@@ -215,13 +215,14 @@ export function applicationsToRead(
   now: string,
   retentionDays: number,
 ): string[] {
-  return records
-    .filter((o) => o.timeline.posted !== undefined)
-    .filter((o) => {
-      const until = applicationsKeptUntil(o, retentionDays);
-      return until === undefined || Date.parse(now) < Date.parse(until);
-    })
-    .map((o) => o.reference);
+  return records.filter((o) => readsApplications(o, now, retentionDays)).map((o) => o.reference);
+}
+
+/** Whether a summary reads this opportunity's applications (see `applicationsToRead`). */
+export function readsApplications(o: Opportunity, now: string, retentionDays: number): boolean {
+  if (o.timeline.posted === undefined) return false;
+  const until = applicationsKeptUntil(o, retentionDays);
+  return until === undefined || Date.parse(now) < Date.parse(until);
 }
 
 /**
@@ -269,28 +270,34 @@ function leftAt(o: Opportunity, status: Status): string | undefined {
   return later.length > 0 ? new Date(Math.min(...later)).toISOString() : undefined;
 }
 
-function spansOf(
-  spans: readonly (readonly [string, string])[],
-  calendar: PipelineOptions['calendar'],
-): Elapsed {
-  const dates = spans.map(([from, to]) => [calendar.dateOf(from), calendar.dateOf(to)] as const);
-  return {
-    records: spans.length,
-    businessDays: percentiles(dates.map(([from, to]) => businessDaysBetween(from, to, calendar))),
-    calendarDays: percentiles(dates.map(([from, to]) => daysBetween(from, to))),
-  };
-}
+/** Elapsed times, each span counted as it is read: the days, not the moments, are kept. */
+class Spans {
+  private readonly business: number[] = [];
+  private readonly calendarDays: number[] = [];
 
-function elapsed(
-  spans: readonly (readonly [string, string])[],
-  calendar: PipelineOptions['calendar'],
-  pilot: { soleSource: number; projected: number },
-): ElapsedVsPilot {
-  return {
-    ...spansOf(spans, calendar),
-    soleSourceCalendarDays: pilot.soleSource,
-    projectedCalendarDays: pilot.projected,
-  };
+  constructor(private readonly calendar: PipelineOptions['calendar']) {}
+
+  add(from: string, to: string): void {
+    const [a, b] = [this.calendar.dateOf(from), this.calendar.dateOf(to)];
+    this.business.push(businessDaysBetween(a, b, this.calendar));
+    this.calendarDays.push(daysBetween(a, b));
+  }
+
+  measured(): Elapsed {
+    return {
+      records: this.business.length,
+      businessDays: percentiles(this.business),
+      calendarDays: percentiles(this.calendarDays),
+    };
+  }
+
+  against(pilot: { soleSource: number; projected: number }): ElapsedVsPilot {
+    return {
+      ...this.measured(),
+      soleSourceCalendarDays: pilot.soleSource,
+      projectedCalendarDays: pilot.projected,
+    };
+  }
 }
 
 export function pipelineSummary(
@@ -298,29 +305,50 @@ export function pipelineSummary(
   today: string,
   options: PipelineOptions,
 ): PipelineSummary {
+  const tally = pipelineTally(today, options);
+  for (const o of records) tally.add(o);
+  return tally.summary(options.applications);
+}
+
+/**
+ * The summary built one record at a time, keeping only counts and day counts: a department's every
+ * request can be read page by page without holding them all (100,000 records would take most of a
+ * gigabyte). `summary` gives the same as `pipelineSummary` over the records added.
+ */
+export function pipelineTally(today: string, options: Omit<PipelineOptions, 'applications'>) {
   // The year and every count of days hang on it: a bad date would turn them all to NaN.
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today) || Number.isNaN(Date.parse(today))) {
     throw new RangeError(`not an ISO date: ${today}`);
   }
   const { calendar } = options;
+  const year = Number(today.slice(0, 4));
 
   const total = { count: 0, valueCents: 0 };
   const byStage = tallies(STAGES);
   const byStatus = tallies(OPEN_STATUSES);
   const closed = tallies(CLOSED_STATUSES);
-  for (const o of records) {
-    if (isClosed(o.status)) {
-      add(closed[o.status], o);
-    } else {
-      add(total, o);
-      add(byStage[stageOf(o.status)], o);
-      add(byStatus[o.status], o);
-    }
-  }
-
-  // The scheduler reminds whoever a request has waited on for the threshold: list the same waits.
   const waiting: WaitingRequest[] = [];
-  for (const o of records) {
+  const daysIn = Object.fromEntries(OPEN_STATUSES.map((status) => [status, [] as number[]])) as Record<
+    OpenStatus,
+    number[]
+  >;
+  const endToEnd = new Spans(calendar);
+  const toReceiveWork = new Spans(calendar);
+  const toPay = new Spans(calendar);
+  const drafting = new Spans(calendar);
+  let postedThisYear = 0;
+  // Applications closed at `closed`; a record that went further keeps that entry in its timeline.
+  const closedReferences: string[] = [];
+
+  function add(o: Opportunity): void {
+    if (isClosed(o.status)) {
+      addTo(closed[o.status], o);
+    } else {
+      addTo(total, o);
+      addTo(byStage[stageOf(o.status)], o);
+      addTo(byStatus[o.status], o);
+    }
+    // The scheduler reminds whoever a request has waited on for the threshold: list the same waits.
     for (const w of waitsOf(o, options.now, calendar)) {
       const since = calendar.dateOf(w.since);
       const businessDays = businessDaysBetween(since, today, calendar);
@@ -328,113 +356,107 @@ export function pipelineSummary(
         waiting.push({ reference: o.reference, title: o.title, wait: w.kind, on: w.on, since, businessDays });
       }
     }
-  }
-  waiting.sort(
-    (a, b) =>
-      b.businessDays - a.businessDays ||
-      a.since.localeCompare(b.since) ||
-      a.reference.localeCompare(b.reference) ||
-      a.wait.localeCompare(b.wait),
-  );
-
-  const timeInStatus = Object.fromEntries(
-    OPEN_STATUSES.map((status) => {
-      const days: number[] = [];
-      for (const o of records) {
-        const entered = o.timeline[status];
-        const left = leftAt(o, status);
-        if (entered && left)
-          days.push(businessDaysBetween(calendar.dateOf(entered), calendar.dateOf(left), calendar));
-      }
-      return [status, { records: days.length, businessDays: percentiles(days) }];
-    }),
-  ) as Record<OpenStatus, TimeInStatus>;
-
-  const endToEnd: (readonly [string, string])[] = [];
-  const toReceiveWork: (readonly [string, string])[] = [];
-  const toPay: (readonly [string, string])[] = [];
-  const drafting: (readonly [string, string])[] = [];
-  for (const o of records) {
-    if (o.draftStartedAt) drafting.push([o.draftStartedAt, o.createdAt]);
+    for (const status of OPEN_STATUSES) {
+      const entered = o.timeline[status];
+      const left = leftAt(o, status);
+      if (entered && left)
+        daysIn[status].push(businessDaysBetween(calendar.dateOf(entered), calendar.dateOf(left), calendar));
+    }
+    if (o.draftStartedAt) drafting.add(o.draftStartedAt, o.createdAt);
     // From the first submission: a resubmission moves timeline.submitted, never createdAt. Only a paid
     // record has a payment date.
     const { delivered, accepted, paid } = o.timeline;
-    if (paid) endToEnd.push([o.createdAt, paid]);
-    if (delivered && accepted) toReceiveWork.push([o.createdAt, delivered]);
+    if (paid) endToEnd.add(o.createdAt, paid);
+    if (delivered && accepted) toReceiveWork.add(o.createdAt, delivered);
     // The pilot measured the time to pay from the supplier's invoice; records paid before invoices were
     // kept count from the delivery.
     const invoice = o.finance.invoice;
     if (invoice && o.finance.paymentDate)
-      toPay.push([calendar.endOf(invoice.date), calendar.endOf(o.finance.paymentDate)]);
-    else if (delivered && paid) toPay.push([delivered, paid]);
+      toPay.add(calendar.endOf(invoice.date), calendar.endOf(o.finance.paymentDate));
+    else if (delivered && paid) toPay.add(delivered, paid);
+    if (o.timeline.posted && Number(calendar.dateOf(o.timeline.posted).slice(0, 4)) === year)
+      postedThisYear += 1;
+    if (o.timeline.closed) closedReferences.push(o.reference);
   }
-  const soleSource = PILOT_BASELINES.soleSource;
-  const projected = PILOT_BASELINES.microAcquisitionProjected;
-  const toPayElapsed = elapsed(toPay, calendar, {
-    soleSource: soleSource.toPayCalendarDays,
-    projected: projected.toPayCalendarDays,
-  });
 
-  const year = Number(today.slice(0, 4));
-  const postedThisYear = records.filter(
-    (o) => o.timeline.posted && Number(calendar.dateOf(o.timeline.posted).slice(0, 4)) === year,
-  ).length;
-  // Applications closed at `closed`; a record that went further keeps that entry in its timeline.
-  const perOpportunity = options.applications?.figures.perOpportunity ?? {};
-  const closedApplications = records.flatMap((o) => {
-    const counts = o.timeline.closed ? perOpportunity[o.reference] : undefined;
-    return counts ? [counts] : [];
-  });
-  const applications = closedApplications.reduce((sum, c) => sum + c.confirmed, 0);
-  const average = closedApplications.length === 0 ? undefined : applications / closedApplications.length;
-  const bidders = options.applications?.figures.uniqueBidders ?? 0;
-  const timeToPayTarget = soleSource.toPayCalendarDays * (1 - PILOT_TARGETS.timeToPayDecrease);
-  const payMedian = toPayElapsed.calendarDays.median;
+  function summary(applicationData?: ApplicationData): PipelineSummary {
+    waiting.sort(
+      (a, b) =>
+        b.businessDays - a.businessDays ||
+        a.since.localeCompare(b.since) ||
+        a.reference.localeCompare(b.reference) ||
+        a.wait.localeCompare(b.wait),
+    );
+    const timeInStatus = Object.fromEntries(
+      OPEN_STATUSES.map((status) => [
+        status,
+        { records: daysIn[status].length, businessDays: percentiles(daysIn[status]) },
+      ]),
+    ) as Record<OpenStatus, TimeInStatus>;
+    const soleSource = PILOT_BASELINES.soleSource;
+    const projected = PILOT_BASELINES.microAcquisitionProjected;
+    const toPayElapsed = toPay.against({
+      soleSource: soleSource.toPayCalendarDays,
+      projected: projected.toPayCalendarDays,
+    });
+    const perOpportunity = applicationData?.figures.perOpportunity ?? {};
+    const closedApplications = closedReferences.flatMap((reference) => {
+      const counts = perOpportunity[reference];
+      return counts ? [counts] : [];
+    });
+    const applications = closedApplications.reduce((sum, c) => sum + c.confirmed, 0);
+    const average = closedApplications.length === 0 ? undefined : applications / closedApplications.length;
+    const bidders = applicationData?.figures.uniqueBidders ?? 0;
+    const timeToPayTarget = soleSource.toPayCalendarDays * (1 - PILOT_TARGETS.timeToPayDecrease);
+    const payMedian = toPayElapsed.calendarDays.median;
 
-  return {
-    today,
-    open: { total, byStage, byStatus },
-    closed,
-    waiting,
-    timeInStatus,
-    elapsed: {
-      endToEnd: elapsed(endToEnd, calendar, {
-        soleSource: soleSource.endToEndCalendarDays,
-        projected: projected.endToEndCalendarDays,
-      }),
-      toReceiveWork: elapsed(toReceiveWork, calendar, {
-        soleSource: soleSource.toReceiveWorkCalendarDays,
-        projected: projected.toReceiveWorkCalendarDays,
-      }),
-      toPay: toPayElapsed,
-      draftToSubmission: spansOf(drafting, calendar),
-    },
-    targets: {
-      postedThisYear: {
-        year,
-        count: postedThisYear,
-        target: PILOT_TARGETS.opportunitiesPostedPerYear,
-        met: postedThisYear >= PILOT_TARGETS.opportunitiesPostedPerYear,
+    return {
+      today,
+      open: { total, byStage, byStatus },
+      closed,
+      waiting,
+      timeInStatus,
+      elapsed: {
+        endToEnd: endToEnd.against({
+          soleSource: soleSource.endToEndCalendarDays,
+          projected: projected.endToEndCalendarDays,
+        }),
+        toReceiveWork: toReceiveWork.against({
+          soleSource: soleSource.toReceiveWorkCalendarDays,
+          projected: projected.toReceiveWorkCalendarDays,
+        }),
+        toPay: toPayElapsed,
+        draftToSubmission: drafting.measured(),
       },
-      applicationsPerOpportunity: {
-        opportunities: closedApplications.length,
-        applications,
-        average,
-        moreThan: PILOT_TARGETS.applicationsPerOpportunityMoreThan,
-        met: average === undefined ? undefined : average > PILOT_TARGETS.applicationsPerOpportunityMoreThan,
+      targets: {
+        postedThisYear: {
+          year,
+          count: postedThisYear,
+          target: PILOT_TARGETS.opportunitiesPostedPerYear,
+          met: postedThisYear >= PILOT_TARGETS.opportunitiesPostedPerYear,
+        },
+        applicationsPerOpportunity: {
+          opportunities: closedApplications.length,
+          applications,
+          average,
+          moreThan: PILOT_TARGETS.applicationsPerOpportunityMoreThan,
+          met: average === undefined ? undefined : average > PILOT_TARGETS.applicationsPerOpportunityMoreThan,
+        },
+        uniqueBidders: {
+          count: bidders,
+          moreThan: PILOT_TARGETS.uniqueBiddersMoreThan,
+          met: bidders > PILOT_TARGETS.uniqueBiddersMoreThan,
+        },
+        timeToPay: {
+          medianCalendarDays: payMedian,
+          targetCalendarDays: timeToPayTarget,
+          // Stryker disable next-line EqualityOperator: a median of whole days never equals the 15.5-day target
+          met: payMedian === undefined ? undefined : payMedian <= timeToPayTarget,
+        },
       },
-      uniqueBidders: {
-        count: bidders,
-        moreThan: PILOT_TARGETS.uniqueBiddersMoreThan,
-        met: bidders > PILOT_TARGETS.uniqueBiddersMoreThan,
-      },
-      timeToPay: {
-        medianCalendarDays: payMedian,
-        targetCalendarDays: timeToPayTarget,
-        // Stryker disable next-line EqualityOperator: a median of whole days never equals the 15.5-day target
-        met: payMedian === undefined ? undefined : payMedian <= timeToPayTarget,
-      },
-    },
-    ...(options.applications ? { applications: applicationAggregate(options.applications) } : {}),
-  };
+      ...(applicationData ? { applications: applicationAggregate(applicationData) } : {}),
+    };
+  }
+
+  return { add, summary };
 }

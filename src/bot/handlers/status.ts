@@ -6,7 +6,7 @@ import { type MessageKey, t } from '../../i18n';
 import { nextActors } from '../../services/decisions';
 import { ACTIONS, actingRoles, specOf } from '../../services/lifecycle';
 import { type Opportunity, REFERENCE_PATTERN, type Status, STATUSES } from '../../services/opportunity';
-import { applicationsToRead, pipelineSummary } from '../../services/pipeline';
+import { pipelineTally, readsApplications } from '../../services/pipeline';
 import type { ActingRole } from '../../services/roles';
 import { everyRecord, type OpportunityFilter } from '../../services/store';
 import { normalizeWord } from '../router';
@@ -201,35 +201,30 @@ export const turnPage: ActionHandler<PageData> = async (req, deps, data) => {
   }
 };
 
-/** Every record the person may see, read page by page: their own, or all for the teams. */
-export async function visibleRecords(req: TurnRequest, deps: Deps): Promise<Opportunity[]> {
-  const records: Opportunity[] = [];
-  for await (const o of everyRecord(deps.store, readableBy(req.actor))) {
-    records.push(o);
-  }
-  return records;
-}
-
 export const showSummary: Handler = async (req, deps) => {
   if (!readsEverything(req.actor)) return say(req, 'summary.notAllowed');
   const today = deps.clock.today();
   const now = deps.clock.now().toISOString();
-  const records = await visibleRecords(req, deps);
+  // Read page by page and counted as read: a department's every request is never held at once.
+  const tally = pipelineTally(today, {
+    reminderBusinessDays: deps.config.reminderBusinessDays,
+    now,
+    calendar: deps.clock.calendar,
+  });
   // The applications of the opportunities posted whose applications are still kept: counts, never who.
-  const references = applicationsToRead(records, now, deps.config.site.applicationRetentionDays);
+  const references: string[] = [];
+  for await (const o of everyRecord(deps.store, readableBy(req.actor))) {
+    tally.add(o);
+    if (readsApplications(o, now, deps.config.site.applicationRetentionDays)) references.push(o.reference);
+  }
   const [figures, selfIdentification] = await Promise.all([
     deps.store.applicationFigures(references),
     deps.store.selfIdentificationCounts(references),
   ]);
-  const summary = pipelineSummary(records, today, {
-    reminderBusinessDays: deps.config.reminderBusinessDays,
-    now,
-    calendar: deps.clock.calendar,
-    applications: {
-      figures,
-      selfIdentification,
-      selfIdentificationMinCount: deps.config.selfIdentificationMinCount,
-    },
+  const summary = tally.summary({
+    figures,
+    selfIdentification,
+    selfIdentificationMinCount: deps.config.selfIdentificationMinCount,
   });
   return { card: await summaryCard(req.locale, summary, deps.config.reminderBusinessDays) };
 };
