@@ -8,6 +8,7 @@ import { SqliteStore } from '../src/stores/sqlite-store';
 import { benchGraph } from './graph';
 import { benchIntake } from './intake';
 import { benchLoad } from './load';
+import { benchMemory } from './memory';
 import { benchStatus } from './status';
 import { newOpportunity } from '../test/contract/fixtures';
 import { CHECKLIST, clock, person } from '../test/support/opportunities';
@@ -103,6 +104,7 @@ const SECTIONS: Readonly<Record<string, () => Promise<void>>> = {
   graph: benchGraph,
   status: benchStatus,
   load: benchLoad,
+  memory: benchMemory,
 };
 
 async function main(): Promise<void> {

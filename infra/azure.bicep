@@ -110,7 +110,8 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
     clientAffinityEnabled: false
     siteConfig: {
       linuxFxVersion: 'NODE|20-lts'
-      appCommandLine: 'node dist/index.js'
+      // As `npm start` runs it, with its heap size (README, "Building and deploying").
+      appCommandLine: 'node --max-old-space-size=256 dist/index.js'
       alwaysOn: true // the scheduler runs reminders and deadlines in the background
       // Readiness: an instance whose database does not answer gets no work until it does.
       healthCheckPath: '/readyz'
