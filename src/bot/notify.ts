@@ -9,6 +9,7 @@ import type { DepartmentClock } from '../services/calendar';
 import { type Locale, localesOf, t, type Voice } from '../i18n';
 import type { Logger } from '../log';
 import { evidenceFor } from './lookback';
+import { nextTurn } from './next-turn';
 import { type EventType, pending, TEAM_OF, type WorkflowEvent } from '../services/lifecycle';
 import { ASSIGNABLE, type Opportunity, REFERENCE_PATTERN } from '../services/opportunity';
 import {
@@ -91,6 +92,8 @@ const CardLater = z.object({
 
 /** Changes waiting for `later` past which their messages are left to the scheduler's catch-up. */
 export const RELAY_MOST = 1_000;
+/** Changes whose messages are queued on one turn of the event loop. */
+const RELAY_BATCH = 8;
 
 /** The requester's personal chat with the bot if they have one, else where they submitted. */
 export async function requesterChat(
@@ -426,8 +429,27 @@ export function createNotifier(
     );
   }
 
-  let relayed: Promise<void> = Promise.resolve();
-  let waiting = 0;
+  /** Changes given to `later`, oldest first, and the loop queuing their messages while there are any. */
+  const backlog: { readonly o: Opportunity; readonly events: readonly WorkflowEvent[] }[] = [];
+  let relaying: Promise<void> | undefined;
+
+  /**
+   * Queues the backlog's messages a few changes at a time, each batch on a turn of the event loop of its
+   * own: after the answers being written, and without holding the requests that arrive meanwhile.
+   */
+  async function relay(): Promise<void> {
+    while (backlog.length > 0) {
+      await nextTurn();
+      for (const { o, events } of backlog.splice(0, RELAY_BATCH)) {
+        try {
+          await notify(o, events);
+        } catch (err) {
+          log.error({ err, reference: o.reference, version: o.version }, 'messages of a change left pending');
+        }
+      }
+    }
+    relaying = undefined;
+  }
 
   async function notify(o: Opportunity, events: readonly WorkflowEvent[]): Promise<void> {
     try {
@@ -443,22 +465,17 @@ export function createNotifier(
     notify,
 
     later(o, events) {
-      if (waiting >= relayMost) {
+      if (backlog.length >= relayMost) {
         log.warn({ reference: o.reference, version: o.version }, 'messages left to the catch-up: busy');
         return;
       }
-      waiting++;
-      // After the turn's own work: setImmediate runs once the answer's synchronous path has been written.
-      relayed = relayed
-        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-        .then(() => notify(o, events))
-        .catch((err: unknown) =>
-          log.error({ err, reference: o.reference, version: o.version }, 'messages of a change left pending'),
-        )
-        .finally(() => waiting--);
+      backlog.push({ o, events });
+      relaying ??= relay();
     },
 
-    idle: () => relayed,
+    idle: async () => {
+      while (relaying) await relaying;
+    },
 
     async render(activity) {
       if (!('cardLater' in activity)) return activity;
@@ -477,6 +494,7 @@ export function createNotifier(
           await queue(o, pending.events, pending.version);
           count += 1;
         } else await store.settleNotification(pending.reference, pending.version);
+        await nextTurn();
       }
       return count;
     },

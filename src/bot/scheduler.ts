@@ -22,6 +22,7 @@ import { waitsOf } from '../services/waits';
 import { applicationsKeptUntil } from '../services/applications';
 import type { PublicationSync } from '../publish/sync';
 import { workflowClock } from './clock';
+import { nextTurn } from './next-turn';
 import type { Replica } from './replica';
 import { openEvaluation } from './handlers/evaluation';
 import { activityOf, chosenLocale, type Notifier, requesterChat, voiceIn } from './notify';
@@ -125,6 +126,7 @@ export class Scheduler {
     for await (const o of everyRecord(this.store, { statuses }, 200)) {
       if (CLOCK_STATUSES.includes(o.status)) await this.actOn(o);
       if (remindToday) await this.remind(o, now, today, reads);
+      await nextTurn();
     }
     this.remindedOn = today;
     // After the clock's own changes, so what it closed reaches the outside site in the same tick.
