@@ -45,6 +45,11 @@ const RECORDS = Number(process.env.BENCH_LOAD_RECORDS ?? 20_000);
 const SUBMIT_DRAFTS = Number(process.env.BENCH_LOAD_DRAFTS ?? 10_000);
 /** People filling in the form, one draft each, so that no two steps wait on the same draft. */
 const INTAKE_PEOPLE = 1_000;
+/**
+ * The bots' log level: `info` logs every activity with the time it took inside the bot, which the run
+ * then reports beside autocannon's, to tell time spent handling from time spent waiting to be read.
+ */
+const BOT_LOG_LEVEL = process.env.BENCH_LOAD_BOT_LOG_LEVEL ?? 'warn';
 /** Some activities only, by row name, comma-separated, on every deployment (e.g. to profile one). */
 const ONLY = (process.env.BENCH_LOAD_ONLY ?? '').split(',').filter(Boolean);
 const BRANCHES = ['Benefits Delivery', ...Array.from({ length: 39 }, (_, i) => `Branch ${i + 1}`)];
@@ -74,6 +79,20 @@ function compiledBot(): { script: string; args: string[] } {
     throw new Error(`npm start is not "node [options] <file>": ${pkg.scripts.start}`);
   return { script: path.join(root, entry), args: words };
 }
+
+/** Each handled activity's `durationMs` from a bot's JSON log lines, sorted. */
+function inBotDurations(lines: readonly string[]): number[] {
+  const durations: number[] = [];
+  for (const line of lines) {
+    if (!line.includes('"durationMs"')) continue;
+    const { msg, durationMs } = JSON.parse(line) as { msg?: string; durationMs?: number };
+    if (msg === 'activity' && typeof durationMs === 'number') durations.push(durationMs);
+  }
+  return durations.sort((a, b) => a - b);
+}
+
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 
 /** Stands in for the Bot Connector service: answers every send and update as Teams does, and counts. */
 class CapturingConnector {
@@ -548,7 +567,7 @@ export async function benchLoad(): Promise<void> {
     const serviceUrl = connector.url;
     const botEnv = {
       MICROSOFT_APP_ID: '',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: BOT_LOG_LEVEL,
       TEAMS_SERVICE_URL: serviceUrl,
       ...ROLE_ENV,
       ...CHANNELS,
@@ -740,7 +759,15 @@ export async function benchLoad(): Promise<void> {
     );
     for (const child of children) {
       const lines = child.output();
-      if (lines.length > 0) console.log(`${child.name} wrote ${lines.length} lines, the first: ${lines[0]}`);
+      const handled = inBotDurations(lines);
+      if (handled.length > 0)
+        console.log(
+          `${child.name}: time inside the bot per activity (its log's durationMs, from the body read to the answer), ` +
+            `${handled.length} activities: p50 ${fmt(quantile(handled, 0.5), 1)} ms, p99 ${fmt(quantile(handled, 0.99), 1)} ms, ` +
+            `max ${fmt(handled.at(-1) ?? NaN, 1)} ms`,
+        );
+      else if (lines.length > 0)
+        console.log(`${child.name} wrote ${lines.length} lines, the first: ${lines[0]}`);
     }
     if (profile.length > 0) console.log(`CPU profiles of the bots: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
