@@ -66,4 +66,32 @@ describe("the clock's reads", () => {
     await bot.server.tick();
     assert.ok(readSubmitted(), 'the next day walks them again');
   });
+
+  // The day is the department's (America/Toronto here), not UTC's: across its midnight, its DST changes
+  // and its holidays, a second tick walks again exactly when the local date has changed.
+  const pairs: [string, string, string, boolean][] = [
+    ['a minute either side of midnight in Ottawa', '2026-03-03T04:59:00Z', '2026-03-03T05:01:00Z', true],
+    [
+      "across UTC's midnight, the same evening in Ottawa",
+      '2026-03-02T23:30:00Z',
+      '2026-03-03T00:30:00Z',
+      false,
+    ],
+    ['across the spring-forward hour', '2026-03-08T06:59:00Z', '2026-03-08T07:01:00Z', false],
+    ['the first midnight after spring forward', '2026-03-09T03:59:00Z', '2026-03-09T04:01:00Z', true],
+    ['the repeated hour of fall back', '2026-11-01T05:30:00Z', '2026-11-01T06:30:00Z', false],
+    ['the first midnight after fall back', '2026-11-02T04:59:00Z', '2026-11-02T05:01:00Z', true],
+    ['into Canada Day, a holiday', '2026-07-01T03:59:00Z', '2026-07-01T04:01:00Z', true],
+    ['within Good Friday, a holiday', '2026-04-03T13:00:00Z', '2026-04-03T20:00:00Z', false],
+  ];
+  for (const [name, first, second, walks] of pairs) {
+    it(`${walks ? 'walks again' : 'does not walk again'} ${name}`, async () => {
+      now = new Date(first);
+      await bot.server.tick();
+      filters.length = 0;
+      now = new Date(second);
+      await bot.server.tick();
+      assert.equal(readSubmitted(), walks);
+    });
+  }
 });
