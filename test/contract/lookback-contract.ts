@@ -198,3 +198,30 @@ export function describeLookbackRows(storeOf: () => OpportunityStore): void {
     });
   });
 }
+
+/**
+ * What a migration that fills in the look-back's columns must leave, on any database: `seeded` were
+ * written before it (`unreadable` with its JSON broken, 1,200 more in "Elsewhere"), and a record written
+ * after it (`later`) has its columns from the start.
+ */
+export async function assertLookbackBackfilled(
+  store: Pick<OpportunityStore, 'lookbackRows'>,
+  seeded: { readonly unreadable: Opportunity; readonly engaged: Opportunity; readonly mine: Opportunity },
+  later: () => Promise<Opportunity>,
+): Promise<void> {
+  const { unreadable, engaged, mine } = seeded;
+  const query = lookbackQuery({ title: 'Accessible date picker', branch: 'IITB' }, NOW, [['IITB', 'DGIIT']]);
+  const rows = await store.lookbackRows(query, 10);
+  // The record that cannot be read keeps its branch and title words; its supplier and price are lost.
+  assert.deepEqual(
+    rows.map((r) => r.reference),
+    [unreadable.reference, engaged.reference, mine.reference],
+  );
+  assert.deepEqual(rows[1], lookbackRow(engaged));
+  assert.deepEqual(rows[2], lookbackRow(mine));
+  assert.deepEqual(rows[0]?.pricing, { fixedPriceCents: 0 });
+  const elsewhere = lookbackQuery({ title: 'Date picker', branch: 'elsewhere' }, NOW);
+  assert.equal((await store.lookbackRows(elsewhere, 5_000)).length, 1200);
+  const written = await later();
+  assert.equal((await store.lookbackRows(query, 1))[0]?.reference, written.reference);
+}

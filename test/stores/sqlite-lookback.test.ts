@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { lookbackQuery, lookbackRow } from '../../src/services/lookback';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite-store';
-import { type FixtureOptions, newOpportunity, NOW, submittedAudit } from '../contract/fixtures';
+import { type FixtureOptions, newOpportunity, submittedAudit } from '../contract/fixtures';
+import { assertLookbackBackfilled } from '../contract/lookback-contract';
 
 /**
  * Migration 14 on a file written before it: the look-back's columns filled in for every record already
@@ -114,21 +114,8 @@ describe('SqliteStore: the look-back columns of an older file', () => {
     } finally {
       after.close();
     }
-    const query = lookbackQuery({ title: 'Accessible date picker', branch: 'IITB' }, NOW, [
-      ['IITB', 'DGIIT'],
-    ]);
-    const rows = await store.lookbackRows(query, 10);
-    // The record that cannot be read keeps its branch and title words; its supplier and price are lost.
-    assert.deepEqual(
-      rows.map((r) => r.reference),
-      [unreadable.reference, engaged.reference, mine.reference],
+    await assertLookbackBackfilled(store, { unreadable, engaged, mine }, () =>
+      create(store, { branch: 'IITB', title: 'Picker' }),
     );
-    assert.deepEqual(rows[1], lookbackRow(engaged));
-    assert.deepEqual(rows[2], lookbackRow(mine));
-    assert.deepEqual(rows[0]?.pricing, { fixedPriceCents: 0 });
-    const elsewhere = lookbackQuery({ title: 'Date picker', branch: 'elsewhere' }, NOW);
-    assert.equal((await store.lookbackRows(elsewhere, 5_000)).length, 1200);
-    const later = await create(store, { branch: 'IITB', title: 'Picker' });
-    assert.equal((await store.lookbackRows(query, 1))[0]?.reference, later.reference);
   });
 });
