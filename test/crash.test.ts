@@ -196,18 +196,20 @@ function describeCrash(kind: DeploymentKind): void {
         }),
       );
       await killed;
+      await connector.quiet();
       const answeredBeforeCrash = work.filter((s) => s.answer);
       assert.ok(answeredBeforeCrash.length >= killAt, `${answeredBeforeCrash.length} answered`);
       assert.ok(answeredBeforeCrash.length < work.length, 'the kill came before the end of the work');
 
-      // Messages Teams had accepted when the process died, though the outbox had not yet marked them sent:
-      // a send and its mark cannot be one step, so these are sent again after the restart.
+      // Messages Teams had accepted from the killed process before it could mark them sent: a send and its
+      // mark cannot be one step, so these are sent again after the restart. (Another replica still
+      // working marks its own.)
+      const held = (await bot.outbox()).filter((r) => r.heldByKilled);
       const received = new Set(
         connector.sent.filter((s) => s.status === 200).map((s) => signature(s.method, s.body)),
       );
       const inFlight = new Set(
-        (await bot.outbox())
-          .filter((r) => r.state === 'pending')
+        held
           .map((r) => signature(r.kind === 'post' ? 'POST' : 'PUT', r.activity))
           .filter((sig) => received.has(sig)),
       );

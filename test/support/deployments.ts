@@ -36,6 +36,11 @@ export interface OutboxRow {
   readonly kind: string;
   readonly state: string;
   readonly activity: Record<string, unknown>;
+  /**
+   * The message may have been in the killed process's hands: leased to it, or (one process) pending at
+   * all. Only such a message may reach Teams twice; a surviving replica's sends are its own to mark.
+   */
+  readonly heldByKilled: boolean;
 }
 
 export interface DeploymentKind {
@@ -81,11 +86,15 @@ export const ON_SQLITE: DeploymentKind = {
           return (
             db.prepare('SELECT id, kind, state, activity FROM outbox').all() as (Omit<
               OutboxRow,
-              'activity'
+              'activity' | 'heldByKilled'
             > & {
               activity: string;
             })[]
-          ).map((r) => ({ ...r, activity: JSON.parse(r.activity) as Record<string, unknown> }));
+          ).map((r) => ({
+            ...r,
+            activity: JSON.parse(r.activity) as Record<string, unknown>,
+            heldByKilled: r.state === 'pending',
+          }));
         } finally {
           db.close();
         }
@@ -106,6 +115,8 @@ export const ON_POSTGRES_REPLICAS: DeploymentKind = {
     const replicas: (BotProcess | undefined)[] = [undefined, undefined];
     const urls: string[] = ['', ''];
     let proxy: RoundRobin | undefined;
+    // A replica's lease owner is `host:pid:random` (src/bot/replica.ts).
+    let killedPid: number | undefined;
     const launch = async (i: number): Promise<void> => {
       const bot = startProcess({
         PORT: '0',
@@ -137,7 +148,10 @@ export const ON_POSTGRES_REPLICAS: DeploymentKind = {
         proxy = await startRoundRobin(urls);
         return proxy.url;
       },
-      kill: () => killProcess(replicas[0]),
+      kill: () => {
+        killedPid = replicas[0]?.child.pid;
+        return killProcess(replicas[0]);
+      },
       recover: async () => {
         await launch(0);
         proxy?.route(urls);
@@ -146,15 +160,21 @@ export const ON_POSTGRES_REPLICAS: DeploymentKind = {
       openStore: () => openPgStore({ connectionString: url, schema }),
       outbox: () =>
         withPool(async (client) => {
-          const { rows } = await client.query<{ id: string; kind: string; state: string; activity: unknown }>(
-            'SELECT id, kind, state, activity FROM outbox',
-          );
-          return rows.map((r) => ({
+          const { rows } = await client.query<{
+            id: string;
+            kind: string;
+            state: string;
+            activity: unknown;
+            lease_owner: string | null;
+          }>('SELECT id, kind, state, activity, lease_owner FROM outbox');
+          return rows.map(({ lease_owner, ...r }) => ({
             ...r,
             activity: (typeof r.activity === 'string' ? JSON.parse(r.activity) : r.activity) as Record<
               string,
               unknown
             >,
+            heldByKilled:
+              r.state === 'pending' && killedPid !== undefined && !!lease_owner?.includes(`:${killedPid}:`),
           }));
         }),
       stop: async () => {

@@ -67,6 +67,8 @@ export class Connector {
   private readonly server: Server = createServer((req, res) => void this.answer(req, res));
 
   private faults: ConnectorFaults | undefined;
+  /** Requests whose body is still being read: not yet recorded, whatever they carry. */
+  private reading = 0;
 
   private constructor(private readonly delayMs: number) {}
 
@@ -100,7 +102,13 @@ export class Connector {
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url?.startsWith('/upload/')) return this.takeUpload(req, res);
-    const body = await readJson(req);
+    this.reading++;
+    let body: Record<string, unknown>;
+    try {
+      body = await readJson(req);
+    } finally {
+      this.reading--;
+    }
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const faults = this.faults;
     if (faults && faults.random() < faults.rate) {
@@ -152,6 +160,19 @@ export class Connector {
   private record(s: Sent): void {
     this.sent.push(s);
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  /**
+   * Waits for a moment when no request is half read, so `sent` holds everything a process wrote before
+   * it died: its last bytes may still be in the socket when the test learns of its death.
+   */
+  async quiet(ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    await new Promise((r) => setImmediate(r));
+    while (this.reading > 0) {
+      if (Date.now() > deadline) throw new Error(`${this.reading} requests still being read`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   /** Waits until at least `count` activities were sent, or fails after `ms`. */
