@@ -15,6 +15,7 @@ import { postQuestionCard, postQuestionsPaused } from './handlers/questions';
 import { createAdapter } from './adapter';
 import { clockOf, workflowClock } from './clock';
 import { MicroacqBot } from './bot';
+import { TurnGate } from './next-turn';
 import { isRecord, readActivity } from './inbound';
 import { useConfiguredChannels } from './handlers/channels';
 import { createNotifier } from './notify';
@@ -43,6 +44,12 @@ export interface RunningServer {
 const CODE_WORD = /^[\w.:/-]{1,100}$/;
 const codeWord = (value: unknown): string | undefined =>
   typeof value === 'string' && CODE_WORD.test(value) ? value : undefined;
+
+/**
+ * Activities started per turn of the event loop. One keeps turns as short as an activity; 2 and 4 measured
+ * no better (BENCHMARKS.md, *Speed*), and with no gate a connection opened under load waited seconds.
+ */
+const ACTIVITIES_PER_TURN = 1;
 
 /**
  * What the logs say about an activity: its kind and the button's verb, never its text, names or card
@@ -164,6 +171,8 @@ export async function startServer(
 
   let inFlight = 0;
   let draining = false;
+  // One activity per turn of the event loop: see TurnGate.
+  const turns = new TurnGate(ACTIVITIES_PER_TURN);
   let drained: (() => void) | undefined;
 
   server.post('/api/messages', async (req, res) => {
@@ -184,6 +193,7 @@ export async function startServer(
     const started = process.hrtime.bigint();
     const activity = summaryOf(inbound.activity);
     try {
+      await turns.pass();
       await withCorrelation(activity.correlationId, async () => {
         res.header('x-correlation-id', activity.correlationId);
         await adapter.handle(req, res, (context) => bot.run(context));
