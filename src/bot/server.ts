@@ -47,7 +47,7 @@ const codeWord = (value: unknown): string | undefined =>
 
 /**
  * Activities started per turn of the event loop. One keeps turns as short as an activity; 2 and 4 measured
- * no better (BENCHMARKS.md, *Speed*), and with no gate a connection opened under load waited seconds.
+ * no better (BENCHMARKS.md, *Tail latency*), and with no gate a connection opened under load waited seconds.
  */
 const ACTIVITIES_PER_TURN = 1;
 
