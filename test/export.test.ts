@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { Opportunity } from '../src/services/opportunity';
 import type { Actor } from '../src/services/roles';
 import type { NewAuditEntry } from '../src/services/store';
-import { newOpportunity, step, submittedAudit } from './contract/fixtures';
+import { contentAt, newOpportunity, step, submittedAudit } from './contract/fixtures';
 import {
   activity,
   cardAction,
@@ -169,10 +169,57 @@ describe('export, as a file for the person who asked', function () {
     assert.deepEqual(connector.uploads, []);
   });
 
-  it('says the file could not be saved when the upload fails, and to try again', async () => {
-    connector.script({ status: 503, method: 'PUT', body: { error: { code: 'serviceNotAvailable' } } });
+  it('says the file could not be saved when OneDrive keeps failing, and to try again', async () => {
+    const unavailable = {
+      status: 503,
+      method: 'PUT',
+      headers: { 'Retry-After': '0' },
+      body: { error: { code: 'serviceNotAvailable' } },
+    };
+    connector.script(unavailable, unavailable, unavailable);
     const failed = await answer(PEOPLE.requester, 'accept', { kind: 'microacq.export' });
     assert.match(textOf(attachmentsOf(failed)[0]?.content), /could not be saved in your OneDrive/);
+    assert.deepEqual(connector.uploads, []);
+  });
+
+  it('sends the file again where OneDrive was busy once, and saves it', async () => {
+    connector.script({ status: 503, method: 'PUT', headers: { 'Retry-After': '0' } });
+    const saved = await answer(PEOPLE.requester, 'accept', { kind: 'microacq.export' });
+    assert.match(textOf(attachmentsOf(saved)[0]?.content), /Saved in your OneDrive/);
+    assert.equal(connector.uploads.length, 1);
+    assert.match(connector.uploads[0]?.body ?? '', new RegExp(mine.reference));
+  });
+
+  it('sends a large export in the ranges OneDrive takes, and the file arrives whole', async function () {
+    this.timeout(60_000);
+    // Enough requests for a CSV of more than one range (5 MiB): about 950 bytes each, with long team and
+    // department names.
+    const client = {
+      ...contentAt('2026-03-09T15:00:00Z').client,
+      team: `Team ${'t'.repeat(250)}`,
+      department: `Department ${'d'.repeat(240)}`,
+    };
+    const many: string[] = [];
+    for (let i = 0; i < 6_000; i++) {
+      const input = newOpportunity({
+        requester: as(PEOPLE.requester),
+        title: `Large export ${i} ${'x'.repeat(80)}`,
+        content: { client },
+      });
+      many.push((await bot.store.create(input, submittedAudit(input), `many-${i}`)).reference);
+    }
+    const saved = await answer(PEOPLE.requester, 'accept', { kind: 'microacq.export' });
+    assert.match(textOf(attachmentsOf(saved)[0]?.content), /Saved in your OneDrive/);
+    const [upload] = connector.uploads;
+    assert.ok(upload);
+    const size = Buffer.byteLength(upload.body);
+    assert.ok(size > 5 * 1024 * 1024, `${size} bytes`);
+    assert.ok(upload.ranges.length >= 2, upload.ranges.join(', '));
+    assert.equal(upload.ranges.at(-1)?.endsWith(`-${size - 1}/${size}`), true);
+    const lines = upload.body.trimEnd().split(/\r?\n/);
+    assert.equal(lines.length, 1 + 1 + many.length, 'the header, the first request and every other one');
+    for (const reference of [many[0], many[2_999], many.at(-1)])
+      assert.match(upload.body, new RegExp(`${reference},`));
   });
 
   it('uploads nowhere but this machine in local mode, and nothing for an answer of another kind', async () => {

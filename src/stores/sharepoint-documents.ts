@@ -13,6 +13,7 @@ import {
 } from '../services/documents';
 import { StoreUnavailableError } from '../services/store';
 import type { GraphFetch } from './graph';
+import { drain, SessionGone, sendInRanges } from './upload-session';
 import { type GraphItem, odataString, SharePointList, sharePointCall, statusOf } from './sharepoint-list';
 import { listDefinition, SINGLE_LINE_MAX } from './sharepoint-schema';
 
@@ -52,12 +53,6 @@ export const DOCUMENTS_LIST = listDefinition('documents');
 
 /** Files up to this size go up in one request; larger ones in an upload session. */
 export const SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024;
-/** An upload session's range: Graph wants multiples of 320 KiB; 5 MiB takes a 10 MB file in two. */
-export const UPLOAD_RANGE = 16 * 320 * 1024;
-const ATTEMPTS = 3;
-/** As the records' store: a person is told to try again within Teams' few seconds, never held for minutes. */
-const WAIT_BUDGET_MS = 3_000;
-const RETRYABLE = new Set([429, 503, 504]);
 const CHILDREN_PAGE = 200;
 
 interface DriveItem {
@@ -82,40 +77,6 @@ const Kept = z.object({
   driveItemId: z.string().min(1),
 });
 type Kept = z.infer<typeof Kept>;
-
-/** An answer from SharePoint itself (an upload session), with its status for `statusOf`. */
-class SharePointAnswerError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SharePointAnswerError';
-  }
-}
-
-/** The upload session is gone after its last range was sent: the file was made, its answer lost. */
-class SessionGone extends Error {}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function retryAfterMs(header: string | null): number {
-  const seconds = header === null ? 1 : Number(header);
-  return Math.max(0, Number.isFinite(seconds) ? seconds * 1000 : 1000);
-}
-
-/** Where an upload session wants the next range to start, from its `nextExpectedRanges` ("327680-"). */
-function nextStart(body: unknown): number | undefined {
-  const ranges = (body as { nextExpectedRanges?: unknown })?.nextExpectedRanges;
-  const first = Array.isArray(ranges) ? ranges[0] : undefined;
-  const start = typeof first === 'string' ? Number(first.split('-')[0]) : NaN;
-  return Number.isInteger(start) && start >= 0 ? start : undefined;
-}
-
-/** Lets the connection go back to the pool when the body is not wanted. */
-async function drain(response: Response): Promise<void> {
-  await response.arrayBuffer().catch(() => undefined);
-}
 
 const call = sharePointCall;
 
@@ -280,65 +241,15 @@ export class SharePointDocuments implements DocumentStore {
       throw new StoreUnavailableError('SharePoint gave no address to send the file to');
     }
     try {
-      return await this.sendRanges(session.uploadUrl, bytes);
+      return (await sendInRanges(
+        (url, init) => this.sendRaw(url, init),
+        session.uploadUrl,
+        bytes,
+      )) as DriveItem;
     } catch (err) {
       // The session would hold what was sent until it expires: it is let go now.
       await this.sendRaw(session.uploadUrl, { method: 'DELETE' }).then(drain, () => undefined);
       throw err;
-    }
-  }
-
-  /**
-   * Sends the bytes to an upload session in ranges, in order. A throttled, failed or unanswered range
-   * is tried again (within the wait budget) from where the session says it stands, so a range taken
-   * though its answer was lost is not sent twice.
-   */
-  private async sendRanges(uploadUrl: string, bytes: Buffer): Promise<DriveItem> {
-    let from = 0;
-    let failures = 0;
-    let waited = 0;
-    let sentLast = false;
-    for (;;) {
-      const to = Math.min(bytes.length, from + UPLOAD_RANGE);
-      if (to === bytes.length) sentLast = true;
-      let wait = 0;
-      const answer = await this.sendRaw(uploadUrl, {
-        method: 'PUT',
-        headers: { 'Content-Range': `bytes ${from}-${to - 1}/${bytes.length}` },
-        // A copy as a plain Uint8Array: what fetch takes as a body.
-        body: new Uint8Array(bytes.subarray(from, to)),
-      }).catch(() => undefined);
-      if (answer?.status === 200 || answer?.status === 201) return (await answer.json()) as DriveItem;
-      if (answer?.status === 202) {
-        from = nextStart(await answer.json()) ?? to;
-        failures = 0;
-        continue;
-      }
-      if (answer) {
-        await drain(answer);
-        if (answer.status === 409) throw new SharePointAnswerError(409, 'the file name was taken');
-        if (answer.status !== 416 && !RETRYABLE.has(answer.status)) {
-          const message = `SharePoint refused a range of the file: ${answer.status}`;
-          throw answer.status >= 500
-            ? new StoreUnavailableError(message)
-            : new SharePointAnswerError(answer.status, message);
-        }
-        if (RETRYABLE.has(answer.status)) wait = retryAfterMs(answer.headers.get('Retry-After'));
-      }
-      failures += 1;
-      if (failures >= ATTEMPTS || waited + wait > WAIT_BUDGET_MS) {
-        throw new StoreUnavailableError('SharePoint is busy and could not take the file; try again shortly');
-      }
-      waited += wait;
-      await sleep(wait);
-      const status = await this.sendRaw(uploadUrl, { method: 'GET' }).catch(() => undefined);
-      if (status?.status === 404) {
-        await drain(status);
-        if (sentLast) throw new SessionGone('the upload session ended');
-        throw new StoreUnavailableError('the upload session expired; try again shortly');
-      }
-      if (status?.ok) from = nextStart(await status.json()) ?? from;
-      else if (status) await drain(status);
     }
   }
 

@@ -21,7 +21,8 @@ import { StoreUnavailableError } from '../../src/services/store';
 import { createGraphClient, type GraphFetch } from '../../src/stores/graph';
 import { openDocuments } from '../../src/stores/index';
 import { LocalDocuments } from '../../src/stores/local-documents';
-import { DOCUMENTS_LIST, SharePointDocuments, UPLOAD_RANGE } from '../../src/stores/sharepoint-documents';
+import { DOCUMENTS_LIST, SharePointDocuments } from '../../src/stores/sharepoint-documents';
+import { UPLOAD_RANGE } from '../../src/stores/upload-session';
 import {
   type DocumentHarness,
   describeDocumentContract,

@@ -53,6 +53,9 @@ export interface Answer {
  * A loopback stand-in for the Bot Connector service (the activity's serviceUrl): it records every
  * activity the bot sends and answers as the service does, so replies travel over real HTTP.
  */
+/** OneDrive takes less than 60 MiB in one request of an upload session. */
+const UPLOAD_REQUEST_MAX = 60 * 1024 * 1024;
+
 export class Connector {
   readonly sent: Sent[] = [];
   /** Files the bot uploaded to an address this stand-in gave (`/upload/…`), as OneDrive would take them. */
@@ -60,7 +63,11 @@ export class Connector {
     readonly path: string;
     readonly headers: IncomingMessage['headers'];
     readonly body: string;
+    /** Each request's Content-Range, in order. */
+    readonly ranges: readonly string[];
   }[] = [];
+  /** Upload sessions part sent, by address. */
+  private readonly sessions = new Map<string, { received: Buffer[]; next: number; ranges: string[] }>();
   url = '';
   private waiters: (() => void)[] = [];
   private readonly answers: Answer[] = [];
@@ -140,21 +147,45 @@ export class Connector {
     res.end(JSON.stringify(scripted ? (scripted.body ?? {}) : { id: `sent-${this.sent.length}` }));
   }
 
-  /** An upload session's PUT: the whole file at once, answered with the drive item OneDrive creates. */
+  /**
+   * An upload session's PUTs, as OneDrive takes them: ranges in order, each under 60 MiB and a multiple
+   * of 320 KiB but the last; 202 with the next expected range until the last byte, then 201 with the
+   * drive item. The file is recorded in `uploads` once whole, with each request's Content-Range.
+   */
   private async takeUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const index = this.answers.findIndex((a) => a.method === 'PUT');
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const index = this.answers.findIndex((a) => a.method === req.method);
     const scripted = index >= 0 ? this.answers.splice(index, 1)[0] : undefined;
-    if (scripted) {
-      res.writeHead(scripted.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(scripted.body ?? {}));
-      return;
+    if (scripted) return answer(scripted.status, scripted.body ?? {}, scripted.headers);
+    const path = req.url ?? '';
+    const bytes = Buffer.concat(chunks);
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(req.headers['content-range'] ?? '');
+    const session = this.sessions.get(path) ?? { received: [], next: 0, ranges: [] };
+    const refuse = (status: number, message: string) =>
+      answer(status, { error: { code: status === 413 ? 'requestTooLarge' : 'invalidRange', message } });
+    if (!range) return refuse(400, 'no Content-Range');
+    const [start, end, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
+    if (bytes.length >= UPLOAD_REQUEST_MAX) return refuse(413, 'a range must be under 60 MiB');
+    if (bytes.length !== end - start + 1) return refuse(400, 'the length does not match the range');
+    if (start !== session.next) return refuse(416, `the next range starts at ${session.next}`);
+    const last = end === total - 1;
+    if (!last && bytes.length % (320 * 1024) !== 0) return refuse(416, 'not a multiple of 320 KiB');
+    session.received.push(bytes);
+    session.ranges.push(req.headers['content-range'] ?? '');
+    session.next = end + 1;
+    if (!last) {
+      this.sessions.set(path, session);
+      return answer(202, { nextExpectedRanges: [`${session.next}-${total - 1}`] });
     }
-    const body = Buffer.concat(chunks).toString('utf8');
-    this.uploads.push({ path: req.url ?? '', headers: req.headers, body });
-    res.writeHead(201, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'item-1', name: 'export.csv', size: Buffer.byteLength(body) }));
+    this.sessions.delete(path);
+    const body = Buffer.concat(session.received).toString('utf8');
+    this.uploads.push({ path, headers: req.headers, body, ranges: session.ranges });
+    answer(201, { id: 'item-1', name: 'export.csv', size: total });
   }
 
   private record(s: Sent): void {

@@ -4,6 +4,7 @@ import { onThisMachine } from '../../config';
 import { t } from '../../i18n';
 import { readableBy, readsEverything, seesFundReservation } from '../../services/access';
 import { everyRecord } from '../../services/store';
+import { sendInRanges } from '../../stores/upload-session';
 import type { ActionHandler, Deps, Handler, Reply, TurnRequest } from '../turn';
 
 /**
@@ -16,7 +17,7 @@ const FILE_CONSENT = 'application/vnd.microsoft.teams.card.file.consent';
 const FILE_INFO = 'application/vnd.microsoft.teams.card.file.info';
 /** What the consent card carries back: only what it is for. Who accepts comes from the activity. */
 const CONTEXT = { kind: 'microacq.export' } as const;
-/** The longest an upload may take before the person is told it failed. */
+/** The longest one range of the upload may take before the person is told it failed. */
 const UPLOAD_TIMEOUT_MS = 30_000;
 
 /**
@@ -106,19 +107,16 @@ export const FileConsentData = z.object({
     .optional(),
 });
 
-/** Uploads the CSV to the address Teams gave, in one request as OneDrive takes a small file. */
-async function upload(uploadUrl: string, bytes: Buffer<ArrayBuffer>): Promise<void> {
-  const res = await fetch(uploadUrl, {
-    method: 'PUT',
-    headers: {
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Length': String(bytes.length),
-      'Content-Range': `bytes 0-${bytes.length - 1}/${bytes.length}`,
-    },
-    body: bytes,
-    signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS),
-  });
-  if (!res.ok) throw new Error(`the upload address answered ${res.status}`);
+/**
+ * Uploads the CSV to the address Teams gave: a OneDrive upload session, so in ranges (OneDrive takes
+ * under 60 MiB per request; an export of 100,000 requests is about 94 MB).
+ */
+async function upload(uploadUrl: string, bytes: Buffer): Promise<void> {
+  await sendInRanges(
+    (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS) }),
+    uploadUrl,
+    bytes,
+  );
 }
 
 export const answerFileConsent: ActionHandler<z.output<typeof FileConsentData>> = async (req, deps, data) => {
