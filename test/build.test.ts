@@ -308,6 +308,15 @@ describe('the production build', function () {
         assert.ok(!atStart.files.includes(distFile(`stores/${file}`)), `stores/${file} is loaded`);
     });
 
+    it("loads neither GitHub's client nor GC Notify's where no publisher and no Notify key is set", () => {
+      const loaded = ['@octokit/rest', '@octokit/auth-app', 'notifications-node-client'].filter((p) =>
+        atStart.packages.includes(p),
+      );
+      assert.deepEqual(loaded, []);
+      for (const file of ['publish/github.js', 'mail/notify.js'])
+        assert.ok(!atStart.files.includes(distFile(file)), `${file} is loaded`);
+    });
+
     it('loads no Graph client, which only the SharePoint store and its directory use', () => {
       assert.ok(
         !atStart.packages.includes('@microsoft/microsoft-graph-client'),

@@ -7,9 +7,7 @@ import { type Logger, withCorrelation } from '../log';
 import { applyChange } from '../services/change';
 import type { Store } from '../services/store';
 import { LocalMailTransport } from '../mail/local';
-import { NotifyTransport } from '../mail/notify';
 import { MailSender } from '../mail/sender';
-import { createPublisher } from '../publish/github';
 import { PublicationSync } from '../publish/sync';
 import { postQuestionCard, postQuestionsPaused } from './handlers/questions';
 import { createAdapter } from './adapter';
@@ -99,11 +97,14 @@ export async function startServer(
     replica,
     render: (activity) => notifier.render(activity),
   });
-  // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox.
+  // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox. Notify's
+  // client, like GitHub's below, is loaded only where it is configured.
   const mail = new MailSender({
     queue: store,
     transport: config.mail.notify
-      ? new NotifyTransport(config.mail.notify)
+      ? new (module.require('../mail/notify') as typeof import('../mail/notify')).NotifyTransport(
+          config.mail.notify,
+        )
       : new LocalMailTransport(store, now),
     log,
     now,
@@ -148,7 +149,13 @@ export async function startServer(
   const documents = openDocuments(config, options.graphFetch);
   const deps = { store, config, log, clock, notifier, change, mail, directory, documents, replica };
   const bot = new MicroacqBot(createRoutes(), deps);
-  const publisher = createPublisher(config, { log, now: () => now().getTime() });
+  const publisher =
+    config.publisher.kind === 'github'
+      ? (module.require('../publish/github') as typeof import('../publish/github')).createPublisher(config, {
+          log,
+          now: () => now().getTime(),
+        })
+      : undefined;
   const scheduler = new Scheduler(
     store,
     config,

@@ -6,6 +6,7 @@ import type { Config, GitHubPublisherConfig } from '../config';
 import { t } from '../i18n';
 import type { Logger } from '../log';
 import { digestOf, type JekyllPost, jekyllPosts, type PublicViews } from './jekyll';
+import { type Publisher, PublishError, type PublishResult } from './publisher';
 
 /**
  * Publishes an opportunity to a Jekyll site kept on GitHub, the way the pilot's was: its two posts are
@@ -47,48 +48,6 @@ export interface GitHubPublisherOptions {
   readonly log?: Pick<Logger, 'info' | 'warn'>;
   /** For tests: the clock that rate-limit resets are measured against. */
   readonly now?: () => number;
-}
-
-export interface PublishResult {
-  /**
-   * The pull request that carries the views, or carried them when they are published already; when no
-   * pull request ever did (the base branch got them another way), the English post on the base branch.
-   */
-  readonly pullRequestUrl: string;
-  /** Whether this call wrote anything. */
-  readonly changed: boolean;
-}
-
-export interface Publisher {
-  /** What the publication log keys this publisher's digests by. */
-  readonly target: string;
-  digest(views: PublicViews): string;
-  publish(reference: string, views: PublicViews): Promise<PublishResult>;
-}
-
-/** Why a publication did not happen, and whether trying again later can help. */
-export class PublishError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly details: {
-      readonly status?: number;
-      readonly retryAfterMs?: number;
-      readonly cause?: unknown;
-    } = {},
-  ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'PublishError';
-  }
-
-  get status(): number | undefined {
-    return this.details.status;
-  }
-
-  /** How long to wait before trying again, when GitHub said. */
-  get retryAfterMs(): number | undefined {
-    return this.details.retryAfterMs;
-  }
 }
 
 const DEFAULT_API_URL = 'https://api.github.com';

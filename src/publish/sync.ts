@@ -1,7 +1,7 @@
 import type { Logger } from '../log';
 import { AFTER_POSTING, publicOpportunity, type PublicationLog } from '../services/publication';
 import type { OpportunityStore } from '../services/store';
-import { type Publisher, PublishError } from './github';
+import { type Publisher, PublishError } from './publisher';
 
 /**
  * Keeps an outside site (the pilot's Jekyll repository) in step with the published requests. Each tick

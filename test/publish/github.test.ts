@@ -9,8 +9,8 @@ import {
   createPublisher,
   GitHubPublisher,
   type GitHubPublisherOptions,
-  PublishError,
 } from '../../src/publish/github';
+import { PublishError } from '../../src/publish/publisher';
 import { digestOf, jekyllPosts, type PublicViews } from '../../src/publish/jekyll';
 import type { Opportunity } from '../../src/services/opportunity';
 import { publicOpportunity } from '../../src/services/publication';
