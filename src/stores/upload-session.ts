@@ -19,7 +19,7 @@ const RETRYABLE = new Set([429, 503, 504]);
 export type SendRange = (url: string, init: RequestInit) => Promise<Response>;
 
 /** An answer from the upload session itself, with its status for `statusOf`. */
-export class SharePointAnswerError extends Error {
+class SharePointAnswerError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
@@ -62,7 +62,13 @@ export async function sendInRanges(send: SendRange, uploadUrl: string, bytes: Bu
   let failures = 0;
   let waited = 0;
   let sentLast = false;
+  // Every range may be tried ATTEMPTS times, and no more: a session that keeps asking for what it was
+  // given, or fails every other range, cannot hold the turn without end.
+  let puts = Math.max(1, Math.ceil(bytes.length / UPLOAD_RANGE)) * ATTEMPTS;
   for (;;) {
+    if (puts-- === 0) {
+      throw new StoreUnavailableError('SharePoint is busy and could not take the file; try again shortly');
+    }
     const to = Math.min(bytes.length, from + UPLOAD_RANGE);
     if (to === bytes.length) sentLast = true;
     let wait = 0;
@@ -74,11 +80,14 @@ export async function sendInRanges(send: SendRange, uploadUrl: string, bytes: Bu
     }).catch(() => undefined);
     if (answer?.status === 200 || answer?.status === 201) return answer.json();
     if (answer?.status === 202) {
-      from = nextStart(await answer.json()) ?? to;
-      failures = 0;
-      continue;
-    }
-    if (answer) {
+      const next = nextStart(await answer.json().catch(() => undefined)) ?? to;
+      // A session that asks again for what it was given is not moving: that counts as a failure.
+      if (next > from) {
+        from = next;
+        failures = 0;
+        continue;
+      }
+    } else if (answer) {
       await drain(answer);
       if (answer.status === 409) throw new SharePointAnswerError(409, 'the file name was taken');
       if (answer.status !== 416 && !RETRYABLE.has(answer.status)) {
@@ -101,7 +110,7 @@ export async function sendInRanges(send: SendRange, uploadUrl: string, bytes: Bu
       if (sentLast) throw new SessionGone('the upload session ended');
       throw new StoreUnavailableError('the upload session expired; try again shortly');
     }
-    if (status?.ok) from = nextStart(await status.json()) ?? from;
+    if (status?.ok) from = nextStart(await status.json().catch(() => undefined)) ?? from;
     else if (status) await drain(status);
   }
 }
