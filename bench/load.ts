@@ -92,9 +92,6 @@ function inBotDurations(lines: readonly string[]): number[] {
   return durations.sort((a, b) => a - b);
 }
 
-const quantile = (sorted: readonly number[], q: number) =>
-  sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-
 /** Stands in for the Bot Connector service: answers every send and update as Teams does, and counts. */
 class CapturingConnector {
   readonly counts = { post: 0, put: 0, other: 0 };
@@ -300,7 +297,6 @@ interface Seeded {
   readonly fields: IntakeFields;
 }
 
-/** The bot's store before it starts: requests waiting for procurement, drafts half and fully filled in. */
 /** What departments ask for, the words of the seeded titles. */
 const VOCABULARY = (
   'accessibility form export payroll search map api login report dashboard translation csv pdf upload ' +
@@ -325,6 +321,7 @@ function titleOf(i: number): string {
   return `${pick(1)} ${pick(2)} ${pick(3)} ${i}`;
 }
 
+/** The bot's store before it starts: requests waiting for procurement, drafts half and fully filled in. */
 async function seed(store: Store): Promise<Seeded> {
   const at = new Date().toISOString();
   const fields = fieldsFromContent(contentAt(at));
@@ -744,7 +741,7 @@ export async function benchLoad(): Promise<void> {
       if (handled.length > 0)
         console.log(
           `${child.name}: time inside the bot per activity (its log's durationMs, from the body read to the answer), ` +
-            `${handled.length} activities: p50 ${fmt(quantile(handled, 0.5), 1)} ms, p99 ${fmt(quantile(handled, 0.99), 1)} ms, ` +
+            `${handled.length} activities: p50 ${fmt(percentile(handled, 50), 1)} ms, p99 ${fmt(percentile(handled, 99), 1)} ms, ` +
             `max ${fmt(handled.at(-1) ?? NaN, 1)} ms`,
         );
       else if (lines.length > 0)

@@ -9,7 +9,7 @@ import { type ActionName, decide } from '../src/services/lifecycle';
 import type { NewOpportunity, Opportunity } from '../src/services/opportunity';
 import type { Actor } from '../src/services/roles';
 import { SqliteStore } from '../src/stores/sqlite-store';
-import { actor, clockAt, newOpportunity } from '../test/contract/fixtures';
+import { actor, clockAt, newOpportunity, submittedAudit } from '../test/contract/fixtures';
 import { PAYLOAD, TERMS } from '../test/support/opportunities';
 import { probeArgs, readProbe } from '../test/support/startup';
 import { activity, Connector, PEOPLE, ROLE_ENV } from '../test/support/teams';
@@ -343,11 +343,7 @@ async function seed(file: string): Promise<void> {
             requester: { aadObjectId: requester.id, name: requester.name },
             client: { ...paid.client, branch },
           };
-    await store.create(
-      record,
-      { at: record.createdAt, actor: record.requester, action: 'submit', outcome: 'applied' },
-      `memory-seed-${i}`,
-    );
+    await store.create(record, submittedAudit(record), `memory-seed-${i}`);
   }
   await store.close();
   console.log(

@@ -8,7 +8,7 @@ import { parseConfig } from '../src/config';
 import { createLogger } from '../src/log';
 import type { Store } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
-import { actor, newOpportunity } from './contract/fixtures';
+import { actor, newOpportunity, submittedAudit } from './contract/fixtures';
 import { find, type Card } from './support/cards';
 import {
   activity,
@@ -86,16 +86,8 @@ describe('a decision is answered first and told after', function () {
     });
     const store = SqliteStore.open(config.store.sqlitePath);
     const requester = actor('aad-requester', 'Riley Tremblay');
-    const record = await store.create(
-      newOpportunity({ at: NOW, requester }),
-      {
-        at: NOW,
-        actor: { aadObjectId: requester.id, name: requester.name },
-        action: 'submit',
-        outcome: 'applied',
-      },
-      'first',
-    );
+    const submitted = newOpportunity({ at: NOW, requester });
+    const record = await store.create(submitted, submittedAudit(submitted), 'first');
     reference = record.reference;
     outbox = heldOutbox(store);
     bot = await startTestBot({}, { now: () => new Date(NOW), background: false }, { store: outbox.store });
@@ -196,5 +188,33 @@ describe('a decision is answered first and told after', function () {
     await notifier.idle();
     assert.equal(outbox.held(), 2, 'two were relayed; the third was left');
     assert.equal(kicks, 2);
+  });
+  it('leaves to the relay a change it holds, so the catch-up does not queue it a second time', async () => {
+    const config = parseConfig({ LOG_LEVEL: 'silent' });
+    const notifier = createNotifier(
+      outbox.store,
+      config,
+      createLogger('silent'),
+      () => undefined,
+      clockOf(config, () => new Date(NOW)),
+    );
+    // A Go: the bot's own relay now holds the change, waiting on the outbox.
+    assert.equal((await goClick()).status, 200);
+    while (outbox.held() < 1) await new Promise((resolve) => setImmediate(resolve));
+    const pending = (await bot.store.pendingNotifications(100)).find((p) => p.reference === reference);
+    assert.ok(pending, 'the change waits for its messages');
+    const o = await bot.store.get(reference);
+    assert.ok(o && o.version === pending.version);
+    notifier.later(o, pending.events);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(outbox.held(), 2, 'this relay is queuing the change too');
+    const caught = await Promise.race([
+      notifier.catchUp(),
+      new Promise((resolve) => setTimeout(() => resolve('queued it again'), 2_000)),
+    ]);
+    assert.equal(caught, 0);
+    assert.equal(outbox.held(), 2, 'nothing queued it again');
+    outbox.open();
+    await notifier.idle();
   });
 });

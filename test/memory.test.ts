@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Opportunity } from '../src/services/opportunity';
-import { recordsCsv, recordsCsvBytes } from '../src/services/export';
+import { recordsCsv, recordsCsvBytes, recordsCsvSize } from '../src/services/export';
 import { INVOICE, submitted, TERMS } from './support/opportunities';
 
 /**
@@ -33,6 +33,14 @@ describe('an export written page by page', () => {
       assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 byte order mark');
     });
   }
+
+  it('offers the size the file will have, without keeping its bytes', async () => {
+    const { bytes } = await recordsCsvBytes(pages(records), { fundReservation: true });
+    assert.deepEqual(await recordsCsvSize(pages(records), { fundReservation: true }), {
+      size: bytes.length,
+      count: records.length,
+    });
+  });
 
   it('gives the header alone when there is no record', async () => {
     const { bytes, count } = await recordsCsvBytes(pages([]), { fundReservation: false });

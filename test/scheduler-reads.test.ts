@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpportunityFilter, Store } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
-import { actor, newOpportunity } from './contract/fixtures';
+import { actor, newOpportunity, submittedAudit } from './contract/fixtures';
 import { startTestBot, type TestBot } from './support/teams';
 
 /**
@@ -21,16 +21,8 @@ describe("the clock's reads", () => {
     now = new Date('2026-03-02T14:00:00.000Z');
     const store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'microacq-clock-')), 'bot.db'));
     const requester = actor('aad-requester', 'Riley Tremblay');
-    await store.create(
-      newOpportunity({ at: now.toISOString(), requester }),
-      {
-        at: now.toISOString(),
-        actor: { aadObjectId: requester.id, name: requester.name },
-        action: 'submit',
-        outcome: 'applied',
-      },
-      'waiting',
-    );
+    const submitted = newOpportunity({ at: now.toISOString(), requester });
+    await store.create(submitted, submittedAudit(submitted), 'waiting');
     const counting = new Proxy(store, {
       get(target, method, receiver) {
         const value = Reflect.get(target, method, receiver) as unknown;

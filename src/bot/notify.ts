@@ -91,7 +91,7 @@ const CardLater = z.object({
 });
 
 /** Changes waiting for `later` past which their messages are left to the scheduler's catch-up. */
-export const RELAY_MOST = 1_000;
+const RELAY_MOST = 1_000;
 /** Changes whose messages are queued on one turn of the event loop. */
 const RELAY_BATCH = 8;
 
@@ -268,7 +268,6 @@ export function createNotifier(
   function round(o: Opportunity, version: number | string = o.version) {
     const messages: NewOutboxMessage[] = [];
     const known = new Map<string, Promise<ConversationReferenceJson | undefined>>();
-    const createdAt = o.updatedAt;
     const conversation = (key: string) => {
       let found = known.get(key);
       if (!found) {
@@ -297,11 +296,11 @@ export function createNotifier(
           kind,
           activity,
           messageKey,
-          createdAt,
+          createdAt: o.updatedAt,
         });
       }
     };
-    return { messages, registered, conversation, queueCard, createdAt };
+    return { messages, registered, conversation, queueCard };
   }
 
   /**
@@ -309,7 +308,7 @@ export function createNotifier(
    * cards show the record as it is now, which is newer when a round catches up late.
    */
   async function queue(o: Opportunity, events: readonly WorkflowEvent[], version = o.version): Promise<void> {
-    const { messages, registered, conversation, queueCard, createdAt } = round(o, version);
+    const { messages, registered, conversation, queueCard } = round(o, version);
     const requesterLocale = await chosenLocale(store, o.requester.aadObjectId, o.locale);
     const posted = new Set<string>();
     for (const event of events) {
@@ -334,7 +333,7 @@ export function createNotifier(
                 config.site.publicUrl,
               ),
             ),
-            createdAt,
+            createdAt: o.updatedAt,
           });
         }
       }
@@ -380,7 +379,7 @@ export function createNotifier(
               },
             ),
           ),
-          createdAt,
+          createdAt: o.updatedAt,
         });
       }
     }
@@ -432,6 +431,9 @@ export function createNotifier(
   /** Changes given to `later`, oldest first, and the loop queuing their messages while there are any. */
   const backlog: { readonly o: Opportunity; readonly events: readonly WorkflowEvent[] }[] = [];
   let relaying: Promise<void> | undefined;
+  /** The changes in the backlog or being relayed (`reference:version`): the catch-up leaves them to it. */
+  const inHand = new Set<string>();
+  const changeKey = (reference: string, version: number) => `${reference}:${version}`;
 
   /**
    * Queues the backlog's messages a few changes at a time, each batch on a turn of the event loop of its
@@ -445,6 +447,8 @@ export function createNotifier(
           await notify(o, events);
         } catch (err) {
           log.error({ err, reference: o.reference, version: o.version }, 'messages of a change left pending');
+        } finally {
+          inHand.delete(changeKey(o.reference, o.version));
         }
       }
     }
@@ -470,6 +474,7 @@ export function createNotifier(
         return;
       }
       backlog.push({ o, events });
+      inHand.add(changeKey(o.reference, o.version));
       relaying ??= relay();
     },
 
@@ -487,6 +492,7 @@ export function createNotifier(
     async catchUp() {
       let count = 0;
       for (const pending of await store.pendingNotifications(100)) {
+        if (inHand.has(changeKey(pending.reference, pending.version))) continue;
         const o = await store.get(pending.reference);
         if (o) {
           // Named after the change, so what its first round queued is not queued again; late, the cards

@@ -23,7 +23,7 @@ import { Scheduler } from './scheduler';
 import { createRoutes } from './routes';
 import { registerSite } from '../web/site';
 import type { GraphFetch } from '../stores/graph';
-import { openDocuments } from '../stores';
+import { load as loadStores, openDocuments } from '../stores';
 import { RoleDirectory } from './directory';
 import { branchApprovers } from '../services/role-grants';
 import type { DocumentStore } from '../services/documents';
@@ -48,6 +48,16 @@ const codeWord = (value: unknown): string | undefined =>
  * no better (BENCHMARKS.md, *Tail latency*), and with no gate a connection opened under load waited seconds.
  */
 const ACTIVITIES_PER_TURN = 1;
+
+/**
+ * Clients loaded only where they are configured (the Graph client comes from the stores' table,
+ * `loadStores`). `module.require` rather than `import()`: the tests load TypeScript through tsx's require
+ * hook, which `import()` does not go through.
+ */
+const load = {
+  notify: () => module.require('../mail/notify') as typeof import('../mail/notify'),
+  github: () => module.require('../publish/github') as typeof import('../publish/github'),
+};
 
 /**
  * What the logs say about an activity: its kind and the button's verb, never its text, names or card
@@ -97,14 +107,11 @@ export async function startServer(
     replica,
     render: (activity) => notifier.render(activity),
   });
-  // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox. Notify's
-  // client, like GitHub's below, is loaded only where it is configured.
+  // With a GC Notify key e-mails leave through Notify; without one they stay in the local mailbox.
   const mail = new MailSender({
     queue: store,
     transport: config.mail.notify
-      ? new (module.require('../mail/notify') as typeof import('../mail/notify')).NotifyTransport(
-          config.mail.notify,
-        )
+      ? new (load.notify().NotifyTransport)(config.mail.notify)
       : new LocalMailTransport(store, now),
     log,
     now,
@@ -114,12 +121,7 @@ export async function startServer(
   // Group membership is read from the tenant the SharePoint store is in; locally, roles name people.
   const sp = config.store.sharepoint;
   // The Graph client is loaded only where records live in SharePoint: elsewhere it is memory for nothing.
-  const graph = sp
-    ? (module.require('../stores/graph') as typeof import('../stores/graph')).createGraphClient(
-        sp,
-        options.graphFetch,
-      )
-    : undefined;
+  const graph = sp ? loadStores.graph().createGraphClient(sp, options.graphFetch) : undefined;
   const directory = new RoleDirectory({
     ...(config.rolesFile ? { rolesFile: config.rolesFile } : {}),
     envMapping: config.roles,
@@ -151,10 +153,7 @@ export async function startServer(
   const bot = new MicroacqBot(createRoutes(), deps);
   const publisher =
     config.publisher.kind === 'github'
-      ? (module.require('../publish/github') as typeof import('../publish/github')).createPublisher(config, {
-          log,
-          now: () => now().getTime(),
-        })
+      ? load.github().createPublisher(config, { log, now: () => now().getTime() })
       : undefined;
   const scheduler = new Scheduler(
     store,

@@ -62,11 +62,12 @@ const PATH = /^\$?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/;
 function pathOf(text: string): Evaluation {
   const steps = text.split('.');
   const [head, ...rest] = steps;
+  // A path starts from `$root` when it names it, otherwise from the current data (`$data` named or not).
+  const fromRoot = head === '$root';
+  const walk = fromRoot || head === '$data' ? rest : steps;
   return (scope, substitute) => {
-    let value: unknown = head === '$root' ? scope.root : head === '$data' ? scope.data : undefined;
-    const from = head === '$root' || head === '$data' ? rest : steps;
-    if (head !== '$root' && head !== '$data') value = scope.data;
-    for (const step of from) {
+    let value: unknown = fromRoot ? scope.root : scope.data;
+    for (const step of walk) {
       value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[step];
     }
     return value === null || value === undefined ? (substitute ? `\${${text}}` : undefined) : value;
@@ -152,16 +153,14 @@ function objectOf(node: Readonly<Record<string, unknown>>): Expansion {
   const repeat: Evaluation | undefined =
     typeof data === 'string' && data.includes('${') ? stringOf(data) : undefined;
   const when = node.$when;
-  // A `$when` that is no expression drops its object, as the engine does.
-  const test: ((scope: Scope) => boolean) | undefined =
-    typeof when === 'string' && when.includes('${')
-      ? (
-          (evaluate) => (scope: Scope) =>
-            evaluate(scope, false) === true
-        )(expressionOfWhole(when))
-      : when
-        ? () => false
-        : undefined;
+  let test: ((scope: Scope) => boolean) | undefined;
+  if (typeof when === 'string' && when.includes('${')) {
+    const evaluate = expressionOfWhole(when);
+    test = (scope) => evaluate(scope, false) === true;
+  } else if (when) {
+    // A `$when` that is no expression drops its object, as the engine does.
+    test = () => false;
+  }
   const single = (scope: Scope) => {
     if (test && !test(scope)) return undefined;
     const out: Record<string, unknown> = {};

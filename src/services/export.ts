@@ -150,21 +150,19 @@ export function recordsCsv(records: readonly Opportunity[], options: ExportOptio
 const LINES_PER_CHUNK = 500;
 
 /**
- * The same CSV as UTF-8 bytes, written from records read page by page: each record becomes its line as it
- * arrives and is let go, and the text is encoded as it grows, outside the heap. An export of every record
- * thus holds neither every record decoded at once (90,000 paid requests are about 600 MB of objects) nor
- * the file as a string (the byte order mark would make it UTF-16: twice its bytes).
+ * The same CSV, written from records read page by page: each record becomes its line as it arrives and is
+ * let go, and the text goes to `write` a chunk at a time. Resolves with the number of records.
  */
-export async function recordsCsvBytes(
+async function writeRecordsCsv(
   records: AsyncIterable<Opportunity>,
   options: ExportOptions,
-): Promise<{ bytes: Buffer<ArrayBuffer>; count: number }> {
+  write: (text: string) => void,
+): Promise<number> {
   const columns = columnsFor(options);
-  const chunks: Buffer[] = [];
   let lines = [`\uFEFF${headerLine(columns)}`];
   let count = 0;
   const flush = () => {
-    chunks.push(Buffer.from(`${lines.join('\r\n')}\r\n`, 'utf8'));
+    write(`${lines.join('\r\n')}\r\n`);
     lines = [];
   };
   for await (const o of records) {
@@ -173,5 +171,29 @@ export async function recordsCsvBytes(
     if (lines.length >= LINES_PER_CHUNK) flush();
   }
   if (lines.length > 0) flush();
+  return count;
+}
+
+/**
+ * The CSV as UTF-8 bytes, encoded as it grows, outside the heap. An export of every record thus holds
+ * neither every record decoded at once (90,000 paid requests are about 600 MB of objects) nor the file as
+ * a string (the byte order mark would make it UTF-16: twice its bytes).
+ */
+export async function recordsCsvBytes(
+  records: AsyncIterable<Opportunity>,
+  options: ExportOptions,
+): Promise<{ bytes: Buffer<ArrayBuffer>; count: number }> {
+  const chunks: Buffer[] = [];
+  const count = await writeRecordsCsv(records, options, (text) => chunks.push(Buffer.from(text, 'utf8')));
   return { bytes: Buffer.concat(chunks), count };
+}
+
+/** How large the CSV's bytes would be, without keeping them: what the offer of the file shows. */
+export async function recordsCsvSize(
+  records: AsyncIterable<Opportunity>,
+  options: ExportOptions,
+): Promise<{ size: number; count: number }> {
+  let size = 0;
+  const count = await writeRecordsCsv(records, options, (text) => (size += Buffer.byteLength(text, 'utf8')));
+  return { size, count };
 }

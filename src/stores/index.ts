@@ -7,9 +7,9 @@ import type { GraphFetch } from './graph';
  * The back ends, each loaded when it is first opened: a process holds in memory only the code and the
  * drivers of its own deployment (pg, the Graph client). `module.require` rather than `import()`: the
  * compiled bot is CommonJS either way, and the tests load TypeScript through tsx's require hook, which
- * Node's own `import()` does not go through.
+ * Node's own `import()` does not go through. The bot's server takes the Graph client from here too.
  */
-const load = {
+export const load = {
   sqliteStore: () => module.require('./sqlite-store') as typeof import('./sqlite-store'),
   localDocuments: () => module.require('./local-documents') as typeof import('./local-documents'),
   pgStore: () => module.require('./pg-store') as typeof import('./pg-store'),

@@ -66,7 +66,7 @@ export function recordColumns(o: Opportunity) {
  * it is found by an index and read without decoding the record. The title's words are the store's to
  * keep (a text of words in SQLite, an array in PostgreSQL).
  */
-export function lookbackColumns(o: Pick<LookbackRow, 'client' | 'pricing' | 'selection'>) {
+function lookbackColumns(o: Pick<LookbackRow, 'client' | 'pricing' | 'selection'>) {
   return {
     branch_key: ownBranchKey(o.client.branch),
     supplier_name: supplierOf(o) ?? null,

@@ -26,6 +26,7 @@ import {
   StoreUnavailableError,
 } from '../services/store';
 import { withRecordsIn } from './compose';
+import { clamp } from './rows';
 import type { WorkflowEvent } from '../services/lifecycle';
 import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
 import type { NewSubscription, SubscribeOutcome, Subscription } from '../services/subscriptions';
@@ -747,7 +748,7 @@ export class SharePointStore implements RecordStore, PublicSiteStore, Resource {
    * SQL stores' selection as code): what it costs grows with the window, all branches together.
    */
   async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
-    const most = Math.max(1, Math.trunc(Number.isNaN(limit) ? 1 : limit));
+    const most = clamp(limit, Number.MAX_SAFE_INTEGER);
     const rows: LookbackRow[] = [];
     if (query.branchKeys.length === 0) return rows;
     for await (const o of everyRecord(this, { createdSince: query.since }, PAGE_MAX)) {

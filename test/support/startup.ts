@@ -7,7 +7,7 @@ import path from 'node:path';
  * start the bot with `probeArgs()` before its entry point and `STARTUP_PROBE_OUT` in its environment.
  */
 
-export const PROBE = path.join(__dirname, 'startup-probe.mjs');
+const PROBE = path.join(__dirname, 'startup-probe.mjs');
 
 /** Node's arguments that preload the probe. */
 export const probeArgs = (): string[] => ['--import', PROBE];
@@ -21,7 +21,7 @@ export interface ProbeReading {
 }
 
 /** The npm package a loaded file belongs to: its path after the last `node_modules/`. */
-export function packageOfFile(file: string): string | undefined {
+function packageOfFile(file: string): string | undefined {
   const at = file.lastIndexOf(`node_modules${path.sep}`);
   if (at < 0) return undefined;
   const parts = file.slice(at + 'node_modules/'.length).split(path.sep);

@@ -49,13 +49,13 @@ export interface Answer {
   readonly method?: string;
 }
 
+/** OneDrive takes less than 60 MiB in one request of an upload session. */
+const UPLOAD_REQUEST_MAX = 60 * 1024 * 1024;
+
 /**
  * A loopback stand-in for the Bot Connector service (the activity's serviceUrl): it records every
  * activity the bot sends and answers as the service does, so replies travel over real HTTP.
  */
-/** OneDrive takes less than 60 MiB in one request of an upload session. */
-const UPLOAD_REQUEST_MAX = 60 * 1024 * 1024;
-
 export class Connector {
   readonly sent: Sent[] = [];
   /** Files the bot uploaded to an address this stand-in gave (`/upload/…`), as OneDrive would take them. */

@@ -20,20 +20,19 @@ const CONTEXT = { kind: 'microacq.export' } as const;
 /** The longest one range of the upload may take before the person is told it failed. */
 const UPLOAD_TIMEOUT_MS = 30_000;
 
+// Loaded by the first export: start-up holds only what every request needs. (`module.require`, not
+// `import()`, which the tests' require hook for TypeScript does not serve.)
+const csv = () => module.require('../../services/export') as typeof import('../../services/export');
+
 /**
- * The CSV as this person may have it now (their own records, or all for the teams: what `readableBy`
- * gives), as UTF-8 bytes written while the pages arrive, so that an export of 100,000 records fits the
- * heap size `npm start` sets.
+ * What this person's CSV holds now: their own records, or all for the teams (what `readableBy` gives),
+ * read page by page, so that an export of 100,000 records fits the heap size `npm start` sets.
  */
-async function csvFor(req: TurnRequest, deps: Deps): Promise<{ bytes: Buffer<ArrayBuffer>; count: number }> {
-  // Loaded by the first export: start-up holds only what every request needs. (`module.require`, not
-  // `import()`, which the tests' require hook for TypeScript does not serve.)
-  const { recordsCsvBytes } = module.require(
-    '../../services/export',
-  ) as typeof import('../../services/export');
-  return recordsCsvBytes(everyRecord(deps.store, readableBy(req.actor)), {
-    fundReservation: seesFundReservation({ actor: req.actor }),
-  });
+function csvInput(req: TurnRequest, deps: Deps): Parameters<ReturnType<typeof csv>['recordsCsvBytes']> {
+  return [
+    everyRecord(deps.store, readableBy(req.actor)),
+    { fundReservation: seesFundReservation({ actor: req.actor }) },
+  ];
 }
 
 const fileName = (deps: Deps) => `microacq-${deps.clock.today()}.csv`;
@@ -44,7 +43,8 @@ const notice = (req: TurnRequest, key: Parameters<typeof t>[1], style: 'good' | 
 
 /** The message that offers the file: what it holds, and Teams' consent card for it. */
 async function offer(req: TurnRequest, deps: Deps): Promise<Reply> {
-  const { bytes, count } = await csvFor(req, deps);
+  // Only the size is needed to offer the file: its bytes are written when the person accepts it.
+  const { size, count } = await csv().recordsCsvSize(...csvInput(req, deps));
   const holds = t(req.locale, readsEverything(req.actor) ? 'exports.all' : 'exports.own');
   return {
     card: noticeCard({
@@ -58,7 +58,7 @@ async function offer(req: TurnRequest, deps: Deps): Promise<Reply> {
         name: fileName(deps),
         content: {
           description: `${t(req.locale, 'exports.ready', { count })} ${holds}`,
-          sizeInBytes: bytes.length,
+          sizeInBytes: size,
           acceptContext: CONTEXT,
           declineContext: CONTEXT,
         },
@@ -130,7 +130,7 @@ export const answerFileConsent: ActionHandler<z.output<typeof FileConsentData>> 
     return notice(req, 'exports.failed');
   }
   try {
-    await upload(info.uploadUrl, (await csvFor(req, deps)).bytes);
+    await upload(info.uploadUrl, (await csv().recordsCsvBytes(...csvInput(req, deps))).bytes);
   } catch (err) {
     deps.log.warn({ err }, 'could not upload an export');
     return notice(req, 'exports.failed');
