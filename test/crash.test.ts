@@ -288,13 +288,19 @@ function describeCrash(kind: DeploymentKind): void {
   });
 }
 
-/** Waits until the outbox has sent everything it holds. */
+/**
+ * Waits until every saved change has its messages queued and the outbox has sent them all. After a
+ * restart the catch-up may come late: a restarted process takes the scheduler's lease over from the
+ * killed one only once that lease runs out.
+ */
 async function waitForOutbox(bot: Deployment): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
+    const untold = await bot.changesUntold();
     const pending = (await bot.outbox()).filter((r) => r.state === 'pending').length;
-    if (pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`${pending} messages still waiting`);
+    if (untold === 0 && pending === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`${untold} changes without their messages, ${pending} messages still waiting`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -27,6 +27,8 @@ export interface Deployment {
   openStore(): Promise<Store>;
   /** Every outbox message: what was queued, in what state. */
   outbox(): Promise<readonly OutboxRow[]>;
+  /** How many saved changes still wait for their messages to be queued (the scheduler's catch-up). */
+  changesUntold(): Promise<number>;
   /** Stops every process (SIGTERM, SIGKILL after a while) and the proxy. */
   stop(): Promise<void>;
 }
@@ -95,6 +97,14 @@ export const ON_SQLITE: DeploymentKind = {
             activity: JSON.parse(r.activity) as Record<string, unknown>,
             heldByKilled: r.state === 'pending',
           }));
+        } finally {
+          db.close();
+        }
+      },
+      changesUntold: async () => {
+        const db = new Database(file, { readonly: true });
+        try {
+          return (db.prepare('SELECT count(*) AS n FROM pending_notifications').get() as { n: number }).n;
         } finally {
           db.close();
         }
@@ -176,6 +186,13 @@ export const ON_POSTGRES_REPLICAS: DeploymentKind = {
             heldByKilled:
               r.state === 'pending' && killedPid !== undefined && !!lease_owner?.includes(`:${killedPid}:`),
           }));
+        }),
+      changesUntold: () =>
+        withPool(async (client) => {
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pending_notifications',
+          );
+          return Number(rows[0]?.n ?? 0);
         }),
       stop: async () => {
         await Promise.all(replicas.map(stopProcess));
