@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowEvent } from '../services/lifecycle';
-import { LEFT_OUT, titleWords } from '../services/lookback';
+import { answersLookback, LEFT_OUT, titleWords } from '../services/lookback';
 import { type NewOpportunity, Opportunity } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import { recordWords, searchWords } from '../services/search';
@@ -145,13 +145,15 @@ export const LOOKBACK_SCHEMA = `
 const BACKFILL_SLICE = 500;
 
 /**
- * Fills in the look-back columns of the records already stored, a slice at a time: the branch and the
- * title's words are folded as services/lookback.ts folds them, which SQL cannot do.
+ * Fills in the look-back columns of the records stored without them, a slice at a time: the branch and
+ * the title's words are folded as services/lookback.ts folds them, which SQL cannot do. Run by migration
+ * 5, and again at every start for the records a replica of the previous release wrote meanwhile.
  */
 export async function backfillLookback(db: Queryable): Promise<void> {
   for (let after = ''; ;) {
     const { rows } = await db.query<{ reference: string; branch: string; title: string; data: string }>(
-      'SELECT reference, branch, title, data FROM opportunities WHERE reference > $1 ORDER BY reference LIMIT $2',
+      `SELECT reference, branch, title, data FROM opportunities
+       WHERE branch_key = '' AND reference > $1 ORDER BY reference LIMIT $2`,
       [after, BACKFILL_SLICE],
     );
     const last = rows.at(-1);
@@ -332,20 +334,38 @@ export class PgRecords implements RecordStore, NotificationStore {
     return pageOf(rows, limit, toRecord, (last) => encodeCursor({ rowid: Number(last.row_id) }));
   }
 
-  /** Led by the (branch_key, created_at) index: a branch's window, whatever the other branches hold. */
+  /**
+   * Led by the (branch_key, created_at) index: a branch's window, whatever the other branches hold. The
+   * window's records without look-back columns (written by a replica of the previous release during a
+   * rolling upgrade, until the next start fills them in) are read whole and chosen by the same rule.
+   */
   async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
-    const rows = await this.db.rows<LookbackColumnsRow>(
-      `SELECT ${LOOKBACK_COLUMNS} FROM opportunities
-       WHERE branch_key = ANY($1::text[]) AND created_at >= $2 AND status <> ALL($3::text[])
-         AND (supplier_name IS NOT NULL OR title_words && $4::text[])
-       ORDER BY year DESC, seq DESC LIMIT $5`,
+    const most = clamp(limit, Number.MAX_SAFE_INTEGER);
+    const rows = await this.db.rows<LookbackColumnsRow & { data: string | null }>(
+      `(SELECT ${LOOKBACK_COLUMNS}, year, seq, NULL AS data FROM opportunities
+        WHERE branch_key = ANY(array_remove($1::text[], '')) AND created_at >= $2 AND status <> ALL($3::text[])
+          AND (supplier_name IS NOT NULL OR title_words && $4::text[])
+        ORDER BY year DESC, seq DESC LIMIT $5)
+       UNION ALL
+       (SELECT ${LOOKBACK_COLUMNS}, year, seq, data FROM opportunities
+        WHERE branch_key = '' AND created_at >= $2 AND status <> ALL($3::text[]))
+       ORDER BY year DESC, seq DESC`,
       [...query.branchKeys],
       utc(query.since),
       [...LEFT_OUT],
       [...query.words],
-      clamp(limit, Number.MAX_SAFE_INTEGER),
+      most,
     );
-    return rows.map(toLookbackRow);
+    const found: LookbackRow[] = [];
+    for (const { data, ...row } of rows) {
+      if (found.length === most) break;
+      if (data === null) found.push(toLookbackRow(row));
+      else {
+        const unfilled = toLookbackRow({ ...row, ...storedLookbackColumns({ ...row, data }) });
+        if (answersLookback(unfilled, query)) found.push(unfilled);
+      }
+    }
+    return found;
   }
 
   async transition(

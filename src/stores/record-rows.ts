@@ -81,8 +81,8 @@ const StoredLookback = z.object({
 });
 
 /**
- * The look-back columns of a record stored before they were kept, for the migration that fills them
- * in. A record that cannot be read gets its branch and title words all the same, no supplier and no
+ * The look-back columns of a record stored without them, for the migration that fills them in (and
+ * PostgreSQL's look-back, for records an older replica writes during a rolling upgrade). A record that cannot be read gets its branch and title words all the same, no supplier and no
  * price: reading it fails loudly elsewhere, and the migration must not stop the store opening.
  */
 export function storedLookbackColumns(row: {

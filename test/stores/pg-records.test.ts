@@ -4,7 +4,8 @@ import { ConcurrencyError } from '../../src/services/store';
 import { PgAccess } from '../../src/stores/pg-access';
 import { PgRecords } from '../../src/stores/pg-records';
 import { migrate, PG_SCHEMA_VERSION } from '../../src/stores/pg-schema';
-import { type FixtureOptions, newOpportunity, step, submittedAudit } from '../contract/fixtures';
+import { type FixtureOptions, newOpportunity, NOW, step, submittedAudit } from '../contract/fixtures';
+import { lookbackQuery, lookbackRow } from '../../src/services/lookback';
 import { assertLookbackBackfilled } from '../contract/lookback-contract';
 import { type FreshSchema, freshSchema, requirePostgres } from '../support/postgres';
 
@@ -41,6 +42,15 @@ describe('PgRecords', function () {
     const create = (options: FixtureOptions = {}, key = `pg-submission-${++keys}`): Promise<Opportunity> => {
       const record = newOpportunity(options);
       return records.create(record, submittedAudit(record), key);
+    };
+    /** A request in IITB whose supplier is named, with the spaces a person might type around the name. */
+    const createEngaged = (): Promise<Opportunity> => {
+      const fresh = newOpportunity({ branch: 'iitb', title: 'Payroll export' });
+      return records.create(
+        { ...fresh, selection: { ...fresh.selection, supplierName: ' Ada Dev ' } },
+        submittedAudit(fresh),
+        'engaged',
+      );
     };
     const found = async (text: string) =>
       (await records.query({ text }, { limit: 100 })).items.map((o) => o.reference);
@@ -164,12 +174,7 @@ describe('PgRecords', function () {
 
     it('fills in the look-back columns of the records a schema at version 4 holds, a slice at a time', async () => {
       const mine = await create({ branch: 'DGIIT', title: 'Accessible date picker' });
-      const fresh = newOpportunity({ branch: 'iitb', title: 'Payroll export' });
-      const engaged = await records.create(
-        { ...fresh, selection: { ...fresh.selection, supplierName: ' Ada Dev ' } },
-        submittedAudit(fresh),
-        'engaged',
-      );
+      const engaged = await createEngaged();
       await create({ branch: 'CFOB', title: 'Accessible date picker' });
       const unreadable = await create({ branch: 'IITB', title: 'Date picker' });
       // Take the schema back to what version 4 left, then fill it past several slices of the backfill.
@@ -211,6 +216,33 @@ describe('PgRecords', function () {
       await assertLookbackBackfilled(records, { unreadable, engaged, mine }, () =>
         create({ branch: 'IITB', title: 'Picker' }),
       );
+    });
+
+    it('finds in the look-back what a replica of the previous release writes during a rolling upgrade, and fills it in at the next start', async () => {
+      const query = lookbackQuery({ title: 'Accessible date picker', branch: 'IITB' }, NOW, [
+        ['IITB', 'DGIIT'],
+      ]);
+      const mine = await create({ branch: 'DGIIT', title: 'Accessible date picker' });
+      const engaged = await createEngaged();
+      const unrelated = await create({ branch: 'IITB', title: 'Payroll export' });
+      const elsewhere = await create({ branch: 'CFOB', title: 'Accessible date picker' });
+      const filled = await create({ branch: 'IITB', title: 'Date picker' });
+      // What the previous release writes: the columns it does not know keep their defaults.
+      const unfill = `UPDATE opportunities
+        SET branch_key = DEFAULT, title_words = DEFAULT, supplier_name = DEFAULT, fixed_price_cents = DEFAULT
+        WHERE reference = ANY($1::text[])`;
+      await access.query(unfill, [[mine, engaged, unrelated, elsewhere].map((o) => o.reference)]);
+      const expected = [filled, engaged, mine].map(lookbackRow);
+
+      assert.deepEqual(await records.lookbackRows(query, 10), expected);
+      assert.deepEqual(await records.lookbackRows(query, 2), expected.slice(0, 2));
+
+      await migrate(access);
+      const { rows } = await access.query<{ n: string }>(
+        `SELECT count(*) AS n FROM opportunities WHERE branch_key = ''`,
+      );
+      assert.equal(Number(rows[0]?.n), 0);
+      assert.deepEqual(await records.lookbackRows(query, 10), expected);
     });
 
     it('rejects a search cursor given to a plain query, and the other way round', async () => {
