@@ -126,53 +126,70 @@ export const RECORDS_SCHEMA = `
 `;
 
 /**
- * Migration 5: the look-back's columns (see RecordStore.lookbackRows), found by branch and window. The
- * defaults let a replica of the previous release, still running while others upgrade, go on writing;
- * `backfillLookback` fills in the rows already there.
+ * Migration 5: the look-back's columns (see RecordStore.lookbackRows), found by branch and window, and
+ * the version of the record they were computed from. The defaults let a replica of the previous release,
+ * still running while others upgrade, go on writing; what it writes (a record, or a change of one) is
+ * left with `lookback_version` behind `version`, and `backfillLookback` fills it in.
  */
 export const LOOKBACK_SCHEMA = `
   ALTER TABLE opportunities
     ADD COLUMN branch_key text NOT NULL DEFAULT '',
     ADD COLUMN title_words text[] NOT NULL DEFAULT '{}',
     ADD COLUMN supplier_name text,
-    ADD COLUMN fixed_price_cents bigint NOT NULL DEFAULT 0;
+    ADD COLUMN fixed_price_cents bigint NOT NULL DEFAULT 0,
+    ADD COLUMN lookback_version integer NOT NULL DEFAULT 0;
   -- Covering: the look-back reads a branch's year from the index, not the records' JSON.
   CREATE INDEX opportunities_lookback ON opportunities (branch_key, created_at)
-    INCLUDE (status, supplier_name, title_words, year, seq, reference, title, branch, fixed_price_cents);
+    INCLUDE (status, supplier_name, title_words, year, seq, reference, title, branch, fixed_price_cents,
+             version, lookback_version);
+  -- Empty but for what an older replica wrote since the last start.
+  CREATE INDEX opportunities_lookback_stale ON opportunities (created_at) WHERE lookback_version <> version;
 `;
 
 /** Rows filled in per statement by the backfill. */
 const BACKFILL_SLICE = 500;
 
 /**
- * Fills in the look-back columns of the records stored without them, a slice at a time: the branch and
- * the title's words are folded as services/lookback.ts folds them, which SQL cannot do. Run by migration
- * 5, and again at every start for the records a replica of the previous release wrote meanwhile.
+ * Fills in the look-back columns of the records stored or changed without them, a slice at a time: the
+ * branch and the title's words are folded as services/lookback.ts folds them, which SQL cannot do. Run
+ * by migration 5, and again at every start for what a replica of the previous release wrote meanwhile.
  */
 export async function backfillLookback(db: Queryable): Promise<void> {
   for (let after = ''; ;) {
-    const { rows } = await db.query<{ reference: string; branch: string; title: string; data: string }>(
-      `SELECT reference, branch, title, data FROM opportunities
-       WHERE branch_key = '' AND reference > $1 ORDER BY reference LIMIT $2`,
+    const { rows } = await db.query<{
+      reference: string;
+      version: number;
+      branch: string;
+      title: string;
+      data: string;
+    }>(
+      `SELECT reference, version, branch, title, data FROM opportunities
+       WHERE lookback_version <> version AND reference > $1 ORDER BY reference LIMIT $2`,
       [after, BACKFILL_SLICE],
     );
     const last = rows.at(-1);
     if (last === undefined) return;
-    const filled = rows.map((row) => ({ reference: row.reference, ...storedLookbackColumns(row) }));
-    // Words hold no space, so they go as one text each and are split back into an array.
+    const filled = rows.map((row) => ({
+      reference: row.reference,
+      version: row.version,
+      ...storedLookbackColumns(row),
+    }));
+    // Words hold no space, so they go as one text each and are split back into an array. A record
+    // changed since it was read keeps its older version's mark, and is filled in again later.
     await db.query(
       `UPDATE opportunities o
        SET branch_key = f.branch_key, title_words = string_to_array(f.words, ' '),
-           supplier_name = f.supplier_name, fixed_price_cents = f.fixed_price_cents
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-         AS f (reference, branch_key, words, supplier_name, fixed_price_cents)
-       WHERE o.reference = f.reference`,
+           supplier_name = f.supplier_name, fixed_price_cents = f.fixed_price_cents, lookback_version = f.version
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::integer[])
+         AS f (reference, branch_key, words, supplier_name, fixed_price_cents, version)
+       WHERE o.reference = f.reference AND o.version = f.version`,
       [
         filled.map((f) => f.reference),
         filled.map((f) => f.branch_key),
         filled.map((f) => f.words.join(' ')),
         filled.map((f) => f.supplier_name),
         filled.map((f) => f.fixed_price_cents),
+        filled.map((f) => f.version),
       ],
     );
     after = last.reference;
@@ -336,19 +353,19 @@ export class PgRecords implements RecordStore, NotificationStore {
 
   /**
    * Led by the (branch_key, created_at) index: a branch's window, whatever the other branches hold. The
-   * window's records without look-back columns (written by a replica of the previous release during a
-   * rolling upgrade, until the next start fills them in) are read whole and chosen by the same rule.
+   * window's records whose look-back columns are behind (written by a replica of the previous release
+   * during a rolling upgrade, until the next start fills them in) are read whole and chosen by the same rule.
    */
   async lookbackRows(query: LookbackQuery, limit: number): Promise<readonly LookbackRow[]> {
     const most = clamp(limit, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.rows<LookbackColumnsRow & { data: string | null }>(
       `(SELECT ${LOOKBACK_COLUMNS}, year, seq, NULL AS data FROM opportunities
-        WHERE branch_key = ANY(array_remove($1::text[], '')) AND created_at >= $2 AND status <> ALL($3::text[])
-          AND (supplier_name IS NOT NULL OR title_words && $4::text[])
+        WHERE branch_key = ANY($1::text[]) AND created_at >= $2 AND status <> ALL($3::text[])
+          AND (supplier_name IS NOT NULL OR title_words && $4::text[]) AND lookback_version = version
         ORDER BY year DESC, seq DESC LIMIT $5)
        UNION ALL
        (SELECT ${LOOKBACK_COLUMNS}, year, seq, data FROM opportunities
-        WHERE branch_key = '' AND created_at >= $2 AND status <> ALL($3::text[]))
+        WHERE lookback_version <> version AND created_at >= $2 AND status <> ALL($3::text[]))
        ORDER BY year DESC, seq DESC`,
       [...query.branchKeys],
       utc(query.since),
@@ -384,7 +401,7 @@ export class PgRecords implements RecordStore, NotificationStore {
         `UPDATE opportunities
          SET version = $2, status = $3, requester_id = $4, branch = $5, updated_at = $6, title = $7,
              data = $8, search_text = $9, branch_key = $11, title_words = $12, supplier_name = $13,
-             fixed_price_cents = $14
+             fixed_price_cents = $14, lookback_version = $2
          WHERE reference = $1 AND version = $10`,
         [
           c.reference,
@@ -486,8 +503,8 @@ export class PgRecords implements RecordStore, NotificationStore {
     await client.query(
       `INSERT INTO opportunities
          (reference, year, seq, version, status, requester_id, branch, created_at, updated_at, title, data,
-          search_text, branch_key, title_words, supplier_name, fixed_price_cents)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+          search_text, branch_key, title_words, supplier_name, fixed_price_cents, lookback_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $4)`,
       [
         c.reference,
         year,

@@ -67,8 +67,8 @@ export async function migrate(access: PgAccess, schema?: string): Promise<void> 
       await m.run?.(db);
       await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }
-    // A replica of the previous release, still running through a rolling upgrade, writes records without
-    // the look-back's columns: each start fills in what it left.
+    // A replica of the previous release, still running through a rolling upgrade, writes records and
+    // changes without the look-back's columns: each start fills in what it left.
     if (current >= 5) await backfillLookback(db);
   });
 }

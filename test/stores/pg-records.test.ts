@@ -180,7 +180,7 @@ describe('PgRecords', function () {
       // Take the schema back to what version 4 left, then fill it past several slices of the backfill.
       await access.query(
         `ALTER TABLE opportunities DROP COLUMN branch_key, DROP COLUMN title_words, DROP COLUMN supplier_name,
-           DROP COLUMN fixed_price_cents;
+           DROP COLUMN fixed_price_cents, DROP COLUMN lookback_version;
          DELETE FROM schema_migrations WHERE version > 4`,
       );
       await access.query(
@@ -218,7 +218,7 @@ describe('PgRecords', function () {
       );
     });
 
-    it('finds in the look-back what a replica of the previous release writes during a rolling upgrade, and fills it in at the next start', async () => {
+    it('finds in the look-back what a replica of the previous release writes or changes during a rolling upgrade, and fills it in at the next start', async () => {
       const query = lookbackQuery({ title: 'Accessible date picker', branch: 'IITB' }, NOW, [
         ['IITB', 'DGIIT'],
       ]);
@@ -227,19 +227,35 @@ describe('PgRecords', function () {
       const unrelated = await create({ branch: 'IITB', title: 'Payroll export' });
       const elsewhere = await create({ branch: 'CFOB', title: 'Accessible date picker' });
       const filled = await create({ branch: 'IITB', title: 'Date picker' });
-      // What the previous release writes: the columns it does not know keep their defaults.
-      const unfill = `UPDATE opportunities
-        SET branch_key = DEFAULT, title_words = DEFAULT, supplier_name = DEFAULT, fixed_price_cents = DEFAULT
-        WHERE reference = ANY($1::text[])`;
-      await access.query(unfill, [[mine, engaged, unrelated, elsewhere].map((o) => o.reference)]);
-      const expected = [filled, engaged, mine].map(lookbackRow);
+      const later = await create({ branch: 'IITB', title: 'Accessible forms' });
+      // What the previous release writes: a record whose new columns keep their defaults...
+      await access.query(
+        `UPDATE opportunities
+         SET branch_key = DEFAULT, title_words = DEFAULT, supplier_name = DEFAULT, fixed_price_cents = DEFAULT,
+             lookback_version = DEFAULT
+         WHERE reference = ANY($1::text[])`,
+        [[mine, engaged, elsewhere].map((o) => o.reference)],
+      );
+      // ...and a change that leaves them as they were: a supplier named, a title reworded.
+      const oldChange = (reference: string, path: string, value: string) =>
+        access.query(
+          `UPDATE opportunities o SET version = o.version + 1, data = n.doc::text, title = n.doc ->> 'title'
+           FROM (SELECT jsonb_set(data::jsonb, $2::text[], to_jsonb($3::text)) AS doc
+                 FROM opportunities WHERE reference = $1) n
+           WHERE o.reference = $1`,
+          [reference, path, value],
+        );
+      await oldChange(unrelated.reference, '{selection,supplierName}', 'Bo Dev');
+      await oldChange(later.reference, '{title}', 'Payroll forms');
+      const named = { ...unrelated, selection: { ...unrelated.selection, supplierName: 'Bo Dev' } };
+      const expected = [filled, named, engaged, mine].map(lookbackRow);
 
       assert.deepEqual(await records.lookbackRows(query, 10), expected);
       assert.deepEqual(await records.lookbackRows(query, 2), expected.slice(0, 2));
 
       await migrate(access);
       const { rows } = await access.query<{ n: string }>(
-        `SELECT count(*) AS n FROM opportunities WHERE branch_key = ''`,
+        'SELECT count(*) AS n FROM opportunities WHERE lookback_version <> version',
       );
       assert.equal(Number(rows[0]?.n), 0);
       assert.deepEqual(await records.lookbackRows(query, 10), expected);
