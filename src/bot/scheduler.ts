@@ -18,6 +18,7 @@ import {
 import { idKey, SYSTEM_ACTOR } from '../services/roles';
 import { type CardChannel, channelKey } from '../services/routing';
 import { everyRecord, type Store, StoreUnavailableError } from '../services/store';
+import { RATE_KEPT_MS } from '../services/rate';
 import { waitsOf } from '../services/waits';
 import { applicationsKeptUntil } from '../services/applications';
 import type { PublicationSync } from '../publish/sync';
@@ -112,6 +113,7 @@ export class Scheduler {
     const now = this.clock.now().toISOString();
     await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
     await this.store.forgetUnconfirmed(new Date(Date.parse(now) - UNCONFIRMED_KEPT_MS).toISOString());
+    await this.store.forgetRates(new Date(Date.parse(now) - RATE_KEPT_MS).toISOString());
     const caughtUp = await this.notifier.catchUp();
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');

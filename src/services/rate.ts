@@ -8,6 +8,9 @@ export interface RateWindow {
   readonly ms: number;
 }
 
+/** How long a store keeps an operation taken (Coordination.forgetRates): longer than any window. */
+export const RATE_KEPT_MS = 24 * 3_600_000;
+
 /** The longest window: older operations no longer count. */
 export function horizonMs(windows: readonly RateWindow[]): number {
   return Math.max(0, ...windows.map((w) => w.ms));

@@ -385,6 +385,11 @@ export interface Coordination {
    * fit. Atomic: replicas taking on one key together never exceed a window between them.
    */
   takeRate(key: string, now: string, windows: readonly RateWindow[]): Promise<number>;
+  /**
+   * Forgets the operations taken before `before` (ISO), and the keys left with none: a key taken once
+   * (an address that sent one form) is not kept for ever. Every window is shorter than what is kept.
+   */
+  forgetRates(before: string): Promise<void>;
 }
 
 /** A connection to check and, at the end, close. */

@@ -75,7 +75,7 @@ const METHODS: { readonly [P in Port]: MethodsOf<P> } = {
     outboxCounts: true,
   },
   activities: { claimActivity: true, rememberActivity: true, recallActivity: true, forgetActivities: true },
-  coordination: { holdLease: true, releaseLease: true, takeRate: true },
+  coordination: { holdLease: true, releaseLease: true, takeRate: true, forgetRates: true },
   questions: { askQuestion: true, getQuestion: true, questionsOf: true, settleQuestion: true },
   subscriptions: {
     subscribe: true,

@@ -173,4 +173,15 @@ export class PgCoordination implements Coordination {
       }),
     );
   }
+
+  async forgetRates(before: string): Promise<void> {
+    const beforeMs = Date.parse(utc(before));
+    // Only keys idle since `before` go, so a take racing with this forgets at most one idle key's operation.
+    await storable('forgetRates', () =>
+      this.db.query(
+        'DELETE FROM rate_operations WHERE NOT EXISTS (SELECT 1 FROM unnest(times) t WHERE t >= $1)',
+        [beforeMs],
+      ),
+    );
+  }
 }

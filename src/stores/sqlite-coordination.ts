@@ -55,4 +55,11 @@ export class SqliteCoordination implements Coordination {
       return 0;
     });
   }
+
+  async forgetRates(before: string): Promise<void> {
+    const beforeMs = Date.parse(utc(before));
+    this.access.write('forgetRates', () =>
+      this.access.sql('DELETE FROM rate_events WHERE at_ms < ?').run(beforeMs),
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Delegation, StoredDelegation } from '../services/delegation';
-import type { RateWindow } from '../services/rate';
+import { RATE_KEPT_MS, type RateWindow } from '../services/rate';
 import type { Draft, HandledActivity, Person, Preferences } from '../services/store';
 import { type JsonColumn, jsonOf, storedObject } from './rows';
 
@@ -132,10 +132,14 @@ export function toActivity(row: ActivityRow, column: JsonColumn): HandledActivit
   };
 }
 
-/** Windows as given, checked; RangeError for a limit or a length that is not a positive whole number. */
+/**
+ * Windows as given, checked; RangeError for a limit or a length that is not a positive whole number, or
+ * a window longer than the store keeps operations.
+ */
 export function rateWindows(windows: readonly RateWindow[]): readonly RateWindow[] {
   for (const w of windows) {
-    if (!Number.isSafeInteger(w.limit) || w.limit < 1 || !Number.isSafeInteger(w.ms) || w.ms < 1)
+    const length = Number.isSafeInteger(w.ms) && w.ms >= 1 && w.ms <= RATE_KEPT_MS;
+    if (!Number.isSafeInteger(w.limit) || w.limit < 1 || !length)
       throw new RangeError(`not a rate window: ${JSON.stringify(w)}`);
   }
   return windows;

@@ -8,6 +8,7 @@ import type { DepartmentClock } from '../services/calendar';
 import type { Opportunity } from '../services/opportunity';
 import { type SiteForm, sitePath } from '../services/publication';
 import type { Question } from '../services/questions';
+import type { RateWindow } from '../services/rate';
 import type { Problem } from '../services/rules';
 import type { Store } from '../services/store';
 import { CSRF_FIELD, formGuard, HONEYPOT_FIELD, readFormBody, sameOrigin } from './forms';
@@ -146,8 +147,20 @@ export function createResponder(deps: SiteDeps): Responder {
   const perAddress = new RateLimiter(deps.config.site.perAddressPerMinute);
   const overall = new RateLimiter(deps.config.site.totalPerMinute, 1);
   const guard = formGuard(deps.config.site.secret, deps.config.site.publicUrl.startsWith('https:'));
-  const formsPerAddress = new RateLimiter(deps.config.site.formsPerHour, 10_000, Date.now, 3_600_000);
-  const formsOverall = new RateLimiter(deps.config.site.formsTotalPerHour, 1, Date.now, 3_600_000);
+  // Forms are counted in the store, so replicas share the counts; pages are counted by each process,
+  // which a flood of them costs.
+  const formsPerHour = (limit: number): RateWindow[] => [{ limit, ms: 3_600_000 }];
+  // The address's own count first: forms refused to one address do not use up everyone's.
+  const formsTaken = async (address: string): Promise<number> => {
+    const now = deps.clock.now().toISOString();
+    const own = await deps.store.takeRate(
+      `site:forms:${address}`,
+      now,
+      formsPerHour(deps.config.site.formsPerHour),
+    );
+    if (own > 0) return own;
+    return deps.store.takeRate('site:forms', now, formsPerHour(deps.config.site.formsTotalPerHour));
+  };
 
   const r: Responder = {
     send(res, status, type, body, cache, nonce) {
@@ -207,12 +220,9 @@ export function createResponder(deps: SiteDeps): Responder {
           }),
         );
       const fields = body.fields;
-      const wait = Math.max(
-        formsOverall.take('all'),
-        formsPerAddress.take(req.socket.remoteAddress ?? 'unknown'),
-      );
+      const wait = await formsTaken(req.socket.remoteAddress ?? 'unknown');
       if (wait > 0) {
-        res.header('Retry-After', String(wait));
+        res.header('Retry-After', String(Math.ceil(wait / 1000)));
         back(429, fields, { notice: t(locale, 'site.form.tooMany') });
         return undefined;
       }

@@ -1220,6 +1220,21 @@ export function describeStoreContract(
         assert.equal(await store.takeRate('conversation:a', NOW, windows), 60_000);
         assert.equal(await store.takeRate('conversation:b', NOW, windows), 0);
       });
+
+      it('forgets the operations taken before the time given, and keeps those taken since', async () => {
+        const windows = [{ limit: 1, ms: 3_600_000 }];
+        assert.equal(await store.takeRate('site:forms:192.0.2.1', ms(0), windows), 0);
+        assert.equal(await store.takeRate('site:forms:192.0.2.2', ms(2_000), windows), 0);
+        await store.forgetRates(ms(1_000));
+        assert.equal(await store.takeRate('site:forms:192.0.2.1', ms(3_000), windows), 0);
+        assert.equal(await store.takeRate('site:forms:192.0.2.2', ms(3_000), windows), 3_600_000 - 1_000);
+      });
+
+      it('refuses a window longer than a day, which it would not keep, with RangeError', async () => {
+        await assert.rejects(store.takeRate('app', NOW, [{ limit: 1, ms: 24 * 3_600_000 + 1 }]), RangeError);
+        await assert.rejects(store.takeRate('app', NOW, [{ limit: 0, ms: 1_000 }]), RangeError);
+        assert.equal(await store.takeRate('app', NOW, [{ limit: 1, ms: 24 * 3_600_000 }]), 0);
+      });
     });
 
     describe('text', () => {

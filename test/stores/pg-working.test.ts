@@ -318,6 +318,19 @@ describe('PostgreSQL working state', function () {
       );
     });
 
+    it('forgets a rate key with nothing taken since the time given, so addresses seen once are not kept', async () => {
+      const windows = [{ limit: 5, ms: 3_600_000 }];
+      for (let i = 0; i < 50; i++) await one.store.takeRate(`site:forms:192.0.2.${i}`, at(i), windows);
+      await two.store.forgetRates(at(40));
+      const { rows } = await one.access.query<{ key: string }>(
+        'SELECT key FROM rate_operations ORDER BY key',
+      );
+      assert.deepEqual(
+        rows.map((r) => r.key),
+        Array.from({ length: 10 }, (_, i) => `site:forms:192.0.2.${40 + i}`),
+      );
+    });
+
     it('keeps one running delegation per delegator when two replicas save new ones at once', async () => {
       const farah = { aadObjectId: 'aad-farah', name: 'Farah Haddad' };
       const named = (id: string, delegate: string): Delegation => ({

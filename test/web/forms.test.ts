@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import Database from 'better-sqlite3';
 import { MAIL_KINDS } from '../../src/services/mail';
 import { PAYLOADS } from '../support/bad-input';
 import { storePosted } from '../support/published';
@@ -210,6 +211,56 @@ describe('the public site’s forms', function () {
       assert.match(third.body, /You have sent many forms in a short time/);
       assert.match(third.body, />\n?One too many<\/textarea>/);
       assert.equal((await bot.store.questionsOf(o.reference)).length, 2);
+    });
+
+    it('from one address is limited per hour across the replicas sharing a store', async () => {
+      const shared = { SITE_FORMS_PER_HOUR: '2', SITE_SECRET: 'replicas-share-this-form-secret-0123456789' };
+      await start(shared);
+      const other = await startTestBot(
+        { ...shared, SQLITE_PATH: bot.config.store.sqlitePath },
+        { now: () => NOW, background: false },
+      );
+      try {
+        const o = await storePosted(bot.store);
+        const path = `/en/opportunities/${o.reference}/question`;
+        const elsewhere = new Browser(other.server.url);
+        await browser.fill(path, { email: 'a@example.ca', question: 'Question 1' });
+        await elsewhere.fill(path, { email: 'a@example.ca', question: 'Question 2' });
+        const third = await elsewhere.fill(path, { email: 'a@example.ca', question: 'One too many' });
+        assert.equal(third.status, 429);
+        assert.match(third.body, />\n?One too many<\/textarea>/);
+        assert.equal((await browser.fill(path, { email: 'a@example.ca', question: 'Again' })).status, 429);
+        assert.equal((await bot.store.questionsOf(o.reference)).length, 2);
+      } finally {
+        await other.server.stop();
+      }
+    });
+
+    it('leaves nothing of an address in the store a day after its last form', async () => {
+      let now = NOW;
+      bot = await startTestBot({}, { now: () => now, background: false });
+      browser = new Browser(bot.server.url);
+      const o = await storePosted(bot.store);
+      await browser.fill(`/en/opportunities/${o.reference}/question`, {
+        email: 'a@example.ca',
+        question: 'Hi?',
+      });
+      const counted = () => {
+        const db = new Database(bot.config.store.sqlitePath, { readonly: true });
+        try {
+          return db
+            .prepare(`SELECT count(*) AS n FROM rate_events WHERE key LIKE 'site:forms%'`)
+            .pluck()
+            .get();
+        } finally {
+          db.close();
+        }
+      };
+      await bot.server.tick();
+      assert.equal(counted(), 2, 'the address and the overall count');
+      now = new Date(NOW.getTime() + 24 * 3_600_000 + 1);
+      await bot.server.tick();
+      assert.equal(counted(), 0);
     });
 
     it('refuses a body over 16 KB and any encoding but a form’s', async () => {
