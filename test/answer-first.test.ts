@@ -10,6 +10,7 @@ import type { Store } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { actor, newOpportunity, submittedAudit } from './contract/fixtures';
 import { find, type Card } from './support/cards';
+import { replacing } from './support/partial-store';
 import {
   activity,
   cardAction,
@@ -37,17 +38,10 @@ function heldOutbox(store: Store) {
   let open: () => void = () => undefined;
   let gate = new Promise<void>((resolve) => (open = resolve));
   let held = 0;
-  const wrapped = new Proxy(store, {
-    get(target, method, receiver) {
-      const value = Reflect.get(target, method, receiver) as unknown;
-      if (method === 'enqueueAll')
-        return async (...args: Parameters<Store['enqueueAll']>) => {
-          held++;
-          await gate;
-          return target.enqueueAll(...args);
-        };
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+  const wrapped = replacing(store, 'enqueueAll', (enqueueAll) => async (messages, settles) => {
+    held++;
+    await gate;
+    return enqueueAll(messages, settles);
   });
   return {
     store: wrapped,

@@ -2,10 +2,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OpportunityFilter, Store } from '../src/services/store';
+import type { OpportunityFilter } from '../src/services/store';
 import { SqliteStore } from '../src/stores/sqlite-store';
 import { actor, newOpportunity, submittedAudit } from './contract/fixtures';
 import { startTestBot, type TestBot } from './support/teams';
+import { replacing } from './support/partial-store';
 
 /**
  * The clock's tick reads what it may act on: every waiting request once a day, for the reminders (which
@@ -23,16 +24,9 @@ describe("the clock's reads", () => {
     const requester = actor('aad-requester', 'Riley Tremblay');
     const submitted = newOpportunity({ at: now.toISOString(), requester });
     await store.create(submitted, submittedAudit(submitted), 'waiting');
-    const counting = new Proxy(store, {
-      get(target, method, receiver) {
-        const value = Reflect.get(target, method, receiver) as unknown;
-        if (method === 'query')
-          return (filter: OpportunityFilter, page: Parameters<Store['query']>[1]) => {
-            filters.push(filter);
-            return target.query(filter, page);
-          };
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
+    const counting = replacing(store, 'query', (query) => (filter, page) => {
+      filters.push(filter);
+      return query(filter, page);
     });
     filters.length = 0;
     bot = await startTestBot({}, { now: () => now, background: false }, { store: counting });

@@ -24,10 +24,10 @@
  *                    invalidRange, invalidRequest)
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { RangeRefused, type RangesReceived, takeRange } from './upload-ranges';
 
 const GRAPH_HOST = 'graph.microsoft.com';
 const GRAPH_V1 = `https://${GRAPH_HOST}/v1.0`;
-const FRAGMENT_UNIT = 320 * 1024;
 const SESSION_LIFETIME_MS = 15 * 60_000;
 const DEFAULT_TOP = 200;
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -98,16 +98,13 @@ interface Node {
   downloadToken?: string;
 }
 
-interface Session {
+interface Session extends RangesReceived {
   guid: string;
   token: string;
   parent: Node;
   name: string;
   behavior: Behavior;
   expires: number;
-  total?: number;
-  received: Buffer[];
-  next: number;
 }
 
 class DriveFailure extends Error {
@@ -657,28 +654,19 @@ export class DriveEmulation {
   }
 
   private receive(session: Session, call: DriveCall, bytes: Buffer, origin: string): DriveOutcome {
-    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(call.headers.get('content-range') ?? '');
-    if (!range) throw invalidRequest('The Content-Range header is missing or malformed.');
-    const [start, end, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
-    const badRange = (why: string) => new DriveFailure(416, 'invalidRange', `The uploaded fragment ${why}.`);
-    if (bytes.length !== end - start + 1)
-      throw invalidRequest('The Content-Length does not match the Content-Range.');
-    if (session.total !== undefined && total !== session.total) throw badRange('declares another file size');
-    if (end >= total) throw badRange('ends past the end of the file');
-    if (start !== session.next)
-      throw badRange(`starts at ${start}, not at ${session.next}, where the next one is expected`);
-    const last = end === total - 1;
-    if (!last && bytes.length % FRAGMENT_UNIT !== 0) throw badRange('is not a multiple of 320 KiB');
-    if (last) {
+    let taken: ReturnType<typeof takeRange>;
+    try {
+      taken = takeRange(session, call.headers.get('content-range') ?? undefined, bytes);
+    } catch (err) {
+      if (err instanceof RangeRefused) throw new DriveFailure(err.status, err.code, err.message);
+      throw err;
+    }
+    if ('file' in taken) {
       // The name is settled when the last byte arrives: a conflict keeps the session as it was.
-      const content = Buffer.concat([...session.received, bytes]);
-      const written = this.write(session.parent, session.name, content, session.behavior);
+      const written = this.write(session.parent, session.name, taken.file, session.behavior);
       this.sessions.delete(session.guid);
       return this.ok(this.itemJson(written.node, origin), written.status);
     }
-    session.total = total;
-    session.received.push(Buffer.from(bytes));
-    session.next = end + 1;
     session.expires = Date.now() + SESSION_LIFETIME_MS;
     return this.ok(this.sessionJson(session), 202);
   }

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log';
 import type { Store } from '../../src/services/store';
 import { openStore } from '../../src/stores';
 import type { DestinationStream } from 'pino';
+import { RangeRefused, type RangesReceived, takeRange } from './upload-ranges';
 
 /** What the bot sent to Teams, as the connector service received it. */
 export interface Sent {
@@ -49,9 +50,6 @@ export interface Answer {
   readonly method?: string;
 }
 
-/** OneDrive takes less than 60 MiB in one request of an upload session. */
-const UPLOAD_REQUEST_MAX = 60 * 1024 * 1024;
-
 /**
  * A loopback stand-in for the Bot Connector service (the activity's serviceUrl): it records every
  * activity the bot sends and answers as the service does, so replies travel over real HTTP.
@@ -67,7 +65,7 @@ export class Connector {
     readonly ranges: readonly string[];
   }[] = [];
   /** Upload sessions part sent, by address. */
-  private readonly sessions = new Map<string, { received: Buffer[]; next: number; ranges: string[] }>();
+  private readonly sessions = new Map<string, RangesReceived & { ranges: string[] }>();
   url = '';
   private waiters: (() => void)[] = [];
   private readonly answers: Answer[] = [];
@@ -148,9 +146,9 @@ export class Connector {
   }
 
   /**
-   * An upload session's PUTs, as OneDrive takes them: ranges in order, each under 60 MiB and a multiple
-   * of 320 KiB but the last; 202 with the next expected range until the last byte, then 201 with the
-   * drive item. The file is recorded in `uploads` once whole, with each request's Content-Range.
+   * An upload session's PUTs, as OneDrive takes them (./upload-ranges): 202 with the next expected range
+   * until the last byte, then 201 with the drive item. The file is recorded in `uploads` once whole, with
+   * each request's Content-Range.
    */
   private async takeUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -163,29 +161,27 @@ export class Connector {
     const scripted = index >= 0 ? this.answers.splice(index, 1)[0] : undefined;
     if (scripted) return answer(scripted.status, scripted.body ?? {}, scripted.headers);
     const path = req.url ?? '';
-    const bytes = Buffer.concat(chunks);
-    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(req.headers['content-range'] ?? '');
     const session = this.sessions.get(path) ?? { received: [], next: 0, ranges: [] };
-    const refuse = (status: number, message: string) =>
-      answer(status, { error: { code: status === 413 ? 'requestTooLarge' : 'invalidRange', message } });
-    if (!range) return refuse(400, 'no Content-Range');
-    const [start, end, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
-    if (bytes.length >= UPLOAD_REQUEST_MAX) return refuse(413, 'a range must be under 60 MiB');
-    if (bytes.length !== end - start + 1) return refuse(400, 'the length does not match the range');
-    if (start !== session.next) return refuse(416, `the next range starts at ${session.next}`);
-    const last = end === total - 1;
-    if (!last && bytes.length % (320 * 1024) !== 0) return refuse(416, 'not a multiple of 320 KiB');
-    session.received.push(bytes);
+    let taken: ReturnType<typeof takeRange>;
+    try {
+      taken = takeRange(session, req.headers['content-range'], Buffer.concat(chunks));
+    } catch (err) {
+      if (!(err instanceof RangeRefused)) throw err;
+      return answer(err.status, { error: { code: err.code, message: err.message } });
+    }
     session.ranges.push(req.headers['content-range'] ?? '');
-    session.next = end + 1;
-    if (!last) {
+    if ('next' in taken) {
       this.sessions.set(path, session);
-      return answer(202, { nextExpectedRanges: [`${session.next}-${total - 1}`] });
+      return answer(202, { nextExpectedRanges: [`${taken.next}-${taken.total - 1}`] });
     }
     this.sessions.delete(path);
-    const body = Buffer.concat(session.received).toString('utf8');
-    this.uploads.push({ path, headers: req.headers, body, ranges: session.ranges });
-    answer(201, { id: 'item-1', name: 'export.csv', size: total });
+    this.uploads.push({
+      path,
+      headers: req.headers,
+      body: taken.file.toString('utf8'),
+      ranges: session.ranges,
+    });
+    answer(201, { id: 'item-1', name: 'export.csv', size: taken.file.length });
   }
 
   private record(s: Sent): void {
