@@ -99,8 +99,8 @@ export function formatClosing(
   locale: Locale,
   calendar: { readonly timeZone: string; endOf(date: string): string },
 ): string {
-  // Every request's card shows its deadline: finding the day's end in the zone costs more than the card's
-  // other lines, and a date's closing never changes.
+  // Every request's card shows its deadline, and a date's closing text never changes: the calendar
+  // remembers the day's end, this the words and the time as the language says them.
   const key = `${locale} ${calendar.timeZone} ${date}`;
   let text = closings.get(key);
   if (text === undefined) {

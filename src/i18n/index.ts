@@ -76,12 +76,31 @@ const pluralRules: Readonly<Record<Locale, Intl.PluralRules>> = {
   fr: new Intl.PluralRules('fr'),
 };
 
+const COUNT_FORMS = ['zero', 'one', 'two', 'few', 'many', 'other'] as const;
+
+/** The count forms each message has, by language and key (none: not counted), looked up once. */
+const formsByKey: Readonly<Record<Locale, Map<string, ReadonlySet<string> | null>>> = {
+  en: new Map(),
+  fr: new Map(),
+};
+
+function countFormsOf(locale: Locale, key: string): ReadonlySet<string> | null {
+  let forms = formsByKey[locale].get(key);
+  if (forms === undefined) {
+    const has = (form: string) => typeof resourceOf(locale, `${key}_${form}`) === 'string';
+    forms = has('other') ? new Set(COUNT_FORMS.filter(has)) : null;
+    formsByKey[locale].set(key, forms);
+  }
+  return forms;
+}
+
 /** The key i18next reads for `count`: `_zero` for 0 when there is one, else the language's form, else `_other`. */
 function pluralKey(locale: Locale, key: string, count: unknown): string {
-  if (typeof count !== 'number' || typeof resourceOf(locale, `${key}_other`) !== 'string') return key;
-  if (count === 0 && typeof resourceOf(locale, `${key}_zero`) === 'string') return `${key}_zero`;
-  const form = `${key}_${pluralRules[locale].select(count)}`;
-  return typeof resourceOf(locale, form) === 'string' ? form : `${key}_other`;
+  const forms = typeof count === 'number' ? countFormsOf(locale, key) : null;
+  if (typeof count !== 'number' || !forms) return key;
+  if (count === 0 && forms.has('zero')) return `${key}_zero`;
+  const form = pluralRules[locale].select(count);
+  return forms.has(form) ? `${key}_${form}` : `${key}_other`;
 }
 
 /** Compiled messages by language and resolved key; `null`: a message i18next must fill in itself. */

@@ -72,6 +72,8 @@ const PROVINCIAL: Partial<Record<Province, readonly [string, Names]>> = {
 };
 
 const CLOSURE: Names = { en: 'Department closed', fr: 'Ministère fermé' };
+/** Dates' ends a calendar remembers before starting over. */
+const ENDS_KEPT = 4_000;
 
 export interface CalendarOptions {
   /** An IANA time zone, e.g. America/Toronto. */
@@ -88,6 +90,8 @@ export class Calendar implements DaysOff {
   private readonly closures: ReadonlySet<string>;
   /** Holidays by year: the rules are worked out once a year is first asked about. */
   private readonly years = new Map<number, ReadonlyMap<string, Names>>();
+  /** Dates' ends already found (`endOf`): a few years of deadlines. */
+  private readonly ends = new Map<string, string>();
 
   constructor(options: CalendarOptions) {
     if (!IANAZone.isValidZone(options.timeZone)) throw new RangeError(`not a time zone: ${options.timeZone}`);
@@ -108,10 +112,17 @@ export class Calendar implements DaysOff {
 
   /** The last instant of a local date, in UTC: what "closes on" a date means (23:59:59 there). */
   endOf(date: string): string {
-    const day = DateTime.fromISO(date, { zone: this.timeZone });
-    // Stryker disable next-line Regex: the start anchor is Luxon's too, which reads nothing before a date
-    if (!day.isValid || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError(`not a date: ${date}`);
-    return day.endOf('day').toUTC().toISO() as string;
+    // Asked for each request's deadline on every card, wait and report; a date's end never changes.
+    let end = this.ends.get(date);
+    if (end === undefined) {
+      const day = DateTime.fromISO(date, { zone: this.timeZone });
+      // Stryker disable next-line Regex: the start anchor is Luxon's too, which reads nothing before a date
+      if (!day.isValid || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new RangeError(`not a date: ${date}`);
+      end = day.endOf('day').toUTC().toISO() as string;
+      if (this.ends.size >= ENDS_KEPT) this.ends.clear();
+      this.ends.set(date, end);
+    }
+    return end;
   }
 
   /** Why the department does not work on a date, if it does not (the weekend aside). */

@@ -36,10 +36,31 @@ export function ownBranchKey(name: string): string {
   return (fold(name).match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
 }
 
+/** Each name's own key and its group's (the first name's), the first group holding a name winning. */
+const groupIndexes = new WeakMap<BranchNames, ReadonlyMap<string, string>>();
+
+function groupIndex(branches: BranchNames): ReadonlyMap<string, string> {
+  let index = groupIndexes.get(branches);
+  if (index === undefined) {
+    const built = new Map<string, string>();
+    for (const names of branches) {
+      const first = names[0];
+      if (first === undefined) continue;
+      for (const name of names) {
+        const own = ownBranchKey(name);
+        if (!built.has(own)) built.set(own, ownBranchKey(first));
+      }
+    }
+    index = built;
+    // The department's list is one object for the process's life: its names are folded once.
+    groupIndexes.set(branches, index);
+  }
+  return index;
+}
+
 /** The branch an own key names: the first name of the first group holding it, else the key itself. */
 function groupKey(own: string, branches: BranchNames): string {
-  const known = branches.find((names) => names.some((n) => ownBranchKey(n) === own));
-  return known?.[0] !== undefined ? ownBranchKey(known[0]) : own;
+  return groupIndex(branches).get(own) ?? own;
 }
 
 /** A branch name as compared: case, accents, spacing and punctuation aside, and its aliases as one. */
@@ -54,8 +75,9 @@ export function branchKey(name: string, branches: BranchNames = []): string {
 export function branchKeys(name: string, branches: BranchNames = []): string[] {
   const branch = branchKey(name, branches);
   // A key in no group is a branch of its own, so of those only the branch's key itself can match.
-  const candidates = new Set([ownBranchKey(name), branch, ...branches.flat().map(ownBranchKey)]);
-  return [...candidates].filter((k) => groupKey(k, branches) === branch);
+  const keys = new Set([ownBranchKey(name), branch].filter((k) => groupKey(k, branches) === branch));
+  for (const [own, group] of groupIndex(branches)) if (group === branch) keys.add(own);
+  return [...keys];
 }
 
 /** Lower-case words of three letters or more, accents folded, common words dropped. */
@@ -160,9 +182,14 @@ export function lookbackQuery(
  * filter what it has read (SharePoint).
  */
 export function answersLookback(o: LookbackRow, query: LookbackQuery): boolean {
-  if (LEFT_OUT.includes(o.status) || Date.parse(o.createdAt) < Date.parse(query.since)) return false;
-  if (!query.branchKeys.includes(ownBranchKey(o.client.branch))) return false;
+  if (!ofWindow(o, query)) return false;
   return supplierOf(o) !== undefined || titleWords(o.title).some((w) => query.words.includes(w));
+}
+
+/** A record of the query's branch and window that bought something: what the look-back may weigh. */
+function ofWindow(o: LookbackRow, query: LookbackQuery): boolean {
+  if (LEFT_OUT.includes(o.status) || Date.parse(o.createdAt) < Date.parse(query.since)) return false;
+  return query.branchKeys.includes(ownBranchKey(o.client.branch));
 }
 
 /** The look-back's part of a record, as every store returns it. */
@@ -190,15 +217,8 @@ export function lookback(
   now: string,
   branches: BranchNames = [],
 ): Lookback {
-  const since = lookbackSince(now);
-  const keys = new Set(branchKeys(subject.branch, branches));
-  const live = records.filter(
-    (o) =>
-      o.createdAt >= since &&
-      !LEFT_OUT.includes(o.status) &&
-      o.reference !== subject.reference &&
-      keys.has(ownBranchKey(o.client.branch)),
-  );
+  const query = lookbackQuery(subject, now, branches);
+  const live = records.filter((o) => o.reference !== subject.reference && ofWindow(o, query));
   // Closest titles first; among equals, the store's order (newest first) stays. The subject's words are
   // folded once: a branch's year may hold thousands of similar titles.
   const words = significantWords(subject.title);

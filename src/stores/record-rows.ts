@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WorkflowEvent } from '../services/lifecycle';
-import { lookbackRow, ownBranchKey, supplierOf, titleWords } from '../services/lookback';
+import { ownBranchKey, supplierOf, titleWords } from '../services/lookback';
 import { type NewOpportunity, Opportunity, Status, STATUSES } from '../services/opportunity';
 import { idKey } from '../services/roles';
 import type { AuditEntry, LookbackRow, NewAuditEntry, PendingNotification } from '../services/store';
@@ -126,11 +126,14 @@ export interface LookbackColumnsRow {
   readonly supplier_name: string | null;
 }
 
-/** A look-back row from its columns: only the status is checked, as a record's columns agree with it. */
+/**
+ * A look-back row from its columns: only the status is checked, as a record's columns agree with it,
+ * and the columns are kept as `lookbackRow` gives them (the time in UTC, the supplier trimmed).
+ */
 export function toLookbackRow(row: LookbackColumnsRow): LookbackRow {
   const status = row.status as Status;
   if (!STATUSES.includes(status)) throw new Error(`stored record ${row.reference} has no known status`);
-  return lookbackRow({
+  return {
     reference: row.reference,
     title: row.title,
     status,
@@ -138,7 +141,7 @@ export function toLookbackRow(row: LookbackColumnsRow): LookbackRow {
     client: { branch: row.branch },
     pricing: { fixedPriceCents: Number(row.fixed_price_cents) },
     selection: row.supplier_name === null ? {} : { supplierName: row.supplier_name },
-  });
+  };
 }
 
 /** Corrupt rows fail loudly, naming the record, rather than reaching the workflow half-valid. */
