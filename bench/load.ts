@@ -1,13 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, procStatus } from './process';
+import { builtBot, Child, procStatus } from './process';
 import { fieldsFromContent, fieldsOf, FORM_STEPS, type IntakeFields } from '../src/services/intake';
 import type { Store } from '../src/services/store';
 import { openPgStore } from '../src/stores/pg-store';
@@ -61,26 +60,6 @@ const CHANNELS = {
   CHANNEL_UPDATES: '19:updates@thread.tacv2',
 };
 
-/**
- * The bot as `npm start` runs it: built first, then `node` with the start script's options (the heap
- * size) on the compiled entry point.
- */
-function compiledBot(): { script: string; args: string[] } {
-  const root = path.join(__dirname, '..');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const [node, ...words] = pkg.scripts.start.split(/\s+/);
-  const entry = words.pop();
-  if (node !== 'node' || !entry)
-    throw new Error(`npm start is not "node [options] <file>": ${pkg.scripts.start}`);
-  return { script: path.join(root, entry), args: words };
-}
-
 /** Each handled activity's `durationMs` from a bot's JSON log lines, sorted. */
 function inBotDurations(lines: readonly string[]): number[] {
   const durations: number[] = [];
@@ -122,83 +101,11 @@ class CapturingConnector {
   }
 }
 
-/** A server under test: a child process, its URL, its output in a file and its memory sampled. */
-class Child {
-  /** The highest VmRSS sampled (every 100 ms) since the last `resetSampled`. */
-  peakSampledRss = 0;
-  readonly startRss: number;
-  private readonly sampler: NodeJS.Timeout;
-
-  private constructor(
-    readonly name: string,
-    readonly url: string,
-    private readonly proc: ChildProcess,
-    readonly logFile: string,
-  ) {
-    this.sampler = setInterval(() => {
-      const rss = procStatus(this.pid, 'VmRSS');
-      if (rss > this.peakSampledRss) this.peakSampledRss = rss;
-    }, 100);
-    this.startRss = procStatus(this.pid, 'VmRSS');
-  }
-
-  resetSampled(): void {
-    this.peakSampledRss = 0;
-  }
-
-  /** What the child wrote, less Node's deprecation notices (restify reads a deprecated binding). */
-  output(): string[] {
-    return readFileSync(this.logFile, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '' && !/DeprecationWarning|--trace-deprecation/.test(line));
-  }
-
-  static async start(
-    name: string,
-    script: string,
-    env: Record<string, string>,
-    dir: string,
-    nodeArgs: string[] = [],
-  ): Promise<Child> {
-    const port = await freePort();
-    const logFile = path.join(dir, `${name}.log`);
-    const out = createWriteStream(logFile);
-    const source = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const proc = spawn(process.execPath, [...nodeArgs, ...source, script], {
-      env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout?.pipe(out);
-    proc.stderr?.pipe(out);
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`${name} exited (${proc.exitCode}); see ${logFile}`);
-      if (Date.now() > deadline) throw new Error(`${name} did not start; see ${logFile}`);
-      const ok = await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return new Child(name, url, proc, logFile);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? -1;
-  }
-
-  /** Peak resident memory of the process so far (MB), as the kernel counts it. */
-  get peakRss(): number {
-    return procStatus(this.pid, 'VmHWM');
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.sampler);
-    if (this.proc.exitCode !== null) return;
-    this.proc.kill('SIGTERM');
-    await once(this.proc, 'exit');
-  }
+/** What a child wrote to its log, less Node's deprecation notices (restify reads a deprecated binding). */
+function logLines(child: Child): string[] {
+  return readFileSync(child.logFile ?? '', 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/DeprecationWarning|--trace-deprecation/.test(line));
 }
 
 /** CPU time the process has used so far, in clock ticks (1/100 s). */
@@ -535,10 +442,17 @@ export async function benchLoad(): Promise<void> {
       }
     }
     await connector.start();
-    const started = compiledBot();
+    const started = await builtBot();
     const profile = process.env.BENCH_LOAD_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
     const start = async (name: string, script: string, env: Record<string, string>, args: string[] = []) => {
-      const child = await Child.start(name, script, env, dir, args);
+      const child = await Child.start({
+        name,
+        script,
+        nodeArgs: args,
+        env: { ...process.env, ...env },
+        ready: '/healthz',
+        logFile: path.join(dir, `${name}.log`),
+      });
       children.push(child);
       return child;
     };
@@ -628,7 +542,7 @@ export async function benchLoad(): Promise<void> {
       }
       for (const child of children) sectionRss.get(child)?.push(fmt(child.peakSampledRss, 0));
     }
-    const peak = new Map(children.map((child) => [child, child.peakRss]));
+    const peak = new Map(children.map((child) => [child, child.samplePeak()]));
     // What each bot's resident memory is made of at the end: its heap and buffers, or mapped files.
     const parts = running.flatMap((run) =>
       run.replicas.map(
@@ -736,7 +650,7 @@ export async function benchLoad(): Promise<void> {
       `Machine load average (1 min) at the start and the end: ${loadAtStart} / ${fmt(loadavg()[0] ?? NaN, 2)}`,
     );
     for (const child of children) {
-      const lines = child.output();
+      const lines = logLines(child);
       const handled = inBotDurations(lines);
       if (handled.length > 0)
         console.log(

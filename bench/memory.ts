@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { freePort, procStatus } from './process';
+import { builtBot, Child, procStatus, START_SCRIPT } from './process';
 import { type ActionName, decide } from '../src/services/lifecycle';
 import type { NewOpportunity, Opportunity } from '../src/services/opportunity';
 import type { Actor } from '../src/services/roles';
@@ -15,8 +13,9 @@ import { probeArgs, readProbe } from '../test/support/startup';
 import { activity, Connector, PEOPLE, ROLE_ENV } from '../test/support/teams';
 
 /**
- * `npm run bench -- memory`: the compiled bot's memory, built here into a directory of its own and run as
- * `npm start` runs it (`node <options> dist/index.js`), in local mode on SQLite. About six minutes.
+ * `npm run bench -- memory`: the compiled bot's memory, built into a directory of its own (once per run, by
+ * bench/process.ts) and run as `npm start` runs it (`node <options> dist/index.js`), in local mode on
+ * SQLite. About six minutes.
  *
  * 1. Start-up: resident memory once /readyz answers, as built now (the chart's renderer, the export's
  *    writer and the store back ends not in use load when first used) and as before (the same modules
@@ -34,7 +33,6 @@ import { activity, Connector, PEOPLE, ROLE_ENV } from '../test/support/teams';
  * quarters of it: room for the requests served meanwhile, and for records longer than the benchmark's.
  */
 
-const ROOT = path.resolve(__dirname, '..');
 const RECORDS = Number(process.env.BENCH_MEMORY_RECORDS ?? 100_000);
 const STARTS = Number(process.env.BENCH_MEMORY_STARTS ?? 3);
 const CAPS = (process.env.BENCH_MEMORY_CAPS ?? '512').split(',').map((c) => c.trim());
@@ -60,28 +58,13 @@ const EAGER = [
   './dist/stores/sharepoint-documents',
 ];
 
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  scripts: Record<string, string>;
-};
 /** The cap `npm start` gives, if any. */
-const CONFIGURED = Number(/--max-old-space-size=(\d+)/.exec(pkg.scripts.start ?? '')?.[1] ?? NaN);
+const CONFIGURED = Number(/--max-old-space-size=(\d+)/.exec(START_SCRIPT)?.[1] ?? NaN);
 
 const mb = (bytes: number) => bytes / 1024 / 1024;
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-CA', { maximumFractionDigits: digits }) : '-';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-
-/** `npm run build` into `dir`/dist, with node_modules beside it as in a deployment. */
-async function build(dir: string): Promise<void> {
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'junction');
-  const tsc = spawn(
-    process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  const [code] = (await once(tsc, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`the build failed (${code})`);
-}
 
 /** Heap figures from V8's --trace-gc lines: "Mark-Compact 180.1 (200.3) -> 150.2 (190.0) MB, …". */
 class GcTrace {
@@ -108,85 +91,21 @@ class GcTrace {
   }
 }
 
-/** The compiled bot in a child process, on a port of its own, once /readyz answers. */
-class Bot {
-  private output = '';
-  readonly gc = new GcTrace();
-  /** The peak resident memory last read: a process killed for want of memory can no longer be asked. */
-  peakRss = NaN;
-  private readonly sampler: NodeJS.Timeout;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly url: string,
-  ) {
-    this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-    proc.stdout?.on('data', (d: Buffer) => this.take(d.toString()));
-    proc.stderr?.on('data', (d: Buffer) => this.take(d.toString()));
-    this.sampler = setInterval(() => this.samplePeak(), 100);
-    void this.exited.then(() => clearInterval(this.sampler));
-  }
-
-  samplePeak(): number {
-    const hwm = procStatus(this.pid, 'VmHWM');
-    if (Number.isFinite(hwm)) this.peakRss = hwm;
-    return this.peakRss;
-  }
-
-  private take(text: string): void {
-    this.gc.feed(text);
-    this.output = (this.output + text).slice(-20_000);
-  }
-
-  get lastOutput(): string {
-    return this.output;
-  }
-
-  static async start(dir: string, nodeArgs: string[], env: Record<string, string>): Promise<Bot> {
-    const port = await freePort();
-    const proc = spawn(process.execPath, [...nodeArgs, 'dist/index.js'], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const bot = new Bot(proc, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`the bot exited (${proc.exitCode}):\n${bot.output}`);
-      if (Date.now() > deadline) throw new Error(`the bot did not start:\n${bot.output}`);
-      const ready = await fetch(`${bot.url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return bot;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? -1;
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill('SIGTERM');
-    const stopped = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
-    ]);
-    if (!stopped) {
-      this.proc.kill('SIGKILL');
-      await this.exited;
-    }
-  }
+/**
+ * The compiled bot in a child process, once /readyz answers: from the build's directory, which has no `.env`
+ * to pick up, with none of this process's environment but PATH.
+ */
+async function startBot(nodeArgs: string[], env: Record<string, string>, gc?: GcTrace): Promise<Child> {
+  const built = await builtBot();
+  return Child.start({
+    name: 'the bot',
+    script: built.script,
+    nodeArgs,
+    cwd: built.dir,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
+    ready: '/readyz',
+    ...(gc ? { onOutput: (text: string) => gc.feed(text) } : {}),
+  });
 }
 
 interface Startup {
@@ -198,11 +117,11 @@ interface Startup {
   readonly packages: number;
 }
 
-/** Start-up memory of the bot built in `dir`, with `nodeArgs` before its entry point. */
-async function startupRun(dir: string, nodeArgs: string[], probe: boolean): Promise<Partial<Startup>> {
+/** Start-up memory of the bot, with `nodeArgs` before its entry point. */
+async function startupRun(nodeArgs: string[], probe: boolean): Promise<Partial<Startup>> {
   const data = mkdtempSync(path.join(tmpdir(), 'microacq-bench-memory-start-'));
   const out = path.join(data, 'probe.json');
-  const bot = await Bot.start(dir, [...(probe ? probeArgs() : []), ...nodeArgs], {
+  const bot = await startBot([...(probe ? probeArgs() : []), ...nodeArgs], {
     SQLITE_PATH: path.join(data, 'bot.db'),
     STARTUP_PROBE_OUT: out,
   });
@@ -228,7 +147,7 @@ async function startupRun(dir: string, nodeArgs: string[], probe: boolean): Prom
   }
 }
 
-async function startups(dir: string): Promise<void> {
+async function startups(): Promise<void> {
   const variants = [
     { name: 'before: chart, export and every store loaded at start', args: EAGER.flatMap((m) => ['-r', m]) },
     { name: 'now: loaded when first used', args: [] as string[] },
@@ -239,10 +158,10 @@ async function startups(dir: string): Promise<void> {
   const runs = variants.map(() => [] as Partial<Startup>[]);
   // Alternately, so that the machine's other work weighs on each alike.
   for (let i = 0; i < STARTS; i++) {
-    for (const [v, variant] of variants.entries()) runs[v]?.push(await startupRun(dir, variant.args, false));
+    for (const [v, variant] of variants.entries()) runs[v]?.push(await startupRun(variant.args, false));
   }
   const probed = [];
-  for (const variant of variants) probed.push(await startupRun(dir, variant.args, true));
+  for (const variant of variants) probed.push(await startupRun(variant.args, true));
 
   console.log(
     `\nStart-up of the compiled bot (local mode, SQLite), once /readyz answers; RSS median of ${STARTS} starts (MB)`,
@@ -366,7 +285,7 @@ const person = (who: (typeof PEOPLE)[keyof typeof PEOPLE], connector: Connector)
 });
 
 /** Sends one activity and returns what the bot sent back to the connector for it. */
-async function exchange(bot: Bot, connector: Connector, body: unknown): Promise<Record<string, unknown>> {
+async function exchange(bot: Child, connector: Connector, body: unknown): Promise<Record<string, unknown>> {
   const before = connector.sent.length;
   const res = await fetch(`${bot.url}/api/messages`, {
     method: 'POST',
@@ -377,7 +296,7 @@ async function exchange(bot: Bot, connector: Connector, body: unknown): Promise<
   return (await connector.waitFor(before + 1, 10_000))[before]?.body ?? {};
 }
 
-async function perform(op: Operation, bot: Bot, connector: Connector): Promise<void> {
+async function perform(op: Operation, bot: Child, connector: Connector): Promise<void> {
   if (op === 'chart') {
     const sent = JSON.stringify(
       await exchange(
@@ -430,16 +349,17 @@ interface CapResult extends Outcome {
 }
 
 async function underCap(
-  dir: string,
   file: string,
   cap: number | undefined,
   op: Operation,
   connector: Connector,
 ): Promise<CapResult> {
-  const bot = await Bot.start(dir, [...(cap ? [capArg(cap)] : []), '--trace-gc'], {
-    SQLITE_PATH: file,
-    ...ROLE_ENV,
-  });
+  const gc = new GcTrace();
+  const bot = await startBot(
+    [...(cap ? [capArg(cap)] : []), '--trace-gc'],
+    { SQLITE_PATH: file, ...ROLE_ENV },
+    gc,
+  );
   const started = Date.now();
   let outcome: Outcome;
   try {
@@ -469,10 +389,10 @@ async function underCap(
   }
   const peakRss = bot.samplePeak();
   await bot.stop();
-  return { ...outcome, cap, op, peakRss, peakHeap: bot.gc.peakUsed, peakLive: bot.gc.peakLive };
+  return { ...outcome, cap, op, peakRss, peakHeap: gc.peakUsed, peakLive: gc.peakLive };
 }
 
-async function caps(dir: string): Promise<void> {
+async function caps(): Promise<void> {
   const data = mkdtempSync(path.join(tmpdir(), 'microacq-bench-memory-'));
   const file = path.join(data, 'bot.db');
   const connector = await Connector.start();
@@ -485,7 +405,7 @@ async function caps(dir: string): Promise<void> {
     const results: CapResult[] = [];
     for (const cap of [...tried, ...(CAPS.includes('none') ? [undefined] : [])]) {
       for (const op of ['export', 'chart'] as const) {
-        results.push(await underCap(dir, file, cap, op, connector));
+        results.push(await underCap(file, cap, op, connector));
       }
     }
     const defaultLimit = mb(getHeapStatistics().heap_size_limit);
@@ -527,12 +447,7 @@ async function caps(dir: string): Promise<void> {
 }
 
 export async function benchMemory(): Promise<void> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'microacq-bench-memory-build-'));
-  try {
-    await build(dir);
-    await startups(dir);
-    await caps(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await builtBot();
+  await startups();
+  await caps();
 }
