@@ -178,7 +178,7 @@ function dayOffWarnings(locale: Locale, fields: IntakeFields, calendar: Calendar
   });
 }
 
-function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
+function lookbackOf(locale: Locale, lb: IntakeView['lookback'], calendar: Calendar) {
   if (!lb) return { heading: '', branch: '', intro: '', items: [] };
   const { similar, suppliers } = lb.result;
   const items = [
@@ -188,7 +188,8 @@ function lookbackOf(locale: Locale, lb: IntakeView['lookback']) {
         title: s.title,
         amount: formatMoney(s.fixedPriceCents, locale),
         status: t(locale, `statuses.${s.status}`),
-        date: formatDate(s.createdAt.slice(0, 10), locale),
+        // The department's date of the request, not UTC's: an evening request is of its own day.
+        date: formatDate(calendar.dateOf(s.createdAt), locale),
       }),
     ),
     ...suppliers.slice(0, LOOKBACK_SHOWN).map((s) =>
@@ -318,7 +319,7 @@ export function intakeCard(v: IntakeView): Card {
       step === 'pricing' || step === 'review'
         ? [...roomWarnings(locale, v), ...dayOffWarnings(locale, v.fields, v.calendar)]
         : [],
-    lookback: lookbackOf(locale, step === 'attestations' ? v.lookback : undefined),
+    lookback: lookbackOf(locale, step === 'attestations' ? v.lookback : undefined, v.calendar),
     sections: step === 'review' ? reviewSections(locale, v.fields, v.draftId) : [],
     nextSteps: [],
     nextStepsHeading: '',
@@ -346,7 +347,7 @@ export function submittedCard(
     fields: [],
     quote: quoteOf(locale, {}),
     warnings: [],
-    lookback: lookbackOf(locale, undefined),
+    lookback: lookbackOf(locale, undefined, calendar),
     sections: reviewSections(locale, fields),
     nextStepsHeading: t(locale, 'intake.submitted.nextStepsHeading'),
     nextSteps: steps.map(

@@ -367,7 +367,7 @@ function rows(
   }
   if (o.selection.supplierName)
     out.push(row(say(voice, 'decisions.card.supplier'), o.selection.supplierName));
-  for (const [label, value] of financeRows(o)) out.push(row(say(voice, label), each(value)));
+  for (const [label, value] of financeRows(o, calendar)) out.push(row(say(voice, label), each(value)));
   if (today) {
     const next = nextActors(o);
     out.push(
@@ -404,7 +404,12 @@ export function personIn(
  * What the contract and its payment have recorded, row by row: the terms and their countersignature, a
  * termination, the invoice, the certification, the payment, and who was given a pending decision.
  */
-function financeRows(o: Opportunity): [MessageKey, (l: Locale) => string][] {
+function financeRows(
+  o: Opportunity,
+  calendar: { dateOf(instant: string): string },
+): [MessageKey, (l: Locale) => string][] {
+  // An instant is said as the department's date: a countersignature at 9 p.m. is of that day.
+  const dayOf = (instant: string | undefined) => (instant ? calendar.dateOf(instant) : '');
   const rows: [MessageKey, (l: Locale) => string][] = [];
   const terms = o.terms;
   if (terms) {
@@ -422,7 +427,7 @@ function financeRows(o: Opportunity): [MessageKey, (l: Locale) => string][] {
           terms.countersignedBy
             ? t(l, 'decisions.card.termsCountersigned', {
                 name: personIn(l, terms.countersignedBy),
-                date: formatDate(terms.countersignedAt?.slice(0, 10) ?? '', l),
+                date: formatDate(dayOf(terms.countersignedAt), l),
               })
             : t(l, 'decisions.card.termsAwaiting'),
         ]
@@ -476,7 +481,7 @@ function financeRows(o: Opportunity): [MessageKey, (l: Locale) => string][] {
       (l) =>
         t(l, 'decisions.card.certifiedValue', {
           name: personIn(l, o.finance.section34Certifier),
-          date: formatDate(o.finance.section34At?.slice(0, 10) ?? '', l),
+          date: formatDate(dayOf(o.finance.section34At), l),
         }),
     ]);
   }

@@ -50,7 +50,7 @@ export function jekyllPosts(views: PublicViews, options: JekyllOptions = {}): Je
     if (view.locale !== locale) throw new Error(`the ${locale} view is in ${view.locale}`);
     return {
       path: postPath(view, zone),
-      content: `---\n${frontMatter(view, zone)}---\n\n${body(view)}`,
+      content: `---\n${frontMatter(view, zone)}---\n\n${body(view, zone)}`,
     };
   });
 }
@@ -159,7 +159,7 @@ export function safeHref(url: string): string {
 // ---------------------------------------------------------------------------------------------------
 // Body
 
-function body(v: PublicOpportunity): string {
+function body(v: PublicOpportunity, zone: string): string {
   const { locale } = v;
   const blocks: string[] = [];
   const heading = (level: 2 | 3, text: string) => blocks.push(`${'#'.repeat(level)} ${inert(text)}`);
@@ -173,7 +173,7 @@ function body(v: PublicOpportunity): string {
       v.updates
         .map(
           (u) =>
-            `- **${inert(`${t(locale, 'site.updateMark')} · ${formatDate(dayOfUtc(u.at), locale)}`)}** — ${inert(
+            `- **${inert(`${t(locale, 'site.updateMark')} · ${formatDate(dayOf(u.at, zone), locale)}`)}** — ${inert(
               t(locale, `site.events.${u.event}`),
             )}`,
         )
@@ -217,11 +217,6 @@ function body(v: PublicOpportunity): string {
   text(t(locale, 'site.licence', { licence: v.licence }));
   if (v.deliveredLink) link(t(locale, 'site.delivered'), v.deliveredLink);
   return `${blocks.join('\n\n')}\n`;
-}
-
-/** The date of an update as the public page shows it. */
-function dayOfUtc(instant: string): string {
-  return instant.slice(0, 10);
 }
 
 /** Typed text as paragraphs (blank lines part them), each line kept as a line. */

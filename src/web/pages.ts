@@ -22,7 +22,11 @@ export interface SiteContext {
    */
   readonly nonce: string;
   /** The department's calendar: deadlines close at the end of their day there. */
-  readonly calendar: { readonly timeZone: string; endOf(date: string): string };
+  readonly calendar: {
+    readonly timeZone: string;
+    endOf(date: string): string;
+    dateOf(instant: string): string;
+  };
 }
 
 const other = (locale: Locale): Locale => (locale === 'en' ? 'fr' : 'en');
@@ -154,6 +158,8 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
   const fact = (term: string, value: Html | string) =>
     html`<dt>${term}</dt>
       <dd>${value}</dd>`;
+  // An instant is said as the department's date: an update at 9 p.m. is of that day, not the next.
+  const dayOf = (instant: string) => formatDate(ctx.calendar.dateOf(instant), locale);
   const deadline = html`${formatClosing(v.deadline, locale, ctx.calendar)}${
     v.originalDeadline
       ? html` <span class="site-update"
@@ -172,7 +178,9 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
     path: sitePath(locale, v.reference),
     otherPath: sitePath(other(locale), v.reference),
     // An answer published since the last update is a change of the page too.
-    modified: [v.updatedAt, ...(discussion?.answers ?? []).map((a) => a.at)].sort().at(-1)?.slice(0, 10),
+    modified: ctx.calendar.dateOf(
+      [v.updatedAt, ...(discussion?.answers ?? []).map((a) => a.at)].sort().at(-1) ?? v.updatedAt,
+    ),
     body: html` <h1>${v.texts.title}</h1>
       ${v.provisional ? html`<p class="site-notice" role="note">${t(locale, 'site.provisional')}</p>` : ''}
       <p class="site-lead">${v.texts.shortDescription}</p>
@@ -183,7 +191,7 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
         ${fact(t(locale, 'site.deadline'), deadline)}
         ${fact(t(locale, 'site.start'), formatDate(v.startDate, locale))}
         ${fact(t(locale, 'site.delivery'), formatDate(v.deliveryDate, locale))}
-        ${fact(t(locale, 'site.posted'), formatDate(v.postedAt.slice(0, 10), locale))}
+        ${fact(t(locale, 'site.posted'), dayOf(v.postedAt))}
       </dl>
       ${
         discussion?.applying
@@ -202,9 +210,7 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
                 ${v.updates.map(
                   (u) =>
                     html`<li>
-                      <strong
-                        >${t(locale, 'site.updateMark')} · ${formatDate(u.at.slice(0, 10), locale)}</strong
-                      >
+                      <strong>${t(locale, 'site.updateMark')} · ${dayOf(u.at)}</strong>
                       — ${t(locale, `site.events.${u.event}`)}
                     </li>`,
                 )}

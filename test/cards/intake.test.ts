@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { intakeCard, licenceCriterion, submittedCard } from '../../src/cards';
 import { problemText } from '../../src/cards/intake';
 import { type Locale, t } from '../../src/i18n';
+import { formatDate } from '../../src/i18n/format';
 import { FIELDS, FORM_STEPS, type IntakeFields, initialFields, type Step } from '../../src/services/intake';
 import { LICENCE_IDS } from '../../src/services/licences';
 import type { Problem } from '../../src/services/rules';
@@ -146,6 +147,37 @@ describe('the intake card', () => {
       'Le code est publié sous la licence MIT (SPDX : MIT), dans un dépôt public.',
     );
   });
+});
+
+describe('the look-back on the attestations', () => {
+  // 22:30 on Sunday, March 1 in Toronto (EST) is 03:30 on March 2 in UTC.
+  const similar = {
+    reference: 'MA-2026-0007',
+    title: 'Accessible date picker',
+    status: 'paid' as const,
+    createdAt: '2026-03-02T03:30:00.000Z',
+    fixedPriceCents: 400_000,
+  };
+  const lines = (locale: Locale) => {
+    const c = intakeCard({
+      locale,
+      draftId: 'd',
+      step: 'attestations',
+      fields: typed(),
+      problems: [],
+      calendar: CALENDAR,
+      lookback: { branch: 'Benefits Delivery', result: { similar: [similar], suppliers: [] } },
+    });
+    return JSON.stringify(c);
+  };
+
+  for (const locale of ['en', 'fr'] as const) {
+    it(`dates each request by the department's day, not UTC's: an evening request is of its own day (${locale})`, () => {
+      const text = lines(locale);
+      assert.ok(text.includes(formatDate('2026-03-01', locale)), text);
+      assert.ok(!text.includes(formatDate('2026-03-02', locale)));
+    });
+  }
 });
 
 describe('the licence criterion', () => {
