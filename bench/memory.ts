@@ -237,7 +237,7 @@ function paidRequest(): NewOpportunity {
     o = { ...outcome.next, updatedAt: when };
   }
   const { reference: _reference, version: _version, ...record } = o;
-  return record;
+  return { ...record, referenceYear: first.referenceYear };
 }
 
 /**

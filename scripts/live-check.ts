@@ -3,7 +3,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { existsSync, writeFileSync } from 'node:fs';
 import { ConfigError, parseConfig } from '../src/config';
 import { submit } from '../src/services/lifecycle';
-import type { Opportunity, OpportunityContent, Status } from '../src/services/opportunity';
+import type { NewOpportunity, Opportunity, OpportunityContent, Status } from '../src/services/opportunity';
 import type { OpportunityFilter } from '../src/services/store';
 import { createGraphClient, type GraphFetch } from '../src/stores/graph';
 import { columnType, LISTS, type ListDefinition } from '../src/stores/sharepoint-schema';
@@ -91,7 +91,7 @@ const said = (a: Answer) => (a.status === 200 ? '200' : `${a.status} ${a.code ??
 const AWKWARD = 'Quotes " and \' <b>tags</b> & ampersands\nnew line — accents: é à ç Ö ñ 🚀';
 
 /** A valid record for the check, from the intake's own rules. */
-function sampleRecord(at: string): Omit<Opportunity, 'reference' | 'version'> {
+function sampleRecord(at: string): NewOpportunity {
   const content: OpportunityContent = {
     title: 'Live check record',
     shortDescription: AWKWARD,

@@ -1276,6 +1276,7 @@ export function submit(
     ok: true,
     record: {
       ...parsed.data,
+      referenceYear: Number(today(clock).slice(0, 4)),
       status: 'submitted',
       requester: { aadObjectId: requester.id, name: requester.name },
       locale,

@@ -317,7 +317,12 @@ export const Opportunity = OpportunityContent.extend({
 export type Opportunity = z.infer<typeof Opportunity>;
 
 /** The record before the store gives it a reference and a version. */
-export type NewOpportunity = Omit<Opportunity, 'reference' | 'version'>;
+/**
+ * A record before the store numbers it. `referenceYear` is the department's year at submission (a
+ * request sent on New Year's Eve evening is of the old year, whatever the year in UTC); the store
+ * numbers the record in it, and it is not kept apart from the reference.
+ */
+export type NewOpportunity = Omit<Opportunity, 'reference' | 'version'> & { readonly referenceYear: number };
 
 /** The pilot tracker's stage column (1–5). */
 export function stageOf(status: Status): 1 | 2 | 3 | 4 | 5 {

@@ -35,14 +35,22 @@ export const PageCursor = z.tuple([z.number().int().positive(), z.number().int()
 /** Where a text search stopped: search pages go by the order records were first written. */
 export const TextCursor = z.object({ rowid: z.number().int().positive() });
 
-/** The reference year is the calendar year written in createdAt, as the requester saw it. */
+/** The year the record is numbered in: the department's at submission (NewOpportunity), checked. */
 export function referenceYear(fresh: NewOpportunity): number {
-  return Number(Opportunity.shape.createdAt.parse(fresh.createdAt).slice(0, 4));
+  const year = fresh.referenceYear;
+  if (!Number.isSafeInteger(year) || year < 2000 || year > 9999)
+    throw new RangeError(`not a reference year: ${year}`);
+  return year;
 }
 
 /** A new record as first stored: the year's number `seq` makes its reference, at version 1. */
 export function numberedRecord(fresh: NewOpportunity, year: number, seq: number): Opportunity {
-  return Opportunity.parse({ ...fresh, reference: `MA-${year}-${String(seq).padStart(4, '0')}`, version: 1 });
+  const { referenceYear: _year, ...record } = fresh;
+  return Opportunity.parse({
+    ...record,
+    reference: `MA-${year}-${String(seq).padStart(4, '0')}`,
+    version: 1,
+  });
 }
 
 /** The columns of a record's row, besides those that only place it (year, seq). */

@@ -26,6 +26,7 @@ import {
   StoreUnavailableError,
 } from '../services/store';
 import { withRecordsIn } from './compose';
+import { numberedRecord, referenceYear } from './record-rows';
 import { clamp } from './rows';
 import type { WorkflowEvent } from '../services/lifecycle';
 import type { AskOutcome, NewQuestion, Question, QuestionLimits, QuestionState } from '../services/questions';
@@ -496,13 +497,8 @@ export class SharePointStore implements RecordStore, PublicSiteStore, Resource {
     }
     const seen = await this.findItem('opportunities', 'IdempotencyKey', idempotencyKey, 'Record');
     if (seen) return this.recordOf(seen);
-    const year = new Date(record.createdAt).toISOString().slice(0, 4);
-    const number = await this.nextNumber(year);
-    const full = Opportunity.parse({
-      ...record,
-      reference: `MA-${year}-${String(number).padStart(4, '0')}`,
-      version: 1,
-    });
+    const year = referenceYear(record);
+    const full = numberedRecord(record, year, await this.nextNumber(String(year)));
     const responses = await this.batch('save the record', [
       {
         id: 'record',

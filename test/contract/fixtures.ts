@@ -66,7 +66,7 @@ export function newOpportunity(options: FixtureOptions = {}): NewOpportunity {
 }
 
 /** The audit entry the intake writes with a new record. */
-export function submittedAudit(record: NewOpportunity): NewAuditEntry {
+export function submittedAudit(record: Pick<NewOpportunity, 'createdAt' | 'requester'>): NewAuditEntry {
   return {
     at: record.createdAt,
     actor: record.requester,

@@ -75,7 +75,8 @@ export function describeStoreContract(
         const first = await store.create(input, submittedAudit(input), 'a');
         const second = await create();
         const third = await create();
-        assert.deepEqual(plain(first), plain({ ...input, reference: 'MA-2026-0001', version: 1 }));
+        const { referenceYear: _year, ...kept } = input;
+        assert.deepEqual(plain(first), plain({ ...kept, reference: 'MA-2026-0001', version: 1 }));
         assert.deepEqual([second.reference, third.reference], ['MA-2026-0002', 'MA-2026-0003']);
         assert.deepEqual(await store.get('MA-2026-0001'), first);
       });
@@ -91,6 +92,19 @@ export function describeStoreContract(
           'MA-2026-0002',
           'MA-2027-0002',
         ]);
+      });
+
+      it("numbers a request in the department's year at submission: New Year's Eve evening is the old year, whatever UTC says", async () => {
+        // 22:30 on December 31 in Toronto is 03:30 on January 1 in UTC; 00:30 there is the new year.
+        const eve = await create({ at: '2027-01-01T03:30:00.000Z' });
+        const newYear = await create({ at: '2027-01-01T05:30:00.000Z' });
+        assert.deepEqual(refs([eve, newYear]), ['MA-2026-0001', 'MA-2027-0001']);
+        assert.deepEqual(refs((await store.query({}, { limit: 10 })).items), [
+          'MA-2027-0001',
+          'MA-2026-0001',
+        ]);
+        const since = await store.query({ createdSince: '2027-01-01T05:00:00.000Z' }, { limit: 10 });
+        assert.deepEqual(refs(since.items), ['MA-2027-0001']);
       });
 
       it('returns the first record when the same submission arrives twice', async () => {

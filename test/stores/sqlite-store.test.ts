@@ -526,28 +526,4 @@ describe('SqliteStore (SQLite specifics)', () => {
     await assert.rejects(two.transition(second.next, 1, second.audit), ConcurrencyError);
     assert.equal((await two.get(record.reference))?.status, 'in_approval');
   });
-
-  it('takes the reference year as written in createdAt and lists the latest reference first', async () => {
-    const store = open();
-    // 00:30 on New Year's Day in Paris is still the old year in UTC.
-    const paris = await create(store, { at: '2027-01-01T00:30:00.000+01:00' });
-    const utcLater = await create(store, { at: '2026-12-31T23:45:00.000Z' });
-    assert.equal(paris.reference, 'MA-2027-0001');
-    assert.equal(utcLater.reference, 'MA-2026-0001');
-    const page = await store.query({}, { limit: 10 });
-    assert.deepEqual(
-      page.items.map((r) => r.reference),
-      ['MA-2027-0001', 'MA-2026-0001'],
-    );
-    const since = await store.query({ createdSince: '2027-01-01T00:00:00.000+01:00' }, { limit: 10 });
-    assert.deepEqual(
-      since.items.map((r) => r.reference),
-      ['MA-2027-0001', 'MA-2026-0001'],
-    );
-    const later = await store.query({ createdSince: '2026-12-31T23:40:00.000Z' }, { limit: 10 });
-    assert.deepEqual(
-      later.items.map((r) => r.reference),
-      ['MA-2026-0001'],
-    );
-  });
 });
