@@ -802,7 +802,9 @@ export class SharePointStore implements RecordStore, PublicSiteStore, Resource {
     createdSince: string | undefined,
   ): Promise<{ records: Opportunity[]; stoppedAt?: number }> {
     const scanning = text !== undefined;
-    const since = createdSince === undefined ? 0 : new Date(createdSince).getUTCFullYear();
+    // A record is numbered in the department's year, which may be the year before UTC's at its creation
+    // (New Year's Eve evening in Canada): the block of the year before may hold what was created since.
+    const since = createdSince === undefined ? 0 : new Date(createdSince).getUTCFullYear() - 1;
     const blocks = (await this.blocksFrom(after)).filter((b) => b.year >= since);
     const records: Opportunity[] = [];
     // A text search reads whole blocks: one at a time, so that no answer carries thousands of records.

@@ -105,6 +105,9 @@ export function describeStoreContract(
         ]);
         const since = await store.query({ createdSince: '2027-01-01T05:00:00.000Z' }, { limit: 10 });
         assert.deepEqual(refs(since.items), ['MA-2027-0001']);
+        // Created in UTC's new year, numbered in the old: a search by creation time still finds it.
+        const utcNewYear = await store.query({ createdSince: '2027-01-01T00:00:00.000Z' }, { limit: 10 });
+        assert.deepEqual(refs(utcNewYear.items), ['MA-2027-0001', 'MA-2026-0001']);
       });
 
       it('returns the first record when the same submission arrives twice', async () => {
