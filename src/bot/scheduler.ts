@@ -113,7 +113,6 @@ export class Scheduler {
     const now = this.clock.now().toISOString();
     await this.store.forgetActivities(new Date(Date.parse(now) - REMEMBER_ACTIVITIES_MS).toISOString());
     await this.store.forgetUnconfirmed(new Date(Date.parse(now) - UNCONFIRMED_KEPT_MS).toISOString());
-    await this.store.forgetRates(new Date(Date.parse(now) - RATE_KEPT_MS).toISOString());
     const caughtUp = await this.notifier.catchUp();
     if (caughtUp > 0)
       this.log.info({ changes: caughtUp }, 'queued the messages of changes saved without them');
@@ -134,6 +133,8 @@ export class Scheduler {
     // After the clock's own changes, so what it closed reaches the outside site in the same tick.
     await this.publication?.tick();
     if (today !== this.retainedOn) {
+      // Rate counts older than any window: a day's clean-up keeps the table to a day or two of keys.
+      await this.store.forgetRates(new Date(Date.parse(now) - RATE_KEPT_MS).toISOString());
       await this.forgetApplications(now);
       this.retainedOn = today;
     }

@@ -1,6 +1,6 @@
 import { parseDecimal } from '../services/pricing';
 import { type Locale, type MessageKey, t } from '../i18n';
-import { formatClosing, formatDate, formatMoney, formatNumber } from '../i18n/format';
+import { formatClosing, formatDate, formatDayOf, formatMoney, formatNumber } from '../i18n/format';
 import type { Calendar } from '../services/calendar';
 import {
   FIELDS,
@@ -188,8 +188,7 @@ function lookbackOf(locale: Locale, lb: IntakeView['lookback'], calendar: Calend
         title: s.title,
         amount: formatMoney(s.fixedPriceCents, locale),
         status: t(locale, `statuses.${s.status}`),
-        // The department's date of the request, not UTC's: an evening request is of its own day.
-        date: formatDate(calendar.dateOf(s.createdAt), locale),
+        date: formatDayOf(s.createdAt, locale, calendar),
       }),
     ),
     ...suppliers.slice(0, LOOKBACK_SHOWN).map((s) =>

@@ -2,7 +2,14 @@ import type { EvaluationProgress } from '../services/evaluation';
 import type { Person } from '../services/store';
 import { inEach, type Locale, localesOf, type MessageKey, say, t, type Voice } from '../i18n';
 import en from '../i18n/en.json';
-import { formatClosing, formatDate, formatDateTime, formatList, formatMoney } from '../i18n/format';
+import {
+  formatClosing,
+  formatDate,
+  formatDateTime,
+  formatDayOf,
+  formatList,
+  formatMoney,
+} from '../i18n/format';
 import { type Reader, type RequestView, viewOf } from '../services/access';
 import type { Calendar } from '../services/calendar';
 import {
@@ -408,8 +415,6 @@ function financeRows(
   o: Opportunity,
   calendar: { dateOf(instant: string): string },
 ): [MessageKey, (l: Locale) => string][] {
-  // An instant is said as the department's date: a countersignature at 9 p.m. is of that day.
-  const dayOf = (instant: string | undefined) => (instant ? calendar.dateOf(instant) : '');
   const rows: [MessageKey, (l: Locale) => string][] = [];
   const terms = o.terms;
   if (terms) {
@@ -427,7 +432,7 @@ function financeRows(
           terms.countersignedBy
             ? t(l, 'decisions.card.termsCountersigned', {
                 name: personIn(l, terms.countersignedBy),
-                date: formatDate(dayOf(terms.countersignedAt), l),
+                date: formatDayOf(terms.countersignedAt, l, calendar),
               })
             : t(l, 'decisions.card.termsAwaiting'),
         ]
@@ -481,7 +486,7 @@ function financeRows(
       (l) =>
         t(l, 'decisions.card.certifiedValue', {
           name: personIn(l, o.finance.section34Certifier),
-          date: formatDate(dayOf(o.finance.section34At), l),
+          date: formatDayOf(o.finance.section34At, l, calendar),
         }),
     ]);
   }
@@ -1006,7 +1011,7 @@ export function reminderCard(
   },
 ): Card {
   const heading = (l: Locale) => {
-    const since = formatDate(options.calendar.dateOf(wait.since), l);
+    const since = formatDayOf(wait.since, l, options.calendar);
     const what = t(l, `waits.kinds.${wait.kind}`);
     return options.to === 'manager'
       ? t(l, 'waits.escalation', {

@@ -83,6 +83,18 @@ export function formatDate(isoDate: string, locale: Locale): string {
   return date(locale).format(d);
 }
 
+/**
+ * The department's date of a moment, with its weekday: 9 p.m. on March 1 in Toronto is March 1, though
+ * UTC has reached March 2. Nothing for a moment not recorded.
+ */
+export function formatDayOf(
+  instant: string | undefined,
+  locale: Locale,
+  calendar: { dateOf(instant: string): string },
+): string {
+  return instant === undefined ? '' : formatDate(calendar.dateOf(instant), locale);
+}
+
 /** A moment, in the time zone where the department works. */
 export function formatDateTime(iso: string, locale: Locale, timeZone: string): string {
   const d = new Date(iso);

@@ -96,8 +96,9 @@ function countFormsOf(locale: Locale, key: string): ReadonlySet<string> | null {
 
 /** The key i18next reads for `count`: `_zero` for 0 when there is one, else the language's form, else `_other`. */
 function pluralKey(locale: Locale, key: string, count: unknown): string {
-  const forms = typeof count === 'number' ? countFormsOf(locale, key) : null;
-  if (typeof count !== 'number' || !forms) return key;
+  if (typeof count !== 'number') return key;
+  const forms = countFormsOf(locale, key);
+  if (!forms) return key;
   if (count === 0 && forms.has('zero')) return `${key}_zero`;
   const form = pluralRules[locale].select(count);
   return forms.has(form) ? `${key}_${form}` : `${key}_other`;

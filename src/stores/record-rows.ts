@@ -90,8 +90,9 @@ const StoredLookback = z.object({
 
 /**
  * The look-back columns of a record stored without them, for the migration that fills them in (and
- * PostgreSQL's look-back, for records an older replica writes during a rolling upgrade). A record that cannot be read gets its branch and title words all the same, no supplier and no
- * price: reading it fails loudly elsewhere, and the migration must not stop the store opening.
+ * PostgreSQL's look-back, for records an older replica writes during a rolling upgrade). A record that
+ * cannot be read gets its branch and title words all the same, no supplier and no price: reading it fails
+ * loudly elsewhere, and the migration must not stop the store opening.
  */
 export function storedLookbackColumns(row: {
   readonly branch: string;

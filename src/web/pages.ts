@@ -1,5 +1,5 @@
 import { type Locale, t } from '../i18n';
-import { formatClosing, formatDate, formatDateTime, formatMoney } from '../i18n/format';
+import { formatClosing, formatDate, formatDateTime, formatDayOf, formatMoney } from '../i18n/format';
 import { APPLICANT_KINDS, DECLARATIONS, MAX_LINKS, SELF_IDENTIFICATION } from '../services/applications';
 import type { DeliveredMail } from '../services/mail';
 import { formPath, type PublicOpportunity, type PublicStatus, sitePath } from '../services/publication';
@@ -158,8 +158,6 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
   const fact = (term: string, value: Html | string) =>
     html`<dt>${term}</dt>
       <dd>${value}</dd>`;
-  // An instant is said as the department's date: an update at 9 p.m. is of that day, not the next.
-  const dayOf = (instant: string) => formatDate(ctx.calendar.dateOf(instant), locale);
   const deadline = html`${formatClosing(v.deadline, locale, ctx.calendar)}${
     v.originalDeadline
       ? html` <span class="site-update"
@@ -191,7 +189,7 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
         ${fact(t(locale, 'site.deadline'), deadline)}
         ${fact(t(locale, 'site.start'), formatDate(v.startDate, locale))}
         ${fact(t(locale, 'site.delivery'), formatDate(v.deliveryDate, locale))}
-        ${fact(t(locale, 'site.posted'), dayOf(v.postedAt))}
+        ${fact(t(locale, 'site.posted'), formatDayOf(v.postedAt, locale, ctx.calendar))}
       </dl>
       ${
         discussion?.applying
@@ -210,7 +208,9 @@ export function opportunityPage(ctx: SiteContext, v: PublicOpportunity, discussi
                 ${v.updates.map(
                   (u) =>
                     html`<li>
-                      <strong>${t(locale, 'site.updateMark')} · ${dayOf(u.at)}</strong>
+                      <strong
+                        >${t(locale, 'site.updateMark')} · ${formatDayOf(u.at, locale, ctx.calendar)}</strong
+                      >
                       — ${t(locale, `site.events.${u.event}`)}
                     </li>`,
                 )}

@@ -1,6 +1,9 @@
+const WINDOW_MS = 60_000;
+
 /**
- * Requests counted per key in fixed windows (a minute unless told), with a bound on how many keys are remembered, so
- * that a flood from many addresses costs memory no more than it costs answers.
+ * Page requests counted per key in fixed windows of a minute, in this process, with a bound on how many
+ * keys are remembered, so that a flood from many addresses costs memory no more than it costs answers.
+ * (Forms are counted in the store instead, shared by replicas: web/respond.ts.)
  */
 export class RateLimiter {
   private readonly counts = new Map<string, { window: number; count: number }>();
@@ -9,13 +12,12 @@ export class RateLimiter {
     private readonly perWindow: number,
     private readonly maxKeys = 10_000,
     private readonly now: () => number = Date.now,
-    private readonly windowMs = 60_000,
   ) {}
 
   /** Counts one request; returns the seconds to wait when over the limit, else 0. */
   take(key: string): number {
     const at = this.now();
-    const window = Math.floor(at / this.windowMs);
+    const window = Math.floor(at / WINDOW_MS);
     const entry = this.counts.get(key);
     if (!entry || entry.window !== window) {
       if (!entry && this.counts.size >= this.maxKeys) {
@@ -31,6 +33,6 @@ export class RateLimiter {
     // Most recently seen last: the key forgotten first is the one quiet longest.
     this.counts.delete(key);
     this.counts.set(key, entry);
-    return entry.count > this.perWindow ? Math.ceil(((window + 1) * this.windowMs - at) / 1000) : 0;
+    return entry.count > this.perWindow ? Math.ceil(((window + 1) * WINDOW_MS - at) / 1000) : 0;
   }
 }
