@@ -74,6 +74,15 @@ export const ON_SQLITE: DeploymentKind = {
       bot = startProcess({ PORT: '0', SQLITE_PATH: file, LOG_LEVEL: 'info', ...env });
       return readyUrl(bot);
     };
+    /** The bot's file opened read-only beside it, for one look. */
+    const reading = <T>(look: (db: Database.Database) => T): T => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return look(db);
+      } finally {
+        db.close();
+      }
+    };
     return {
       start: (e) => {
         env = e;
@@ -82,10 +91,9 @@ export const ON_SQLITE: DeploymentKind = {
       kill: () => killProcess(bot),
       recover: launch,
       openStore: async () => SqliteStore.open(file),
-      outbox: async () => {
-        const db = new Database(file, { readonly: true });
-        try {
-          return (
+      outbox: async () =>
+        reading((db) =>
+          (
             db.prepare('SELECT id, kind, state, activity FROM outbox').all() as (Omit<
               OutboxRow,
               'activity' | 'heldByKilled'
@@ -96,19 +104,12 @@ export const ON_SQLITE: DeploymentKind = {
             ...r,
             activity: JSON.parse(r.activity) as Record<string, unknown>,
             heldByKilled: r.state === 'pending',
-          }));
-        } finally {
-          db.close();
-        }
-      },
-      changesUntold: async () => {
-        const db = new Database(file, { readonly: true });
-        try {
-          return (db.prepare('SELECT count(*) AS n FROM pending_notifications').get() as { n: number }).n;
-        } finally {
-          db.close();
-        }
-      },
+          })),
+        ),
+      changesUntold: async () =>
+        reading(
+          (db) => (db.prepare('SELECT count(*) AS n FROM pending_notifications').get() as { n: number }).n,
+        ),
       stop: () => stopProcess(bot),
     };
   },
